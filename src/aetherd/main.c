@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * aetherd: load the config, start the data plane and the control-plane
+ * services on the main lcore's libuv loop, run until told to stop.
+ *
+ * Offline mode (every port a pcap port, or -r/-w) runs the captures through
+ * the pipeline and exits at the end of input with a JSON summary.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "dp/dp.h"
+#include "lib/config.h"
+#include "lib/log.h"
+#include "svc/api/api.h"
+
+#define MOD "aetherd"
+
+struct daemon_state {
+	uv_loop_t loop;
+	uv_signal_t sig_int, sig_term, sig_hup;
+	uv_timer_t tick;     /* 1 s: rate sampling. */
+	uv_timer_t offline;  /* 10 ms: end-of-input check. */
+	uv_timer_t duration; /* --duration. */
+	struct ap_dp *dp;
+	struct ap_api *api;
+	struct ap_config cfg;
+	int exit_code;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: aetherd [-c FILE] [--check] [--foreground] [--no-dataplane]\n"
+		"               [-r IN.pcap [-w OUT.pcap]] [--summary FILE|-] [--duration SECONDS]\n"
+		"               [--api-socket PATH] [--pidfile PATH] [--log-level LEVEL]\n"
+		"\n"
+		"  -c, --config FILE     configuration (YAML, see docs/config.md)\n"
+		"      --check           validate the configuration and exit\n"
+		"  -f, --foreground      do not detach\n"
+		"      --no-dataplane    run the control-plane services only\n"
+		"  -r, --read IN.pcap    offline: bind the first port's input to IN.pcap\n"
+		"  -w, --write OUT.pcap  offline: bind the first port's output to OUT.pcap\n"
+		"      --summary FILE    write the run summary (JSON) there ('-': stdout);\n"
+		"                        offline mode prints it on stdout by default\n"
+		"      --duration S      stop after S seconds\n"
+		"      --api-socket PATH REST API unix socket (default from config)\n"
+		"      --pidfile PATH    write the daemon's pid there\n"
+		"      --log-level L     error, warning, info or debug\n"
+		"  -h, --help            this text\n"
+		"\n"
+		"Without -c, -r runs the built-in default: one pcap port cross-connected to\n"
+		"itself.\n");
+}
+
+static void
+builtin_default(struct ap_config *cfg)
+{
+	struct ap_cfg_port *p;
+
+	ap_config_defaults(cfg);
+	snprintf(cfg->path, sizeof(cfg->path), "<built-in>");
+	p = &cfg->ports[cfg->n_ports++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "p0");
+	p->driver = AP_DRV_PCAP;
+	p->rxq_size = 1024;
+	p->txq_size = 1024;
+	p->validate = AP_VALIDATE_L2;
+	snprintf(cfg->xconnects[0].a, sizeof(cfg->xconnects[0].a), "p0");
+	snprintf(cfg->xconnects[0].b, sizeof(cfg->xconnects[0].b), "p0");
+	cfg->xconnects[0].a_idx = 0;
+	cfg->xconnects[0].b_idx = 0;
+	cfg->n_xconnects = 1;
+}
+
+static bool
+all_pcap(const struct ap_config *cfg)
+{
+	if (cfg->n_ports == 0)
+		return false;
+	for (unsigned i = 0; i < cfg->n_ports; i++)
+		if (cfg->ports[i].driver != AP_DRV_PCAP)
+			return false;
+	return true;
+}
+
+static int
+write_json(const char *path, json_t *j)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	int rc;
+
+	if (!f)
+		return -errno;
+	rc = json_dumpf(j, f, JSON_INDENT(2) | JSON_SORT_KEYS);
+	fputc('\n', f);
+	if (f == stdout)
+		fflush(f);
+	else if (fclose(f) != 0)
+		rc = -1;
+	return rc < 0 ? -EIO : 0;
+}
+
+/* API handlers: the data plane's counters. */
+
+typedef json_t *(*dp_json_fn)(struct ap_dp *dp);
+
+static int
+dp_handler(struct daemon_state *st, dp_json_fn fn, json_t **out)
+{
+	if (!st->dp)
+		return ap_api_error(out, 503, "the data plane is not running");
+	*out = fn(st->dp);
+	return 200;
+}
+
+static int
+h_ports(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	(void)req;
+	return dp_handler(ctx, ap_dp_ports_json, out);
+}
+
+static int
+h_nodes(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	(void)req;
+	return dp_handler(ctx, ap_dp_nodes_json, out);
+}
+
+static int
+h_stats(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	(void)req;
+	return dp_handler(ctx, ap_dp_stats_json, out);
+}
+
+static void
+on_stop_signal(uv_signal_t *h, int signum)
+{
+	struct daemon_state *st = h->data;
+
+	AP_LOG_INFO(MOD, "%s: stopping", strsignal(signum));
+	uv_stop(&st->loop);
+}
+
+static void
+on_hup(uv_signal_t *h, int signum)
+{
+	(void)h;
+	(void)signum;
+	AP_LOG_WARN(MOD, "SIGHUP: configuration reload is not implemented yet; "
+			 "restart aetherd to apply a new configuration");
+}
+
+static void
+on_tick(uv_timer_t *t)
+{
+	struct daemon_state *st = t->data;
+
+	if (st->dp)
+		ap_dp_sample(st->dp);
+}
+
+static void
+on_offline_check(uv_timer_t *t)
+{
+	struct daemon_state *st = t->data;
+
+	if (ap_dp_input_done(st->dp)) {
+		AP_LOG_INFO(MOD, "end of input");
+		uv_stop(&st->loop);
+	}
+}
+
+static void
+on_duration(uv_timer_t *t)
+{
+	struct daemon_state *st = t->data;
+
+	AP_LOG_INFO(MOD, "duration elapsed: stopping");
+	uv_stop(&st->loop);
+}
+
+static void
+close_cb(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+/* Detach; the parent waits until the child reports its start-up result so
+ * that a failing start still exits non-zero with the message on stderr. */
+static int
+daemonize(int *notify_fd)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(fds) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(fds[1]);
+		if (read(fds[0], &c, 1) != 1)
+			_exit(1);
+		_exit(c == 0 ? 0 : 1);
+	}
+	close(fds[0]);
+	setsid();
+	*notify_fd = fds[1];
+	return 0;
+}
+
+static void
+notify_parent(int *fd, char status)
+{
+	if (*fd < 0)
+		return;
+	if (write(*fd, &status, 1) != 1)
+		AP_LOG_WARN(MOD, "cannot notify the parent process");
+	close(*fd);
+	*fd = -1;
+	if (status == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			close(null);
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { O_CHECK = 256, O_NODP, O_SUMMARY, O_DURATION, O_API, O_PID, O_LOG };
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check", no_argument, NULL, O_CHECK},
+		{"foreground", no_argument, NULL, 'f'},
+		{"no-dataplane", no_argument, NULL, O_NODP},
+		{"read", required_argument, NULL, 'r'},
+		{"write", required_argument, NULL, 'w'},
+		{"summary", required_argument, NULL, O_SUMMARY},
+		{"duration", required_argument, NULL, O_DURATION},
+		{"api-socket", required_argument, NULL, O_API},
+		{"pidfile", required_argument, NULL, O_PID},
+		{"log-level", required_argument, NULL, O_LOG},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	static struct daemon_state st;
+	const char *config = NULL, *rpath = NULL, *wpath = NULL, *summary = NULL;
+	const char *api_socket = NULL, *pidfile = NULL, *log_level = NULL;
+	bool check = false, foreground = false, no_dp = false, offline;
+	double duration = 0;
+	char err[AP_CFG_ERR_MAX];
+	int c, rc, notify_fd = -1;
+
+	while ((c = getopt_long(argc, argv, "c:fr:w:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case O_CHECK: check = true; break;
+		case 'f': foreground = true; break;
+		case O_NODP: no_dp = true; break;
+		case 'r': rpath = optarg; break;
+		case 'w': wpath = optarg; break;
+		case O_SUMMARY: summary = optarg; break;
+		case O_DURATION: {
+			char *end;
+
+			duration = strtod(optarg, &end);
+			if (*end || duration <= 0) {
+				fprintf(stderr, "aetherd: --duration: not a positive number: %s\n",
+					optarg);
+				return 2;
+			}
+			break;
+		}
+		case O_API: api_socket = optarg; break;
+		case O_PID: pidfile = optarg; break;
+		case O_LOG: log_level = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "aetherd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (wpath && !rpath) {
+		fprintf(stderr, "aetherd: -w needs -r\n");
+		return 2;
+	}
+
+	if (config) {
+		if (ap_config_load_file(config, &st.cfg, err) < 0) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+	} else if (rpath || check) {
+		builtin_default(&st.cfg);
+	} else {
+		fprintf(stderr, "aetherd: nothing to run: give -c CONFIG, or -r IN.pcap\n");
+		usage(stderr);
+		return 2;
+	}
+	if (rpath) {
+		struct ap_cfg_port *p = &st.cfg.ports[0];
+
+		if (st.cfg.n_ports == 0) {
+			fprintf(stderr, "%s: -r needs at least one port in the configuration\n",
+				st.cfg.path);
+			return 1;
+		}
+		p->driver = AP_DRV_PCAP;
+		p->iface[0] = p->devargs[0] = '\0';
+		snprintf(p->rx_pcap, sizeof(p->rx_pcap), "%s", rpath);
+		snprintf(p->tx_pcap, sizeof(p->tx_pcap), "%s", wpath ? wpath : "/dev/null");
+	}
+	if (check) {
+		printf("%s: OK\n", st.cfg.path);
+		return 0;
+	}
+
+	if (log_level) {
+		int lvl = ap_log_level_parse(log_level);
+
+		if (lvl < 0) {
+			fprintf(stderr, "aetherd: --log-level: unknown level '%s'\n", log_level);
+			return 2;
+		}
+		ap_log_set_level(NULL, (enum ap_log_level)lvl);
+	} else {
+		int lvl = ap_log_level_parse(st.cfg.log_level);
+
+		ap_log_set_level(NULL, lvl < 0 ? AP_LOG_LEVEL_INFO : (enum ap_log_level)lvl);
+	}
+	ap_log_set_format(st.cfg.log_json ? AP_LOG_FORMAT_JSON : AP_LOG_FORMAT_TEXT);
+
+	offline = !no_dp && all_pcap(&st.cfg);
+	if (!foreground && !offline && !duration) {
+		rc = daemonize(&notify_fd);
+		if (rc < 0) {
+			fprintf(stderr, "aetherd: cannot detach: %s\n", strerror(-rc));
+			return 1;
+		}
+	}
+	if (pidfile) {
+		FILE *f = fopen(pidfile, "w");
+
+		if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0) {
+			fprintf(stderr, "aetherd: cannot write %s: %s\n", pidfile, strerror(errno));
+			notify_parent(&notify_fd, 1);
+			return 1;
+		}
+	}
+
+	uv_loop_init(&st.loop);
+	if (!no_dp && st.cfg.n_ports > 0) {
+		struct ap_dp_opts dopts = {
+			.prog = argv[0],
+			.log_level = log_level && strcmp(log_level, "debug") == 0 ? "info"
+										   : "warning",
+			.offline = offline,
+		};
+
+		rc = ap_dp_start(&st.cfg, &dopts, &st.dp, err, sizeof(err));
+		if (rc < 0) {
+			AP_LOG_ERR(MOD, "data plane: %s", err);
+			fprintf(stderr, "aetherd: %s\n", err);
+			notify_parent(&notify_fd, 1);
+			return 1;
+		}
+	}
+
+	/* Offline runs are batch jobs: no API unless asked for. */
+	if (!offline || api_socket) {
+		struct ap_api_config acfg = {
+			.unix_path = api_socket ? api_socket : st.cfg.api_socket,
+		};
+
+		rc = ap_api_start(&st.loop, &acfg, &st.api);
+		if (rc < 0) {
+			fprintf(stderr, "aetherd: API on %s: %s\n", acfg.unix_path, strerror(-rc));
+			st.exit_code = 1;
+			goto out;
+		}
+		ap_api_route(st.api, "GET", "/api/v1/ports", h_ports, &st);
+		ap_api_route(st.api, "GET", "/api/v1/nodes", h_nodes, &st);
+		ap_api_route(st.api, "GET", "/api/v1/stats", h_stats, &st);
+		AP_LOG_INFO(MOD, "API on unix:%s", acfg.unix_path);
+	}
+
+	uv_signal_init(&st.loop, &st.sig_int);
+	uv_signal_init(&st.loop, &st.sig_term);
+	uv_signal_init(&st.loop, &st.sig_hup);
+	st.sig_int.data = st.sig_term.data = st.sig_hup.data = &st;
+	uv_signal_start(&st.sig_int, on_stop_signal, SIGINT);
+	uv_signal_start(&st.sig_term, on_stop_signal, SIGTERM);
+	uv_signal_start(&st.sig_hup, on_hup, SIGHUP);
+	uv_timer_init(&st.loop, &st.tick);
+	st.tick.data = &st;
+	uv_timer_start(&st.tick, on_tick, 1000, 1000);
+	if (offline) {
+		uv_timer_init(&st.loop, &st.offline);
+		st.offline.data = &st;
+		uv_timer_start(&st.offline, on_offline_check, 0, 10);
+	}
+	if (duration > 0) {
+		uv_timer_init(&st.loop, &st.duration);
+		st.duration.data = &st;
+		uv_timer_start(&st.duration, on_duration, (uint64_t)(duration * 1000), 0);
+	}
+
+	notify_parent(&notify_fd, 0);
+	AP_LOG_INFO(MOD, "running%s", offline ? " (offline)" : "");
+	uv_run(&st.loop, UV_RUN_DEFAULT);
+
+out:
+	if (st.dp) {
+		ap_dp_stop(st.dp);
+		if (summary || offline) {
+			json_t *j = ap_dp_summary_json(st.dp);
+
+			if (write_json(summary ? summary : "-", j) < 0) {
+				fprintf(stderr, "aetherd: cannot write summary to %s\n",
+					summary ? summary : "stdout");
+				st.exit_code = 1;
+			}
+			json_decref(j);
+		}
+	}
+	if (st.api)
+		ap_api_stop(st.api);
+	uv_walk(&st.loop, close_cb, NULL);
+	uv_run(&st.loop, UV_RUN_DEFAULT);
+	uv_loop_close(&st.loop);
+	if (st.dp)
+		ap_dp_destroy(st.dp);
+	if (pidfile)
+		unlink(pidfile);
+	notify_parent(&notify_fd, (char)(st.exit_code ? 1 : 0));
+	return st.exit_code;
+}

@@ -1,0 +1,844 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Data-plane bring-up and teardown: EAL, packet pool, ports, graphs, workers,
+ * and the counters the control plane reads.
+ *
+ * Everything here runs on the main lcore. Workers only read ap_ports_fast and
+ * their own ap_worker; the main lcore reads worker counters without locks
+ * (aligned 64-bit loads, each counter written by one worker).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mempool.h>
+
+#include "dp/dp.h"
+#include "dp/core/dp_core.h"
+#include "dp/core/nodes_priv.h"
+#include "dp/l2/l2.h"
+#include "lib/log.h"
+
+#define MOD "dp"
+#define POOL_CACHE 256
+#define EAL_MAX_ARGS 64
+/* Offline mode gives up on input that stops short of its packet count. */
+#define OFFLINE_STALL_S 3
+
+struct ap_port_fast ap_ports_fast[RTE_MAX_ETHPORTS];
+struct ap_worker *ap_worker_building;
+
+struct dp_port {
+	const struct ap_cfg_port *cfg;
+	uint16_t port_id;
+	uint16_t nb_q;
+	char dev_name[64];
+	rte_node_t tx_node;
+	struct rte_ether_addr mac;
+	uint64_t expect_rx; /**< Offline: frames in the rx capture. */
+	struct rte_eth_stats final; /**< Snapshot taken when the ports stop. */
+};
+
+struct ap_dp {
+	struct ap_config cfg;
+	struct ap_dp_opts opts;
+	struct rte_mempool *pool;
+	struct dp_port ports[AP_MAX_PORTS];
+	uint16_t n_ports;
+	struct ap_worker *workers[AP_MAX_WORKERS];
+	unsigned n_workers;
+	rte_node_t node_ids[4 + AP_MAX_PORTS];
+	unsigned n_node_ids;
+	bool eal_up;
+	bool launched;
+	bool stopped;
+	uint64_t tsc_hz;
+	uint64_t start_tsc;
+	uint64_t stop_tsc;
+	/* Rate sampling. */
+	uint64_t sample_tsc;
+	uint64_t sample_rx;
+	double pps;
+	/* Offline stall detection. */
+	uint64_t progress_rx;
+	uint64_t progress_tsc;
+};
+
+static int
+errf(char *err, size_t len, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static bool
+hugepages_free(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	unsigned long n = 0;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "HugePages_Free: %lu", &n) == 1)
+			break;
+	fclose(f);
+	return n > 0;
+}
+
+static bool
+is_pci_addr(const char *s)
+{
+	unsigned dom, bus, dev, fn;
+
+	return sscanf(s, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) == 4 ||
+	       sscanf(s, "%x:%x.%x", &bus, &dev, &fn) == 3;
+}
+
+/* Map lcore i to the i-th CPU we may run on (wrapping when there are fewer
+ * CPUs than lcores, which only costs speed). */
+static int
+lcore_map(unsigned n_lcores, char *buf, size_t len)
+{
+	cpu_set_t set;
+	int cpus[CPU_SETSIZE], n_cpus = 0;
+	size_t off = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return -errno;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[n_cpus++] = c;
+	if (n_cpus == 0)
+		return -ENODEV;
+	off += (size_t)snprintf(buf + off, len - off, "--lcores=");
+	for (unsigned i = 0; i < n_lcores && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%u@%d", i ? "," : "", i,
+					cpus[i % (unsigned)n_cpus]);
+	return off < len ? 0 : -ENAMETOOLONG;
+}
+
+static int
+eal_init(struct ap_dp *dp, char *err, size_t err_len)
+{
+	static char args[EAL_MAX_ARGS][AP_PATH_MAX];
+	char *argv[EAL_MAX_ARGS + 1];
+	int argc = 0, rc;
+	bool huge, pci = false;
+	char extra[AP_PATH_MAX], *save = NULL, *tok;
+
+#define ARG(...) snprintf(args[argc], sizeof(args[0]), __VA_ARGS__), argv[argc] = args[argc], argc++
+	ARG("%s", dp->opts.prog ? dp->opts.prog : "aetherd");
+	ARG("--file-prefix=aetherd-%d", (int)getpid());
+	rc = lcore_map(dp->n_workers + 1, args[argc], sizeof(args[0]));
+	if (rc < 0)
+		return errf(err, err_len, rc, "cannot map lcores to CPUs: %s", strerror(-rc));
+	argv[argc] = args[argc];
+	argc++;
+	huge = dp->cfg.hugepages == AP_HUGE_ON ||
+	       (dp->cfg.hugepages == AP_HUGE_AUTO && hugepages_free());
+	if (!huge) {
+		/* Pool plus rings, graphs and driver state. */
+		unsigned mb = 128 + (unsigned)((uint64_t)dp->cfg.mbufs * 2560 >> 20);
+
+		ARG("--no-huge");
+		ARG("-m");
+		ARG("%u", mb);
+	}
+	for (unsigned i = 0; i < dp->cfg.n_ports; i++) {
+		const struct ap_cfg_port *p = &dp->cfg.ports[i];
+
+		if (p->driver == AP_DRV_DEVARGS && is_pci_addr(p->devargs)) {
+			ARG("-a");
+			ARG("%s", p->devargs);
+			pci = true;
+		}
+	}
+	if (!pci)
+		ARG("--no-pci");
+	ARG("--no-telemetry");
+	ARG("--log-level=%s", dp->opts.log_level ? dp->opts.log_level : "warning");
+	snprintf(extra, sizeof(extra), "%s", dp->cfg.eal_args);
+	for (tok = strtok_r(extra, " \t", &save); tok && argc < EAL_MAX_ARGS - 1;
+	     tok = strtok_r(NULL, " \t", &save))
+		ARG("%s", tok);
+#undef ARG
+	argv[argc] = NULL;
+
+	rc = rte_eal_init(argc, argv);
+	if (rc < 0)
+		return errf(err, err_len, -rte_errno, "EAL initialisation failed: %s",
+			    rte_strerror(rte_errno));
+	dp->eal_up = true;
+	dp->tsc_hz = rte_get_tsc_hz();
+	AP_LOG_INFO(MOD, "EAL up: %u lcores, %s", rte_lcore_count(),
+		    huge ? "hugepages" : "no hugepages");
+	return 0;
+}
+
+static int
+count_pcap(const char *path, uint64_t *n, char *err, size_t err_len)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	pcap_t *pc = pcap_open_offline(path, ebuf);
+	int rc;
+
+	if (!pc)
+		return errf(err, err_len, -ENOENT, "%s", ebuf);
+	if (pcap_datalink(pc) != DLT_EN10MB) {
+		pcap_close(pc);
+		return errf(err, err_len, -EPROTONOSUPPORT,
+			    "%s: link type %s, only Ethernet captures are supported", path,
+			    pcap_datalink_val_to_name(pcap_datalink(pc)));
+	}
+	*n = 0;
+	while ((rc = pcap_next_ex(pc, &h, &d)) == 1)
+		(*n)++;
+	pcap_close(pc);
+	if (rc == PCAP_ERROR)
+		return errf(err, err_len, -EIO, "%s: truncated or corrupt capture", path);
+	return 0;
+}
+
+static int
+port_devargs(struct ap_dp *dp, unsigned idx, char *buf, size_t len, char *err, size_t err_len)
+{
+	const struct ap_cfg_port *p = &dp->cfg.ports[idx];
+	struct dp_port *dpp = &dp->ports[idx];
+	int n = 0;
+
+	switch (p->driver) {
+	case AP_DRV_AF_PACKET:
+		snprintf(dpp->dev_name, sizeof(dpp->dev_name), "net_af_packet%u", idx);
+		n = snprintf(buf, len, "%s,iface=%s,qpairs=%u,framecnt=2048", dpp->dev_name,
+			     p->iface, dp->n_workers);
+		break;
+	case AP_DRV_AF_XDP:
+		snprintf(dpp->dev_name, sizeof(dpp->dev_name), "net_af_xdp%u", idx);
+		n = snprintf(buf, len, "%s,iface=%s,start_queue=0,queue_count=%u", dpp->dev_name,
+			     p->iface, dp->n_workers);
+		break;
+	case AP_DRV_PCAP:
+		if (strchr(p->rx_pcap, ',') || strchr(p->tx_pcap, ','))
+			return errf(err, err_len, -EINVAL,
+				    "port '%s': capture paths must not contain ','", p->name);
+		snprintf(dpp->dev_name, sizeof(dpp->dev_name), "net_pcap%u", idx);
+		n = snprintf(buf, len, "%s", dpp->dev_name);
+		if (p->rx_pcap[0])
+			n = snprintf(buf, len, "%s,rx_pcap=%s", dpp->dev_name, p->rx_pcap);
+		if (p->tx_pcap[0])
+			n += snprintf(buf + n, len - (size_t)n, ",tx_pcap=%s", p->tx_pcap);
+		break;
+	case AP_DRV_TAP:
+		snprintf(dpp->dev_name, sizeof(dpp->dev_name), "net_tap%u", idx);
+		n = snprintf(buf, len, "%s%s%s", dpp->dev_name, p->iface[0] ? ",iface=" : "",
+			     p->iface);
+		break;
+	case AP_DRV_NULL:
+		snprintf(dpp->dev_name, sizeof(dpp->dev_name), "net_null%u", idx);
+		n = snprintf(buf, len, "%s", dpp->dev_name);
+		break;
+	case AP_DRV_RING:
+		snprintf(dpp->dev_name, sizeof(dpp->dev_name), "net_ring%u", idx);
+		n = snprintf(buf, len, "%s", dpp->dev_name);
+		break;
+	case AP_DRV_DEVARGS: {
+		size_t l = strcspn(p->devargs, ",");
+
+		if (l >= sizeof(dpp->dev_name))
+			return errf(err, err_len, -EINVAL, "port '%s': device name too long",
+				    p->name);
+		memcpy(dpp->dev_name, p->devargs, l);
+		dpp->dev_name[l] = '\0';
+		n = snprintf(buf, len, "%s", p->devargs);
+		break;
+	}
+	}
+	if (n < 0 || (size_t)n >= len)
+		return errf(err, err_len, -ENAMETOOLONG, "port '%s': device arguments too long",
+			    p->name);
+	return 0;
+}
+
+static int
+port_setup(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
+{
+	const struct ap_cfg_port *p = &dp->cfg.ports[idx];
+	struct dp_port *dpp = &dp->ports[idx];
+	struct rte_eth_conf conf = {0};
+	struct rte_eth_dev_info info;
+	struct rte_eth_txconf txc;
+	char args[AP_PATH_MAX * 3];
+	uint16_t nrx, ntx;
+	int rc;
+
+	dpp->cfg = p;
+	rc = port_devargs(dp, idx, args, sizeof(args), err, err_len);
+	if (rc < 0)
+		return rc;
+	/* PCI devices were probed by EAL from the allow list. */
+	if (!(p->driver == AP_DRV_DEVARGS && is_pci_addr(p->devargs))) {
+		rc = rte_dev_probe(args);
+		if (rc < 0)
+			return errf(err, err_len, rc, "port '%s': cannot create device '%s': %s",
+				    p->name, args, rte_strerror(-rc));
+	}
+	if (rte_eth_dev_get_port_by_name(dpp->dev_name, &dpp->port_id) != 0)
+		return errf(err, err_len, -ENODEV, "port '%s': no ethdev named '%s'", p->name,
+			    dpp->dev_name);
+	rc = rte_eth_dev_info_get(dpp->port_id, &info);
+	if (rc < 0)
+		return errf(err, err_len, rc, "port '%s': %s", p->name, rte_strerror(-rc));
+
+	dpp->nb_q = (uint16_t)dp->n_workers;
+	if (info.max_rx_queues < dpp->nb_q || info.max_tx_queues < dpp->nb_q)
+		return errf(err, err_len, -ENOTSUP,
+			    "port '%s': driver %s has %u RX/%u TX queues, %u workers need one each",
+			    p->name, info.driver_name, info.max_rx_queues, info.max_tx_queues,
+			    dpp->nb_q);
+	if (dpp->nb_q > 1 && info.flow_type_rss_offloads) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			info.flow_type_rss_offloads &
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+	}
+	/* Jumbo frames arrive chained from some drivers (pcap); send them whole. */
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	rc = rte_eth_dev_configure(dpp->port_id, dpp->nb_q, dpp->nb_q, &conf);
+	if (rc < 0)
+		return errf(err, err_len, rc, "port '%s': configure failed: %s", p->name,
+			    rte_strerror(-rc));
+	if (p->mtu) {
+		rc = rte_eth_dev_set_mtu(dpp->port_id, p->mtu);
+		if (rc < 0)
+			return errf(err, err_len, rc, "port '%s': MTU %u refused: %s", p->name,
+				    p->mtu, rte_strerror(-rc));
+	}
+	nrx = p->rxq_size;
+	ntx = p->txq_size;
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(dpp->port_id, &nrx, &ntx);
+	if (rc < 0)
+		return errf(err, err_len, rc, "port '%s': queue sizes refused: %s", p->name,
+			    rte_strerror(-rc));
+	txc = info.default_txconf;
+	txc.offloads = conf.txmode.offloads;
+	for (uint16_t q = 0; q < dpp->nb_q; q++) {
+		rc = rte_eth_rx_queue_setup(dpp->port_id, q, nrx,
+					    rte_eth_dev_socket_id(dpp->port_id), NULL, dp->pool);
+		if (rc < 0)
+			return errf(err, err_len, rc, "port '%s': RX queue %u: %s", p->name, q,
+				    rte_strerror(-rc));
+		rc = rte_eth_tx_queue_setup(dpp->port_id, q, ntx,
+					    rte_eth_dev_socket_id(dpp->port_id), &txc);
+		if (rc < 0)
+			return errf(err, err_len, rc, "port '%s': TX queue %u: %s", p->name, q,
+				    rte_strerror(-rc));
+	}
+	rc = rte_eth_dev_start(dpp->port_id);
+	if (rc < 0)
+		return errf(err, err_len, rc, "port '%s': start failed: %s", p->name,
+			    rte_strerror(-rc));
+	/* A cross-connect forwards every frame, whatever its destination. */
+	rc = rte_eth_promiscuous_enable(dpp->port_id);
+	if (rc < 0 && rc != -ENOTSUP)
+		AP_LOG_WARN(MOD, "port '%s': promiscuous mode: %s", p->name, rte_strerror(-rc));
+	rte_eth_macaddr_get(dpp->port_id, &dpp->mac);
+	rte_eth_stats_reset(dpp->port_id);
+	AP_LOG_INFO(MOD, "port '%s' up: %s (%s), id %u, %u queue(s)", p->name, args,
+		    info.driver_name, dpp->port_id, dpp->nb_q);
+	return 0;
+}
+
+static int
+register_nodes(struct ap_dp *dp, char *err, size_t err_len)
+{
+	static struct rte_node_register *const nodes[] = {
+		&ap_port_rx_node, &ap_eth_input_node, &ap_xconnect_node,
+		&ap_port_tx_node, &ap_drop_node,
+	};
+	rte_node_t tx_base = RTE_NODE_ID_INVALID, xc = RTE_NODE_ID_INVALID;
+
+	for (unsigned i = 0; i < RTE_DIM(nodes); i++) {
+		rte_node_t id = rte_node_from_name(nodes[i]->name);
+
+		/* Registration is process-wide and survives a restart of the data plane. */
+		if (id == RTE_NODE_ID_INVALID)
+			id = __rte_node_register(nodes[i]);
+		if (id == RTE_NODE_ID_INVALID)
+			return errf(err, err_len, -rte_errno, "cannot register node %s",
+				    nodes[i]->name);
+		if (nodes[i] == &ap_port_tx_node)
+			tx_base = id;
+		else
+			dp->node_ids[dp->n_node_ids++] = id;
+		if (nodes[i] == &ap_xconnect_node)
+			xc = id;
+	}
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		struct dp_port *dpp = &dp->ports[i];
+		char name[RTE_NODE_NAMESIZE];
+		const char *np = name;
+		rte_edge_t e;
+
+		snprintf(name, sizeof(name), "port-tx-%s", dpp->cfg->name);
+		dpp->tx_node = rte_node_from_name(name);
+		if (dpp->tx_node == RTE_NODE_ID_INVALID)
+			dpp->tx_node = rte_node_clone(tx_base, dpp->cfg->name);
+		if (dpp->tx_node == RTE_NODE_ID_INVALID || dpp->tx_node >= RTE_DIM(ap_tx_node_port))
+			return errf(err, err_len, -ENOSPC, "cannot create node %s: %s", name,
+				    rte_strerror(rte_errno));
+		ap_tx_node_port[dpp->tx_node] = dpp->port_id;
+		dp->node_ids[dp->n_node_ids++] = dpp->tx_node;
+		e = rte_node_edge_count(xc);
+		if (rte_node_edge_update(xc, e, &np, 1) != 1)
+			return errf(err, err_len, -ENOSPC, "cannot link xconnect to %s", name);
+		ap_ports_fast[dpp->port_id].xc_edge = e;
+	}
+	return 0;
+}
+
+static void
+setup_fast_table(struct ap_dp *dp)
+{
+	/* xc_edge was set per port to its own tx edge; turn it into the peer's. */
+	rte_edge_t own[AP_MAX_PORTS];
+
+	for (unsigned i = 0; i < dp->n_ports; i++)
+		own[i] = ap_ports_fast[dp->ports[i].port_id].xc_edge;
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		struct ap_port_fast *pf = &ap_ports_fast[dp->ports[i].port_id];
+
+		pf->configured = 1;
+		pf->validate_full = dp->ports[i].cfg->validate == AP_VALIDATE_FULL;
+		pf->has_xconnect = 0;
+		pf->xc_edge = 0;
+	}
+	for (unsigned x = 0; x < dp->cfg.n_xconnects; x++) {
+		const struct ap_cfg_xconnect *xc = &dp->cfg.xconnects[x];
+		struct dp_port *a = &dp->ports[xc->a_idx], *b = &dp->ports[xc->b_idx];
+
+		ap_ports_fast[a->port_id].has_xconnect = 1;
+		ap_ports_fast[a->port_id].xc_peer = b->port_id;
+		ap_ports_fast[a->port_id].xc_edge = own[xc->b_idx];
+		ap_ports_fast[b->port_id].has_xconnect = 1;
+		ap_ports_fast[b->port_id].xc_peer = a->port_id;
+		ap_ports_fast[b->port_id].xc_edge = own[xc->a_idx];
+	}
+}
+
+static int
+worker_main(void *arg)
+{
+	struct ap_worker *w = arg;
+
+	w->start_tsc = rte_rdtsc();
+	while (!__atomic_load_n(&w->quit, __ATOMIC_RELAXED)) {
+		rte_graph_walk(w->graph);
+		w->stats.walks++;
+		__atomic_store_n(&w->done_rx, w->stats.rx_packets, __ATOMIC_RELEASE);
+	}
+	w->stop_tsc = rte_rdtsc();
+	return 0;
+}
+
+static int
+build_workers(struct ap_dp *dp, char *err, size_t err_len)
+{
+	static const char *patterns[] = {"port-rx", "eth-input", "xconnect", "port-tx-*", "drop"};
+	struct rte_graph_param gp = {
+		.socket_id = (int)rte_socket_id(),
+		.nb_node_patterns = RTE_DIM(patterns),
+		.node_patterns = patterns,
+	};
+	unsigned lcore, i = 0;
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct ap_worker *w;
+		char name[RTE_GRAPH_NAMESIZE];
+
+		if (i == dp->n_workers)
+			break;
+		w = rte_zmalloc_socket("ap_worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
+				       (int)rte_lcore_to_socket_id(lcore));
+		if (!w)
+			return errf(err, err_len, -ENOMEM, "out of memory for worker %u", i);
+		dp->workers[i] = w;
+		w->lcore = lcore;
+		w->index = i;
+		w->txq = (uint16_t)i;
+		w->burst = dp->cfg.burst;
+		for (unsigned p = 0; p < dp->n_ports; p++) {
+			if (dp->ports[p].nb_q <= i)
+				continue;
+			w->rxq[w->n_rxq].port = dp->ports[p].port_id;
+			w->rxq[w->n_rxq].queue = (uint16_t)i;
+			w->n_rxq++;
+		}
+		snprintf(name, sizeof(name), "worker-%u", i);
+		ap_worker_building = w;
+		w->graph_id = rte_graph_create(name, &gp);
+		ap_worker_building = NULL;
+		if (w->graph_id == RTE_GRAPH_ID_INVALID)
+			return errf(err, err_len, -rte_errno, "cannot create graph %s: %s", name,
+				    rte_strerror(rte_errno));
+		w->graph = rte_graph_lookup(name);
+		i++;
+	}
+	if (i < dp->n_workers)
+		return errf(err, err_len, -ENODEV, "only %u worker lcores for %u workers", i,
+			    dp->n_workers);
+	return 0;
+}
+
+int
+ap_dp_start(const struct ap_config *cfg, const struct ap_dp_opts *opts, struct ap_dp **out,
+	    char *err, size_t err_len)
+{
+	struct ap_dp *dp;
+	unsigned priv;
+	int rc;
+
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return errf(err, err_len, -ENOMEM, "out of memory");
+	dp->cfg = *cfg;
+	dp->opts = *opts;
+	dp->n_ports = cfg->n_ports;
+	dp->n_workers = opts->offline ? 1 : cfg->workers;
+	if (dp->n_workers > AP_MAX_WORKERS) {
+		rc = errf(err, err_len, -EINVAL, "at most %d workers", AP_MAX_WORKERS);
+		goto fail;
+	}
+	if (opts->offline) {
+		for (unsigned i = 0; i < cfg->n_ports; i++) {
+			if (!cfg->ports[i].rx_pcap[0])
+				continue;
+			rc = count_pcap(cfg->ports[i].rx_pcap, &dp->ports[i].expect_rx, err,
+					err_len);
+			if (rc < 0)
+				goto fail;
+		}
+	}
+	rc = eal_init(dp, err, err_len);
+	if (rc < 0)
+		goto fail;
+	priv = RTE_ALIGN(sizeof(struct ap_mbuf_priv), RTE_MBUF_PRIV_ALIGN);
+	dp->pool = rte_pktmbuf_pool_create("ap_pkt", cfg->mbufs, POOL_CACHE, (uint16_t)priv,
+					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (!dp->pool) {
+		rc = errf(err, err_len, -rte_errno, "cannot create a pool of %u mbufs: %s",
+			  cfg->mbufs, rte_strerror(rte_errno));
+		goto fail;
+	}
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		rc = port_setup(dp, i, err, err_len);
+		if (rc < 0)
+			goto fail;
+	}
+	rc = register_nodes(dp, err, err_len);
+	if (rc < 0)
+		goto fail;
+	setup_fast_table(dp);
+	rc = build_workers(dp, err, err_len);
+	if (rc < 0)
+		goto fail;
+	dp->start_tsc = rte_rdtsc();
+	dp->sample_tsc = dp->start_tsc;
+	dp->progress_tsc = dp->start_tsc;
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		rc = rte_eal_remote_launch(worker_main, dp->workers[i], dp->workers[i]->lcore);
+		if (rc < 0) {
+			rc = errf(err, err_len, rc, "cannot launch worker %u", i);
+			goto fail;
+		}
+	}
+	dp->launched = true;
+	*out = dp;
+	return 0;
+fail:
+	ap_dp_destroy(dp);
+	return rc;
+}
+
+static uint64_t
+workers_done_rx(const struct ap_dp *dp)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		n += __atomic_load_n(&dp->workers[i]->done_rx, __ATOMIC_ACQUIRE);
+	return n;
+}
+
+bool
+ap_dp_input_done(struct ap_dp *dp)
+{
+	uint64_t want = 0, got = workers_done_rx(dp), now = rte_rdtsc();
+
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		struct rte_eth_stats st;
+
+		want += dp->ports[i].expect_rx;
+		/* Frames the driver could not read count as consumed input. */
+		if (rte_eth_stats_get(dp->ports[i].port_id, &st) == 0)
+			got += st.ierrors;
+	}
+	if (got >= want)
+		return true;
+	if (got != dp->progress_rx) {
+		dp->progress_rx = got;
+		dp->progress_tsc = now;
+		return false;
+	}
+	if (now - dp->progress_tsc > OFFLINE_STALL_S * dp->tsc_hz) {
+		AP_LOG_WARN(MOD, "input stalled at %" PRIu64 " of %" PRIu64 " frames, stopping",
+			    got, want);
+		return true;
+	}
+	return false;
+}
+
+void
+ap_dp_stop(struct ap_dp *dp)
+{
+	if (!dp || dp->stopped)
+		return;
+	if (dp->launched) {
+		for (unsigned i = 0; i < dp->n_workers; i++)
+			__atomic_store_n(&dp->workers[i]->quit, 1, __ATOMIC_RELAXED);
+		rte_eal_mp_wait_lcore();
+	}
+	dp->stop_tsc = rte_rdtsc();
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		struct dp_port *dpp = &dp->ports[i];
+
+		if (!dpp->cfg)
+			continue;
+		rte_eth_stats_get(dpp->port_id, &dpp->final);
+		/* Stopping flushes and closes pcap output files. */
+		rte_eth_dev_stop(dpp->port_id);
+	}
+	dp->stopped = true;
+}
+
+void
+ap_dp_destroy(struct ap_dp *dp)
+{
+	if (!dp)
+		return;
+	ap_dp_stop(dp);
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		if (!dp->workers[i])
+			continue;
+		if (dp->workers[i]->graph_id != RTE_GRAPH_ID_INVALID && dp->workers[i]->graph)
+			rte_graph_destroy(dp->workers[i]->graph_id);
+		rte_free(dp->workers[i]);
+	}
+	for (unsigned i = 0; i < dp->n_ports; i++)
+		if (dp->ports[i].cfg)
+			rte_eth_dev_close(dp->ports[i].port_id);
+	if (dp->pool)
+		rte_mempool_free(dp->pool);
+	if (dp->eal_up)
+		rte_eal_cleanup();
+	free(dp);
+}
+
+/* Counters. */
+
+static void
+port_stats(const struct ap_dp *dp, unsigned i, struct rte_eth_stats *st)
+{
+	if (dp->stopped)
+		*st = dp->ports[i].final;
+	else if (rte_eth_stats_get(dp->ports[i].port_id, st) != 0)
+		memset(st, 0, sizeof(*st));
+}
+
+static uint64_t
+port_drops(const struct ap_dp *dp, uint16_t port_id)
+{
+	uint64_t n = 0;
+
+	for (unsigned w = 0; w < dp->n_workers; w++)
+		n += dp->workers[w]->stats.port_drops[port_id];
+	return n;
+}
+
+void
+ap_dp_sample(struct ap_dp *dp)
+{
+	uint64_t now = rte_rdtsc(), rx = 0;
+
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		struct rte_eth_stats st;
+
+		port_stats(dp, i, &st);
+		rx += st.ipackets;
+	}
+	if (now > dp->sample_tsc)
+		dp->pps = (double)(rx - dp->sample_rx) * (double)dp->tsc_hz /
+			  (double)(now - dp->sample_tsc);
+	dp->sample_tsc = now;
+	dp->sample_rx = rx;
+}
+
+json_t *
+ap_dp_ports_json(struct ap_dp *dp)
+{
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		const struct dp_port *dpp = &dp->ports[i];
+		struct rte_eth_link link = {0};
+		struct rte_eth_stats st;
+		char mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+		port_stats(dp, i, &st);
+		if (!dp->stopped)
+			rte_eth_link_get_nowait(dpp->port_id, &link);
+		rte_ether_format_addr(mac, sizeof(mac), &dpp->mac);
+		json_array_append_new(
+			arr, json_pack("{s:s, s:i, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, "
+				       "s:I, s:I, s:I}",
+				       "name", dpp->cfg->name, "id", dpp->port_id, "driver",
+				       ap_port_driver_name(dpp->cfg->driver), "mac", mac, "link_up",
+				       link.link_status == RTE_ETH_LINK_UP, "speed_mbps",
+				       (json_int_t)link.link_speed, "rx_packets",
+				       (json_int_t)st.ipackets, "rx_bytes", (json_int_t)st.ibytes,
+				       "tx_packets", (json_int_t)st.opackets, "tx_bytes",
+				       (json_int_t)st.obytes, "rx_missed", (json_int_t)st.imissed,
+				       "rx_errors", (json_int_t)st.ierrors, "tx_errors",
+				       (json_int_t)st.oerrors, "drops",
+				       (json_int_t)port_drops(dp, dpp->port_id)));
+	}
+	return json_pack("{s:o}", "ports", arr);
+}
+
+json_t *
+ap_dp_nodes_json(struct ap_dp *dp)
+{
+	json_t *arr = json_array();
+
+	for (unsigned n = 0; n < dp->n_node_ids; n++) {
+		uint64_t calls = 0, objs = 0, cycles = 0;
+
+		for (unsigned w = 0; w < dp->n_workers; w++) {
+			struct rte_node *node;
+
+			if (!dp->workers[w]->graph)
+				continue;
+			node = rte_graph_node_get(dp->workers[w]->graph_id, dp->node_ids[n]);
+			if (!node)
+				continue;
+			calls += node->total_calls;
+			objs += node->total_objs;
+			cycles += node->total_cycles;
+		}
+		json_array_append_new(
+			arr, json_pack("{s:s, s:I, s:I, s:I, s:f}", "name",
+				       rte_node_id_to_name(dp->node_ids[n]), "calls",
+				       (json_int_t)calls, "packets", (json_int_t)objs, "cycles",
+				       (json_int_t)cycles, "cycles_per_packet",
+				       objs ? (double)cycles / (double)objs : 0.0));
+	}
+	return json_pack("{s:o}", "nodes", arr);
+}
+
+static json_t *
+drops_json(const struct ap_dp *dp)
+{
+	json_t *reasons = json_object();
+	uint64_t total = 0;
+
+	for (unsigned r = 0; r < AP_DROP_COUNT; r++) {
+		uint64_t n = 0;
+
+		for (unsigned w = 0; w < dp->n_workers; w++)
+			n += dp->workers[w]->stats.drops[r];
+		if (!n)
+			continue;
+		total += n;
+		json_object_set_new(reasons, ap_drop_name((enum ap_drop_reason)r),
+				    json_integer((json_int_t)n));
+	}
+	return json_pack("{s:I, s:o}", "total", (json_int_t)total, "reasons", reasons);
+}
+
+static void
+port_totals(const struct ap_dp *dp, uint64_t *rx, uint64_t *tx)
+{
+	*rx = *tx = 0;
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		struct rte_eth_stats st;
+
+		port_stats(dp, i, &st);
+		*rx += st.ipackets;
+		*tx += st.opackets;
+	}
+}
+
+json_t *
+ap_dp_stats_json(struct ap_dp *dp)
+{
+	uint64_t rx, tx, end = dp->stopped ? dp->stop_tsc : rte_rdtsc();
+
+	port_totals(dp, &rx, &tx);
+	return json_pack("{s:f, s:i, s:I, s:I, s:f, s:o}", "uptime_s",
+			 (double)(end - dp->start_tsc) / (double)dp->tsc_hz, "workers",
+			 (int)dp->n_workers, "rx_packets", (json_int_t)rx, "tx_packets",
+			 (json_int_t)tx, "packets_per_second", dp->pps, "drops", drops_json(dp));
+}
+
+json_t *
+ap_dp_summary_json(struct ap_dp *dp)
+{
+	uint64_t rx, tx, wcycles = 0, wrx = 0, ncycles = 0;
+	uint64_t end = dp->stopped ? dp->stop_tsc : rte_rdtsc();
+	double secs = (double)(end - dp->start_tsc) / (double)dp->tsc_hz;
+	json_t *nodes = ap_dp_nodes_json(dp), *ports = ap_dp_ports_json(dp), *n, *sum;
+	size_t i;
+
+	port_totals(dp, &rx, &tx);
+	for (unsigned w = 0; w < dp->n_workers; w++) {
+		const struct ap_worker *wk = dp->workers[w];
+
+		wcycles += (wk->stop_tsc ? wk->stop_tsc : rte_rdtsc()) - wk->start_tsc;
+		wrx += wk->stats.rx_packets;
+	}
+	json_array_foreach(json_object_get(nodes, "nodes"), i, n)
+		ncycles += (uint64_t)json_integer_value(json_object_get(n, "cycles"));
+	sum = json_pack("{s:s, s:f, s:i, s:O, s:O, s:o, s:I, s:I, s:f, s:I, s:f, s:f, s:I}",
+			 "mode", dp->opts.offline ? "offline" : "live", "duration_s", secs,
+			 "workers", (int)dp->n_workers, "ports", json_object_get(ports, "ports"), "nodes",
+			 json_object_get(nodes, "nodes"), "drops", drops_json(dp), "rx_packets",
+			 (json_int_t)rx, "tx_packets", (json_int_t)tx, "packets_per_second",
+			 secs > 0 ? (double)rx / secs : 0.0, "worker_cycles",
+			 (json_int_t)wcycles, "cycles_per_packet",
+			 wrx ? (double)wcycles / (double)wrx : 0.0, "node_cycles_per_packet",
+			 wrx ? (double)ncycles / (double)wrx : 0.0, "tsc_hz",
+			 (json_int_t)dp->tsc_hz);
+	json_decref(ports);
+	json_decref(nodes);
+	return sum;
+}

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * What every data-plane module shares: the mbuf private area, drop reasons,
+ * the per-port table read by nodes, per-worker counters and node helpers.
+ */
+#ifndef AP_DP_CORE_H
+#define AP_DP_CORE_H
+
+#include <stdbool.h>
+
+#include <rte_common.h>
+#include <rte_ethdev.h>
+#include <rte_graph.h>
+#include <rte_graph_worker.h>
+#include <rte_mbuf.h>
+
+#include "pkt/pkt.h"
+
+/**
+ * Data-plane drop reasons beyond the parser's (pkt.h). X(ENUM, "name", "desc").
+ */
+#define AP_DP_DROPS(X)                                                                      \
+	X(NO_SERVICE, "port-no-service", "port has no L2/L3 service configured")            \
+	X(TX_FULL, "tx-queue-full", "TX queue full")
+
+/** One id space for every drop reason: parser errors first, then data plane ones. */
+enum ap_drop_reason {
+	AP_DROP_NONE = AP_PKT_OK,
+#define AP_DROP_PKT_ENUM(e, name, desc) AP_DROP_PKT_##e = AP_PKT_ERR_##e,
+	AP_PKT_ERRORS(AP_DROP_PKT_ENUM)
+#undef AP_DROP_PKT_ENUM
+	AP_DROP_DP_BASE = AP_PKT_ERR_COUNT - 1,
+#define AP_DROP_DP_ENUM(e, name, desc) AP_DROP_##e,
+	AP_DP_DROPS(AP_DROP_DP_ENUM)
+#undef AP_DROP_DP_ENUM
+	AP_DROP_COUNT
+};
+
+const char *ap_drop_name(enum ap_drop_reason r);
+const char *ap_drop_desc(enum ap_drop_reason r);
+
+/** Per-packet metadata in the mbuf private area. */
+struct ap_mbuf_priv {
+	struct ap_pkt_info pi;
+	uint16_t drop_reason; /**< enum ap_drop_reason, set before the drop edge. */
+};
+
+static __rte_always_inline struct ap_mbuf_priv *
+ap_mbuf_priv(struct rte_mbuf *m)
+{
+	return (struct ap_mbuf_priv *)rte_mbuf_to_priv(m);
+}
+
+#define AP_MAX_PORTS 32
+#define AP_MAX_WORKERS 64
+#define AP_MAX_RXQ_PER_WORKER AP_MAX_PORTS
+
+/** Read-only per-port settings the nodes look at, indexed by DPDK port id. */
+struct ap_port_fast {
+	uint8_t configured;
+	uint8_t validate_full; /**< eth-input parses to L4 and drops malformed frames. */
+	uint8_t has_xconnect;
+	uint16_t xc_peer;      /**< DPDK port id of the xconnect peer. */
+	rte_edge_t xc_edge;    /**< xconnect node edge to the peer's port-tx node. */
+};
+
+extern struct ap_port_fast ap_ports_fast[RTE_MAX_ETHPORTS];
+
+/** Counters owned by one worker; only that worker writes them. */
+struct ap_worker_stats {
+	uint64_t drops[AP_DROP_COUNT];
+	uint64_t port_drops[RTE_MAX_ETHPORTS];
+	uint64_t rx_packets;	/**< Received by port-rx (all queues). */
+	uint64_t walks;
+} __rte_cache_aligned;
+
+struct ap_rxq {
+	uint16_t port;
+	uint16_t queue;
+};
+
+struct ap_worker {
+	unsigned lcore;
+	unsigned index;
+	rte_graph_t graph_id;
+	struct rte_graph *graph;
+	uint16_t burst;
+	uint16_t n_rxq;
+	struct ap_rxq rxq[AP_MAX_RXQ_PER_WORKER];
+	uint16_t txq;		/**< TX queue this worker owns on every port. */
+	volatile int quit;
+	uint64_t start_tsc;
+	uint64_t stop_tsc;
+	/** rx_packets as of the end of the last completed graph walk. */
+	volatile uint64_t done_rx;
+	struct ap_worker_stats stats;
+} __rte_cache_aligned;
+
+/** The worker whose graph is being created (node init callbacks read it). */
+extern struct ap_worker *ap_worker_building;
+
+/** Count @p m as dropped for @p reason and send it down the drop edge later. */
+static __rte_always_inline void
+ap_mark_drop(struct rte_mbuf *m, enum ap_drop_reason reason)
+{
+	ap_mbuf_priv(m)->drop_reason = (uint16_t)reason;
+}
+
+/* Node registration: each node file exports its register struct. */
+extern struct rte_node_register ap_port_rx_node;
+extern struct rte_node_register ap_port_tx_node;
+extern struct rte_node_register ap_drop_node;
+
+/** Node context of the per-worker nodes: a pointer to the worker. */
+struct ap_node_worker_ctx {
+	struct ap_worker *w;
+};
+
+/** Context of port-tx clones. */
+struct ap_port_tx_ctx {
+	uint16_t port;
+	uint16_t queue;
+	struct ap_worker *w;
+};
+
+/** Packets a node classifies in one chunk (nexts[] on the stack). */
+#define AP_NODE_CHUNK RTE_GRAPH_BURST_SIZE
+
+/**
+ * Send @p n objs to the edges in @p nexts. When they are the node's whole
+ * stream (@p whole) and all go one way, the common case, the stream is handed
+ * over without copying.
+ */
+static __rte_always_inline void
+ap_node_enqueue_batch(struct rte_graph *graph, struct rte_node *node, rte_edge_t *nexts,
+		      void **objs, uint16_t n, bool whole)
+{
+	uint16_t i;
+
+	if (unlikely(n == 0))
+		return;
+	for (i = 1; i < n; i++)
+		if (nexts[i] != nexts[0])
+			break;
+	if (likely(i == n && whole))
+		rte_node_next_stream_move(graph, node, nexts[0]);
+	else if (i == n)
+		rte_node_enqueue(graph, node, nexts[0], objs, n);
+	else
+		rte_node_enqueue_next(graph, node, nexts, objs, n);
+}
+
+#endif

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * port-rx: the source node of every worker graph. Polls the (port, queue)
+ * pairs given to its worker and hands each burst to eth-input.
+ *
+ * Uses: worker rx queue list.  Sets: nothing in the mbuf (the PMD sets port).
+ * Next edges: eth-input.
+ */
+#include "dp/core/dp_core.h"
+#include "dp/core/nodes_priv.h"
+
+enum port_rx_edge {
+	PORT_RX_EDGE_ETH_INPUT,
+	PORT_RX_EDGE_COUNT,
+};
+
+static uint16_t
+port_rx_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
+{
+	struct ap_worker *w = ((struct ap_node_worker_ctx *)node->ctx)->w;
+	uint16_t total = 0;
+
+	RTE_SET_USED(objs);
+	RTE_SET_USED(nb_objs);
+	for (uint16_t i = 0; i < w->n_rxq; i++) {
+		void **to = rte_node_next_stream_get(graph, node, PORT_RX_EDGE_ETH_INPUT,
+						     (uint16_t)(total + w->burst));
+		uint16_t n = rte_eth_rx_burst(w->rxq[i].port, w->rxq[i].queue,
+					      (struct rte_mbuf **)(to + total), w->burst);
+
+		total = (uint16_t)(total + n);
+	}
+	if (total) {
+		/* Each stream_get above returned the same base (nothing is committed
+		 * before the put), so the bursts sit back to back from it. */
+		rte_node_next_stream_put(graph, node, PORT_RX_EDGE_ETH_INPUT, total);
+		w->stats.rx_packets += total;
+	}
+	return total;
+}
+
+static int
+port_rx_init(const struct rte_graph *graph, struct rte_node *node)
+{
+	RTE_SET_USED(graph);
+	((struct ap_node_worker_ctx *)node->ctx)->w = ap_worker_building;
+	return 0;
+}
+
+struct rte_node_register ap_port_rx_node = {
+	.name = "port-rx",
+	.flags = RTE_NODE_SOURCE_F,
+	.parent_id = RTE_NODE_ID_INVALID,
+	.process = port_rx_process,
+	.init = port_rx_init,
+	.nb_edges = PORT_RX_EDGE_COUNT,
+	.next_nodes = {
+		[PORT_RX_EDGE_ETH_INPUT] = "eth-input",
+	},
+};

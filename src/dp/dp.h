@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The data plane as aetherd sees it: bring up EAL, ports and one rte_graph per
+ * worker lcore from a config, run, report counters, stop.
+ */
+#ifndef AP_DP_H
+#define AP_DP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/config.h"
+
+struct ap_dp;
+
+struct ap_dp_opts {
+	const char *prog;	/**< argv[0], for EAL. */
+	const char *log_level;	/**< EAL log level: "error".."debug". */
+	bool offline;		/**< Every port is pcap: stop at end of input, one worker. */
+};
+
+/**
+ * Initialise EAL (hugepages when present, otherwise --no-huge with a unique
+ * file prefix), create the packet pool, probe and start every port, build the
+ * graphs and launch the workers.
+ *
+ * @return 0, or a negative errno with @p err filled ("port 'lan': ...").
+ */
+int ap_dp_start(const struct ap_config *cfg, const struct ap_dp_opts *opts, struct ap_dp **out,
+		char *err, size_t err_len);
+
+/** True in offline mode once every packet of every input capture went through. */
+bool ap_dp_input_done(struct ap_dp *dp);
+
+/** Stop workers and ports (flushes pcap output), keep counters readable. */
+void ap_dp_stop(struct ap_dp *dp);
+
+/** Free everything and clean up EAL. */
+void ap_dp_destroy(struct ap_dp *dp);
+
+/** Sample counters (called once a second by the control plane for rates). */
+void ap_dp_sample(struct ap_dp *dp);
+
+/** `{"ports":[...]}` as served by GET /api/v1/ports. New reference. */
+json_t *ap_dp_ports_json(struct ap_dp *dp);
+/** `{"nodes":[...]}` as served by GET /api/v1/nodes. */
+json_t *ap_dp_nodes_json(struct ap_dp *dp);
+/** `{"uptime_s":..,"rx_packets":..,"drops":{..}}` as served by GET /api/v1/stats. */
+json_t *ap_dp_stats_json(struct ap_dp *dp);
+/** Whole run summary (offline mode output, `--summary`). */
+json_t *ap_dp_summary_json(struct ap_dp *dp);
+
+#endif
