@@ -409,6 +409,8 @@ main(int argc, char **argv)
 		AP_LOG_INFO(MOD, "API on unix:%s", acfg.unix_path);
 	}
 
+	/* The loop's clock was read before the (slow) data-plane start. */
+	uv_update_time(&st.loop);
 	uv_signal_init(&st.loop, &st.sig_int);
 	uv_signal_init(&st.loop, &st.sig_term);
 	uv_signal_init(&st.loop, &st.sig_hup);

@@ -37,9 +37,6 @@
 /* Offline mode gives up on input that stops short of its packet count. */
 #define OFFLINE_STALL_S 3
 
-struct ap_port_fast ap_ports_fast[RTE_MAX_ETHPORTS];
-struct ap_worker *ap_worker_building;
-
 struct dp_port {
 	const struct ap_cfg_port *cfg;
 	uint16_t port_id;
@@ -660,7 +657,7 @@ ap_dp_destroy(struct ap_dp *dp)
 	if (dp->pool)
 		rte_mempool_free(dp->pool);
 	if (dp->eal_up)
-		rte_eal_cleanup();
+		ap_eal_cleanup();
 	free(dp);
 }
 

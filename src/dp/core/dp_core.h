@@ -37,6 +37,9 @@ enum ap_drop_reason {
 	AP_DROP_COUNT
 };
 
+/** rte_eal_cleanup() and removal of this instance's EAL runtime directory. */
+void ap_eal_cleanup(void);
+
 const char *ap_drop_name(enum ap_drop_reason r);
 const char *ap_drop_desc(enum ap_drop_reason r);
 

@@ -1,0 +1,6 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Tables shared by the core and the feature nodes (see dp_core.h). */
+#include "dp/core/dp_core.h"
+
+struct ap_port_fast ap_ports_fast[RTE_MAX_ETHPORTS];
+struct ap_worker *ap_worker_building;

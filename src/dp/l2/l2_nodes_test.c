@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Edge decisions of eth-input and xconnect, on a real rte_graph fed by a test
+ * source node: each case builds frames, walks the graph once, and checks
+ * which sink every packet reached and with what drop reason.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+
+#include "dp/core/dp_core.h"
+#include "dp/l2/l2.h"
+
+#define MAX_PKTS 64
+
+static struct rte_mempool *pool;
+static struct rte_mbuf *feed[MAX_PKTS];
+static uint16_t n_feed;
+
+/* Where each packet ended: sink id per mbuf. */
+enum sink { SINK_NONE, SINK_DROP, SINK_TX_A, SINK_TX_B };
+static struct {
+	struct rte_mbuf *m;
+	enum sink s;
+	uint16_t reason;
+} seen[MAX_PKTS];
+static unsigned n_seen;
+
+static uint16_t
+src_process(struct rte_graph *g, struct rte_node *node, void **objs, uint16_t n)
+{
+	void **to;
+
+	RTE_SET_USED(objs);
+	RTE_SET_USED(n);
+	if (!n_feed)
+		return 0;
+	to = rte_node_next_stream_get(g, node, 0, n_feed);
+	memcpy(to, feed, n_feed * sizeof(feed[0]));
+	rte_node_next_stream_put(g, node, 0, n_feed);
+	n = n_feed;
+	n_feed = 0;
+	return n;
+}
+
+static uint16_t
+record(void **objs, uint16_t n, enum sink s)
+{
+	for (uint16_t i = 0; i < n && n_seen < MAX_PKTS; i++) {
+		struct rte_mbuf *m = objs[i];
+
+		seen[n_seen].m = m;
+		seen[n_seen].s = s;
+		seen[n_seen].reason = ap_mbuf_priv(m)->drop_reason;
+		n_seen++;
+	}
+	return n;
+}
+
+static uint16_t
+drop_sink(struct rte_graph *g, struct rte_node *node, void **objs, uint16_t n)
+{
+	RTE_SET_USED(g);
+	RTE_SET_USED(node);
+	return record(objs, n, SINK_DROP);
+}
+
+static uint16_t
+tx_a_sink(struct rte_graph *g, struct rte_node *node, void **objs, uint16_t n)
+{
+	RTE_SET_USED(g);
+	RTE_SET_USED(node);
+	return record(objs, n, SINK_TX_A);
+}
+
+static uint16_t
+tx_b_sink(struct rte_graph *g, struct rte_node *node, void **objs, uint16_t n)
+{
+	RTE_SET_USED(g);
+	RTE_SET_USED(node);
+	return record(objs, n, SINK_TX_B);
+}
+
+static struct rte_node_register src_node = {
+	.name = "test-src",
+	.flags = RTE_NODE_SOURCE_F,
+	.parent_id = RTE_NODE_ID_INVALID,
+	.process = src_process,
+	.nb_edges = 1,
+	.next_nodes = {"eth-input"},
+};
+static struct rte_node_register drop_node = {
+	.name = "drop", .parent_id = RTE_NODE_ID_INVALID, .process = drop_sink,
+};
+static struct rte_node_register tx_a_node = {
+	.name = "tx-a", .parent_id = RTE_NODE_ID_INVALID, .process = tx_a_sink,
+};
+static struct rte_node_register tx_b_node = {
+	.name = "tx-b", .parent_id = RTE_NODE_ID_INVALID, .process = tx_b_sink,
+};
+
+static struct rte_graph *graph;
+
+/* Ports 0 and 1 cross-connected; port 2 configured without a service;
+ * port 3 cross-connected to itself with full validation. */
+static void
+setup(void)
+{
+	char prefix[64];
+	char *argv[] = {"l2_nodes_test", "--no-huge", "-m", "64", "--no-pci", "--no-telemetry",
+			"-l", "0", "--log-level=error", prefix, NULL};
+	const char *patterns[] = {"test-src", "eth-input", "xconnect", "drop", "tx-a", "tx-b"};
+	struct rte_graph_param gp = {.socket_id = 0, .nb_node_patterns = 6,
+				     .node_patterns = patterns};
+	const char *a = "tx-a", *b = "tx-b";
+	rte_node_t xc;
+	rte_edge_t ea, eb;
+
+	snprintf(prefix, sizeof(prefix), "--file-prefix=l2test-%d", (int)getpid());
+	cr_assert_geq(rte_eal_init(10, argv), 0, "EAL init failed");
+	pool = rte_pktmbuf_pool_create("test", 1023, 0,
+				       RTE_ALIGN(sizeof(struct ap_mbuf_priv), RTE_MBUF_PRIV_ALIGN),
+				       RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	cr_assert_not_null(pool);
+	cr_assert_neq(__rte_node_register(&src_node), RTE_NODE_ID_INVALID);
+	cr_assert_neq(__rte_node_register(&ap_eth_input_node), RTE_NODE_ID_INVALID);
+	cr_assert_neq(__rte_node_register(&ap_xconnect_node), RTE_NODE_ID_INVALID);
+	cr_assert_neq(__rte_node_register(&drop_node), RTE_NODE_ID_INVALID);
+	cr_assert_neq(__rte_node_register(&tx_a_node), RTE_NODE_ID_INVALID);
+	cr_assert_neq(__rte_node_register(&tx_b_node), RTE_NODE_ID_INVALID);
+	xc = rte_node_from_name("xconnect");
+	ea = rte_node_edge_count(xc);
+	cr_assert_eq(rte_node_edge_update(xc, ea, &a, 1), 1);
+	eb = rte_node_edge_count(xc);
+	cr_assert_eq(rte_node_edge_update(xc, eb, &b, 1), 1);
+
+	ap_ports_fast[0] = (struct ap_port_fast){.configured = 1, .has_xconnect = 1,
+						 .xc_peer = 1, .xc_edge = eb};
+	ap_ports_fast[1] = (struct ap_port_fast){.configured = 1, .has_xconnect = 1,
+						 .xc_peer = 0, .xc_edge = ea};
+	ap_ports_fast[2] = (struct ap_port_fast){.configured = 1};
+	ap_ports_fast[3] = (struct ap_port_fast){.configured = 1, .validate_full = 1,
+						 .has_xconnect = 1, .xc_peer = 3, .xc_edge = ea};
+	cr_assert_neq(rte_graph_create("test", &gp), RTE_GRAPH_ID_INVALID);
+	graph = rte_graph_lookup("test");
+	cr_assert_not_null(graph);
+}
+
+static void
+teardown(void)
+{
+	ap_eal_cleanup();
+}
+
+TestSuite(l2_nodes, .init = setup, .fini = teardown);
+
+static struct rte_mbuf *
+frame(uint16_t port, const uint8_t *bytes, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+
+	cr_assert_not_null(m);
+	memcpy(rte_pktmbuf_append(m, len), bytes, len);
+	m->port = port;
+	ap_mbuf_priv(m)->drop_reason = AP_DROP_NONE;
+	return m;
+}
+
+/* Ethernet + IPv4 header (20 bytes, valid checksum) + UDP 8 bytes. */
+static const uint8_t udp4[] = {
+	0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
+	0x45, 0x00, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, 0x40, 0x11, 0x66, 0xce,
+	0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02,
+	0x04, 0xd2, 0x00, 0x35, 0x00, 0x08, 0x00, 0x00,
+};
+
+static void
+walk(void)
+{
+	n_seen = 0;
+	rte_graph_walk(graph);
+}
+
+static const struct {
+	const char *what;
+	uint16_t port;
+	uint16_t len;    /* 0: whole udp4 */
+	int corrupt;     /* byte index to overwrite, -1 none */
+	uint8_t value;
+	enum sink sink;
+	uint16_t reason;
+} cases[] = {
+	{"port 0 to its peer", 0, 0, -1, 0, SINK_TX_B, AP_DROP_NONE},
+	{"port 1 to its peer", 1, 0, -1, 0, SINK_TX_A, AP_DROP_NONE},
+	{"runt frame", 0, 13, -1, 0, SINK_DROP, AP_DROP_PKT_ETH_RUNT},
+	{"empty frame", 1, 0xffff, -1, 0, SINK_DROP, AP_DROP_PKT_ETH_RUNT},
+	{"truncated VLAN tag", 0, 16, 12, 0x81, SINK_DROP, AP_DROP_PKT_VLAN_TRUNC},
+	{"port without service", 2, 0, -1, 0, SINK_DROP, AP_DROP_NO_SERVICE},
+	{"bad IPv4 passes an L2 port", 0, 0, 14, 0x41, SINK_TX_B, AP_DROP_NONE},
+	{"bad IPv4 ihl on a validating port", 3, 0, 14, 0x41, SINK_DROP, AP_DROP_PKT_IP4_IHL},
+	{"bad IPv4 checksum on a validating port", 3, 0, 24, 0x00, SINK_DROP,
+	 AP_DROP_PKT_IP4_CSUM},
+	{"valid frame on a validating port", 3, 0, -1, 0, SINK_TX_A, AP_DROP_NONE},
+};
+
+Test(l2_nodes, edges_one_by_one)
+{
+	for (unsigned i = 0; i < RTE_DIM(cases); i++) {
+		uint8_t buf[sizeof(udp4)];
+		uint16_t len = cases[i].len == 0 ? sizeof(udp4) : cases[i].len;
+
+		if (cases[i].len == 0xffff)
+			len = 0;
+		memcpy(buf, udp4, sizeof(buf));
+		if (cases[i].corrupt >= 0)
+			buf[cases[i].corrupt] = cases[i].value;
+		feed[0] = frame(cases[i].port, buf, len);
+		n_feed = 1;
+		walk();
+		cr_assert_eq(n_seen, 1, "%s: packet seen %u times", cases[i].what, n_seen);
+		cr_expect_eq(seen[0].s, cases[i].sink, "%s: sink %d, want %d", cases[i].what,
+			     seen[0].s, cases[i].sink);
+		if (cases[i].sink == SINK_DROP)
+			cr_expect_eq(seen[0].reason, cases[i].reason, "%s: reason %s, want %s",
+				     cases[i].what, ap_drop_name(seen[0].reason),
+				     ap_drop_name(cases[i].reason));
+		rte_pktmbuf_free(seen[0].m);
+	}
+}
+
+/* A mixed burst is split per packet, in order within each edge. */
+Test(l2_nodes, mixed_burst)
+{
+	unsigned want_b = 0, got_b = 0;
+
+	for (unsigned i = 0; i < 40; i++) {
+		uint16_t port = (uint16_t)(i % 3);
+
+		feed[i] = frame(port, udp4, i % 7 == 6 ? 10 : sizeof(udp4));
+		if (port == 0 && i % 7 != 6)
+			want_b++;
+	}
+	n_feed = 40;
+	walk();
+	cr_assert_eq(n_seen, 40);
+	for (unsigned i = 0; i < n_seen; i++) {
+		if (seen[i].s == SINK_TX_B)
+			got_b++;
+		rte_pktmbuf_free(seen[i].m);
+	}
+	cr_expect_eq(got_b, want_b);
+}
+
+/* A uniform burst is handed over whole and arrives in order. */
+Test(l2_nodes, uniform_burst_in_order)
+{
+	for (unsigned i = 0; i < 32; i++)
+		feed[i] = frame(1, udp4, sizeof(udp4));
+	n_feed = 32;
+	walk();
+	cr_assert_eq(n_seen, 32);
+	for (unsigned i = 0; i < 32; i++) {
+		cr_expect_eq(seen[i].s, SINK_TX_A);
+		cr_expect_eq(seen[i].m, feed[i]);
+		rte_pktmbuf_free(seen[i].m);
+	}
+}
