@@ -403,9 +403,13 @@ main(int argc, char **argv)
 			st.exit_code = 1;
 			goto out;
 		}
-		ap_api_route(st.api, "GET", "/api/v1/ports", h_ports, &st);
-		ap_api_route(st.api, "GET", "/api/v1/nodes", h_nodes, &st);
-		ap_api_route(st.api, "GET", "/api/v1/stats", h_stats, &st);
+		if (ap_api_route(st.api, "GET", "/api/v1/ports", h_ports, &st) < 0 ||
+		    ap_api_route(st.api, "GET", "/api/v1/nodes", h_nodes, &st) < 0 ||
+		    ap_api_route(st.api, "GET", "/api/v1/stats", h_stats, &st) < 0) {
+			fprintf(stderr, "aetherd: cannot register API routes\n");
+			st.exit_code = 1;
+			goto out;
+		}
 		AP_LOG_INFO(MOD, "API on unix:%s", acfg.unix_path);
 	}
 

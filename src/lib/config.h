@@ -14,11 +14,11 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define AP_NAME_MAX 32
-#define AP_PATH_MAX 256
-#define AP_CFG_MAX_PORTS 32
+#define AP_NAME_MAX	     32
+#define AP_PATH_MAX	     256
+#define AP_CFG_MAX_PORTS     32
 #define AP_CFG_MAX_XCONNECTS AP_CFG_MAX_PORTS
-#define AP_CFG_ERR_MAX 512
+#define AP_CFG_ERR_MAX	     512
 
 /** Port driver kinds; `devargs` passes a DPDK device string through. */
 enum ap_port_driver {
@@ -33,7 +33,7 @@ enum ap_port_driver {
 
 /** How much of each received frame eth-input validates before forwarding. */
 enum ap_port_validate {
-	AP_VALIDATE_L2,   /**< Ethernet and VLAN headers only (default). */
+	AP_VALIDATE_L2,	  /**< Ethernet and VLAN headers only (default). */
 	AP_VALIDATE_FULL, /**< The whole header chain down to L4; malformed frames drop. */
 };
 
@@ -47,15 +47,15 @@ enum ap_hugepages {
 struct ap_cfg_port {
 	char name[AP_NAME_MAX];
 	enum ap_port_driver driver;
-	char iface[AP_NAME_MAX];	/**< af_packet, af_xdp: kernel interface; tap: tap name. */
-	char rx_pcap[AP_PATH_MAX];	/**< pcap: capture to read (may be empty: tx only). */
-	char tx_pcap[AP_PATH_MAX];	/**< pcap: capture to write (may be empty: rx only). */
-	char devargs[AP_PATH_MAX];	/**< devargs: full DPDK device string or PCI address. */
-	uint16_t rxq_size;		/**< Descriptors per RX queue (default 1024). */
-	uint16_t txq_size;		/**< Descriptors per TX queue (default 1024). */
-	uint16_t mtu;			/**< 0: leave the driver's default. */
+	char iface[AP_NAME_MAX];   /**< af_packet, af_xdp: kernel interface; tap: tap name. */
+	char rx_pcap[AP_PATH_MAX]; /**< pcap: capture to read (may be empty: tx only). */
+	char tx_pcap[AP_PATH_MAX]; /**< pcap: capture to write (may be empty: rx only). */
+	char devargs[AP_PATH_MAX]; /**< devargs: full DPDK device string or PCI address. */
+	uint16_t rxq_size;	   /**< Descriptors per RX queue (default 1024). */
+	uint16_t txq_size;	   /**< Descriptors per TX queue (default 1024). */
+	uint16_t mtu;		   /**< 0: leave the driver's default. */
 	enum ap_port_validate validate;
-	uint32_t line;			/**< Where the object starts in the file, for messages. */
+	uint32_t line; /**< Where the object starts in the file, for messages. */
 	uint32_t col;
 };
 
@@ -71,9 +71,9 @@ struct ap_config {
 	char path[AP_PATH_MAX]; /**< File it came from ("<built-in>" for the default). */
 
 	/* dataplane: */
-	uint16_t workers;	/**< Worker lcores, each running one rte_graph (default 1). */
-	uint32_t mbufs;		/**< mbufs in the packet pool (default 16384). */
-	uint16_t burst;		/**< RX burst size (default 32, max 256). */
+	uint16_t workers; /**< Worker lcores, each running one rte_graph (default 1). */
+	uint32_t mbufs;	  /**< mbufs in the packet pool (default 16384). */
+	uint16_t burst;	  /**< RX burst size (default 32, max 256). */
 	enum ap_hugepages hugepages;
 	char eal_args[AP_PATH_MAX]; /**< Extra EAL arguments, space separated (expert use). */
 
@@ -86,8 +86,8 @@ struct ap_config {
 	char api_socket[AP_PATH_MAX]; /**< Unix socket path (default /run/aetherd/api.sock). */
 
 	/* log: */
-	char log_level[16];  /**< error, warning, info, debug (default info). */
-	bool log_json;	     /**< One JSON object per line instead of text. */
+	char log_level[16]; /**< error, warning, info, debug (default info). */
+	bool log_json;	    /**< One JSON object per line instead of text. */
 };
 
 /** Fill @p cfg with defaults (no ports). */

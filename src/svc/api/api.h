@@ -24,7 +24,7 @@ struct ap_api;
 /** One request as handlers see it. Strings stay valid for the handler call only. */
 struct ap_api_req {
 	const char *method; /**< "GET", "POST", "PUT", "DELETE". */
-	const char *path;   /**< Path without the query string. */
+	const char *path;   /**< Path, percent-decoded, without the query string. */
 	const char *body;   /**< Request body (NUL terminated), may be NULL. */
 	size_t body_len;
 	json_t *json; /**< Parsed body when it was JSON, else NULL (owned by the server). */

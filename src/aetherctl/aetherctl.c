@@ -1,0 +1,751 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * aetherctl: command-line client of the aetherd REST API.
+ *
+ * Every command is one row of 'commands': the words that name it, the API
+ * call it makes and a renderer for the human output. New management
+ * commands are new rows; -j prints what the API returned for all of them.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#define DEFAULT_SOCKET	  "/run/aetherd/api.sock"
+#define MAX_WORDS	  4
+#define CONNECT_TIMEOUT_S 5L
+#define TOTAL_TIMEOUT_S	  60L
+
+/* Exit codes; docs/aetherctl.md lists them for scripts. */
+enum {
+	EXIT_OK = 0,
+	EXIT_API_ERROR = 1,
+	EXIT_USAGE = 2,
+	EXIT_UNREACHABLE = 3,
+};
+
+/* One HTTP call to make. */
+struct call {
+	char method[16];
+	const char *path;
+	const char *body; /* JSON text or NULL */
+};
+
+struct cmd {
+	const char *words[MAX_WORDS]; /* NULL terminated */
+	const char *args;	      /* argument synopsis, NULL when none */
+	unsigned min_args;
+	unsigned max_args;
+	const char *method;
+	const char *path;
+	/* Builds the call from the arguments; NULL means method and path as given. */
+	int (*prepare)(char **args, unsigned n, struct call *c);
+	/* Human output; NULL prints the JSON. Returns -1 when the reply has the wrong shape. */
+	int (*render)(json_t *root);
+	const char *help;
+};
+
+static const char *progname = "aetherctl";
+
+__attribute__((format(printf, 1, 2))) static void
+errmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* --- tables ----------------------------------------------------------- */
+
+struct column {
+	const char *head;
+	bool right; /* numbers are right-aligned */
+};
+
+struct table {
+	const struct column *cols;
+	unsigned ncols;
+	char **cells; /* row-major, ncols per row */
+	size_t nrows;
+	size_t cap;
+};
+
+static void
+table_add(struct table *t, char **row)
+{
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		char **nc = realloc(t->cells, cap * t->ncols * sizeof(*nc));
+
+		if (nc == NULL) {
+			errmsg("out of memory");
+			exit(EXIT_API_ERROR);
+		}
+		t->cells = nc;
+		t->cap = cap;
+	}
+	for (unsigned c = 0; c < t->ncols; c++) {
+		char *s = strdup(row[c] ? row[c] : "-");
+
+		if (s == NULL) {
+			errmsg("out of memory");
+			exit(EXIT_API_ERROR);
+		}
+		t->cells[t->nrows * t->ncols + c] = s;
+	}
+	t->nrows++;
+}
+
+static void
+table_print(struct table *t)
+{
+	size_t width[16] = {0};
+
+	for (unsigned c = 0; c < t->ncols; c++) {
+		width[c] = strlen(t->cols[c].head);
+		for (size_t r = 0; r < t->nrows; r++) {
+			size_t w = strlen(t->cells[r * t->ncols + c]);
+
+			if (w > width[c])
+				width[c] = w;
+		}
+	}
+	for (size_t r = 0; r <= t->nrows; r++) {
+		for (unsigned c = 0; c < t->ncols; c++) {
+			const char *s = r == 0 ? t->cols[c].head : t->cells[(r - 1) * t->ncols + c];
+			int w = (int)width[c];
+			bool last = c + 1 == t->ncols;
+
+			if (t->cols[c].right)
+				printf("%*s", w, s);
+			else if (last)
+				printf("%s", s);
+			else
+				printf("%-*s", w, s);
+			printf("%s", last ? "\n" : "  ");
+		}
+	}
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = t->cap = 0;
+}
+
+/* Integer or real as a decimal string; "-" when absent or not a number. */
+static char *
+fmt_num(json_t *v, char *buf, size_t size, int decimals)
+{
+	if (json_is_integer(v))
+		snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, size, "%.*f", decimals, json_real_value(v));
+	else
+		snprintf(buf, size, "-");
+	return buf;
+}
+
+static const char *
+str_or_dash(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? s : "-";
+}
+
+/* --- renderers -------------------------------------------------------- */
+
+static int
+render_ports(json_t *root)
+{
+	static const struct column cols[] = {
+		{"NAME", false},    {"DRIVER", false}, {"LINK", false},	   {"RX-PKTS", true},
+		{"RX-BYTES", true}, {"TX-PKTS", true}, {"TX-BYTES", true}, {"DROPS", true},
+	};
+	static const char *const counters[] = {"rx_packets", "rx_bytes", "tx_packets", "tx_bytes",
+					       "drops"};
+	struct table t = {.cols = cols, .ncols = 8};
+	json_t *ports = json_object_get(root, "ports");
+	json_t *p;
+	size_t i;
+
+	if (!json_is_array(ports))
+		return -1;
+	json_array_foreach(ports, i, p)
+	{
+		char num[5][32];
+		char *row[8];
+		json_t *up = json_object_get(p, "link_up");
+
+		row[0] = (char *)str_or_dash(p, "name");
+		row[1] = (char *)str_or_dash(p, "driver");
+		row[2] = json_is_boolean(up) ? (json_is_true(up) ? "up" : "down") : "-";
+		for (unsigned k = 0; k < 5; k++)
+			row[3 + k] =
+				fmt_num(json_object_get(p, counters[k]), num[k], sizeof(num[k]), 0);
+		table_add(&t, row);
+	}
+	table_print(&t);
+	return 0;
+}
+
+static int
+render_nodes(json_t *root)
+{
+	static const struct column cols[] = {
+		{"NAME", false},
+		{"CALLS", true},
+		{"PACKETS", true},
+		{"CYCLES/PKT", true},
+	};
+	struct table t = {.cols = cols, .ncols = 4};
+	json_t *nodes = json_object_get(root, "nodes");
+	json_t *n;
+	size_t i;
+
+	if (!json_is_array(nodes))
+		return -1;
+	json_array_foreach(nodes, i, n)
+	{
+		char calls[32], pkts[32], cpp[32];
+		char *row[] = {
+			(char *)str_or_dash(n, "name"),
+			fmt_num(json_object_get(n, "calls"), calls, sizeof(calls), 0),
+			fmt_num(json_object_get(n, "packets"), pkts, sizeof(pkts), 0),
+			fmt_num(json_object_get(n, "cycles_per_packet"), cpp, sizeof(cpp), 1),
+		};
+
+		table_add(&t, row);
+	}
+	table_print(&t);
+	return 0;
+}
+
+static void
+fmt_uptime(json_t *v, char *buf, size_t size)
+{
+	double s = json_number_value(v);
+	unsigned long long t;
+
+	if (!json_is_number(v) || s < 0) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	t = (unsigned long long)s;
+	if (t < 60)
+		snprintf(buf, size, "%.1fs", s);
+	else if (t < 3600)
+		snprintf(buf, size, "%llum %llus", t / 60, t % 60);
+	else if (t < 86400)
+		snprintf(buf, size, "%lluh %llum %llus", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(buf, size, "%llud %lluh %llum", t / 86400, t / 3600 % 24, t / 60 % 60);
+}
+
+struct reason {
+	const char *name;
+	json_int_t count;
+};
+
+static int
+cmp_reason(const void *a, const void *b)
+{
+	const struct reason *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static int
+render_stats(json_t *root)
+{
+	static const struct column cols[] = {{"REASON", false}, {"COUNT", true}};
+	struct table t = {.cols = cols, .ncols = 2};
+	json_t *drops = json_object_get(root, "drops");
+	json_t *reasons = json_object_get(drops, "reasons");
+	struct reason *list = NULL;
+	char buf[64];
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+
+	if (!json_is_object(root))
+		return -1;
+	fmt_uptime(json_object_get(root, "uptime_s"), buf, sizeof(buf));
+	printf("%-20s %s\n", "uptime", buf);
+	printf("%-20s %s\n", "workers", fmt_num(json_object_get(root, "workers"), buf, 64, 0));
+	printf("%-20s %s\n", "rx packets",
+	       fmt_num(json_object_get(root, "rx_packets"), buf, 64, 0));
+	printf("%-20s %s\n", "tx packets",
+	       fmt_num(json_object_get(root, "tx_packets"), buf, 64, 0));
+	printf("%-20s %s\n", "packets/s",
+	       fmt_num(json_object_get(root, "packets_per_second"), buf, 64, 1));
+	printf("%-20s %s\n", "drops", fmt_num(json_object_get(drops, "total"), buf, 64, 0));
+
+	if (json_object_size(reasons) == 0)
+		return 0;
+	list = calloc(json_object_size(reasons), sizeof(*list));
+	if (list == NULL)
+		return -1;
+	json_object_foreach(reasons, key, v)
+	{
+		list[n].name = key;
+		list[n].count = json_is_integer(v) ? json_integer_value(v) : 0;
+		n++;
+	}
+	qsort(list, n, sizeof(*list), cmp_reason);
+	printf("\n");
+	for (size_t i = 0; i < n; i++) {
+		char count[32];
+		char *row[] = {(char *)list[i].name, count};
+
+		snprintf(count, sizeof(count), "%" JSON_INTEGER_FORMAT, list[i].count);
+		table_add(&t, row);
+	}
+	table_print(&t);
+	free(list);
+	return 0;
+}
+
+/* --- commands --------------------------------------------------------- */
+
+static int
+prepare_api(char **args, unsigned n, struct call *c)
+{
+	size_t len = strlen(args[0]);
+
+	if (len == 0 || len >= sizeof(c->method)) {
+		errmsg("invalid method '%s'", args[0]);
+		return -1;
+	}
+	for (size_t i = 0; i <= len; i++) {
+		char ch = args[0][i];
+
+		if (ch >= 'a' && ch <= 'z')
+			ch = (char)(ch - 'a' + 'A');
+		else if (ch != '\0' && (ch < 'A' || ch > 'Z')) {
+			errmsg("invalid method '%s'", args[0]);
+			return -1;
+		}
+		c->method[i] = ch;
+	}
+	if (args[1][0] != '/') {
+		errmsg("path must start with '/': %s", args[1]);
+		return -1;
+	}
+	c->path = args[1];
+	if (n == 3) {
+		json_error_t err;
+		json_t *j = json_loads(args[2], JSON_DECODE_ANY, &err);
+
+		if (j == NULL) {
+			errmsg("invalid JSON argument: %s (column %d)", err.text, err.column);
+			return -1;
+		}
+		json_decref(j);
+		c->body = args[2];
+	}
+	return 0;
+}
+
+static const struct cmd commands[] = {
+	{
+		.words = {"show", "ports"},
+		.method = "GET",
+		.path = "/api/v1/ports",
+		.render = render_ports,
+		.help = "ports with link state and traffic counters",
+	},
+	{
+		.words = {"show", "nodes"},
+		.method = "GET",
+		.path = "/api/v1/nodes",
+		.render = render_nodes,
+		.help = "graph nodes with calls, packets and cycles per packet",
+	},
+	{
+		.words = {"show", "stats"},
+		.method = "GET",
+		.path = "/api/v1/stats",
+		.render = render_stats,
+		.help = "uptime, packet totals and drops by reason",
+	},
+	{
+		.words = {"api"},
+		.args = "METHOD PATH [JSON]",
+		.min_args = 2,
+		.max_args = 3,
+		.prepare = prepare_api,
+		.help = "raw API call; prints the JSON reply",
+	},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* "show ports", "api METHOD PATH [JSON]" */
+static const char *
+synopsis(const struct cmd *c, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (unsigned w = 0; w < MAX_WORDS && c->words[w] && used < size; w++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", w ? " " : "",
+					 c->words[w]);
+	if (c->args && used < size)
+		snprintf(buf + used, size - used, " %s", c->args);
+	return buf;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s [-s SOCKET] [-j] [-h] COMMAND...\n\n"
+		"options:\n"
+		"  -s, --socket SOCKET  API socket (default: $AETHER_SOCKET, else %s)\n"
+		"  -j, --json           print the API's JSON instead of tables\n"
+		"  -h, --help           show this help and exit\n\n"
+		"commands:\n",
+		progname, DEFAULT_SOCKET);
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		char syn[96];
+
+		fprintf(f, "  %-24s %s\n", synopsis(&commands[i], syn, sizeof(syn)),
+			commands[i].help);
+	}
+	fprintf(f, "\nexit status: 0 ok, 1 the API answered an error, 2 usage error,\n"
+		   "3 aetherd cannot be reached\n");
+}
+
+static unsigned
+n_words(const struct cmd *c)
+{
+	unsigned n = 0;
+
+	while (n < MAX_WORDS && c->words[n])
+		n++;
+	return n;
+}
+
+/* The command whose words all lead argv, the longest such; NULL if none. */
+static const struct cmd *
+find_command(int argc, char **argv)
+{
+	const struct cmd *best = NULL;
+
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		unsigned n = n_words(&commands[i]);
+		bool match = (unsigned)argc >= n;
+
+		for (unsigned w = 0; match && w < n; w++)
+			match = strcmp(argv[w], commands[i].words[w]) == 0;
+		if (match && (best == NULL || n > n_words(best)))
+			best = &commands[i];
+	}
+	return best;
+}
+
+/* Say which words may follow the longest known prefix of what was typed. */
+static void
+suggest(int argc, char **argv)
+{
+	unsigned depth = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		unsigned d = 0;
+
+		while (d < n_words(&commands[i]) && (int)d < argc &&
+		       strcmp(argv[d], commands[i].words[d]) == 0)
+			d++;
+		if (d > depth)
+			depth = d;
+	}
+	fprintf(stderr, "%s: unknown command '", progname);
+	for (int i = 0; i < argc; i++)
+		fprintf(stderr, "%s%s", i ? " " : "", argv[i]);
+	fprintf(stderr, "'; expected ");
+	for (unsigned w = 0; w < depth; w++)
+		fprintf(stderr, "%s ", argv[w]);
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		bool prefix = n_words(&commands[i]) > depth;
+
+		for (unsigned w = 0; prefix && w < depth; w++)
+			prefix = strcmp(argv[w], commands[i].words[w]) == 0;
+		for (size_t j = 0; prefix && j < i; j++) {
+			bool same = n_words(&commands[j]) > depth;
+
+			for (unsigned w = 0; same && w <= depth; w++)
+				same = strcmp(commands[j].words[w], commands[i].words[w]) == 0;
+			prefix = !same; /* already printed */
+		}
+		if (!prefix)
+			continue;
+		fprintf(stderr, "%s%s", any ? "|" : "", commands[i].words[depth]);
+		any = true;
+	}
+	fprintf(stderr, "\n");
+}
+
+/* --- transport -------------------------------------------------------- */
+
+struct buf {
+	char *data;
+	size_t len;
+};
+
+static size_t
+collect(char *data, size_t size, size_t n, void *arg)
+{
+	struct buf *b = arg;
+	char *nb = realloc(b->data, b->len + size * n + 1);
+
+	if (nb == NULL)
+		return 0;
+	memcpy(nb + b->len, data, size * n);
+	b->len += size * n;
+	nb[b->len] = '\0';
+	b->data = nb;
+	return size * n;
+}
+
+/* Why connecting to 'path' fails, in words, for the "cannot reach" message. */
+static const char *
+connect_failure(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat sb;
+	int fd, err = 0;
+
+	if (stat(path, &sb) < 0)
+		return errno == ENOENT ? "no such socket (is aetherd running?)" : strerror(errno);
+	if (!S_ISSOCK(sb.st_mode))
+		return "not a socket";
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return "socket path too long";
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return strerror(errno);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		err = errno;
+	close(fd);
+	if (err == ECONNREFUSED)
+		return "connection refused (is aetherd running?)";
+	return err ? strerror(err) : NULL;
+}
+
+/* Performs the call. Returns EXIT_OK with *status set, or EXIT_UNREACHABLE. */
+static int
+http_call(const char *sock, const struct call *c, long *status, struct buf *body)
+{
+	char url[2048], errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hdrs = NULL;
+	CURL *h;
+	CURLcode rc;
+
+	if ((size_t)snprintf(url, sizeof(url), "http://localhost%s", c->path) >= sizeof(url)) {
+		errmsg("path too long");
+		return EXIT_USAGE;
+	}
+	h = curl_easy_init();
+	if (h == NULL) {
+		errmsg("cannot initialise libcurl");
+		return EXIT_UNREACHABLE;
+	}
+	curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, sock);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, TOTAL_TIMEOUT_S);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "aetherctl");
+	hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	if (strcmp(c->method, "HEAD") == 0) {
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	} else {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method);
+		if (c->body != NULL || strcmp(c->method, "POST") == 0 ||
+		    strcmp(c->method, "PUT") == 0) {
+			hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->body ? c->body : "");
+		}
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+	rc = curl_easy_perform(h);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	if (rc == CURLE_OK)
+		return EXIT_OK;
+
+	if (rc == CURLE_COULDNT_CONNECT) {
+		const char *why = connect_failure(sock);
+
+		errmsg("cannot reach aetherd at %s: %s", sock, why ? why : errbuf);
+	} else {
+		errmsg("cannot reach aetherd at %s: %s", sock,
+		       errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	}
+	return EXIT_UNREACHABLE;
+}
+
+/* Print the API's error message; the body may not be ours (or JSON) at all. */
+static void
+report_api_error(const struct call *c, long status, const struct buf *body)
+{
+	json_t *j = body->len ? json_loadb(body->data, body->len, 0, NULL) : NULL;
+	const char *msg =
+		json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+
+	if (msg == NULL && body->len > 0 && j == NULL) {
+		size_t n = body->len;
+
+		while (n > 0 && (body->data[n - 1] == '\n' || body->data[n - 1] == '\r'))
+			n--;
+		body->data[n] = '\0';
+		msg = body->data;
+	}
+	errmsg("%s %s: error %ld: %s", c->method, c->path, status,
+	       msg && msg[0] ? msg : "no message");
+	json_decref(j);
+}
+
+static int
+run(const char *sock, bool json_out, const struct cmd *cmd, char **args, unsigned nargs)
+{
+	struct call c = {.path = cmd->path};
+	struct buf body = {0};
+	json_t *root = NULL;
+	json_error_t err;
+	long status = 0;
+	int ret;
+
+	if (cmd->method)
+		snprintf(c.method, sizeof(c.method), "%s", cmd->method);
+	if (cmd->prepare && cmd->prepare(args, nargs, &c) < 0)
+		return EXIT_USAGE;
+
+	ret = http_call(sock, &c, &status, &body);
+	if (ret != EXIT_OK)
+		goto out;
+	if (status >= 400 || status < 200) {
+		report_api_error(&c, status, &body);
+		ret = EXIT_API_ERROR;
+		goto out;
+	}
+	if (body.len == 0)
+		goto out; /* 204 and the like: nothing to show */
+	root = json_loadb(body.data, body.len, JSON_DECODE_ANY, &err);
+	if (root == NULL) {
+		errmsg("%s %s: invalid JSON from aetherd: %s", c.method, c.path, err.text);
+		ret = EXIT_API_ERROR;
+		goto out;
+	}
+	if (json_out || cmd->render == NULL) {
+		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
+		putchar('\n');
+	} else if (cmd->render(root) < 0) {
+		errmsg("%s %s: unexpected reply from aetherd (try -j)", c.method, c.path);
+		ret = EXIT_API_ERROR;
+	}
+out:
+	if (fflush(stdout) != 0 && ret == EXIT_OK) {
+		errmsg("writing output: %s", strerror(errno));
+		ret = EXIT_API_ERROR;
+	}
+	json_decref(root);
+	free(body.data);
+	return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *sock = getenv("AETHER_SOCKET");
+	const struct cmd *cmd;
+	bool json_out = false;
+	unsigned nargs;
+	int opt, ret;
+
+	if (sock == NULL || sock[0] == '\0')
+		sock = DEFAULT_SOCKET;
+	opterr = 0; /* errors are reported below, in our own words */
+	/* '+': options end at the first word, so JSON arguments are left alone. */
+	while ((opt = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'j':
+			json_out = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			if (optopt == 's')
+				errmsg("option -s needs a socket path");
+			else if (optopt != 0)
+				errmsg("unknown option -%c", optopt);
+			else
+				errmsg("unknown option %s", argv[optind - 1]);
+			fprintf(stderr, "try '%s -h'\n", progname);
+			return EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = find_command(argc, argv);
+	if (cmd == NULL) {
+		suggest(argc, argv);
+		return EXIT_USAGE;
+	}
+	nargs = (unsigned)argc - n_words(cmd);
+	if (nargs < cmd->min_args || nargs > cmd->max_args) {
+		char syn[96];
+
+		errmsg("usage: %s [-s SOCKET] [-j] %s", progname, synopsis(cmd, syn, sizeof(syn)));
+		return EXIT_USAGE;
+	}
+	if (sock[0] == '\0') {
+		errmsg("empty socket path");
+		return EXIT_USAGE;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		errmsg("cannot initialise libcurl");
+		return EXIT_UNREACHABLE;
+	}
+	ret = run(sock, json_out, cmd, argv + n_words(cmd), nargs);
+	curl_global_cleanup();
+	return ret;
+}

@@ -1,0 +1,988 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The loader reads the whole document with libyaml's document API, then walks it with
+ * tables: each section is a list of keys, each key says how its value is parsed (integer
+ * range, string check, enum names, sub-section or a custom handler) and where it is stored.
+ * A new section is one more table and one line in top_fields[].
+ *
+ * Only keys listed in a table are visited, so the walk is bounded by the schema even when
+ * anchors and aliases make the node graph cyclic.
+ */
+#include "lib/config.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <yaml.h>
+
+/* A configuration larger than this is certainly a mistake (or an attack on the parser). */
+#define CFG_FILE_MAX (16u << 20)
+/* Most keys a table may hold. */
+#define MAX_FIELDS 16
+/* Longest piece of user text quoted back in a message. */
+#define SHOW_MAX       48
+#define WHERE_MAX      48
+#define API_SOCKET_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
+
+_Static_assert(sizeof(enum ap_port_driver) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum ap_port_validate) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum ap_hugepages) == sizeof(int), "enum stored as int");
+
+struct ctx {
+	const char *name; /* Shown at the start of every message. */
+	const char *dir;  /* Directory for relative pcap paths; NULL keeps them as given. */
+	char *err;	  /* AP_CFG_ERR_MAX bytes. */
+	yaml_document_t *doc;
+	struct ap_config *cfg;
+	/* Positions of xconnect values, for errors found once every port is known. */
+	yaml_mark_t xc_marks[AP_CFG_MAX_XCONNECTS][2];
+};
+
+enum ftype {
+	FT_UINT,    /* Decimal integer in [min, max], stored in 'size' bytes. */
+	FT_STRING,  /* Scalar copied into a char['size'] buffer, then 'check'ed. */
+	FT_ENUM,    /* One of 'names', stored as an int index. */
+	FT_SECTION, /* Mapping parsed with the 'sub' table into the same object. */
+	FT_CUSTOM,  /* Anything else: 'custom' does the work. */
+};
+
+/* Field flags. */
+#define F_REQUIRED (1u << 0)
+#define F_POW2	   (1u << 1) /* FT_UINT: must be a power of two. */
+#define F_PATH	   (1u << 2) /* FT_STRING: relative paths resolve against the file's dir. */
+
+#define DRV(d) (1u << (d))
+
+struct field;
+
+struct table {
+	const struct field *fields;
+	size_t n;
+};
+
+struct field {
+	const char *key;
+	enum ftype type;
+	size_t off;
+	size_t size;
+	uint32_t min, max;
+	unsigned flags;
+	const char *const *names;
+	int (*check)(struct ctx *c, const yaml_node_t *v, const char *what, const char *s);
+	int (*custom)(struct ctx *c, const yaml_node_t *v, void *obj, const char *what);
+	const struct table *sub;
+	unsigned drivers;     /* ports: drivers that accept this key; 0: all. */
+	unsigned req_drivers; /* ports: drivers that need this key. */
+};
+
+#define TABLE(f)                                                                                   \
+	{                                                                                          \
+		f, sizeof(f) / sizeof((f)[0])                                                      \
+	}
+
+static const char *const driver_names[] = {
+	[AP_DRV_AF_PACKET] = "af_packet", [AP_DRV_AF_XDP] = "af_xdp",
+	[AP_DRV_PCAP] = "pcap",		  [AP_DRV_TAP] = "tap",
+	[AP_DRV_NULL] = "null",		  [AP_DRV_RING] = "ring",
+	[AP_DRV_DEVARGS] = "devargs",	  [AP_DRV_DEVARGS + 1] = NULL,
+};
+
+static const char *const validate_names[] = {
+	[AP_VALIDATE_L2] = "l2",
+	[AP_VALIDATE_FULL] = "full",
+	NULL,
+};
+
+static const char *const hugepages_names[] = {
+	[AP_HUGE_AUTO] = "auto",
+	[AP_HUGE_ON] = "on",
+	[AP_HUGE_OFF] = "off",
+	NULL,
+};
+
+static const char *const log_level_names[] = {"error", "warning", "info", "debug", NULL};
+static const char *const log_format_names[] = {"text", "json", NULL};
+
+/* Copy user text for a message: at most SHOW_MAX bytes, control bytes as '?'. */
+static const char *
+show(const char *s, size_t len, char out[SHOW_MAX])
+{
+	size_t n = len < SHOW_MAX - 4 ? len : SHOW_MAX - 4;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		out[i] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+	}
+	if (n < len) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static int __attribute__((format(printf, 3, 4)))
+fail(struct ctx *c, yaml_mark_t m, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(c->err, AP_CFG_ERR_MAX, "%s:%zu:%zu: ", c->name, m.line + 1, m.column + 1);
+	if (n >= 0 && n < AP_CFG_ERR_MAX) {
+		va_start(ap, fmt);
+		vsnprintf(c->err + n, AP_CFG_ERR_MAX - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* "a, b, c" from a NULL-terminated list. */
+static const char *
+join(const char *const *names, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; names[i] != NULL && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", names[i]);
+	return buf;
+}
+
+static const char *
+join_keys(const struct table *t, char *buf, size_t size)
+{
+	const char *names[MAX_FIELDS + 1];
+
+	for (size_t i = 0; i < t->n; i++)
+		names[i] = t->fields[i].key;
+	names[t->n] = NULL;
+	return join(names, buf, size);
+}
+
+static void
+full_name(char *buf, size_t size, const char *where, const char *key)
+{
+	if (where[0] == '\0')
+		snprintf(buf, size, "%s", key);
+	else
+		snprintf(buf, size, "%s.%s", where, key);
+}
+
+static yaml_node_t *
+node_at(struct ctx *c, yaml_node_item_t i)
+{
+	return yaml_document_get_node(c->doc, i);
+}
+
+/* YAML 1.1 null: an empty plain scalar, '~' or null. */
+static bool
+is_null(const yaml_node_t *n)
+{
+	const char *v;
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	v = (const char *)n->data.scalar.value;
+	return n->data.scalar.length == 0 || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
+	       strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
+}
+
+/* Strings are scalars read as text, so "driver: null" names the null driver; only a value
+ * left empty counts as missing. Control characters are refused: an embedded NUL ("\0" in double
+ * quotes) would silently cut the value, and a newline (from a "|" block) in a name or path is
+ * always a mistake. */
+static int
+get_string(struct ctx *c, const yaml_node_t *v, const char *what, const char **s)
+{
+	if (v->type != YAML_SCALAR_NODE ||
+	    (v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && v->data.scalar.length == 0))
+		return fail(c, v->start_mark, "expected a string for %s", what);
+	for (size_t i = 0; i < v->data.scalar.length; i++) {
+		unsigned char ch = v->data.scalar.value[i];
+
+		if (ch < 0x20 || ch == 0x7f)
+			return fail(c, v->start_mark,
+				    "%s contains a control character (byte 0x%02x)", what, ch);
+	}
+	*s = (const char *)v->data.scalar.value;
+	return 0;
+}
+
+/* Plain decimal only: no sign, no leading zero (YAML 1.1 would read 010 as octal), no
+ * underscores or hex. Overflow yields UINT64_MAX so the range check reports it. */
+static int
+get_uint(struct ctx *c, const yaml_node_t *v, const char *what, uint64_t *out)
+{
+	uint64_t x = 0;
+	const char *s;
+	size_t len;
+
+	if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		goto bad;
+	s = (const char *)v->data.scalar.value;
+	len = v->data.scalar.length;
+	if (len == 0 || (s[0] == '0' && len > 1))
+		goto bad;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			goto bad;
+		if (x > (UINT64_MAX - 9) / 10)
+			x = UINT64_MAX;
+		else
+			x = x * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = x;
+	return 0;
+bad:
+	return fail(c, v->start_mark, "expected an integer for %s", what);
+}
+
+static int
+get_enum(struct ctx *c, const yaml_node_t *v, const char *what, const char *const *names, int *out)
+{
+	char list[128], sh[SHOW_MAX];
+	const char *s;
+	int ret;
+
+	ret = get_string(c, v, what, &s);
+	if (ret < 0)
+		return ret;
+	for (int i = 0; names[i] != NULL; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return fail(c, v->start_mark, "invalid value '%s' for %s (expected one of: %s)",
+		    show(s, strlen(s), sh), what, join(names, list, sizeof(list)));
+}
+
+static int
+resolve_path(struct ctx *c, const yaml_node_t *v, const char *what, const char *s, char *dst,
+	     size_t size)
+{
+	int n;
+
+	if (c->dir == NULL || s[0] == '/')
+		n = snprintf(dst, size, "%s", s);
+	else
+		n = snprintf(dst, size, "%s/%s", c->dir, s);
+	if (n < 0 || (size_t)n >= size)
+		return fail(c, v->start_mark, "%s is too long once resolved (max %zu bytes)", what,
+			    size - 1);
+	return 0;
+}
+
+static int parse_value(struct ctx *c, const struct field *f, const yaml_node_t *v, void *obj,
+		       const char *what);
+
+/*
+ * Walk mapping 'map' with table 't' into 'obj'. 'seen[i]' gets the pair that set field i
+ * (NULL when absent), for checks that need the whole object. 'where' names the mapping in
+ * messages ("" for the top level).
+ */
+static int
+parse_map(struct ctx *c, const yaml_node_t *map, const struct table *t, void *obj,
+	  const char *where, const yaml_node_pair_t **seen)
+{
+	char what[WHERE_MAX + 32], sh[SHOW_MAX], list[256];
+	const char *in = where[0] != '\0' ? where : "the top level";
+	const yaml_node_pair_t *pair;
+	int ret;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(c, map->start_mark, "expected a mapping for %s", in);
+	for (size_t i = 0; i < t->n; i++)
+		seen[i] = NULL;
+
+	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+		const yaml_node_t *k = node_at(c, pair->key);
+		const yaml_node_t *v = node_at(c, pair->value);
+		const struct field *f = NULL;
+		size_t i;
+
+		if (k == NULL || v == NULL)
+			return fail(c, map->start_mark, "broken mapping in %s", in);
+		if (k->type != YAML_SCALAR_NODE)
+			return fail(c, k->start_mark, "expected a scalar key in %s", in);
+		for (i = 0; i < t->n; i++) {
+			if (k->data.scalar.length == strlen(t->fields[i].key) &&
+			    memcmp(k->data.scalar.value, t->fields[i].key, k->data.scalar.length) ==
+				    0) {
+				f = &t->fields[i];
+				break;
+			}
+		}
+		if (f == NULL)
+			return fail(
+				c, k->start_mark, "unknown key '%s' in %s (expected one of: %s)",
+				show((const char *)k->data.scalar.value, k->data.scalar.length, sh),
+				in, join_keys(t, list, sizeof(list)));
+		if (seen[i] != NULL)
+			return fail(c, k->start_mark, "duplicate key '%s' in %s (first at %zu:%zu)",
+				    f->key, in, node_at(c, seen[i]->key)->start_mark.line + 1,
+				    node_at(c, seen[i]->key)->start_mark.column + 1);
+		seen[i] = pair;
+		full_name(what, sizeof(what), where, f->key);
+		ret = parse_value(c, f, v, obj, what);
+		if (ret < 0)
+			return ret;
+	}
+
+	for (size_t i = 0; i < t->n; i++)
+		if ((t->fields[i].flags & F_REQUIRED) && seen[i] == NULL)
+			return fail(c, map->start_mark, "missing key '%s' in %s", t->fields[i].key,
+				    in);
+	return 0;
+}
+
+static int
+parse_value(struct ctx *c, const struct field *f, const yaml_node_t *v, void *obj, const char *what)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	char *dst = (char *)obj + f->off;
+	const char *s;
+	uint64_t x = 0;
+	int ret, e;
+
+	switch (f->type) {
+	case FT_UINT:
+		ret = get_uint(c, v, what, &x);
+		if (ret < 0)
+			return ret;
+		if (x < f->min || x > f->max || ((f->flags & F_POW2) && (x & (x - 1)) != 0))
+			return fail(c, v->start_mark, "%s must be %sbetween %u and %u", what,
+				    (f->flags & F_POW2) ? "a power of two " : "", f->min, f->max);
+		if (f->size == sizeof(uint16_t)) {
+			uint16_t u16 = (uint16_t)x;
+
+			memcpy(dst, &u16, sizeof(u16));
+		} else {
+			uint32_t u32 = (uint32_t)x;
+
+			memcpy(dst, &u32, sizeof(u32));
+		}
+		return 0;
+	case FT_STRING:
+		ret = get_string(c, v, what, &s);
+		if (ret < 0)
+			return ret;
+		if (v->data.scalar.length >= f->size)
+			return fail(c, v->start_mark, "%s is too long (max %zu bytes)", what,
+				    f->size - 1);
+		if (f->check != NULL) {
+			ret = f->check(c, v, what, s);
+			if (ret < 0)
+				return ret;
+		}
+		if (f->flags & F_PATH)
+			return resolve_path(c, v, what, s, dst, f->size);
+		memcpy(dst, s, v->data.scalar.length + 1);
+		return 0;
+	case FT_ENUM:
+		ret = get_enum(c, v, what, f->names, &e);
+		if (ret < 0)
+			return ret;
+		memcpy(dst, &e, sizeof(e));
+		return 0;
+	case FT_SECTION:
+		/* "section:" with nothing under it keeps the defaults. */
+		if (is_null(v))
+			return 0;
+		return parse_map(c, v, f->sub, obj, what, seen);
+	case FT_CUSTOM:
+		return f->custom(c, v, obj, what);
+	}
+	return -EINVAL;
+}
+
+/* String checks. */
+
+static int
+check_nonempty(struct ctx *c, const yaml_node_t *v, const char *what, const char *s)
+{
+	if (s[0] == '\0')
+		return fail(c, v->start_mark, "%s must not be empty", what);
+	return 0;
+}
+
+static int
+check_port_name(struct ctx *c, const yaml_node_t *v, const char *what, const char *s)
+{
+	char sh[SHOW_MAX];
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		bool ok = (s[i] >= 'a' && s[i] <= 'z') ||
+			  (i > 0 && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'));
+		if (!ok)
+			break;
+	}
+	if (i == 0 || s[i] != '\0' || i >= AP_NAME_MAX)
+		return fail(c, v->start_mark,
+			    "invalid port name '%s' for %s (1 to %d of a-z, 0-9, '_', '-', "
+			    "starting with a letter)",
+			    show(s, strlen(s), sh), what, AP_NAME_MAX - 1);
+	return 0;
+}
+
+/* The kernel's own rule for interface names (dev_valid_name()). */
+static int
+check_ifname(struct ctx *c, const yaml_node_t *v, const char *what, const char *s)
+{
+	char sh[SHOW_MAX];
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= IFNAMSIZ || strcmp(s, ".") == 0 || strcmp(s, "..") == 0 ||
+	    strpbrk(s, "/: \t\n\r\v\f") != NULL)
+		return fail(c, v->start_mark,
+			    "invalid interface name '%s' for %s (1 to %d bytes, no '/', ':' or "
+			    "spaces)",
+			    show(s, len, sh), what, IFNAMSIZ - 1);
+	return 0;
+}
+
+static int
+check_devargs(struct ctx *c, const yaml_node_t *v, const char *what, const char *s)
+{
+	if (s[0] == '\0' || strpbrk(s, " \t\n\r\v\f") != NULL)
+		return fail(c, v->start_mark, "%s must be a non-empty device string without spaces",
+			    what);
+	return 0;
+}
+
+static int
+check_api_socket(struct ctx *c, const yaml_node_t *v, const char *what, const char *s)
+{
+	if (s[0] == '\0')
+		return fail(c, v->start_mark, "%s must not be empty", what);
+	if (strlen(s) >= API_SOCKET_MAX)
+		return fail(c, v->start_mark, "%s is too long for a unix socket (max %zu bytes)",
+			    what, API_SOCKET_MAX - 1);
+	return 0;
+}
+
+/* Custom handlers. */
+
+static int
+parse_log_level(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_config *cfg = obj;
+	int ret, e;
+
+	ret = get_enum(c, v, what, log_level_names, &e);
+	if (ret < 0)
+		return ret;
+	snprintf(cfg->log_level, sizeof(cfg->log_level), "%s", log_level_names[e]);
+	return 0;
+}
+
+static int
+parse_log_format(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_config *cfg = obj;
+	int ret, e;
+
+	ret = get_enum(c, v, what, log_format_names, &e);
+	if (ret < 0)
+		return ret;
+	cfg->log_json = e == 1;
+	return 0;
+}
+
+#define PORT_FIELD(k, t, m)                                                                        \
+	.key = k, .type = t, .off = offsetof(struct ap_cfg_port, m),                               \
+	.size = sizeof(((struct ap_cfg_port *)0)->m)
+
+/* Indexes into port_fields[], for checks that look at one key's position. */
+enum { PF_NAME, PF_DRIVER, PF_IFACE };
+
+static const struct field port_fields[] = {
+	[PF_NAME] = {PORT_FIELD("name", FT_STRING, name), .flags = F_REQUIRED,
+		     .check = check_port_name},
+	[PF_DRIVER] = {PORT_FIELD("driver", FT_ENUM, driver), .flags = F_REQUIRED,
+		       .names = driver_names},
+	[PF_IFACE] = {PORT_FIELD("iface", FT_STRING, iface), .check = check_ifname,
+		      .drivers = DRV(AP_DRV_AF_PACKET) | DRV(AP_DRV_AF_XDP) | DRV(AP_DRV_TAP),
+		      .req_drivers = DRV(AP_DRV_AF_PACKET) | DRV(AP_DRV_AF_XDP)},
+	{PORT_FIELD("rx_pcap", FT_STRING, rx_pcap), .flags = F_PATH, .check = check_nonempty,
+	 .drivers = DRV(AP_DRV_PCAP)},
+	{PORT_FIELD("tx_pcap", FT_STRING, tx_pcap), .flags = F_PATH, .check = check_nonempty,
+	 .drivers = DRV(AP_DRV_PCAP)},
+	{PORT_FIELD("devargs", FT_STRING, devargs), .check = check_devargs,
+	 .drivers = DRV(AP_DRV_DEVARGS), .req_drivers = DRV(AP_DRV_DEVARGS)},
+	{PORT_FIELD("rxq_size", FT_UINT, rxq_size), .min = 64, .max = 16384, .flags = F_POW2},
+	{PORT_FIELD("txq_size", FT_UINT, txq_size), .min = 64, .max = 16384, .flags = F_POW2},
+	{PORT_FIELD("mtu", FT_UINT, mtu), .min = 68, .max = 9600},
+	{PORT_FIELD("validate", FT_ENUM, validate), .names = validate_names},
+};
+static const struct table port_table = TABLE(port_fields);
+
+/* Checks that need the whole port and the ports before it. */
+static int
+check_port(struct ctx *c, const struct ap_cfg_port *p, const yaml_node_t *item,
+	   const yaml_node_pair_t **seen, const char *where)
+{
+	const struct ap_config *cfg = c->cfg;
+	unsigned d = DRV(p->driver);
+	char list[128];
+
+	for (size_t i = 0; i < port_table.n; i++) {
+		const struct field *f = &port_table.fields[i];
+		const char *ok[AP_DRV_DEVARGS + 2];
+		size_t n = 0;
+
+		if (seen[i] == NULL || f->drivers == 0 || (f->drivers & d))
+			continue;
+		for (int k = 0; k <= AP_DRV_DEVARGS; k++)
+			if (f->drivers & DRV(k))
+				ok[n++] = driver_names[k];
+		ok[n] = NULL;
+		return fail(c, node_at(c, seen[i]->key)->start_mark,
+			    "key '%s' is not valid for driver %s in %s (only for: %s)", f->key,
+			    driver_names[p->driver], where, join(ok, list, sizeof(list)));
+	}
+	for (size_t i = 0; i < port_table.n; i++)
+		if ((port_table.fields[i].req_drivers & d) && seen[i] == NULL)
+			return fail(c, item->start_mark,
+				    "missing key '%s' in %s (required for driver %s)",
+				    port_table.fields[i].key, where, driver_names[p->driver]);
+	if (p->driver == AP_DRV_PCAP && p->rx_pcap[0] == '\0' && p->tx_pcap[0] == '\0')
+		return fail(c, item->start_mark,
+			    "missing key 'rx_pcap' or 'tx_pcap' in %s (driver pcap needs at least "
+			    "one)",
+			    where);
+
+	for (uint16_t i = 0; i < cfg->n_ports; i++) {
+		const struct ap_cfg_port *q = &cfg->ports[i];
+
+		if (strcmp(q->name, p->name) == 0)
+			return fail(c, node_at(c, seen[PF_NAME]->value)->start_mark,
+				    "duplicate port name '%s' (first defined at %u:%u)", p->name,
+				    q->line, q->col);
+		/* Two ports on one kernel interface would each see the other's traffic. */
+		if (p->iface[0] != '\0' && strcmp(q->iface, p->iface) == 0)
+			return fail(c, node_at(c, seen[PF_IFACE]->value)->start_mark,
+				    "interface '%s' is already used by port '%s'", p->iface,
+				    q->name);
+	}
+	return 0;
+}
+
+static void
+port_defaults(struct ap_cfg_port *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->driver = AP_DRV_AF_PACKET;
+	p->rxq_size = 1024;
+	p->txq_size = 1024;
+	p->validate = AP_VALIDATE_L2;
+}
+
+static int
+parse_ports(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_config *cfg = obj;
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	char where[WHERE_MAX];
+	yaml_node_item_t *it;
+	int ret;
+
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v->start_mark, "expected a list for %s", what);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		const yaml_node_t *item = node_at(c, *it);
+		struct ap_cfg_port port;
+
+		if (item == NULL)
+			return fail(c, v->start_mark, "broken list in %s", what);
+		if (cfg->n_ports == AP_CFG_MAX_PORTS)
+			return fail(c, item->start_mark, "too many ports (max %d)",
+				    AP_CFG_MAX_PORTS);
+		snprintf(where, sizeof(where), "%s[%u]", what, cfg->n_ports);
+		port_defaults(&port);
+		port.line = (uint32_t)item->start_mark.line + 1;
+		port.col = (uint32_t)item->start_mark.column + 1;
+		ret = parse_map(c, item, &port_table, &port, where, seen);
+		if (ret < 0)
+			return ret;
+		ret = check_port(c, &port, item, seen, where);
+		if (ret < 0)
+			return ret;
+		cfg->ports[cfg->n_ports++] = port;
+	}
+	return 0;
+}
+
+static const struct field xconnect_fields[] = {
+	{.key = "a",
+	 .type = FT_STRING,
+	 .off = offsetof(struct ap_cfg_xconnect, a),
+	 .size = AP_NAME_MAX,
+	 .flags = F_REQUIRED},
+	{.key = "b",
+	 .type = FT_STRING,
+	 .off = offsetof(struct ap_cfg_xconnect, b),
+	 .size = AP_NAME_MAX,
+	 .flags = F_REQUIRED},
+};
+static const struct table xconnect_table = TABLE(xconnect_fields);
+
+static int
+parse_xconnects(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_config *cfg = obj;
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	char where[WHERE_MAX];
+	yaml_node_item_t *it;
+	int ret;
+
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v->start_mark, "expected a list for %s", what);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		const yaml_node_t *item = node_at(c, *it);
+		struct ap_cfg_xconnect xc = {0};
+
+		if (item == NULL)
+			return fail(c, v->start_mark, "broken list in %s", what);
+		if (cfg->n_xconnects == AP_CFG_MAX_XCONNECTS)
+			return fail(c, item->start_mark, "too many cross-connects (max %d)",
+				    AP_CFG_MAX_XCONNECTS);
+		snprintf(where, sizeof(where), "%s[%u]", what, cfg->n_xconnects);
+		ret = parse_map(c, item, &xconnect_table, &xc, where, seen);
+		if (ret < 0)
+			return ret;
+		c->xc_marks[cfg->n_xconnects][0] = node_at(c, seen[0]->value)->start_mark;
+		c->xc_marks[cfg->n_xconnects][1] = node_at(c, seen[1]->value)->start_mark;
+		cfg->xconnects[cfg->n_xconnects++] = xc;
+	}
+	return 0;
+}
+
+/* Ports may be listed after the cross-connects, so references resolve at the end. */
+static int
+resolve_xconnects(struct ctx *c)
+{
+	struct ap_config *cfg = c->cfg;
+	int used_by[AP_CFG_MAX_PORTS];
+
+	for (int i = 0; i < AP_CFG_MAX_PORTS; i++)
+		used_by[i] = -1;
+	for (uint16_t i = 0; i < cfg->n_xconnects; i++) {
+		struct ap_cfg_xconnect *xc = &cfg->xconnects[i];
+		const char *names[2] = {xc->a, xc->b};
+		int idx[2];
+
+		for (int s = 0; s < 2; s++) {
+			char sh[SHOW_MAX];
+
+			idx[s] = ap_config_port_index(cfg, names[s]);
+			if (idx[s] < 0)
+				return fail(c, c->xc_marks[i][s],
+					    "unknown port '%s' in xconnect[%u].%c",
+					    show(names[s], strlen(names[s]), sh), i, "ab"[s]);
+			if (s == 1 && idx[1] == idx[0])
+				break;
+			if (used_by[idx[s]] >= 0)
+				return fail(c, c->xc_marks[i][s],
+					    "port '%s' is already in xconnect[%d]", names[s],
+					    used_by[idx[s]]);
+			used_by[idx[s]] = i;
+		}
+		xc->a_idx = (uint16_t)idx[0];
+		xc->b_idx = (uint16_t)idx[1];
+	}
+	return 0;
+}
+
+#define CFG_FIELD(k, t, m)                                                                         \
+	.key = k, .type = t, .off = offsetof(struct ap_config, m),                                 \
+	.size = sizeof(((struct ap_config *)0)->m)
+
+static const struct field dataplane_fields[] = {
+	{CFG_FIELD("workers", FT_UINT, workers), .min = 1, .max = 64},
+	{CFG_FIELD("mbufs", FT_UINT, mbufs), .min = 1024, .max = 4194304},
+	{CFG_FIELD("burst", FT_UINT, burst), .min = 1, .max = 256},
+	{CFG_FIELD("hugepages", FT_ENUM, hugepages), .names = hugepages_names},
+	{CFG_FIELD("eal_args", FT_STRING, eal_args)},
+};
+static const struct table dataplane_table = TABLE(dataplane_fields);
+
+static const struct field api_fields[] = {
+	{CFG_FIELD("socket", FT_STRING, api_socket), .check = check_api_socket},
+};
+static const struct table api_table = TABLE(api_fields);
+
+static const struct field log_fields[] = {
+	{.key = "level", .type = FT_CUSTOM, .custom = parse_log_level},
+	{.key = "format", .type = FT_CUSTOM, .custom = parse_log_format},
+};
+static const struct table log_table = TABLE(log_fields);
+
+static const struct field top_fields[] = {
+	{.key = "dataplane", .type = FT_SECTION, .sub = &dataplane_table},
+	{.key = "ports", .type = FT_CUSTOM, .custom = parse_ports},
+	{.key = "xconnect", .type = FT_CUSTOM, .custom = parse_xconnects},
+	{.key = "api", .type = FT_SECTION, .sub = &api_table},
+	{.key = "log", .type = FT_SECTION, .sub = &log_table},
+};
+static const struct table top_table = TABLE(top_fields);
+
+#define FITS(f) (sizeof(f) / sizeof((f)[0]) <= MAX_FIELDS)
+_Static_assert(FITS(top_fields) && FITS(dataplane_fields) && FITS(port_fields) &&
+		       FITS(xconnect_fields) && FITS(api_fields) && FITS(log_fields),
+	       "a table holds more keys than parse_map() tracks");
+
+/* libyaml reports reader errors (bad encoding) by byte offset only. */
+static yaml_mark_t
+offset_mark(const char *buf, size_t len, size_t off)
+{
+	yaml_mark_t m = {.index = off};
+	size_t line_start = 0;
+
+	if (off > len)
+		off = len;
+	for (size_t i = 0; i < off; i++) {
+		if (buf[i] == '\n') {
+			m.line++;
+			line_start = i + 1;
+		}
+	}
+	m.column = off - line_start;
+	return m;
+}
+
+static int
+syntax_error(struct ctx *c, const yaml_parser_t *p, const char *buf, size_t len)
+{
+	const char *problem = p->problem != NULL ? p->problem : "syntax error";
+
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		snprintf(c->err, AP_CFG_ERR_MAX, "%s: out of memory while parsing", c->name);
+		return -ENOMEM;
+	case YAML_READER_ERROR:
+		if (p->problem_value != -1)
+			return fail(c, offset_mark(buf, len, p->problem_offset), "%s (byte 0x%02x)",
+				    problem, (unsigned)p->problem_value & 0xff);
+		return fail(c, offset_mark(buf, len, p->problem_offset), "%s", problem);
+	default:
+		if (p->context != NULL)
+			return fail(c, p->problem_mark, "%s (%s at %zu:%zu)", problem, p->context,
+				    p->context_mark.line + 1, p->context_mark.column + 1);
+		return fail(c, p->problem_mark, "%s", problem);
+	}
+}
+
+static int
+load(const char *name, const char *dir, const char *buf, size_t len, struct ap_config *out,
+     char err[AP_CFG_ERR_MAX])
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_config *cfg = NULL;
+	struct ctx c = {.name = name, .dir = dir, .err = err};
+	yaml_document_t doc, next;
+	bool have_doc = false;
+	yaml_parser_t parser;
+	yaml_node_t *root;
+	int ret;
+
+	err[0] = '\0';
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(err, AP_CFG_ERR_MAX, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		ret = syntax_error(&c, &parser, buf, len);
+		goto fail;
+	}
+	have_doc = true;
+
+	cfg = malloc(sizeof(*cfg));
+	if (cfg == NULL) {
+		snprintf(err, AP_CFG_ERR_MAX, "%s: out of memory", name);
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ap_config_defaults(cfg);
+	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
+	c.doc = &doc;
+	c.cfg = cfg;
+
+	/* No document, or an empty one, is a valid configuration of defaults. */
+	root = yaml_document_get_root_node(&doc);
+	if (root != NULL && !is_null(root)) {
+		if (root->type != YAML_MAPPING_NODE) {
+			ret = fail(&c, root->start_mark, "the top level must be a mapping");
+			goto fail;
+		}
+		ret = parse_map(&c, root, &top_table, cfg, "", seen);
+		if (ret < 0)
+			goto fail;
+	}
+
+	/* A second document would be ignored silently: refuse it. */
+	if (!yaml_parser_load(&parser, &next)) {
+		ret = syntax_error(&c, &parser, buf, len);
+		goto fail;
+	}
+	root = yaml_document_get_root_node(&next);
+	if (root != NULL) {
+		ret = fail(&c, next.start_mark, "expected a single YAML document");
+		yaml_document_delete(&next);
+		goto fail;
+	}
+	yaml_document_delete(&next);
+
+	ret = resolve_xconnects(&c);
+	if (ret < 0)
+		goto fail;
+
+	*out = *cfg;
+	ret = 0;
+fail:
+	free(cfg);
+	if (have_doc)
+		yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
+void
+ap_config_defaults(struct ap_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->path, sizeof(cfg->path), "<built-in>");
+	cfg->workers = 1;
+	cfg->mbufs = 16384;
+	cfg->burst = 32;
+	cfg->hugepages = AP_HUGE_AUTO;
+	snprintf(cfg->api_socket, sizeof(cfg->api_socket), "/run/aetherd/api.sock");
+	snprintf(cfg->log_level, sizeof(cfg->log_level), "%s",
+		 ap_log_level_name(AP_LOG_LEVEL_INFO));
+	cfg->log_json = false;
+}
+
+void
+ap_config_port_defaults(struct ap_cfg_port *port)
+{
+	port_defaults(port);
+}
+
+int
+ap_config_load_buf(const char *name, const char *buf, size_t len, struct ap_config *cfg,
+		   char err[AP_CFG_ERR_MAX])
+{
+	return load(name != NULL ? name : "<buffer>", NULL, buf, len, cfg, err);
+}
+
+int
+ap_config_load_file(const char *path, struct ap_config *cfg, char err[AP_CFG_ERR_MAX])
+{
+	char *buf = NULL, *dir = NULL, *copy = NULL, *slash;
+	size_t len = 0, cap = 0;
+	FILE *f = NULL;
+	int ret;
+
+	if (strlen(path) >= AP_PATH_MAX) {
+		snprintf(err, AP_CFG_ERR_MAX, "%.64s...: path too long (max %d bytes)", path,
+			 AP_PATH_MAX - 1);
+		return -ENAMETOOLONG;
+	}
+	f = fopen(path, "rb");
+	if (f == NULL) {
+		ret = -errno;
+		snprintf(err, AP_CFG_ERR_MAX, "%s: cannot open: %s", path, strerror(-ret));
+		goto fail;
+	}
+	for (;;) {
+		size_t n;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap >= CFG_FILE_MAX) {
+				snprintf(err, AP_CFG_ERR_MAX, "%s: file too large (max %u MiB)",
+					 path, CFG_FILE_MAX >> 20);
+				ret = -EFBIG;
+				goto fail;
+			}
+			cap = cap ? cap * 2 : 4096;
+			nb = realloc(buf, cap);
+			if (nb == NULL) {
+				snprintf(err, AP_CFG_ERR_MAX, "%s: out of memory", path);
+				ret = -ENOMEM;
+				goto fail;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		ret = errno ? -errno : -EIO;
+		snprintf(err, AP_CFG_ERR_MAX, "%s: cannot read: %s", path, strerror(-ret));
+		goto fail;
+	}
+
+	/* Relative pcap paths are relative to the file, made absolute so a later chdir()
+	 * does not change them. */
+	copy = strdup(path);
+	if (copy == NULL) {
+		snprintf(err, AP_CFG_ERR_MAX, "%s: out of memory", path);
+		ret = -ENOMEM;
+		goto fail;
+	}
+	slash = strrchr(copy, '/');
+	if (slash == copy)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	dir = realpath(slash != NULL ? copy : ".", NULL);
+	if (dir == NULL) {
+		ret = -errno;
+		snprintf(err, AP_CFG_ERR_MAX, "%s: cannot resolve its directory: %s", path,
+			 strerror(-ret));
+		goto fail;
+	}
+	/* realpath("/") is "/": avoid "//in.pcap". */
+	ret = load(path, strcmp(dir, "/") == 0 ? "" : dir, buf, len, cfg, err);
+fail:
+	if (f != NULL)
+		fclose(f);
+	free(copy);
+	free(dir);
+	free(buf);
+	return ret;
+}
+
+int
+ap_config_port_index(const struct ap_config *cfg, const char *name)
+{
+	for (uint16_t i = 0; i < cfg->n_ports; i++)
+		if (strcmp(cfg->ports[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+ap_port_driver_name(enum ap_port_driver d)
+{
+	if ((unsigned)d > AP_DRV_DEVARGS)
+		return "?";
+	return driver_names[d];
+}

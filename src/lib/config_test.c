@@ -1,0 +1,551 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "lib/config.h"
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct bad_case {
+	const char *yaml;
+	const char *want; /* Substring of the error, starting at "t.yaml:LINE:COL: ". */
+};
+
+/* Every rule of the schema, each with the position the message must point at. */
+static const struct bad_case bad_cases[] = {
+	/* dataplane: integers, ranges, enums, types */
+	{"dataplane:\n  workers: 0\n", "t.yaml:2:12: dataplane.workers must be between 1 and 64"},
+	{"dataplane:\n  workers: 65\n", "t.yaml:2:12: dataplane.workers must be between 1 and 64"},
+	{"dataplane:\n  workers: -1\n", "t.yaml:2:12: expected an integer for dataplane.workers"},
+	{"dataplane:\n  workers: +1\n", "t.yaml:2:12: expected an integer for dataplane.workers"},
+	{"dataplane:\n  workers: 4x\n", "t.yaml:2:12: expected an integer for dataplane.workers"},
+	{"dataplane:\n  workers: \"4\"\n",
+	 "t.yaml:2:12: expected an integer for dataplane.workers"},
+	{"dataplane:\n  workers: 04\n", "t.yaml:2:12: expected an integer for dataplane.workers"},
+	{"dataplane:\n  workers: 1.5\n", "t.yaml:2:12: expected an integer for dataplane.workers"},
+	{"dataplane:\n  workers: 0x4\n", "t.yaml:2:12: expected an integer for dataplane.workers"},
+	{"dataplane:\n  workers: [1]\n", "t.yaml:2:12: expected an integer for dataplane.workers"},
+	{"dataplane:\n  workers:\n", "t.yaml:2:11: expected an integer for dataplane.workers"},
+	{"dataplane:\n  workers: 99999999999999999999999999\n",
+	 "t.yaml:2:12: dataplane.workers must be between 1 and 64"},
+	{"dataplane:\n  workers: 18446744073709551617\n",
+	 "t.yaml:2:12: dataplane.workers must be between 1 and 64"},
+	{"dataplane:\n  mbufs: 1023\n",
+	 "t.yaml:2:10: dataplane.mbufs must be between 1024 and 4194304"},
+	{"dataplane:\n  mbufs: 4194305\n",
+	 "t.yaml:2:10: dataplane.mbufs must be between 1024 and 4194304"},
+	{"dataplane:\n  burst: 257\n", "t.yaml:2:10: dataplane.burst must be between 1 and 256"},
+	{"dataplane:\n  hugepages: yes\n", "t.yaml:2:14: invalid value 'yes' for "
+					   "dataplane.hugepages (expected one of: auto, on, off)"},
+	{"dataplane:\n  eal_args: [a]\n", "t.yaml:2:13: expected a string for dataplane.eal_args"},
+	{"dataplane: [1]\n", "t.yaml:1:12: expected a mapping for dataplane"},
+	/* unknown and duplicate keys, top-level shape */
+	{"foo: 1\n", "t.yaml:1:1: unknown key 'foo' in the top level (expected one of: dataplane, "
+		     "ports, xconnect, api, log)"},
+	{"dataplane:\n  worker: 1\n", "t.yaml:2:3: unknown key 'worker' in dataplane"},
+	{"ports:\n  - name: lan\n    driver: null\n    foo: 1\n",
+	 "t.yaml:4:5: unknown key 'foo' in ports[0]"},
+	{"log: {}\nlog: {}\n", "t.yaml:2:1: duplicate key 'log' in the top level (first at 1:1)"},
+	{"ports:\n  - name: a\n    name: b\n", "t.yaml:3:5: duplicate key 'name' in ports[0]"},
+	{"- a\n- b\n", "t.yaml:1:1: the top level must be a mapping"},
+	{"hello\n", "t.yaml:1:1: the top level must be a mapping"},
+	{"? [a]\n: 1\n", "t.yaml:1:3: expected a scalar key in the top level"},
+	{"log: {}\n---\nlog: {}\n", "t.yaml:2:1: expected a single YAML document"},
+	/* ports */
+	{"ports: {}\n", "t.yaml:1:8: expected a list for ports"},
+	{"ports:\n  - lan\n", "t.yaml:2:5: expected a mapping for ports[0]"},
+	{"ports:\n  - driver: tap\n", "t.yaml:2:5: missing key 'name' in ports[0]"},
+	{"ports:\n  - name: a\n", "t.yaml:2:5: missing key 'driver' in ports[0]"},
+	{"ports:\n  - {name: a, driver: dpdk}\n",
+	 "t.yaml:2:23: invalid value 'dpdk' for ports[0].driver (expected one of: af_packet, "
+	 "af_xdp, "
+	 "pcap, tap, null, ring, devargs)"},
+	{"ports:\n  - {name: Lan, driver: tap}\n", "t.yaml:2:12: invalid port name 'Lan' for "
+						   "ports[0].name"},
+	{"ports:\n  - {name: 1lan, driver: tap}\n", "t.yaml:2:12: invalid port name '1lan'"},
+	{"ports:\n  - {name: \"la n\", driver: tap}\n", "t.yaml:2:12: invalid port name 'la n'"},
+	{"ports:\n  - {name: \"\", driver: tap}\n", "t.yaml:2:12: invalid port name ''"},
+	{"ports:\n  - {name: abcdefghijabcdefghijabcdefghijab, driver: tap}\n",
+	 "t.yaml:2:12: ports[0].name is too long (max 31 bytes)"},
+	{"ports:\n  - name:\n    driver: null\n",
+	 "t.yaml:2:10: expected a string for ports[0].name"},
+	{"ports:\n  - {name: \"a\\0b\", driver: null}\n",
+	 "t.yaml:2:12: ports[0].name contains a control character (byte 0x00)"},
+	{"api:\n  socket: |\n    /run/x.sock\n",
+	 "t.yaml:2:11: api.socket contains a control character (byte 0x0a)"},
+	{"ports:\n  - {name: a, driver: af_packet}\n",
+	 "t.yaml:2:5: missing key 'iface' in ports[0] (required for driver af_packet)"},
+	{"ports:\n  - {name: a, driver: af_xdp}\n",
+	 "t.yaml:2:5: missing key 'iface' in ports[0] (required for driver af_xdp)"},
+	{"ports:\n  - {name: a, driver: devargs}\n",
+	 "t.yaml:2:5: missing key 'devargs' in ports[0] (required for driver devargs)"},
+	{"ports:\n  - {name: a, driver: pcap}\n",
+	 "t.yaml:2:5: missing key 'rx_pcap' or 'tx_pcap' in ports[0]"},
+	{"ports:\n  - name: a\n    driver: af_packet\n    iface: eth0\n    rx_pcap: x.pcap\n",
+	 "t.yaml:5:5: key 'rx_pcap' is not valid for driver af_packet in ports[0] (only for: "
+	 "pcap)"},
+	{"ports:\n  - name: a\n    iface: eth0\n    driver: null\n",
+	 "t.yaml:3:5: key 'iface' is not valid for driver null in ports[0] (only for: af_packet, "
+	 "af_xdp, tap)"},
+	{"ports:\n  - name: a\n    driver: pcap\n    tx_pcap: o.pcap\n    devargs: x\n",
+	 "t.yaml:5:5: key 'devargs' is not valid for driver pcap in ports[0] (only for: devargs)"},
+	{"ports:\n  - name: a\n    driver: ring\n    tx_pcap: o.pcap\n",
+	 "t.yaml:4:5: key 'tx_pcap' is not valid for driver ring in ports[0]"},
+	{"ports:\n  - {name: a, driver: pcap, rx_pcap: \"\"}\n",
+	 "t.yaml:2:38: ports[0].rx_pcap must not be empty"},
+	{"ports:\n  - {name: a, driver: devargs, devargs: \"a b\"}\n",
+	 "t.yaml:2:41: ports[0].devargs must be a non-empty device string without spaces"},
+	{"ports:\n  - {name: a, driver: af_packet, iface: abcdefghijklmnop}\n",
+	 "t.yaml:2:41: invalid interface name 'abcdefghijklmnop' for ports[0].iface"},
+	{"ports:\n  - {name: a, driver: af_packet, iface: a/b}\n",
+	 "t.yaml:2:41: invalid interface name 'a/b'"},
+	{"ports:\n  - {name: a, driver: tap, iface: \"..\"}\n",
+	 "t.yaml:2:35: invalid interface name '..'"},
+	{"ports:\n  - {name: a, driver: null, rxq_size: 1000}\n",
+	 "t.yaml:2:39: ports[0].rxq_size must be a power of two between 64 and 16384"},
+	{"ports:\n  - {name: a, driver: null, rxq_size: 32}\n",
+	 "t.yaml:2:39: ports[0].rxq_size must be a power of two between 64 and 16384"},
+	{"ports:\n  - {name: a, driver: null, txq_size: 32768}\n",
+	 "t.yaml:2:39: ports[0].txq_size must be a power of two between 64 and 16384"},
+	{"ports:\n  - {name: a, driver: null, mtu: 67}\n",
+	 "t.yaml:2:34: ports[0].mtu must be between 68 and 9600"},
+	{"ports:\n  - {name: a, driver: null, mtu: 9601}\n",
+	 "t.yaml:2:34: ports[0].mtu must be between 68 and 9600"},
+	{"ports:\n  - {name: a, driver: null, validate: l3}\n",
+	 "t.yaml:2:39: invalid value 'l3' for ports[0].validate (expected one of: l2, full)"},
+	{"ports:\n  - {name: a, driver: null}\n  - {name: a, driver: ring}\n",
+	 "t.yaml:3:12: duplicate port name 'a' (first defined at 2:5)"},
+	{"ports:\n  - {name: a, driver: af_packet, iface: eth0}\n"
+	 "  - {name: b, driver: af_xdp, iface: eth0}\n",
+	 "t.yaml:3:38: interface 'eth0' is already used by port 'a'"},
+	/* xconnect */
+	{"xconnect: {a: x}\n", "t.yaml:1:11: expected a list for xconnect"},
+	{"xconnect:\n  - a\n", "t.yaml:2:5: expected a mapping for xconnect[0]"},
+	{"ports:\n  - {name: a, driver: null}\nxconnect:\n  - {a: a, b: zz}\n",
+	 "t.yaml:4:15: unknown port 'zz' in xconnect[0].b"},
+	{"xconnect:\n  - {a: nope, b: nope}\n", "t.yaml:2:9: unknown port 'nope' in xconnect[0].a"},
+	{"ports:\n  - {name: a, driver: null}\nxconnect:\n  - {a: a}\n",
+	 "t.yaml:4:5: missing key 'b' in xconnect[0]"},
+	{"ports:\n  - {name: a, driver: null}\nxconnect:\n  - {a: a, b: a, c: a}\n",
+	 "t.yaml:4:18: unknown key 'c' in xconnect[0] (expected one of: a, b)"},
+	{"ports:\n  - {name: a, driver: null}\n  - {name: b, driver: null}\n"
+	 "  - {name: c, driver: null}\n"
+	 "xconnect:\n  - {a: a, b: b}\n  - {a: c, b: a}\n",
+	 "t.yaml:7:15: port 'a' is already in xconnect[0]"},
+	{"ports:\n  - {name: a, driver: null}\nxconnect:\n  - {a: a, b: a}\n  - {a: a, b: a}\n",
+	 "t.yaml:5:9: port 'a' is already in xconnect[0]"},
+	/* api, log */
+	{"api:\n  socket: \"\"\n", "t.yaml:2:11: api.socket must not be empty"},
+	{"api:\n  socket: "
+	 "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\n",
+	 "t.yaml:2:11: api.socket is too long for a unix socket (max 107 bytes)"},
+	{"api:\n  listen: 1.2.3.4\n", "t.yaml:2:3: unknown key 'listen' in api (expected one of: "
+				      "socket)"},
+	{"log:\n  level: verbose\n", "t.yaml:2:10: invalid value 'verbose' for log.level (expected "
+				     "one of: error, warning, info, debug)"},
+	{"log: {format: xml}\n",
+	 "t.yaml:1:15: invalid value 'xml' for log.format (expected one of: text, json)"},
+	/* YAML syntax */
+	{"dataplane:\n  workers: 1\n bad\n", "t.yaml:3:2: did not find expected key"},
+	{"ports: [a, b\n", "t.yaml:2:1: did not find expected ',' or ']'"},
+	{"dataplane:\n\tworkers: 1\n", "t.yaml:2:1: found character that cannot start any token"},
+	{"log: *x\n", "t.yaml:1:6: found undefined alias"},
+	{"log: {}\nfoo: \xff\n", "t.yaml:2:6: invalid leading UTF-8 octet (byte 0xff)"},
+	/* An alias reports the position of the node it refers to. */
+	{"log: &a {level: *a}\n", "t.yaml:1:6: expected a string for log.level"},
+};
+
+#define N_BAD_CASES (sizeof(bad_cases) / sizeof(bad_cases[0]))
+
+/* Criterion runs each parameter in a fresh worker process, where pointers into this one's
+ * data are meaningless, so the parameters are indexes into bad_cases[]. */
+static size_t bad_case_idx[N_BAD_CASES];
+
+ParameterizedTestParameters(config, rejects)
+{
+	for (size_t i = 0; i < N_BAD_CASES; i++)
+		bad_case_idx[i] = i;
+	return cr_make_param_array(size_t, bad_case_idx, N_BAD_CASES);
+}
+
+ParameterizedTest(size_t *idx, config, rejects)
+{
+	const struct bad_case *tc = &bad_cases[*idx];
+	struct ap_config cfg, before;
+	char err[AP_CFG_ERR_MAX];
+	int ret;
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	before = cfg;
+	ret = ap_config_load_buf("t.yaml", tc->yaml, strlen(tc->yaml), &cfg, err);
+	cr_assert_eq(ret, -EINVAL, "yaml:\n%s\nreturned %d", tc->yaml, ret);
+	cr_assert(strstr(err, tc->want) != NULL, "yaml:\n%s\ngot:  %s\nwant: %s", tc->yaml, err,
+		  tc->want);
+	/* The first error only, on one line. */
+	cr_assert_null(strchr(err, '\n'), "%s", err);
+	cr_assert_eq(memcmp(&cfg, &before, sizeof(cfg)), 0, "cfg written on error");
+}
+
+static struct ap_config
+load_ok(const char *yaml)
+{
+	struct ap_config cfg;
+	char err[AP_CFG_ERR_MAX];
+	int ret;
+
+	ret = ap_config_load_buf("t.yaml", yaml, strlen(yaml), &cfg, err);
+	cr_assert_eq(ret, 0, "yaml:\n%s\nerror: %s", yaml, err);
+	return cfg;
+}
+
+static void
+assert_defaults(const struct ap_config *cfg)
+{
+	cr_assert_eq(cfg->workers, 1);
+	cr_assert_eq(cfg->mbufs, 16384);
+	cr_assert_eq(cfg->burst, 32);
+	cr_assert_eq(cfg->hugepages, AP_HUGE_AUTO);
+	cr_assert_str_eq(cfg->eal_args, "");
+	cr_assert_eq(cfg->n_ports, 0);
+	cr_assert_eq(cfg->n_xconnects, 0);
+	cr_assert_str_eq(cfg->api_socket, "/run/aetherd/api.sock");
+	cr_assert_str_eq(cfg->log_level, "info");
+	cr_assert_eq(cfg->log_json, false);
+}
+
+Test(config, defaults)
+{
+	struct ap_config cfg;
+
+	ap_config_defaults(&cfg);
+	assert_defaults(&cfg);
+	cr_assert_str_eq(cfg.path, "<built-in>");
+}
+
+static const char *const empty_docs[] = {
+	"",
+	"{}",
+	"{}\n",
+	"# only a comment\n",
+	"---\n",
+	"---\n...\n",
+	"~\n",
+	"dataplane:\nports:\nxconnect:\napi:\nlog:\n",
+	"ports: []\nxconnect: []\n",
+};
+
+Test(config, empty_documents_give_defaults)
+{
+	for (size_t i = 0; i < sizeof(empty_docs) / sizeof(empty_docs[0]); i++) {
+		struct ap_config cfg = load_ok(empty_docs[i]);
+
+		assert_defaults(&cfg);
+		cr_assert_str_eq(cfg.path, "t.yaml");
+	}
+}
+
+static const char full_yaml[] = "dataplane:\n"
+				"  workers: 4\n"
+				"  mbufs: 65536\n"
+				"  burst: 64\n"
+				"  hugepages: off\n"
+				"  eal_args: \"--log-level=pmd.net.af_packet:debug\"\n"
+				"ports:\n"
+				"  - name: lan\n"
+				"    driver: af_packet\n"
+				"    iface: veth-lan\n"
+				"    rxq_size: 2048\n"
+				"    txq_size: 512\n"
+				"    mtu: 9000\n"
+				"    validate: full\n"
+				"  - {name: wan, driver: af_xdp, iface: veth-wan}\n"
+				"  - name: cap\n"
+				"    driver: pcap\n"
+				"    rx_pcap: in.pcap\n"
+				"    tx_pcap: /tmp/out.pcap\n"
+				"  - {name: t0, driver: tap}\n"
+				"  - {name: t1, driver: tap, iface: ap-tap1}\n"
+				"  - {name: n0, driver: null}\n"
+				"  - {name: r0, driver: ring}\n"
+				"  - {name: nic_0, driver: devargs, devargs: \"0000:3b:00.0\"}\n"
+				"xconnect:\n"
+				"  - {a: lan, b: wan}\n"
+				"  - {a: n0, b: n0}\n"
+				"api:\n"
+				"  socket: /tmp/ap.sock\n"
+				"log:\n"
+				"  level: debug\n"
+				"  format: json\n";
+
+Test(config, full_example)
+{
+	struct ap_config cfg = load_ok(full_yaml);
+	const struct ap_cfg_port *p;
+
+	cr_assert_eq(cfg.workers, 4);
+	cr_assert_eq(cfg.mbufs, 65536);
+	cr_assert_eq(cfg.burst, 64);
+	cr_assert_eq(cfg.hugepages, AP_HUGE_OFF);
+	cr_assert_str_eq(cfg.eal_args, "--log-level=pmd.net.af_packet:debug");
+	cr_assert_eq(cfg.n_ports, 8);
+
+	p = &cfg.ports[0];
+	cr_assert_str_eq(p->name, "lan");
+	cr_assert_eq(p->driver, AP_DRV_AF_PACKET);
+	cr_assert_str_eq(p->iface, "veth-lan");
+	cr_assert_eq(p->rxq_size, 2048);
+	cr_assert_eq(p->txq_size, 512);
+	cr_assert_eq(p->mtu, 9000);
+	cr_assert_eq(p->validate, AP_VALIDATE_FULL);
+	cr_assert_eq(p->line, 8);
+	cr_assert_eq(p->col, 5);
+
+	p = &cfg.ports[1];
+	cr_assert_str_eq(p->name, "wan");
+	cr_assert_eq(p->driver, AP_DRV_AF_XDP);
+	cr_assert_str_eq(p->iface, "veth-wan");
+	cr_assert_eq(p->rxq_size, 1024);
+	cr_assert_eq(p->txq_size, 1024);
+	cr_assert_eq(p->mtu, 0);
+	cr_assert_eq(p->validate, AP_VALIDATE_L2);
+	cr_assert_eq(p->line, 15);
+	cr_assert_eq(p->col, 5);
+
+	p = &cfg.ports[2];
+	cr_assert_eq(p->driver, AP_DRV_PCAP);
+	/* A buffer has no directory: relative paths stay as given. */
+	cr_assert_str_eq(p->rx_pcap, "in.pcap");
+	cr_assert_str_eq(p->tx_pcap, "/tmp/out.pcap");
+
+	cr_assert_eq(cfg.ports[3].driver, AP_DRV_TAP);
+	cr_assert_str_eq(cfg.ports[3].iface, "");
+	cr_assert_str_eq(cfg.ports[4].iface, "ap-tap1");
+	/* "null" is read as text here, not as the YAML null. */
+	cr_assert_eq(cfg.ports[5].driver, AP_DRV_NULL);
+	cr_assert_eq(cfg.ports[6].driver, AP_DRV_RING);
+	cr_assert_eq(cfg.ports[7].driver, AP_DRV_DEVARGS);
+	cr_assert_str_eq(cfg.ports[7].devargs, "0000:3b:00.0");
+	cr_assert_str_eq(cfg.ports[7].name, "nic_0");
+
+	cr_assert_eq(cfg.n_xconnects, 2);
+	cr_assert_str_eq(cfg.xconnects[0].a, "lan");
+	cr_assert_str_eq(cfg.xconnects[0].b, "wan");
+	cr_assert_eq(cfg.xconnects[0].a_idx, 0);
+	cr_assert_eq(cfg.xconnects[0].b_idx, 1);
+	cr_assert_eq(cfg.xconnects[1].a_idx, 5);
+	cr_assert_eq(cfg.xconnects[1].b_idx, 5);
+
+	cr_assert_str_eq(cfg.api_socket, "/tmp/ap.sock");
+	cr_assert_str_eq(cfg.log_level, "debug");
+	cr_assert_eq(cfg.log_json, true);
+
+	cr_assert_eq(ap_config_port_index(&cfg, "cap"), 2);
+	cr_assert_eq(ap_config_port_index(&cfg, "nic_0"), 7);
+	cr_assert_eq(ap_config_port_index(&cfg, "nope"), -1);
+	cr_assert_eq(ap_config_port_index(&cfg, ""), -1);
+}
+
+Test(config, range_limits_accepted)
+{
+	struct ap_config cfg = load_ok("dataplane: {workers: 64, mbufs: 4194304, burst: 256}\n"
+				       "ports:\n"
+				       "  - {name: a, driver: null, rxq_size: 16384, txq_size: 64,"
+				       " mtu: 9600}\n"
+				       "  - {name: b, driver: null, rxq_size: 64, mtu: 68}\n");
+
+	cr_assert_eq(cfg.workers, 64);
+	cr_assert_eq(cfg.mbufs, 4194304);
+	cr_assert_eq(cfg.burst, 256);
+	cr_assert_eq(cfg.ports[0].rxq_size, 16384);
+	cr_assert_eq(cfg.ports[0].txq_size, 64);
+	cr_assert_eq(cfg.ports[0].mtu, 9600);
+	cr_assert_eq(cfg.ports[1].rxq_size, 64);
+	cr_assert_eq(cfg.ports[1].mtu, 68);
+
+	cfg = load_ok("dataplane: {workers: 1, mbufs: 1024, burst: 1, hugepages: on}\n");
+	cr_assert_eq(cfg.workers, 1);
+	cr_assert_eq(cfg.mbufs, 1024);
+	cr_assert_eq(cfg.burst, 1);
+	cr_assert_eq(cfg.hugepages, AP_HUGE_ON);
+}
+
+Test(config, xconnect_before_ports_and_self_loop)
+{
+	struct ap_config cfg = load_ok("xconnect:\n"
+				       "  - {a: y, b: x}\n"
+				       "  - {a: z, b: z}\n"
+				       "ports:\n"
+				       "  - {name: x, driver: ring}\n"
+				       "  - {name: y, driver: ring}\n"
+				       "  - {name: z, driver: null}\n");
+
+	cr_assert_eq(cfg.n_xconnects, 2);
+	cr_assert_eq(cfg.xconnects[0].a_idx, 1);
+	cr_assert_eq(cfg.xconnects[0].b_idx, 0);
+	cr_assert_eq(cfg.xconnects[1].a_idx, 2);
+	cr_assert_eq(cfg.xconnects[1].b_idx, 2);
+}
+
+Test(config, anchors_and_quoted_strings)
+{
+	struct ap_config cfg = load_ok("ports:\n"
+				       "  - &p {name: 'a', driver: \"null\", mtu: 1500}\n"
+				       "  - {name: b, driver: tap, iface: 'x'}\n"
+				       "dataplane: {eal_args: ''}\n"
+				       "log: {level: 'warning', format: text}\n");
+
+	cr_assert_eq(cfg.n_ports, 2);
+	cr_assert_eq(cfg.ports[0].driver, AP_DRV_NULL);
+	cr_assert_eq(cfg.ports[0].mtu, 1500);
+	cr_assert_str_eq(cfg.ports[1].iface, "x");
+	cr_assert_str_eq(cfg.eal_args, "");
+	cr_assert_str_eq(cfg.log_level, "warning");
+	cr_assert_eq(cfg.log_json, false);
+}
+
+/* Builds "ports:" with n null ports, and n/2 xconnects pairing them. */
+static char *
+many_ports(int n)
+{
+	size_t cap = 64 + (size_t)n * 64;
+	char *s = malloc(cap);
+	size_t len = 0;
+
+	cr_assert_not_null(s);
+	len += (size_t)snprintf(s + len, cap - len, "ports:\n");
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(s + len, cap - len, "  - {name: p%d, driver: null}\n", i);
+	len += (size_t)snprintf(s + len, cap - len, "xconnect:\n");
+	for (int i = 0; i + 1 < n && i + 1 < AP_CFG_MAX_PORTS; i += 2)
+		len += (size_t)snprintf(s + len, cap - len, "  - {a: p%d, b: p%d}\n", i, i + 1);
+	return s;
+}
+
+Test(config, port_count_limit)
+{
+	char err[AP_CFG_ERR_MAX];
+	struct ap_config cfg;
+	char *yaml;
+
+	yaml = many_ports(AP_CFG_MAX_PORTS);
+	cfg = load_ok(yaml);
+	cr_assert_eq(cfg.n_ports, AP_CFG_MAX_PORTS);
+	cr_assert_eq(cfg.n_xconnects, AP_CFG_MAX_PORTS / 2);
+	cr_assert_str_eq(cfg.ports[31].name, "p31");
+	cr_assert_eq(cfg.xconnects[15].b_idx, 31);
+	free(yaml);
+
+	yaml = many_ports(AP_CFG_MAX_PORTS + 1);
+	cr_assert_eq(ap_config_load_buf("t.yaml", yaml, strlen(yaml), &cfg, err), -EINVAL);
+	cr_assert_str_eq(err, "t.yaml:34:5: too many ports (max 32)");
+	free(yaml);
+}
+
+Test(config, buffer_name_and_nul_inside_buffer)
+{
+	char err[AP_CFG_ERR_MAX];
+	struct ap_config cfg;
+	static const char yaml[] = "log: {level: debug}\n\0junk";
+
+	/* Length counts: bytes after an embedded NUL are still parsed. */
+	cr_assert_lt(ap_config_load_buf(NULL, yaml, sizeof(yaml) - 1, &cfg, err), 0);
+	cr_assert(strncmp(err, "<buffer>:2:1: ", 14) == 0, "%s", err);
+	cr_assert_eq(ap_config_load_buf("x", yaml, strlen(yaml), &cfg, err), 0);
+	cr_assert_str_eq(cfg.path, "x");
+	cr_assert_str_eq(cfg.log_level, "debug");
+}
+
+Test(config, driver_names)
+{
+	cr_assert_str_eq(ap_port_driver_name(AP_DRV_AF_PACKET), "af_packet");
+	cr_assert_str_eq(ap_port_driver_name(AP_DRV_AF_XDP), "af_xdp");
+	cr_assert_str_eq(ap_port_driver_name(AP_DRV_PCAP), "pcap");
+	cr_assert_str_eq(ap_port_driver_name(AP_DRV_TAP), "tap");
+	cr_assert_str_eq(ap_port_driver_name(AP_DRV_NULL), "null");
+	cr_assert_str_eq(ap_port_driver_name(AP_DRV_RING), "ring");
+	cr_assert_str_eq(ap_port_driver_name(AP_DRV_DEVARGS), "devargs");
+	cr_assert_str_eq(ap_port_driver_name((enum ap_port_driver)99), "?");
+}
+
+Test(config, port_defaults)
+{
+	struct ap_cfg_port p;
+
+	memset(&p, 0xff, sizeof(p));
+	ap_config_port_defaults(&p);
+	cr_assert_eq(p.rxq_size, 1024);
+	cr_assert_eq(p.txq_size, 1024);
+	cr_assert_eq(p.mtu, 0);
+	cr_assert_eq(p.validate, AP_VALIDATE_L2);
+	cr_assert_str_eq(p.name, "");
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fputs(text, f) >= 0, 1);
+	cr_assert_eq(fclose(f), 0);
+}
+
+Test(config, load_file_resolves_relative_pcap_paths)
+{
+	char tmpl[] = "/tmp/ap-config-test-XXXXXX";
+	char path[PATH_MAX], want[PATH_MAX + 16], err[AP_CFG_ERR_MAX];
+	char *dir = mkdtemp(tmpl), *real;
+	struct ap_config cfg;
+
+	cr_assert_not_null(dir);
+	real = realpath(dir, NULL);
+	cr_assert_not_null(real);
+	snprintf(path, sizeof(path), "%s/aetherd.yaml", dir);
+	write_file(path, "ports:\n"
+			 "  - name: cap\n"
+			 "    driver: pcap\n"
+			 "    rx_pcap: in.pcap\n"
+			 "    tx_pcap: /var/tmp/out.pcap\n"
+			 "  - {name: cap2, driver: pcap, tx_pcap: sub/../o2.pcap}\n");
+
+	cr_assert_eq(ap_config_load_file(path, &cfg, err), 0, "%s", err);
+	cr_assert_str_eq(cfg.path, path);
+	snprintf(want, sizeof(want), "%s/in.pcap", real);
+	cr_assert_str_eq(cfg.ports[0].rx_pcap, want);
+	cr_assert_str_eq(cfg.ports[0].tx_pcap, "/var/tmp/out.pcap");
+	snprintf(want, sizeof(want), "%s/sub/../o2.pcap", real);
+	cr_assert_str_eq(cfg.ports[1].tx_pcap, want);
+
+	/* A relative config path resolves against the current directory. */
+	cr_assert_eq(chdir(dir), 0);
+	cr_assert_eq(ap_config_load_file("aetherd.yaml", &cfg, err), 0, "%s", err);
+	snprintf(want, sizeof(want), "%s/in.pcap", real);
+	cr_assert_str_eq(cfg.ports[0].rx_pcap, want);
+
+	/* Errors name the file as given. */
+	write_file(path, "log:\n  level: loud\n");
+	cr_assert_eq(ap_config_load_file("aetherd.yaml", &cfg, err), -EINVAL);
+	cr_assert(strncmp(err, "aetherd.yaml:2:10: invalid value 'loud' for log.level", 53) == 0,
+		  "%s", err);
+
+	unlink(path);
+	cr_assert_eq(rmdir(dir), 0);
+	free(real);
+}
+
+Test(config, load_file_errors)
+{
+	char err[AP_CFG_ERR_MAX];
+	struct ap_config cfg;
+
+	cr_assert_eq(ap_config_load_file("/nonexistent/aetherd.yaml", &cfg, err), -ENOENT);
+	cr_assert_str_eq(err, "/nonexistent/aetherd.yaml: cannot open: No such file or directory");
+
+	cr_assert_lt(ap_config_load_file("/", &cfg, err), 0);
+	cr_assert(strncmp(err, "/: cannot read: ", 16) == 0, "%s", err);
+}
