@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# xconnect: the cost of the bare pipeline (port-rx -> eth-input -> xconnect ->
+# port-tx) on one worker, between two null ports that produce and swallow
+# packets as fast as they are asked. The peer is dpdk-testpmd forwarding
+# between the same two null ports (io mode, one forwarding core), measured in
+# the same run.
+#
+# Cases: TSC cycles per received packet (goal: within 1.2 x testpmd) and
+# received Mpps.
+#
+# BENCH_SECONDS (default 5) is the length of each run.
+set -u
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+SECONDS_RUN=${BENCH_SECONDS:-5}
+bench_init xconnect
+
+# ---- peer: dpdk-testpmd io forwarding net_null0 <-> net_null1 -----------------
+# It reads commands on stdin: start once its prompt is up, stop after the run,
+# quit. The run is timed from our side between "start" and "stop"; testpmd
+# itself prints the busy cycles per received packet (--record-core-cycles).
+# The feeder polls the output testpmd writes, on purpose.
+# shellcheck disable=SC2094
+testpmd_run() {
+	local out=$BENCH_TMP/testpmd.out t0=$BENCH_TMP/t0 t1=$BENCH_TMP/t1 i
+	: >"$out"
+	{
+		for ((i = 0; i < 300; i++)); do
+			grep -q 'testpmd> ' "$out" && break
+			sleep 0.1
+		done
+		date +%s.%N >"$t0"
+		echo start
+		sleep "$SECONDS_RUN"
+		echo stop
+		date +%s.%N >"$t1"
+		sleep 1
+		echo quit
+		sleep 1
+	} | timeout -k 5 $((SECONDS_RUN + 60)) dpdk-testpmd -l 0,1 --no-huge -m 1024 --no-pci \
+		--file-prefix="aptp$$" --vdev net_null0 --vdev net_null1 -- -i \
+		--forward-mode=io --record-core-cycles --total-num-mbufs=16384 >"$out" 2>&1
+	TP_CPP=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' "$out" | tail -n 1)
+	# The accumulated block follows the per-port ones; its RX-packets is the total.
+	TP_RX=$(awk '/Accumulated forward statistics/ { acc = 1 }
+		acc && /RX-packets:/ { print $2; exit }' "$out")
+	if [ -z "$TP_CPP" ] || [ -z "$TP_RX" ] || [ ! -s "$t0" ] || [ ! -s "$t1" ]; then
+		bench_log "testpmd: could not read its figures; output:"
+		tail -n 30 "$out" >&2
+		TP_CPP=null
+		TP_MPPS=null
+		return 1
+	fi
+	TP_MPPS=$(jq -n "$TP_RX / ($(cat "$t1") - $(cat "$t0")) / 1e6")
+	bench_log "testpmd: $TP_RX packets, $TP_CPP cycles/packet, $(bench_round "$TP_MPPS") Mpps"
+}
+
+# ---- aetherd: two null ports cross-connected, one worker ----------------------
+aetherd_run() {
+	local cfg=$BENCH_TMP/xconnect.yaml sum=$BENCH_TMP/aetherd.json log=$BENCH_TMP/aetherd.log
+	AD_CPP=null
+	AD_MPPS=null
+	if [ ! -x "$AETHERD" ]; then
+		bench_log "aetherd not built ($AETHERD)"
+		return 1
+	fi
+	cat >"$cfg" <<-EOF
+		dataplane: {workers: 1}
+		ports:
+		  - {name: n0, driver: null}
+		  - {name: n1, driver: null}
+		xconnect:
+		  - {a: n0, b: n1}
+	EOF
+	timeout -k 5 $((SECONDS_RUN + 60)) "$AETHERD" --foreground -c "$cfg" \
+		--duration "$SECONDS_RUN" --summary "$sum" --api-socket "$BENCH_TMP/api.sock" \
+		--log-level warning >"$log" 2>&1
+	local rc=$?
+	if [ $rc -ne 0 ] || ! jq -e '.rx_packets > 0 and .duration_s > 0' "$sum" >/dev/null 2>&1; then
+		bench_log "aetherd exited $rc without a usable summary; log:"
+		tail -n 30 "$log" >&2
+		return 1
+	fi
+	AD_CPP=$(jq '.cycles_per_packet' "$sum")
+	AD_MPPS=$(jq '.rx_packets / .duration_s / 1e6' "$sum")
+	bench_log "aetherd: $(jq .rx_packets "$sum") packets, $(bench_round "$AD_CPP") cycles/packet, $(bench_round "$AD_MPPS") Mpps"
+}
+
+status=0
+testpmd_run || status=1
+aetherd_run || status=1
+
+goal_cpp=null
+goal_mpps=null
+if [ "$TP_CPP" != null ]; then
+	goal_cpp=$(bench_round "$(jq -n "$TP_CPP * 1.2")")
+	goal_mpps=$(bench_round "$(jq -n "$TP_MPPS / 1.2")")
+fi
+bench_case "xconnect cycles/packet (null ports, 1 worker)" cycles/packet "$(bench_round "$AD_CPP")" lower \
+	"$goal_cpp" "dpdk-testpmd io" "$(bench_round "$TP_CPP")"
+bench_case "xconnect Mpps (null ports, 1 worker)" Mpps "$(bench_round "$AD_MPPS")" higher \
+	"$goal_mpps" "dpdk-testpmd io" "$(bench_round "$TP_MPPS")"
+bench_finish || status=1
+exit $status
