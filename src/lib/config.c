@@ -48,6 +48,7 @@ enum ftype {
 	FT_UINT,    /* Decimal integer in [min, max], stored in 'size' bytes. */
 	FT_STRING,  /* Scalar copied into a char['size'] buffer, then 'check'ed. */
 	FT_ENUM,    /* One of 'names', stored as an int index. */
+	FT_BOOL,    /* true or false, stored as a bool. */
 	FT_SECTION, /* Mapping parsed with the 'sub' table into the same object. */
 	FT_CUSTOM,  /* Anything else: 'custom' does the work. */
 };
@@ -392,6 +393,21 @@ parse_value(struct ctx *c, const struct field *f, const yaml_node_t *v, void *ob
 			return ret;
 		memcpy(dst, &e, sizeof(e));
 		return 0;
+	case FT_BOOL: {
+		bool b;
+
+		ret = get_string(c, v, what, &s);
+		if (ret < 0)
+			return ret;
+		if (strcmp(s, "true") == 0)
+			b = true;
+		else if (strcmp(s, "false") == 0)
+			b = false;
+		else
+			return fail(c, v->start_mark, "%s must be true or false", what);
+		memcpy(dst, &b, sizeof(b));
+		return 0;
+	}
 	case FT_SECTION:
 		/* "section:" with nothing under it keeps the defaults. */
 		if (is_null(v))
@@ -716,6 +732,7 @@ static const struct field dataplane_fields[] = {
 	{CFG_FIELD("burst", FT_UINT, burst), .min = 1, .max = 256},
 	{CFG_FIELD("hugepages", FT_ENUM, hugepages), .names = hugepages_names},
 	{CFG_FIELD("eal_args", FT_STRING, eal_args)},
+	{CFG_FIELD("node_cycles", FT_BOOL, node_cycles)},
 };
 static const struct table dataplane_table = TABLE(dataplane_fields);
 

@@ -73,6 +73,7 @@ struct ap_config {
 	/* dataplane: */
 	uint16_t workers; /**< Worker lcores, each running one rte_graph (default 1). */
 	uint32_t mbufs;	  /**< mbufs in the packet pool (default 16384). */
+	bool node_cycles; /**< Per-node TSC cycle accounting (default false: costs cycles). */
 	uint16_t burst;	  /**< RX burst size (default 32, max 256). */
 	enum ap_hugepages hugepages;
 	char eal_args[AP_PATH_MAX]; /**< Extra EAL arguments, space separated (expert use). */

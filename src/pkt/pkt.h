@@ -18,32 +18,34 @@
  * Parse errors; each doubles as a data-plane drop reason.
  * X(ENUM, "reason-name", "human description")
  */
-#define AP_PKT_ERRORS(X)                                                                   \
-	X(ETH_RUNT, "eth-runt", "frame shorter than an Ethernet header")                  \
-	X(VLAN_TRUNC, "vlan-truncated", "truncated 802.1Q/802.1ad tag")                   \
-	X(VLAN_DEPTH, "vlan-too-many-tags", "more than two VLAN tags")                     \
-	X(ARP_TRUNC, "arp-truncated", "truncated ARP packet")                             \
-	X(ARP_BAD, "arp-bad-header", "ARP hardware/protocol type or length not Ethernet/IPv4") \
-	X(IP4_TRUNC, "ip4-truncated", "truncated IPv4 header")                            \
-	X(IP4_VERSION, "ip4-bad-version", "IPv4 version field is not 4")                  \
-	X(IP4_IHL, "ip4-bad-ihl", "IPv4 header length below 20 bytes")                    \
-	X(IP4_LEN, "ip4-bad-length", "IPv4 total length inconsistent with the frame")     \
-	X(IP4_CSUM, "ip4-bad-checksum", "IPv4 header checksum mismatch")                  \
-	X(IP4_OPT, "ip4-bad-option", "malformed IPv4 option")                             \
-	X(IP4_FRAG, "ip4-bad-fragment", "IPv4 fragment extends beyond 65535 bytes")       \
-	X(IP6_TRUNC, "ip6-truncated", "truncated IPv6 header")                            \
-	X(IP6_VERSION, "ip6-bad-version", "IPv6 version field is not 6")                  \
-	X(IP6_LEN, "ip6-bad-length", "IPv6 payload length inconsistent with the frame")   \
-	X(IP6_EXT, "ip6-bad-ext-header", "truncated or malformed IPv6 extension header")  \
-	X(IP6_EXT_CHAIN, "ip6-ext-chain-too-long", "too many IPv6 extension headers")     \
-	X(ICMP4_TRUNC, "icmp4-truncated", "truncated ICMP header")                        \
-	X(ICMP6_TRUNC, "icmp6-truncated", "truncated ICMPv6 header")                      \
-	X(TCP_TRUNC, "tcp-truncated", "truncated TCP header")                             \
-	X(TCP_DOFF, "tcp-bad-offset", "TCP data offset below 5 or beyond the segment")    \
-	X(TCP_OPT, "tcp-bad-option", "malformed TCP option")                              \
-	X(UDP_TRUNC, "udp-truncated", "truncated UDP header")                             \
+#define AP_PKT_ERRORS(X)                                                                           \
+	X(ETH_RUNT, "eth-runt", "frame shorter than an Ethernet header")                           \
+	X(VLAN_TRUNC, "vlan-truncated", "truncated 802.1Q/802.1ad tag")                            \
+	X(VLAN_DEPTH, "vlan-too-many-tags", "more than two VLAN tags")                             \
+	X(ARP_TRUNC, "arp-truncated", "truncated ARP packet")                                      \
+	X(ARP_BAD, "arp-bad-header", "ARP hardware/protocol type or length not Ethernet/IPv4")     \
+	X(IP4_TRUNC, "ip4-truncated", "truncated IPv4 header")                                     \
+	X(IP4_VERSION, "ip4-bad-version", "IPv4 version field is not 4")                           \
+	X(IP4_IHL, "ip4-bad-ihl", "IPv4 header length below 20 bytes")                             \
+	X(IP4_LEN, "ip4-bad-length", "IPv4 total length inconsistent with the frame")              \
+	X(IP4_CSUM, "ip4-bad-checksum", "IPv4 header checksum mismatch")                           \
+	X(IP4_OPT, "ip4-bad-option", "malformed IPv4 option")                                      \
+	X(IP4_FRAG, "ip4-bad-fragment", "IPv4 fragment extends beyond 65535 bytes")                \
+	X(IP6_TRUNC, "ip6-truncated", "truncated IPv6 header")                                     \
+	X(IP6_VERSION, "ip6-bad-version", "IPv6 version field is not 6")                           \
+	X(IP6_LEN, "ip6-bad-length", "IPv6 payload length inconsistent with the frame")            \
+	X(IP6_EXT, "ip6-bad-ext-header", "truncated or malformed IPv6 extension header")           \
+	X(IP6_EXT_CHAIN, "ip6-ext-chain-too-long", "too many IPv6 extension headers")              \
+	X(ICMP4_TRUNC, "icmp4-truncated", "truncated ICMP header")                                 \
+	X(ICMP6_TRUNC, "icmp6-truncated", "truncated ICMPv6 header")                               \
+	X(TCP_TRUNC, "tcp-truncated", "truncated TCP header")                                      \
+	X(TCP_DOFF, "tcp-bad-offset", "TCP data offset below 5 or beyond the segment")             \
+	X(TCP_OPT, "tcp-bad-option", "malformed TCP option")                                       \
+	X(UDP_TRUNC, "udp-truncated", "truncated UDP header")                                      \
 	X(UDP_LEN, "udp-bad-length", "UDP length inconsistent with the IP payload")
 
+/* The X-macro expansion confuses clang-format's indentation. */
+/* clang-format off */
 enum ap_pkt_err {
 	AP_PKT_OK = 0,
 #define AP_PKT_ERR_ENUM(e, name, desc) AP_PKT_ERR_##e,
@@ -51,6 +53,7 @@ enum ap_pkt_err {
 #undef AP_PKT_ERR_ENUM
 	AP_PKT_ERR_COUNT
 };
+/* clang-format on */
 
 /** Short kebab-case name ("eth-runt"), stable: used in counters and JSON. */
 const char *ap_pkt_err_name(enum ap_pkt_err e);
@@ -66,9 +69,9 @@ enum ap_l3 {
 
 /** Parse depth/behaviour flags for ap_pkt_parse(). */
 enum {
-	AP_PARSE_L2 = 0,	    /**< Ethernet and VLAN tags only. */
-	AP_PARSE_L3 = 1u << 0,	    /**< Also the network header (ARP, IPv4 + options, IPv6 + ext). */
-	AP_PARSE_L4 = 1u << 1,	    /**< Also TCP/UDP/ICMP (implies L3). */
+	AP_PARSE_L2 = 0,       /**< Ethernet and VLAN tags only. */
+	AP_PARSE_L3 = 1u << 0, /**< Also the network header (ARP, IPv4 + options, IPv6 + ext). */
+	AP_PARSE_L4 = 1u << 1, /**< Also TCP/UDP/ICMP (implies L3). */
 	AP_PARSE_IP4_CSUM = 1u << 2, /**< Verify the IPv4 header checksum (with L3 or L4). */
 };
 
@@ -80,18 +83,18 @@ enum {
  * Offsets are from the start of the frame. A field past the parse depth is 0.
  */
 struct ap_pkt_info {
-	uint16_t l3_off;     /**< Start of the network header (after tags). */
-	uint16_t l4_off;     /**< Start of the transport header (after IP options/ext). */
-	uint16_t l4_len;     /**< Transport header + payload bytes per the IP length. */
-	uint16_t ethertype;  /**< Innermost ethertype, host order. */
-	uint16_t vlan[2];    /**< TCI of outer [0] and inner [1] tag, host order. */
-	uint16_t l4_sport;   /**< TCP/UDP ports host order; ICMP: type<<8|code, id. */
+	uint16_t l3_off;    /**< Start of the network header (after tags). */
+	uint16_t l4_off;    /**< Start of the transport header (after IP options/ext). */
+	uint16_t l4_len;    /**< Transport header + payload bytes per the IP length. */
+	uint16_t ethertype; /**< Innermost ethertype, host order. */
+	uint16_t vlan[2];   /**< TCI of outer [0] and inner [1] tag, host order. */
+	uint16_t l4_sport;  /**< TCP/UDP ports host order; ICMP: type<<8|code, id. */
 	uint16_t l4_dport;
-	uint8_t n_vlan;	     /**< 0, 1 or 2 tags. */
-	uint8_t l3;	     /**< enum ap_l3. */
-	uint8_t l4_proto;    /**< IP protocol / IPv6 upper-layer next header. */
-	uint8_t frag;	     /**< AP_PKT_FRAG_* flags. */
-	uint8_t ip_ttl;	     /**< TTL / hop limit. */
+	uint8_t n_vlan;	  /**< 0, 1 or 2 tags. */
+	uint8_t l3;	  /**< enum ap_l3. */
+	uint8_t l4_proto; /**< IP protocol / IPv6 upper-layer next header. */
+	uint8_t frag;	  /**< AP_PKT_FRAG_* flags. */
+	uint8_t ip_ttl;	  /**< TTL / hop limit. */
 	uint8_t tcp_flags;
 };
 

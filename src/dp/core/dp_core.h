@@ -92,6 +92,7 @@ struct ap_worker {
 	uint16_t n_rxq;
 	struct ap_rxq rxq[AP_MAX_RXQ_PER_WORKER];
 	uint16_t txq;		/**< TX queue this worker owns on every port. */
+	bool node_cycles;	/**< Walk with per-node TSC accounting. */
 	volatile int quit;
 	uint64_t start_tsc;
 	uint64_t stop_tsc;
