@@ -134,25 +134,27 @@ struct ap_port_tx_ctx {
 /**
  * Send @p n objs to the edges in @p nexts. When they are the node's whole
  * stream (@p whole) and all go one way, the common case, the stream is handed
- * over without copying.
+ * over without copying; otherwise each run of equal edges is copied at once
+ * (bursts from several RX queues arrive grouped by port).
  */
 static __rte_always_inline void
-ap_node_enqueue_batch(struct rte_graph *graph, struct rte_node *node, rte_edge_t *nexts,
+ap_node_enqueue_batch(struct rte_graph *graph, struct rte_node *node, const rte_edge_t *nexts,
 		      void **objs, uint16_t n, bool whole)
 {
-	uint16_t i;
+	uint16_t i, run = 0;
 
 	if (unlikely(n == 0))
 		return;
-	for (i = 1; i < n; i++)
-		if (nexts[i] != nexts[0])
-			break;
-	if (likely(i == n && whole))
+	for (i = 1; i < n; i++) {
+		if (unlikely(nexts[i] != nexts[run])) {
+			rte_node_enqueue(graph, node, nexts[run], &objs[run], (uint16_t)(i - run));
+			run = i;
+		}
+	}
+	if (likely(run == 0 && whole))
 		rte_node_next_stream_move(graph, node, nexts[0]);
-	else if (i == n)
-		rte_node_enqueue(graph, node, nexts[0], objs, n);
 	else
-		rte_node_enqueue_next(graph, node, nexts, objs, n);
+		rte_node_enqueue(graph, node, nexts[run], &objs[run], (uint16_t)(n - run));
 }
 
 #endif
