@@ -21,8 +21,15 @@
 #include "lib/config.h"
 #include "lib/log.h"
 #include "svc/api/api.h"
+#include "svc/svc.h"
 
 #define MOD "aetherd"
+
+/* Control-plane services, started in this order and stopped in reverse. */
+static const struct ap_svc_ops *const services[] = {
+	NULL, /* keeps the array non-empty until the first service lands */
+};
+#define N_SERVICES (sizeof(services) / sizeof(services[0]))
 
 struct daemon_state {
 	uv_loop_t loop;
@@ -33,6 +40,8 @@ struct daemon_state {
 	struct ap_dp *dp;
 	struct ap_api *api;
 	struct ap_config cfg;
+	void *svc_state[N_SERVICES];
+	bool svc_running[N_SERVICES];
 	int exit_code;
 };
 
@@ -413,6 +422,22 @@ main(int argc, char **argv)
 		AP_LOG_INFO(MOD, "API on unix:%s", acfg.unix_path);
 	}
 
+	for (unsigned i = 0; i < N_SERVICES; i++) {
+		const struct ap_svc_ops *ops = services[i];
+		struct ap_svc_env env = {.loop = &st.loop, .api = st.api, .dp = st.dp};
+
+		if (!ops || (ops->wanted && !ops->wanted(&st.cfg)))
+			continue;
+		rc = ops->start(&env, &st.cfg, &st.svc_state[i]);
+		if (rc < 0) {
+			fprintf(stderr, "aetherd: service %s: %s\n", ops->name, strerror(-rc));
+			st.exit_code = 1;
+			goto out;
+		}
+		st.svc_running[i] = true;
+		AP_LOG_INFO(MOD, "service %s started", ops->name);
+	}
+
 	/* The loop's clock was read before the (slow) data-plane start. */
 	uv_update_time(&st.loop);
 	uv_signal_init(&st.loop, &st.sig_int);
@@ -441,6 +466,9 @@ main(int argc, char **argv)
 	uv_run(&st.loop, UV_RUN_DEFAULT);
 
 out:
+	for (unsigned i = N_SERVICES; i-- > 0;)
+		if (st.svc_running[i])
+			services[i]->stop(st.svc_state[i]);
 	if (st.dp) {
 		ap_dp_stop(st.dp);
 		if (summary || offline) {

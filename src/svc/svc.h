@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * How a control-plane service plugs into aetherd: one table of hooks, as
+ * BIRD's protocols do. Services run on the main lcore's libuv loop; they
+ * never block it.
+ */
+#ifndef AP_SVC_H
+#define AP_SVC_H
+
+#include <uv.h>
+
+#include "lib/config.h"
+
+struct ap_api;
+struct ap_dp;
+
+/** What aetherd hands every service at start. */
+struct ap_svc_env {
+	uv_loop_t *loop;
+	struct ap_api *api;	/**< Register REST routes here (may be NULL). */
+	struct ap_dp *dp;	/**< The data plane, NULL with --no-dataplane. */
+};
+
+struct ap_svc_ops {
+	const char *name;
+	/** True when @p cfg asks for this service at all. */
+	bool (*wanted)(const struct ap_config *cfg);
+	/** Start with @p cfg; store private state in *@p state. 0 or -errno. */
+	int (*start)(const struct ap_svc_env *env, const struct ap_config *cfg, void **state);
+	/**
+	 * Apply a new, already validated config without a restart where possible.
+	 * 0 or -errno (the caller keeps the old config running on error).
+	 */
+	int (*reconfigure)(void *state, const struct ap_config *cfg);
+	/** Stop and free everything; the loop still runs afterwards to close handles. */
+	void (*stop)(void *state);
+};
+
+#endif
