@@ -23,7 +23,8 @@ bench_init xconnect
 # The feeder polls the output testpmd writes, on purpose.
 # shellcheck disable=SC2094
 testpmd_run() {
-	local out=$BENCH_TMP/testpmd.out t0=$BENCH_TMP/t0 t1=$BENCH_TMP/t1 i
+	local mode=${1:-io}
+	local out=$BENCH_TMP/testpmd-$mode.out t0=$BENCH_TMP/t0 t1=$BENCH_TMP/t1 i
 	: >"$out"
 	{
 		for ((i = 0; i < 300; i++)); do
@@ -40,7 +41,7 @@ testpmd_run() {
 		sleep 1
 	} | timeout -k 5 $((SECONDS_RUN + 60)) dpdk-testpmd -l 0,1 --no-huge -m 1024 --no-pci \
 		--file-prefix="aptp$$" --vdev net_null0 --vdev net_null1 -- -i \
-		--forward-mode=io --record-core-cycles --total-num-mbufs=16384 >"$out" 2>&1
+		--forward-mode="$mode" --record-core-cycles --total-num-mbufs=16384 >"$out" 2>&1
 	TP_CPP=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' "$out" | tail -n 1)
 	# The accumulated block follows the per-port ones; its RX-packets is the total.
 	TP_RX=$(awk '/Accumulated forward statistics/ { acc = 1 }
@@ -53,7 +54,7 @@ testpmd_run() {
 		return 1
 	fi
 	TP_MPPS=$(jq -n "$TP_RX / ($(cat "$t1") - $(cat "$t0")) / 1e6")
-	bench_log "testpmd: $TP_RX packets, $TP_CPP cycles/packet, $(bench_round "$TP_MPPS") Mpps"
+	bench_log "testpmd $mode: $TP_RX packets, $TP_CPP cycles/packet, $(bench_round "$TP_MPPS") Mpps"
 }
 
 # ---- aetherd: two null ports cross-connected, one worker ----------------------
@@ -88,7 +89,13 @@ aetherd_run() {
 }
 
 status=0
-testpmd_run || status=1
+# Context: macswap reads and writes every Ethernet header, as eth-input reads
+# it, where io forwarding never touches packet data.
+TP_CPP=null
+TP_MPPS=null
+testpmd_run macswap || status=1
+MS_CPP=$TP_CPP
+testpmd_run io || status=1
 aetherd_run || status=1
 
 goal_cpp=null
@@ -101,5 +108,7 @@ bench_case "xconnect cycles/packet (null ports, 1 worker)" cycles/packet "$(benc
 	"$goal_cpp" "dpdk-testpmd io" "$(bench_round "$TP_CPP")"
 bench_case "xconnect Mpps (null ports, 1 worker)" Mpps "$(bench_round "$AD_MPPS")" higher \
 	"$goal_mpps" "dpdk-testpmd io" "$(bench_round "$TP_MPPS")"
+bench_case "xconnect cycles/packet vs testpmd macswap (context)" cycles/packet \
+	"$(bench_round "$AD_CPP")" lower null "dpdk-testpmd macswap" "$(bench_round "$MS_CPP")"
 bench_finish || status=1
 exit $status
