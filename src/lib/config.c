@@ -11,6 +11,7 @@
 #include "lib/config.h"
 #include "lib/log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <net/if.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/un.h>
 #include <yaml.h>
 
@@ -42,6 +44,9 @@ struct ctx {
 	struct ap_config *cfg;
 	/* Positions of xconnect values, for errors found once every port is known. */
 	yaml_mark_t xc_marks[AP_CFG_MAX_XCONNECTS][2];
+	/* Positions of interface port references, checked at the end too. */
+	yaml_mark_t if_marks[AP_CFG_MAX_IFACES];
+	yaml_mark_t route_marks[AP_CFG_MAX_ROUTES];
 };
 
 enum ftype {
@@ -686,6 +691,310 @@ parse_xconnects(struct ctx *c, const yaml_node_t *v, void *obj, const char *what
 	return 0;
 }
 
+/* L3: interfaces and static routes. */
+
+int
+ap_cfg_prefix_parse(const char *s, bool need_len, struct ap_cfg_prefix *out)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	struct ap_cfg_prefix p = {0};
+	unsigned long len;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET, buf, p.addr) == 1) {
+		p.family = 4;
+		p.len = 32;
+	} else if (inet_pton(AF_INET6, buf, p.addr) == 1) {
+		p.family = 6;
+		p.len = 128;
+	} else {
+		return -EINVAL;
+	}
+	if (slash) {
+		if (!isdigit((unsigned char)slash[1]) || (slash[1] == '0' && slash[2]))
+			return -EINVAL;
+		errno = 0;
+		len = strtoul(slash + 1, &end, 10);
+		if (errno || *end || len > p.len)
+			return -EINVAL;
+		p.len = (uint8_t)len;
+	} else if (need_len) {
+		return -EINVAL;
+	}
+	*out = p;
+	return 0;
+}
+
+const char *
+ap_cfg_prefix_fmt(const struct ap_cfg_prefix *p, bool with_len, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(p->family == 4 ? AF_INET : AF_INET6, p->addr, a, sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	if (with_len)
+		snprintf(buf, len, "%s/%u", a, p->len);
+	else
+		snprintf(buf, len, "%s", a);
+	return buf;
+}
+
+static bool
+prefix_host_bits_zero(const struct ap_cfg_prefix *p)
+{
+	unsigned bytes = p->family == 4 ? 4 : 16;
+
+	for (unsigned bit = p->len; bit < bytes * 8; bit++)
+		if (p->addr[bit / 8] & (0x80 >> (bit % 8)))
+			return false;
+	return true;
+}
+
+static int
+get_prefix(struct ctx *c, const yaml_node_t *v, const char *what, bool need_len,
+	   struct ap_cfg_prefix *out)
+{
+	char sh[SHOW_MAX];
+	const char *s;
+	int ret;
+
+	ret = get_string(c, v, what, &s);
+	if (ret < 0)
+		return ret;
+	if (ap_cfg_prefix_parse(s, need_len, out) < 0)
+		return fail(c, v->start_mark, "%s: '%s' is not %s", what,
+			    show(s, strlen(s), sh),
+			    need_len ? "an address with a prefix length (192.0.2.1/24, 2001:db8::1/64)"
+				     : "an IPv4 or IPv6 address");
+	return 0;
+}
+
+static int
+parse_iface_addrs(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_cfg_iface *ifc = obj;
+	char where[WHERE_MAX];
+	yaml_node_item_t *it;
+	int ret;
+
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v->start_mark, "expected a list for %s", what);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		const yaml_node_t *item = node_at(c, *it);
+		struct ap_cfg_prefix p;
+
+		if (item == NULL)
+			return fail(c, v->start_mark, "broken list in %s", what);
+		if (ifc->n_addrs == AP_CFG_MAX_ADDRS)
+			return fail(c, item->start_mark, "too many addresses in %s (max %d)", what,
+				    AP_CFG_MAX_ADDRS);
+		snprintf(where, sizeof(where), "%s[%u]", what, ifc->n_addrs);
+		ret = get_prefix(c, item, where, true, &p);
+		if (ret < 0)
+			return ret;
+		if ((p.family == 4 && p.len > 31) || (p.family == 6 && p.len > 127))
+			return fail(c, item->start_mark,
+				    "%s: a /%u leaves no room for neighbours on the subnet", where,
+				    p.len);
+		for (unsigned i = 0; i < ifc->n_addrs; i++)
+			if (ifc->addrs[i].family == p.family &&
+			    memcmp(ifc->addrs[i].addr, p.addr, 16) == 0)
+				return fail(c, item->start_mark, "%s: duplicate address", where);
+		ifc->addrs[ifc->n_addrs++] = p;
+	}
+	return 0;
+}
+
+static const struct field iface_fields[] = {
+	{.key = "name", .type = FT_STRING, .off = offsetof(struct ap_cfg_iface, name),
+	 .size = AP_NAME_MAX, .flags = F_REQUIRED, .check = check_port_name},
+	{.key = "port", .type = FT_STRING, .off = offsetof(struct ap_cfg_iface, port),
+	 .size = AP_NAME_MAX, .flags = F_REQUIRED},
+	{.key = "mtu", .type = FT_UINT, .off = offsetof(struct ap_cfg_iface, mtu),
+	 .size = sizeof(uint16_t), .min = 68, .max = 9600},
+	{.key = "addresses", .type = FT_CUSTOM, .custom = parse_iface_addrs},
+};
+static const struct table iface_table = TABLE(iface_fields);
+
+static int
+parse_ifaces(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_config *cfg = obj;
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	char where[WHERE_MAX];
+	yaml_node_item_t *it;
+	int ret;
+
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v->start_mark, "expected a list for %s", what);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		const yaml_node_t *item = node_at(c, *it);
+		struct ap_cfg_iface ifc = {0};
+
+		if (item == NULL)
+			return fail(c, v->start_mark, "broken list in %s", what);
+		if (cfg->n_ifaces == AP_CFG_MAX_IFACES)
+			return fail(c, item->start_mark, "too many interfaces (max %d)",
+				    AP_CFG_MAX_IFACES);
+		snprintf(where, sizeof(where), "%s[%u]", what, cfg->n_ifaces);
+		ret = parse_map(c, item, &iface_table, &ifc, where, seen);
+		if (ret < 0)
+			return ret;
+		for (unsigned i = 0; i < cfg->n_ifaces; i++)
+			if (strcmp(cfg->ifaces[i].name, ifc.name) == 0)
+				return fail(c, node_at(c, seen[0]->value)->start_mark,
+					    "duplicate interface name '%s'", ifc.name);
+		c->if_marks[cfg->n_ifaces] = node_at(c, seen[1]->value)->start_mark;
+		cfg->ifaces[cfg->n_ifaces++] = ifc;
+	}
+	return 0;
+}
+
+static int
+parse_route_prefix(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_cfg_route *r = obj;
+	int ret = get_prefix(c, v, what, true, &r->prefix);
+
+	if (ret < 0)
+		return ret;
+	if (!prefix_host_bits_zero(&r->prefix))
+		return fail(c, v->start_mark, "%s: host bits set beyond the prefix length", what);
+	return 0;
+}
+
+static int
+parse_route_via(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_cfg_route *r = obj;
+	const char *s;
+	int ret;
+
+	ret = get_string(c, v, what, &s);
+	if (ret < 0)
+		return ret;
+	if (strcmp(s, "blackhole") == 0) {
+		r->blackhole = true;
+		return 0;
+	}
+	return get_prefix(c, v, what, false, &r->via);
+}
+
+static const struct field route_fields[] = {
+	{.key = "prefix", .type = FT_CUSTOM, .custom = parse_route_prefix, .flags = F_REQUIRED},
+	{.key = "via", .type = FT_CUSTOM, .custom = parse_route_via, .flags = F_REQUIRED},
+};
+static const struct table route_table = TABLE(route_fields);
+
+static int
+parse_routes(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_config *cfg = obj;
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	char where[WHERE_MAX];
+	yaml_node_item_t *it;
+	int ret;
+
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v->start_mark, "expected a list for %s", what);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		const yaml_node_t *item = node_at(c, *it);
+		struct ap_cfg_route r = {0};
+
+		if (item == NULL)
+			return fail(c, v->start_mark, "broken list in %s", what);
+		if (cfg->n_routes == AP_CFG_MAX_ROUTES)
+			return fail(c, item->start_mark, "too many static routes (max %d)",
+				    AP_CFG_MAX_ROUTES);
+		snprintf(where, sizeof(where), "%s[%u]", what, cfg->n_routes);
+		ret = parse_map(c, item, &route_table, &r, where, seen);
+		if (ret < 0)
+			return ret;
+		if (!r.blackhole && r.via.family != r.prefix.family)
+			return fail(c, node_at(c, seen[1]->value)->start_mark,
+				    "%s.via: IPv%u next hop for an IPv%u prefix", where, r.via.family,
+				    r.prefix.family);
+		for (unsigned i = 0; i < cfg->n_routes; i++)
+			if (cfg->routes[i].prefix.family == r.prefix.family &&
+			    cfg->routes[i].prefix.len == r.prefix.len &&
+			    memcmp(cfg->routes[i].prefix.addr, r.prefix.addr, 16) == 0)
+				return fail(c, item->start_mark, "%s: duplicate route", where);
+		c->route_marks[cfg->n_routes] = item->start_mark;
+		cfg->routes[cfg->n_routes++] = r;
+	}
+	return 0;
+}
+
+/* Is @p a inside the subnet @p net (an interface address with its length)? */
+static bool
+prefix_contains(const struct ap_cfg_prefix *net, const struct ap_cfg_prefix *a)
+{
+	if (net->family != a->family)
+		return false;
+	for (unsigned bit = 0; bit < net->len; bit++) {
+		uint8_t m = (uint8_t)(0x80 >> (bit % 8));
+
+		if ((net->addr[bit / 8] & m) != (a->addr[bit / 8] & m))
+			return false;
+	}
+	return true;
+}
+
+/* Interfaces name ports that may be listed later; next hops must sit on a
+ * connected subnet (recursive next hops come with the routing protocols). */
+static int
+resolve_l3(struct ctx *c)
+{
+	struct ap_config *cfg = c->cfg;
+
+	for (uint16_t i = 0; i < cfg->n_ifaces; i++) {
+		struct ap_cfg_iface *ifc = &cfg->ifaces[i];
+		int idx = ap_config_port_index(cfg, ifc->port);
+
+		if (idx < 0)
+			return fail(c, c->if_marks[i], "unknown port '%s' in interfaces[%u]",
+				    ifc->port, i);
+		for (uint16_t j = 0; j < i; j++)
+			if (cfg->ifaces[j].port_idx == idx)
+				return fail(c, c->if_marks[i],
+					    "port '%s' already has interface '%s'", ifc->port,
+					    cfg->ifaces[j].name);
+		for (uint16_t x = 0; x < cfg->n_xconnects; x++)
+			if (cfg->xconnects[x].a_idx == idx || cfg->xconnects[x].b_idx == idx)
+				return fail(c, c->if_marks[i],
+					    "port '%s' is cross-connected and cannot have an interface",
+					    ifc->port);
+		ifc->port_idx = (uint16_t)idx;
+	}
+	for (uint16_t r = 0; r < cfg->n_routes; r++) {
+		const struct ap_cfg_route *rt = &cfg->routes[r];
+		bool on_link = false;
+		char b[64];
+
+		if (rt->blackhole)
+			continue;
+		for (uint16_t i = 0; i < cfg->n_ifaces && !on_link; i++)
+			for (unsigned a = 0; a < cfg->ifaces[i].n_addrs && !on_link; a++)
+				on_link = prefix_contains(&cfg->ifaces[i].addrs[a], &rt->via);
+		if (!on_link)
+			return fail(c, c->route_marks[r],
+				    "routes[%u]: next hop %s is on no interface's subnet", r,
+				    ap_cfg_prefix_fmt(&rt->via, false, b, sizeof(b)));
+	}
+	return 0;
+}
+
 /* Ports may be listed after the cross-connects, so references resolve at the end. */
 static int
 resolve_xconnects(struct ctx *c)
@@ -751,6 +1060,8 @@ static const struct field top_fields[] = {
 	{.key = "dataplane", .type = FT_SECTION, .sub = &dataplane_table},
 	{.key = "ports", .type = FT_CUSTOM, .custom = parse_ports},
 	{.key = "xconnect", .type = FT_CUSTOM, .custom = parse_xconnects},
+	{.key = "interfaces", .type = FT_CUSTOM, .custom = parse_ifaces},
+	{.key = "routes", .type = FT_CUSTOM, .custom = parse_routes},
 	{.key = "api", .type = FT_SECTION, .sub = &api_table},
 	{.key = "log", .type = FT_SECTION, .sub = &log_table},
 };
@@ -864,6 +1175,9 @@ load(const char *name, const char *dir, const char *buf, size_t len, struct ap_c
 	yaml_document_delete(&next);
 
 	ret = resolve_xconnects(&c);
+	if (ret < 0)
+		goto fail;
+	ret = resolve_l3(&c);
 	if (ret < 0)
 		goto fail;
 

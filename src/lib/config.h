@@ -67,6 +67,42 @@ struct ap_cfg_xconnect {
 	uint16_t b_idx;
 };
 
+#define AP_CFG_MAX_IFACES AP_CFG_MAX_PORTS
+#define AP_CFG_MAX_ADDRS 8
+#define AP_CFG_MAX_ROUTES 1024
+
+/** An IPv4 or IPv6 address with a prefix length; IPv4 in addr[0..3], network order. */
+struct ap_cfg_prefix {
+	uint8_t family; /**< 4 or 6. */
+	uint8_t len;	/**< Prefix length (32/128 for a plain address). */
+	uint8_t addr[16];
+};
+
+/** An L3 interface on a port: the router's addresses and connected subnets. */
+struct ap_cfg_iface {
+	char name[AP_NAME_MAX];
+	char port[AP_NAME_MAX];
+	uint16_t port_idx; /**< Index into ap_config.ports, resolved by the loader. */
+	uint16_t mtu;	   /**< IP MTU; 0 means 1500. */
+	struct ap_cfg_prefix addrs[AP_CFG_MAX_ADDRS];
+	uint8_t n_addrs;
+};
+
+/** A static route: to 'via' (a neighbour on a connected subnet), or a blackhole. */
+struct ap_cfg_route {
+	struct ap_cfg_prefix prefix;
+	struct ap_cfg_prefix via; /**< len 32/128; unused for a blackhole. */
+	bool blackhole;
+};
+
+/**
+ * Parse "192.0.2.1/24", "2001:db8::1/64", or a plain address (full-length
+ * prefix when @p need_len is false). @return 0 or -EINVAL.
+ */
+int ap_cfg_prefix_parse(const char *s, bool need_len, struct ap_cfg_prefix *out);
+/** Format @p p as "addr/len" (or "addr" when @p with_len is false). */
+const char *ap_cfg_prefix_fmt(const struct ap_cfg_prefix *p, bool with_len, char *buf, size_t len);
+
 struct ap_config {
 	char path[AP_PATH_MAX]; /**< File it came from ("<built-in>" for the default). */
 
@@ -82,6 +118,11 @@ struct ap_config {
 	uint16_t n_ports;
 	struct ap_cfg_xconnect xconnects[AP_CFG_MAX_XCONNECTS];
 	uint16_t n_xconnects;
+
+	struct ap_cfg_iface ifaces[AP_CFG_MAX_IFACES];
+	uint16_t n_ifaces;
+	struct ap_cfg_route routes[AP_CFG_MAX_ROUTES];
+	uint16_t n_routes;
 
 	/* api: */
 	char api_socket[AP_PATH_MAX]; /**< Unix socket path (default /run/aetherd/api.sock). */

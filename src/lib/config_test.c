@@ -45,7 +45,7 @@ static const struct bad_case bad_cases[] = {
 	{"dataplane: [1]\n", "t.yaml:1:12: expected a mapping for dataplane"},
 	/* unknown and duplicate keys, top-level shape */
 	{"foo: 1\n", "t.yaml:1:1: unknown key 'foo' in the top level (expected one of: dataplane, "
-		     "ports, xconnect, api, log)"},
+		     "ports, xconnect"},
 	{"dataplane:\n  worker: 1\n", "t.yaml:2:3: unknown key 'worker' in dataplane"},
 	{"ports:\n  - name: lan\n    driver: null\n    foo: 1\n",
 	 "t.yaml:4:5: unknown key 'foo' in ports[0]"},
@@ -55,6 +55,51 @@ static const struct bad_case bad_cases[] = {
 	{"hello\n", "t.yaml:1:1: the top level must be a mapping"},
 	{"? [a]\n: 1\n", "t.yaml:1:3: expected a scalar key in the top level"},
 	{"log: {}\n---\nlog: {}\n", "t.yaml:2:1: expected a single YAML document"},
+	/* interfaces and routes */
+#define L3_PORTS "ports:\n  - {name: a, driver: null}\n  - {name: b, driver: null}\n"
+	{L3_PORTS "interfaces:\n  - {name: x, port: c}\n",
+	 "t.yaml:4:23: unknown port 'c' in interfaces[0]"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a}\n  - {name: y, port: a}\n",
+	 "t.yaml:5:23: port 'a' already has interface 'x'"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a}\n  - {name: x, port: b}\n",
+	 "t.yaml:5:11: duplicate interface name 'x'"},
+	{L3_PORTS "xconnect: [{a: a, b: b}]\ninterfaces:\n  - {name: x, port: a}\n",
+	 "t.yaml:6:23: port 'a' is cross-connected and cannot have an interface"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1]}\n",
+	 "t.yaml:4:38: interfaces[0].addresses[0]: '10.0.0.1' is not an address with a prefix "
+	 "length"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/33]}\n",
+	 "t.yaml:4:38: interfaces[0].addresses[0]: '10.0.0.1/33' is not"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/032]}\n",
+	 "t.yaml:4:38: interfaces[0].addresses[0]: '10.0.0.1/032' is not"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/32]}\n",
+	 "t.yaml:4:38: interfaces[0].addresses[0]: a /32 leaves no room"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [\"fd00::1/128\"]}\n",
+	 "t.yaml:4:38: interfaces[0].addresses[0]: a /128 leaves no room"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24, 10.0.0.1/16]}\n",
+	 "t.yaml:4:51: interfaces[0].addresses[1]: duplicate address"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: 10.0.0.1/24}\n",
+	 "t.yaml:4:37: expected a list for interfaces[0].addresses"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, mtu: 67}\n",
+	 "t.yaml:4:31: interfaces[0].mtu must be between 68 and 9600"},
+	{L3_PORTS "interfaces:\n  - {name: x}\n", "t.yaml:4:5: missing key 'port' in interfaces[0]"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24]}\n"
+		  "routes:\n  - {prefix: 0.0.0.0/0, via: 10.0.1.1}\n",
+	 "t.yaml:6:5: routes[0]: next hop 10.0.1.1 is on no interface's subnet"},
+	{"routes:\n  - {prefix: 10.0.0.1/8, via: blackhole}\n",
+	 "t.yaml:2:14: routes[0].prefix: host bits set beyond the prefix length"},
+	{"routes:\n  - {prefix: 10.0.0.0, via: blackhole}\n",
+	 "t.yaml:2:14: routes[0].prefix: '10.0.0.0' is not an address with a prefix length"},
+	{"routes:\n  - {prefix: \"2001:db8::/32\", via: 10.0.0.1}\n",
+	 "t.yaml:2:36: routes[0].via: IPv4 next hop for an IPv6 prefix"},
+	{"routes:\n  - {prefix: 10.0.0.0/8, via: nowhere}\n",
+	 "t.yaml:2:31: routes[0].via: 'nowhere' is not an IPv4 or IPv6 address"},
+	{"routes:\n  - {prefix: 10.0.0.0/8, via: blackhole}\n  - {prefix: 10.0.0.0/8, via: "
+	 "blackhole}\n",
+	 "t.yaml:3:5: routes[1]: duplicate route"},
+	{"routes:\n  - {via: blackhole}\n", "t.yaml:2:5: missing key 'prefix' in routes[0]"},
+	{"routes: {a: 1}\n", "t.yaml:1:9: expected a list for routes"},
+#undef L3_PORTS
 	/* ports */
 	{"ports: {}\n", "t.yaml:1:8: expected a list for ports"},
 	{"ports:\n  - lan\n", "t.yaml:2:5: expected a mapping for ports[0]"},
@@ -536,6 +581,36 @@ Test(config, load_file_resolves_relative_pcap_paths)
 	unlink(path);
 	cr_assert_eq(rmdir(dir), 0);
 	free(real);
+}
+
+Test(config, interfaces_and_routes)
+{
+	struct ap_config cfg = load_ok("ports:\n  - {name: a, driver: null}\n  - {name: b, driver: null}\n"
+				       "interfaces:\n"
+				       "  - {name: lan, port: b, mtu: 9000, addresses: [192.168.1.1/24, "
+				       "\"fd00:1::1/64\"]}\n"
+				       "routes:\n"
+				       "  - {prefix: 0.0.0.0/0, via: 192.168.1.254}\n"
+				       "  - {prefix: \"2001:db8::/32\", via: \"fd00:1::fe\"}\n"
+				       "  - {prefix: 10.0.0.0/8, via: blackhole}\n");
+	char b[64];
+
+	cr_assert_eq(cfg.n_ifaces, 1);
+	cr_expect_str_eq(cfg.ifaces[0].name, "lan");
+	cr_expect_eq(cfg.ifaces[0].port_idx, 1);
+	cr_expect_eq(cfg.ifaces[0].mtu, 9000);
+	cr_assert_eq(cfg.ifaces[0].n_addrs, 2);
+	cr_expect_str_eq(ap_cfg_prefix_fmt(&cfg.ifaces[0].addrs[0], true, b, sizeof(b)),
+			 "192.168.1.1/24");
+	cr_expect_str_eq(ap_cfg_prefix_fmt(&cfg.ifaces[0].addrs[1], true, b, sizeof(b)),
+			 "fd00:1::1/64");
+	cr_assert_eq(cfg.n_routes, 3);
+	cr_expect_str_eq(ap_cfg_prefix_fmt(&cfg.routes[0].prefix, true, b, sizeof(b)), "0.0.0.0/0");
+	cr_expect_str_eq(ap_cfg_prefix_fmt(&cfg.routes[0].via, false, b, sizeof(b)),
+			 "192.168.1.254");
+	cr_expect_eq(cfg.routes[1].prefix.family, 6);
+	cr_expect_eq(cfg.routes[1].prefix.len, 32);
+	cr_expect(cfg.routes[2].blackhole);
 }
 
 Test(config, load_file_errors)

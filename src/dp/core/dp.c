@@ -556,6 +556,11 @@ ap_dp_start(const struct ap_config *cfg, const struct ap_dp_opts *opts, struct a
 	dp->opts = *opts;
 	dp->n_ports = cfg->n_ports;
 	dp->n_workers = opts->offline ? 1 : cfg->workers;
+	if (cfg->n_ifaces || cfg->n_routes) {
+		rc = errf(err, err_len, -ENOTSUP,
+			  "%s: interfaces and routes are parsed but not forwarded yet", cfg->path);
+		goto fail;
+	}
 	if (dp->n_workers > AP_MAX_WORKERS) {
 		rc = errf(err, err_len, -EINVAL, "at most %d workers", AP_MAX_WORKERS);
 		goto fail;
