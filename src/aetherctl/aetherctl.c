@@ -57,6 +57,9 @@ struct cmd {
 };
 
 static const char *progname = "aetherctl";
+/* TCP transport (--url); NULL: the unix socket. */
+static const char *api_url;
+static char api_token[128];
 
 __attribute__((format(printf, 1, 2))) static void
 errmsg(const char *fmt, ...)
@@ -323,7 +326,239 @@ render_stats(json_t *root)
 	return 0;
 }
 
+static int
+render_log(json_t *root)
+{
+	static const struct column cols[] = {{"MODULE", false}, {"LEVEL", false}};
+	struct table t = {.cols = cols, .ncols = 2};
+	json_t *mods = json_object_get(root, "modules");
+	const char *key;
+	json_t *v;
+
+	if (!json_is_string(json_object_get(root, "level")))
+		return -1;
+	printf("%-8s %s\n", "level", str_or_dash(root, "level"));
+	printf("%-8s %s\n", "format", str_or_dash(root, "format"));
+	if (json_object_size(mods) == 0)
+		return 0;
+	printf("\n");
+	json_object_foreach(mods, key, v)
+	{
+		char *row[] = {(char *)key,
+			       (char *)(json_string_value(v) ? json_string_value(v) : "-")};
+
+		table_add(&t, row);
+	}
+	table_print(&t);
+	return 0;
+}
+
 /* --- commands --------------------------------------------------------- */
+
+static int
+render_interfaces(json_t *root)
+{
+	static const struct column cols[] = {
+		{"NAME", false}, {"PORT", false}, {"MAC", false}, {"MTU", true}, {"ADDRESSES", false},
+	};
+	struct table t = {.cols = cols, .ncols = 5};
+	json_t *ifs = json_object_get(root, "interfaces");
+	json_t *ifc;
+	size_t i;
+
+	if (!json_is_array(ifs))
+		return -1;
+	json_array_foreach(ifs, i, ifc)
+	{
+		char mtu[32], addrs[512] = "";
+		json_t *a;
+		size_t k, off = 0;
+		char *row[5];
+
+		json_array_foreach(json_object_get(ifc, "addresses"), k, a)
+			off += (size_t)snprintf(addrs + off, off < sizeof(addrs) ? sizeof(addrs) - off : 0,
+						"%s%s", k ? " " : "", json_string_value(a) ? json_string_value(a) : "?");
+		row[0] = (char *)str_or_dash(ifc, "name");
+		row[1] = (char *)str_or_dash(ifc, "port");
+		row[2] = (char *)str_or_dash(ifc, "mac");
+		row[3] = fmt_num(json_object_get(ifc, "mtu"), mtu, sizeof(mtu), 0);
+		row[4] = addrs[0] ? addrs : "-";
+		table_add(&t, row);
+	}
+	table_print(&t);
+	return 0;
+}
+
+static int
+render_routes(json_t *root)
+{
+	static const struct column cols[] = {
+		{"PREFIX", false}, {"ORIGIN", false}, {"TYPE", false}, {"VIA", false},
+		{"INTERFACE", false},
+	};
+	struct table t = {.cols = cols, .ncols = 5};
+	json_t *routes = json_object_get(root, "routes");
+	json_t *r;
+	size_t i;
+
+	if (!json_is_array(routes))
+		return -1;
+	json_array_foreach(routes, i, r)
+	{
+		char *row[5] = {
+			(char *)str_or_dash(r, "prefix"), (char *)str_or_dash(r, "origin"),
+			(char *)str_or_dash(r, "type"),	  (char *)str_or_dash(r, "via"),
+			(char *)str_or_dash(r, "interface"),
+		};
+
+		table_add(&t, row);
+	}
+	table_print(&t);
+	return 0;
+}
+
+static int
+render_neighbors(json_t *root)
+{
+	static const struct column cols[] = {
+		{"ADDRESS", false}, {"INTERFACE", false}, {"MAC", false},
+		{"STATE", false},   {"AGE-S", true},	  {"QUEUED", true},
+	};
+	struct table t = {.cols = cols, .ncols = 6};
+	json_t *ns = json_object_get(root, "neighbors");
+	json_t *n;
+	size_t i;
+
+	if (!json_is_array(ns))
+		return -1;
+	json_array_foreach(ns, i, n)
+	{
+		char age[32], q[32];
+		const char *mac = str_or_dash(n, "mac");
+		char *row[6] = {
+			(char *)str_or_dash(n, "address"),
+			(char *)str_or_dash(n, "interface"),
+			(char *)(mac[0] ? mac : "-"),
+			(char *)str_or_dash(n, "state"),
+			fmt_num(json_object_get(n, "age_s"), age, sizeof(age), 1),
+			fmt_num(json_object_get(n, "queued"), q, sizeof(q), 0),
+		};
+
+		table_add(&t, row);
+	}
+	table_print(&t);
+	return 0;
+}
+
+static int
+render_deleted(json_t *root)
+{
+	const char *p = json_string_value(json_object_get(root, "deleted"));
+
+	if (!p)
+		return -1;
+	printf("deleted %s\n", p);
+	return 0;
+}
+
+/* route add PREFIX via ADDRESS|blackhole ; route del PREFIX */
+static int
+prepare_route_add(char **args, unsigned n, struct call *c)
+{
+	json_t *body;
+	char *text;
+
+	if (n != 3 || strcmp(args[1], "via") != 0) {
+		errmsg("usage: route add PREFIX via ADDRESS|blackhole");
+		return -1;
+	}
+	body = json_pack("{s:s, s:s}", "prefix", args[0], "via", args[2]);
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (!text) {
+		errmsg("out of memory");
+		return -1;
+	}
+	snprintf(c->method, sizeof(c->method), "POST");
+	c->path = "/api/v1/routes";
+	c->body = text; /* Freed at exit. */
+	return 0;
+}
+
+static int
+prepare_route_del(char **args, unsigned n, struct call *c)
+{
+	static char path[256];
+	CURL *curl = curl_easy_init();
+	char *esc = curl ? curl_easy_escape(curl, args[0], 0) : NULL;
+
+	(void)n;
+	if (!esc) {
+		if (curl)
+			curl_easy_cleanup(curl);
+		errmsg("out of memory");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/api/v1/routes?prefix=%s", esc);
+	curl_free(esc);
+	curl_easy_cleanup(curl);
+	snprintf(c->method, sizeof(c->method), "DELETE");
+	c->path = path;
+	return 0;
+}
+
+/* show routes [PREFIX] */
+static int
+prepare_routes(char **args, unsigned n, struct call *c)
+{
+	static char path[256];
+	CURL *curl;
+	char *esc;
+
+	snprintf(c->method, sizeof(c->method), "GET");
+	if (n == 0) {
+		c->path = "/api/v1/routes";
+		return 0;
+	}
+	curl = curl_easy_init();
+	esc = curl ? curl_easy_escape(curl, args[0], 0) : NULL;
+	if (!esc) {
+		if (curl)
+			curl_easy_cleanup(curl);
+		errmsg("out of memory");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/api/v1/routes?prefix=%s", esc);
+	curl_free(esc);
+	curl_easy_cleanup(curl);
+	c->path = path;
+	return 0;
+}
+
+/* log level LEVEL | log level MODULE LEVEL ("default" puts a module back). */
+static int
+prepare_log_level(char **args, unsigned n, struct call *c)
+{
+	const char *level = args[n - 1];
+	json_t *body;
+	char *text;
+
+	if (n == 2)
+		body = json_pack("{s:{s:o}}", "modules", args[0],
+				 strcmp(level, "default") == 0 ? json_null() : json_string(level));
+	else
+		body = json_pack("{s:s}", "level", level);
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (text == NULL) {
+		errmsg("invalid module or level");
+		return -1;
+	}
+	snprintf(c->method, sizeof(c->method), "PUT");
+	c->path = "/api/v1/log";
+	c->body = text; /* Freed at exit. */
+	return 0;
+}
 
 static int
 prepare_api(char **args, unsigned n, struct call *c)
@@ -364,6 +599,210 @@ prepare_api(char **args, unsigned n, struct call *c)
 	return 0;
 }
 
+/* --- BGP --------------------------------------------------------------- */
+
+static int
+render_bgp_summary(json_t *root)
+{
+	static const struct column cols[] = {
+		{"NEIGHBOR", false}, {"AS", true},	 {"TYPE", false},    {"STATE", false},
+		{"FOR-S", true},     {"RECEIVED", true}, {"ACCEPTED", true}, {"SENT", true},
+	};
+	struct table t = {.cols = cols, .ncols = 8};
+	json_t *rib = json_object_get(root, "rib"), *ns = json_object_get(root, "neighbors"), *n;
+	char a[32], b[32], c[32], d[32];
+	size_t i;
+
+	if (!json_is_object(rib) || !json_is_array(ns))
+		return -1;
+	printf("AS %s, router id %s; %s prefixes, %s paths, %s attribute sets\n\n",
+	       fmt_num(json_object_get(root, "asn"), a, sizeof(a), 0), str_or_dash(root, "router_id"),
+	       fmt_num(json_object_get(rib, "prefixes"), b, sizeof(b), 0),
+	       fmt_num(json_object_get(rib, "paths"), c, sizeof(c), 0),
+	       fmt_num(json_object_get(rib, "attribute_sets"), d, sizeof(d), 0));
+	json_array_foreach(ns, i, n)
+	{
+		char as[32], age[32], rx[32], acc[32], tx[32];
+		char *row[8] = {
+			(char *)str_or_dash(n, "address"),
+			fmt_num(json_object_get(n, "remote_as"), as, sizeof(as), 0),
+			(char *)str_or_dash(n, "type"),
+			(char *)str_or_dash(n, "state"),
+			fmt_num(json_object_get(n, "state_seconds"), age, sizeof(age), 0),
+			fmt_num(json_object_get(n, "prefixes_received"), rx, sizeof(rx), 0),
+			fmt_num(json_object_get(n, "prefixes_accepted"), acc, sizeof(acc), 0),
+			fmt_num(json_object_get(n, "prefixes_sent"), tx, sizeof(tx), 0),
+		};
+
+		table_add(&t, row);
+	}
+	table_print(&t);
+	return 0;
+}
+
+/* "key: value" lines for one neighbour; nested objects flattened one level. */
+static void
+print_neighbor(json_t *n)
+{
+	const char *k;
+	json_t *v;
+
+	printf("neighbor %s\n", str_or_dash(n, "address"));
+	json_object_foreach(n, k, v)
+	{
+		char buf[64];
+
+		if (strcmp(k, "address") == 0)
+			continue;
+		if (json_is_object(v)) {
+			const char *k2;
+			json_t *v2;
+
+			json_object_foreach(v, k2, v2)
+				printf("  %s.%s: %s\n", k, k2, json_is_true(v2) ? "yes" : "no");
+		} else if (json_is_array(v)) {
+			size_t i;
+			json_t *e;
+
+			printf("  %s:", k);
+			json_array_foreach(v, i, e)
+				printf(" %s", json_string_value(e) ? json_string_value(e) : "?");
+			printf("\n");
+		} else if (json_is_string(v)) {
+			printf("  %s: %s\n", k, json_string_value(v)[0] ? json_string_value(v) : "-");
+		} else if (json_is_boolean(v)) {
+			printf("  %s: %s\n", k, json_is_true(v) ? "yes" : "no");
+		} else {
+			printf("  %s: %s\n", k, fmt_num(v, buf, sizeof(buf), 0));
+		}
+	}
+}
+
+static int
+render_bgp_neighbors(json_t *root)
+{
+	json_t *ns = json_object_get(root, "neighbors"), *n;
+	size_t i;
+
+	if (json_is_array(ns)) {
+		json_array_foreach(ns, i, n)
+		{
+			if (i)
+				printf("\n");
+			print_neighbor(n);
+		}
+		return 0;
+	}
+	if (!json_is_string(json_object_get(root, "address")))
+		return -1;
+	print_neighbor(root);
+	return 0;
+}
+
+static int
+render_bgp_routes(json_t *root)
+{
+	static const struct column cols[] = {
+		{"PREFIX", false}, {"FROM", false},   {"BEST", false},	     {"NEXT-HOP", false},
+		{"MED", true},	   {"LPREF", true},   {"AS-PATH", false},    {"COMMUNITIES", false},
+	};
+	struct table t = {.cols = cols, .ncols = 8};
+	json_t *routes = json_object_get(root, "routes"), *r;
+	size_t i;
+
+	if (!json_is_array(routes))
+		return -1;
+	json_array_foreach(routes, i, r)
+	{
+		char med[32], lp[32], comms[512] = "", path[512];
+		const char *kinds[] = {"communities", "large_communities", "ext_communities"};
+		size_t off = 0;
+		json_t *best = json_object_get(r, "best");
+		char *row[8];
+
+		for (int k = 0; k < 3; k++) {
+			size_t j;
+			json_t *c;
+
+			json_array_foreach(json_object_get(r, kinds[k]), j, c)
+				off += (size_t)snprintf(comms + off,
+							off < sizeof(comms) ? sizeof(comms) - off : 0,
+							"%s%s", off ? " " : "",
+							json_string_value(c) ? json_string_value(c) : "?");
+		}
+		snprintf(path, sizeof(path), "%s", str_or_dash(r, "as_path"));
+		row[0] = (char *)str_or_dash(r, "prefix");
+		row[1] = (char *)str_or_dash(r, "from");
+		row[2] = (char *)(best == NULL ? "-" : json_is_true(best) ? "*" : "");
+		row[3] = (char *)str_or_dash(r, "next_hop");
+		row[4] = fmt_num(json_object_get(r, "med"), med, sizeof(med), 0);
+		row[5] = fmt_num(json_object_get(r, "local_pref"), lp, sizeof(lp), 0);
+		row[6] = path[0] ? path : "-";
+		row[7] = comms[0] ? comms : "-";
+		table_add(&t, row);
+	}
+	table_print(&t);
+	if (json_is_true(json_object_get(root, "truncated")))
+		printf("(first %zu of %" JSON_INTEGER_FORMAT "; use the API's limit= for more)\n",
+		       json_array_size(routes), json_integer_value(json_object_get(root, "total")));
+	return 0;
+}
+
+/* GET head + escaped argument + tail (or 'bare' without an argument). */
+static int
+prepare_bgp_path(char **args, unsigned n, struct call *c, const char *bare, const char *head,
+		 const char *tail)
+{
+	static char path[256];
+	CURL *curl;
+	char *esc;
+
+	snprintf(c->method, sizeof(c->method), "GET");
+	if (n == 0) {
+		c->path = bare;
+		return 0;
+	}
+	curl = curl_easy_init();
+	esc = curl ? curl_easy_escape(curl, args[0], 0) : NULL;
+	if (!esc) {
+		if (curl)
+			curl_easy_cleanup(curl);
+		errmsg("out of memory");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s%s%s", head, esc, tail);
+	curl_free(esc);
+	curl_easy_cleanup(curl);
+	c->path = path;
+	return 0;
+}
+
+static int
+prepare_bgp_neighbors(char **args, unsigned n, struct call *c)
+{
+	return prepare_bgp_path(args, n, c, "/api/v1/bgp/neighbors", "/api/v1/bgp/neighbors/",
+				"");
+}
+
+static int
+prepare_bgp_routes(char **args, unsigned n, struct call *c)
+{
+	return prepare_bgp_path(args, n, c, "/api/v1/bgp/routes", "/api/v1/bgp/routes?prefix=",
+				"");
+}
+
+static int
+prepare_bgp_adj_in(char **args, unsigned n, struct call *c)
+{
+	return prepare_bgp_path(args, n, c, NULL, "/api/v1/bgp/neighbors/", "/adj-rib-in");
+}
+
+static int
+prepare_bgp_adj_out(char **args, unsigned n, struct call *c)
+{
+	return prepare_bgp_path(args, n, c, NULL, "/api/v1/bgp/neighbors/", "/adj-rib-out");
+}
+
 static const struct cmd commands[] = {
 	{
 		.words = {"show", "ports"},
@@ -385,6 +824,103 @@ static const struct cmd commands[] = {
 		.path = "/api/v1/stats",
 		.render = render_stats,
 		.help = "uptime, packet totals and drops by reason",
+	},
+	{
+		.words = {"show", "interfaces"},
+		.method = "GET",
+		.path = "/api/v1/interfaces",
+		.render = render_interfaces,
+		.help = "routed interfaces with their addresses and MTU",
+	},
+	{
+		.words = {"show", "routes"},
+		.args = "[PREFIX]",
+		.max_args = 1,
+		.prepare = prepare_routes,
+		.render = render_routes,
+		.help = "the routing table, or the route for one prefix",
+	},
+	{
+		.words = {"route", "add"},
+		.args = "PREFIX via ADDRESS|blackhole",
+		.min_args = 3,
+		.max_args = 3,
+		.prepare = prepare_route_add,
+		.render = render_routes,
+		.help = "add or replace a route while traffic flows",
+	},
+	{
+		.words = {"route", "del"},
+		.args = "PREFIX",
+		.min_args = 1,
+		.max_args = 1,
+		.prepare = prepare_route_del,
+		.render = render_deleted,
+		.help = "remove a static or runtime route",
+	},
+	{
+		.words = {"show", "neighbors"},
+		.method = "GET",
+		.path = "/api/v1/neighbors",
+		.render = render_neighbors,
+		.help = "ARP and neighbour discovery entries",
+	},
+	{
+		.words = {"show", "bgp", "summary"},
+		.method = "GET",
+		.path = "/api/v1/bgp/summary",
+		.render = render_bgp_summary,
+		.help = "BGP speaker: RIB sizes and one line per neighbor",
+	},
+	{
+		.words = {"show", "bgp", "neighbors"},
+		.args = "[ADDRESS]",
+		.max_args = 1,
+		.prepare = prepare_bgp_neighbors,
+		.render = render_bgp_neighbors,
+		.help = "BGP neighbors in detail: state, capabilities, counters, last error",
+	},
+	{
+		.words = {"show", "bgp", "routes"},
+		.args = "[PREFIX]",
+		.max_args = 1,
+		.prepare = prepare_bgp_routes,
+		.render = render_bgp_routes,
+		.help = "the BGP Loc-RIB (best path first), or one prefix",
+	},
+	{
+		.words = {"show", "bgp", "adj-rib-in"},
+		.args = "NEIGHBOR",
+		.min_args = 1,
+		.max_args = 1,
+		.prepare = prepare_bgp_adj_in,
+		.render = render_bgp_routes,
+		.help = "routes received from a neighbor, accepted or not",
+	},
+	{
+		.words = {"show", "bgp", "adj-rib-out"},
+		.args = "NEIGHBOR",
+		.min_args = 1,
+		.max_args = 1,
+		.prepare = prepare_bgp_adj_out,
+		.render = render_bgp_routes,
+		.help = "routes advertised to a neighbor, with the attributes it gets",
+	},
+	{
+		.words = {"show", "log"},
+		.method = "GET",
+		.path = "/api/v1/log",
+		.render = render_log,
+		.help = "log level, format and per-module levels",
+	},
+	{
+		.words = {"log", "level"},
+		.args = "[MODULE] LEVEL",
+		.min_args = 1,
+		.max_args = 2,
+		.prepare = prepare_log_level,
+		.render = render_log,
+		.help = "set the default or a module's log level (error..debug; default)",
 	},
 	{
 		.words = {"api"},
@@ -417,9 +953,13 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s [-s SOCKET] [-j] [-h] COMMAND...\n\n"
+		"usage: %s [-s SOCKET | -u URL [-t TOKEN_FILE]] [-j] [-h] COMMAND...\n\n"
 		"options:\n"
 		"  -s, --socket SOCKET  API socket (default: $AETHER_SOCKET, else %s)\n"
+		"  -u, --url URL        API over TCP instead, e.g. http://127.0.0.1:8080\n"
+		"                       (default: $AETHER_URL)\n"
+		"  -t, --token-file F   bearer token for --url (default: $AETHER_TOKEN, else\n"
+		"                       /var/lib/aetherd/api.token)\n"
 		"  -j, --json           print the API's JSON instead of tables\n"
 		"  -h, --help           show this help and exit\n\n"
 		"commands:\n",
@@ -561,7 +1101,8 @@ http_call(const char *sock, const struct call *c, long *status, struct buf *body
 	CURL *h;
 	CURLcode rc;
 
-	if ((size_t)snprintf(url, sizeof(url), "http://localhost%s", c->path) >= sizeof(url)) {
+	if ((size_t)snprintf(url, sizeof(url), "%s%s", api_url ? api_url : "http://localhost",
+			     c->path) >= sizeof(url)) {
 		errmsg("path too long");
 		return EXIT_USAGE;
 	}
@@ -570,13 +1111,20 @@ http_call(const char *sock, const struct call *c, long *status, struct buf *body
 		errmsg("cannot initialise libcurl");
 		return EXIT_UNREACHABLE;
 	}
-	curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, sock);
+	if (api_url == NULL)
+		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, sock);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, TOTAL_TIMEOUT_S);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "aetherctl");
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	if (api_url != NULL && api_token[0] != '\0') {
+		char auth[sizeof(api_token) + 32];
+
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", api_token);
+		hdrs = curl_slist_append(hdrs, auth);
+	}
 	if (strcmp(c->method, "HEAD") == 0) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	} else {
@@ -598,7 +1146,10 @@ http_call(const char *sock, const struct call *c, long *status, struct buf *body
 	if (rc == CURLE_OK)
 		return EXIT_OK;
 
-	if (rc == CURLE_COULDNT_CONNECT) {
+	if (api_url != NULL) {
+		errmsg("cannot reach aetherd at %s: %s", api_url,
+		       errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	} else if (rc == CURLE_COULDNT_CONNECT) {
 		const char *why = connect_failure(sock);
 
 		errmsg("cannot reach aetherd at %s: %s", sock, why ? why : errbuf);
@@ -607,6 +1158,37 @@ http_call(const char *sock, const struct call *c, long *status, struct buf *body
 		       errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	}
 	return EXIT_UNREACHABLE;
+}
+
+/*
+ * The bearer token for --url: --token-file, else $AETHER_TOKEN (the token
+ * itself), else the daemon's default token file when it is readable.
+ */
+static int
+load_token(const char *path)
+{
+	const char *env = getenv("AETHER_TOKEN");
+	FILE *f;
+	size_t n;
+
+	if (path == NULL && env != NULL && env[0] != '\0') {
+		snprintf(api_token, sizeof(api_token), "%s", env);
+		return 0;
+	}
+	f = fopen(path ? path : "/var/lib/aetherd/api.token", "r");
+	if (f == NULL) {
+		if (path == NULL)
+			return 0; /* No token: the API answers 401 and says so. */
+		errmsg("cannot read token file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = fread(api_token, 1, sizeof(api_token) - 1, f);
+	fclose(f);
+	api_token[n] = '\0';
+	while (n > 0 &&
+	       (api_token[n - 1] == '\n' || api_token[n - 1] == '\r' || api_token[n - 1] == ' '))
+		api_token[--n] = '\0';
+	return 0;
 }
 
 /* Print the API's error message; the body may not be ours (or JSON) at all. */
@@ -683,11 +1265,14 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"socket", required_argument, NULL, 's'},
+		{"url", required_argument, NULL, 'u'},
+		{"token-file", required_argument, NULL, 't'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *sock = getenv("AETHER_SOCKET");
+	const char *token_file = NULL;
 	const struct cmd *cmd;
 	bool json_out = false;
 	unsigned nargs;
@@ -697,10 +1282,20 @@ main(int argc, char **argv)
 		sock = DEFAULT_SOCKET;
 	opterr = 0; /* errors are reported below, in our own words */
 	/* '+': options end at the first word, so JSON arguments are left alone. */
-	while ((opt = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
+	api_url = getenv("AETHER_URL");
+	if (api_url != NULL && api_url[0] == '\0')
+		api_url = NULL;
+	while ((opt = getopt_long(argc, argv, "+s:u:t:jh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			sock = optarg;
+			api_url = NULL;
+			break;
+		case 'u':
+			api_url = optarg;
+			break;
+		case 't':
+			token_file = optarg;
 			break;
 		case 'j':
 			json_out = true;
@@ -711,6 +1306,10 @@ main(int argc, char **argv)
 		default:
 			if (optopt == 's')
 				errmsg("option -s needs a socket path");
+			else if (optopt == 'u')
+				errmsg("option -u needs a URL");
+			else if (optopt == 't')
+				errmsg("option -t needs a token file");
 			else if (optopt != 0)
 				errmsg("unknown option -%c", optopt);
 			else
@@ -741,6 +1340,8 @@ main(int argc, char **argv)
 		errmsg("empty socket path");
 		return EXIT_USAGE;
 	}
+	if (api_url != NULL && load_token(token_file) < 0)
+		return EXIT_USAGE;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		errmsg("cannot initialise libcurl");
 		return EXIT_UNREACHABLE;

@@ -112,6 +112,34 @@ h_delete(void *ctx, const struct ap_api_req *req, json_t **out)
 	return 204;
 }
 
+/* Fake log settings: PUT merges the body, GET shows them. */
+static json_t *log_state;
+
+static int
+h_log_get(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	*out = json_deep_copy(log_state);
+	return 200;
+}
+
+static int
+h_log_put(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	json_t *lv = json_object_get(req->json, "level");
+	json_t *mods = json_object_get(req->json, "modules");
+
+	if (lv != NULL && strcmp(json_string_value(lv), "loud") == 0)
+		return ap_api_error(out, 400, "level must be one of error, warning, info, debug");
+	if (lv != NULL)
+		json_object_set(log_state, "level", lv);
+	if (mods != NULL)
+		json_object_update(json_object_get(log_state, "modules"), mods);
+	*out = json_deep_copy(log_state);
+	return 200;
+}
+
+static const char test_token[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
 struct srv {
 	uv_loop_t loop;
 	uv_async_t stop;
@@ -119,6 +147,7 @@ struct srv {
 	pthread_t thread;
 	char dir[64];
 	char path[128];
+	char url[64];
 };
 
 static struct srv srv;
@@ -140,7 +169,8 @@ loop_main(void *arg)
 static void
 srv_up(void)
 {
-	struct ap_api_config cfg = {.unix_path = srv.path};
+	struct ap_api_config cfg = {
+		.unix_path = srv.path, .tcp_listen = "127.0.0.1:0", .token = test_token};
 	static const struct {
 		const char *method, *path;
 		ap_api_handler_fn fn;
@@ -152,6 +182,8 @@ srv_up(void)
 		{"GET", "/api/v1/boom", h_boom, NULL},
 		{"POST", "/api/v1/echo", h_echo, NULL},
 		{"DELETE", "/api/v1/things/{id}", h_delete, NULL},
+		{"GET", "/api/v1/log", h_log_get, NULL},
+		{"PUT", "/api/v1/log", h_log_put, NULL},
 	};
 
 	strcpy(srv.dir, "/tmp/ap-ctl-test-XXXXXX");
@@ -165,6 +197,8 @@ srv_up(void)
 					  (void *)routes[i].ctx),
 			     0);
 	atomic_store(&ports_mode, PORTS_OK);
+	log_state = json_pack("{s:s,s:s,s:{}}", "level", "info", "format", "text", "modules");
+	snprintf(srv.url, sizeof(srv.url), "http://127.0.0.1:%u", ap_api_tcp_port(srv.api));
 	cr_assert_eq(pthread_create(&srv.thread, NULL, loop_main, NULL), 0);
 }
 
@@ -223,6 +257,17 @@ slurp(const char *file)
 	return buf;
 }
 
+/* "@SOCK" and "@URL" stand for the test server's socket and TCP address. */
+static const char *
+placeholder(const char *arg)
+{
+	if (strcmp(arg, "@SOCK") == 0)
+		return srv.path;
+	if (strcmp(arg, "@URL") == 0)
+		return srv.url;
+	return arg;
+}
+
 /*
  * Run aetherctl with 'args' (NULL terminated; "@SOCK" stands for the test
  * server's socket). 'env_sock' sets AETHER_SOCKET, NULL unsets it.
@@ -240,7 +285,7 @@ ctl(const char *env_sock, const char *const *args)
 
 	argv[n++] = "aetherctl";
 	for (; *args && n < 15; args++)
-		argv[n++] = strcmp(*args, "@SOCK") == 0 ? srv.path : *args;
+		argv[n++] = placeholder(*args);
 	argv[n] = NULL;
 	if (env_sock)
 		setenv("AETHER_SOCKET", env_sock, 1);
@@ -405,7 +450,7 @@ Test(aetherctl, usage_errors_exit_2)
 	} cases[] = {
 		{ARGS("-s", "@SOCK"), "usage: aetherctl"},
 		{ARGS("-s", "@SOCK", "show"), "expected show ports|nodes|stats"},
-		{ARGS("-s", "@SOCK", "bogus"), "expected show|api"},
+		{ARGS("-s", "@SOCK", "bogus"), "unknown command 'bogus'; expected show|"},
 		{ARGS("-s", "@SOCK", "show", "ports", "extra"), "usage: aetherctl"},
 		{ARGS("-s", "@SOCK", "api", "GET"), "api METHOD PATH [JSON]"},
 		{ARGS("-s", "@SOCK", "api", "GET", "no-slash"), "path must start with '/'"},
@@ -470,4 +515,76 @@ Test(aetherctl, unreachable_exits_3)
 	cr_assert_str_eq(r.err, want);
 	result_free(&r);
 	unlink(stale);
+}
+
+Test(aetherctl, tcp_url_needs_the_token)
+{
+	char file[160];
+	struct result r;
+	FILE *f;
+
+	unsetenv("AETHER_TOKEN");
+	r = ctl(NULL, ARGS("-u", "@URL", "-t", "/nonexistent/token", "show", "ports"));
+	cr_assert_eq(r.code, 2, "unreadable token file: %s", r.err);
+	cr_assert(strstr(r.err, "/nonexistent/token") != NULL, "%s", r.err);
+	result_free(&r);
+
+	setenv("AETHER_TOKEN", "wrong", 1);
+	r = ctl(NULL, ARGS("-u", "@URL", "show", "ports"));
+	cr_assert_eq(r.code, 1, "wrong token: exit %d", r.code);
+	cr_assert(strstr(r.err, "error 401: missing or invalid bearer token") != NULL, "%s", r.err);
+	result_free(&r);
+
+	setenv("AETHER_TOKEN", test_token, 1);
+	r = ctl(NULL, ARGS("-u", "@URL", "show", "ports"));
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, ports_human);
+	result_free(&r);
+	unsetenv("AETHER_TOKEN");
+
+	snprintf(file, sizeof(file), "%s/token", srv.dir);
+	f = fopen(file, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "%s\n", test_token);
+	fclose(f);
+	r = ctl(NULL, ARGS("--url", "@URL", "--token-file", file, "-j", "show", "nodes"));
+	unlink(file);
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "\"ip4-lookup\"") != NULL, "%s", r.out);
+	result_free(&r);
+
+	/* Nothing listens there: exit 3. */
+	r = ctl(NULL, ARGS("-u", "http://127.0.0.1:1", "show", "ports"));
+	cr_assert_eq(r.code, 3, "%s", r.err);
+	result_free(&r);
+}
+
+Test(aetherctl, log_levels)
+{
+	struct result r;
+
+	r = ctl(NULL, ARGS("-s", "@SOCK", "log", "level", "debug"));
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "level    debug\nformat   text\n");
+	result_free(&r);
+
+	r = ctl(NULL, ARGS("-s", "@SOCK", "log", "level", "bgp", "warning"));
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	cr_assert_str_eq(r.out,
+			 "level    debug\nformat   text\n\nMODULE  LEVEL\nbgp     warning\n");
+	result_free(&r);
+
+	r = ctl(NULL, ARGS("-s", "@SOCK", "-j", "show", "log"));
+	cr_assert_eq(r.code, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "\"bgp\": \"warning\"") != NULL, "%s", r.out);
+	result_free(&r);
+
+	r = ctl(NULL, ARGS("-s", "@SOCK", "log", "level", "loud"));
+	cr_assert_eq(r.code, 1);
+	cr_assert(strstr(r.err, "error 400: level must be one of") != NULL, "%s", r.err);
+	result_free(&r);
+
+	r = ctl(NULL, ARGS("-s", "@SOCK", "log", "level"));
+	cr_assert_eq(r.code, 2);
+	result_free(&r);
 }

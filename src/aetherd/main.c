@@ -21,13 +21,16 @@
 #include "lib/config.h"
 #include "lib/log.h"
 #include "svc/api/api.h"
+#include "svc/bgp/bgp.h"
+#include "svc/telemetry/telemetry.h"
 #include "svc/svc.h"
 
 #define MOD "aetherd"
 
 /* Control-plane services, started in this order and stopped in reverse. */
 static const struct ap_svc_ops *const services[] = {
-	NULL, /* keeps the array non-empty until the first service lands */
+	&ap_telemetry_svc,
+	&ap_bgp_svc,
 };
 #define N_SERVICES (sizeof(services) / sizeof(services[0]))
 
@@ -37,6 +40,7 @@ struct daemon_state {
 	uv_timer_t tick;     /* 1 s: rate sampling. */
 	uv_timer_t offline;  /* 10 ms: end-of-input check. */
 	uv_timer_t duration; /* --duration. */
+	uv_timer_t poll;     /* 1 ms: data-plane control work (ARP, ND, ICMP errors). */
 	struct ap_dp *dp;
 	struct ap_api *api;
 	struct ap_config cfg;
@@ -152,6 +156,138 @@ h_stats(void *ctx, const struct ap_api_req *req, json_t **out)
 {
 	(void)req;
 	return dp_handler(ctx, ap_dp_stats_json, out);
+}
+
+static int
+h_interfaces(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct daemon_state *st = ctx;
+
+	(void)req;
+	if (!st->dp)
+		return ap_api_error(out, 503, "the data plane is not running");
+	*out = ap_dp_ifaces_json(st->dp);
+	return 200;
+}
+
+static int
+h_routes(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct daemon_state *st = ctx;
+
+	if (!st->dp)
+		return ap_api_error(out, 503, "the data plane is not running");
+	*out = ap_dp_routes_json(st->dp, ap_api_req_query(req, "prefix"));
+	return 200;
+}
+
+static int
+route_status(int rc)
+{
+	switch (rc) {
+	case -ENOENT:
+		return 404;
+	case -EEXIST:
+	case -EPERM:
+		return 409;
+	case -ENOTSUP:
+		return 503;
+	case -ENOSPC:
+		return 507;
+	default:
+		return 400;
+	}
+}
+
+/* POST /api/v1/routes {"prefix": "10.0.0.0/8", "via": "192.0.2.1" | "blackhole"} */
+static int
+h_route_add(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct daemon_state *st = ctx;
+	struct ap_cfg_route r = {0};
+	const char *prefix = json_string_value(json_object_get(req->json, "prefix"));
+	const char *via = json_string_value(json_object_get(req->json, "via"));
+	char err[256];
+	int rc;
+
+	if (!st->dp)
+		return ap_api_error(out, 503, "the data plane is not running");
+	if (!prefix || !via)
+		return ap_api_error(out, 400, "expected {\"prefix\": \"P/LEN\", \"via\": "
+					      "\"ADDRESS\" or \"blackhole\"}");
+	if (ap_cfg_prefix_parse(prefix, true, &r.prefix) < 0)
+		return ap_api_error(out, 400, "prefix: '%s' is not an address with a length",
+				    prefix);
+	for (unsigned b = r.prefix.len; b < (r.prefix.family == 4 ? 32u : 128u); b++)
+		if (r.prefix.addr[b / 8] & (0x80 >> (b % 8)))
+			return ap_api_error(out, 400, "prefix: host bits set beyond /%u",
+					    r.prefix.len);
+	if (strcmp(via, "blackhole") == 0) {
+		r.blackhole = true;
+	} else {
+		/* One next hop, or several separated by commas (ECMP). */
+		char list[512], *save = NULL;
+
+		snprintf(list, sizeof(list), "%s", via);
+		for (char *v = strtok_r(list, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
+			if (r.n_via == AP_CFG_MAX_ECMP)
+				return ap_api_error(out, 400, "via: at most %d next hops",
+						    AP_CFG_MAX_ECMP);
+			if (ap_cfg_prefix_parse(v, false, &r.via[r.n_via]) < 0 ||
+			    r.via[r.n_via].family != r.prefix.family)
+				return ap_api_error(out, 400, "via: '%s' is not an IPv%u address", v,
+						    r.prefix.family);
+			r.n_via++;
+		}
+		if (r.n_via == 0)
+			return ap_api_error(out, 400, "via: no next hop");
+	}
+	rc = ap_dp_route_add(st->dp, &r, err, sizeof(err));
+	if (rc < 0)
+		return ap_api_error(out, route_status(rc), "%s", err);
+	*out = ap_dp_routes_json(st->dp, prefix);
+	return 201;
+}
+
+/* DELETE /api/v1/routes?prefix=10.0.0.0/8 */
+static int
+h_route_del(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct daemon_state *st = ctx;
+	const char *prefix = ap_api_req_query(req, "prefix");
+	struct ap_cfg_prefix p;
+	char err[256];
+	int rc;
+
+	if (!st->dp)
+		return ap_api_error(out, 503, "the data plane is not running");
+	if (!prefix || ap_cfg_prefix_parse(prefix, true, &p) < 0)
+		return ap_api_error(out, 400, "expected ?prefix=P/LEN");
+	rc = ap_dp_route_del(st->dp, &p, err, sizeof(err));
+	if (rc < 0)
+		return ap_api_error(out, route_status(rc), "%s", err);
+	*out = json_pack("{s:s}", "deleted", prefix);
+	return 200;
+}
+
+static int
+h_neighbors(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct daemon_state *st = ctx;
+
+	(void)req;
+	if (!st->dp)
+		return ap_api_error(out, 503, "the data plane is not running");
+	*out = ap_dp_neighbors_json(st->dp);
+	return 200;
+}
+
+static void
+on_poll(uv_timer_t *t)
+{
+	struct daemon_state *st = t->data;
+
+	ap_dp_poll(st->dp);
 }
 
 static void
@@ -402,24 +538,69 @@ main(int argc, char **argv)
 
 	/* Offline runs are batch jobs: no API unless asked for. */
 	if (!offline || api_socket) {
+		static char token[AP_API_TOKEN_LEN + 1];
+		bool tcp = !offline && strcmp(st.cfg.api_listen, "none") != 0;
 		struct ap_api_config acfg = {
 			.unix_path = api_socket ? api_socket : st.cfg.api_socket,
+			.tcp_listen = tcp ? st.cfg.api_listen : NULL,
+			.token = token,
+			.tls_cert = st.cfg.api_tls_cert,
+			.tls_key = st.cfg.api_tls_key,
 		};
 
+		if (tcp) {
+			rc = ap_api_token_load(st.cfg.api_token_file, token);
+			/* As for the port below: only the built-in default is best effort. */
+			if ((rc == -EACCES || rc == -EPERM || rc == -EROFS) &&
+			    strcmp(st.cfg.api_token_file, "/var/lib/aetherd/api.token") == 0) {
+				AP_LOG_WARN(MOD, "API token %s: %s: TCP API disabled",
+					    st.cfg.api_token_file, strerror(-rc));
+				tcp = false;
+				acfg.tcp_listen = NULL;
+				rc = 0;
+			}
+			if (rc < 0) {
+				fprintf(stderr, "aetherd: API token %s: %s\n",
+					st.cfg.api_token_file,
+					rc == -EINVAL ? "not a 64-digit hex token" : strerror(-rc));
+				st.exit_code = 1;
+				goto out;
+			}
+		}
 		rc = ap_api_start(&st.loop, &acfg, &st.api);
+		/*
+		 * The built-in TCP default is best effort (several daemons may share a
+		 * host, each in its own role); a listener the config asks for is not.
+		 */
+		if (rc == -EADDRINUSE && tcp && strcmp(st.cfg.api_listen, "127.0.0.1:8080") == 0) {
+			AP_LOG_WARN(MOD, "API: 127.0.0.1:8080 is in use: TCP API disabled");
+			acfg.tcp_listen = NULL;
+			rc = ap_api_start(&st.loop, &acfg, &st.api);
+		}
 		if (rc < 0) {
-			fprintf(stderr, "aetherd: API on %s: %s\n", acfg.unix_path, strerror(-rc));
+			fprintf(stderr, "aetherd: API on %s%s%s: %s\n", acfg.unix_path,
+				acfg.tcp_listen ? " and " : "",
+				acfg.tcp_listen ? acfg.tcp_listen : "", strerror(-rc));
 			st.exit_code = 1;
 			goto out;
 		}
 		if (ap_api_route(st.api, "GET", "/api/v1/ports", h_ports, &st) < 0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/nodes", h_nodes, &st) < 0 ||
-		    ap_api_route(st.api, "GET", "/api/v1/stats", h_stats, &st) < 0) {
+		    ap_api_route(st.api, "GET", "/api/v1/stats", h_stats, &st) < 0 ||
+		    ap_api_route(st.api, "GET", "/api/v1/interfaces", h_interfaces, &st) < 0 ||
+		    ap_api_route(st.api, "GET", "/api/v1/routes", h_routes, &st) < 0 ||
+		    ap_api_route(st.api, "POST", "/api/v1/routes", h_route_add, &st) < 0 ||
+		    ap_api_route(st.api, "DELETE", "/api/v1/routes", h_route_del, &st) < 0 ||
+		    ap_api_route(st.api, "GET", "/api/v1/neighbors", h_neighbors, &st) < 0) {
 			fprintf(stderr, "aetherd: cannot register API routes\n");
 			st.exit_code = 1;
 			goto out;
 		}
 		AP_LOG_INFO(MOD, "API on unix:%s", acfg.unix_path);
+		if (acfg.tcp_listen != NULL)
+			AP_LOG_INFO(MOD, "API on %s://%s (token in %s)",
+				    acfg.tls_cert[0] ? "https" : "http", acfg.tcp_listen,
+				    st.cfg.api_token_file);
 	}
 
 	for (unsigned i = 0; i < N_SERVICES; i++) {
@@ -454,6 +635,11 @@ main(int argc, char **argv)
 		uv_timer_init(&st.loop, &st.offline);
 		st.offline.data = &st;
 		uv_timer_start(&st.offline, on_offline_check, 0, 10);
+	}
+	if (st.dp && ap_dp_routed(st.dp)) {
+		uv_timer_init(&st.loop, &st.poll);
+		st.poll.data = &st;
+		uv_timer_start(&st.poll, on_poll, 1, 1);
 	}
 	if (duration > 0) {
 		uv_timer_init(&st.loop, &st.duration);

@@ -16,9 +16,9 @@
 struct ap_dp;
 
 struct ap_dp_opts {
-	const char *prog;	/**< argv[0], for EAL. */
-	const char *log_level;	/**< EAL log level: "error".."debug". */
-	bool offline;		/**< Every port is pcap: stop at end of input, one worker. */
+	const char *prog;      /**< argv[0], for EAL. */
+	const char *log_level; /**< EAL log level: "error".."debug". */
+	bool offline;	       /**< Every port is pcap: stop at end of input, one worker. */
 };
 
 /**
@@ -40,6 +40,16 @@ void ap_dp_stop(struct ap_dp *dp);
 /** Free everything and clean up EAL. */
 void ap_dp_destroy(struct ap_dp *dp);
 
+/**
+ * Control-plane work of the data plane: packets punted by the workers
+ * (ARP, neighbour discovery, ICMP errors). Called from the main loop often
+ * (every millisecond) when ap_dp_routed().
+ */
+void ap_dp_poll(struct ap_dp *dp);
+
+/** True when the data plane routes (has L3 interfaces). */
+bool ap_dp_routed(const struct ap_dp *dp);
+
 /** Sample counters (called once a second by the control plane for rates). */
 void ap_dp_sample(struct ap_dp *dp);
 
@@ -49,6 +59,16 @@ json_t *ap_dp_ports_json(struct ap_dp *dp);
 json_t *ap_dp_nodes_json(struct ap_dp *dp);
 /** `{"uptime_s":..,"rx_packets":..,"drops":{..}}` as served by GET /api/v1/stats. */
 json_t *ap_dp_stats_json(struct ap_dp *dp);
+/** `{"interfaces":[...]}`: L3 interfaces (GET /api/v1/interfaces). */
+json_t *ap_dp_ifaces_json(struct ap_dp *dp);
+/** `{"routes":[...]}`, all or those for @p prefix (GET /api/v1/routes). */
+json_t *ap_dp_routes_json(struct ap_dp *dp, const char *prefix);
+/** Add or replace a route at runtime; 0 or -errno with @p err set. */
+int ap_dp_route_add(struct ap_dp *dp, const struct ap_cfg_route *r, char *err, size_t err_len);
+/** Remove a static or runtime route; 0 or -errno with @p err set. */
+int ap_dp_route_del(struct ap_dp *dp, const struct ap_cfg_prefix *p, char *err, size_t err_len);
+/** `{"neighbors":[...]}` (GET /api/v1/neighbors). */
+json_t *ap_dp_neighbors_json(struct ap_dp *dp);
 /** Whole run summary (offline mode output, `--summary`). */
 json_t *ap_dp_summary_json(struct ap_dp *dp);
 

@@ -9,6 +9,7 @@
  * anchors and aliases make the node graph cyclic.
  */
 #include "lib/config.h"
+#include "lib/config_bgp_priv.h"
 #include "lib/log.h"
 
 #include <ctype.h>
@@ -42,11 +43,15 @@ struct ctx {
 	char *err;	  /* AP_CFG_ERR_MAX bytes. */
 	yaml_document_t *doc;
 	struct ap_config *cfg;
+	/* api: where listen and tls_* were, for the check made once the section is read. */
+	yaml_mark_t api_listen_mark, api_tls_mark;
+	bool api_listen_remote;
 	/* Positions of xconnect values, for errors found once every port is known. */
 	yaml_mark_t xc_marks[AP_CFG_MAX_XCONNECTS][2];
 	/* Positions of interface port references, checked at the end too. */
 	yaml_mark_t if_marks[AP_CFG_MAX_IFACES];
 	yaml_mark_t route_marks[AP_CFG_MAX_ROUTES];
+	yaml_mark_t neigh_marks[AP_CFG_MAX_NEIGHBORS][2]; /* interface, address */
 };
 
 enum ftype {
@@ -490,6 +495,79 @@ check_api_socket(struct ctx *c, const yaml_node_t *v, const char *what, const ch
 	return 0;
 }
 
+/* "ADDR:PORT" with a numeric IPv4 address, or "[ADDR6]:PORT"; "none" turns TCP off. */
+static int
+check_api_listen(struct ctx *c, const yaml_node_t *v, const char *what, const char *s)
+{
+	char host[INET6_ADDRSTRLEN], sh[SHOW_MAX];
+	struct in6_addr a6;
+	struct in_addr a4;
+	const char *colon, *h = s;
+	unsigned long port;
+	size_t hlen;
+	char *end = NULL;
+
+	c->api_listen_mark = v->start_mark;
+	c->api_listen_remote = false;
+	if (strcmp(s, "none") == 0)
+		return 0;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		colon = close != NULL && close[1] == ':' ? close + 1 : NULL;
+		h = s + 1;
+		hlen = close != NULL ? (size_t)(close - h) : 0;
+	} else {
+		colon = strrchr(s, ':');
+		hlen = colon != NULL ? (size_t)(colon - s) : 0;
+	}
+	port = colon != NULL && colon[1] >= '0' && colon[1] <= '9' ? strtoul(colon + 1, &end, 10)
+								   : 70000;
+	if (hlen == 0 || hlen >= sizeof(host) || port > 65535 || *end != '\0')
+		goto bad;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (s[0] != '[' && inet_pton(AF_INET, host, &a4) == 1) {
+		c->api_listen_remote = (ntohl(a4.s_addr) >> 24) != 127;
+		return 0;
+	}
+	if (s[0] == '[' && inet_pton(AF_INET6, host, &a6) == 1) {
+		c->api_listen_remote = !IN6_IS_ADDR_LOOPBACK(&a6);
+		return 0;
+	}
+bad:
+	return fail(c, v->start_mark,
+		    "invalid %s '%s' (expected ADDR:PORT, [ADDR6]:PORT or none, e.g. "
+		    "127.0.0.1:8080)",
+		    what, show(s, strlen(s), sh));
+}
+
+static int
+check_api_tls(struct ctx *c, const yaml_node_t *v, const char *what, const char *s)
+{
+	c->api_tls_mark = v->start_mark;
+	if (s[0] == '\0')
+		return fail(c, v->start_mark, "%s must not be empty", what);
+	return 0;
+}
+
+/* A bearer token in clear text must not leave the host (issue: TLS beyond loopback). */
+static int
+check_api(struct ctx *c)
+{
+	const struct ap_config *cfg = c->cfg;
+	bool cert = cfg->api_tls_cert[0] != '\0', key = cfg->api_tls_key[0] != '\0';
+
+	if (cert != key)
+		return fail(c, c->api_tls_mark, "api.tls_cert and api.tls_key go together");
+	if (c->api_listen_remote && !cert)
+		return fail(c, c->api_listen_mark,
+			    "api.listen '%s' is not a loopback address: it needs api.tls_cert and "
+			    "api.tls_key (the bearer token must not travel in clear text)",
+			    cfg->api_listen);
+	return 0;
+}
+
 /* Custom handlers. */
 
 static int
@@ -876,9 +954,35 @@ static int
 parse_route_via(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 {
 	struct ap_cfg_route *r = obj;
+	char where[WHERE_MAX];
+	yaml_node_item_t *it;
 	const char *s;
 	int ret;
 
+	if (v->type == YAML_SEQUENCE_NODE) {
+		/* Equal-cost next hops. */
+		for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+			const yaml_node_t *item = node_at(c, *it);
+
+			if (item == NULL)
+				return fail(c, v->start_mark, "broken list in %s", what);
+			if (r->n_via == AP_CFG_MAX_ECMP)
+				return fail(c, item->start_mark, "%s: at most %d next hops", what,
+					    AP_CFG_MAX_ECMP);
+			snprintf(where, sizeof(where), "%s[%u]", what, r->n_via);
+			ret = get_prefix(c, item, where, false, &r->via[r->n_via]);
+			if (ret < 0)
+				return ret;
+			for (unsigned i = 0; i < r->n_via; i++)
+				if (memcmp(r->via[i].addr, r->via[r->n_via].addr, 16) == 0)
+					return fail(c, item->start_mark, "%s: duplicate next hop",
+						    where);
+			r->n_via++;
+		}
+		if (r->n_via == 0)
+			return fail(c, v->start_mark, "%s: empty list of next hops", what);
+		return 0;
+	}
 	ret = get_string(c, v, what, &s);
 	if (ret < 0)
 		return ret;
@@ -886,7 +990,8 @@ parse_route_via(struct ctx *c, const yaml_node_t *v, void *obj, const char *what
 		r->blackhole = true;
 		return 0;
 	}
-	return get_prefix(c, v, what, false, &r->via);
+	r->n_via = 1;
+	return get_prefix(c, v, what, false, &r->via[0]);
 }
 
 static const struct field route_fields[] = {
@@ -921,10 +1026,11 @@ parse_routes(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 		ret = parse_map(c, item, &route_table, &r, where, seen);
 		if (ret < 0)
 			return ret;
-		if (!r.blackhole && r.via.family != r.prefix.family)
-			return fail(c, node_at(c, seen[1]->value)->start_mark,
-				    "%s.via: IPv%u next hop for an IPv%u prefix", where, r.via.family,
-				    r.prefix.family);
+		for (unsigned i = 0; i < r.n_via; i++)
+			if (r.via[i].family != r.prefix.family)
+				return fail(c, node_at(c, seen[1]->value)->start_mark,
+					    "%s.via: IPv%u next hop for an IPv%u prefix", where,
+					    r.via[i].family, r.prefix.family);
 		for (unsigned i = 0; i < cfg->n_routes; i++)
 			if (cfg->routes[i].prefix.family == r.prefix.family &&
 			    cfg->routes[i].prefix.len == r.prefix.len &&
@@ -932,6 +1038,77 @@ parse_routes(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 				return fail(c, item->start_mark, "%s: duplicate route", where);
 		c->route_marks[cfg->n_routes] = item->start_mark;
 		cfg->routes[cfg->n_routes++] = r;
+	}
+	return 0;
+}
+
+static int
+parse_neigh_addr(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	return get_prefix(c, v, what, false, &((struct ap_cfg_neighbor *)obj)->addr);
+}
+
+static int
+parse_neigh_mac(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_cfg_neighbor *n = obj;
+	unsigned b[6];
+	char sh[SHOW_MAX], end;
+	const char *s;
+	int ret;
+
+	ret = get_string(c, v, what, &s);
+	if (ret < 0)
+		return ret;
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &end) != 6 || strlen(s) != 17)
+		return fail(c, v->start_mark, "%s: '%s' is not a MAC address (02:00:5e:00:53:01)",
+			    what, show(s, strlen(s), sh));
+	if (b[0] & 1)
+		return fail(c, v->start_mark, "%s: a neighbour's MAC cannot be a group address",
+			    what);
+	for (int i = 0; i < 6; i++)
+		n->mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+static const struct field neigh_fields[] = {
+	{.key = "interface", .type = FT_STRING, .off = offsetof(struct ap_cfg_neighbor, iface),
+	 .size = AP_NAME_MAX, .flags = F_REQUIRED},
+	{.key = "address", .type = FT_CUSTOM, .custom = parse_neigh_addr, .flags = F_REQUIRED},
+	{.key = "mac", .type = FT_CUSTOM, .custom = parse_neigh_mac, .flags = F_REQUIRED},
+};
+static const struct table neigh_table = TABLE(neigh_fields);
+
+static int
+parse_neighbors(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_config *cfg = obj;
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	char where[WHERE_MAX];
+	yaml_node_item_t *it;
+	int ret;
+
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v->start_mark, "expected a list for %s", what);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		const yaml_node_t *item = node_at(c, *it);
+		struct ap_cfg_neighbor n = {0};
+
+		if (item == NULL)
+			return fail(c, v->start_mark, "broken list in %s", what);
+		if (cfg->n_neighbors == AP_CFG_MAX_NEIGHBORS)
+			return fail(c, item->start_mark, "too many static neighbours (max %d)",
+				    AP_CFG_MAX_NEIGHBORS);
+		snprintf(where, sizeof(where), "%s[%u]", what, cfg->n_neighbors);
+		ret = parse_map(c, item, &neigh_table, &n, where, seen);
+		if (ret < 0)
+			return ret;
+		c->neigh_marks[cfg->n_neighbors][0] = node_at(c, seen[0]->value)->start_mark;
+		c->neigh_marks[cfg->n_neighbors][1] = node_at(c, seen[1]->value)->start_mark;
+		cfg->neighbors[cfg->n_neighbors++] = n;
 	}
 	return 0;
 }
@@ -977,20 +1154,56 @@ resolve_l3(struct ctx *c)
 					    ifc->port);
 		ifc->port_idx = (uint16_t)idx;
 	}
-	for (uint16_t r = 0; r < cfg->n_routes; r++) {
-		const struct ap_cfg_route *rt = &cfg->routes[r];
-		bool on_link = false;
+	for (uint16_t i = 0; i < cfg->n_neighbors; i++) {
+		struct ap_cfg_neighbor *n = &cfg->neighbors[i];
+		bool found = false, on_link = false;
 		char b[64];
 
-		if (rt->blackhole)
-			continue;
-		for (uint16_t i = 0; i < cfg->n_ifaces && !on_link; i++)
-			for (unsigned a = 0; a < cfg->ifaces[i].n_addrs && !on_link; a++)
-				on_link = prefix_contains(&cfg->ifaces[i].addrs[a], &rt->via);
+		for (uint16_t f = 0; f < cfg->n_ifaces && !found; f++) {
+			if (strcmp(cfg->ifaces[f].name, n->iface) != 0)
+				continue;
+			found = true;
+			n->iface_idx = f;
+			for (unsigned a = 0; a < cfg->ifaces[f].n_addrs && !on_link; a++)
+				on_link = prefix_contains(&cfg->ifaces[f].addrs[a], &n->addr);
+		}
+		if (!found)
+			return fail(c, c->neigh_marks[i][0], "unknown interface '%s' in neighbors[%u]",
+				    n->iface, i);
 		if (!on_link)
-			return fail(c, c->route_marks[r],
-				    "routes[%u]: next hop %s is on no interface's subnet", r,
-				    ap_cfg_prefix_fmt(&rt->via, false, b, sizeof(b)));
+			return fail(c, c->neigh_marks[i][1],
+				    "neighbors[%u]: %s is on no subnet of interface '%s'", i,
+				    ap_cfg_prefix_fmt(&n->addr, false, b, sizeof(b)), n->iface);
+		for (uint16_t j = 0; j < i; j++)
+			if (cfg->neighbors[j].iface_idx == n->iface_idx &&
+			    memcmp(cfg->neighbors[j].addr.addr, n->addr.addr, 16) == 0)
+				return fail(c, c->neigh_marks[i][1], "neighbors[%u]: duplicate of "
+						"neighbors[%u]", i, j);
+	}
+	for (uint16_t r = 0; r < cfg->n_routes; r++) {
+		const struct ap_cfg_route *rt = &cfg->routes[r];
+
+		for (unsigned v = 0; v < rt->n_via; v++) {
+			const struct ap_cfg_prefix *via = &rt->via[v];
+			bool on_link = false;
+			char b[64];
+
+			for (uint16_t i = 0; i < cfg->n_ifaces && !on_link; i++)
+				for (unsigned a = 0; a < cfg->ifaces[i].n_addrs && !on_link; a++)
+					on_link = prefix_contains(&cfg->ifaces[i].addrs[a], via);
+			if (!on_link)
+				return fail(c, c->route_marks[r],
+					    "routes[%u]: next hop %s is on no interface's subnet", r,
+					    ap_cfg_prefix_fmt(via, false, b, sizeof(b)));
+			for (uint16_t i = 0; i < cfg->n_ifaces; i++)
+				for (unsigned a = 0; a < cfg->ifaces[i].n_addrs; a++)
+					if (cfg->ifaces[i].addrs[a].family == via->family &&
+					    memcmp(cfg->ifaces[i].addrs[a].addr, via->addr, 16) == 0)
+						return fail(c, c->route_marks[r],
+							    "routes[%u]: next hop %s is the router's "
+							    "own address",
+							    r, ap_cfg_prefix_fmt(via, false, b, sizeof(b)));
+		}
 	}
 	return 0;
 }
@@ -1047,6 +1260,11 @@ static const struct table dataplane_table = TABLE(dataplane_fields);
 
 static const struct field api_fields[] = {
 	{CFG_FIELD("socket", FT_STRING, api_socket), .check = check_api_socket},
+	{CFG_FIELD("listen", FT_STRING, api_listen), .check = check_api_listen},
+	{CFG_FIELD("token_file", FT_STRING, api_token_file), .flags = F_PATH},
+	{CFG_FIELD("tls_cert", FT_STRING, api_tls_cert), .flags = F_PATH, .check = check_api_tls},
+	{CFG_FIELD("tls_key", FT_STRING, api_tls_key), .flags = F_PATH, .check = check_api_tls},
+	{CFG_FIELD("web_root", FT_STRING, api_web_root), .flags = F_PATH},
 };
 static const struct table api_table = TABLE(api_fields);
 
@@ -1056,14 +1274,24 @@ static const struct field log_fields[] = {
 };
 static const struct table log_table = TABLE(log_fields);
 
+/* The bgp: section has its own walker (config_bgp.c). */
+static int
+parse_bgp(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	(void)what;
+	return ap_config_bgp_parse(c->name, c->doc, v, &((struct ap_config *)obj)->bgp, c->err);
+}
+
 static const struct field top_fields[] = {
 	{.key = "dataplane", .type = FT_SECTION, .sub = &dataplane_table},
 	{.key = "ports", .type = FT_CUSTOM, .custom = parse_ports},
 	{.key = "xconnect", .type = FT_CUSTOM, .custom = parse_xconnects},
 	{.key = "interfaces", .type = FT_CUSTOM, .custom = parse_ifaces},
 	{.key = "routes", .type = FT_CUSTOM, .custom = parse_routes},
+	{.key = "neighbors", .type = FT_CUSTOM, .custom = parse_neighbors},
 	{.key = "api", .type = FT_SECTION, .sub = &api_table},
 	{.key = "log", .type = FT_SECTION, .sub = &log_table},
+	{.key = "bgp", .type = FT_CUSTOM, .custom = parse_bgp},
 };
 static const struct table top_table = TABLE(top_fields);
 
@@ -1177,6 +1405,9 @@ load(const char *name, const char *dir, const char *buf, size_t len, struct ap_c
 	ret = resolve_xconnects(&c);
 	if (ret < 0)
 		goto fail;
+	ret = check_api(&c);
+	if (ret < 0)
+		goto fail;
 	ret = resolve_l3(&c);
 	if (ret < 0)
 		goto fail;
@@ -1201,6 +1432,8 @@ ap_config_defaults(struct ap_config *cfg)
 	cfg->burst = 32;
 	cfg->hugepages = AP_HUGE_AUTO;
 	snprintf(cfg->api_socket, sizeof(cfg->api_socket), "/run/aetherd/api.sock");
+	snprintf(cfg->api_listen, sizeof(cfg->api_listen), "127.0.0.1:8080");
+	snprintf(cfg->api_token_file, sizeof(cfg->api_token_file), "/var/lib/aetherd/api.token");
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "%s",
 		 ap_log_level_name(AP_LOG_LEVEL_INFO));
 	cfg->log_json = false;

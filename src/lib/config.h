@@ -88,11 +88,27 @@ struct ap_cfg_iface {
 	uint8_t n_addrs;
 };
 
-/** A static route: to 'via' (a neighbour on a connected subnet), or a blackhole. */
+#define AP_CFG_MAX_ECMP 8
+
+/**
+ * A static route: to one or more next hops (neighbours on connected subnets;
+ * several share the traffic by flow hash, ECMP), or a blackhole.
+ */
 struct ap_cfg_route {
 	struct ap_cfg_prefix prefix;
-	struct ap_cfg_prefix via; /**< len 32/128; unused for a blackhole. */
+	struct ap_cfg_prefix via[AP_CFG_MAX_ECMP]; /**< len 32/128; unused for a blackhole. */
+	uint8_t n_via;
 	bool blackhole;
+};
+
+#define AP_CFG_MAX_NEIGHBORS 256
+
+/** A static neighbour (permanent ARP / neighbour cache entry). */
+struct ap_cfg_neighbor {
+	char iface[AP_NAME_MAX];
+	uint16_t iface_idx; /**< Index into ap_config.ifaces, resolved by the loader. */
+	struct ap_cfg_prefix addr; /**< len 32/128. */
+	uint8_t mac[6];
 };
 
 /**
@@ -102,6 +118,44 @@ struct ap_cfg_route {
 int ap_cfg_prefix_parse(const char *s, bool need_len, struct ap_cfg_prefix *out);
 /** Format @p p as "addr/len" (or "addr" when @p with_len is false). */
 const char *ap_cfg_prefix_fmt(const struct ap_cfg_prefix *p, bool with_len, char *buf, size_t len);
+
+#define AP_CFG_BGP_MAX_NEIGHBORS 64
+#define AP_CFG_BGP_MAX_NETWORKS	 256
+#define AP_CFG_ADDR_MAX		 48
+
+/** A BGP neighbour (bgp.neighbors[]). */
+struct ap_cfg_bgp_neighbor {
+	char address[AP_CFG_ADDR_MAX]; /**< Peer address as written. */
+	uint8_t addr[16];	       /**< Parsed, network order; IPv4 in the first 4 bytes. */
+	bool v6;		       /**< Address family of @c addr. */
+	uint32_t remote_as;
+	uint16_t port;		 /**< Peer's TCP port (default 179). */
+	bool passive;		 /**< Never connect, only accept (default false). */
+	uint16_t hold_time;	 /**< Seconds offered (default 90; 0 or 3..65535). */
+	uint16_t connect_retry;	 /**< Seconds between connection attempts (default 120). */
+	char import[AP_NAME_MAX]; /**< "all", "none" or empty (RFC 8212 default). */
+	char export[AP_NAME_MAX];
+	bool families[2];	    /**< ipv4, ipv6 (default: ipv4 and ipv6). */
+	bool rr_client;		    /**< Route-reflector client (iBGP only). */
+	char next_hop_v6[AP_CFG_ADDR_MAX]; /**< IPv6 next hop to send when we are the next hop. */
+	uint32_t line, col;
+};
+
+/** The bgp: section. */
+struct ap_cfg_bgp {
+	bool enabled; /**< The section is present. */
+	uint32_t asn;
+	uint32_t router_id; /**< Host order. */
+	char listen_address[AP_CFG_ADDR_MAX]; /**< Default 0.0.0.0; "none" disables listening. */
+	uint16_t listen_port;		      /**< Default 179. */
+	bool always_compare_med;
+	uint32_t cluster_id; /**< Route reflection; 0: the router id. */
+	struct ap_cfg_bgp_neighbor neighbors[AP_CFG_BGP_MAX_NEIGHBORS];
+	uint16_t n_neighbors;
+	/** Prefixes originated by this speaker ("192.0.2.0/24"). */
+	char networks[AP_CFG_BGP_MAX_NETWORKS][AP_CFG_ADDR_MAX];
+	uint16_t n_networks;
+};
 
 struct ap_config {
 	char path[AP_PATH_MAX]; /**< File it came from ("<built-in>" for the default). */
@@ -123,13 +177,24 @@ struct ap_config {
 	uint16_t n_ifaces;
 	struct ap_cfg_route routes[AP_CFG_MAX_ROUTES];
 	uint16_t n_routes;
+	struct ap_cfg_neighbor neighbors[AP_CFG_MAX_NEIGHBORS];
+	uint16_t n_neighbors;
 
 	/* api: */
 	char api_socket[AP_PATH_MAX]; /**< Unix socket path (default /run/aetherd/api.sock). */
+	/** TCP listener: "ADDR:PORT", "[ADDR6]:PORT" or "none" (default 127.0.0.1:8080). */
+	char api_listen[64];
+	char api_token_file[AP_PATH_MAX]; /**< Bearer token (default /var/lib/aetherd/api.token). */
+	char api_tls_cert[AP_PATH_MAX];	  /**< PEM certificate: HTTPS on TCP (with api_tls_key). */
+	char api_tls_key[AP_PATH_MAX];	  /**< PEM private key. */
+	char api_web_root[AP_PATH_MAX];	  /**< Dashboard files; empty: the installed ones. */
 
 	/* log: */
 	char log_level[16]; /**< error, warning, info, debug (default info). */
 	bool log_json;	    /**< One JSON object per line instead of text. */
+
+	/* bgp: */
+	struct ap_cfg_bgp bgp;
 };
 
 /** Fill @p cfg with defaults (no ports). */

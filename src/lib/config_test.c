@@ -58,34 +58,34 @@ static const struct bad_case bad_cases[] = {
 	/* interfaces and routes */
 #define L3_PORTS "ports:\n  - {name: a, driver: null}\n  - {name: b, driver: null}\n"
 	{L3_PORTS "interfaces:\n  - {name: x, port: c}\n",
-	 "t.yaml:4:23: unknown port 'c' in interfaces[0]"},
+	 "t.yaml:5:21: unknown port 'c' in interfaces[0]"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a}\n  - {name: y, port: a}\n",
-	 "t.yaml:5:23: port 'a' already has interface 'x'"},
+	 "t.yaml:6:21: port 'a' already has interface 'x'"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a}\n  - {name: x, port: b}\n",
-	 "t.yaml:5:11: duplicate interface name 'x'"},
+	 "t.yaml:6:12: duplicate interface name 'x'"},
 	{L3_PORTS "xconnect: [{a: a, b: b}]\ninterfaces:\n  - {name: x, port: a}\n",
-	 "t.yaml:6:23: port 'a' is cross-connected and cannot have an interface"},
+	 "t.yaml:6:21: port 'a' is cross-connected and cannot have an interface"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1]}\n",
-	 "t.yaml:4:38: interfaces[0].addresses[0]: '10.0.0.1' is not an address with a prefix "
+	 "t.yaml:5:36: interfaces[0].addresses[0]: '10.0.0.1' is not an address with a prefix "
 	 "length"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/33]}\n",
-	 "t.yaml:4:38: interfaces[0].addresses[0]: '10.0.0.1/33' is not"},
+	 "t.yaml:5:36: interfaces[0].addresses[0]: '10.0.0.1/33' is not"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/032]}\n",
-	 "t.yaml:4:38: interfaces[0].addresses[0]: '10.0.0.1/032' is not"},
+	 "t.yaml:5:36: interfaces[0].addresses[0]: '10.0.0.1/032' is not"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/32]}\n",
-	 "t.yaml:4:38: interfaces[0].addresses[0]: a /32 leaves no room"},
+	 "t.yaml:5:36: interfaces[0].addresses[0]: a /32 leaves no room"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [\"fd00::1/128\"]}\n",
-	 "t.yaml:4:38: interfaces[0].addresses[0]: a /128 leaves no room"},
+	 "t.yaml:5:36: interfaces[0].addresses[0]: a /128 leaves no room"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24, 10.0.0.1/16]}\n",
-	 "t.yaml:4:51: interfaces[0].addresses[1]: duplicate address"},
+	 "t.yaml:5:49: interfaces[0].addresses[1]: duplicate address"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: 10.0.0.1/24}\n",
-	 "t.yaml:4:37: expected a list for interfaces[0].addresses"},
+	 "t.yaml:5:35: expected a list for interfaces[0].addresses"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a, mtu: 67}\n",
-	 "t.yaml:4:31: interfaces[0].mtu must be between 68 and 9600"},
-	{L3_PORTS "interfaces:\n  - {name: x}\n", "t.yaml:4:5: missing key 'port' in interfaces[0]"},
+	 "t.yaml:5:29: interfaces[0].mtu must be between 68 and 9600"},
+	{L3_PORTS "interfaces:\n  - {name: x}\n", "t.yaml:5:5: missing key 'port' in interfaces[0]"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24]}\n"
 		  "routes:\n  - {prefix: 0.0.0.0/0, via: 10.0.1.1}\n",
-	 "t.yaml:6:5: routes[0]: next hop 10.0.1.1 is on no interface's subnet"},
+	 "t.yaml:7:5: routes[0]: next hop 10.0.1.1 is on no interface's subnet"},
 	{"routes:\n  - {prefix: 10.0.0.1/8, via: blackhole}\n",
 	 "t.yaml:2:14: routes[0].prefix: host bits set beyond the prefix length"},
 	{"routes:\n  - {prefix: 10.0.0.0, via: blackhole}\n",
@@ -99,6 +99,30 @@ static const struct bad_case bad_cases[] = {
 	 "t.yaml:3:5: routes[1]: duplicate route"},
 	{"routes:\n  - {via: blackhole}\n", "t.yaml:2:5: missing key 'prefix' in routes[0]"},
 	{"routes: {a: 1}\n", "t.yaml:1:9: expected a list for routes"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24]}\n"
+		  "neighbors:\n  - {interface: y, address: 10.0.0.2, mac: \"02:00:00:00:00:02\"}\n",
+	 "t.yaml:7:17: unknown interface 'y' in neighbors[0]"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24]}\n"
+		  "neighbors:\n  - {interface: x, address: 10.0.1.2, mac: \"02:00:00:00:00:02\"}\n",
+	 "t.yaml:7:29: neighbors[0]: 10.0.1.2 is on no subnet of interface 'x'"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24]}\n"
+		  "neighbors:\n  - {interface: x, address: 10.0.0.2, mac: \"02:00:00:00:00\"}\n",
+	 "t.yaml:7:44: neighbors[0].mac: '02:00:00:00:00' is not a MAC address"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24]}\n"
+		  "neighbors:\n  - {interface: x, address: 10.0.0.2, mac: \"01:00:5e:00:00:01\"}\n",
+	 "t.yaml:7:44: neighbors[0].mac: a neighbour's MAC cannot be a group address"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24]}\n"
+		  "routes:\n  - {prefix: 0.0.0.0/0, via: 10.0.0.1}\n",
+	 "t.yaml:7:5: routes[0]: next hop 10.0.0.1 is the router's own address"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24]}\n"
+		  "routes:\n  - {prefix: 0.0.0.0/0, via: [10.0.0.2, 10.0.0.2]}\n",
+	 "t.yaml:7:41: routes[0].via[1]: duplicate next hop"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24]}\n"
+		  "routes:\n  - {prefix: 0.0.0.0/0, via: []}\n",
+	 "t.yaml:7:30: routes[0].via: empty list of next hops"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24]}\n"
+		  "routes:\n  - {prefix: 0.0.0.0/0, via: [10.0.0.2, 10.9.0.3]}\n",
+	 "t.yaml:7:5: routes[0]: next hop 10.9.0.3 is on no interface's subnet"},
 #undef L3_PORTS
 	/* ports */
 	{"ports: {}\n", "t.yaml:1:8: expected a list for ports"},
@@ -189,8 +213,20 @@ static const struct bad_case bad_cases[] = {
 	 "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\n",
 	 "t.yaml:2:11: api.socket is too long for a unix socket (max 107 bytes)"},
-	{"api:\n  listen: 1.2.3.4\n", "t.yaml:2:3: unknown key 'listen' in api (expected one of: "
-				      "socket)"},
+	{"api:\n  port: 8080\n", "t.yaml:2:3: unknown key 'port' in api (expected one of: "
+				  "socket, listen, token_file, tls_cert, tls_key, web_root)"},
+	{"api:\n  listen: 1.2.3.4\n", "t.yaml:2:11: invalid api.listen '1.2.3.4' (expected "
+				      "ADDR:PORT, [ADDR6]:PORT or none, e.g. 127.0.0.1:8080)"},
+	{"api:\n  listen: '[::1:80'\n", "t.yaml:2:11: invalid api.listen '[::1:80' (expected "
+					"ADDR:PORT, [ADDR6]:PORT or none, e.g. 127.0.0.1:8080)"},
+	{"api:\n  listen: 127.0.0.1:65536\n", "t.yaml:2:11: invalid api.listen '127.0.0.1:65536' "
+					      "(expected ADDR:PORT, [ADDR6]:PORT or none, e.g. "
+					      "127.0.0.1:8080)"},
+	{"api:\n  listen: 192.0.2.1:8080\n",
+	 "t.yaml:2:11: api.listen '192.0.2.1:8080' is not a loopback address: it needs "
+	 "api.tls_cert and api.tls_key (the bearer token must not travel in clear text)"},
+	{"api:\n  listen: '[2001:db8::1]:443'\n  tls_cert: c.pem\n",
+	 "t.yaml:3:13: api.tls_cert and api.tls_key go together"},
 	{"log:\n  level: verbose\n", "t.yaml:2:10: invalid value 'verbose' for log.level (expected "
 				     "one of: error, warning, info, debug)"},
 	{"log: {format: xml}\n",
@@ -606,11 +642,25 @@ Test(config, interfaces_and_routes)
 			 "fd00:1::1/64");
 	cr_assert_eq(cfg.n_routes, 3);
 	cr_expect_str_eq(ap_cfg_prefix_fmt(&cfg.routes[0].prefix, true, b, sizeof(b)), "0.0.0.0/0");
-	cr_expect_str_eq(ap_cfg_prefix_fmt(&cfg.routes[0].via, false, b, sizeof(b)),
+	cr_expect_eq(cfg.routes[0].n_via, 1);
+	cr_expect_str_eq(ap_cfg_prefix_fmt(&cfg.routes[0].via[0], false, b, sizeof(b)),
 			 "192.168.1.254");
 	cr_expect_eq(cfg.routes[1].prefix.family, 6);
 	cr_expect_eq(cfg.routes[1].prefix.len, 32);
 	cr_expect(cfg.routes[2].blackhole);
+}
+
+Test(config, ecmp_routes)
+{
+	struct ap_config cfg = load_ok("ports:\n  - {name: a, driver: null}\n"
+				       "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24]}\n"
+				       "routes:\n"
+				       "  - {prefix: 0.0.0.0/0, via: [10.0.0.2, 10.0.0.3]}\n");
+	char b[64];
+
+	cr_assert_eq(cfg.routes[0].n_via, 2);
+	cr_expect_str_eq(ap_cfg_prefix_fmt(&cfg.routes[0].via[1], false, b, sizeof(b)),
+			 "10.0.0.3");
 }
 
 Test(config, load_file_errors)

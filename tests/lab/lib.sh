@@ -263,6 +263,45 @@ lab_topo_line() {
 	EOF
 }
 
+# lab_topo_routed: the same line with aetherd routing between two subnets.
+#
+#   client c0 ---- d0 [dut] d1 ---- s0 server
+#   $LAB_CLIENT4/24   $LAB_ROUTER4_LAN  $LAB_ROUTER4_WAN   $LAB_SERVER4/24
+#   $LAB_CLIENT6/64   $LAB_ROUTER6_LAN  $LAB_ROUTER6_WAN   $LAB_SERVER6/64
+#
+# Client and server route through the dut (default routes). Writes
+# $LAB_ROUTER_CONFIG, an aetherd config with the two interfaces on af_packet;
+# LAB_WAN_MTU (optional) sets the WAN interface's MTU.
+lab_topo_routed() {
+	local x=$((RANDOM % 200 + 20)) h dir mtu=""
+	h=$(printf %x "$x")
+	dir=$(lab_tmpdir)
+	LAB_CLIENT4=10.$x.1.2 LAB_ROUTER4_LAN=10.$x.1.1
+	LAB_ROUTER4_WAN=10.$x.2.1 LAB_SERVER4=10.$x.2.2
+	LAB_CLIENT6=fd$h:1::2 LAB_ROUTER6_LAN=fd$h:1::1
+	LAB_ROUTER6_WAN=fd$h:2::1 LAB_SERVER6=fd$h:2::2
+	LAB_NET_PREFIX=10.$x
+	lab_ns_add client && lab_ns_add dut && lab_ns_add server &&
+		lab_veth client c0 dut d0 && lab_veth dut d1 server s0 &&
+		lab_addr client c0 "$LAB_CLIENT4/24" && lab_addr client c0 "$LAB_CLIENT6/64" &&
+		lab_addr server s0 "$LAB_SERVER4/24" && lab_addr server s0 "$LAB_SERVER6/64" &&
+		lab_exec client ip route add default via "$LAB_ROUTER4_LAN" &&
+		lab_exec client ip -6 route add default via "$LAB_ROUTER6_LAN" &&
+		lab_exec server ip route add default via "$LAB_ROUTER4_WAN" &&
+		lab_exec server ip -6 route add default via "$LAB_ROUTER6_WAN" || return 1
+	[ -n "${LAB_WAN_MTU:-}" ] && mtu=", mtu: $LAB_WAN_MTU"
+	LAB_ROUTER_CONFIG=$dir/router.yaml
+	cat >"$LAB_ROUTER_CONFIG" <<-EOF
+		dataplane: {workers: 1}
+		ports:
+		  - {name: lan, driver: af_packet, iface: d0}
+		  - {name: wan, driver: af_packet, iface: d1}
+		interfaces:
+		  - {name: lan, port: lan, addresses: [$LAB_ROUTER4_LAN/24, "$LAB_ROUTER6_LAN/64"]}
+		  - {name: wan, port: wan, addresses: [$LAB_ROUTER4_WAN/24, "$LAB_ROUTER6_WAN/64"]$mtu}
+	EOF
+}
+
 # lab_cleanup: kill what was started, delete the namespaces, remove the scratch
 # directory. Installed as the EXIT/INT/TERM trap; safe to call twice.
 lab_cleanup() {

@@ -28,11 +28,12 @@
 #include "dp/dp.h"
 #include "dp/core/dp_core.h"
 #include "dp/core/nodes_priv.h"
+#include "dp/ip/ip.h"
 #include "dp/l2/l2.h"
 #include "lib/log.h"
 
-#define MOD "dp"
-#define POOL_CACHE 256
+#define MOD	     "dp"
+#define POOL_CACHE   256
 #define EAL_MAX_ARGS 64
 /* Offline mode gives up on input that stops short of its packet count. */
 #define OFFLINE_STALL_S 3
@@ -44,7 +45,7 @@ struct dp_port {
 	char dev_name[64];
 	rte_node_t tx_node;
 	struct rte_ether_addr mac;
-	uint64_t expect_rx; /**< Offline: frames in the rx capture. */
+	uint64_t expect_rx;	    /**< Offline: frames in the rx capture. */
 	struct rte_eth_stats final; /**< Snapshot taken when the ports stop. */
 };
 
@@ -59,6 +60,7 @@ struct ap_dp {
 	rte_node_t node_ids[4 + AP_MAX_PORTS];
 	unsigned n_node_ids;
 	bool eal_up;
+	bool ip_up;
 	bool launched;
 	bool stopped;
 	uint64_t tsc_hz;
@@ -71,6 +73,7 @@ struct ap_dp {
 	/* Offline stall detection. */
 	uint64_t progress_rx;
 	uint64_t progress_tsc;
+	unsigned idle_checks;
 };
 
 static int
@@ -154,6 +157,10 @@ eal_init(struct ap_dp *dp, char *err, size_t err_len)
 	if (!huge) {
 		/* Pool plus rings, graphs and driver state. */
 		unsigned mb = 128 + (unsigned)((uint64_t)dp->cfg.mbufs * 2560 >> 20);
+
+		/* Each FIB has a 64 MiB first-level table plus its tbl8 groups. */
+		if (dp->cfg.n_ifaces)
+			mb += 1024;
 
 		ARG("--no-huge");
 		ARG("-m");
@@ -366,14 +373,36 @@ port_setup(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
 	return 0;
 }
 
+/* port-tx clones, for nodes that link to every port. */
+static rte_node_t tx_nodes[AP_MAX_PORTS];
+static uint16_t tx_ports[AP_MAX_PORTS];
+static unsigned n_tx;
+
+int
+ap_dp_link_tx(rte_node_t from, uint16_t *edges)
+{
+	for (unsigned i = 0; i < n_tx; i++) {
+		const char *name = rte_node_id_to_name(tx_nodes[i]);
+		rte_edge_t e = rte_node_edge_count(from);
+
+		if (!name || rte_node_edge_update(from, e, &name, 1) != 1)
+			return -ENOSPC;
+		edges[tx_ports[i]] = e;
+	}
+	return 0;
+}
+
 static int
 register_nodes(struct ap_dp *dp, char *err, size_t err_len)
 {
 	static struct rte_node_register *const nodes[] = {
-		&ap_port_rx_node, &ap_eth_input_node, &ap_xconnect_node,
-		&ap_port_tx_node, &ap_drop_node,
+		&ap_port_rx_node,   &ap_eth_input_node, &ap_xconnect_node,  &ap_port_tx_node,
+		&ap_drop_node,	    &ap_ip4_input_node, &ap_ip4_local_node, &ap_ip6_input_node,
+		&ap_ip6_local_node, &ap_punt_node,	&ap_inject_node,
 	};
-	rte_node_t tx_base = RTE_NODE_ID_INVALID, xc = RTE_NODE_ID_INVALID;
+	static uint16_t edges[RTE_MAX_ETHPORTS];
+	rte_node_t tx_base = RTE_NODE_ID_INVALID;
+	int rc;
 
 	for (unsigned i = 0; i < RTE_DIM(nodes); i++) {
 		rte_node_t id = rte_node_from_name(nodes[i]->name);
@@ -388,14 +417,11 @@ register_nodes(struct ap_dp *dp, char *err, size_t err_len)
 			tx_base = id;
 		else
 			dp->node_ids[dp->n_node_ids++] = id;
-		if (nodes[i] == &ap_xconnect_node)
-			xc = id;
 	}
+	n_tx = 0;
 	for (unsigned i = 0; i < dp->n_ports; i++) {
 		struct dp_port *dpp = &dp->ports[i];
 		char name[RTE_NODE_NAMESIZE];
-		const char *np = name;
-		rte_edge_t e;
 
 		snprintf(name, sizeof(name), "port-tx-%s", dpp->cfg->name);
 		dpp->tx_node = rte_node_from_name(name);
@@ -406,11 +432,16 @@ register_nodes(struct ap_dp *dp, char *err, size_t err_len)
 				    rte_strerror(rte_errno));
 		ap_tx_node_port[dpp->tx_node] = dpp->port_id;
 		dp->node_ids[dp->n_node_ids++] = dpp->tx_node;
-		e = rte_node_edge_count(xc);
-		if (rte_node_edge_update(xc, e, &np, 1) != 1)
-			return errf(err, err_len, -ENOSPC, "cannot link xconnect to %s", name);
-		ap_ports_fast[dpp->port_id].xc_edge = e;
+		tx_nodes[n_tx] = dpp->tx_node;
+		tx_ports[n_tx++] = dpp->port_id;
 	}
+	rc = ap_dp_link_tx(rte_node_from_name("xconnect"), edges);
+	if (rc == 0)
+		rc = ap_ip_link_nodes();
+	if (rc < 0)
+		return errf(err, err_len, rc, "cannot link nodes to the ports");
+	for (unsigned i = 0; i < dp->n_ports; i++)
+		ap_ports_fast[dp->ports[i].port_id].xc_edge = edges[dp->ports[i].port_id];
 	return 0;
 }
 
@@ -429,6 +460,7 @@ setup_fast_table(struct ap_dp *dp)
 		pf->validate_full = dp->ports[i].cfg->validate == AP_VALIDATE_FULL;
 		pf->has_xconnect = 0;
 		pf->xc_edge = 0;
+		pf->l3 = 0;
 	}
 	for (unsigned x = 0; x < dp->cfg.n_xconnects; x++) {
 		const struct ap_cfg_xconnect *xc = &dp->cfg.xconnects[x];
@@ -441,6 +473,8 @@ setup_fast_table(struct ap_dp *dp)
 		ap_ports_fast[b->port_id].xc_peer = a->port_id;
 		ap_ports_fast[b->port_id].xc_edge = own[xc->a_idx];
 	}
+	for (unsigned i = 0; i < dp->cfg.n_ifaces; i++)
+		ap_ports_fast[dp->ports[dp->cfg.ifaces[i].port_idx].port_id].l3 = 1;
 }
 
 /*
@@ -494,7 +528,9 @@ worker_main(void *arg)
 static int
 build_workers(struct ap_dp *dp, char *err, size_t err_len)
 {
-	static const char *patterns[] = {"port-rx", "eth-input", "xconnect", "port-tx-*", "drop"};
+	/* Worker 0 also sends what the control plane injects. */
+	static const char *patterns[] = {"port-rx",   "eth-input", "xconnect",
+					 "port-tx-*", "drop",	   "inject"};
 	struct rte_graph_param gp = {
 		.socket_id = (int)rte_socket_id(),
 		.nb_node_patterns = RTE_DIM(patterns),
@@ -502,7 +538,8 @@ build_workers(struct ap_dp *dp, char *err, size_t err_len)
 	};
 	unsigned lcore, i = 0;
 
-	RTE_LCORE_FOREACH_WORKER(lcore) {
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
 		struct ap_worker *w;
 		char name[RTE_GRAPH_NAMESIZE];
 
@@ -525,6 +562,8 @@ build_workers(struct ap_dp *dp, char *err, size_t err_len)
 			w->rxq[w->n_rxq].queue = (uint16_t)i;
 			w->n_rxq++;
 		}
+		gp.nb_node_patterns =
+			i == 0 && dp->cfg.n_ifaces ? RTE_DIM(patterns) : RTE_DIM(patterns) - 1;
 		snprintf(name, sizeof(name), "worker-%u", i);
 		ap_worker_building = w;
 		w->graph_id = rte_graph_create(name, &gp);
@@ -556,11 +595,7 @@ ap_dp_start(const struct ap_config *cfg, const struct ap_dp_opts *opts, struct a
 	dp->opts = *opts;
 	dp->n_ports = cfg->n_ports;
 	dp->n_workers = opts->offline ? 1 : cfg->workers;
-	if (cfg->n_ifaces || cfg->n_routes) {
-		rc = errf(err, err_len, -ENOTSUP,
-			  "%s: interfaces and routes are parsed but not forwarded yet", cfg->path);
-		goto fail;
-	}
+
 	if (dp->n_workers > AP_MAX_WORKERS) {
 		rc = errf(err, err_len, -EINVAL, "at most %d workers", AP_MAX_WORKERS);
 		goto fail;
@@ -595,6 +630,16 @@ ap_dp_start(const struct ap_config *cfg, const struct ap_dp_opts *opts, struct a
 	if (rc < 0)
 		goto fail;
 	setup_fast_table(dp);
+	{
+		uint16_t port_ids[AP_MAX_PORTS];
+
+		for (unsigned i = 0; i < dp->n_ports; i++)
+			port_ids[i] = dp->ports[i].port_id;
+		rc = ap_ip_start(&dp->cfg, port_ids, dp->pool, err, err_len);
+		if (rc < 0)
+			goto fail;
+		dp->ip_up = true;
+	}
 	rc = build_workers(dp, err, err_len);
 	if (rc < 0)
 		goto fail;
@@ -639,8 +684,16 @@ ap_dp_input_done(struct ap_dp *dp)
 		if (rte_eth_stats_get(dp->ports[i].port_id, &st) == 0)
 			got += st.ierrors;
 	}
-	if (got >= want)
-		return true;
+	if (got >= want) {
+		/* What the input made the control plane send (ARP replies, ICMP
+		 * errors) goes out before the end: both rings stay empty over a few
+		 * checks, long enough for worker 0 to send the last injected burst. */
+		if (!dp->ip_up || ap_ip_idle())
+			dp->idle_checks++;
+		else
+			dp->idle_checks = 0;
+		return dp->idle_checks >= 3;
+	}
 	if (got != dp->progress_rx) {
 		dp->progress_rx = got;
 		dp->progress_tsc = now;
@@ -690,6 +743,8 @@ ap_dp_destroy(struct ap_dp *dp)
 			rte_graph_destroy(dp->workers[i]->graph_id);
 		rte_free(dp->workers[i]);
 	}
+	if (dp->ip_up)
+		ap_ip_stop();
 	for (unsigned i = 0; i < dp->n_ports; i++)
 		if (dp->ports[i].cfg)
 			rte_eth_dev_close(dp->ports[i].port_id);
@@ -719,6 +774,53 @@ port_drops(const struct ap_dp *dp, uint16_t port_id)
 	for (unsigned w = 0; w < dp->n_workers; w++)
 		n += dp->workers[w]->stats.port_drops[port_id];
 	return n;
+}
+
+void
+ap_dp_poll(struct ap_dp *dp)
+{
+	if (dp->ip_up && !dp->stopped)
+		ap_ip_poll();
+}
+
+json_t *
+ap_dp_ifaces_json(struct ap_dp *dp)
+{
+	return dp->ip_up ? ap_ip_ifaces_json() : json_pack("{s:[]}", "interfaces");
+}
+
+json_t *
+ap_dp_routes_json(struct ap_dp *dp, const char *prefix)
+{
+	return dp->ip_up ? ap_ip_routes_json(prefix) : json_pack("{s:[]}", "routes");
+}
+
+int
+ap_dp_route_add(struct ap_dp *dp, const struct ap_cfg_route *r, char *err, size_t err_len)
+{
+	if (!dp->ip_up || dp->stopped)
+		return errf(err, err_len, -ENOTSUP, "the data plane has no routed interface");
+	return ap_ip_route_add(r, err, err_len);
+}
+
+int
+ap_dp_route_del(struct ap_dp *dp, const struct ap_cfg_prefix *p, char *err, size_t err_len)
+{
+	if (!dp->ip_up || dp->stopped)
+		return errf(err, err_len, -ENOTSUP, "the data plane has no routed interface");
+	return ap_ip_route_del(p, err, err_len);
+}
+
+json_t *
+ap_dp_neighbors_json(struct ap_dp *dp)
+{
+	return dp->ip_up ? ap_ip_neighbors_json() : json_pack("{s:[]}", "neighbors");
+}
+
+bool
+ap_dp_routed(const struct ap_dp *dp)
+{
+	return dp->ip_up && dp->cfg.n_ifaces > 0;
 }
 
 void
@@ -791,12 +893,12 @@ ap_dp_nodes_json(struct ap_dp *dp)
 			objs += node->total_objs;
 			cycles += node->total_cycles;
 		}
-		json_array_append_new(
-			arr, json_pack("{s:s, s:I, s:I, s:I, s:f}", "name",
-				       rte_node_id_to_name(dp->node_ids[n]), "calls",
-				       (json_int_t)calls, "packets", (json_int_t)objs, "cycles",
-				       (json_int_t)cycles, "cycles_per_packet",
-				       objs ? (double)cycles / (double)objs : 0.0));
+		json_array_append_new(arr,
+				      json_pack("{s:s, s:I, s:I, s:I, s:f}", "name",
+						rte_node_id_to_name(dp->node_ids[n]), "calls",
+						(json_int_t)calls, "packets", (json_int_t)objs,
+						"cycles", (json_int_t)cycles, "cycles_per_packet",
+						objs ? (double)cycles / (double)objs : 0.0));
 	}
 	return json_pack("{s:o}", "nodes", arr);
 }
@@ -862,18 +964,17 @@ ap_dp_summary_json(struct ap_dp *dp)
 		wcycles += (wk->stop_tsc ? wk->stop_tsc : rte_rdtsc()) - wk->start_tsc;
 		wrx += wk->stats.rx_packets;
 	}
-	json_array_foreach(json_object_get(nodes, "nodes"), i, n)
-		ncycles += (uint64_t)json_integer_value(json_object_get(n, "cycles"));
-	sum = json_pack("{s:s, s:f, s:i, s:O, s:O, s:o, s:I, s:I, s:f, s:I, s:f, s:f, s:I}",
-			 "mode", dp->opts.offline ? "offline" : "live", "duration_s", secs,
-			 "workers", (int)dp->n_workers, "ports", json_object_get(ports, "ports"), "nodes",
-			 json_object_get(nodes, "nodes"), "drops", drops_json(dp), "rx_packets",
-			 (json_int_t)rx, "tx_packets", (json_int_t)tx, "packets_per_second",
-			 secs > 0 ? (double)rx / secs : 0.0, "worker_cycles",
-			 (json_int_t)wcycles, "cycles_per_packet",
-			 wrx ? (double)wcycles / (double)wrx : 0.0, "node_cycles_per_packet",
-			 wrx ? (double)ncycles / (double)wrx : 0.0, "tsc_hz",
-			 (json_int_t)dp->tsc_hz);
+	json_array_foreach(json_object_get(nodes, "nodes"), i, n) ncycles +=
+		(uint64_t)json_integer_value(json_object_get(n, "cycles"));
+	sum = json_pack("{s:s, s:f, s:i, s:O, s:O, s:o, s:I, s:I, s:f, s:I, s:f, s:f, s:I}", "mode",
+			dp->opts.offline ? "offline" : "live", "duration_s", secs, "workers",
+			(int)dp->n_workers, "ports", json_object_get(ports, "ports"), "nodes",
+			json_object_get(nodes, "nodes"), "drops", drops_json(dp), "rx_packets",
+			(json_int_t)rx, "tx_packets", (json_int_t)tx, "packets_per_second",
+			secs > 0 ? (double)rx / secs : 0.0, "worker_cycles", (json_int_t)wcycles,
+			"cycles_per_packet", wrx ? (double)wcycles / (double)wrx : 0.0,
+			"node_cycles_per_packet", wrx ? (double)ncycles / (double)wrx : 0.0,
+			"tsc_hz", (json_int_t)dp->tsc_hz);
 	json_decref(ports);
 	json_decref(nodes);
 	return sum;

@@ -20,9 +20,19 @@
 /**
  * Data-plane drop reasons beyond the parser's (pkt.h). X(ENUM, "name", "desc").
  */
-#define AP_DP_DROPS(X)                                                                      \
-	X(NO_SERVICE, "port-no-service", "port has no L2/L3 service configured")            \
-	X(TX_FULL, "tx-queue-full", "TX queue full")
+#define AP_DP_DROPS(X)                                                                             \
+	X(NO_SERVICE, "port-no-service", "port has no L2/L3 service configured")                   \
+	X(TX_FULL, "tx-queue-full", "TX queue full")                                               \
+	X(L2_NOT_FOR_US, "l2-not-for-us", "unicast frame for another MAC on an L3 port")           \
+	X(L3_ETHERTYPE, "l3-unsupported-ethertype", "ethertype not routed on an L3 port")          \
+	X(L3_VLAN, "l3-tagged-frame", "VLAN-tagged frame on an untagged L3 port")                  \
+	X(IP_BLACKHOLE, "ip-blackhole", "route to a blackhole")                                    \
+	X(IP_FRAG_UNSUPP, "ip4-needs-fragmentation", "too big for the egress MTU, DF clear")       \
+	X(IP_MCAST, "ip-multicast-unsupported", "multicast destination not handled")               \
+	X(IP_BAD_SRC, "ip-bad-source", "multicast, broadcast or loopback source address")          \
+	X(IP6_LL_FWD, "ip6-link-local-not-forwarded", "link-local destination not ours")           \
+	X(PUNT_FULL, "punt-queue-full", "control-plane queue full")                                \
+	X(ICMP_NOT_ECHO, "icmp-unhandled", "ICMP message to us other than echo request")
 
 /** One id space for every drop reason: parser errors first, then data plane ones. */
 enum ap_drop_reason {
@@ -30,12 +40,18 @@ enum ap_drop_reason {
 #define AP_DROP_PKT_ENUM(e, name, desc) AP_DROP_PKT_##e = AP_PKT_ERR_##e,
 	AP_PKT_ERRORS(AP_DROP_PKT_ENUM)
 #undef AP_DROP_PKT_ENUM
-	AP_DROP_DP_BASE = AP_PKT_ERR_COUNT - 1,
+		AP_DROP_DP_BASE = AP_PKT_ERR_COUNT - 1,
 #define AP_DROP_DP_ENUM(e, name, desc) AP_DROP_##e,
 	AP_DP_DROPS(AP_DROP_DP_ENUM)
 #undef AP_DROP_DP_ENUM
-	AP_DROP_COUNT
+		AP_DROP_COUNT
 };
+
+/**
+ * Add an edge from node @p from to every port's port-tx clone and record its
+ * index per DPDK port id in @p edges (RTE_MAX_ETHPORTS entries).
+ */
+int ap_dp_link_tx(rte_node_t from, uint16_t *edges);
 
 /** rte_eal_cleanup() and removal of this instance's EAL runtime directory. */
 void ap_eal_cleanup(void);
@@ -47,6 +63,10 @@ const char *ap_drop_desc(enum ap_drop_reason r);
 struct ap_mbuf_priv {
 	struct ap_pkt_info pi;
 	uint16_t drop_reason; /**< enum ap_drop_reason, set before the drop edge. */
+	uint8_t punt;	      /**< enum ap_punt_reason (dp/ip/ip.h), set before the punt edge. */
+	uint8_t reinjected;   /**< Times the control plane sent it back into routing. */
+	uint16_t tx_port;     /**< Injected packets: the port to send on. */
+	uint32_t nh;	      /**< Punted for resolution: the next-hop index. */
 };
 
 static __rte_always_inline struct ap_mbuf_priv *
@@ -55,8 +75,8 @@ ap_mbuf_priv(struct rte_mbuf *m)
 	return (struct ap_mbuf_priv *)rte_mbuf_to_priv(m);
 }
 
-#define AP_MAX_PORTS 32
-#define AP_MAX_WORKERS 64
+#define AP_MAX_PORTS	      32
+#define AP_MAX_WORKERS	      64
 #define AP_MAX_RXQ_PER_WORKER AP_MAX_PORTS
 
 /** Read-only per-port settings the nodes look at, indexed by DPDK port id. */
@@ -64,8 +84,9 @@ struct ap_port_fast {
 	uint8_t configured;
 	uint8_t validate_full; /**< eth-input parses to L4 and drops malformed frames. */
 	uint8_t has_xconnect;
-	uint16_t xc_peer;      /**< DPDK port id of the xconnect peer. */
-	rte_edge_t xc_edge;    /**< xconnect node edge to the peer's port-tx node. */
+	uint8_t l3;	    /**< Routed port: eth-input dispatches by ethertype. */
+	uint16_t xc_peer;   /**< DPDK port id of the xconnect peer. */
+	rte_edge_t xc_edge; /**< xconnect node edge to the peer's port-tx node. */
 };
 
 extern struct ap_port_fast ap_ports_fast[RTE_MAX_ETHPORTS];
@@ -74,7 +95,7 @@ extern struct ap_port_fast ap_ports_fast[RTE_MAX_ETHPORTS];
 struct ap_worker_stats {
 	uint64_t drops[AP_DROP_COUNT];
 	uint64_t port_drops[RTE_MAX_ETHPORTS];
-	uint64_t rx_packets;	/**< Received by port-rx (all queues). */
+	uint64_t rx_packets; /**< Received by port-rx (all queues). */
 	uint64_t walks;
 } __rte_cache_aligned;
 
@@ -91,8 +112,8 @@ struct ap_worker {
 	uint16_t burst;
 	uint16_t n_rxq;
 	struct ap_rxq rxq[AP_MAX_RXQ_PER_WORKER];
-	uint16_t txq;		/**< TX queue this worker owns on every port. */
-	bool node_cycles;	/**< Walk with per-node TSC accounting. */
+	uint16_t txq;	  /**< TX queue this worker owns on every port. */
+	bool node_cycles; /**< Walk with per-node TSC accounting. */
 	volatile int quit;
 	uint64_t start_tsc;
 	uint64_t stop_tsc;

@@ -8,23 +8,21 @@
  */
 #include "dp/core/dp_core.h"
 
-static const char *const drop_names[AP_DROP_COUNT] = {
-	[AP_DROP_NONE] = "unspecified",
+static const char *const drop_names[AP_DROP_COUNT] = {[AP_DROP_NONE] = "unspecified",
 #define NAME_PKT(e, name, desc) [AP_DROP_PKT_##e] = name,
-	AP_PKT_ERRORS(NAME_PKT)
+						      AP_PKT_ERRORS(NAME_PKT)
 #undef NAME_PKT
 #define NAME_DP(e, name, desc) [AP_DROP_##e] = name,
-	AP_DP_DROPS(NAME_DP)
+							      AP_DP_DROPS(NAME_DP)
 #undef NAME_DP
 };
 
-static const char *const drop_descs[AP_DROP_COUNT] = {
-	[AP_DROP_NONE] = "dropped without a reason",
+static const char *const drop_descs[AP_DROP_COUNT] = {[AP_DROP_NONE] = "dropped without a reason",
 #define DESC_PKT(e, name, desc) [AP_DROP_PKT_##e] = desc,
-	AP_PKT_ERRORS(DESC_PKT)
+						      AP_PKT_ERRORS(DESC_PKT)
 #undef DESC_PKT
 #define DESC_DP(e, name, desc) [AP_DROP_##e] = desc,
-	AP_DP_DROPS(DESC_DP)
+							      AP_DP_DROPS(DESC_DP)
 #undef DESC_DP
 };
 

@@ -54,7 +54,8 @@ struct rte_node_register ap_port_rx_node = {
 	.process = port_rx_process,
 	.init = port_rx_init,
 	.nb_edges = PORT_RX_EDGE_COUNT,
-	.next_nodes = {
-		[PORT_RX_EDGE_ETH_INPUT] = "eth-input",
-	},
+	.next_nodes =
+		{
+			[PORT_RX_EDGE_ETH_INPUT] = "eth-input",
+		},
 };

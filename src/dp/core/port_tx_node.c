@@ -54,7 +54,8 @@ struct rte_node_register ap_port_tx_node = {
 	.process = port_tx_process,
 	.init = port_tx_init,
 	.nb_edges = PORT_TX_EDGE_COUNT,
-	.next_nodes = {
-		[PORT_TX_EDGE_DROP] = "drop",
-	},
+	.next_nodes =
+		{
+			[PORT_TX_EDGE_DROP] = "drop",
+		},
 };

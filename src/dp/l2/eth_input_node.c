@@ -7,16 +7,49 @@
  *
  * Uses: mbuf port, data; ap_ports_fast[port].
  * Sets: ap_mbuf_priv.pi, drop_reason on drops.
- * Next edges: drop, xconnect.
+ * Next edges: drop, xconnect, ip4-input, ip6-input, punt (ARP).
  */
 #include "dp/core/dp_core.h"
+#include "dp/ip/ip.h"
 #include "dp/l2/l2.h"
 
 enum eth_input_edge {
 	ETH_INPUT_EDGE_DROP,
 	ETH_INPUT_EDGE_XCONNECT,
+	ETH_INPUT_EDGE_IP4,
+	ETH_INPUT_EDGE_IP6,
+	ETH_INPUT_EDGE_PUNT,
 	ETH_INPUT_EDGE_COUNT,
 };
+
+/* A routed port takes frames for its MAC, broadcast and multicast (ARP, ND),
+ * untagged, and hands them on by ethertype. */
+static __rte_always_inline rte_edge_t
+eth_input_l3(struct rte_mbuf *m, struct ap_mbuf_priv *pv, const uint8_t *p)
+{
+	const struct ap_l3_port *lp = &ap_l3_ports[m->port];
+
+	if (!(p[0] & 1) && memcmp(p, lp->mac, 6) != 0) {
+		pv->drop_reason = AP_DROP_L2_NOT_FOR_US;
+		return ETH_INPUT_EDGE_DROP;
+	}
+	if (unlikely(pv->pi.n_vlan)) {
+		pv->drop_reason = AP_DROP_L3_VLAN;
+		return ETH_INPUT_EDGE_DROP;
+	}
+	switch (pv->pi.l3) {
+	case AP_L3_IPV4:
+		return ETH_INPUT_EDGE_IP4;
+	case AP_L3_IPV6:
+		return ETH_INPUT_EDGE_IP6;
+	case AP_L3_ARP:
+		pv->punt = AP_PUNT_ARP;
+		return ETH_INPUT_EDGE_PUNT;
+	default:
+		pv->drop_reason = AP_DROP_L3_ETHERTYPE;
+		return ETH_INPUT_EDGE_DROP;
+	}
+}
 
 #define FULL_PARSE (AP_PARSE_L3 | AP_PARSE_L4 | AP_PARSE_IP4_CSUM)
 
@@ -38,6 +71,9 @@ eth_input_one(struct rte_mbuf *m)
 		pv->drop_reason = (uint16_t)e;
 		return ETH_INPUT_EDGE_DROP;
 	}
+	pv->reinjected = 0;
+	if (pf->l3)
+		return eth_input_l3(m, pv, p);
 	if (unlikely(!pf->has_xconnect)) {
 		pv->drop_reason = AP_DROP_NO_SERVICE;
 		return ETH_INPUT_EDGE_DROP;
@@ -77,8 +113,12 @@ struct rte_node_register ap_eth_input_node = {
 	.parent_id = RTE_NODE_ID_INVALID,
 	.process = eth_input_process,
 	.nb_edges = ETH_INPUT_EDGE_COUNT,
-	.next_nodes = {
-		[ETH_INPUT_EDGE_DROP] = "drop",
-		[ETH_INPUT_EDGE_XCONNECT] = "xconnect",
-	},
+	.next_nodes =
+		{
+			[ETH_INPUT_EDGE_DROP] = "drop",
+			[ETH_INPUT_EDGE_XCONNECT] = "xconnect",
+			[ETH_INPUT_EDGE_IP4] = "ip4-input",
+			[ETH_INPUT_EDGE_IP6] = "ip6-input",
+			[ETH_INPUT_EDGE_PUNT] = "punt",
+		},
 };

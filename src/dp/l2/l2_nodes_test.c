@@ -12,6 +12,7 @@
 #include <rte_mbuf.h>
 
 #include "dp/core/dp_core.h"
+#include "dp/ip/ip.h"
 #include "dp/l2/l2.h"
 
 #define MAX_PKTS 64
@@ -21,7 +22,7 @@ static struct rte_mbuf *feed[MAX_PKTS];
 static uint16_t n_feed;
 
 /* Where each packet ended: sink id per mbuf. */
-enum sink { SINK_NONE, SINK_DROP, SINK_TX_A, SINK_TX_B };
+enum sink { SINK_NONE, SINK_DROP, SINK_TX_A, SINK_TX_B, SINK_IP4, SINK_IP6, SINK_PUNT };
 static struct {
 	struct rte_mbuf *m;
 	enum sink s;
@@ -84,6 +85,47 @@ tx_b_sink(struct rte_graph *g, struct rte_node *node, void **objs, uint16_t n)
 	return record(objs, n, SINK_TX_B);
 }
 
+static uint16_t
+ip4_sink(struct rte_graph *g, struct rte_node *node, void **objs, uint16_t n)
+{
+	RTE_SET_USED(g);
+	RTE_SET_USED(node);
+	return record(objs, n, SINK_IP4);
+}
+
+static uint16_t
+ip6_sink(struct rte_graph *g, struct rte_node *node, void **objs, uint16_t n)
+{
+	RTE_SET_USED(g);
+	RTE_SET_USED(node);
+	return record(objs, n, SINK_IP6);
+}
+
+static uint16_t
+punt_sink(struct rte_graph *g, struct rte_node *node, void **objs, uint16_t n)
+{
+	RTE_SET_USED(g);
+	RTE_SET_USED(node);
+	return record(objs, n, SINK_PUNT);
+}
+
+/* Stand-ins for the IP nodes eth-input leads to. */
+static struct rte_node_register ip4_node = {
+	.name = "ip4-input",
+	.parent_id = RTE_NODE_ID_INVALID,
+	.process = ip4_sink,
+};
+static struct rte_node_register ip6_node = {
+	.name = "ip6-input",
+	.parent_id = RTE_NODE_ID_INVALID,
+	.process = ip6_sink,
+};
+static struct rte_node_register punt_node = {
+	.name = "punt",
+	.parent_id = RTE_NODE_ID_INVALID,
+	.process = punt_sink,
+};
+
 static struct rte_node_register src_node = {
 	.name = "test-src",
 	.flags = RTE_NODE_SOURCE_F,
@@ -93,13 +135,19 @@ static struct rte_node_register src_node = {
 	.next_nodes = {"eth-input"},
 };
 static struct rte_node_register drop_node = {
-	.name = "drop", .parent_id = RTE_NODE_ID_INVALID, .process = drop_sink,
+	.name = "drop",
+	.parent_id = RTE_NODE_ID_INVALID,
+	.process = drop_sink,
 };
 static struct rte_node_register tx_a_node = {
-	.name = "tx-a", .parent_id = RTE_NODE_ID_INVALID, .process = tx_a_sink,
+	.name = "tx-a",
+	.parent_id = RTE_NODE_ID_INVALID,
+	.process = tx_a_sink,
 };
 static struct rte_node_register tx_b_node = {
-	.name = "tx-b", .parent_id = RTE_NODE_ID_INVALID, .process = tx_b_sink,
+	.name = "tx-b",
+	.parent_id = RTE_NODE_ID_INVALID,
+	.process = tx_b_sink,
 };
 
 static struct rte_graph *graph;
@@ -110,11 +158,13 @@ static void
 setup(void)
 {
 	char prefix[64];
-	char *argv[] = {"l2_nodes_test", "--no-huge", "-m", "64", "--no-pci", "--no-telemetry",
-			"-l", "0", "--log-level=error", prefix, NULL};
-	const char *patterns[] = {"test-src", "eth-input", "xconnect", "drop", "tx-a", "tx-b"};
-	struct rte_graph_param gp = {.socket_id = 0, .nb_node_patterns = 6,
-				     .node_patterns = patterns};
+	char *argv[] = {"l2_nodes_test",     "--no-huge",      "-m", "64",
+			"--no-pci",	     "--no-telemetry", "-l", "0",
+			"--log-level=error", prefix,	       NULL};
+	const char *patterns[] = {"test-src", "eth-input", "xconnect",	"drop", "tx-a",
+				  "tx-b",     "ip4-input", "ip6-input", "punt"};
+	struct rte_graph_param gp = {
+		.socket_id = 0, .nb_node_patterns = RTE_DIM(patterns), .node_patterns = patterns};
 	const char *a = "tx-a", *b = "tx-b";
 	rte_node_t xc;
 	rte_edge_t ea, eb;
@@ -131,19 +181,29 @@ setup(void)
 	cr_assert_neq(__rte_node_register(&drop_node), RTE_NODE_ID_INVALID);
 	cr_assert_neq(__rte_node_register(&tx_a_node), RTE_NODE_ID_INVALID);
 	cr_assert_neq(__rte_node_register(&tx_b_node), RTE_NODE_ID_INVALID);
+	cr_assert_neq(__rte_node_register(&ip4_node), RTE_NODE_ID_INVALID);
+	cr_assert_neq(__rte_node_register(&ip6_node), RTE_NODE_ID_INVALID);
+	cr_assert_neq(__rte_node_register(&punt_node), RTE_NODE_ID_INVALID);
 	xc = rte_node_from_name("xconnect");
 	ea = rte_node_edge_count(xc);
 	cr_assert_eq(rte_node_edge_update(xc, ea, &a, 1), 1);
 	eb = rte_node_edge_count(xc);
 	cr_assert_eq(rte_node_edge_update(xc, eb, &b, 1), 1);
 
-	ap_ports_fast[0] = (struct ap_port_fast){.configured = 1, .has_xconnect = 1,
-						 .xc_peer = 1, .xc_edge = eb};
-	ap_ports_fast[1] = (struct ap_port_fast){.configured = 1, .has_xconnect = 1,
-						 .xc_peer = 0, .xc_edge = ea};
+	ap_ports_fast[0] = (struct ap_port_fast){
+		.configured = 1, .has_xconnect = 1, .xc_peer = 1, .xc_edge = eb};
+	ap_ports_fast[1] = (struct ap_port_fast){
+		.configured = 1, .has_xconnect = 1, .xc_peer = 0, .xc_edge = ea};
 	ap_ports_fast[2] = (struct ap_port_fast){.configured = 1};
-	ap_ports_fast[3] = (struct ap_port_fast){.configured = 1, .validate_full = 1,
-						 .has_xconnect = 1, .xc_peer = 3, .xc_edge = ea};
+	ap_ports_fast[3] = (struct ap_port_fast){.configured = 1,
+						 .validate_full = 1,
+						 .has_xconnect = 1,
+						 .xc_peer = 3,
+						 .xc_edge = ea};
+	/* Port 4 is routed, with MAC 02:00:00:00:00:02. */
+	ap_ports_fast[4] = (struct ap_port_fast){.configured = 1, .l3 = 1};
+	ap_l3_ports[4].enabled = 1;
+	memcpy(ap_l3_ports[4].mac, (uint8_t[6]){2, 0, 0, 0, 0, 2}, 6);
 	cr_assert_neq(rte_graph_create("test", &gp), RTE_GRAPH_ID_INVALID);
 	graph = rte_graph_lookup("test");
 	cr_assert_not_null(graph);
@@ -171,10 +231,9 @@ frame(uint16_t port, const uint8_t *bytes, uint16_t len)
 
 /* Ethernet + IPv4 header (20 bytes, valid checksum) + UDP 8 bytes. */
 static const uint8_t udp4[] = {
-	0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
-	0x45, 0x00, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, 0x40, 0x11, 0x66, 0xce,
-	0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02,
-	0x04, 0xd2, 0x00, 0x35, 0x00, 0x08, 0x00, 0x00,
+	0x02, 0,    0,	  0,	0,    2,    0x02, 0,	0,    0,    0,	  1,	0x08, 0x00,
+	0x45, 0x00, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, 0x40, 0x11, 0x66, 0xce, 0x0a, 0x00,
+	0x00, 0x01, 0x0a, 0x00, 0x00, 0x02, 0x04, 0xd2, 0x00, 0x35, 0x00, 0x08, 0x00, 0x00,
 };
 
 static void
@@ -187,11 +246,12 @@ walk(void)
 static const struct {
 	const char *what;
 	uint16_t port;
-	uint16_t len;    /* 0: whole udp4 */
-	int corrupt;     /* byte index to overwrite, -1 none */
+	uint16_t len; /* 0: whole udp4 */
+	int corrupt;  /* byte index to overwrite, -1 none */
 	uint8_t value;
 	enum sink sink;
 	uint16_t reason;
+	uint16_t ethertype; /* 0: keep IPv4 */
 } cases[] = {
 	{"port 0 to its peer", 0, 0, -1, 0, SINK_TX_B, AP_DROP_NONE},
 	{"port 1 to its peer", 1, 0, -1, 0, SINK_TX_A, AP_DROP_NONE},
@@ -201,9 +261,17 @@ static const struct {
 	{"port without service", 2, 0, -1, 0, SINK_DROP, AP_DROP_NO_SERVICE},
 	{"bad IPv4 passes an L2 port", 0, 0, 14, 0x41, SINK_TX_B, AP_DROP_NONE},
 	{"bad IPv4 ihl on a validating port", 3, 0, 14, 0x41, SINK_DROP, AP_DROP_PKT_IP4_IHL},
-	{"bad IPv4 checksum on a validating port", 3, 0, 24, 0x00, SINK_DROP,
-	 AP_DROP_PKT_IP4_CSUM},
+	{"bad IPv4 checksum on a validating port", 3, 0, 24, 0x00, SINK_DROP, AP_DROP_PKT_IP4_CSUM},
 	{"valid frame on a validating port", 3, 0, -1, 0, SINK_TX_A, AP_DROP_NONE},
+	{"IPv4 to our MAC on a routed port", 4, 0, -1, 0, SINK_IP4, AP_DROP_NONE},
+	{"IPv6 to our MAC on a routed port", 4, 0, -1, 0, SINK_IP6, AP_DROP_NONE, 0x86dd},
+	{"ARP on a routed port goes to the control plane", 4, 0, -1, 0, SINK_PUNT, AP_DROP_NONE,
+	 0x0806},
+	{"unicast to another MAC on a routed port", 4, 0, 5, 0x09, SINK_DROP,
+	 AP_DROP_L2_NOT_FOR_US},
+	{"group address on a routed port is taken", 4, 0, 0, 0xff, SINK_IP4, AP_DROP_NONE},
+	{"other ethertype on a routed port", 4, 0, 12, 0x88, SINK_DROP, AP_DROP_L3_ETHERTYPE},
+	{"tagged frame on an untagged routed port", 4, 0, 12, 0x81, SINK_DROP, AP_DROP_L3_VLAN},
 };
 
 Test(l2_nodes, edges_one_by_one)
@@ -217,6 +285,10 @@ Test(l2_nodes, edges_one_by_one)
 		memcpy(buf, udp4, sizeof(buf));
 		if (cases[i].corrupt >= 0)
 			buf[cases[i].corrupt] = cases[i].value;
+		if (cases[i].ethertype) {
+			buf[12] = (uint8_t)(cases[i].ethertype >> 8);
+			buf[13] = (uint8_t)cases[i].ethertype;
+		}
 		feed[0] = frame(cases[i].port, buf, len);
 		n_feed = 1;
 		walk();

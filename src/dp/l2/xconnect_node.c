@@ -31,7 +31,8 @@ struct rte_node_register ap_xconnect_node = {
 	.parent_id = RTE_NODE_ID_INVALID,
 	.process = xconnect_process,
 	.nb_edges = 1,
-	.next_nodes = {
-		"drop",
-	},
+	.next_nodes =
+		{
+			"drop",
+		},
 };

@@ -11,6 +11,7 @@
 #define AP_API_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 
@@ -47,9 +48,34 @@ typedef int (*ap_api_handler_fn)(void *ctx, const struct ap_api_req *req, json_t
 int ap_api_error(json_t **out, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/** Length of a bearer token: 32 random bytes in lowercase hex. */
+#define AP_API_TOKEN_LEN 64
+
 struct ap_api_config {
 	const char *unix_path; /**< Unix socket path (mode 0600, parent dir created 0700). */
+	/**
+	 * TCP listener, "ADDR:PORT" or "[ADDR6]:PORT"; NULL, "" or "none": no TCP.
+	 * Port 0 takes a free port (see ap_api_tcp_port()). Every request on TCP needs
+	 * "Authorization: Bearer <token>"; the unix socket needs none (file mode guards it).
+	 */
+	const char *tcp_listen;
+	const char *token;    /**< Required when tcp_listen is set. */
+	const char *tls_cert; /**< PEM certificate chain; with tls_key, TCP speaks HTTPS. */
+	const char *tls_key;  /**< PEM private key. */
 };
+
+/**
+ * Read the token stored at @p path, or create it: 32 bytes from getrandom() in
+ * hex, file mode 0600, missing parent directories mode 0700.
+ * @return 0, -EINVAL when the file holds no valid token, or another negative errno.
+ */
+int ap_api_token_load(const char *path, char token[AP_API_TOKEN_LEN + 1]);
+
+/** True when HTTPS is available (libmicrohttpd built with TLS). */
+bool ap_api_tls_supported(void);
+
+/** Port the TCP listener is bound to, 0 when there is none. */
+unsigned ap_api_tcp_port(const struct ap_api *api);
 
 /**
  * Start serving on @p loop. @return 0 or a negative errno; on failure *@p out
@@ -72,6 +98,63 @@ int ap_api_start(uv_loop_t *loop, const struct ap_api_config *cfg, struct ap_api
  */
 int ap_api_route(struct ap_api *api, const char *method, const char *pattern, ap_api_handler_fn fn,
 		 void *ctx);
+
+/** Route flags. */
+#define AP_API_PUBLIC	   (1u << 0) /**< No token needed on TCP (static dashboard files). */
+#define AP_API_TOKEN_QUERY (1u << 1) /**< The token may also come as "?token=" (EventSource). */
+
+/** A non-JSON reply body. */
+struct ap_api_body {
+	char *data; /**< malloc()ed; the server frees it. */
+	size_t len;
+	const char *content_type; /**< Static string, e.g. "text/plain; version=0.0.4". */
+	const char *cache;	  /**< Cache-Control value, or NULL. */
+};
+
+/**
+ * A handler with a non-JSON reply: on success fills @p body and returns 2xx;
+ * on failure returns the status from ap_api_error(@p err, ...).
+ */
+typedef int (*ap_api_raw_fn)(void *ctx, const struct ap_api_req *req, struct ap_api_body *body,
+			     json_t **err);
+
+/** Like ap_api_route() for a handler with a non-JSON reply; @p flags: AP_API_*. */
+int ap_api_route_raw(struct ap_api *api, const char *method, const char *pattern, unsigned flags,
+		     ap_api_raw_fn fn, void *ctx);
+
+/** An open streaming reply (Server-Sent Events). */
+struct ap_api_stream;
+
+/**
+ * Called when a client opens a stream route. Return 200 to accept (@p s then
+ * stays valid until ap_api_stream_end() or the close callback), or an error
+ * status from ap_api_error(@p err, ...).
+ */
+typedef int (*ap_api_stream_open_fn)(void *ctx, const struct ap_api_req *req,
+				     struct ap_api_stream *s, json_t **err);
+/** Called once when the client went away or the server stops; @p s is freed after. */
+typedef void (*ap_api_stream_close_fn)(void *ctx, struct ap_api_stream *s);
+
+/** Largest amount of unsent data a stream may hold; beyond it the client is dropped. */
+#define AP_API_STREAM_MAX_PENDING (1u << 20)
+
+/**
+ * Register a GET route answered by a never-ending body of @p content_type,
+ * fed with ap_api_stream_send(). Streams never block the loop: a stream with
+ * nothing to send is suspended until the next send.
+ */
+int ap_api_route_stream(struct ap_api *api, const char *pattern, unsigned flags,
+			const char *content_type, ap_api_stream_open_fn open,
+			ap_api_stream_close_fn close, void *ctx);
+
+/**
+ * Queue @p len bytes on @p s. @return 0, or -ENOBUFS when the client is too
+ * slow (the stream is then closed and its close callback runs later).
+ */
+int ap_api_stream_send(struct ap_api_stream *s, const void *data, size_t len);
+
+/** End @p s after what is queued; its close callback is not called. */
+void ap_api_stream_end(struct ap_api_stream *s);
 
 /**
  * Stop listening, close connections, remove the socket file and free @p api.

@@ -153,6 +153,14 @@ srv_start(struct srv *s)
 	s->running = true;
 }
 
+/* Run the loop of a server started by the test itself. */
+static void
+srv_start_loop_only(struct srv *s)
+{
+	cr_assert_eq(pthread_create(&s->thread, NULL, loop_main, s), 0);
+	s->running = true;
+}
+
 static void
 srv_stop(struct srv *s)
 {
@@ -642,7 +650,7 @@ Test(api, stale_socket_is_reused)
 
 Test(api, live_socket_and_foreign_file_are_kept)
 {
-	struct ap_api_config cfg;
+	struct ap_api_config cfg = {0};
 	struct ap_api *other = NULL;
 	uv_loop_t loop2;
 	struct srv s;
@@ -773,6 +781,404 @@ Test(api, concurrent_keepalive_clients)
 		cr_assert_eq(h[i].ok, 50, "client %d: %d of 50 answered right", i, h[i].ok);
 	}
 	curl_global_cleanup();
+	srv_stop(&s);
+	srv_cleanup(&s);
+}
+
+/* --- TCP, bearer token, raw and streamed replies ------------------------ */
+
+static const char test_token[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+static struct resp
+tcp_get(unsigned port, const char *path, const char *auth)
+{
+	struct resp r = {0};
+	struct curl_slist *hdrs = NULL;
+	struct buf body_buf = {0}, hdr_buf = {0};
+	char url[512];
+	CURL *c = curl_easy_init();
+	CURLcode rc;
+
+	cr_assert_not_null(c);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	if (auth != NULL)
+		hdrs = curl_slist_append(hdrs, auth);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body_buf);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &hdr_buf);
+	rc = curl_easy_perform(c);
+	cr_assert_eq(rc, CURLE_OK, "curl: %s", curl_easy_strerror(rc));
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	r.body = body_buf.data ? body_buf.data : strdup("");
+	r.headers = hdr_buf.data ? hdr_buf.data : strdup("");
+	return r;
+}
+
+static int
+h_text(void *ctx, const struct ap_api_req *req, struct ap_api_body *body, json_t **err)
+{
+	if (ap_api_req_query(req, "fail") != NULL)
+		return ap_api_error(err, 503, "not now");
+	body->data = strdup("hello\n");
+	body->len = 6;
+	body->content_type = "text/plain; charset=utf-8";
+	return 200;
+}
+
+/* Stream test state: the loop thread owns it. */
+static struct ap_api_stream *the_stream;
+static int ticks, closed;
+static uv_timer_t tick_timer;
+
+static void
+on_tick(uv_timer_t *t)
+{
+	if (the_stream == NULL)
+		return;
+	if (ticks == 3) {
+		ap_api_stream_end(the_stream);
+		the_stream = NULL;
+		uv_timer_stop(t);
+		return;
+	}
+	ticks++;
+	cr_assert_eq(ap_api_stream_send(the_stream, "tick\n", 5), 0);
+}
+
+static int
+h_stream_open(void *ctx, const struct ap_api_req *req, struct ap_api_stream *s, json_t **err)
+{
+	if (ap_api_req_query(req, "refuse") != NULL)
+		return ap_api_error(err, 409, "refused");
+	the_stream = s;
+	ticks = 0;
+	cr_assert_eq(ap_api_stream_send(s, "open\n", 5), 0);
+	/* A pause longer than a tick: the stream must wait suspended, not spin. */
+	uv_timer_start(&tick_timer, on_tick, 100, 100);
+	return 200;
+}
+
+static void
+h_stream_close(void *ctx, struct ap_api_stream *s)
+{
+	cr_assert_eq(s, the_stream);
+	the_stream = NULL;
+	closed++;
+}
+
+static void
+tcp_start(struct srv *s, const char *listen)
+{
+	struct ap_api_config cfg = {
+		.unix_path = s->path, .tcp_listen = listen, .token = test_token};
+
+	cr_assert_eq(ap_api_start(&s->loop, &cfg, &s->api), 0);
+	cr_assert_eq(ap_api_route(s->api, "GET", "/api/v1/ping", h_ping, NULL), 0);
+	cr_assert_eq(ap_api_route_raw(s->api, "GET", "/public", AP_API_PUBLIC, h_text, NULL), 0);
+	cr_assert_eq(ap_api_route_raw(s->api, "GET", "/api/v1/text", 0, h_text, NULL), 0);
+	cr_assert_eq(ap_api_route_stream(s->api, "/api/v1/events", AP_API_TOKEN_QUERY,
+					 "text/event-stream", h_stream_open, h_stream_close, NULL),
+		     0);
+	cr_assert_eq(uv_timer_init(&s->loop, &tick_timer), 0);
+	cr_assert_eq(pthread_create(&s->thread, NULL, loop_main, s), 0);
+	s->running = true;
+}
+
+static void
+on_stop_tcp(uv_async_t *a)
+{
+	struct srv *s = a->data;
+
+	uv_close((uv_handle_t *)&tick_timer, NULL);
+	ap_api_stop(s->api);
+	uv_close((uv_handle_t *)a, NULL);
+}
+
+Test(api, tcp_needs_the_bearer_token)
+{
+	static const struct {
+		const char *path, *auth;
+		long status;
+	} cases[] = {
+		{"/api/v1/ping", NULL, 401},
+		{"/api/v1/ping", "Authorization: Bearer wrong", 401},
+		{"/api/v1/ping",
+		 "Authorization: Bearer 00112233445566778899aabbccddeeff"
+		 "00112233445566778899aabbccddeefe",
+		 401},
+		{"/api/v1/ping", "Authorization: Basic YWRtaW46YWRtaW4=", 401},
+		{"/api/v1/ping",
+		 "Authorization: Bearer 00112233445566778899aabbccddeeff"
+		 "00112233445566778899aabbccddeeff",
+		 200},
+		{"/api/v1/ping",
+		 "Authorization: bearer 00112233445566778899aabbccddeeff"
+		 "00112233445566778899aabbccddeeff",
+		 200},
+		{"/api/v1/nothing", NULL, 401},
+		{"/api/v1/"
+		 "ping?token=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+		 NULL, 401},
+		{"/public", NULL, 200},
+		{"/api/v1/text", NULL, 401},
+	};
+	struct srv s;
+	unsigned port;
+
+	srv_prepare(&s);
+	s.stop.data = &s;
+	uv_close((uv_handle_t *)&s.stop, NULL);
+	uv_run(&s.loop, UV_RUN_NOWAIT);
+	cr_assert_eq(uv_async_init(&s.loop, &s.stop, on_stop_tcp), 0);
+	s.stop.data = &s;
+	tcp_start(&s, "127.0.0.1:0");
+	port = ap_api_tcp_port(s.api);
+	cr_assert_gt(port, 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct resp r = tcp_get(port, cases[i].path, cases[i].auth);
+
+		cr_assert_eq(r.status, cases[i].status, "case %zu: %s: status %ld body %s", i,
+			     cases[i].path, r.status, r.body);
+		if (r.status == 401) {
+			assert_error_body(&r, 401, "missing or invalid bearer token");
+			cr_assert(has_header(&r, "WWW-Authenticate: Bearer"));
+		}
+		resp_free(&r);
+	}
+	/* The unix socket needs no token. */
+	{
+		struct resp r = get(s.path, "/api/v1/ping");
+
+		cr_assert_eq(r.status, 200);
+		resp_free(&r);
+	}
+	srv_stop(&s);
+	srv_cleanup(&s);
+}
+
+Test(api, raw_replies_and_streams)
+{
+	char auth[128];
+	struct srv s;
+	struct resp r;
+	unsigned port;
+
+	srv_prepare(&s);
+	uv_close((uv_handle_t *)&s.stop, NULL);
+	uv_run(&s.loop, UV_RUN_NOWAIT);
+	cr_assert_eq(uv_async_init(&s.loop, &s.stop, on_stop_tcp), 0);
+	s.stop.data = &s;
+	tcp_start(&s, "127.0.0.1:0");
+	port = ap_api_tcp_port(s.api);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", test_token);
+
+	r = tcp_get(port, "/api/v1/text", auth);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "hello\n");
+	cr_assert(has_header(&r, "Content-Type: text/plain; charset=utf-8"));
+	resp_free(&r);
+	r = get(s.path, "/api/v1/text?fail=1");
+	assert_error_body(&r, 503, "not now");
+	resp_free(&r);
+
+	/* Three ticks 100 ms apart, then the owner ends the stream. */
+	r = tcp_get(port, "/api/v1/events", auth);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "open\ntick\ntick\ntick\n");
+	cr_assert(has_header(&r, "Content-Type: text/event-stream"));
+	cr_assert(has_header(&r, "Cache-Control: no-cache"));
+	resp_free(&r);
+	cr_assert_eq(closed, 0, "close callback after ap_api_stream_end()");
+
+	/* The stream route takes the token as a query argument too. */
+	r = tcp_get(port,
+		    "/api/v1/events?token="
+		    "00112233445566778899aabbccddeeff"
+		    "00112233445566778899aabbccddeeff",
+		    NULL);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "open\ntick\ntick\ntick\n");
+	resp_free(&r);
+	r = tcp_get(port, "/api/v1/events?refuse=1", auth);
+	assert_error_body(&r, 409, "refused");
+	resp_free(&r);
+	srv_stop(&s);
+	srv_cleanup(&s);
+}
+
+static void
+on_stop_with_stream(uv_async_t *a)
+{
+	uv_timer_stop(&tick_timer);
+	on_stop_tcp(a);
+}
+
+static size_t
+abort_after_open(char *data, size_t size, size_t n, void *arg)
+{
+	return 0; /* Hang up at the first byte. */
+}
+
+Test(api, stream_close_callback_when_client_leaves)
+{
+	struct srv s;
+	char url[128];
+	CURL *c;
+
+	srv_prepare(&s);
+	uv_close((uv_handle_t *)&s.stop, NULL);
+	uv_run(&s.loop, UV_RUN_NOWAIT);
+	cr_assert_eq(uv_async_init(&s.loop, &s.stop, on_stop_with_stream), 0);
+	s.stop.data = &s;
+	tcp_start(&s, "127.0.0.1:0");
+	closed = 0;
+	c = curl_easy_init();
+	snprintf(url, sizeof(url), "http://localhost/api/v1/events");
+	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, s.path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, abort_after_open);
+	cr_assert_eq(curl_easy_perform(c), CURLE_WRITE_ERROR);
+	curl_easy_cleanup(c);
+	/* The server notices at its next write, at most one tick later. */
+	for (int i = 0; i < 50 && closed == 0; i++)
+		usleep(20000);
+	cr_assert_eq(closed, 1);
+	srv_stop(&s);
+	srv_cleanup(&s);
+}
+
+Test(api, tcp_listen_is_validated)
+{
+	static const struct {
+		const char *listen, *token;
+		int ret;
+	} cases[] = {
+		{"0.0.0.0:8080", test_token, -EPERM},	  {"192.0.2.1:8080", test_token, -EPERM},
+		{"[::]:8080", test_token, -EPERM},	  {"127.0.0.1", test_token, -EINVAL},
+		{"127.0.0.1:99999", test_token, -EINVAL}, {"localhost:8080", test_token, -EINVAL},
+		{"127.0.0.1:0", NULL, -EINVAL},		  {"127.0.0.1:0", "short", -EINVAL},
+	};
+	struct srv s;
+
+	srv_prepare(&s);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ap_api_config cfg = {.unix_path = s.path,
+					    .tcp_listen = cases[i].listen,
+					    .token = cases[i].token};
+
+		cr_assert_eq(ap_api_start(&s.loop, &cfg, &s.api), cases[i].ret, "case %zu: %s", i,
+			     cases[i].listen);
+	}
+	/* "none" and an IPv6 loopback listener. */
+	{
+		struct ap_api_config cfg = {.unix_path = s.path, .tcp_listen = "none"};
+
+		cr_assert_eq(ap_api_start(&s.loop, &cfg, &s.api), 0);
+		cr_assert_eq(ap_api_tcp_port(s.api), 0);
+		ap_api_stop(s.api);
+		uv_run(&s.loop, UV_RUN_NOWAIT);
+		cfg.tcp_listen = "[::1]:0";
+		cfg.token = test_token;
+		cr_assert_eq(ap_api_start(&s.loop, &cfg, &s.api), 0);
+		cr_assert_gt(ap_api_tcp_port(s.api), 0);
+	}
+	srv_start_loop_only(&s);
+	srv_stop(&s);
+	srv_cleanup(&s);
+}
+
+Test(api, token_file_is_created_0600_and_reused)
+{
+	char dir[64] = "/tmp/ap-token-test-XXXXXX", path[160], sub[128];
+	char t1[AP_API_TOKEN_LEN + 1], t2[AP_API_TOKEN_LEN + 1];
+	struct stat sb;
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/lib", dir);
+	snprintf(path, sizeof(path), "%s/api.token", sub);
+	cr_assert_eq(ap_api_token_load(path, t1), 0);
+	cr_assert_eq(strlen(t1), AP_API_TOKEN_LEN);
+	cr_assert_eq(strspn(t1, "0123456789abcdef"), AP_API_TOKEN_LEN);
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0600, "token file mode %o", sb.st_mode & 0777);
+	cr_assert_eq(stat(sub, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0700, "token dir mode %o", sb.st_mode & 0777);
+	cr_assert_eq(ap_api_token_load(path, t2), 0);
+	cr_assert_str_eq(t1, t2, "a second start must reuse the token");
+
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("not a token\n", f);
+	fclose(f);
+	cr_assert_eq(ap_api_token_load(path, t2), -EINVAL);
+	unlink(path);
+	rmdir(sub);
+	rmdir(dir);
+}
+
+/* testdata/test-{cert,key}.pem: a self-signed pair for 127.0.0.1, for tests only. */
+Test(api, https_with_tls_cert_and_key)
+{
+	struct ap_api_config cfg = {0};
+	struct buf body = {0};
+	char url[128], auth[128];
+	struct curl_slist *hdrs = NULL;
+	struct srv s;
+	long status = 0;
+	CURL *c;
+
+	if (!ap_api_tls_supported())
+		cr_skip_test("libmicrohttpd built without TLS");
+	srv_prepare(&s);
+	cfg.unix_path = s.path;
+	cfg.tcp_listen = "0.0.0.0:0"; /* Beyond loopback: allowed with TLS. */
+	cfg.token = test_token;
+	cfg.tls_cert = "src/svc/api/testdata/test-cert.pem";
+	cfg.tls_key = "src/svc/api/testdata/test-missing-key.pem";
+	cr_assert_eq(ap_api_start(&s.loop, &cfg, &s.api), -ENOENT);
+	cfg.tls_key = NULL;
+	cr_assert_eq(ap_api_start(&s.loop, &cfg, &s.api), -EINVAL, "a cert without a key");
+	cfg.tls_key = "src/svc/api/testdata/test-key.pem";
+	cr_assert_eq(ap_api_start(&s.loop, &cfg, &s.api), 0);
+	cr_assert_eq(ap_api_route(s.api, "GET", "/api/v1/ping", h_ping, NULL), 0);
+	srv_start_loop_only(&s);
+
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/api/v1/ping", ap_api_tcp_port(s.api));
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", test_token);
+	for (int with_token = 0; with_token < 2; with_token++) {
+		c = curl_easy_init();
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_CAINFO, "src/svc/api/testdata/test-cert.pem");
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+		hdrs = with_token ? curl_slist_append(NULL, auth) : NULL;
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+		cr_assert_eq(curl_easy_perform(c), CURLE_OK, "TLS handshake with the test cert");
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		cr_assert_eq(status, with_token ? 200 : 401, "%s", body.data);
+		curl_slist_free_all(hdrs);
+		curl_easy_cleanup(c);
+		free(body.data);
+		body = (struct buf){0};
+	}
+	/* Plain HTTP to the TLS port gets no HTTP answer. */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/ping", ap_api_tcp_port(s.api));
+	c = curl_easy_init();
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	cr_assert_neq(curl_easy_perform(c), CURLE_OK);
+	curl_easy_cleanup(c);
+	free(body.data);
 	srv_stop(&s);
 	srv_cleanup(&s);
 }

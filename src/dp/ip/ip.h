@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * IPv4/IPv6 routing in the data plane: interfaces, the FIBs, next hops and
+ * neighbours, and the nodes that use them.
+ *
+ * The control plane (main lcore) owns every table and is the only writer.
+ * Workers read: FIB lookups (DPDK's rte_fib/rte_fib6), next hops by index,
+ * and a next hop's link-layer address through one 64-bit word written
+ * atomically, so a worker sees either the old or the new neighbour, never a
+ * torn one. Neighbour resolution, ARP/ND and ICMP errors run in the control
+ * plane on packets the workers punt through a ring; what the control plane
+ * sends goes back out through the inject ring.
+ */
+#ifndef AP_IP_H
+#define AP_IP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_fib.h>
+#include <rte_fib6.h>
+#include <rte_graph.h>
+#include <rte_ring.h>
+#include <jansson.h>
+
+#include "lib/config.h"
+
+#define AP_NH_MAX      65536
+#define AP_IFACE_ADDRS AP_CFG_MAX_ADDRS
+
+/** Next-hop kinds. Index 0 of the table is the "no route" next hop. */
+enum ap_nh_type {
+	AP_NH_UNREACH = 0, /**< No route: ICMP net unreachable. */
+	AP_NH_LOCAL,	   /**< One of our addresses. */
+	AP_NH_GLEAN,	   /**< A connected subnet: resolve the destination itself. */
+	AP_NH_NEIGH,	   /**< A neighbour (gateway or host on a connected subnet). */
+	AP_NH_BLACKHOLE,   /**< Drop silently. */
+	AP_NH_ECMP,	   /**< Several neighbour next hops, one chosen per flow. */
+};
+
+#define AP_NH_ECMP_MAX AP_CFG_MAX_ECMP
+
+/** Valid bit of ap_nh.l2: the low 48 bits hold the MAC (byte 0 lowest). */
+#define AP_NH_L2_VALID (1ull << 63)
+
+struct ap_nh {
+	uint64_t l2;	  /**< MAC | AP_NH_L2_VALID, written atomically by the control plane. */
+	uint8_t type;	  /**< enum ap_nh_type. */
+	uint8_t family;	  /**< 4 or 6. */
+	uint16_t port;	  /**< DPDK port id of the interface. */
+	uint16_t iface;	  /**< Interface index. */
+	uint16_t refs;	  /**< Routes using it (control plane). */
+	uint8_t addr[16]; /**< Neighbour address (IPv4 in the first 4 bytes). */
+	uint8_t n_members;			  /**< ECMP: how many members. */
+	uint16_t members[AP_NH_ECMP_MAX];	  /**< ECMP: neighbour next hops. */
+} __rte_cache_aligned;
+
+/** An L3 interface as the data plane sees it, indexed by DPDK port id. */
+struct ap_l3_port {
+	uint8_t enabled;
+	uint16_t iface;
+	uint16_t mtu;
+	uint8_t mac[6];
+	uint16_t ip4_tx_edge; /**< Edge of ip4-input/ip4-local to this port's port-tx. */
+	uint16_t ip6_tx_edge;
+	uint16_t inject_edge;
+	/** IPv6 link-local address (EUI-64 from the MAC). */
+	uint8_t ll6[16];
+	uint32_t ll_glean; /**< Next hop that resolves link-local neighbours here. */
+};
+
+/** Tables shared by the IP nodes; allocated by ap_ip_tables_create(). */
+struct ap_ip_tables {
+	struct rte_fib *fib4;
+	struct rte_fib6 *fib6;
+	struct ap_nh *nh;	 /**< AP_NH_MAX entries. */
+	struct rte_ring *punt;	 /**< Workers -> control plane. */
+	struct rte_ring *inject; /**< Control plane -> worker 0. */
+};
+
+extern struct ap_l3_port ap_l3_ports[RTE_MAX_ETHPORTS];
+extern struct ap_ip_tables ap_ip;
+
+/** Why a packet was punted to the control plane (ap_mbuf_priv.punt). */
+enum ap_punt_reason {
+	AP_PUNT_NONE,
+	AP_PUNT_ARP,	     /**< ARP frame for an L3 port. */
+	AP_PUNT_ND,	     /**< ICMPv6 neighbour discovery for us. */
+	AP_PUNT_RESOLVE,     /**< Next hop has no link-layer address yet. */
+	AP_PUNT_TTL,	     /**< TTL/hop limit expired: ICMP time exceeded. */
+	AP_PUNT_NO_ROUTE,    /**< ICMP destination unreachable (net / no route). */
+	AP_PUNT_FRAG_NEEDED, /**< DF set and too big: frag-needed / packet-too-big. */
+	AP_PUNT_LOCAL,	     /**< For us, not answered in the data plane. */
+};
+
+/* Nodes. */
+extern struct rte_node_register ap_ip4_input_node;
+extern struct rte_node_register ap_ip4_local_node;
+extern struct rte_node_register ap_ip6_input_node;
+extern struct rte_node_register ap_ip6_local_node;
+extern struct rte_node_register ap_punt_node;
+extern struct rte_node_register ap_inject_node;
+
+/* Control plane (main lcore only). */
+
+/** Link ip4/ip6/inject nodes to every port-tx clone (after they exist). */
+int ap_ip_link_nodes(void);
+
+/**
+ * Build interfaces, FIBs and next hops from @p cfg (@p port_ids maps config
+ * port index to DPDK port id) and the punt/inject rings. 0 or -errno.
+ */
+int ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_mempool *pool,
+		char *err, size_t err_len);
+
+/** Handle punted packets, age neighbours, release queued packets. */
+void ap_ip_poll(void);
+
+/**
+ * Add or replace a route at runtime (origin "api"). Routes from the config
+ * (static) may be replaced; connected, local and neighbour routes may not.
+ * @return 0, -EEXIST, -EHOSTUNREACH (next hop on no subnet), -ENOSPC, -ENOTSUP.
+ */
+int ap_ip_route_add(const struct ap_cfg_route *r, char *err, size_t err_len);
+/** Remove a static or api route. @return 0, -ENOENT or -EPERM. */
+int ap_ip_route_del(const struct ap_cfg_prefix *p, char *err, size_t err_len);
+
+/** True when nothing waits in the punt or inject ring. */
+bool ap_ip_idle(void);
+
+/** Free the tables (workers stopped). */
+void ap_ip_stop(void);
+
+/** `{"interfaces":[...]}` */
+json_t *ap_ip_ifaces_json(void);
+/** `{"routes":[...]}`, optionally only the routes matching @p prefix (NULL: all). */
+json_t *ap_ip_routes_json(const char *prefix);
+/** `{"neighbors":[...]}` */
+json_t *ap_ip_neighbors_json(void);
+
+#endif

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ip4-input: validates IPv4 headers (RFC 1812 §5.2.2), looks the burst's
+ * destinations up in the FIB and forwards: TTL decrement with an incremental
+ * checksum update (RFC 1624), egress MTU check, link-layer rewrite.
+ * ip4-local: answers ICMP echo requests to our addresses in place.
+ *
+ * What needs the control plane (no route, TTL expired, DF and too big,
+ * unresolved next hop, other traffic to us) goes to punt with a reason.
+ *
+ * Uses: ap_mbuf_priv.pi (l3_off); ap_ip.fib4, ap_ip.nh, ap_l3_ports.
+ * Sets: drop_reason, punt, nh; rewrites the Ethernet header on output.
+ * Next edges: drop, punt, ip4-local (input only), then one port-tx per port.
+ */
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_hash_crc.h>
+#include <rte_ip.h>
+
+#include "dp/core/dp_core.h"
+#include "dp/ip/ip.h"
+#include "dp/ip/ip_priv.h"
+#include "pkt/build.h"
+
+enum ip4_edge {
+	IP4_EDGE_DROP,
+	IP4_EDGE_PUNT,
+	IP4_EDGE_LOCAL,
+	IP4_EDGE_COUNT,
+};
+
+uint16_t ap_ip4_input_tx[RTE_MAX_ETHPORTS];
+uint16_t ap_ip4_local_tx[RTE_MAX_ETHPORTS];
+
+static __rte_always_inline rte_edge_t
+punt(struct ap_mbuf_priv *pv, enum ap_punt_reason r)
+{
+	pv->punt = (uint8_t)r;
+	return IP4_EDGE_PUNT;
+}
+
+static __rte_always_inline rte_edge_t
+drop(struct ap_mbuf_priv *pv, enum ap_drop_reason r)
+{
+	pv->drop_reason = (uint16_t)r;
+	return IP4_EDGE_DROP;
+}
+
+/* Flow hash for ECMP: addresses and protocol, and the ports of TCP/UDP
+ * when this is not a fragment, so one flow always takes one path. */
+static __rte_always_inline uint32_t
+ip4_flow_hash(struct rte_mbuf *m, const struct ap_mbuf_priv *pv, const struct rte_ipv4_hdr *ip)
+{
+	uint32_t h = rte_hash_crc_4byte(ip->src_addr, ip->dst_addr ^ ip->next_proto_id);
+
+	if ((ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP) &&
+	    !pv->pi.frag && (uint32_t)pv->pi.l4_off + 4 <= rte_pktmbuf_data_len(m))
+		h = rte_hash_crc_4byte(*rte_pktmbuf_mtod_offset(m, const uint32_t *, pv->pi.l4_off),
+				       h);
+	/* Fold so that the low bits used by the modulo mix every input bit. */
+	return h ^ (h >> 16);
+}
+
+/* Send toward next hop 'nh_id'. 'forward' is false for our own replies,
+ * which keep their TTL. */
+static __rte_always_inline rte_edge_t
+ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip, uint32_t nh_id,
+	   bool forward, const uint16_t *tx_edges)
+{
+	const struct ap_nh *nh = &ap_ip.nh[nh_id];
+	const struct ap_l3_port *out;
+	struct rte_ether_hdr *eth;
+	uint16_t tot, old;
+	uint64_t l2;
+
+	if (nh->type == AP_NH_ECMP) {
+		nh_id = nh->members[ip4_flow_hash(m, pv, ip) % nh->n_members];
+		nh = &ap_ip.nh[nh_id];
+	}
+	switch (nh->type) {
+	case AP_NH_LOCAL:
+		return forward ? IP4_EDGE_LOCAL : drop(pv, AP_DROP_NO_SERVICE);
+	case AP_NH_BLACKHOLE:
+		return drop(pv, AP_DROP_IP_BLACKHOLE);
+	case AP_NH_UNREACH:
+		return punt(pv, AP_PUNT_NO_ROUTE);
+	default:
+		break;
+	}
+	if (forward && ip->time_to_live <= 1)
+		return punt(pv, AP_PUNT_TTL);
+	out = &ap_l3_ports[nh->port];
+	tot = rte_be_to_cpu_16(ip->total_length);
+	if (unlikely(tot > out->mtu)) {
+		pv->nh = nh_id;
+		if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))
+			return punt(pv, AP_PUNT_FRAG_NEEDED);
+		return drop(pv, AP_DROP_IP_FRAG_UNSUPP);
+	}
+	l2 = __atomic_load_n(&nh->l2, __ATOMIC_ACQUIRE);
+	if (!(l2 & AP_NH_L2_VALID)) {
+		pv->nh = nh_id;
+		return punt(pv, AP_PUNT_RESOLVE);
+	}
+	if (forward) {
+		/* TTL and protocol share a 16-bit word of the checksum. */
+		old = *(uint16_t *)&ip->time_to_live;
+		ip->time_to_live--;
+		ip->hdr_checksum =
+			ap_csum_update16(ip->hdr_checksum, old, *(uint16_t *)&ip->time_to_live);
+	}
+	/* Whatever tags came in, one untagged header goes out, and Ethernet
+	 * padding of the incoming frame is not carried on. */
+	rte_pktmbuf_adj(m, (uint16_t)(pv->pi.l3_off - RTE_ETHER_HDR_LEN));
+	if (rte_pktmbuf_pkt_len(m) > (uint32_t)tot + RTE_ETHER_HDR_LEN)
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - tot - RTE_ETHER_HDR_LEN));
+	pv->pi.l3_off = RTE_ETHER_HDR_LEN;
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	ap_nh_l2_to_mac(l2, eth->dst_addr.addr_bytes);
+	memcpy(eth->src_addr.addr_bytes, out->mac, RTE_ETHER_ADDR_LEN);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	return tx_edges[nh->port];
+}
+
+static __rte_always_inline bool
+bad_source(uint32_t src_be)
+{
+	uint8_t first = (uint8_t)(rte_be_to_cpu_32(src_be) >> 24);
+
+	/* RFC 1812 §5.3.7: no loopback, multicast or broadcast sources. */
+	return first == 127 || first >= 224;
+}
+
+static uint16_t
+ip4_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
+{
+	uint32_t dst[AP_NODE_CHUNK];
+	uint64_t nhs[AP_NODE_CHUNK];
+	rte_edge_t nexts[AP_NODE_CHUNK];
+
+	for (uint16_t done = 0; done < nb_objs;) {
+		struct rte_mbuf **pkts = (struct rte_mbuf **)objs + done;
+		uint16_t n = RTE_MIN((uint16_t)(nb_objs - done), (uint16_t)AP_NODE_CHUNK);
+
+		for (uint16_t i = 0; i < n; i++) {
+			struct rte_mbuf *m = pkts[i];
+			struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+			const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+			const struct rte_ipv4_hdr *ip;
+			enum ap_pkt_err e;
+
+			dst[i] = 0;
+			nexts[i] = IP4_EDGE_COUNT; /* decided after the lookup */
+			e = ap_pkt_parse(p, rte_pktmbuf_data_len(m),
+					 AP_PARSE_L3 | AP_PARSE_IP4_CSUM, &pv->pi);
+			if (unlikely(e != AP_PKT_OK)) {
+				nexts[i] = drop(pv, (enum ap_drop_reason)e);
+				continue;
+			}
+			ip = (const struct rte_ipv4_hdr *)(p + pv->pi.l3_off);
+			if (unlikely(bad_source(ip->src_addr))) {
+				nexts[i] = drop(pv, AP_DROP_IP_BAD_SRC);
+				continue;
+			}
+			dst[i] = rte_be_to_cpu_32(ip->dst_addr);
+			if (unlikely(dst[i] >= 0xe0000000u)) {
+				nexts[i] = drop(pv, AP_DROP_IP_MCAST);
+				continue;
+			}
+		}
+		rte_fib_lookup_bulk(ap_ip.fib4, dst, nhs, n);
+		for (uint16_t i = 0; i < n; i++) {
+			struct rte_mbuf *m = pkts[i];
+			struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+
+			if (nexts[i] != IP4_EDGE_COUNT)
+				continue;
+			nexts[i] = ip4_output(
+				m, pv,
+				rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pv->pi.l3_off),
+				(uint32_t)nhs[i], true, ap_ip4_input_tx);
+		}
+		ap_node_enqueue_batch(graph, node, nexts, (void **)pkts, n, n == nb_objs);
+		done = (uint16_t)(done + n);
+	}
+	return nb_objs;
+}
+
+static __rte_always_inline rte_edge_t
+ip4_local_one(struct rte_mbuf *m)
+{
+	struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pv->pi.l3_off);
+	uint32_t len = rte_pktmbuf_data_len(m) - pv->pi.l3_off;
+	uint64_t nh;
+	uint32_t dst;
+
+	if (ip->next_proto_id != IPPROTO_ICMP)
+		return punt(pv, AP_PUNT_LOCAL);
+	if (pv->pi.frag ||
+	    ap_icmp4_echo_to_reply((uint8_t *)ip,
+				   RTE_MIN(len, (uint32_t)rte_be_to_cpu_16(ip->total_length))) != 0)
+		return drop(pv, AP_DROP_ICMP_NOT_ECHO);
+	dst = rte_be_to_cpu_32(ip->dst_addr);
+	rte_fib_lookup_bulk(ap_ip.fib4, &dst, &nh, 1);
+	return ip4_output(m, pv, ip, (uint32_t)nh, false, ap_ip4_local_tx);
+}
+
+static uint16_t
+ip4_local_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
+{
+	for (uint16_t i = 0; i < nb_objs; i++)
+		rte_node_enqueue_x1(graph, node, ip4_local_one(objs[i]), objs[i]);
+	return nb_objs;
+}
+
+struct rte_node_register ap_ip4_input_node = {
+	.name = "ip4-input",
+	.parent_id = RTE_NODE_ID_INVALID,
+	.process = ip4_input_process,
+	.nb_edges = IP4_EDGE_COUNT,
+	.next_nodes =
+		{
+			[IP4_EDGE_DROP] = "drop",
+			[IP4_EDGE_PUNT] = "punt",
+			[IP4_EDGE_LOCAL] = "ip4-local",
+		},
+};
+
+struct rte_node_register ap_ip4_local_node = {
+	.name = "ip4-local",
+	.parent_id = RTE_NODE_ID_INVALID,
+	.process = ip4_local_process,
+	.nb_edges = 2,
+	.next_nodes =
+		{
+			[IP4_EDGE_DROP] = "drop",
+			[IP4_EDGE_PUNT] = "punt",
+		},
+};

@@ -1,0 +1,1216 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The router's control plane, on the main lcore: builds interfaces, FIBs and
+ * next hops from the config; resolves neighbours with ARP (RFC 826) and
+ * neighbour discovery (RFC 4861); answers ARP and neighbour solicitations
+ * for our addresses; sends ICMP errors (rate limited, as routers do on their
+ * slow path: RFC 1812 §4.3.2.8); holds packets awaiting resolution in a
+ * bounded queue per neighbour and sends them back through the pipeline once
+ * the neighbour answers.
+ *
+ * Workers only read what is built here. A next hop's link-layer address is
+ * one 64-bit word, written with a release store after everything else.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+
+#include "dp/core/dp_core.h"
+#include "dp/ip/ip.h"
+#include "dp/ip/ip_priv.h"
+#include "lib/log.h"
+#include "pkt/build.h"
+
+#define MOD		     "ip"
+#define RING_SIZE	     4096
+#define POLL_BURST	     64
+#define MAX_NEIGH	     4096
+#define NEIGH_QLEN	     16	  /* Packets held per unresolved neighbour. */
+#define NEIGH_RETRY_MS	     1000 /* RFC 4861 RetransTimer; ARP likewise. */
+#define NEIGH_PROBES	     3	  /* MAX_MULTICAST_SOLICIT */
+#define NEIGH_FAILED_HOLD_MS 20000
+#define ICMP_RATE_PER_S	     1000 /* Token bucket for ICMP errors. */
+#define MAX_ROUTES	     (AP_CFG_MAX_ROUTES + AP_CFG_MAX_IFACES * AP_CFG_MAX_ADDRS * 3 + MAX_NEIGH)
+
+/* Reserved next hops. */
+#define NH_UNREACH    0
+#define NH_LOCAL      1
+#define NH_BLACKHOLE  2
+#define NH_FIRST_FREE 3
+
+struct ap_l3_port ap_l3_ports[RTE_MAX_ETHPORTS];
+struct ap_ip_tables ap_ip;
+
+enum neigh_state { N_INCOMPLETE, N_REACHABLE, N_FAILED };
+
+static const char *const neigh_state_names[] = {"incomplete", "reachable", "failed"};
+
+struct neigh {
+	bool used;
+	uint8_t family;
+	uint8_t state;
+	uint8_t probes;
+	bool host_route; /* Has its own next hop (a host, not a route's gateway). */
+	bool permanent;	 /* Configured: never changed by what the network says. */
+	uint16_t iface;
+	uint32_t nh;
+	uint8_t addr[16];
+	uint8_t mac[6];
+	uint64_t last_probe_ms;
+	uint64_t updated_ms;
+	struct rte_mbuf *q[NEIGH_QLEN];
+	uint8_t qlen;
+};
+
+struct ctl_iface {
+	const struct ap_cfg_iface *cfg;
+	uint16_t port;
+	uint32_t glean4; /* Resolves hosts on the connected IPv4 subnets. */
+	uint32_t glean6;
+};
+
+enum route_origin { R_LOCAL, R_CONNECTED, R_STATIC, R_NEIGHBOR, R_API };
+static const char *const origin_names[] = {"local", "connected", "static", "neighbor", "api"};
+
+struct ctl_route {
+	struct ap_cfg_prefix prefix;
+	uint32_t nh;
+	uint8_t origin;
+	bool used;
+};
+
+static struct {
+	struct ap_config cfg;
+	struct rte_mempool *pool;
+	struct ctl_iface ifaces[AP_CFG_MAX_IFACES];
+	unsigned n_ifaces;
+	struct neigh neigh[MAX_NEIGH];
+	struct ctl_route *routes;
+	unsigned n_routes;
+	uint32_t nh_next;
+	uint32_t nh_free[64];
+	unsigned n_nh_free;
+	uint16_t ip_id;
+	double icmp_tokens;
+	uint64_t icmp_last_ms;
+	uint64_t counters[8];
+} ctl;
+
+enum { C_ARP_IN, C_ND_IN, C_ICMP_SENT, C_ICMP_LIMITED, C_QUEUED, C_QUEUE_DROPS, C_LOCAL_DROPS };
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Next hops. */
+
+static int
+nh_alloc(uint8_t type, uint8_t family, uint16_t port, uint16_t iface, const uint8_t *addr)
+{
+	uint32_t id;
+	struct ap_nh *nh;
+
+	if (ctl.n_nh_free)
+		id = ctl.nh_free[--ctl.n_nh_free];
+	else if (ctl.nh_next < AP_NH_MAX)
+		id = ctl.nh_next++;
+	else
+		return -ENOSPC;
+	nh = &ap_ip.nh[id];
+	nh->type = type;
+	nh->family = family;
+	nh->port = port;
+	nh->iface = iface;
+	nh->refs = 0;
+	nh->n_members = 0;
+	memset(nh->addr, 0, sizeof(nh->addr));
+	if (addr)
+		memcpy(nh->addr, addr, family == 4 ? 4 : 16);
+	__atomic_store_n(&nh->l2, 0, __ATOMIC_RELEASE);
+	return (int)id;
+}
+
+/* Routes: the FIB plus a list kept for `show routes`. */
+
+static int
+route_add(const struct ap_cfg_prefix *p, uint32_t nh, enum route_origin origin)
+{
+	int rc;
+
+	if (p->family == 4) {
+		uint32_t a;
+
+		memcpy(&a, p->addr, 4);
+		rc = rte_fib_add(ap_ip.fib4, rte_be_to_cpu_32(a), p->len, nh);
+	} else {
+		rc = rte_fib6_add(ap_ip.fib6, p->addr, p->len, nh);
+	}
+	if (rc < 0)
+		return rc;
+	for (unsigned i = 0; i < ctl.n_routes; i++) {
+		struct ctl_route *r = &ctl.routes[i];
+
+		if (r->used && r->prefix.family == p->family && r->prefix.len == p->len &&
+		    memcmp(r->prefix.addr, p->addr, 16) == 0) {
+			r->nh = nh;
+			r->origin = (uint8_t)origin;
+			return 0;
+		}
+	}
+	if (ctl.n_routes == MAX_ROUTES)
+		return -ENOSPC;
+	ctl.routes[ctl.n_routes++] =
+		(struct ctl_route){.prefix = *p, .nh = nh, .origin = (uint8_t)origin, .used = true};
+	return 0;
+}
+
+static void
+host_prefix(uint8_t family, const uint8_t *addr, struct ap_cfg_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = family;
+	p->len = family == 4 ? 32 : 128;
+	memcpy(p->addr, addr, family == 4 ? 4 : 16);
+}
+
+static void
+network_of(const struct ap_cfg_prefix *a, struct ap_cfg_prefix *net)
+{
+	*net = *a;
+	for (unsigned bit = a->len; bit < (a->family == 4 ? 32u : 128u); bit++)
+		net->addr[bit / 8] &= (uint8_t) ~(0x80 >> (bit % 8));
+}
+
+/* Interfaces and addresses. */
+
+static struct ctl_iface *
+iface_of_port(uint16_t port)
+{
+	if (!ap_l3_ports[port].enabled)
+		return NULL;
+	return &ctl.ifaces[ap_l3_ports[port].iface];
+}
+
+static bool
+iface_has_addr4(const struct ctl_iface *ifc, uint32_t a)
+{
+	for (unsigned i = 0; i < ifc->cfg->n_addrs; i++)
+		if (ifc->cfg->addrs[i].family == 4 && memcmp(ifc->cfg->addrs[i].addr, &a, 4) == 0)
+			return true;
+	return false;
+}
+
+static bool
+iface_has_addr6(const struct ctl_iface *ifc, const uint8_t *a)
+{
+	if (memcmp(ap_l3_ports[ifc->port].ll6, a, 16) == 0)
+		return true;
+	for (unsigned i = 0; i < ifc->cfg->n_addrs; i++)
+		if (ifc->cfg->addrs[i].family == 6 && memcmp(ifc->cfg->addrs[i].addr, a, 16) == 0)
+			return true;
+	return false;
+}
+
+/* The interface address to answer from: the one whose subnet holds @p peer,
+ * else the first of the family. Returns false when the interface has none. */
+static bool
+iface_src4(const struct ctl_iface *ifc, uint32_t peer, uint32_t *src)
+{
+	bool found = false;
+
+	for (unsigned i = 0; i < ifc->cfg->n_addrs; i++) {
+		const struct ap_cfg_prefix *a = &ifc->cfg->addrs[i];
+		uint32_t v, mask;
+
+		if (a->family != 4)
+			continue;
+		memcpy(&v, a->addr, 4);
+		mask = a->len ? rte_cpu_to_be_32(~0u << (32 - a->len)) : 0;
+		if (!found || ((v ^ peer) & mask) == 0) {
+			*src = v;
+			if (((v ^ peer) & mask) == 0)
+				return true;
+			found = true;
+		}
+	}
+	return found;
+}
+
+static const uint8_t *
+iface_src6(const struct ctl_iface *ifc, const uint8_t *peer)
+{
+	if (peer[0] == 0xfe && (peer[1] & 0xc0) == 0x80)
+		return ap_l3_ports[ifc->port].ll6;
+	for (unsigned i = 0; i < ifc->cfg->n_addrs; i++)
+		if (ifc->cfg->addrs[i].family == 6)
+			return ifc->cfg->addrs[i].addr;
+	return ap_l3_ports[ifc->port].ll6;
+}
+
+/* Sending. */
+
+/* Copy @p len bytes of a frame into a new mbuf and queue it on the inject
+ * ring for @p port (or back into a pipeline entry, INJECT_*). */
+static void
+inject_frame(const uint8_t *frame, size_t len, uint16_t port, uint16_t rx_port)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(ctl.pool);
+	char *d;
+
+	if (!m)
+		return;
+	d = rte_pktmbuf_append(m, (uint16_t)len);
+	if (!d) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memcpy(d, frame, len);
+	m->port = rx_port;
+	ap_mbuf_priv(m)->tx_port = port;
+	ap_mbuf_priv(m)->reinjected = 0;
+	ap_mbuf_priv(m)->drop_reason = AP_DROP_NONE;
+	if (rte_ring_sp_enqueue(ap_ip.inject, m) != 0)
+		rte_pktmbuf_free(m);
+}
+
+static void
+inject_mbuf(struct rte_mbuf *m, uint16_t entry)
+{
+	ap_mbuf_priv(m)->tx_port = entry;
+	ap_mbuf_priv(m)->reinjected++;
+	if (rte_ring_sp_enqueue(ap_ip.inject, m) != 0)
+		rte_pktmbuf_free(m);
+}
+
+static void
+send_arp(const struct ctl_iface *ifc, uint16_t op, uint32_t src, const uint8_t *dst_mac,
+	 const uint8_t *target_mac, uint32_t target)
+{
+	uint8_t f[64];
+	int n = ap_build_arp(f, sizeof(f), rte_cpu_to_be_16(op), ap_l3_ports[ifc->port].mac, src,
+			     dst_mac, target_mac, target);
+
+	if (n > 0)
+		inject_frame(f, (size_t)n, ifc->port, ifc->port);
+}
+
+static void
+send_ns(const struct ctl_iface *ifc, const uint8_t *target, const uint8_t *unicast_mac)
+{
+	uint8_t f[128];
+	const uint8_t *src = iface_src6(ifc, target);
+	int n = ap_build_nd_ns(f, sizeof(f), ap_l3_ports[ifc->port].mac, src, target, false);
+
+	if (n <= 0)
+		return;
+	/* A probe of a known neighbour goes to its MAC, not the group. */
+	if (unicast_mac)
+		memcpy(f, unicast_mac, 6);
+	inject_frame(f, (size_t)n, ifc->port, ifc->port);
+}
+
+static bool
+icmp_allowed(void)
+{
+	uint64_t now = now_ms();
+
+	ctl.icmp_tokens += (double)(now - ctl.icmp_last_ms) * ICMP_RATE_PER_S / 1000.0;
+	if (ctl.icmp_tokens > ICMP_RATE_PER_S)
+		ctl.icmp_tokens = ICMP_RATE_PER_S;
+	ctl.icmp_last_ms = now;
+	if (ctl.icmp_tokens < 1) {
+		ctl.counters[C_ICMP_LIMITED]++;
+		return false;
+	}
+	ctl.icmp_tokens -= 1;
+	return true;
+}
+
+/* An ICMP error about the packet in @p m goes back into ip4-input/ip6-input
+ * so it is routed like any packet (and resolved if need be). */
+static void
+send_icmp_error(struct rte_mbuf *m, uint8_t type4, uint8_t code4, uint8_t type6, uint8_t code6,
+		uint32_t mtu)
+{
+	const struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+	const struct ctl_iface *ifc = iface_of_port(m->port);
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pv->pi.l3_off);
+	size_t l3_len = rte_pktmbuf_data_len(m) - pv->pi.l3_off;
+	uint8_t f[RTE_ETHER_HDR_LEN + AP_ICMP6_ERR_MAX];
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f;
+	int n;
+
+	if (!ifc || !icmp_allowed())
+		return;
+	memset(eth, 0, sizeof(*eth));
+	memcpy(eth->dst_addr.addr_bytes, ap_l3_ports[ifc->port].mac, 6);
+	if (pv->pi.l3 == AP_L3_IPV4) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
+		uint32_t src;
+
+		if (!iface_src4(ifc, ip->src_addr, &src))
+			return;
+		n = ap_build_icmp4_error(f + RTE_ETHER_HDR_LEN, sizeof(f) - RTE_ETHER_HDR_LEN, src,
+					 l3, l3_len, type4, code4, rte_cpu_to_be_32(mtu),
+					 rte_cpu_to_be_16(ctl.ip_id++));
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		if (n > 0)
+			inject_frame(f, (size_t)n + RTE_ETHER_HDR_LEN, INJECT_IP4_INPUT, m->port);
+	} else {
+		const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)l3;
+
+		n = ap_build_icmp6_error(f + RTE_ETHER_HDR_LEN, sizeof(f) - RTE_ETHER_HDR_LEN,
+					 iface_src6(ifc, ip->src_addr), l3, l3_len, type6, code6,
+					 rte_cpu_to_be_32(mtu));
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+		if (n > 0)
+			inject_frame(f, (size_t)n + RTE_ETHER_HDR_LEN, INJECT_IP6_INPUT, m->port);
+	}
+	if (n > 0)
+		ctl.counters[C_ICMP_SENT]++;
+}
+
+/* Neighbours. */
+
+static struct neigh *
+neigh_find(uint8_t family, uint16_t iface, const uint8_t *addr)
+{
+	size_t len = family == 4 ? 4 : 16;
+
+	for (unsigned i = 0; i < MAX_NEIGH; i++) {
+		struct neigh *n = &ctl.neigh[i];
+
+		if (n->used && n->family == family && n->iface == iface &&
+		    memcmp(n->addr, addr, len) == 0)
+			return n;
+	}
+	return NULL;
+}
+
+static struct neigh *
+neigh_new(uint8_t family, uint16_t iface, const uint8_t *addr, int nh)
+{
+	struct ctl_iface *ifc = &ctl.ifaces[iface];
+
+	for (unsigned i = 0; i < MAX_NEIGH; i++) {
+		struct neigh *n = &ctl.neigh[i];
+
+		if (n->used)
+			continue;
+		if (nh < 0) {
+			nh = nh_alloc(AP_NH_NEIGH, family, ifc->port, iface, addr);
+			if (nh < 0)
+				return NULL;
+			n->host_route = true;
+		} else {
+			n->host_route = false;
+		}
+		memset(n->addr, 0, sizeof(n->addr));
+		memcpy(n->addr, addr, family == 4 ? 4 : 16);
+		n->used = true;
+		n->family = family;
+		n->iface = iface;
+		n->nh = (uint32_t)nh;
+		n->state = N_INCOMPLETE;
+		n->permanent = false;
+		n->probes = 0;
+		n->qlen = 0;
+		n->last_probe_ms = 0;
+		n->updated_ms = now_ms();
+		return n;
+	}
+	return NULL;
+}
+
+static void
+neigh_probe(struct neigh *n)
+{
+	struct ctl_iface *ifc = &ctl.ifaces[n->iface];
+
+	n->last_probe_ms = now_ms();
+	n->probes++;
+	if (n->family == 4) {
+		uint32_t target, src;
+
+		memcpy(&target, n->addr, 4);
+		if (iface_src4(ifc, target, &src))
+			send_arp(ifc, AP_ARP_OP_REQUEST, src, NULL, NULL, target);
+	} else {
+		send_ns(ifc, n->addr, NULL);
+	}
+}
+
+static void
+neigh_flush(struct neigh *n)
+{
+	for (unsigned i = 0; i < n->qlen; i++) {
+		struct rte_mbuf *m = n->q[i];
+
+		if (n->state == N_REACHABLE)
+			inject_mbuf(m, n->family == 4 ? INJECT_IP4_INPUT : INJECT_IP6_INPUT);
+		else
+			rte_pktmbuf_free(m);
+	}
+	n->qlen = 0;
+}
+
+/* RFC 826 "merge": a neighbour we know, or one that talks to us, gets its
+ * link-layer address (re)set; the next hop is published last. */
+static void
+neigh_learn(uint8_t family, uint16_t iface, const uint8_t *addr, const uint8_t *mac, bool create)
+{
+	struct neigh *n = neigh_find(family, iface, addr);
+	struct ap_cfg_prefix hp;
+
+	if (!n) {
+		if (!create)
+			return;
+		n = neigh_new(family, iface, addr, -1);
+		if (!n)
+			return;
+	} else if (n->permanent) {
+		return;
+	}
+	memcpy(n->mac, mac, 6);
+	n->state = N_REACHABLE;
+	n->probes = 0;
+	n->updated_ms = now_ms();
+	__atomic_store_n(&ap_ip.nh[n->nh].l2, ap_mac_to_nh_l2(mac), __ATOMIC_RELEASE);
+	/* Hosts on a connected subnet are reached through their own host
+	 * route; a gateway gets one too, so traffic to its address does not
+	 * take the subnet's resolve path again. */
+	host_prefix(family, addr, &hp);
+	route_add(&hp, n->nh, R_NEIGHBOR);
+	neigh_flush(n);
+}
+
+/* A packet whose next hop has no link-layer address: hold it and ask. */
+static void
+resolve(struct rte_mbuf *m)
+{
+	const struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+	const struct ap_nh *nh = &ap_ip.nh[pv->nh < AP_NH_MAX ? pv->nh : 0];
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pv->pi.l3_off);
+	uint8_t addr[16] = {0};
+	struct neigh *n;
+
+	if (nh->type == AP_NH_GLEAN) {
+		if (nh->family == 4)
+			memcpy(addr, &((const struct rte_ipv4_hdr *)l3)->dst_addr, 4);
+		else
+			memcpy(addr, ((const struct rte_ipv6_hdr *)l3)->dst_addr, 16);
+	} else if (nh->type == AP_NH_NEIGH) {
+		memcpy(addr, nh->addr, 16);
+	} else {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	n = neigh_find(nh->family, nh->iface, addr);
+	if (!n)
+		n = neigh_new(nh->family, nh->iface, addr,
+			      nh->type == AP_NH_NEIGH ? (int)(nh - ap_ip.nh) : -1);
+	if (!n || n->state == N_FAILED || n->qlen == NEIGH_QLEN) {
+		ctl.counters[C_QUEUE_DROPS]++;
+		if (n && n->state == N_FAILED)
+			send_icmp_error(m, 3, 1, 1, 3, 0); /* host / address unreachable */
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (pv->reinjected >= 2) {
+		/* Sent back twice and still unresolved: a loop, not a wait. */
+		ctl.counters[C_QUEUE_DROPS]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	n->q[n->qlen++] = m;
+	ctl.counters[C_QUEUED]++;
+	if (n->state == N_REACHABLE) {
+		struct ap_cfg_prefix hp;
+
+		host_prefix(n->family, n->addr, &hp);
+		route_add(&hp, n->nh, R_NEIGHBOR);
+		neigh_flush(n);
+	} else if (n->probes == 0) {
+		neigh_probe(n);
+	}
+}
+
+static void
+neigh_timers(void)
+{
+	uint64_t now = now_ms();
+
+	for (unsigned i = 0; i < MAX_NEIGH; i++) {
+		struct neigh *n = &ctl.neigh[i];
+
+		if (!n->used)
+			continue;
+		if (n->state == N_INCOMPLETE && now - n->last_probe_ms >= NEIGH_RETRY_MS) {
+			if (n->probes < NEIGH_PROBES) {
+				neigh_probe(n);
+			} else {
+				/* RFC 4861 §7.3.3: the packets waiting get an error. */
+				n->state = N_FAILED;
+				n->updated_ms = now;
+				for (unsigned q = 0; q < n->qlen; q++)
+					send_icmp_error(n->q[q], 3, 1, 1, 3, 0);
+				neigh_flush(n);
+			}
+		} else if (n->state == N_FAILED && now - n->updated_ms >= NEIGH_FAILED_HOLD_MS) {
+			/* Forget it; gateway next hops stay for the route. */
+			if (n->host_route)
+				ap_ip.nh[n->nh].type = AP_NH_UNREACH;
+			n->used = false;
+		}
+	}
+}
+
+/* Punted packets. */
+
+static void
+handle_arp(struct rte_mbuf *m)
+{
+	const struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+	struct ctl_iface *ifc = iface_of_port(m->port);
+	struct ap_arp_msg a;
+	bool for_us;
+
+	ctl.counters[C_ARP_IN]++;
+	if (!ifc || ap_parse_arp(rte_pktmbuf_mtod_offset(m, const uint8_t *, pv->pi.l3_off),
+				 rte_pktmbuf_data_len(m) - pv->pi.l3_off, &a) != 0)
+		return;
+	for_us = iface_has_addr4(ifc, a.tpa);
+	if (a.spa != 0)
+		neigh_learn(4, (uint16_t)(ifc - ctl.ifaces), (const uint8_t *)&a.spa, a.sha,
+			    for_us && !a.gratuitous);
+	if (for_us && a.op == rte_cpu_to_be_16(AP_ARP_OP_REQUEST) && !a.gratuitous)
+		send_arp(ifc, AP_ARP_OP_REPLY, a.tpa, a.sha, a.sha, a.spa);
+}
+
+static void
+handle_nd(struct rte_mbuf *m)
+{
+	const struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+	struct ctl_iface *ifc = iface_of_port(m->port);
+	const struct rte_ipv6_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, pv->pi.l3_off);
+	static const uint8_t unspec[16], all_nodes[16] = {0xff, 2, [15] = 1};
+	struct ap_nd_msg nd;
+	uint8_t f[128];
+	uint16_t iface;
+	int n;
+
+	ctl.counters[C_ND_IN]++;
+	if (!ifc || pv->pi.l4_off + pv->pi.l4_len > rte_pktmbuf_data_len(m)) {
+		AP_LOG_DEBUG(MOD, "truncated neighbour discovery message (port %u)", m->port);
+		return;
+	}
+	n = ap_parse_nd(rte_pktmbuf_mtod_offset(m, const uint8_t *, pv->pi.l4_off), pv->pi.l4_len,
+			ip->src_addr, ip->dst_addr, ip->hop_limits, &nd);
+	if (n != 0) {
+		AP_LOG_DEBUG(MOD, "invalid neighbour discovery message on %s: %s", ifc->cfg->name,
+			     strerror(-n));
+		return;
+	}
+	iface = (uint16_t)(ifc - ctl.ifaces);
+	if (nd.type == AP_ND_NS) {
+		bool dad = memcmp(ip->src_addr, unspec, 16) == 0;
+
+		if (!iface_has_addr6(ifc, nd.target)) {
+			AP_LOG_DEBUG(MOD, "neighbour solicitation on %s for another address",
+				     ifc->cfg->name);
+			return;
+		}
+		if (!dad && nd.has_slla)
+			neigh_learn(6, iface, ip->src_addr, nd.slla, true);
+		/* RFC 4861 §7.2.4: solicited unless the asker was doing DAD. */
+		n = ap_build_nd_na(f, sizeof(f), ap_l3_ports[ifc->port].mac,
+				   dad ? NULL : (nd.has_slla ? nd.slla : NULL), nd.target,
+				   dad ? all_nodes : ip->src_addr, nd.target,
+				   AP_ND_NA_ROUTER | AP_ND_NA_OVERRIDE |
+					   (dad ? 0 : AP_ND_NA_SOLICITED),
+				   ap_l3_ports[ifc->port].mac);
+		if (n < 0 && !dad && !nd.has_slla) {
+			/* No SLLA: answer to the sender's MAC as it came in. */
+			const struct rte_ether_hdr *eth =
+				rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+			n = ap_build_nd_na(f, sizeof(f), ap_l3_ports[ifc->port].mac,
+					   eth->src_addr.addr_bytes, nd.target, ip->src_addr,
+					   nd.target,
+					   AP_ND_NA_ROUTER | AP_ND_NA_OVERRIDE | AP_ND_NA_SOLICITED,
+					   ap_l3_ports[ifc->port].mac);
+		}
+		if (n > 0)
+			inject_frame(f, (size_t)n, ifc->port, ifc->port);
+		else
+			AP_LOG_DEBUG(MOD, "cannot build a neighbour advertisement: %s",
+				     strerror(-n));
+	} else if (nd.type == AP_ND_NA && nd.has_tlla) {
+		neigh_learn(6, iface, nd.target, nd.tlla, false);
+	}
+}
+
+static void
+handle_local(struct rte_mbuf *m)
+{
+	const struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+
+	/* Nothing listens on the appliance's addresses yet: UDP gets port
+	 * unreachable as a host would send it; anything else is counted. */
+	if (pv->pi.l4_proto == IPPROTO_UDP && !pv->pi.frag)
+		send_icmp_error(m, 3, 3, 1, 4, 0);
+	else
+		ctl.counters[C_LOCAL_DROPS]++;
+}
+
+void
+ap_ip_poll(void)
+{
+	void *burst[POLL_BURST];
+	unsigned n;
+
+	if (!ap_ip.punt)
+		return;
+	n = rte_ring_sc_dequeue_burst(ap_ip.punt, burst, POLL_BURST, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = burst[i];
+		struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+
+		switch (pv->punt) {
+		case AP_PUNT_ARP:
+			handle_arp(m);
+			break;
+		case AP_PUNT_ND:
+			handle_nd(m);
+			break;
+		case AP_PUNT_RESOLVE:
+			resolve(m);
+			continue; /* held or freed there */
+		case AP_PUNT_TTL:
+			send_icmp_error(m, AP_ICMP4_TIME_EXCEED, 0, AP_ICMP6_TIME_EXCEED, 0, 0);
+			break;
+		case AP_PUNT_NO_ROUTE:
+			send_icmp_error(m, AP_ICMP4_DEST_UNREACH, 0, AP_ICMP6_DEST_UNREACH, 0, 0);
+			break;
+		case AP_PUNT_FRAG_NEEDED:
+			send_icmp_error(m, AP_ICMP4_DEST_UNREACH, AP_ICMP4_FRAG_NEEDED,
+					AP_ICMP6_PKT_TOO_BIG, 0,
+					ap_l3_ports[ap_ip.nh[pv->nh % AP_NH_MAX].port].mtu);
+			break;
+		case AP_PUNT_LOCAL:
+			handle_local(m);
+			break;
+		default:
+			break;
+		}
+		rte_pktmbuf_free(m);
+	}
+	neigh_timers();
+}
+
+/* Setup and teardown. */
+
+int
+ap_ip_link_nodes(void)
+{
+	int rc = ap_dp_link_tx(rte_node_from_name("ip4-input"), ap_ip4_input_tx);
+
+	if (rc == 0)
+		rc = ap_dp_link_tx(rte_node_from_name("ip4-local"), ap_ip4_local_tx);
+	if (rc == 0)
+		rc = ap_dp_link_tx(rte_node_from_name("ip6-input"), ap_ip6_input_tx);
+	if (rc == 0)
+		rc = ap_dp_link_tx(rte_node_from_name("ip6-local"), ap_ip6_local_tx);
+	if (rc == 0)
+		rc = ap_dp_link_tx(rte_node_from_name("inject"), ap_inject_tx);
+	if (rc == 0) {
+		/* Injected packets may also re-enter routing. */
+		rte_node_t inj = rte_node_from_name("inject");
+		const char *names[] = {"ip4-input", "ip6-input"};
+		rte_edge_t e = rte_node_edge_count(inj);
+
+		if (rte_node_edge_update(inj, e, names, 2) != 2)
+			return -ENOSPC;
+		ap_ip_inject_reinput[0] = e;
+		ap_ip_inject_reinput[1] = (uint16_t)(e + 1);
+	}
+	return rc;
+}
+
+static int __attribute__((format(printf, 4, 5)))
+errf(char *err, size_t len, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int
+setup_iface(unsigned idx, const uint16_t *port_ids, char *err, size_t err_len)
+{
+	const struct ap_cfg_iface *ci = &ctl.cfg.ifaces[idx];
+	struct ctl_iface *ifc = &ctl.ifaces[idx];
+	struct ap_l3_port *lp;
+	struct rte_ether_addr mac;
+	int nh;
+
+	ifc->cfg = ci;
+	ifc->port = port_ids[ci->port_idx];
+	lp = &ap_l3_ports[ifc->port];
+	rte_eth_macaddr_get(ifc->port, &mac);
+	memcpy(lp->mac, mac.addr_bytes, 6);
+	lp->iface = (uint16_t)idx;
+	lp->mtu = ci->mtu ? ci->mtu : 1500;
+	ap_ip6_link_local_from_mac(lp->mac, lp->ll6);
+	nh = nh_alloc(AP_NH_GLEAN, 4, ifc->port, (uint16_t)idx, NULL);
+	if (nh < 0)
+		return errf(err, err_len, nh, "interface '%s': out of next hops", ci->name);
+	ifc->glean4 = (uint32_t)nh;
+	nh = nh_alloc(AP_NH_GLEAN, 6, ifc->port, (uint16_t)idx, NULL);
+	if (nh < 0)
+		return errf(err, err_len, nh, "interface '%s': out of next hops", ci->name);
+	ifc->glean6 = (uint32_t)nh;
+	lp->ll_glean = ifc->glean6;
+	{
+		struct ap_cfg_prefix ll;
+
+		host_prefix(6, lp->ll6, &ll);
+		route_add(&ll, NH_LOCAL, R_LOCAL);
+	}
+	for (unsigned a = 0; a < ci->n_addrs; a++) {
+		const struct ap_cfg_prefix *p = &ci->addrs[a];
+		struct ap_cfg_prefix net, host;
+		int rc;
+
+		network_of(p, &net);
+		host_prefix(p->family, p->addr, &host);
+		rc = route_add(&net, p->family == 4 ? ifc->glean4 : ifc->glean6, R_CONNECTED);
+		if (rc == 0)
+			rc = route_add(&host, NH_LOCAL, R_LOCAL);
+		if (rc == 0 && p->family == 4 && p->len < 31) {
+			/* The subnet's broadcast address is not forwarded to (RFC 2644). */
+			struct ap_cfg_prefix b = net;
+
+			for (unsigned bit = p->len; bit < 32; bit++)
+				b.addr[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+			b.len = 32;
+			rc = route_add(&b, NH_BLACKHOLE, R_LOCAL);
+		}
+		if (rc < 0)
+			return errf(err, err_len, rc, "interface '%s': cannot add its routes",
+				    ci->name);
+	}
+	lp->enabled = 1;
+	return 0;
+}
+
+/* The neighbour next hop for @p via (on a connected subnet), created when new. */
+static int
+via_nh(const struct ap_cfg_prefix *via)
+{
+	for (unsigned i = 0; i < ctl.n_ifaces; i++) {
+		const struct ap_cfg_iface *ci = ctl.ifaces[i].cfg;
+
+		for (unsigned a = 0; a < ci->n_addrs; a++) {
+			const struct ap_cfg_prefix *p = &ci->addrs[a];
+			struct ap_cfg_prefix net, vnet;
+			struct neigh *n;
+			int nh;
+
+			if (p->family != via->family)
+				continue;
+			network_of(p, &net);
+			vnet = *via;
+			vnet.len = p->len;
+			network_of(&vnet, &vnet);
+			if (memcmp(net.addr, vnet.addr, 16) != 0)
+				continue;
+			n = neigh_find(p->family, (uint16_t)i, via->addr);
+			if (n)
+				return (int)n->nh;
+			nh = nh_alloc(AP_NH_NEIGH, p->family, ctl.ifaces[i].port, (uint16_t)i,
+				      via->addr);
+			if (nh < 0)
+				return nh;
+			if (!neigh_new(p->family, (uint16_t)i, via->addr, nh))
+				return -ENOSPC;
+			return nh;
+		}
+	}
+	return -EHOSTUNREACH;
+}
+
+static int
+setup_route(const struct ap_cfg_route *r, enum route_origin origin, char *err, size_t err_len)
+{
+	char buf[64], vb[64];
+	int nh = NH_BLACKHOLE;
+
+	if (!r->blackhole) {
+		int members[AP_NH_ECMP_MAX] = {0};
+
+		if (r->n_via == 0 || r->n_via > AP_NH_ECMP_MAX)
+			return errf(err, err_len, -EINVAL, "route %s: 1 to %d next hops",
+				    ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)),
+				    AP_NH_ECMP_MAX);
+		for (unsigned v = 0; v < r->n_via; v++) {
+			members[v] = via_nh(&r->via[v]);
+			if (members[v] == -EHOSTUNREACH)
+				return errf(err, err_len, -EHOSTUNREACH,
+					    "route %s: next hop %s on no subnet",
+					    ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)),
+					    ap_cfg_prefix_fmt(&r->via[v], false, vb, sizeof(vb)));
+			if (members[v] < 0)
+				return errf(err, err_len, members[v],
+					    "route %s: out of next hops or neighbours",
+					    ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)));
+		}
+		nh = members[0];
+		if (r->n_via > 1) {
+			struct ap_nh *g;
+
+			nh = nh_alloc(AP_NH_ECMP, r->prefix.family, 0, 0, NULL);
+			if (nh < 0)
+				return errf(err, err_len, nh, "route %s: out of next hops",
+					    ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)));
+			g = &ap_ip.nh[nh];
+			for (unsigned v = 0; v < r->n_via; v++)
+				g->members[v] = (uint16_t)members[v];
+			g->n_members = r->n_via;
+		}
+	}
+	if (route_add(&r->prefix, (uint32_t)nh, origin) < 0)
+		return errf(err, err_len, -ENOSPC, "route %s: FIB full",
+			    ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)));
+	return 0;
+}
+
+static struct ctl_route *
+route_find(const struct ap_cfg_prefix *p)
+{
+	for (unsigned i = 0; i < ctl.n_routes; i++) {
+		struct ctl_route *r = &ctl.routes[i];
+
+		if (r->used && r->prefix.family == p->family && r->prefix.len == p->len &&
+		    memcmp(r->prefix.addr, p->addr, 16) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+/*
+ * Runtime changes. A FIB update is a few atomic table writes that lookups on
+ * the workers see either before or after; no packet waits for it.
+ */
+int
+ap_ip_route_add(const struct ap_cfg_route *r, char *err, size_t err_len)
+{
+	struct ctl_route *old;
+	char b[64];
+
+	if (!ap_ip.fib4)
+		return errf(err, err_len, -ENOTSUP, "%s", "no routed interface");
+	for (unsigned v = 0; !r->blackhole && v < r->n_via; v++) {
+		struct ap_cfg_prefix hp;
+		struct ctl_route *own;
+
+		host_prefix(r->via[v].family, r->via[v].addr, &hp);
+		own = route_find(&hp);
+		if (own && own->origin == R_LOCAL)
+			return errf(err, err_len, -EINVAL, "next hop %s is the router's own address",
+				    ap_cfg_prefix_fmt(&r->via[v], false, b, sizeof(b)));
+	}
+	old = route_find(&r->prefix);
+	if (old && old->origin != R_STATIC && old->origin != R_API)
+		return errf(err, err_len, -EEXIST, "%s is a %s route",
+			    ap_cfg_prefix_fmt(&r->prefix, true, b, sizeof(b)),
+			    origin_names[old->origin]);
+	return setup_route(r, R_API, err, err_len);
+}
+
+int
+ap_ip_route_del(const struct ap_cfg_prefix *p, char *err, size_t err_len)
+{
+	struct ctl_route *r = ap_ip.fib4 ? route_find(p) : NULL;
+	char b[64];
+
+	if (!r)
+		return errf(err, err_len, -ENOENT, "no route %s",
+			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
+	if (r->origin != R_STATIC && r->origin != R_API)
+		return errf(err, err_len, -EPERM, "%s is a %s route: remove the address instead",
+			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)), origin_names[r->origin]);
+	if (p->family == 4) {
+		uint32_t a;
+
+		memcpy(&a, p->addr, 4);
+		rte_fib_delete(ap_ip.fib4, rte_be_to_cpu_32(a), p->len);
+	} else {
+		rte_fib6_delete(ap_ip.fib6, p->addr, p->len);
+	}
+	r->used = false;
+	return 0;
+}
+
+int
+ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_mempool *pool,
+	    char *err, size_t err_len)
+{
+	struct rte_fib_conf c4 = {
+		.type = RTE_FIB_DIR24_8,
+		.default_nh = NH_UNREACH,
+		.max_routes = 1 << 20,
+		.dir24_8 = {.nh_sz = RTE_FIB_DIR24_8_4B, .num_tbl8 = 1 << 14},
+	};
+	struct rte_fib6_conf c6 = {
+		.type = RTE_FIB6_TRIE,
+		.default_nh = NH_UNREACH,
+		.max_routes = 1 << 18,
+		.trie = {.nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = 1 << 14},
+	};
+	int rc;
+
+	memset(&ctl, 0, sizeof(ctl));
+	memset(ap_l3_ports, 0, sizeof(ap_l3_ports));
+	ctl.cfg = *cfg;
+	ctl.pool = pool;
+	ctl.nh_next = NH_FIRST_FREE;
+	ctl.icmp_tokens = ICMP_RATE_PER_S;
+	ctl.icmp_last_ms = now_ms();
+	if (cfg->n_ifaces == 0)
+		return 0;
+
+	ctl.routes = calloc(MAX_ROUTES, sizeof(*ctl.routes));
+	ap_ip.nh = rte_zmalloc("ap_nh", sizeof(struct ap_nh) * AP_NH_MAX, RTE_CACHE_LINE_SIZE);
+	ap_ip.fib4 = rte_fib_create("ap_fib4", (int)rte_socket_id(), &c4);
+	ap_ip.fib6 = rte_fib6_create("ap_fib6", (int)rte_socket_id(), &c6);
+	ap_ip.punt = rte_ring_create("ap_punt", RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
+	ap_ip.inject = rte_ring_create("ap_inject", RING_SIZE, (int)rte_socket_id(),
+				       RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!ctl.routes || !ap_ip.nh || !ap_ip.fib4 || !ap_ip.fib6 || !ap_ip.punt ||
+	    !ap_ip.inject) {
+		rc = errf(err, err_len, -ENOMEM, "%s", "cannot allocate the routing tables");
+		goto fail;
+	}
+	ap_ip.nh[NH_UNREACH].type = AP_NH_UNREACH;
+	ap_ip.nh[NH_LOCAL].type = AP_NH_LOCAL;
+	ap_ip.nh[NH_BLACKHOLE].type = AP_NH_BLACKHOLE;
+
+	ctl.n_ifaces = cfg->n_ifaces;
+	for (unsigned i = 0; i < ctl.n_ifaces; i++) {
+		rc = setup_iface(i, port_ids, err, err_len);
+		if (rc < 0)
+			goto fail;
+	}
+	for (unsigned r = 0; r < cfg->n_routes; r++) {
+		rc = setup_route(&ctl.cfg.routes[r], R_STATIC, err, err_len);
+		if (rc < 0)
+			goto fail;
+	}
+	/* Static neighbours: resolved from the start, never aged. */
+	for (unsigned i = 0; i < cfg->n_neighbors; i++) {
+		const struct ap_cfg_neighbor *cn = &ctl.cfg.neighbors[i];
+		struct neigh *n;
+
+		neigh_learn(cn->addr.family, cn->iface_idx, cn->addr.addr, cn->mac, true);
+		n = neigh_find(cn->addr.family, cn->iface_idx, cn->addr.addr);
+		if (!n) {
+			rc = errf(err, err_len, -ENOSPC, "%s", "neighbour table full");
+			goto fail;
+		}
+		n->permanent = true;
+	}
+	/* Announce our IPv4 addresses (gratuitous ARP, RFC 5227 §3). */
+	for (unsigned i = 0; i < ctl.n_ifaces; i++)
+		for (unsigned a = 0; a < ctl.ifaces[i].cfg->n_addrs; a++)
+			if (ctl.ifaces[i].cfg->addrs[a].family == 4) {
+				uint32_t ip;
+
+				memcpy(&ip, ctl.ifaces[i].cfg->addrs[a].addr, 4);
+				send_arp(&ctl.ifaces[i], AP_ARP_OP_REQUEST, ip, NULL, NULL, ip);
+			}
+	AP_LOG_INFO(MOD, "%u interfaces, %u routes", ctl.n_ifaces, ctl.n_routes);
+	return 0;
+fail:
+	ap_ip_stop();
+	return rc;
+}
+
+bool
+ap_ip_idle(void)
+{
+	return !ap_ip.punt || (rte_ring_empty(ap_ip.punt) && rte_ring_empty(ap_ip.inject));
+}
+
+static void
+ring_drain(struct rte_ring *r)
+{
+	void *m;
+
+	while (r && rte_ring_dequeue(r, &m) == 0)
+		rte_pktmbuf_free(m);
+}
+
+void
+ap_ip_stop(void)
+{
+	for (unsigned i = 0; i < MAX_NEIGH; i++) {
+		struct neigh *n = &ctl.neigh[i];
+
+		for (unsigned q = 0; q < n->qlen; q++)
+			rte_pktmbuf_free(n->q[q]);
+		n->qlen = 0;
+		n->used = false;
+	}
+	ring_drain(ap_ip.punt);
+	ring_drain(ap_ip.inject);
+	rte_ring_free(ap_ip.punt);
+	rte_ring_free(ap_ip.inject);
+	if (ap_ip.fib4)
+		rte_fib_free(ap_ip.fib4);
+	if (ap_ip.fib6)
+		rte_fib6_free(ap_ip.fib6);
+	rte_free(ap_ip.nh);
+	free(ctl.routes);
+	memset(&ap_ip, 0, sizeof(ap_ip));
+	memset(ap_l3_ports, 0, sizeof(ap_l3_ports));
+	ctl.routes = NULL;
+	ctl.n_routes = 0;
+}
+
+/* JSON for the API. */
+
+static const char *
+fmt_addr(uint8_t family, const uint8_t *a, char *buf, size_t len)
+{
+	struct ap_cfg_prefix p;
+
+	host_prefix(family, a, &p);
+	return ap_cfg_prefix_fmt(&p, false, buf, len);
+}
+
+static json_t *
+nh_json(uint32_t id)
+{
+	const struct ap_nh *nh = &ap_ip.nh[id];
+	static const char *const types[] = {"unreachable", "local",     "connected",
+					    "neighbor",	   "blackhole", "ecmp"};
+	json_t *j = json_pack("{s:s}", "type", nh->type < 6 ? types[nh->type] : "?");
+	char b[64];
+
+	if (nh->type == AP_NH_ECMP) {
+		json_t *members = json_array();
+
+		for (unsigned i = 0; i < nh->n_members; i++)
+			json_array_append_new(members, nh_json(nh->members[i]));
+		json_object_set_new(j, "members", members);
+		return j;
+	}
+
+	if (nh->type == AP_NH_GLEAN || nh->type == AP_NH_NEIGH)
+		json_object_set_new(j, "interface", json_string(ctl.ifaces[nh->iface].cfg->name));
+	if (nh->type == AP_NH_NEIGH) {
+		uint64_t l2 = __atomic_load_n(&nh->l2, __ATOMIC_ACQUIRE);
+
+		json_object_set_new(j, "via",
+				    json_string(fmt_addr(nh->family, nh->addr, b, sizeof(b))));
+		json_object_set_new(j, "resolved", json_boolean(l2 & AP_NH_L2_VALID));
+	}
+	return j;
+}
+
+json_t *
+ap_ip_ifaces_json(void)
+{
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; i < ctl.n_ifaces; i++) {
+		const struct ctl_iface *ifc = &ctl.ifaces[i];
+		const struct ap_l3_port *lp = &ap_l3_ports[ifc->port];
+		json_t *addrs = json_array();
+		char b[64];
+		struct rte_ether_addr mac;
+
+		for (unsigned a = 0; a < ifc->cfg->n_addrs; a++)
+			json_array_append_new(addrs,
+					      json_string(ap_cfg_prefix_fmt(&ifc->cfg->addrs[a],
+									    true, b, sizeof(b))));
+		memcpy(mac.addr_bytes, lp->mac, 6);
+		rte_ether_format_addr(b, sizeof(b), &mac);
+		json_array_append_new(
+			arr, json_pack("{s:s, s:s, s:s, s:i, s:o, s:s}", "name", ifc->cfg->name,
+				       "port", ctl.cfg.ports[ifc->cfg->port_idx].name, "mac", b,
+				       "mtu", lp->mtu, "addresses", addrs, "link_local",
+				       fmt_addr(6, lp->ll6, (char[64]){0}, 64)));
+	}
+	return json_pack("{s:o}", "interfaces", arr);
+}
+
+json_t *
+ap_ip_routes_json(const char *prefix)
+{
+	json_t *arr = json_array();
+	struct ap_cfg_prefix want;
+	bool filter = prefix && ap_cfg_prefix_parse(prefix, false, &want) == 0;
+
+	for (unsigned i = 0; i < ctl.n_routes; i++) {
+		const struct ctl_route *r = &ctl.routes[i];
+		json_t *j;
+		char b[64];
+
+		if (!r->used)
+			continue;
+		if (filter && (r->prefix.family != want.family || r->prefix.len != want.len ||
+			       memcmp(r->prefix.addr, want.addr, 16) != 0))
+			continue;
+		j = nh_json(r->nh);
+		json_object_set_new(j, "prefix",
+				    json_string(ap_cfg_prefix_fmt(&r->prefix, true, b, sizeof(b))));
+		json_object_set_new(j, "origin", json_string(origin_names[r->origin]));
+		json_array_append_new(arr, j);
+	}
+	return json_pack("{s:o}", "routes", arr);
+}
+
+json_t *
+ap_ip_neighbors_json(void)
+{
+	json_t *arr = json_array();
+	uint64_t now = now_ms();
+
+	for (unsigned i = 0; i < MAX_NEIGH; i++) {
+		const struct neigh *n = &ctl.neigh[i];
+		struct rte_ether_addr mac;
+		char a[64], m[32];
+
+		if (!n->used)
+			continue;
+		memcpy(mac.addr_bytes, n->mac, 6);
+		rte_ether_format_addr(m, sizeof(m), &mac);
+		json_array_append_new(
+			arr,
+			json_pack("{s:s, s:s, s:s, s:s, s:f, s:i}", "address",
+				  fmt_addr(n->family, n->addr, a, sizeof(a)), "interface",
+				  ctl.ifaces[n->iface].cfg->name, "mac",
+				  n->state == N_REACHABLE ? m : "", "state",
+				  n->permanent ? "permanent" : neigh_state_names[n->state], "age_s",
+				  (double)(now - n->updated_ms) / 1000.0, "queued", n->qlen));
+	}
+	return json_pack("{s:o}", "neighbors", arr);
+}

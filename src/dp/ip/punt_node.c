@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * punt: hands packets to the control plane through the punt ring (multi-
+ * producer: every worker; single consumer: the main lcore). A full ring
+ * drops, counted: the control plane is never waited for.
+ * inject (source, worker 0 only): sends what the control plane built or
+ * released, each packet on the port it names.
+ *
+ * Uses: ap_mbuf_priv.punt / tx_port.  Next edges: punt: drop; inject: drop,
+ * then one port-tx per port.
+ */
+#include "dp/core/dp_core.h"
+#include "dp/ip/ip.h"
+#include "dp/ip/ip_priv.h"
+
+#define INJECT_BURST 32
+
+uint16_t ap_inject_tx[RTE_MAX_ETHPORTS];
+uint16_t ap_ip_inject_reinput[2];
+
+static uint16_t
+punt_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
+{
+	unsigned sent = rte_ring_enqueue_burst(ap_ip.punt, objs, nb_objs, NULL);
+
+	if (unlikely(sent < nb_objs)) {
+		for (uint16_t i = (uint16_t)sent; i < nb_objs; i++)
+			ap_mark_drop(objs[i], AP_DROP_PUNT_FULL);
+		rte_node_enqueue(graph, node, 0, &objs[sent], (uint16_t)(nb_objs - sent));
+	}
+	return nb_objs;
+}
+
+static uint16_t
+inject_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
+{
+	void *burst[INJECT_BURST];
+	unsigned n;
+
+	RTE_SET_USED(objs);
+	RTE_SET_USED(nb_objs);
+	n = rte_ring_dequeue_burst(ap_ip.inject, burst, INJECT_BURST, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = burst[i];
+		uint16_t to = ap_mbuf_priv(m)->tx_port;
+		rte_edge_t e;
+
+		if (to == INJECT_IP4_INPUT)
+			e = ap_ip_inject_reinput[0];
+		else if (to == INJECT_IP6_INPUT)
+			e = ap_ip_inject_reinput[1];
+		else if (to < RTE_MAX_ETHPORTS)
+			e = ap_inject_tx[to];
+		else
+			e = 0;
+		rte_node_enqueue_x1(graph, node, e, m);
+	}
+	return (uint16_t)n;
+}
+
+struct rte_node_register ap_punt_node = {
+	.name = "punt",
+	.parent_id = RTE_NODE_ID_INVALID,
+	.process = punt_process,
+	.nb_edges = 1,
+	.next_nodes = {"drop"},
+};
+
+struct rte_node_register ap_inject_node = {
+	.name = "inject",
+	.flags = RTE_NODE_SOURCE_F,
+	.parent_id = RTE_NODE_ID_INVALID,
+	.process = inject_process,
+	.nb_edges = 1,
+	.next_nodes = {"drop"},
+};

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Shared between the service (bgp_svc.c) and its REST handlers (bgp_api.c).
+ */
+#ifndef AP_BGP_PRIV_H
+#define AP_BGP_PRIV_H
+
+#include <uv.h>
+
+#include "lib/config.h"
+#include "svc/bgp/bgp.h"
+
+struct bgp_svc;
+struct ap_api;
+
+/* One configured neighbour and its (at most one) connection. */
+struct bgp_peer {
+	struct bgp_svc *svc;
+	uint16_t idx; /* RIB peer index. */
+	struct ap_cfg_bgp_neighbor cfg;
+	struct ap_bgp_fsm fsm;
+	uv_timer_t timer;
+	uv_tcp_t *conn;	  /* Current connection, or NULL. */
+	bool connecting;  /* conn is an outgoing connect in progress. */
+	uint8_t *rbuf;	  /* Bytes received, not yet a whole message. */
+	uint32_t rlen, rcap;
+	uint8_t *obuf;	  /* Bytes to send, flushed once per loop turn. */
+	uint32_t olen, ocap;
+	bool ibgp;
+	bool import_all, export_all;
+	/* Negotiated at OPEN. */
+	struct ap_bgp_open peer_open;
+	struct ap_bgp_sess_opts sess;
+	bool af[AP_BGP_N_AF];
+	uint32_t max_len;
+	uint8_t local_addr[16]; /* Our end of the connection, for next hop self. */
+	bool local_v6;
+	bool need_full; /* Send the whole table (after Established or a refresh). */
+	bool need_full_af[AP_BGP_N_AF];
+	/* Counters and the last NOTIFICATION received. */
+	uint64_t msgs_in, msgs_out, updates_in, updates_out, prefixes_out;
+	uint8_t rx_code, rx_subcode;
+	char rx_shutdown[AP_BGP_SHUTDOWN_MAX + 1];
+	char last_error[128];
+};
+
+struct bgp_svc {
+	uv_loop_t *loop;
+	struct ap_cfg_bgp cfg;
+	struct ap_bgp_rib *rib;
+	uv_tcp_t *listener;
+	struct bgp_peer *peers;
+	uint16_t n_peers;
+	uint16_t local_idx; /* RIB peer of locally originated networks. */
+	struct ap_bgp_update *upd;
+	uint8_t *wbuf;
+	const struct ap_bgp_fib_ops *fib;
+	/* Prefixes whose best path changed since the last export pass. */
+	struct ap_bgp_prefix *dirty;
+	uint32_t n_dirty, cap_dirty;
+	uv_timer_t export_timer;
+	bool export_armed;
+	unsigned open_handles; /* Timers not yet closed. */
+	uint64_t started_ms;
+};
+
+/* Export view of the best path of 'd' towards 'p': fills 'out' (attributes
+ * as they would be sent, pointing into 'buf') and returns true when the
+ * route is advertised to that peer. */
+bool bgp_export_attrs(struct bgp_svc *s, const struct bgp_peer *p, const struct ap_bgp_dest *d,
+		      struct ap_bgp_attrs *out, uint8_t *buf, uint32_t cap);
+
+/* Register the REST routes. */
+int bgp_api_register(struct bgp_svc *s, struct ap_api *api);
+
+#endif

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Prometheus text exposition 0.0.4: for each metric family one "# HELP" and
+ * one "# TYPE" line, then its samples. Families are written whole, one after
+ * the other, because the format forbids interleaving samples of two families.
+ * Label values escape backslash, double quote and newline; HELP text escapes
+ * backslash and newline (exposition format, "Text format details").
+ */
+#include "svc/telemetry/metrics.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp/core/dp_core.h"
+#include "dp/dp.h"
+
+#ifndef AP_VERSION
+#define AP_VERSION "unknown"
+#endif
+
+static void
+put_label_value(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\')
+			fputs("\\\\", f);
+		else if (*v == '"')
+			fputs("\\\"", f);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void
+family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+sample_u64(FILE *f, const char *name, const char *label, const char *value, json_int_t n)
+{
+	fputs(name, f);
+	if (label != NULL) {
+		fprintf(f, "{%s=\"", label);
+		put_label_value(f, value);
+		fputs("\"}", f);
+	}
+	fprintf(f, " %" JSON_INTEGER_FORMAT "\n", n < 0 ? 0 : n);
+}
+
+static json_int_t
+int_of(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	if (json_is_real(v))
+		return (json_int_t)json_real_value(v);
+	return 0;
+}
+
+/* One counter family over a list of objects labelled by their "name". */
+static void
+per_object(FILE *f, const json_t *list, const char *name, const char *type, const char *help,
+	   const char *label, const char *key)
+{
+	const json_t *o;
+	size_t i;
+
+	if (json_array_size(list) == 0)
+		return;
+	family(f, name, type, help);
+	json_array_foreach(list, i, o)
+	{
+		const char *n = json_string_value(json_object_get(o, "name"));
+
+		if (n != NULL)
+			sample_u64(f, name, label, n, int_of(o, key));
+	}
+}
+
+static void
+port_errors(FILE *f, const json_t *ports)
+{
+	static const char *const dirs[][2] = {{"rx", "rx_errors"}, {"tx", "tx_errors"}};
+	const json_t *p;
+	size_t i;
+
+	if (json_array_size(ports) == 0)
+		return;
+	family(f, "aether_port_errors_total", "counter",
+	       "Packets the port reported as erroneous, by direction.");
+	json_array_foreach(ports, i, p)
+	{
+		const char *n = json_string_value(json_object_get(p, "name"));
+
+		if (n == NULL)
+			continue;
+		for (unsigned d = 0; d < 2; d++) {
+			fputs("aether_port_errors_total{port=\"", f);
+			put_label_value(f, n);
+			fprintf(f, "\",dir=\"%s\"} %" JSON_INTEGER_FORMAT "\n", dirs[d][0],
+				int_of(p, dirs[d][1]));
+		}
+	}
+}
+
+static void
+port_info(FILE *f, const json_t *ports)
+{
+	const json_t *p;
+	size_t i;
+
+	if (json_array_size(ports) == 0)
+		return;
+	family(f, "aether_port_info", "gauge", "Port identity: driver and MAC address (always 1).");
+	json_array_foreach(ports, i, p)
+	{
+		const char *n = json_string_value(json_object_get(p, "name"));
+		const char *drv = json_string_value(json_object_get(p, "driver"));
+		const char *mac = json_string_value(json_object_get(p, "mac"));
+
+		if (n == NULL)
+			continue;
+		fputs("aether_port_info{port=\"", f);
+		put_label_value(f, n);
+		fputs("\",driver=\"", f);
+		put_label_value(f, drv ? drv : "");
+		fputs("\",mac=\"", f);
+		put_label_value(f, mac ? mac : "");
+		fputs("\"} 1\n", f);
+	}
+	family(f, "aether_port_link_up", "gauge", "1 when the port's link is up.");
+	json_array_foreach(ports, i, p)
+	{
+		const char *n = json_string_value(json_object_get(p, "name"));
+
+		if (n != NULL)
+			sample_u64(f, "aether_port_link_up", "port", n,
+				   json_is_true(json_object_get(p, "link_up")));
+	}
+}
+
+static void
+drops(FILE *f, const struct ap_metrics_input *in)
+{
+	const json_t *reasons = json_object_get(json_object_get(in->stats, "drops"), "reasons");
+	const char *key;
+	json_t *v;
+
+	if (in->stats == NULL)
+		return;
+	family(f, "aether_drops_total", "counter",
+	       "Packets dropped by the pipeline, by drop reason.");
+	for (size_t i = 0; i < in->n_drop_reasons; i++)
+		sample_u64(f, "aether_drops_total", "reason", in->drop_reasons[i],
+			   int_of(reasons, in->drop_reasons[i]));
+	/* A reason the list does not know (newer data plane) is still exported. */
+	json_object_foreach((json_t *)reasons, key, v)
+	{
+		bool known = false;
+
+		for (size_t i = 0; i < in->n_drop_reasons && !known; i++)
+			known = strcmp(in->drop_reasons[i], key) == 0;
+		if (!known)
+			sample_u64(f, "aether_drops_total", "reason", key, int_of(reasons, key));
+	}
+}
+
+int
+ap_metrics_render_json(const struct ap_metrics_input *in, char **out, size_t *len)
+{
+	const json_t *ports = json_object_get(in->ports, "ports");
+	const json_t *nodes = json_object_get(in->nodes, "nodes");
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	f = open_memstream(&buf, &n);
+	if (f == NULL)
+		return -ENOMEM;
+	family(f, "aether_build_info", "gauge", "aetherd build information (always 1).");
+	fputs("aether_build_info{version=\"", f);
+	put_label_value(f, in->version ? in->version : AP_VERSION);
+	fputs("\"} 1\n", f);
+	family(f, "aether_uptime_seconds", "gauge", "Seconds since aetherd started.");
+	fprintf(f, "aether_uptime_seconds %.3f\n", in->uptime_s);
+	family(f, "aether_dataplane_up", "gauge", "1 when the data plane is running.");
+	fprintf(f, "aether_dataplane_up %d\n", in->stats != NULL);
+	if (in->stats != NULL) {
+		family(f, "aether_workers", "gauge", "Data-plane worker lcores.");
+		fprintf(f, "aether_workers %" JSON_INTEGER_FORMAT "\n",
+			int_of(in->stats, "workers"));
+	}
+
+	port_info(f, ports);
+	per_object(f, ports, "aether_port_rx_packets_total", "counter",
+		   "Packets received on the port.", "port", "rx_packets");
+	per_object(f, ports, "aether_port_rx_bytes_total", "counter", "Bytes received on the port.",
+		   "port", "rx_bytes");
+	per_object(f, ports, "aether_port_tx_packets_total", "counter", "Packets sent on the port.",
+		   "port", "tx_packets");
+	per_object(f, ports, "aether_port_tx_bytes_total", "counter", "Bytes sent on the port.",
+		   "port", "tx_bytes");
+	per_object(f, ports, "aether_port_rx_missed_total", "counter",
+		   "Packets the port dropped because its RX queue was full.", "port", "rx_missed");
+	port_errors(f, ports);
+	per_object(f, ports, "aether_port_drops_total", "counter",
+		   "Packets received on the port and dropped by the pipeline.", "port", "drops");
+
+	per_object(f, nodes, "aether_node_calls_total", "counter",
+		   "Times the graph node ran (one call processes a burst).", "node", "calls");
+	per_object(f, nodes, "aether_node_packets_total", "counter",
+		   "Packets processed by the graph node.", "node", "packets");
+	per_object(f, nodes, "aether_node_cycles_total", "counter",
+		   "CPU cycles spent in the graph node (0 unless dataplane.node_cycles is on).",
+		   "node", "cycles");
+	drops(f, in);
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+int
+ap_metrics_render(struct ap_dp *dp, double uptime_s, char **out, size_t *len)
+{
+	const char *reasons[AP_DROP_COUNT];
+	struct ap_metrics_input in = {.uptime_s = uptime_s, .version = AP_VERSION};
+	json_t *ports = NULL, *nodes = NULL, *stats = NULL;
+	int ret;
+
+	if (dp != NULL) {
+		ports = ap_dp_ports_json(dp);
+		nodes = ap_dp_nodes_json(dp);
+		stats = ap_dp_stats_json(dp);
+		/* Reason 0 is "dropped without a reason": exported like the others. */
+		for (unsigned r = 0; r < AP_DROP_COUNT; r++)
+			reasons[r] = ap_drop_name((enum ap_drop_reason)r);
+		in.drop_reasons = reasons;
+		in.n_drop_reasons = AP_DROP_COUNT;
+	}
+	in.ports = ports;
+	in.nodes = nodes;
+	in.stats = stats;
+	ret = ap_metrics_render_json(&in, out, len);
+	json_decref(ports);
+	json_decref(nodes);
+	json_decref(stats);
+	return ret;
+}

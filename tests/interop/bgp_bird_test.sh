@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# BGP interop with BIRD 2: aetherd (--no-dataplane) and BIRD in one network
+# namespace, peering over loopback addresses.
+#
+#   peer  127.77.0.2  AS 65002  import all / export all on both sides
+#   peer2 127.77.0.3  AS 65003  no policy on our side (RFC 8212: nothing in or out)
+#   peer3 127.77.0.4  AS 65004  but configured here as AS 65099: wrong remote AS
+#
+# Each BIRD session has a port of its own: BIRD shares one listening socket
+# between protocols on the same port.
+#
+# Checks that the sessions establish, IPv4 and IPv6 routes flow both ways with
+# their attributes, withdrawals propagate, policy takes effect, a wrong remote
+# AS is refused with a NOTIFICATION, a peer stopped dead is dropped at
+# hold-timer expiry with its routes, and a stop sends the RFC 9003 message.
+. "$(dirname "$0")/../lab/lib.sh"
+set -o pipefail
+
+lab_require_root
+lab_require_cmd bird birdc jq
+lab_require_aetherd
+
+tap_plan 17
+dir=$(lab_tmpdir)
+US=127.77.0.1
+ctl() { birdc -s "$dir/bird.ctl" "$@"; }
+summary() { lab_ctl -j show bgp summary; }
+nbr_state() { summary | jq -r --arg a "$1" '.neighbors[] | select(.address == $a) | .state'; }
+established() { [ "$(nbr_state "$1")" = Established ]; }
+route_json() { lab_ctl -j show bgp routes "$1"; }
+
+# lab_aetherd_start waits on the data plane's counters; without a data plane
+# the BGP summary is what answers.
+start_aetherd() {
+	LAB_API_SOCK=$dir/api.sock
+	LAB_AETHERD_LOG=$dir/aetherd.log
+	ip netns exec "$(lab_ns bgp)" "$AETHERD" --foreground --no-dataplane \
+		--api-socket "$LAB_API_SOCK" -c "$1" >>"$LAB_AETHERD_LOG" 2>&1 &
+	LAB_AETHERD_PID=$!
+	LAB_PIDS+=("$LAB_AETHERD_PID")
+	if ! lab_wait_for 20 summary; then
+		sed 's/^/#   /' "$LAB_AETHERD_LOG" >&2
+		return 1
+	fi
+}
+
+cat >"$dir/aetherd.yaml" <<EOF2
+bgp:
+  asn: 65001
+  router_id: $US
+  listen: {address: $US, port: 1179}
+  networks: [198.51.100.0/24, "2001:db8:100::/48"]
+  neighbors:
+    - {address: 127.77.0.2, remote_as: 65002, port: 2179, hold_time: 3, connect_retry: 1,
+       import: all, export: all, next_hop_v6: "2001:db8::1"}
+    - {address: 127.77.0.3, remote_as: 65003, port: 2180, hold_time: 3, connect_retry: 1}
+    - {address: 127.77.0.4, remote_as: 65099, port: 2181, connect_retry: 1}
+EOF2
+
+cat >"$dir/bird.conf" <<EOF2
+router id 127.77.0.2;
+log "$dir/bird.log" all;
+protocol device {}
+protocol static s4 {
+  ipv4;
+  route 203.0.113.0/24 blackhole { bgp_community.add((65002,7)); bgp_large_community.add((65002,1,2)); };
+  route 192.0.2.0/25 blackhole;
+}
+protocol static s6 {
+  ipv6;
+  route 2001:db8:200::/48 blackhole { bgp_community.add((65002,8)); };
+}
+template bgp t {
+  multihop; strict bind yes; connect delay time 1; connect retry time 1;
+  error wait time 1, 2;
+  neighbor $US port 1179 as 65001;
+}
+protocol bgp peer from t {
+  local 127.77.0.2 port 2179 as 65002;
+  hold time 3; keepalive time 1;
+  ipv4 { import all; export filter { if net = 203.0.113.0/24 then bgp_med = 50; accept; }; next hop self; };
+  ipv6 { import all; export all; next hop address 2001:db8::2; };
+}
+protocol bgp peer2 from t {
+  local 127.77.0.3 port 2180 as 65003;
+  ipv4 { import all; export all; next hop self; };
+}
+protocol bgp peer3 from t {
+  local 127.77.0.4 port 2181 as 65004;
+  ipv4 { import all; export all; };
+}
+EOF2
+
+lab_ns_add bgp || tap_bail "cannot create a namespace"
+for a in 127.77.0.1 127.77.0.2 127.77.0.3 127.77.0.4; do
+	lab_addr bgp lo "$a/32" || tap_bail "cannot add $a"
+done
+
+tap_check "aetherd starts with a bgp section (--no-dataplane)" start_aetherd "$dir/aetherd.yaml"
+lab_bg bgp bird -f -c "$dir/bird.conf" -s "$dir/bird.ctl"
+BIRD_PID=$LAB_BG_PID
+
+lab_wait_for 20 established 127.77.0.2
+tap_check "session with BIRD is Established on our side" established 127.77.0.2
+tap_check "session is Established on BIRD's side" \
+	bash -c "birdc -s '$dir/bird.ctl' show protocols peer | grep -q Established"
+
+has_route() { route_json "$1" | jq -e '.total == 1' >/dev/null; }
+lab_wait_for 10 has_route 203.0.113.0/24
+tap_check "IPv4 route from BIRD: AS path, MED, community, large community" \
+	bash -c "$(declare -f lab_ctl route_json); AETHERCTL='$AETHERCTL' LAB_API_SOCK='$LAB_API_SOCK'
+	route_json 203.0.113.0/24 | jq -e '.routes[0] | .as_path == \"65002\" and .med == 50
+		and .next_hop == \"127.77.0.2\" and (.communities | index(\"65002:7\"))
+		and (.large_communities | index(\"65002:1:2\"))' >/dev/null"
+lab_wait_for 10 has_route 2001:db8:200::/48
+tap_check "IPv6 route from BIRD: AS path, next hop, community" \
+	bash -c "$(declare -f lab_ctl route_json); AETHERCTL='$AETHERCTL' LAB_API_SOCK='$LAB_API_SOCK'
+	route_json 2001:db8:200::/48 | jq -e '.routes[0] | .as_path == \"65002\"
+		and .next_hop == \"2001:db8::2\" and (.communities | index(\"65002:8\"))' >/dev/null"
+
+bird_has() { ctl show route "$1" all protocol peer | grep -q "BGP.as_path: 65001"; }
+lab_wait_for 10 bird_has 198.51.100.0/24
+tap_check "our IPv4 route reaches BIRD with AS path 65001" bird_has 198.51.100.0/24
+tap_check "our IPv6 route reaches BIRD with our next hop" \
+	bash -c "birdc -s '$dir/bird.ctl' show route 2001:db8:100::/48 all protocol peer |
+		grep -q 'BGP.next_hop: 2001:db8::1'"
+tap_check "aetherctl show bgp summary renders the neighbors" \
+	bash -c "$(declare -f lab_ctl); AETHERCTL='$AETHERCTL' LAB_API_SOCK='$LAB_API_SOCK'
+	lab_ctl show bgp summary | grep -q '^127.77.0.2 .*Established'"
+
+# RFC 8212: peer2 has no import or export policy on our side.
+lab_wait_for 10 established 127.77.0.3
+tap_diag "$(summary | jq -c '.neighbors[] | [.address, .state, .last_error]')"
+tap_diag "$(ctl show protocols all peer2 | head -12)"
+rx2() { summary | jq -e '.neighbors[] | select(.address == "127.77.0.3") |
+	.prefixes_received > 0 and .prefixes_accepted == 0' >/dev/null; }
+lab_wait_for 10 rx2
+tap_check "no import policy on an eBGP session: routes held, none accepted" rx2
+tap_check "no export policy on an eBGP session: BIRD learns nothing from us" \
+	bash -c "birdc -s '$dir/bird.ctl' show protocols peer2 | grep -q Established &&
+		! birdc -s '$dir/bird.ctl' show route protocol peer2 | grep -q 198.51.100.0"
+tap_check "adj-rib-in shows the rejected routes of that session" \
+	bash -c "$(declare -f lab_ctl); AETHERCTL='$AETHERCTL' LAB_API_SOCK='$LAB_API_SOCK'
+	lab_ctl -j show bgp adj-rib-in 127.77.0.3 | jq -e '.total > 0 and
+		all(.routes[]; .accepted == false)' >/dev/null"
+
+bad_as() { ctl show protocols all peer3 | grep -qi "bad peer as"; }
+lab_wait_for 15 bad_as
+tap_check "a wrong remote AS is refused with NOTIFICATION 2/2 (seen by BIRD)" bad_as
+
+gone() { route_json "$1" | jq -e '.total == 0' >/dev/null; }
+ctl disable s4 >/dev/null
+lab_wait_for 10 gone 203.0.113.0/24
+tap_check "a withdrawal from BIRD leaves our RIB" gone 203.0.113.0/24
+tap_check "adj-rib-out to BIRD lists what we send" \
+	bash -c "$(declare -f lab_ctl); AETHERCTL='$AETHERCTL' LAB_API_SOCK='$LAB_API_SOCK'
+	lab_ctl -j show bgp adj-rib-out 127.77.0.2 | jq -e '[.routes[].prefix] |
+		index(\"198.51.100.0/24\") and index(\"2001:db8:100::/48\")' >/dev/null"
+
+# A peer that stops dead: no FIN, no NOTIFICATION; only the hold timer notices.
+kill -STOP "$BIRD_PID"
+down() { ! established 127.77.0.2; }
+t0=$(date +%s)
+lab_wait_for 10 down
+t1=$(date +%s)
+tap_diag "session dropped $((t1 - t0)) s after BIRD froze (hold time 3 s)"
+tap_check "a peer stopped dead is dropped at hold-timer expiry, its routes withdrawn" \
+	gone 2001:db8:200::/48
+kill -CONT "$BIRD_PID"
+lab_wait_for 20 established 127.77.0.2
+tap_check "the session comes back when the peer resumes" established 127.77.0.2
+
+lab_aetherd_stop
+shut() { grep -q "aetherd is stopping" "$dir/bird.log"; }
+lab_wait_for 5 shut
+tap_check "stopping aetherd sends an RFC 9003 shutdown message" shut
+
+tap_done

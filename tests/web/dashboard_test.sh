@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The web dashboard in headless Chromium: aetherd cross-connects the lab line
+# while ping runs; the browser signs in with the API token, sees the charts
+# move and every page load without a console error. The screenshot is kept
+# as tests/artifacts/dashboard.png.
+set -u
+# shellcheck source=../lab/lib.sh
+. "$(dirname "$0")/../lab/lib.sh"
+
+WEB_DIR=$AP_SRC/tests/web
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+
+lab_require_root
+lab_require_cmd ip ethtool ping node
+lab_require_aetherd
+[ -x "$CHROMIUM" ] || tap_skip_all "chromium not installed ($CHROMIUM)"
+[ -d "$WEB_DIR/node_modules/playwright-core" ] ||
+	tap_skip_all "playwright-core not installed (npm ci --prefix tests/web)"
+
+# Results of dashboard.mjs (10) follow these 3.
+tap_plan 13
+
+lab_topo_line
+tap_ok $? "topology client - dut - server built"
+
+dir=$(lab_tmpdir)
+port=8080
+cfg=$dir/web.yaml
+sed 's/iface: d0}/iface: d0, validate: full}/' "$LAB_XC_CONFIG" >"$cfg"
+cat >>"$cfg" <<-EOF2
+	api: {listen: 127.0.0.1:$port, token_file: $dir/lib/api.token, web_root: $AP_SRC/web}
+EOF2
+
+lab_aetherd_start dut "$cfg"
+tap_ok $? "aetherd started with the dashboard on 127.0.0.1:$port (in the dut namespace)"
+
+lab_wait_for 5 lab_exec client ping -c 1 -W 1 "$LAB_SERVER4"
+lab_bg client ping -i 0.05 "$LAB_SERVER4"
+# A trickle of IPv4 packets with a wrong header checksum, which the lan port
+# (validate: full) drops as ip4-bad-checksum: the drops table has a row to show.
+lab_bg client /usr/bin/python3 -c "
+from scapy.all import Ether, IP, ICMP, sendp
+sendp(Ether(dst='ff:ff:ff:ff:ff:ff') / IP(dst='$LAB_SERVER4', chksum=0x1234) / ICMP(),
+      iface='c0', count=600, inter=0.1, verbose=False)"
+lab_wait_for 5 test -s "$dir/lib/api.token"
+tap_ok $? "API token created"
+
+art=$AP_SRC/tests/artifacts
+mkdir -p "$art"
+rm -f "$art/dashboard.png"
+# The browser runs in the dut namespace: the API listens on its loopback.
+out=$(lab_exec dut env CHROMIUM="$CHROMIUM" HOME="$dir" node "$WEB_DIR/dashboard.mjs" \
+	"http://127.0.0.1:$port/" "$(cat "$dir/lib/api.token")" "$art/dashboard.png" 2>&1)
+rc=$?
+# Renumber the browser's results after ours.
+echo "$out" | awk -v base="$TAP_N" '
+	/^1\.\./ { next }
+	/^(not )?ok [0-9]+/ { n = $0; sub(/^(not )?ok [0-9]+/, "", n);
+		print ($1 == "not" ? "not ok " : "ok ") base + (++i) n; next }
+	{ print ($0 ~ /^#/ ? $0 : "# " $0) }'
+got=$(echo "$out" | grep -cE '^(not )?ok [0-9]+')
+failed=$(echo "$out" | grep -cE '^not ok [0-9]+')
+TAP_N=$((TAP_N + got))
+TAP_FAILED=$((TAP_FAILED + failed))
+[ $rc -ne 0 ] && [ "$failed" -eq 0 ] && TAP_FAILED=$((TAP_FAILED + 1))
+[ -s "$art/dashboard.png" ] || echo "# no screenshot written"
+
+lab_aetherd_stop || sed 's/^/#   /' "$LAB_AETHERD_LOG"
+tap_done
