@@ -20,7 +20,7 @@ lab_require_root
 lab_require_cmd ip ethtool ping iperf3 jq curl traceroute
 lab_require_aetherd
 
-tap_plan 25
+tap_plan 26
 
 WAN_MTU=1400
 LAB_WAN_MTU=$WAN_MTU lab_topo_routed
@@ -99,6 +99,14 @@ tap_ok $rc "oversize DF packet gets ICMP frag-needed with MTU $WAN_MTU"
 lab_exec client ping -c 2 -W 1 -s $((WAN_MTU + 40)) -M do "$S6" >/dev/null 2>&1
 lab_exec client ip -6 route get "$S6" | grep -q "mtu $WAN_MTU"
 tap_ok $? "oversize IPv6 packet gets ICMPv6 packet-too-big with MTU $WAN_MTU"
+
+# Without DF the router fragments for the smaller WAN MTU; the server
+# reassembles and answers.
+out=$(lab_exec client ping -c 5 -i 0.2 -W 2 -M dont -s $((WAN_MTU + 200)) "$S4" 2>&1)
+echo "$out" | grep -q ' 0% packet loss'
+rc=$?
+[ $rc -eq 0 ] || tap_diag "$out"
+tap_ok $rc "packets over the WAN MTU without DF are fragmented and arrive"
 
 out=$(lab_exec client ping -c 1 -W 2 "$LAB_NET_PREFIX.99.1" 2>&1)
 echo "$out" | grep -qi 'unreachable'

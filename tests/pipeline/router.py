@@ -79,6 +79,8 @@ def frames():
          UDP(sport=1010, dport=2010) / pay),
         ("big6", e / IPv6(src="fd00::2", dst="fd01::2") /
          UDP(sport=1011, dport=2011) / Raw(b"z" * 1450)),
+        ("frag4", e / IP(src="10.0.0.2", dst="198.51.100.7", id=0x4242) /
+         UDP(sport=1012, dport=2012) / Raw(bytes(range(256)) * 6)),
     ]
 
 
@@ -168,6 +170,16 @@ def check(d):
     f = find(lan, lambda p: ICMPv6PacketTooBig in p and p[IPv6].dst == "fd00::2")
     ok(f and f[0][ICMPv6PacketTooBig].mtu == 1400, "too big: ICMPv6 packet too big, MTU 1400")
 
+    frags = sorted(find(wan, lambda p: IP in p and p[IP].id == 0x4242),
+                   key=lambda p: p[IP].frag)
+    orig = frames()[-1][1][IP]
+    data = b"".join(raw(p[IP].payload)[:p[IP].len - p[IP].ihl * 4] for p in frags)
+    ok(len(frags) == 2 and all(p[IP].len <= 1400 and p[IP].ttl == 63 and ck_sum4(p)
+                               for p in frags) and
+       frags[0][IP].flags.MF and not frags[1][IP].flags.MF and
+       frags[1][IP].frag * 8 == frags[0][IP].len - 20 and data == raw(orig.payload),
+       "over the MTU without DF: fragmented into two valid fragments that reassemble")
+
     for i, (good, desc) in enumerate(results, 1):
         print("%s %d - %s" % ("ok" if good else "not ok", i, desc))
     return all(g for g, _ in results), len(results)
@@ -177,7 +189,7 @@ if __name__ == "__main__":
     if sys.argv[1] == "gen":
         gen(sys.argv[2])
     elif sys.argv[1] == "count":
-        print(17)
+        print(18)
     else:
         good, n = check(sys.argv[2])
         sys.exit(0 if good else 1)

@@ -27,7 +27,7 @@
 	X(L3_ETHERTYPE, "l3-unsupported-ethertype", "ethertype not routed on an L3 port")          \
 	X(L3_VLAN, "l3-tagged-frame", "VLAN-tagged frame on an untagged L3 port")                  \
 	X(IP_BLACKHOLE, "ip-blackhole", "route to a blackhole")                                    \
-	X(IP_FRAG_UNSUPP, "ip4-needs-fragmentation", "too big for the egress MTU, DF clear")       \
+	X(IP_FRAG_FAILED, "ip4-fragmentation-failed", "could not fragment for the egress MTU")     \
 	X(IP_MCAST, "ip-multicast-unsupported", "multicast destination not handled")               \
 	X(IP_BAD_SRC, "ip-bad-source", "multicast, broadcast or loopback source address")          \
 	X(IP6_LL_FWD, "ip6-link-local-not-forwarded", "link-local destination not ours")           \

@@ -45,15 +45,15 @@ enum ap_nh_type {
 #define AP_NH_L2_VALID (1ull << 63)
 
 struct ap_nh {
-	uint64_t l2;	  /**< MAC | AP_NH_L2_VALID, written atomically by the control plane. */
-	uint8_t type;	  /**< enum ap_nh_type. */
-	uint8_t family;	  /**< 4 or 6. */
-	uint16_t port;	  /**< DPDK port id of the interface. */
-	uint16_t iface;	  /**< Interface index. */
-	uint16_t refs;	  /**< Routes using it (control plane). */
-	uint8_t addr[16]; /**< Neighbour address (IPv4 in the first 4 bytes). */
-	uint8_t n_members;			  /**< ECMP: how many members. */
-	uint16_t members[AP_NH_ECMP_MAX];	  /**< ECMP: neighbour next hops. */
+	uint64_t l2;	   /**< MAC | AP_NH_L2_VALID, written atomically by the control plane. */
+	uint8_t type;	   /**< enum ap_nh_type. */
+	uint8_t family;	   /**< 4 or 6. */
+	uint16_t port;	   /**< DPDK port id of the interface. */
+	uint16_t iface;	   /**< Interface index. */
+	uint16_t refs;	   /**< Routes using it (control plane). */
+	uint8_t addr[16];  /**< Neighbour address (IPv4 in the first 4 bytes). */
+	uint8_t n_members; /**< ECMP: how many members. */
+	uint16_t members[AP_NH_ECMP_MAX]; /**< ECMP: neighbour next hops. */
 } __rte_cache_aligned;
 
 /** An L3 interface as the data plane sees it, indexed by DPDK port id. */
@@ -92,6 +92,7 @@ enum ap_punt_reason {
 	AP_PUNT_NO_ROUTE,    /**< ICMP destination unreachable (net / no route). */
 	AP_PUNT_FRAG_NEEDED, /**< DF set and too big: frag-needed / packet-too-big. */
 	AP_PUNT_LOCAL,	     /**< For us, not answered in the data plane. */
+	AP_PUNT_FRAGMENT,    /**< IPv4 over the egress MTU without DF: fragment it. */
 };
 
 /* Nodes. */

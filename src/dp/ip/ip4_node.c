@@ -5,8 +5,9 @@
  * checksum update (RFC 1624), egress MTU check, link-layer rewrite.
  * ip4-local: answers ICMP echo requests to our addresses in place.
  *
- * What needs the control plane (no route, TTL expired, DF and too big,
- * unresolved next hop, other traffic to us) goes to punt with a reason.
+ * What needs the control plane (no route, TTL expired, too big for the
+ * egress MTU, unresolved next hop, other traffic to us) goes to punt with a
+ * reason.
  *
  * Uses: ap_mbuf_priv.pi (l3_off); ap_ip.fib4, ap_ip.nh, ap_l3_ports.
  * Sets: drop_reason, punt, nh; rewrites the Ethernet header on output.
@@ -95,7 +96,9 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 		pv->nh = nh_id;
 		if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))
 			return punt(pv, AP_PUNT_FRAG_NEEDED);
-		return drop(pv, AP_DROP_IP_FRAG_UNSUPP);
+		/* Fragmenting allocates: the control plane does it (RFC 791 §3.2)
+		 * and sends the fragments back through here. */
+		return punt(pv, AP_PUNT_FRAGMENT);
 	}
 	l2 = __atomic_load_n(&nh->l2, __ATOMIC_ACQUIRE);
 	if (!(l2 & AP_NH_L2_VALID)) {

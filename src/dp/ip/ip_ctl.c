@@ -20,6 +20,7 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_ip_frag.h>
 #include <rte_malloc.h>
 
 #include "dp/core/dp_core.h"
@@ -100,10 +101,20 @@ static struct {
 	uint16_t ip_id;
 	double icmp_tokens;
 	uint64_t icmp_last_ms;
-	uint64_t counters[8];
+	uint64_t counters[16];
 } ctl;
 
-enum { C_ARP_IN, C_ND_IN, C_ICMP_SENT, C_ICMP_LIMITED, C_QUEUED, C_QUEUE_DROPS, C_LOCAL_DROPS };
+enum {
+	C_ARP_IN,
+	C_ND_IN,
+	C_ICMP_SENT,
+	C_ICMP_LIMITED,
+	C_QUEUED,
+	C_QUEUE_DROPS,
+	C_LOCAL_DROPS,
+	C_FRAGMENTS,
+	C_FRAG_FAILED,
+};
 
 static uint64_t
 now_ms(void)
@@ -663,6 +674,49 @@ handle_nd(struct rte_mbuf *m)
 	}
 }
 
+/* RFC 791 §3.2 / RFC 1812 §5.2.2.3: fragments of at most the egress MTU
+ * (offsets in 8-byte units; options copied as the library does), sent back
+ * into ip4-input, which routes each like any packet. */
+static void
+fragment4(struct rte_mbuf *m)
+{
+	struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+	const struct ap_nh *nh = &ap_ip.nh[pv->nh % AP_NH_MAX];
+	struct rte_mbuf *frags[64];
+	uint16_t rx_port = m->port;
+	int n;
+
+	/* The library wants the packet to start at the IPv4 header. */
+	rte_pktmbuf_adj(m, pv->pi.l3_off);
+	n = rte_ipv4_fragment_copy_nonseg_packet(m, frags, RTE_DIM(frags),
+						 ap_l3_ports[nh->port].mtu, ctl.pool);
+	if (n < 0) {
+		ctl.counters[C_FRAG_FAILED]++;
+		return;
+	}
+	ctl.counters[C_FRAGMENTS] += (uint64_t)n;
+	for (int i = 0; i < n; i++) {
+		struct rte_mbuf *f = frags[i];
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(f, struct rte_ipv4_hdr *);
+		struct rte_ether_hdr *eth;
+
+		/* The library leaves the header checksum to the caller. */
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = ap_csum(ip, rte_ipv4_hdr_len(ip));
+		eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(f, RTE_ETHER_HDR_LEN);
+
+		if (!eth) {
+			rte_pktmbuf_free(f);
+			continue;
+		}
+		memset(eth, 0, sizeof(*eth));
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		f->port = rx_port;
+		ap_mbuf_priv(f)->reinjected = 0;
+		inject_mbuf(f, INJECT_IP4_INPUT);
+	}
+}
+
 static void
 handle_local(struct rte_mbuf *m)
 {
@@ -712,6 +766,9 @@ ap_ip_poll(void)
 			break;
 		case AP_PUNT_LOCAL:
 			handle_local(m);
+			break;
+		case AP_PUNT_FRAGMENT:
+			fragment4(m);
 			break;
 		default:
 			break;
@@ -933,7 +990,8 @@ ap_ip_route_add(const struct ap_cfg_route *r, char *err, size_t err_len)
 		host_prefix(r->via[v].family, r->via[v].addr, &hp);
 		own = route_find(&hp);
 		if (own && own->origin == R_LOCAL)
-			return errf(err, err_len, -EINVAL, "next hop %s is the router's own address",
+			return errf(err, err_len, -EINVAL,
+				    "next hop %s is the router's own address",
 				    ap_cfg_prefix_fmt(&r->via[v], false, b, sizeof(b)));
 	}
 	old = route_find(&r->prefix);
@@ -1109,7 +1167,7 @@ static json_t *
 nh_json(uint32_t id)
 {
 	const struct ap_nh *nh = &ap_ip.nh[id];
-	static const char *const types[] = {"unreachable", "local",     "connected",
+	static const char *const types[] = {"unreachable", "local",	"connected",
 					    "neighbor",	   "blackhole", "ecmp"};
 	json_t *j = json_pack("{s:s}", "type", nh->type < 6 ? types[nh->type] : "?");
 	char b[64];

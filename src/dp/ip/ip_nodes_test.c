@@ -303,8 +303,8 @@ static const struct {
 	 AP_PUNT_FRAG_NEEDED},
 	{"over the egress MTU without DF",
 	 {4, "10.0.0.2", "10.0.1.9", 64, 1400},
-	 SINK_DROP,
-	 AP_DROP_IP_FRAG_UNSUPP},
+	 SINK_PUNT,
+	 AP_PUNT_FRAGMENT},
 	{"exactly the egress MTU", {4, "10.0.0.2", "10.0.1.9", 64, 1372, .df = true}, SINK_TX, 0},
 	{"bad header checksum",
 	 {4, "10.0.0.2", "10.0.1.9", 64, 32, .bad_csum = true},
@@ -410,8 +410,8 @@ Test(ip_nodes, ecmp_spreads_flows_and_keeps_each_on_one_path)
 		int first = -1;
 
 		for (int rep = 0; rep < 2; rep++) {
-			struct frame_spec f = {4, "10.0.0.2", "10.0.9.9", 64, 32,
-					       .sport = (uint16_t)(1000 + flow)};
+			struct frame_spec f = {4,  "10.0.0.2", "10.0.9.9",
+					       64, 32,	       .sport = (uint16_t)(1000 + flow)};
 			const uint8_t *p;
 			int which;
 
