@@ -890,6 +890,24 @@ parse_iface_addrs(struct ctx *c, const yaml_node_t *v, void *obj, const char *wh
 	return 0;
 }
 
+static int
+parse_iface_punt(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_cfg_iface *ifc = obj;
+	const char *s;
+	int ret = get_string(c, v, what, &s);
+
+	if (ret < 0)
+		return ret;
+	if (strcmp(s, "true") == 0)
+		ifc->no_punt = false;
+	else if (strcmp(s, "false") == 0)
+		ifc->no_punt = true;
+	else
+		return fail(c, v->start_mark, "%s must be true or false", what);
+	return 0;
+}
+
 static const struct field iface_fields[] = {
 	{.key = "name", .type = FT_STRING, .off = offsetof(struct ap_cfg_iface, name),
 	 .size = AP_NAME_MAX, .flags = F_REQUIRED, .check = check_port_name},
@@ -898,6 +916,7 @@ static const struct field iface_fields[] = {
 	{.key = "mtu", .type = FT_UINT, .off = offsetof(struct ap_cfg_iface, mtu),
 	 .size = sizeof(uint16_t), .min = 68, .max = 9600},
 	{.key = "addresses", .type = FT_CUSTOM, .custom = parse_iface_addrs},
+	{.key = "punt", .type = FT_CUSTOM, .custom = parse_iface_punt},
 };
 static const struct table iface_table = TABLE(iface_fields);
 

@@ -86,6 +86,7 @@ struct ap_cfg_iface {
 	uint16_t mtu;	   /**< IP MTU; 0 means 1500. */
 	struct ap_cfg_prefix addrs[AP_CFG_MAX_ADDRS];
 	uint8_t n_addrs;
+	bool no_punt; /**< punt: false — no kernel TAP mirror for this interface. */
 };
 
 #define AP_CFG_MAX_ECMP 8

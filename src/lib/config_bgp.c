@@ -206,8 +206,8 @@ get_policy(struct bctx *c, const yaml_node_t *v, const char *what, char *dst)
 	if (get_str(c, v, what, dst, AP_NAME_MAX) < 0)
 		return -EINVAL;
 	if (strcmp(dst, "all") != 0 && strcmp(dst, "none") != 0)
-		return bfail(c, v->start_mark, "invalid value '%s' for %s (expected one of: all, none)",
-			     dst, what);
+		return bfail(c, v->start_mark,
+			     "invalid value '%s' for %s (expected one of: all, none)", dst, what);
 	return 0;
 }
 
@@ -252,8 +252,8 @@ neighbor_pair(struct bctx *c, const char *key, const yaml_node_t *v, void *obj, 
 	}
 	if (strcmp(key, "families") == 0) {
 		n->families[0] = n->families[1] = false;
-		if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.start ==
-							    v->data.sequence.items.top)
+		if (v->type != YAML_SEQUENCE_NODE ||
+		    v->data.sequence.items.start == v->data.sequence.items.top)
 			return bfail(c, v->start_mark, "expected a non-empty list for %s", what);
 		for (yaml_node_item_t *it = v->data.sequence.items.start;
 		     it < v->data.sequence.items.top; it++) {
@@ -394,9 +394,9 @@ bgp_pair(struct bctx *c, const char *key, const yaml_node_t *v, void *obj, const
 				goto bad_pfx;
 			memcpy(b->networks[b->n_networks++], s, sizeof(s));
 			continue;
-bad_pfx:
-			return bfail(c, n->start_mark, "invalid prefix '%s' in %s (expected ADDR/LEN)",
-				     s, what);
+		bad_pfx:
+			return bfail(c, n->start_mark,
+				     "invalid prefix '%s' in %s (expected ADDR/LEN)", s, what);
 		}
 		return 0;
 	}
@@ -431,8 +431,10 @@ ap_config_bgp_parse(const char *name, yaml_document_t *doc, const yaml_node_t *v
 		if (n->rr_client && n->remote_as != b.asn) {
 			yaml_mark_t m = {.line = n->line - 1, .column = n->col - 1};
 
-			return bfail(&c, m, "bgp.neighbors[%u].rr_client needs an internal peer "
-					    "(remote_as %u)", i, b.asn);
+			return bfail(&c, m,
+				     "bgp.neighbors[%u].rr_client needs an internal peer "
+				     "(remote_as %u)",
+				     i, b.asn);
 		}
 	}
 	b.enabled = true;

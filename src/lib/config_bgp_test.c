@@ -33,24 +33,25 @@ load(const char *yaml, char err[AP_CFG_ERR_MAX], int *rc)
 
 Test(config_bgp, full_example)
 {
-	static const char yaml[] = "bgp:\n"
-				   "  asn: 4200000001\n"
-				   "  router_id: 192.0.2.1\n"
-				   "  listen: {address: 127.0.0.1, port: 1179}\n"
-				   "  always_compare_med: true\n"
-				   "  networks: [198.51.100.0/24, \"2001:db8:1::/48\"]\n"
-				   "  neighbors:\n"
-				   "    - address: 127.0.0.2\n"
-				   "      remote_as: 65002\n"
-				   "      port: 2179\n"
-				   "      passive: true\n"
-				   "      hold_time: 9\n"
-				   "      connect_retry: 1\n"
-				   "      import: all\n"
-				   "      export: none\n"
-				   "      families: [ipv6]\n"
-				   "      next_hop_v6: \"2001:db8::1\"\n"
-				   "    - {address: \"::1\", remote_as: 4200000001, rr_client: true}\n";
+	static const char yaml[] =
+		"bgp:\n"
+		"  asn: 4200000001\n"
+		"  router_id: 192.0.2.1\n"
+		"  listen: {address: 127.0.0.1, port: 1179}\n"
+		"  always_compare_med: true\n"
+		"  networks: [198.51.100.0/24, \"2001:db8:1::/48\"]\n"
+		"  neighbors:\n"
+		"    - address: 127.0.0.2\n"
+		"      remote_as: 65002\n"
+		"      port: 2179\n"
+		"      passive: true\n"
+		"      hold_time: 9\n"
+		"      connect_retry: 1\n"
+		"      import: all\n"
+		"      export: none\n"
+		"      families: [ipv6]\n"
+		"      next_hop_v6: \"2001:db8::1\"\n"
+		"    - {address: \"::1\", remote_as: 4200000001, rr_client: true}\n";
 	char err[AP_CFG_ERR_MAX];
 	int rc;
 	struct ap_config *cfg = load(yaml, err, &rc);
@@ -119,13 +120,13 @@ static struct err_case err_cases[] = {
 	{"bgp: {router_id: 10.0.0.1}\n", "t.yaml:1:6: missing key 'asn' in bgp"},
 	{"bgp: {asn: 65001}\n", "t.yaml:1:6: missing key 'router_id' in bgp"},
 	{"bgp: {asn: 0, router_id: 10.0.0.1}\n", "t.yaml:1:12: bgp.asn must be between 1 and "
-						  "4294967295"},
+						 "4294967295"},
 	{"bgp: {asn: 4294967296, router_id: 10.0.0.1}\n",
 	 "t.yaml:1:12: bgp.asn must be between 1 and 4294967295"},
 	{"bgp: {asn: x, router_id: 10.0.0.1}\n", "t.yaml:1:12: expected an integer for bgp.asn"},
-	{"bgp: {asn: 1, router_id: 0.0.0.0}\n",
-	 "t.yaml:1:26: bgp.router_id must not be 0.0.0.0"},
-	{"bgp: {asn: 1, router_id: \"::1\"}\n", "t.yaml:1:26: bgp.router_id must be an IPv4 address"},
+	{"bgp: {asn: 1, router_id: 0.0.0.0}\n", "t.yaml:1:26: bgp.router_id must not be 0.0.0.0"},
+	{"bgp: {asn: 1, router_id: \"::1\"}\n",
+	 "t.yaml:1:26: bgp.router_id must be an IPv4 address"},
 	{"bgp: {asn: 1, asn: 2, router_id: 10.0.0.1}\n",
 	 "t.yaml:1:15: duplicate key 'asn' in bgp (first at 1:7)"},
 	{HEAD "  neighbours: []\n",

@@ -3,12 +3,9 @@
 # BGP interop with BIRD 2: aetherd (--no-dataplane) and BIRD in one network
 # namespace, peering over loopback addresses.
 #
-#   peer  127.77.0.2  AS 65002  import all / export all on both sides
-#   peer2 127.77.0.3  AS 65003  no policy on our side (RFC 8212: nothing in or out)
-#   peer3 127.77.0.4  AS 65004  but configured here as AS 65099: wrong remote AS
-#
-# Each BIRD session has a port of its own: BIRD shares one listening socket
-# between protocols on the same port.
+#   bird1 127.77.0.2  AS 65002  import all / export all on both sides
+#   bird2 127.77.0.3  AS 65003  no policy on our side (RFC 8212: nothing in or out)
+#   bird3 127.77.0.4  AS 65004  but configured here as AS 65099: wrong remote AS
 #
 # Checks that the sessions establish, IPv4 and IPv6 routes flow both ways with
 # their attributes, withdrawals propagate, policy takes effect, a wrong remote
@@ -24,7 +21,9 @@ lab_require_aetherd
 tap_plan 17
 dir=$(lab_tmpdir)
 US=127.77.0.1
-ctl() { birdc -s "$dir/bird.ctl" "$@"; }
+ctl() { birdc -s "$dir/bird1.ctl" "$@"; }
+ctl2() { birdc -s "$dir/bird2.ctl" "$@"; }
+ctl3() { birdc -s "$dir/bird3.ctl" "$@"; }
 summary() { lab_ctl -j show bgp summary; }
 nbr_state() { summary | jq -r --arg a "$1" '.neighbors[] | select(.address == $a) | .state'; }
 established() { [ "$(nbr_state "$1")" = Established ]; }
@@ -58,9 +57,12 @@ bgp:
     - {address: 127.77.0.4, remote_as: 65099, port: 2181, connect_retry: 1}
 EOF2
 
-cat >"$dir/bird.conf" <<EOF2
-router id 127.77.0.2;
-log "$dir/bird.log" all;
+# bird_conf N ADDR AS PORT BODY: one BIRD instance per session, since BIRD
+# runs a single session per neighbour address at a time.
+bird_conf() {
+	cat >"$dir/bird$1.conf" <<EOF2
+router id $2;
+log "$dir/bird$1.log" all;
 protocol device {}
 protocol static s4 {
   ipv4;
@@ -71,26 +73,20 @@ protocol static s6 {
   ipv6;
   route 2001:db8:200::/48 blackhole { bgp_community.add((65002,8)); };
 }
-template bgp t {
+protocol bgp peer {
+  local $2 port $4 as $3;
+  neighbor $US port 1179 as 65001;
   multihop; strict bind yes; connect delay time 1; connect retry time 1;
   error wait time 1, 2;
-  neighbor $US port 1179 as 65001;
-}
-protocol bgp peer from t {
-  local 127.77.0.2 port 2179 as 65002;
-  hold time 3; keepalive time 1;
-  ipv4 { import all; export filter { if net = 203.0.113.0/24 then bgp_med = 50; accept; }; next hop self; };
-  ipv6 { import all; export all; next hop address 2001:db8::2; };
-}
-protocol bgp peer2 from t {
-  local 127.77.0.3 port 2180 as 65003;
-  ipv4 { import all; export all; next hop self; };
-}
-protocol bgp peer3 from t {
-  local 127.77.0.4 port 2181 as 65004;
-  ipv4 { import all; export all; };
+  $5
 }
 EOF2
+}
+bird_conf 1 127.77.0.2 65002 2179 'hold time 3; keepalive time 1;
+  ipv4 { import all; export filter { if net = 203.0.113.0/24 then bgp_med = 50; accept; }; next hop self; };
+  ipv6 { import all; export all; next hop address 2001:db8::2; };'
+bird_conf 2 127.77.0.3 65003 2180 'ipv4 { import all; export all; next hop self; };'
+bird_conf 3 127.77.0.4 65004 2181 'ipv4 { import all; export all; };'
 
 lab_ns_add bgp || tap_bail "cannot create a namespace"
 for a in 127.77.0.1 127.77.0.2 127.77.0.3 127.77.0.4; do
@@ -98,13 +94,15 @@ for a in 127.77.0.1 127.77.0.2 127.77.0.3 127.77.0.4; do
 done
 
 tap_check "aetherd starts with a bgp section (--no-dataplane)" start_aetherd "$dir/aetherd.yaml"
-lab_bg bgp bird -f -c "$dir/bird.conf" -s "$dir/bird.ctl"
-BIRD_PID=$LAB_BG_PID
+for n in 1 2 3; do
+	lab_bg bgp bird -f -c "$dir/bird$n.conf" -s "$dir/bird$n.ctl"
+	[ $n = 1 ] && BIRD_PID=$LAB_BG_PID
+done
 
 lab_wait_for 20 established 127.77.0.2
 tap_check "session with BIRD is Established on our side" established 127.77.0.2
 tap_check "session is Established on BIRD's side" \
-	bash -c "birdc -s '$dir/bird.ctl' show protocols peer | grep -q Established"
+	bash -c "birdc -s '$dir/bird1.ctl' show protocols peer | grep -q Established"
 
 has_route() { route_json "$1" | jq -e '.total == 1' >/dev/null; }
 lab_wait_for 10 has_route 203.0.113.0/24
@@ -123,7 +121,7 @@ bird_has() { ctl show route "$1" all protocol peer | grep -q "BGP.as_path: 65001
 lab_wait_for 10 bird_has 198.51.100.0/24
 tap_check "our IPv4 route reaches BIRD with AS path 65001" bird_has 198.51.100.0/24
 tap_check "our IPv6 route reaches BIRD with our next hop" \
-	bash -c "birdc -s '$dir/bird.ctl' show route 2001:db8:100::/48 all protocol peer |
+	bash -c "birdc -s '$dir/bird1.ctl' show route 2001:db8:100::/48 all protocol peer |
 		grep -q 'BGP.next_hop: 2001:db8::1'"
 tap_check "aetherctl show bgp summary renders the neighbors" \
 	bash -c "$(declare -f lab_ctl); AETHERCTL='$AETHERCTL' LAB_API_SOCK='$LAB_API_SOCK'
@@ -132,20 +130,19 @@ tap_check "aetherctl show bgp summary renders the neighbors" \
 # RFC 8212: peer2 has no import or export policy on our side.
 lab_wait_for 10 established 127.77.0.3
 tap_diag "$(summary | jq -c '.neighbors[] | [.address, .state, .last_error]')"
-tap_diag "$(ctl show protocols all peer2 | head -12)"
 rx2() { summary | jq -e '.neighbors[] | select(.address == "127.77.0.3") |
 	.prefixes_received > 0 and .prefixes_accepted == 0' >/dev/null; }
 lab_wait_for 10 rx2
 tap_check "no import policy on an eBGP session: routes held, none accepted" rx2
 tap_check "no export policy on an eBGP session: BIRD learns nothing from us" \
-	bash -c "birdc -s '$dir/bird.ctl' show protocols peer2 | grep -q Established &&
-		! birdc -s '$dir/bird.ctl' show route protocol peer2 | grep -q 198.51.100.0"
+	bash -c "birdc -s '$dir/bird2.ctl' show protocols peer | grep -q Established &&
+		! birdc -s '$dir/bird2.ctl' show route protocol peer | grep -q 198.51.100.0"
 tap_check "adj-rib-in shows the rejected routes of that session" \
 	bash -c "$(declare -f lab_ctl); AETHERCTL='$AETHERCTL' LAB_API_SOCK='$LAB_API_SOCK'
 	lab_ctl -j show bgp adj-rib-in 127.77.0.3 | jq -e '.total > 0 and
 		all(.routes[]; .accepted == false)' >/dev/null"
 
-bad_as() { ctl show protocols all peer3 | grep -qi "bad peer as"; }
+bad_as() { ctl3 show protocols all peer | grep -qi "bad peer as"; }
 lab_wait_for 15 bad_as
 tap_check "a wrong remote AS is refused with NOTIFICATION 2/2 (seen by BIRD)" bad_as
 
@@ -172,7 +169,7 @@ lab_wait_for 20 established 127.77.0.2
 tap_check "the session comes back when the peer resumes" established 127.77.0.2
 
 lab_aetherd_stop
-shut() { grep -q "aetherd is stopping" "$dir/bird.log"; }
+shut() { grep -q "aetherd is stopping" "$dir/bird1.log"; }
 lab_wait_for 5 shut
 tap_check "stopping aetherd sends an RFC 9003 shutdown message" shut
 

@@ -230,6 +230,18 @@ def main():
     check("module back to default", "PUT", "/api/v1/log", 200,
           body={"level": before["level"], "modules": {"api": None}},
           then=lambda p, t: [] if p == before else ["not restored: %s" % t])
+    # Runtime routes: this lab cross-connects, so a valid change has nowhere
+    # to go (503); malformed ones are refused first (400).
+    check("route without a body", "POST", "/api/v1/routes", 400, body={})
+    check("route with host bits", "POST", "/api/v1/routes", 400,
+          body={"prefix": "10.1.2.3/8", "via": "blackhole"})
+    check("route, mixed families", "POST", "/api/v1/routes", 400,
+          body={"prefix": "10.0.0.0/8", "via": "fd00::1"})
+    check("route on a data plane that does not route", "POST", "/api/v1/routes", 503,
+          body={"prefix": "10.0.0.0/8", "via": "blackhole"})
+    check("delete without a prefix", "DELETE", "/api/v1/routes", 400)
+    check("delete on a data plane that does not route", "DELETE",
+          "/api/v1/routes?prefix=10.0.0.0/8", 503)
     check("metrics", "GET", "/metrics", 200,
           then=lambda p, t: [] if "aether_port_rx_packets_total{" in t else ["no port metrics"])
     check("dashboard without a token", "GET", "/", 200, auth=False,

@@ -635,7 +635,8 @@ ap_dp_start(const struct ap_config *cfg, const struct ap_dp_opts *opts, struct a
 
 		for (unsigned i = 0; i < dp->n_ports; i++)
 			port_ids[i] = dp->ports[i].port_id;
-		rc = ap_ip_start(&dp->cfg, port_ids, dp->pool, err, err_len);
+		/* Offline runs touch no kernel state. */
+		rc = ap_ip_start(&dp->cfg, port_ids, dp->pool, !dp->opts.offline, err, err_len);
 		if (rc < 0)
 			goto fail;
 		dp->ip_up = true;
@@ -798,7 +799,7 @@ ap_dp_routes_json(struct ap_dp *dp, const char *prefix)
 int
 ap_dp_route_add(struct ap_dp *dp, const struct ap_cfg_route *r, char *err, size_t err_len)
 {
-	if (!dp->ip_up || dp->stopped)
+	if (!ap_dp_routed(dp) || dp->stopped)
 		return errf(err, err_len, -ENOTSUP, "the data plane has no routed interface");
 	return ap_ip_route_add(r, err, err_len);
 }
@@ -806,7 +807,7 @@ ap_dp_route_add(struct ap_dp *dp, const struct ap_cfg_route *r, char *err, size_
 int
 ap_dp_route_del(struct ap_dp *dp, const struct ap_cfg_prefix *p, char *err, size_t err_len)
 {
-	if (!dp->ip_up || dp->stopped)
+	if (!ap_dp_routed(dp) || dp->stopped)
 		return errf(err, err_len, -ENOTSUP, "the data plane has no routed interface");
 	return ap_ip_route_del(p, err, err_len);
 }

@@ -21,6 +21,7 @@
 #include <rte_fib.h>
 #include <rte_fib6.h>
 #include <rte_graph.h>
+#include <rte_mempool.h>
 #include <rte_ring.h>
 #include <jansson.h>
 
@@ -110,10 +111,11 @@ int ap_ip_link_nodes(void);
 
 /**
  * Build interfaces, FIBs and next hops from @p cfg (@p port_ids maps config
- * port index to DPDK port id) and the punt/inject rings. 0 or -errno.
+ * port index to DPDK port id) and the punt/inject rings; with @p punt, a
+ * kernel TAP mirror per interface (unless it says punt: false). 0 or -errno.
  */
 int ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_mempool *pool,
-		char *err, size_t err_len);
+		bool punt, char *err, size_t err_len);
 
 /** Handle punted packets, age neighbours, release queued packets. */
 void ap_ip_poll(void);

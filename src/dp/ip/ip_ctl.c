@@ -73,6 +73,8 @@ struct neigh {
 struct ctl_iface {
 	const struct ap_cfg_iface *cfg;
 	uint16_t port;
+	int tap_port;	   /* The kernel mirror's ethdev port, -1 when none. */
+	char tap_name[16]; /* Its kernel name. */
 	uint32_t glean4; /* Resolves hosts on the connected IPv4 subnets. */
 	uint32_t glean6;
 };
@@ -114,6 +116,8 @@ enum {
 	C_LOCAL_DROPS,
 	C_FRAGMENTS,
 	C_FRAG_FAILED,
+	C_TO_KERNEL,
+	C_FROM_KERNEL,
 };
 
 static uint64_t
@@ -590,7 +594,8 @@ neigh_timers(void)
 
 /* Punted packets. */
 
-static void
+/* Returns true when the kernel mirror should see the frame too. */
+static bool
 handle_arp(struct rte_mbuf *m)
 {
 	const struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
@@ -601,16 +606,18 @@ handle_arp(struct rte_mbuf *m)
 	ctl.counters[C_ARP_IN]++;
 	if (!ifc || ap_parse_arp(rte_pktmbuf_mtod_offset(m, const uint8_t *, pv->pi.l3_off),
 				 rte_pktmbuf_data_len(m) - pv->pi.l3_off, &a) != 0)
-		return;
+		return false;
 	for_us = iface_has_addr4(ifc, a.tpa);
 	if (a.spa != 0)
 		neigh_learn(4, (uint16_t)(ifc - ctl.ifaces), (const uint8_t *)&a.spa, a.sha,
 			    for_us && !a.gratuitous);
 	if (for_us && a.op == rte_cpu_to_be_16(AP_ARP_OP_REQUEST) && !a.gratuitous)
 		send_arp(ifc, AP_ARP_OP_REPLY, a.tpa, a.sha, a.sha, a.spa);
+	/* Requests are ours to answer; the kernel learns from replies. */
+	return a.op == rte_cpu_to_be_16(AP_ARP_OP_REPLY) || a.gratuitous;
 }
 
-static void
+static bool
 handle_nd(struct rte_mbuf *m)
 {
 	const struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
@@ -626,14 +633,14 @@ handle_nd(struct rte_mbuf *m)
 	ctl.counters[C_ND_IN]++;
 	if (!ifc || pv->pi.l4_off + pv->pi.l4_len > rte_pktmbuf_data_len(m)) {
 		AP_LOG_DEBUG(MOD, "truncated neighbour discovery message (port %u)", m->port);
-		return;
+		return false;
 	}
 	n = ap_parse_nd(rte_pktmbuf_mtod_offset(m, const uint8_t *, pv->pi.l4_off), pv->pi.l4_len,
 			ip->src_addr, ip->dst_addr, ip->hop_limits, &nd);
 	if (n != 0) {
 		AP_LOG_DEBUG(MOD, "invalid neighbour discovery message on %s: %s", ifc->cfg->name,
 			     strerror(-n));
-		return;
+		return false;
 	}
 	iface = (uint16_t)(ifc - ctl.ifaces);
 	if (nd.type == AP_ND_NS) {
@@ -642,7 +649,7 @@ handle_nd(struct rte_mbuf *m)
 		if (!iface_has_addr6(ifc, nd.target)) {
 			AP_LOG_DEBUG(MOD, "neighbour solicitation on %s for another address",
 				     ifc->cfg->name);
-			return;
+			return false;
 		}
 		if (!dad && nd.has_slla)
 			neigh_learn(6, iface, ip->src_addr, nd.slla, true);
@@ -671,6 +678,41 @@ handle_nd(struct rte_mbuf *m)
 				     strerror(-n));
 	} else if (nd.type == AP_ND_NA && nd.has_tlla) {
 		neigh_learn(6, iface, nd.target, nd.tlla, false);
+	}
+	/* Solicitations are ours to answer; the kernel learns from adverts. */
+	return nd.type == AP_ND_NA;
+}
+
+/* Hand a punted frame to the interface's kernel mirror. Returns true when
+ * the mirror took it (the mbuf is no longer ours). */
+static bool
+to_kernel(struct rte_mbuf *m)
+{
+	const struct ctl_iface *ifc = iface_of_port(m->port);
+
+	if (!ifc || ifc->tap_port < 0)
+		return false;
+	return rte_eth_tx_burst((uint16_t)ifc->tap_port, 0, &m, 1) == 1;
+}
+
+/* What the kernel sends on a mirror goes out of the interface's port. */
+static void
+tap_poll(void)
+{
+	struct rte_mbuf *burst[POLL_BURST];
+
+	for (unsigned i = 0; i < ctl.n_ifaces; i++) {
+		const struct ctl_iface *ifc = &ctl.ifaces[i];
+		uint16_t n;
+
+		if (ifc->tap_port < 0)
+			continue;
+		n = rte_eth_rx_burst((uint16_t)ifc->tap_port, 0, burst, POLL_BURST);
+		for (uint16_t k = 0; k < n; k++) {
+			burst[k]->port = ifc->port;
+			ctl.counters[C_FROM_KERNEL]++;
+			inject_mbuf(burst[k], ifc->port);
+		}
 	}
 }
 
@@ -745,10 +787,12 @@ ap_ip_poll(void)
 
 		switch (pv->punt) {
 		case AP_PUNT_ARP:
-			handle_arp(m);
+			if (handle_arp(m) && to_kernel(m))
+				continue;
 			break;
 		case AP_PUNT_ND:
-			handle_nd(m);
+			if (handle_nd(m) && to_kernel(m))
+				continue;
 			break;
 		case AP_PUNT_RESOLVE:
 			resolve(m);
@@ -765,6 +809,11 @@ ap_ip_poll(void)
 					ap_l3_ports[ap_ip.nh[pv->nh % AP_NH_MAX].port].mtu);
 			break;
 		case AP_PUNT_LOCAL:
+			/* Services on the appliance's addresses live in the kernel. */
+			if (to_kernel(m)) {
+				ctl.counters[C_TO_KERNEL]++;
+				continue;
+			}
 			handle_local(m);
 			break;
 		case AP_PUNT_FRAGMENT:
@@ -775,6 +824,7 @@ ap_ip_poll(void)
 		}
 		rte_pktmbuf_free(m);
 	}
+	tap_poll();
 	neigh_timers();
 }
 
@@ -818,6 +868,53 @@ errf(char *err, size_t len, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/*
+ * The punt path (linux-cp, as VPP and grout do it): a kernel TAP per routed
+ * interface with the port's MAC, MTU and addresses, so daemons bound to the
+ * appliance's addresses (SSH, BGP) just work. Traffic for us that the data
+ * plane does not answer goes up the TAP; what the kernel sends comes back out
+ * of the port.
+ */
+static int
+setup_tap(struct ctl_iface *ifc, unsigned idx, char *err, size_t err_len)
+{
+	const struct ap_l3_port *lp = &ap_l3_ports[ifc->port];
+	struct rte_eth_conf conf = {0};
+	char dev[32], args[128];
+	uint16_t pid;
+	int rc;
+
+	snprintf(ifc->tap_name, sizeof(ifc->tap_name), "ap-%.12s", ifc->cfg->name);
+	snprintf(dev, sizeof(dev), "net_tap_ap%u", idx);
+	snprintf(args, sizeof(args), "%s,iface=%s,mac=%02x:%02x:%02x:%02x:%02x:%02x", dev,
+		 ifc->tap_name, lp->mac[0], lp->mac[1], lp->mac[2], lp->mac[3], lp->mac[4],
+		 lp->mac[5]);
+	rc = rte_dev_probe(args);
+	if (rc == 0 && rte_eth_dev_get_port_by_name(dev, &pid) != 0)
+		rc = -ENODEV;
+	if (rc == 0)
+		rc = rte_eth_dev_configure(pid, 1, 1, &conf);
+	if (rc == 0)
+		rc = rte_eth_rx_queue_setup(pid, 0, 512, (unsigned)rte_socket_id(), NULL,
+					    ctl.pool);
+	if (rc == 0)
+		rc = rte_eth_tx_queue_setup(pid, 0, 512, (unsigned)rte_socket_id(), NULL);
+	if (rc == 0)
+		rc = rte_eth_dev_start(pid);
+	if (rc < 0)
+		return errf(err, err_len, rc, "interface '%s': kernel mirror %s: %s",
+			    ifc->cfg->name, ifc->tap_name, rte_strerror(-rc));
+	ifc->tap_port = pid;
+	rc = ap_nl_link_up(ifc->tap_name, lp->mtu);
+	for (unsigned a = 0; rc == 0 && a < ifc->cfg->n_addrs; a++)
+		rc = ap_nl_addr_add(ifc->tap_name, &ifc->cfg->addrs[a]);
+	if (rc < 0)
+		return errf(err, err_len, rc, "interface '%s': configuring %s: %s", ifc->cfg->name,
+			    ifc->tap_name, strerror(-rc));
+	AP_LOG_INFO(MOD, "interface '%s': kernel mirror %s", ifc->cfg->name, ifc->tap_name);
+	return 0;
+}
+
 static int
 setup_iface(unsigned idx, const uint16_t *port_ids, char *err, size_t err_len)
 {
@@ -829,6 +926,7 @@ setup_iface(unsigned idx, const uint16_t *port_ids, char *err, size_t err_len)
 
 	ifc->cfg = ci;
 	ifc->port = port_ids[ci->port_idx];
+	ifc->tap_port = -1;
 	lp = &ap_l3_ports[ifc->port];
 	rte_eth_macaddr_get(ifc->port, &mac);
 	memcpy(lp->mac, mac.addr_bytes, 6);
@@ -1028,7 +1126,7 @@ ap_ip_route_del(const struct ap_cfg_prefix *p, char *err, size_t err_len)
 
 int
 ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_mempool *pool,
-	    char *err, size_t err_len)
+	    bool punt, char *err, size_t err_len)
 {
 	struct rte_fib_conf c4 = {
 		.type = RTE_FIB_DIR24_8,
@@ -1073,6 +1171,13 @@ ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_me
 	ctl.n_ifaces = cfg->n_ifaces;
 	for (unsigned i = 0; i < ctl.n_ifaces; i++) {
 		rc = setup_iface(i, port_ids, err, err_len);
+		if (rc < 0)
+			goto fail;
+	}
+	for (unsigned i = 0; punt && i < ctl.n_ifaces; i++) {
+		if (ctl.ifaces[i].cfg->no_punt)
+			continue;
+		rc = setup_tap(&ctl.ifaces[i], i, err, err_len);
 		if (rc < 0)
 			goto fail;
 	}
@@ -1128,6 +1233,15 @@ ring_drain(struct rte_ring *r)
 void
 ap_ip_stop(void)
 {
+	for (unsigned i = 0; i < ctl.n_ifaces; i++) {
+		struct ctl_iface *ifc = &ctl.ifaces[i];
+
+		if (ifc->tap_port < 0)
+			continue;
+		rte_eth_dev_stop((uint16_t)ifc->tap_port);
+		rte_eth_dev_close((uint16_t)ifc->tap_port);
+		ifc->tap_port = -1;
+	}
 	for (unsigned i = 0; i < MAX_NEIGH; i++) {
 		struct neigh *n = &ctl.neigh[i];
 
@@ -1216,6 +1330,9 @@ ap_ip_ifaces_json(void)
 				       "port", ctl.cfg.ports[ifc->cfg->port_idx].name, "mac", b,
 				       "mtu", lp->mtu, "addresses", addrs, "link_local",
 				       fmt_addr(6, lp->ll6, (char[64]){0}, 64)));
+		if (ifc->tap_port >= 0)
+			json_object_set_new(json_array_get(arr, json_array_size(arr) - 1),
+					    "kernel_mirror", json_string(ifc->tap_name));
 	}
 	return json_pack("{s:o}", "interfaces", arr);
 }

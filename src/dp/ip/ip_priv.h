@@ -21,6 +21,10 @@ extern uint16_t ap_ip_inject_reinput[2];
 #define INJECT_IP4_INPUT 0xfffe
 #define INJECT_IP6_INPUT 0xfffd
 
+/* Kernel side of the punt path (netlink.c). 0 or -errno. */
+int ap_nl_addr_add(const char *ifname, const struct ap_cfg_prefix *p);
+int ap_nl_link_up(const char *ifname, unsigned mtu);
+
 static inline uint64_t
 ap_mac_to_nh_l2(const uint8_t mac[6])
 {

@@ -835,8 +835,13 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 __attribute__((format(printf, 2, 0))) static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	fputs("aetherd: api: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* An event-stream client that hangs up is how streams end: not an error. */
+	if (strstr(msg, "no longer available for sending") != NULL)
+		return;
+	fprintf(stderr, "aetherd: api: %s", msg);
 }
 
 static void on_timer(uv_timer_t *t);

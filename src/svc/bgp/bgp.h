@@ -242,10 +242,10 @@ struct ap_bgp_gr {
 /** OPEN message contents, capabilities decoded. */
 struct ap_bgp_open {
 	uint8_t version;
-	uint16_t my_as;	    /**< The 2-byte field as sent (AS_TRANS for large ASNs). */
-	uint32_t asn;	    /**< The speaker's ASN: from the 4-byte capability when present. */
-	uint16_t hold_time; /**< Seconds; 0 or >= 3. */
-	uint32_t router_id; /**< BGP Identifier, host order. */
+	uint16_t my_as;		 /**< The 2-byte field as sent (AS_TRANS for large ASNs). */
+	uint32_t asn;		 /**< The speaker's ASN: from the 4-byte capability when present. */
+	uint16_t hold_time;	 /**< Seconds; 0 or >= 3. */
+	uint32_t router_id;	 /**< BGP Identifier, host order. */
 	bool mp[AP_BGP_N_AF];	 /**< Multiprotocol families announced (RFC 4760). */
 	bool mp_any;		 /**< At least one multiprotocol capability was present. */
 	uint16_t n_mp_other;	 /**< Multiprotocol capabilities for other families. */
@@ -389,15 +389,15 @@ ap_bgp_attr_has(const struct ap_bgp_attrs *a, unsigned type)
 /** Decoded UPDATE. Large (it holds a scratch area); allocate it once per session. */
 struct ap_bgp_update {
 	enum ap_bgp_action action;
-	struct ap_bgp_err err;	  /**< The NOTIFICATION when action is session reset. */
-	uint8_t bad_attr;	  /**< Type of the attribute behind the action (0: none). */
-	uint16_t n_discarded;	  /**< Attributes dropped under attribute discard. */
+	struct ap_bgp_err err;	      /**< The NOTIFICATION when action is session reset. */
+	uint8_t bad_attr;	      /**< Type of the attribute behind the action (0: none). */
+	uint16_t n_discarded;	      /**< Attributes dropped under attribute discard. */
 	struct ap_bgp_nlri withdrawn; /**< IPv4 Withdrawn Routes. */
 	struct ap_bgp_nlri nlri;      /**< IPv4 NLRI. */
 	struct ap_bgp_nlri mp_reach;  /**< MP_REACH_NLRI's NLRI (RFC 4760). */
 	struct ap_bgp_nlri mp_unreach;
-	bool eor;		      /**< End-of-RIB marker (RFC 4724 §2). */
-	uint8_t eor_af;		      /**< Its family (enum ap_bgp_af). */
+	bool eor;	/**< End-of-RIB marker (RFC 4724 §2). */
+	uint8_t eor_af; /**< Its family (enum ap_bgp_af). */
 	struct ap_bgp_attrs attrs;
 	/** AS_PATH re-encoded with 4-byte ASNs when the session uses 2-byte ones. */
 	uint8_t scratch[2 * AP_BGP_EXT_MAX_LEN];
@@ -478,14 +478,14 @@ const char *ap_bgp_state_name(enum ap_bgp_state s);
 
 /** Events fed to the FSM by the service (timers are found by ap_bgp_fsm_poll()). */
 enum ap_bgp_event {
-	AP_BGP_EV_START,	 /**< ManualStart / AutomaticStart. */
-	AP_BGP_EV_STOP,		 /**< ManualStop; arg.err may carry a Cease to send. */
-	AP_BGP_EV_TCP_UP,	 /**< Our connect succeeded, or a connection was accepted. */
-	AP_BGP_EV_TCP_FAIL,	 /**< Connect failed or the connection closed. */
-	AP_BGP_EV_OPEN,		 /**< A valid OPEN; arg.hold_time is the peer's. */
-	AP_BGP_EV_MSG_ERR,	 /**< Header, OPEN or UPDATE error; arg.err is the NOTIFICATION. */
-	AP_BGP_EV_KEEPALIVE,	 /**< KEEPALIVE received. */
-	AP_BGP_EV_UPDATE,	 /**< UPDATE (or ROUTE-REFRESH) received and accepted. */
+	AP_BGP_EV_START,	/**< ManualStart / AutomaticStart. */
+	AP_BGP_EV_STOP,		/**< ManualStop; arg.err may carry a Cease to send. */
+	AP_BGP_EV_TCP_UP,	/**< Our connect succeeded, or a connection was accepted. */
+	AP_BGP_EV_TCP_FAIL,	/**< Connect failed or the connection closed. */
+	AP_BGP_EV_OPEN,		/**< A valid OPEN; arg.hold_time is the peer's. */
+	AP_BGP_EV_MSG_ERR,	/**< Header, OPEN or UPDATE error; arg.err is the NOTIFICATION. */
+	AP_BGP_EV_KEEPALIVE,	/**< KEEPALIVE received. */
+	AP_BGP_EV_UPDATE,	/**< UPDATE (or ROUTE-REFRESH) received and accepted. */
 	AP_BGP_EV_NOTIFICATION, /**< NOTIFICATION received. */
 };
 
@@ -505,22 +505,22 @@ struct ap_bgp_fsm_cfg {
 	bool passive;		/**< Never connect; wait for the peer. */
 	uint16_t hold_time;	/**< Seconds we offer (default 90; 0 disables). */
 	uint32_t connect_retry; /**< ms (default 120000). */
-	uint32_t idle_hold;	/**< ms before an automatic restart after an error (default 5000). */
+	uint32_t idle_hold; /**< ms before an automatic restart after an error (default 5000). */
 };
 
 /** One peer's session state. Plain data; initialise with ap_bgp_fsm_init(). */
 struct ap_bgp_fsm {
 	struct ap_bgp_fsm_cfg cfg;
 	enum ap_bgp_state state;
-	bool started;		/**< Restart automatically after errors. */
-	uint16_t hold_neg;	/**< Negotiated hold time, seconds. */
-	uint64_t t_connect;	/**< Deadlines in ms, 0 when off. */
+	bool started;	    /**< Restart automatically after errors. */
+	uint16_t hold_neg;  /**< Negotiated hold time, seconds. */
+	uint64_t t_connect; /**< Deadlines in ms, 0 when off. */
 	uint64_t t_hold;
 	uint64_t t_keepalive;
 	uint64_t t_idle;
-	uint64_t since;		/**< When the state was entered. */
-	uint32_t n_established; /**< Transitions into Established. */
-	uint32_t n_dropped;	/**< Transitions out of Established. */
+	uint64_t since;		     /**< When the state was entered. */
+	uint32_t n_established;	     /**< Transitions into Established. */
+	uint32_t n_dropped;	     /**< Transitions out of Established. */
 	struct ap_bgp_err last_sent; /**< Last NOTIFICATION sent (code 0: none). */
 };
 

@@ -96,9 +96,9 @@ attrs_json(json_t *j, const struct ap_bgp_attrs *a, uint8_t af)
 	json_t *arr;
 
 	json_object_set_new(j, "origin", json_string(a->origin <= 2 ? origins[a->origin] : "?"));
-	json_object_set_new(j, "as_path",
-			    json_string(ap_bgp_aspath_str(a->as_path, a->as_path_len, buf,
-							  sizeof(buf))));
+	json_object_set_new(
+		j, "as_path",
+		json_string(ap_bgp_aspath_str(a->as_path, a->as_path_len, buf, sizeof(buf))));
 	if (af == AP_BGP_IPV4 && ap_bgp_attr_has(a, AP_BGP_ATTR_NEXT_HOP))
 		json_object_set_new(j, "next_hop", ip4_json(a->next_hop));
 	else if (af == AP_BGP_IPV6 && a->mp_nh_len >= 16)
@@ -156,9 +156,9 @@ attrs_json(json_t *j, const struct ap_bgp_attrs *a, uint8_t af)
 		for (uint16_t i = 0; i < a->n_cluster; i++) {
 			const uint8_t *c = a->cluster_list + 4 * i;
 
-			json_array_append_new(arr, ip4_json((uint32_t)c[0] << 24 |
-							    (uint32_t)c[1] << 16 |
-							    (uint32_t)c[2] << 8 | c[3]));
+			json_array_append_new(arr,
+					      ip4_json((uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 |
+						       (uint32_t)c[2] << 8 | c[3]));
 		}
 		json_object_set_new(j, "cluster_list", arr);
 	}

@@ -335,13 +335,16 @@ expected_flags(uint8_t type)
 	case AP_BGP_ATTR_AS_PATH:
 	case AP_BGP_ATTR_NEXT_HOP:
 	case AP_BGP_ATTR_LOCAL_PREF:
-	case AP_BGP_ATTR_ATOMIC_AGGR: return WELL_KNOWN;
+	case AP_BGP_ATTR_ATOMIC_AGGR:
+		return WELL_KNOWN;
 	case AP_BGP_ATTR_MED:
 	case AP_BGP_ATTR_ORIGINATOR_ID:
 	case AP_BGP_ATTR_CLUSTER_LIST:
 	case AP_BGP_ATTR_MP_REACH:
-	case AP_BGP_ATTR_MP_UNREACH: return OPT_NONTR;
-	default: return OPT_TRANS;
+	case AP_BGP_ATTR_MP_UNREACH:
+		return OPT_NONTR;
+	default:
+		return OPT_TRANS;
 	}
 }
 
@@ -640,11 +643,16 @@ ap_bgp_update_decode(const uint8_t *msg, uint32_t len, const struct ap_bgp_sess_
 	/* RFC 7606 §5.3 / RFC 4271 §6.3: the field lengths must add up. */
 	if (!ap_wire_ok(&w))
 		return reset(u, AP_BGP_UPD_MALFORMED_ATTRS, NULL, 0, 0);
-	u->withdrawn = (struct ap_bgp_nlri){.p = wd.p, .len = wlen, .af = AP_BGP_IPV4,
-					    .afi = AP_BGP_AFI_IPV4, .safi = AP_BGP_SAFI_UNICAST,
+	u->withdrawn = (struct ap_bgp_nlri){.p = wd.p,
+					    .len = wlen,
+					    .af = AP_BGP_IPV4,
+					    .afi = AP_BGP_AFI_IPV4,
+					    .safi = AP_BGP_SAFI_UNICAST,
 					    .present = wlen > 0};
-	u->nlri = (struct ap_bgp_nlri){.len = ap_wire_avail(&w), .af = AP_BGP_IPV4,
-				       .afi = AP_BGP_AFI_IPV4, .safi = AP_BGP_SAFI_UNICAST};
+	u->nlri = (struct ap_bgp_nlri){.len = ap_wire_avail(&w),
+				       .af = AP_BGP_IPV4,
+				       .afi = AP_BGP_AFI_IPV4,
+				       .safi = AP_BGP_SAFI_UNICAST};
 	u->nlri.p = ap_wire_ptr(&w, u->nlri.len);
 	u->nlri.present = u->nlri.len > 0;
 	if (!nlri_valid(u->withdrawn.p, u->withdrawn.len, AP_BGP_IPV4) ||
@@ -655,8 +663,8 @@ ap_bgp_update_decode(const uint8_t *msg, uint32_t len, const struct ap_bgp_sess_
 		return u->action;
 	as4_merge(&d);
 
-	reach = u->nlri.len > 0 || (u->mp_reach.present && u->mp_reach.af != AP_BGP_AF_NONE &&
-				    u->mp_reach.len > 0);
+	reach = u->nlri.len > 0 ||
+		(u->mp_reach.present && u->mp_reach.af != AP_BGP_AF_NONE && u->mp_reach.len > 0);
 	if (reach && u->action < AP_BGP_ACT_TREAT_AS_WITHDRAW) {
 		/* RFC 7606 §3d: a missing well-known mandatory attribute.
 		 * NEXT_HOP is needed only for IPv4 NLRI (RFC 4760 §3). */

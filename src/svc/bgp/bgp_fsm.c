@@ -109,7 +109,7 @@ hold_restart(struct ap_bgp_fsm *f, uint64_t now)
 static void
 fsm_error(struct ap_bgp_fsm *f, uint64_t now, struct ap_bgp_fsm_out *out)
 {
-	uint8_t sub = f->state == AP_BGP_OPENSENT	 ? AP_BGP_FSM_IN_OPENSENT
+	uint8_t sub = f->state == AP_BGP_OPENSENT      ? AP_BGP_FSM_IN_OPENSENT
 		      : f->state == AP_BGP_OPENCONFIRM ? AP_BGP_FSM_IN_OPENCONFIRM
 		      : f->state == AP_BGP_ESTABLISHED ? AP_BGP_FSM_IN_ESTABLISHED
 						       : AP_BGP_FSM_UNSPEC;
@@ -157,7 +157,8 @@ ap_bgp_fsm_event(struct ap_bgp_fsm *f, enum ap_bgp_event ev, uint64_t now,
 		return;
 	case AP_BGP_EV_TCP_FAIL:
 		switch (f->state) {
-		case AP_BGP_IDLE: return;
+		case AP_BGP_IDLE:
+			return;
 		case AP_BGP_CONNECT:
 		case AP_BGP_OPENSENT:
 			/* Keep trying passively until ConnectRetry fires. */
@@ -166,7 +167,9 @@ ap_bgp_fsm_event(struct ap_bgp_fsm *f, enum ap_bgp_event ev, uint64_t now,
 			f->t_connect = now + f->cfg.connect_retry;
 			go(f, AP_BGP_ACTIVE, now, out);
 			return;
-		default: to_idle(f, now, out, true); return;
+		default:
+			to_idle(f, now, out, true);
+			return;
 		}
 	case AP_BGP_EV_OPEN:
 		if (f->state != AP_BGP_OPENSENT) {

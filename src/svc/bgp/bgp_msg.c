@@ -32,10 +32,14 @@ const char *
 ap_bgp_action_name(enum ap_bgp_action a)
 {
 	switch (a) {
-	case AP_BGP_ACT_OK: return "ok";
-	case AP_BGP_ACT_DISCARD: return "attribute-discard";
-	case AP_BGP_ACT_TREAT_AS_WITHDRAW: return "treat-as-withdraw";
-	case AP_BGP_ACT_SESSION_RESET: return "session-reset";
+	case AP_BGP_ACT_OK:
+		return "ok";
+	case AP_BGP_ACT_DISCARD:
+		return "attribute-discard";
+	case AP_BGP_ACT_TREAT_AS_WITHDRAW:
+		return "treat-as-withdraw";
+	case AP_BGP_ACT_SESSION_RESET:
+		return "session-reset";
 	}
 	return "?";
 }
@@ -45,14 +49,10 @@ ap_bgp_err_name(uint8_t code, uint8_t subcode)
 {
 	static const char *const hdr[] = {"message header error", "connection not synchronized",
 					  "bad message length", "bad message type"};
-	static const char *const open[] = {"OPEN message error",
-					   "unsupported version number",
-					   "bad peer AS",
-					   "bad BGP identifier",
-					   "unsupported optional parameter",
-					   "OPEN message error",
-					   "unacceptable hold time",
-					   "unsupported capability"};
+	static const char *const open[] = {
+		"OPEN message error",	  "unsupported version number",	    "bad peer AS",
+		"bad BGP identifier",	  "unsupported optional parameter", "OPEN message error",
+		"unacceptable hold time", "unsupported capability"};
 	static const char *const upd[] = {"UPDATE message error",
 					  "malformed attribute list",
 					  "unrecognized well-known attribute",
@@ -65,10 +65,9 @@ ap_bgp_err_name(uint8_t code, uint8_t subcode)
 					  "optional attribute error",
 					  "invalid network field",
 					  "malformed AS_PATH"};
-	static const char *const fsm[] = {"finite state machine error",
-					  "unexpected message in OpenSent",
-					  "unexpected message in OpenConfirm",
-					  "unexpected message in Established"};
+	static const char *const fsm[] = {
+		"finite state machine error", "unexpected message in OpenSent",
+		"unexpected message in OpenConfirm", "unexpected message in Established"};
 	static const char *const cease[] = {"cease",
 					    "maximum number of prefixes reached",
 					    "administrative shutdown",
@@ -81,13 +80,20 @@ ap_bgp_err_name(uint8_t code, uint8_t subcode)
 					    "hard reset"};
 #define PICK(t) (subcode < sizeof(t) / sizeof((t)[0]) ? (t)[subcode] : (t)[0])
 	switch (code) {
-	case AP_BGP_ERR_HEADER: return PICK(hdr);
-	case AP_BGP_ERR_OPEN: return PICK(open);
-	case AP_BGP_ERR_UPDATE: return PICK(upd);
-	case AP_BGP_ERR_HOLD: return "hold timer expired";
-	case AP_BGP_ERR_FSM: return PICK(fsm);
-	case AP_BGP_ERR_CEASE: return PICK(cease);
-	case AP_BGP_ERR_RR: return subcode == 1 ? "invalid ROUTE-REFRESH length" : "ROUTE-REFRESH error";
+	case AP_BGP_ERR_HEADER:
+		return PICK(hdr);
+	case AP_BGP_ERR_OPEN:
+		return PICK(open);
+	case AP_BGP_ERR_UPDATE:
+		return PICK(upd);
+	case AP_BGP_ERR_HOLD:
+		return "hold timer expired";
+	case AP_BGP_ERR_FSM:
+		return PICK(fsm);
+	case AP_BGP_ERR_CEASE:
+		return PICK(cease);
+	case AP_BGP_ERR_RR:
+		return subcode == 1 ? "invalid ROUTE-REFRESH length" : "ROUTE-REFRESH error";
 	}
 #undef PICK
 	return "unknown error";
@@ -120,13 +126,25 @@ ap_bgp_hdr_decode(const uint8_t *buf, uint32_t len, uint32_t max_len, struct ap_
 	lenbuf[0] = (uint8_t)(mlen >> 8);
 	lenbuf[1] = (uint8_t)mlen;
 	switch (type) {
-	case AP_BGP_OPEN: ok = mlen >= 29 && mlen <= AP_BGP_MAX_LEN; break;
-	case AP_BGP_UPDATE: ok = mlen >= 23 && mlen <= max_len; break;
-	case AP_BGP_NOTIFICATION: ok = mlen >= 21 && mlen <= max_len; break;
-	case AP_BGP_KEEPALIVE: ok = mlen == AP_BGP_HDR_LEN; break;
+	case AP_BGP_OPEN:
+		ok = mlen >= 29 && mlen <= AP_BGP_MAX_LEN;
+		break;
+	case AP_BGP_UPDATE:
+		ok = mlen >= 23 && mlen <= max_len;
+		break;
+	case AP_BGP_NOTIFICATION:
+		ok = mlen >= 21 && mlen <= max_len;
+		break;
+	case AP_BGP_KEEPALIVE:
+		ok = mlen == AP_BGP_HDR_LEN;
+		break;
 	/* Lengths other than 23 are the RR decoder's business (RFC 7313 §5). */
-	case AP_BGP_ROUTE_REFRESH: ok = mlen >= 23 && mlen <= max_len; break;
-	default: set_err(err, AP_BGP_ERR_HEADER, AP_BGP_HDR_BAD_TYPE, &type, 1); return -EBADMSG;
+	case AP_BGP_ROUTE_REFRESH:
+		ok = mlen >= 23 && mlen <= max_len;
+		break;
+	default:
+		set_err(err, AP_BGP_ERR_HEADER, AP_BGP_HDR_BAD_TYPE, &type, 1);
+		return -EBADMSG;
 	}
 	if (!ok) {
 		set_err(err, AP_BGP_ERR_HEADER, AP_BGP_HDR_BAD_LEN, lenbuf, 2);
@@ -263,8 +281,7 @@ bad:
 }
 
 int
-ap_bgp_open_decode(const uint8_t *msg, uint32_t len, struct ap_bgp_open *o,
-		   struct ap_bgp_err *err)
+ap_bgp_open_decode(const uint8_t *msg, uint32_t len, struct ap_bgp_open *o, struct ap_bgp_err *err)
 {
 	struct ap_wire w, params;
 	uint8_t plen;
@@ -391,7 +408,8 @@ ap_bgp_open_encode(struct ap_wire_w *w, const struct ap_bgp_open *o)
 			n += o->gr.af[af];
 		ap_wire_put_u8(w, AP_BGP_CAP_GR);
 		ap_wire_put_u8(w, (uint8_t)(2 + 4 * n));
-		ap_wire_put_u16(w, (uint16_t)((o->gr.restarting ? 0x8000 : 0) | (o->gr.time & 0xfff)));
+		ap_wire_put_u16(w,
+				(uint16_t)((o->gr.restarting ? 0x8000 : 0) | (o->gr.time & 0xfff)));
 		for (uint8_t af = 0; af < AP_BGP_N_AF; af++) {
 			if (!o->gr.af[af])
 				continue;

@@ -61,9 +61,9 @@ mk_update(uint8_t *out, uint32_t cap, const void *wd, uint32_t wl, const void *a
 struct hdr_case {
 	const char *name;
 	uint8_t type;
-	uint16_t len;	  /* Value of the length field. */
-	uint32_t have;	  /* Bytes in the buffer. */
-	uint32_t max;	  /* Negotiated maximum. */
+	uint16_t len;  /* Value of the length field. */
+	uint32_t have; /* Bytes in the buffer. */
+	uint32_t max;  /* Negotiated maximum. */
 	bool bad_marker;
 	int rc;
 	uint8_t code, subcode;
@@ -192,7 +192,7 @@ struct open_case {
 	uint8_t code, subcode;
 };
 
-#define BODY(s) s, sizeof(s) - 1
+#define BODY(s)		    s, sizeof(s) - 1
 #define OPEN_FIXED(v, hold) v "\xfd\xe9" hold "\xc0\x00\x02\x01"
 
 static struct open_case open_cases[] = {
@@ -204,8 +204,7 @@ static struct open_case open_cases[] = {
 	{"parameter length short of data", BODY(OPEN_FIXED("\x04", "\x00\x5a") "\x03\x02\x00"), 2,
 	 0},
 	{"parameter overruns", BODY(OPEN_FIXED("\x04", "\x00\x5a") "\x03\x02\x05\x00"), 2, 0},
-	{"capability overruns", BODY(OPEN_FIXED("\x04", "\x00\x5a") "\x04\x02\x02\x41\x04"), 2,
-	 0},
+	{"capability overruns", BODY(OPEN_FIXED("\x04", "\x00\x5a") "\x04\x02\x02\x41\x04"), 2, 0},
 	{"4-byte AS capability of 3 bytes",
 	 BODY(OPEN_FIXED("\x04", "\x00\x5a") "\x07\x02\x05\x41\x03\x00\x00\x01"), 2, 0},
 	{"4-byte AS capability is AS_TRANS",
@@ -241,7 +240,8 @@ ParameterizedTest(size_t *row, bgp_open, malformed)
 
 Test(bgp_open, unknown_capability_ignored)
 {
-	static const char body[] = OPEN_FIXED("\x04", "\x00\x5a") "\x08\x02\x06\x49\x01\x00\x4a\x01\x00";
+	static const char body[] =
+		OPEN_FIXED("\x04", "\x00\x5a") "\x08\x02\x06\x49\x01\x00\x4a\x01\x00";
 	uint8_t buf[128];
 	struct ap_bgp_open o;
 	struct ap_bgp_err err;
@@ -322,10 +322,22 @@ static struct notif_case notif_cases[] = {
 	{"bad peer AS with data", BODY("\x02\x02\xfd\xea"), 0, 2, 2, "", 2},
 	{"shutdown without message", BODY("\x06\x02"), 0, 6, 2, "", 0},
 	{"shutdown zero-length message", BODY("\x06\x02\x00"), 0, 6, 2, "", 1},
-	{"shutdown message", BODY("\x06\x04\x03" "bye"), 0, 6, 4, "bye", 4},
-	{"shutdown length overruns", BODY("\x06\x02\x09" "bye"), 0, 6, 2, "", 4},
-	{"shutdown control bytes", BODY("\x06\x02\x03" "a\nb"), 0, 6, 2, "a?b", 4},
-	{"other cease keeps data opaque", BODY("\x06\x03\x03" "bye"), 0, 6, 3, "", 4},
+	{"shutdown message",
+	 BODY("\x06\x04\x03"
+	      "bye"),
+	 0, 6, 4, "bye", 4},
+	{"shutdown length overruns",
+	 BODY("\x06\x02\x09"
+	      "bye"),
+	 0, 6, 2, "", 4},
+	{"shutdown control bytes",
+	 BODY("\x06\x02\x03"
+	      "a\nb"),
+	 0, 6, 2, "a?b", 4},
+	{"other cease keeps data opaque",
+	 BODY("\x06\x03\x03"
+	      "bye"),
+	 0, 6, 3, "", 4},
 	{"too short", BODY("\x06"), -EBADMSG, 0, 0, "", 0},
 };
 
@@ -438,8 +450,8 @@ Test(bgp_refresh, round_trip)
 
 /* ---------------------------------------------------------------- UPDATE */
 
-static const uint8_t path4[] = {2, 3, 0, 0, 0xfd, 0xe9, 0xfa, 0x56, 0xea, 0x01, 0, 0, 0, 7,
-				1, 2, 0, 0, 0, 8,    0,	   0,	 0,    9};
+static const uint8_t path4[] = {2, 3, 0, 0, 0xfd, 0xe9, 0xfa, 0x56, 0xea, 0x01, 0, 0,
+				0, 7, 1, 2, 0,	  0,	0,    8,    0,	  0,	0, 9};
 static const uint8_t comms[] = {0xfd, 0xe9, 0, 1, 0xff, 0xff, 0xff, 0x01};
 static const uint8_t ext[] = {0, 2, 0xfd, 0xe9, 0, 0, 0, 100};
 static const uint8_t large[] = {0xfa, 0x56, 0xea, 0x01, 0, 0, 0, 1, 0, 0, 0, 2,
@@ -593,7 +605,8 @@ ParameterizedTest(size_t *row, bgp_update, round_trip)
 		     "%s: %s attr %u", c->name, ap_bgp_action_name(u->action), u->bad_attr);
 	cr_assert(!u->eor);
 	if (c->withdraw) {
-		const struct ap_bgp_nlri *nl = c->af == AP_BGP_IPV4 ? &u->withdrawn : &u->mp_unreach;
+		const struct ap_bgp_nlri *nl =
+			c->af == AP_BGP_IPV4 ? &u->withdrawn : &u->mp_unreach;
 
 		cr_assert_eq(walk(nl, pfx, c->n), c->n);
 	} else {
@@ -642,10 +655,10 @@ Test(bgp_update, as4_path_merge_keeps_new_leading_ases)
 	/* A 2-byte speaker (65010) prepended itself in front of a path whose
 	 * AS4_PATH holds the true 4-byte ASNs (RFC 6793 §4.2.3). */
 	static const uint8_t attrs[] = {
-		0x40, 1, 1, 0,						 /* ORIGIN */
-		0x40, 2, 8, 2, 3, 0xfd, 0xf2, 0x5b, 0xa0, 0x5b, 0xa0,	 /* 65010 T T */
-		0x40, 3, 4, 10, 0, 0, 1,				 /* NEXT_HOP */
-		0xc0, 17, 10, 2, 2, 0xfa, 0x56, 0xea, 0x01, 0xfa, 0x56, 0xea, 0x02, /* AS4 */
+		0x40, 1,  1,  0,						     /* ORIGIN */
+		0x40, 2,  8,  2,  3, 0xfd, 0xf2, 0x5b, 0xa0, 0x5b, 0xa0,	     /* 65010 T T */
+		0x40, 3,  4,  10, 0, 0,	   1,					     /* NEXT_HOP */
+		0xc0, 17, 10, 2,  2, 0xfa, 0x56, 0xea, 0x01, 0xfa, 0x56, 0xea, 0x02, /* AS4 */
 	};
 	static const uint8_t nlri[] = {8, 10};
 	struct ap_bgp_sess_opts o = {.as4 = false};
@@ -751,8 +764,7 @@ struct upd_case {
 static struct upd_case upd_cases[] = {
 	{"valid", NO_WD, A(MAND), N(NLRI24), true, false, AP_BGP_ACT_OK, 0, 0, 0},
 	{"valid mp", NO_WD, A(MP6 ORIGIN ASPATH), N(""), true, false, AP_BGP_ACT_OK, 0, 0, 0},
-	{"withdraw only", A("\x18\xc6\x33\x64"), A(""), N(""), true, false, AP_BGP_ACT_OK, 0, 0,
-	 0},
+	{"withdraw only", A("\x18\xc6\x33\x64"), A(""), N(""), true, false, AP_BGP_ACT_OK, 0, 0, 0},
 	{"origin length 2", NO_WD, A("\x40\x01\x02\x00\x00" ASPATH NH), N(NLRI24), true, false,
 	 AP_BGP_ACT_TREAT_AS_WITHDRAW, 0, 1, 0},
 	{"origin value 3", NO_WD, A("\x40\x01\x01\x03" ASPATH NH), N(NLRI24), true, false,
@@ -766,10 +778,10 @@ static struct upd_case upd_cases[] = {
 	{"as_path segment overrun", NO_WD, A(ORIGIN "\x40\x02\x06\x02\x02\x00\x00\xfd\xe9" NH),
 	 N(NLRI24), true, false, AP_BGP_ACT_TREAT_AS_WITHDRAW, 0, 2, 0},
 	{"as_path 2-byte read on 2-byte session", NO_WD,
-	 A(ORIGIN "\x40\x02\x04\x02\x01\xfd\xe9" NH), N(NLRI24), false, false, AP_BGP_ACT_OK, 0,
-	 0, 0},
-	{"next_hop length 5", NO_WD, A(ORIGIN ASPATH "\x40\x03\x05\xc0\x00\x02\x01\x00"),
-	 N(NLRI24), true, false, AP_BGP_ACT_TREAT_AS_WITHDRAW, 0, 3, 0},
+	 A(ORIGIN "\x40\x02\x04\x02\x01\xfd\xe9" NH), N(NLRI24), false, false, AP_BGP_ACT_OK, 0, 0,
+	 0},
+	{"next_hop length 5", NO_WD, A(ORIGIN ASPATH "\x40\x03\x05\xc0\x00\x02\x01\x00"), N(NLRI24),
+	 true, false, AP_BGP_ACT_TREAT_AS_WITHDRAW, 0, 3, 0},
 	{"next_hop 0.0.0.0", NO_WD, A(ORIGIN ASPATH "\x40\x03\x04\x00\x00\x00\x00"), N(NLRI24),
 	 true, false, AP_BGP_ACT_TREAT_AS_WITHDRAW, 0, 3, 0},
 	{"next_hop multicast", NO_WD, A(ORIGIN ASPATH "\x40\x03\x04\xe0\x00\x00\x05"), N(NLRI24),
@@ -786,10 +798,11 @@ static struct upd_case upd_cases[] = {
 	 AP_BGP_ACT_DISCARD, 0, 6, 1},
 	{"aggregator length 7", NO_WD, A(MAND "\xc0\x07\x07\x00\x00\xfd\xe9\x0a\x00\x00"),
 	 N(NLRI24), true, false, AP_BGP_ACT_DISCARD, 0, 7, 1},
-	{"aggregator 6 bytes on 4-byte session", NO_WD, A(MAND "\xc0\x07\x06\xfd\xe9\x0a\x00\x00\x01"),
-	 N(NLRI24), true, false, AP_BGP_ACT_DISCARD, 0, 7, 1},
-	{"communities length 3", NO_WD, A(MAND "\xc0\x08\x03\x00\x00\x01"), N(NLRI24), true,
-	 false, AP_BGP_ACT_TREAT_AS_WITHDRAW, 0, 8, 0},
+	{"aggregator 6 bytes on 4-byte session", NO_WD,
+	 A(MAND "\xc0\x07\x06\xfd\xe9\x0a\x00\x00\x01"), N(NLRI24), true, false, AP_BGP_ACT_DISCARD,
+	 0, 7, 1},
+	{"communities length 3", NO_WD, A(MAND "\xc0\x08\x03\x00\x00\x01"), N(NLRI24), true, false,
+	 AP_BGP_ACT_TREAT_AS_WITHDRAW, 0, 8, 0},
 	{"communities empty", NO_WD, A(MAND "\xc0\x08\x00"), N(NLRI24), true, false,
 	 AP_BGP_ACT_TREAT_AS_WITHDRAW, 0, 8, 0},
 	{"originator_id length 3 ibgp", NO_WD, A(MAND "\x80\x09\x03\x0a\x00\x00"), N(NLRI24), true,
@@ -798,22 +811,22 @@ static struct upd_case upd_cases[] = {
 	 false, AP_BGP_ACT_DISCARD, 0, 9, 1},
 	{"cluster_list length 5 ibgp", NO_WD, A(MAND "\x80\x0a\x05\x0a\x00\x00\x01\x00"), N(NLRI24),
 	 true, true, AP_BGP_ACT_TREAT_AS_WITHDRAW, 0, 10, 0},
-	{"ext communities length 9", NO_WD, A(MAND "\xc0\x10\x09\x00\x02\x00\x00\x00\x00\x00\x00\x00"),
-	 N(NLRI24), true, false, AP_BGP_ACT_TREAT_AS_WITHDRAW, 0, 16, 0},
+	{"ext communities length 9", NO_WD,
+	 A(MAND "\xc0\x10\x09\x00\x02\x00\x00\x00\x00\x00\x00\x00"), N(NLRI24), true, false,
+	 AP_BGP_ACT_TREAT_AS_WITHDRAW, 0, 16, 0},
 	{"large communities length 11", NO_WD,
 	 A(MAND "\xc0\x20\x0b\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00"), N(NLRI24), true, false,
 	 AP_BGP_ACT_TREAT_AS_WITHDRAW, 0, 32, 0},
-	{"as4_path between 4-byte speakers", NO_WD,
-	 A(MAND "\xc0\x11\x06\x02\x01\x00\x00\xfd\xe9"), N(NLRI24), true, false,
-	 AP_BGP_ACT_DISCARD, 0, 17, 1},
-	{"as4_path malformed", NO_WD, A(ORIGIN "\x40\x02\x04\x02\x01\xfd\xe9" NH
-					       "\xc0\x11\x03\x02\x01\x00"),
+	{"as4_path between 4-byte speakers", NO_WD, A(MAND "\xc0\x11\x06\x02\x01\x00\x00\xfd\xe9"),
+	 N(NLRI24), true, false, AP_BGP_ACT_DISCARD, 0, 17, 1},
+	{"as4_path malformed", NO_WD,
+	 A(ORIGIN "\x40\x02\x04\x02\x01\xfd\xe9" NH "\xc0\x11\x03\x02\x01\x00"), N(NLRI24), false,
+	 false, AP_BGP_ACT_DISCARD, 0, 17, 1},
+	{"as4_path with confederation", NO_WD,
+	 A(ORIGIN "\x40\x02\x04\x02\x01\xfd\xe9" NH "\xc0\x11\x06\x03\x01\x00\x00\xfd\xe9"),
 	 N(NLRI24), false, false, AP_BGP_ACT_DISCARD, 0, 17, 1},
-	{"as4_path with confederation", NO_WD, A(ORIGIN "\x40\x02\x04\x02\x01\xfd\xe9" NH
-						"\xc0\x11\x06\x03\x01\x00\x00\xfd\xe9"),
-	 N(NLRI24), false, false, AP_BGP_ACT_DISCARD, 0, 17, 1},
-	{"as4_aggregator length 6", NO_WD, A(ORIGIN "\x40\x02\x04\x02\x01\xfd\xe9" NH
-						"\xc0\x12\x06\x00\x00\xfd\xe9\x0a\x01"),
+	{"as4_aggregator length 6", NO_WD,
+	 A(ORIGIN "\x40\x02\x04\x02\x01\xfd\xe9" NH "\xc0\x12\x06\x00\x00\xfd\xe9\x0a\x01"),
 	 N(NLRI24), false, false, AP_BGP_ACT_DISCARD, 0, 18, 1},
 	{"missing origin", NO_WD, A(ASPATH NH), N(NLRI24), true, false,
 	 AP_BGP_ACT_TREAT_AS_WITHDRAW, 0, 1, 0},
@@ -841,8 +854,8 @@ static struct upd_case upd_cases[] = {
 	{"extended length cut", NO_WD, A(MAND "\x90\x04\x00"), N(NLRI24), true, false,
 	 AP_BGP_ACT_TREAT_AS_WITHDRAW, 0, 4, 0},
 	{"mp_reach ipv6 next hop length 5", NO_WD,
-	 A("\x80\x0e\x0b\x00\x02\x01\x05\x20\x01\x0d\xb8\x00\x00\x20\x20\x01" ORIGIN ASPATH),
-	 N(""), true, false, AP_BGP_ACT_SESSION_RESET, 9, 14, 0},
+	 A("\x80\x0e\x0b\x00\x02\x01\x05\x20\x01\x0d\xb8\x00\x00\x20\x20\x01" ORIGIN ASPATH), N(""),
+	 true, false, AP_BGP_ACT_SESSION_RESET, 9, 14, 0},
 	{"mp_reach prefix length 129", NO_WD,
 	 A("\x80\x0e\x16\x00\x02\x01\x10\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
 	   "\x00\x01\x00\x81" ORIGIN ASPATH),
@@ -856,9 +869,8 @@ static struct upd_case upd_cases[] = {
 	{"mp_reach other family kept opaque", NO_WD,
 	 A("\x80\x0e\x09\x00\x19\x46\x04\x0a\x00\x00\x01\x00" ORIGIN ASPATH), N(""), true, false,
 	 AP_BGP_ACT_OK, 0, 0, 0},
-	{"malformed attribute before mp_reach", NO_WD,
-	 A("\x40\x01\x01\x07" MP6 ASPATH), N(""), true, false, AP_BGP_ACT_TREAT_AS_WITHDRAW, 0, 1,
-	 0},
+	{"malformed attribute before mp_reach", NO_WD, A("\x40\x01\x01\x07" MP6 ASPATH), N(""),
+	 true, false, AP_BGP_ACT_TREAT_AS_WITHDRAW, 0, 1, 0},
 	{"nlri prefix length 33", NO_WD, A(MAND), N("\x21\x0a\x00\x00\x00\x00"), true, false,
 	 AP_BGP_ACT_SESSION_RESET, 10, 0, 0},
 	{"nlri prefix cut", NO_WD, A(MAND), N("\x18\x0a\x00"), true, false,
@@ -884,8 +896,7 @@ ParameterizedTest(size_t *row, bgp_update, malformed)
 	cr_assert_eq(u->n_discarded, c->n_discarded, "%s: discarded %u", c->name, u->n_discarded);
 	if (act == AP_BGP_ACT_SESSION_RESET) {
 		cr_assert_eq(u->err.code, AP_BGP_ERR_UPDATE, "%s", c->name);
-		cr_assert_eq(u->err.subcode, c->subcode, "%s: subcode %u", c->name,
-			     u->err.subcode);
+		cr_assert_eq(u->err.subcode, c->subcode, "%s: subcode %u", c->name, u->err.subcode);
 	}
 	free(u);
 }
@@ -961,8 +972,7 @@ Test(bgp_aspath, count_first_contains_prepend)
 	n = ap_bgp_aspath_prepend(NULL, 0, 65000, 1, out, sizeof(out));
 	cr_assert_eq(n, 6);
 	cr_assert_str_eq(ap_bgp_aspath_str(out, (uint32_t)n, s, sizeof(s)), "65000");
-	cr_assert_eq(ap_bgp_aspath_prepend(path4, sizeof(path4), 1, 20, out, sizeof(out)),
-		     -ENOSPC);
+	cr_assert_eq(ap_bgp_aspath_prepend(path4, sizeof(path4), 1, 20, out, sizeof(out)), -ENOSPC);
 }
 
 struct pfx_case {
@@ -972,11 +982,16 @@ struct pfx_case {
 };
 
 static struct pfx_case pfx_cases[] = {
-	{"192.0.2.0/24", 0, "192.0.2.0/24"},   {"192.0.2.77/24", 0, "192.0.2.0/24"},
-	{"10.0.0.1", 0, "10.0.0.1/32"},	       {"2001:db8::1/32", 0, "2001:db8::/32"},
-	{"::/0", 0, "::/0"},		       {"10.0.0.0/33", -EINVAL, NULL},
-	{"10.0.0.0/", -EINVAL, NULL},	       {"10.0.0.0/2x", -EINVAL, NULL},
-	{"2001:db8::/129", -EINVAL, NULL},     {"example", -EINVAL, NULL},
+	{"192.0.2.0/24", 0, "192.0.2.0/24"},
+	{"192.0.2.77/24", 0, "192.0.2.0/24"},
+	{"10.0.0.1", 0, "10.0.0.1/32"},
+	{"2001:db8::1/32", 0, "2001:db8::/32"},
+	{"::/0", 0, "::/0"},
+	{"10.0.0.0/33", -EINVAL, NULL},
+	{"10.0.0.0/", -EINVAL, NULL},
+	{"10.0.0.0/2x", -EINVAL, NULL},
+	{"2001:db8::/129", -EINVAL, NULL},
+	{"example", -EINVAL, NULL},
 };
 
 TABLE_PARAMS(bgp_prefix, parse, pfx_cases)
@@ -1086,7 +1101,8 @@ Test(bgp_conformance, ryu_captures_decode)
 				cr_assert_eq(ap_bgp_open_decode(buf + off, h.len, &op, &err), 0,
 					     "%s: OPEN %u/%u", e->d_name, err.code, err.subcode);
 			} else if (h.type == AP_BGP_UPDATE) {
-				enum ap_bgp_action a = ap_bgp_update_decode(buf + off, h.len, &o, u);
+				enum ap_bgp_action a =
+					ap_bgp_update_decode(buf + off, h.len, &o, u);
 
 				cr_assert_lt(a, AP_BGP_ACT_TREAT_AS_WITHDRAW, "%s: %s attr %u",
 					     e->d_name, ap_bgp_action_name(a), u->bad_attr);

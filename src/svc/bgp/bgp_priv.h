@@ -20,11 +20,11 @@ struct bgp_peer {
 	struct ap_cfg_bgp_neighbor cfg;
 	struct ap_bgp_fsm fsm;
 	uv_timer_t timer;
-	uv_tcp_t *conn;	  /* Current connection, or NULL. */
-	bool connecting;  /* conn is an outgoing connect in progress. */
-	uint8_t *rbuf;	  /* Bytes received, not yet a whole message. */
+	uv_tcp_t *conn;	 /* Current connection, or NULL. */
+	bool connecting; /* conn is an outgoing connect in progress. */
+	uint8_t *rbuf;	 /* Bytes received, not yet a whole message. */
 	uint32_t rlen, rcap;
-	uint8_t *obuf;	  /* Bytes to send, flushed once per loop turn. */
+	uint8_t *obuf; /* Bytes to send, flushed once per loop turn. */
 	uint32_t olen, ocap;
 	bool ibgp;
 	bool import_all, export_all;

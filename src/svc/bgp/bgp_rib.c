@@ -343,8 +343,9 @@ ap_bgp_pattr_view(const struct ap_bgp_pattr *pa, struct ap_bgp_attrs *out)
 	/* Unknown attributes were stored whole; split them again. */
 	end = d + k->unknown_len;
 	while (d + 3 <= end && out->n_unknown < AP_BGP_MAX_UNKNOWN) {
-		uint32_t l = (d[0] & AP_BGP_AF_EXTLEN) ? (d + 4 <= end ? 4u + (d[2] << 8 | d[3]) : 0)
-						       : 3u + d[2];
+		uint32_t l = (d[0] & AP_BGP_AF_EXTLEN)
+				     ? (d + 4 <= end ? 4u + (d[2] << 8 | d[3]) : 0)
+				     : 3u + d[2];
 
 		if (l == 0 || d + l > end)
 			break;
@@ -492,15 +493,15 @@ cand_of(const struct ap_bgp_rib *rib, const struct ap_bgp_path *p, struct ap_bgp
 	/* RFC 4271 §9.1.1: eBGP routes get the default preference; iBGP ones
 	 * carry theirs. */
 	c->local_pref = pi->ibgp && (k->present >> AP_BGP_ATTR_LOCAL_PREF & 1) ? k->local_pref
-									    : DEFAULT_LPREF;
+									       : DEFAULT_LPREF;
 	c->as_path_count = ap_bgp_aspath_count(path, k->as_path_len);
 	c->origin = k->origin;
 	c->has_med = k->present >> AP_BGP_ATTR_MED & 1;
 	c->med = k->med;
 	c->neighbor_as = ap_bgp_aspath_first(path, k->as_path_len);
 	c->ebgp = !pi->ibgp;
-	c->router_id = (k->present >> AP_BGP_ATTR_ORIGINATOR_ID & 1) ? k->originator_id
-								      : pi->router_id;
+	c->router_id =
+		(k->present >> AP_BGP_ATTR_ORIGINATOR_ID & 1) ? k->originator_id : pi->router_id;
 	c->cluster_len = k->n_cluster;
 	memcpy(c->peer_addr, pi->addr, 16);
 }

@@ -41,47 +41,92 @@ struct decide_case {
 	int best;
 };
 
-#define BASE(addr) {100, 2, 0, -1, 65001, true, 10, 0, addr}
+#define BASE(addr)                                                                                 \
+	{                                                                                          \
+		100, 2, 0, -1, 65001, true, 10, 0, addr                                            \
+	}
 
 static struct decide_case decide_cases[] = {
 	{"one candidate", false, 1, {BASE(1)}, 0},
-	{"higher local_pref", false, 2,
-	 {BASE(1), {200, 5, 2, 99, 65002, false, 99, 3, 9}}, 1},
-	{"shorter as_path", false, 2,
-	 {{100, 3, 0, -1, 65001, true, 1, 0, 1}, {100, 2, 2, 50, 65002, true, 9, 0, 2}}, 1},
-	{"lower origin", false, 2,
-	 {{100, 2, 1, -1, 65001, true, 1, 0, 1}, {100, 2, 0, 50, 65001, true, 9, 0, 2}}, 1},
-	{"lower med same neighbour as", false, 2,
-	 {{100, 2, 0, 20, 65001, true, 1, 0, 1}, {100, 2, 0, 10, 65001, true, 9, 0, 2}}, 1},
-	{"med ignored across neighbour ases", false, 2,
-	 {{100, 2, 0, 20, 65001, true, 1, 0, 1}, {100, 2, 0, 10, 65002, true, 9, 0, 2}}, 0},
-	{"always-compare-med", true, 2,
-	 {{100, 2, 0, 20, 65001, true, 1, 0, 1}, {100, 2, 0, 10, 65002, true, 9, 0, 2}}, 1},
-	{"missing med is lowest", false, 2,
-	 {{100, 2, 0, 5, 65001, true, 1, 0, 1}, {100, 2, 0, -1, 65001, true, 9, 0, 2}}, 1},
-	{"ebgp over ibgp", false, 2,
-	 {{100, 2, 0, -1, 65001, false, 1, 0, 1}, {100, 2, 0, -1, 65001, true, 9, 0, 2}}, 1},
-	{"lower router id", false, 2,
-	 {{100, 2, 0, -1, 65001, true, 7, 0, 1}, {100, 2, 0, -1, 65001, true, 3, 0, 2}}, 1},
-	{"shorter cluster list", false, 2,
-	 {{100, 2, 0, -1, 65001, false, 3, 2, 1}, {100, 2, 0, -1, 65001, false, 3, 1, 2}}, 1},
-	{"lower peer address", false, 3,
-	 {BASE(9), BASE(4), BASE(6)}, 1},
+	{"higher local_pref", false, 2, {BASE(1), {200, 5, 2, 99, 65002, false, 99, 3, 9}}, 1},
+	{"shorter as_path",
+	 false,
+	 2,
+	 {{100, 3, 0, -1, 65001, true, 1, 0, 1}, {100, 2, 2, 50, 65002, true, 9, 0, 2}},
+	 1},
+	{"lower origin",
+	 false,
+	 2,
+	 {{100, 2, 1, -1, 65001, true, 1, 0, 1}, {100, 2, 0, 50, 65001, true, 9, 0, 2}},
+	 1},
+	{"lower med same neighbour as",
+	 false,
+	 2,
+	 {{100, 2, 0, 20, 65001, true, 1, 0, 1}, {100, 2, 0, 10, 65001, true, 9, 0, 2}},
+	 1},
+	{"med ignored across neighbour ases",
+	 false,
+	 2,
+	 {{100, 2, 0, 20, 65001, true, 1, 0, 1}, {100, 2, 0, 10, 65002, true, 9, 0, 2}},
+	 0},
+	{"always-compare-med",
+	 true,
+	 2,
+	 {{100, 2, 0, 20, 65001, true, 1, 0, 1}, {100, 2, 0, 10, 65002, true, 9, 0, 2}},
+	 1},
+	{"missing med is lowest",
+	 false,
+	 2,
+	 {{100, 2, 0, 5, 65001, true, 1, 0, 1}, {100, 2, 0, -1, 65001, true, 9, 0, 2}},
+	 1},
+	{"ebgp over ibgp",
+	 false,
+	 2,
+	 {{100, 2, 0, -1, 65001, false, 1, 0, 1}, {100, 2, 0, -1, 65001, true, 9, 0, 2}},
+	 1},
+	{"lower router id",
+	 false,
+	 2,
+	 {{100, 2, 0, -1, 65001, true, 7, 0, 1}, {100, 2, 0, -1, 65001, true, 3, 0, 2}},
+	 1},
+	{"shorter cluster list",
+	 false,
+	 2,
+	 {{100, 2, 0, -1, 65001, false, 3, 2, 1}, {100, 2, 0, -1, 65001, false, 3, 1, 2}},
+	 1},
+	{"lower peer address", false, 3, {BASE(9), BASE(4), BASE(6)}, 1},
 	/* The classic MED cycle: A beats B by MED (same AS), B beats C by router
 	 * id, C beats A by router id. Elimination removes A's MED loser first
 	 * whatever the order, so the answer is the same for every order. */
-	{"deterministic med, order 1", false, 3,
-	 {{100, 2, 0, 10, 65001, true, 30, 0, 1}, {100, 2, 0, 20, 65001, true, 10, 0, 2},
-	  {100, 2, 0, 5, 65002, true, 20, 0, 3}}, 2},
-	{"deterministic med, order 2", false, 3,
-	 {{100, 2, 0, 5, 65002, true, 20, 0, 3}, {100, 2, 0, 20, 65001, true, 10, 0, 2},
-	  {100, 2, 0, 10, 65001, true, 30, 0, 1}}, 0},
-	{"deterministic med, order 3", false, 3,
-	 {{100, 2, 0, 20, 65001, true, 10, 0, 2}, {100, 2, 0, 5, 65002, true, 20, 0, 3},
-	  {100, 2, 0, 10, 65001, true, 30, 0, 1}}, 1},
-	{"local_pref beats everything after it", false, 4,
-	 {{100, 1, 0, -1, 65001, true, 1, 0, 1}, {150, 9, 2, 999, 65001, false, 99, 9, 9},
-	  {120, 1, 0, -1, 65001, true, 1, 0, 2}, {149, 1, 0, -1, 65001, true, 1, 0, 3}}, 1},
+	{"deterministic med, order 1",
+	 false,
+	 3,
+	 {{100, 2, 0, 10, 65001, true, 30, 0, 1},
+	  {100, 2, 0, 20, 65001, true, 10, 0, 2},
+	  {100, 2, 0, 5, 65002, true, 20, 0, 3}},
+	 2},
+	{"deterministic med, order 2",
+	 false,
+	 3,
+	 {{100, 2, 0, 5, 65002, true, 20, 0, 3},
+	  {100, 2, 0, 20, 65001, true, 10, 0, 2},
+	  {100, 2, 0, 10, 65001, true, 30, 0, 1}},
+	 0},
+	{"deterministic med, order 3",
+	 false,
+	 3,
+	 {{100, 2, 0, 20, 65001, true, 10, 0, 2},
+	  {100, 2, 0, 5, 65002, true, 20, 0, 3},
+	  {100, 2, 0, 10, 65001, true, 30, 0, 1}},
+	 1},
+	{"local_pref beats everything after it",
+	 false,
+	 4,
+	 {{100, 1, 0, -1, 65001, true, 1, 0, 1},
+	  {150, 9, 2, 999, 65001, false, 99, 9, 9},
+	  {120, 1, 0, -1, 65001, true, 1, 0, 2},
+	  {149, 1, 0, -1, 65001, true, 1, 0, 3}},
+	 1},
 };
 
 TABLE_PARAMS(bgp_decide, table, decide_cases)
@@ -364,10 +409,10 @@ Test(bgp_rib, ibgp_local_pref_and_originator)
 {
 	struct ap_bgp_rib_opts o = {0};
 	struct ap_bgp_rib *rib = ap_bgp_rib_new(&o);
-	struct ap_bgp_peer_info i1 = {.addr = {10, 0, 0, 1}, .asn = 65000, .router_id = 9,
-				      .ibgp = true};
-	struct ap_bgp_peer_info i2 = {.addr = {10, 0, 0, 2}, .asn = 65000, .router_id = 8,
-				      .ibgp = true};
+	struct ap_bgp_peer_info i1 = {
+		.addr = {10, 0, 0, 1}, .asn = 65000, .router_id = 9, .ibgp = true};
+	struct ap_bgp_peer_info i2 = {
+		.addr = {10, 0, 0, 2}, .asn = 65000, .router_id = 8, .ibgp = true};
 	struct ap_bgp_prefix pfx;
 	struct ap_bgp_attrs a;
 	const struct ap_bgp_dest *d;

@@ -284,8 +284,7 @@ handle_update(struct bgp_peer *p, const uint8_t *msg, uint32_t len)
 		/* RFC 7606 §2: the announced prefixes are withdrawn instead. */
 		withdraw_block(p, &u->nlri);
 		withdraw_block(p, &u->mp_reach);
-	} else if (u->nlri.len > 0 ||
-		   (u->mp_reach.present && u->mp_reach.af != AP_BGP_AF_NONE)) {
+	} else if (u->nlri.len > 0 || (u->mp_reach.present && u->mp_reach.af != AP_BGP_AF_NONE)) {
 		const struct ap_bgp_nlri *blocks[2] = {&u->nlri, &u->mp_reach};
 		bool ok = import_ok(p, &u->attrs);
 		struct ap_bgp_pattr *pa = ap_bgp_pattr_intern(s->rib, &u->attrs);
@@ -349,8 +348,7 @@ handle_open(struct bgp_peer *p, const uint8_t *msg, uint32_t len)
 	p->sess.ibgp = p->ibgp;
 	for (int af = 0; af < AP_BGP_N_AF; af++)
 		/* RFC 4760 §8: without any multiprotocol capability, IPv4 unicast. */
-		p->af[af] = p->cfg.families[af] &&
-			    (o->mp_any ? o->mp[af] : af == AP_BGP_IPV4);
+		p->af[af] = p->cfg.families[af] && (o->mp_any ? o->mp[af] : af == AP_BGP_IPV4);
 	p->max_len = o->ext_msg ? AP_BGP_EXT_MAX_LEN : AP_BGP_MAX_LEN;
 	info = *ap_bgp_rib_peer(s->rib, p->idx);
 	info.router_id = o->router_id;
@@ -408,16 +406,24 @@ handle_msg(struct bgp_peer *p, const struct ap_bgp_hdr *h, const uint8_t *msg)
 
 	p->msgs_in++;
 	switch (h->type) {
-	case AP_BGP_OPEN: handle_open(p, msg, h->len); break;
+	case AP_BGP_OPEN:
+		handle_open(p, msg, h->len);
+		break;
 	case AP_BGP_UPDATE:
 		if (p->fsm.state == AP_BGP_ESTABLISHED)
 			handle_update(p, msg, h->len);
 		else
 			fsm_event(p, AP_BGP_EV_UPDATE, NULL);
 		break;
-	case AP_BGP_NOTIFICATION: handle_notification(p, msg, h->len); break;
-	case AP_BGP_KEEPALIVE: fsm_event(p, AP_BGP_EV_KEEPALIVE, NULL); break;
-	case AP_BGP_ROUTE_REFRESH: handle_refresh(p, msg, h->len); break;
+	case AP_BGP_NOTIFICATION:
+		handle_notification(p, msg, h->len);
+		break;
+	case AP_BGP_KEEPALIVE:
+		fsm_event(p, AP_BGP_EV_KEEPALIVE, NULL);
+		break;
+	case AP_BGP_ROUTE_REFRESH:
+		handle_refresh(p, msg, h->len);
+		break;
 	}
 	return p->conn == c && c != NULL;
 }
@@ -577,7 +583,8 @@ peer_connect(struct bgp_peer *p)
 	/* Connect from the listening address when it is a specific one, so a
 	 * peer that checks the source address (BIRD's strict bind) recognises us. */
 	if (strcmp(s->cfg.listen_address, "0.0.0.0") != 0 &&
-	    strcmp(s->cfg.listen_address, "::") != 0 && strcmp(s->cfg.listen_address, "none") != 0) {
+	    strcmp(s->cfg.listen_address, "::") != 0 &&
+	    strcmp(s->cfg.listen_address, "none") != 0) {
 		struct sockaddr_storage la;
 
 		memset(&la, 0, sizeof(la));
@@ -822,8 +829,9 @@ bgp_export_attrs(struct bgp_svc *s, const struct bgp_peer *p, const struct ap_bg
 		out->as_path = buf;
 		out->as_path_len = (uint32_t)len;
 		out->present |= 1ull << AP_BGP_ATTR_AS_PATH;
-		out->present &= ~(1ull << AP_BGP_ATTR_LOCAL_PREF | 1ull << AP_BGP_ATTR_ORIGINATOR_ID |
-				  1ull << AP_BGP_ATTR_CLUSTER_LIST);
+		out->present &=
+			~(1ull << AP_BGP_ATTR_LOCAL_PREF | 1ull << AP_BGP_ATTR_ORIGINATOR_ID |
+			  1ull << AP_BGP_ATTR_CLUSTER_LIST);
 		out->n_cluster = 0;
 		if (!local)
 			out->present &= ~(1ull << AP_BGP_ATTR_MED);
@@ -1004,7 +1012,8 @@ on_export(uv_timer_t *t)
 			c->withdraws = true;
 			c->af[0] = c->af[1] = true;
 			for (uint32_t k = 0; k < s->n_dirty; k++) {
-				const struct ap_bgp_dest *d = ap_bgp_rib_lookup(s->rib, &s->dirty[k]);
+				const struct ap_bgp_dest *d =
+					ap_bgp_rib_lookup(s->rib, &s->dirty[k]);
 				struct ap_bgp_dest gone = {.pfx = s->dirty[k]};
 
 				collect_one(c, d ? d : &gone);
@@ -1095,8 +1104,9 @@ start_listen(struct bgp_svc *s)
 		return rc;
 	}
 	AP_LOG_INFO(MOD, "listening on %s port %u (AS %u, router id %s)", a, s->cfg.listen_port,
-		    s->cfg.asn, addr_str((const uint8_t *)&(uint32_t){htonl(s->cfg.router_id)},
-					 false, buf, sizeof(buf)));
+		    s->cfg.asn,
+		    addr_str((const uint8_t *)&(uint32_t){htonl(s->cfg.router_id)}, false, buf,
+			     sizeof(buf)));
 	return 0;
 }
 
@@ -1190,8 +1200,8 @@ svc_start(const struct ap_svc_env *env, const struct ap_config *cfg, void **stat
 			.passive = n->passive,
 			.hold_time = n->hold_time,
 			.connect_retry = n->connect_retry * 1000u,
-			.idle_hold = n->connect_retry * 1000u < 5000 ? n->connect_retry * 1000u
-								      : 5000,
+			.idle_hold =
+				n->connect_retry * 1000u < 5000 ? n->connect_retry * 1000u : 5000,
 		};
 		struct ap_bgp_peer_info info = {.asn = n->remote_as,
 						.ibgp = n->remote_as == s->cfg.asn,

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The punt path (linux-cp): each routed interface has a kernel TAP mirror
+# with its MAC and addresses, so daemons bound to the appliance's addresses
+# work. A real sshd in the appliance's namespace, reached from the client over
+# IPv4 and IPv6 through aetherd; a TCP service on the WAN address reached from
+# the server side.
+set -u
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+lab_require_root
+lab_require_cmd ip ethtool ssh ssh-keygen /usr/sbin/sshd curl jq
+lab_require_aetherd
+
+tap_plan 8
+
+lab_topo_routed
+tap_ok $? "topology client - router - server built"
+lab_aetherd_start dut "$LAB_ROUTER_CONFIG"
+tap_ok $? "aetherd started"
+
+lab_ctl -j show interfaces | jq -e '[.interfaces[] | select(.kernel_mirror != null)] |
+	length == 2' >/dev/null &&
+	lab_exec dut ip -br addr show ap-lan | grep -q "$LAB_ROUTER4_LAN/24"
+tap_ok $? "each interface has a kernel mirror carrying its addresses"
+
+dir=$(lab_tmpdir)/ssh
+mkdir -p "$dir" /run/sshd && chmod 700 "$dir"
+ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key" &&
+	ssh-keygen -q -t ed25519 -N '' -f "$dir/client_key" &&
+	cp "$dir/client_key.pub" "$dir/authorized_keys"
+cat >"$dir/sshd_config" <<EOF2
+ListenAddress $LAB_ROUTER4_LAN
+ListenAddress $LAB_ROUTER6_LAN
+Port 2222
+HostKey $dir/host_key
+AuthorizedKeysFile $dir/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile none
+EOF2
+lab_bg dut /usr/sbin/sshd -D -e -f "$dir/sshd_config"
+lab_wait_for 5 lab_exec dut sh -c "ss -ltn | grep -q ':2222 '"
+tap_ok $? "sshd listens on the appliance's addresses"
+
+ssh_to() {
+	lab_exec client timeout 20 ssh -i "$dir/client_key" -p 2222 -o BatchMode=yes \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5 \
+		-o LogLevel=ERROR "root@$1" echo punt-ok 2>&1
+}
+out=$(ssh_to "$LAB_ROUTER4_LAN")
+[ "$out" = punt-ok ]
+rc=$?
+[ $rc -eq 0 ] || tap_diag "$out"
+tap_ok $rc "ssh to the appliance over IPv4 through the punt path"
+out=$(ssh_to "$LAB_ROUTER6_LAN")
+[ "$out" = punt-ok ]
+rc=$?
+[ $rc -eq 0 ] || tap_diag "$out"
+tap_ok $rc "ssh to the appliance over IPv6 through the punt path"
+
+lab_bg dut /usr/bin/python3 -m http.server --bind "$LAB_ROUTER4_WAN" 8000
+lab_wait_for 5 lab_exec dut sh -c "ss -ltn | grep -q ':8000 '"
+code=$(lab_exec server curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$LAB_ROUTER4_WAN:8000/")
+[ "$code" = 200 ]
+tap_ok $? "a TCP service on the WAN address answers the server side"
+
+lab_aetherd_stop
+! lab_exec dut ip link show ap-lan >/dev/null 2>&1
+tap_ok $? "the kernel mirrors go away with aetherd"
+tap_done
