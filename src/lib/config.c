@@ -917,6 +917,10 @@ static const struct field iface_fields[] = {
 	 .size = sizeof(uint16_t), .min = 68, .max = 9600},
 	{.key = "addresses", .type = FT_CUSTOM, .custom = parse_iface_addrs},
 	{.key = "punt", .type = FT_CUSTOM, .custom = parse_iface_punt},
+	{.key = "router_advertisements", .type = FT_BOOL, .off = offsetof(struct ap_cfg_iface, ra),
+	 .size = sizeof(bool)},
+	{.key = "ra_interval", .type = FT_UINT, .off = offsetof(struct ap_cfg_iface, ra_interval),
+	 .size = sizeof(uint16_t), .min = 4, .max = 1800},
 };
 static const struct table iface_table = TABLE(iface_fields);
 

@@ -87,6 +87,8 @@ struct ap_cfg_iface {
 	struct ap_cfg_prefix addrs[AP_CFG_MAX_ADDRS];
 	uint8_t n_addrs;
 	bool no_punt; /**< punt: false — no kernel TAP mirror for this interface. */
+	bool ra;      /**< Send IPv6 router advertisements (RFC 4861 §6.2). */
+	uint16_t ra_interval; /**< Seconds between unsolicited RAs (default 30). */
 };
 
 #define AP_CFG_MAX_ECMP 8

@@ -6,7 +6,7 @@
 #
 # Checks that the session establishes, IPv4 and IPv6 routes flow both ways
 # with AS path, MED, communities and large communities, a withdrawal
-# propagates, and a wrong remote AS on FRR's side is answered with our
+# propagates, and a wrong remote AS on FRR's side ends the session with
 # NOTIFICATION 2/2.
 . "$(dirname "$0")/../lab/lib.sh"
 set -o pipefail
@@ -128,10 +128,14 @@ vty "configure terminal" -c "router bgp 65004" -c "address-family ipv4 unicast" 
 lab_wait_for 10 gone 203.0.113.0/24
 tap_check "a withdrawal from FRR leaves our RIB" gone 203.0.113.0/24
 
-# FRR now expects AS 65099 from us: it refuses our OPEN with 2/2 and logs it.
+# FRR now expects AS 65099 from us: it refuses our OPEN with 2/2, and the
+# session stays down on our side with that error.
 vty "configure terminal" -c "router bgp 65004" -c "neighbor $US remote-as 65099" >/dev/null
-bad_as() { grep -qi "bad peer as\|Bad Peer AS" "$dir/bgpd.log"; }
+bad_as() {
+	summary | jq -e '.neighbors[0] | .state != "Established" and
+		(.last_error | startswith("received 2/2"))' >/dev/null
+}
 lab_wait_for 15 bad_as
-tap_check "a wrong remote AS ends in NOTIFICATION 2/2 (FRR's log)" bad_as
+tap_check "a wrong remote AS: FRR's NOTIFICATION 2/2 keeps the session down" bad_as
 
 tap_done

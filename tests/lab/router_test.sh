@@ -20,7 +20,7 @@ lab_require_root
 lab_require_cmd ip ethtool ping iperf3 jq curl traceroute
 lab_require_aetherd
 
-tap_plan 26
+tap_plan 27
 
 WAN_MTU=1400
 LAB_WAN_MTU=$WAN_MTU lab_topo_routed
@@ -28,6 +28,9 @@ tap_ok $? "topology client - router - server built"
 C4=$LAB_CLIENT4 R4L=$LAB_ROUTER4_LAN R4W=$LAB_ROUTER4_WAN S4=$LAB_SERVER4
 R6L=$LAB_ROUTER6_LAN S6=$LAB_SERVER6
 cfg=$LAB_ROUTER_CONFIG
+# The LAN interface also sends router advertisements.
+sed -i '/name: lan, port: lan/ s/}$/, router_advertisements: true, ra_interval: 10}/' "$cfg"
+lab_exec client sysctl -qw net.ipv6.conf.c0.accept_ra=2
 lab_aetherd_start dut "$cfg"
 tap_ok $? "aetherd started with two routed interfaces"
 
@@ -42,6 +45,14 @@ ping_ok() {
 
 ping_ok client "$R4L"
 tap_ok $? "ping the router's IPv4 address, 0% loss"
+
+# Router advertisements: the client autoconfigures an address in the LAN
+# prefix (RFC 4862) and a default route via the router's link-local address.
+lab_wait_for 15 sh -c "ip netns exec $(lab_ns client) ip -6 route show default proto ra | grep -q 'via fe80::' &&
+	ip netns exec $(lab_ns client) ip -6 addr show dev c0 scope global dynamic | grep -q '${R6L%::1}:'"
+rc=$?
+[ $rc -eq 0 ] || tap_diag "$(lab_exec client ip -6 addr show dev c0; lab_exec client ip -6 route)"
+tap_ok $rc "router advertisements: SLAAC address and default route on the client"
 ping_ok client "$S4"
 tap_ok $? "ping IPv4 across the router, 0% loss"
 ping_ok server "$C4"

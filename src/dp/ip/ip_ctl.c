@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -38,6 +39,7 @@
 #define NEIGH_PROBES	     3	  /* MAX_MULTICAST_SOLICIT */
 #define NEIGH_FAILED_HOLD_MS 20000
 #define ICMP_RATE_PER_S	     1000 /* Token bucket for ICMP errors. */
+#define RA_MIN_DELAY_MS	     3000 /* MIN_DELAY_BETWEEN_RAS, RFC 4861 §10 */
 #define MAX_ROUTES	     (AP_CFG_MAX_ROUTES + AP_CFG_MAX_IFACES * AP_CFG_MAX_ADDRS * 3 + MAX_NEIGH)
 
 /* Reserved next hops. */
@@ -73,9 +75,11 @@ struct neigh {
 struct ctl_iface {
 	const struct ap_cfg_iface *cfg;
 	uint16_t port;
-	int tap_port;	   /* The kernel mirror's ethdev port, -1 when none. */
+	int tap_port;	     /* The kernel mirror's ethdev port, -1 when none. */
+	uint64_t ra_next_ms; /* Next unsolicited router advertisement. */
+	uint64_t ra_last_ms;
 	char tap_name[16]; /* Its kernel name. */
-	uint32_t glean4; /* Resolves hosts on the connected IPv4 subnets. */
+	uint32_t glean4;   /* Resolves hosts on the connected IPv4 subnets. */
 	uint32_t glean6;
 };
 
@@ -118,6 +122,7 @@ enum {
 	C_FRAG_FAILED,
 	C_TO_KERNEL,
 	C_FROM_KERNEL,
+	C_RA_SENT,
 };
 
 static uint64_t
@@ -617,6 +622,8 @@ handle_arp(struct rte_mbuf *m)
 	return a.op == rte_cpu_to_be_16(AP_ARP_OP_REPLY) || a.gratuitous;
 }
 
+static void send_ra(struct ctl_iface *ifc);
+
 static bool
 handle_nd(struct rte_mbuf *m)
 {
@@ -679,8 +686,64 @@ handle_nd(struct rte_mbuf *m)
 	} else if (nd.type == AP_ND_NA && nd.has_tlla) {
 		neigh_learn(6, iface, nd.target, nd.tlla, false);
 	}
+	if (nd.type == AP_ND_RS && ifc->cfg->ra && now_ms() - ifc->ra_last_ms >= RA_MIN_DELAY_MS)
+		send_ra(ifc);
 	/* Solicitations are ours to answer; the kernel learns from adverts. */
 	return nd.type == AP_ND_NA;
+}
+
+/* RFC 4861 §6.2: advertise each IPv6 prefix of the interface (on-link, and
+ * autonomous for /64s, RFC 4862), its MTU, and ourselves as a default router
+ * for three intervals. Unsolicited ones are spread by ±25 % (§6.2.4); a
+ * solicited one is sent at most every MIN_DELAY_BETWEEN_RAS, 3 s (§6.2.6). */
+static void
+send_ra(struct ctl_iface *ifc)
+{
+	const struct ap_l3_port *lp = &ap_l3_ports[ifc->port];
+	struct ap_nd_prefix pfx[AP_CFG_MAX_ADDRS];
+	unsigned interval = ifc->cfg->ra_interval ? ifc->cfg->ra_interval : 30;
+	struct ap_nd_ra ra = {
+		.cur_hop_limit = 64,
+		.router_lifetime = rte_cpu_to_be_16((uint16_t)RTE_MIN(3 * interval, 9000u)),
+		.mtu = rte_cpu_to_be_32(lp->mtu),
+		.prefixes = pfx,
+	};
+	uint8_t f[512];
+	int n;
+
+	for (unsigned a = 0; a < ifc->cfg->n_addrs; a++) {
+		const struct ap_cfg_prefix *p = &ifc->cfg->addrs[a];
+		struct ap_cfg_prefix net;
+
+		if (p->family != 6 || (p->addr[0] == 0xfe && (p->addr[1] & 0xc0) == 0x80))
+			continue;
+		network_of(p, &net);
+		memcpy(pfx[ra.n_prefixes].prefix, net.addr, 16);
+		pfx[ra.n_prefixes].len = p->len;
+		pfx[ra.n_prefixes].flags =
+			AP_ND_PREFIX_ONLINK | (p->len == 64 ? AP_ND_PREFIX_AUTO : 0);
+		pfx[ra.n_prefixes].valid = rte_cpu_to_be_32(2592000);	 /* AdvValidLifetime */
+		pfx[ra.n_prefixes].preferred = rte_cpu_to_be_32(604800); /* AdvPreferredLifetime */
+		ra.n_prefixes++;
+	}
+	n = ap_build_nd_ra(f, sizeof(f), lp->mac, NULL, lp->ll6, NULL, &ra);
+	if (n > 0) {
+		inject_frame(f, (size_t)n, ifc->port, ifc->port);
+		ctl.counters[C_RA_SENT]++;
+	}
+	ifc->ra_last_ms = now_ms();
+	ifc->ra_next_ms =
+		ifc->ra_last_ms + interval * 750 + (uint64_t)(rand() % (int)(interval * 500 + 1));
+}
+
+static void
+ra_timers(void)
+{
+	uint64_t now = now_ms();
+
+	for (unsigned i = 0; i < ctl.n_ifaces; i++)
+		if (ctl.ifaces[i].cfg->ra && now >= ctl.ifaces[i].ra_next_ms)
+			send_ra(&ctl.ifaces[i]);
 }
 
 /* Hand a punted frame to the interface's kernel mirror. Returns true when
@@ -825,6 +888,7 @@ ap_ip_poll(void)
 		rte_pktmbuf_free(m);
 	}
 	tap_poll();
+	ra_timers();
 	neigh_timers();
 }
 
@@ -895,8 +959,7 @@ setup_tap(struct ctl_iface *ifc, unsigned idx, char *err, size_t err_len)
 	if (rc == 0)
 		rc = rte_eth_dev_configure(pid, 1, 1, &conf);
 	if (rc == 0)
-		rc = rte_eth_rx_queue_setup(pid, 0, 512, (unsigned)rte_socket_id(), NULL,
-					    ctl.pool);
+		rc = rte_eth_rx_queue_setup(pid, 0, 512, (unsigned)rte_socket_id(), NULL, ctl.pool);
 	if (rc == 0)
 		rc = rte_eth_tx_queue_setup(pid, 0, 512, (unsigned)rte_socket_id(), NULL);
 	if (rc == 0)

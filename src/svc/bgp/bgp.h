@@ -681,6 +681,74 @@ void ap_bgp_rib_stats(const struct ap_bgp_rib *rib, struct ap_bgp_rib_stats *st)
 void ap_bgp_rib_peer_counts(const struct ap_bgp_rib *rib, uint16_t peer, uint64_t *received,
 			    uint64_t *accepted);
 
+/* ---------------------------------------------------------------- policy */
+
+#define AP_BGP_POL_MAX_SET 8
+
+/** One prefix-list entry: @c pfx, with lengths between @c ge and @c le (RFC-less, as in FRR). */
+struct ap_bgp_pfx_entry {
+	struct ap_bgp_prefix pfx;
+	uint8_t ge; /**< 0: the entry's own length. */
+	uint8_t le; /**< 0: @c ge when set, else the entry's own length. */
+};
+
+/** A named list of prefix entries; a prefix matches when any entry does. */
+struct ap_bgp_pfx_list {
+	const struct ap_bgp_pfx_entry *e;
+	unsigned n;
+};
+
+/** One policy rule: every match present must hold; the first rule that matches decides. */
+struct ap_bgp_rule {
+	const struct ap_bgp_pfx_list *prefix_list; /**< NULL: any prefix. */
+	const void *as_path_re;			   /**< Compiled regex_t, NULL: any path. */
+	bool has_community;
+	uint32_t community; /**< RFC 1997 value, (ASN << 16) | value. */
+	bool has_large;
+	uint32_t large[3];
+	bool accept; /**< Accept (after the sets below) or reject. */
+	bool set_local_pref;
+	uint32_t local_pref;
+	bool set_med;
+	uint32_t med;
+	bool set_next_hop;
+	uint32_t next_hop; /**< IPv4, host order. */
+	uint32_t comm_add[AP_BGP_POL_MAX_SET];
+	uint8_t n_comm_add;
+	uint32_t comm_del[AP_BGP_POL_MAX_SET];
+	uint8_t n_comm_del;
+	uint8_t prepend; /**< Times to prepend @c prepend_as. */
+	uint32_t prepend_as;
+};
+
+/** Scratch space for the attributes a policy rewrites (AS_PATH, communities). */
+struct ap_bgp_pol_buf {
+	uint8_t as_path[1024];
+	uint8_t comms[4 * 256];
+};
+
+/** Whether @p p matches @p l. */
+bool ap_bgp_pfx_list_match(const struct ap_bgp_pfx_list *l, const struct ap_bgp_prefix *p);
+
+/**
+ * Compile an AS-path regular expression (POSIX extended, over the path
+ * written as "65001 65002 {65003,65004}"; "_" stands for a boundary between
+ * ASNs, as in FRR and Cisco). @return a regex to pass in ap_bgp_rule, or NULL
+ * when @p re does not compile.
+ */
+void *ap_bgp_aspath_re_new(const char *re);
+/** Free what ap_bgp_aspath_re_new() returned. */
+void ap_bgp_aspath_re_free(void *re);
+
+/**
+ * Run @p n rules over route @p pfx with attributes @p a (rewritten in place;
+ * new values point into @p buf). No matching rule means reject.
+ * @return true when the route is accepted.
+ */
+bool ap_bgp_policy_apply(const struct ap_bgp_rule *rules, unsigned n,
+			 const struct ap_bgp_prefix *pfx, struct ap_bgp_attrs *a,
+			 struct ap_bgp_pol_buf *buf);
+
 /* --------------------------------------------------------------- service */
 
 /**
