@@ -40,6 +40,7 @@ struct call {
 	char method[16];
 	const char *path;
 	const char *body; /* JSON text or NULL */
+	char *owned;	  /* body when the call built it: freed after the call */
 };
 
 struct cmd {
@@ -481,7 +482,7 @@ prepare_route_add(char **args, unsigned n, struct call *c)
 	}
 	snprintf(c->method, sizeof(c->method), "POST");
 	c->path = "/api/v1/routes";
-	c->body = text; /* Freed at exit. */
+	c->body = c->owned = text;
 	return 0;
 }
 
@@ -556,7 +557,7 @@ prepare_log_level(char **args, unsigned n, struct call *c)
 	}
 	snprintf(c->method, sizeof(c->method), "PUT");
 	c->path = "/api/v1/log";
-	c->body = text; /* Freed at exit. */
+	c->body = c->owned = text;
 	return 0;
 }
 
@@ -1224,8 +1225,10 @@ run(const char *sock, bool json_out, const struct cmd *cmd, char **args, unsigne
 
 	if (cmd->method)
 		snprintf(c.method, sizeof(c.method), "%s", cmd->method);
-	if (cmd->prepare && cmd->prepare(args, nargs, &c) < 0)
+	if (cmd->prepare && cmd->prepare(args, nargs, &c) < 0) {
+		free(c.owned);
 		return EXIT_USAGE;
+	}
 
 	ret = http_call(sock, &c, &status, &body);
 	if (ret != EXIT_OK)
@@ -1257,6 +1260,7 @@ out:
 	}
 	json_decref(root);
 	free(body.data);
+	free(c.owned);
 	return ret;
 }
 

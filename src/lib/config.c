@@ -1278,6 +1278,7 @@ static const struct field dataplane_fields[] = {
 	{CFG_FIELD("hugepages", FT_ENUM, hugepages), .names = hugepages_names},
 	{CFG_FIELD("eal_args", FT_STRING, eal_args)},
 	{CFG_FIELD("node_cycles", FT_BOOL, node_cycles)},
+	{CFG_FIELD("neighbor_reachable_time", FT_UINT, neigh_reachable_s), .min = 1, .max = 3600},
 };
 static const struct table dataplane_table = TABLE(dataplane_fields);
 
@@ -1453,6 +1454,7 @@ ap_config_defaults(struct ap_config *cfg)
 	cfg->workers = 1;
 	cfg->mbufs = 16384;
 	cfg->burst = 32;
+	cfg->neigh_reachable_s = 30;
 	cfg->hugepages = AP_HUGE_AUTO;
 	snprintf(cfg->api_socket, sizeof(cfg->api_socket), "/run/aetherd/api.sock");
 	snprintf(cfg->api_listen, sizeof(cfg->api_listen), "127.0.0.1:8080");

@@ -136,12 +136,60 @@ struct ap_cfg_bgp_neighbor {
 	bool passive;		 /**< Never connect, only accept (default false). */
 	uint16_t hold_time;	 /**< Seconds offered (default 90; 0 or 3..65535). */
 	uint16_t connect_retry;	 /**< Seconds between connection attempts (default 120). */
-	char import[AP_NAME_MAX]; /**< "all", "none" or empty (RFC 8212 default). */
+	char import[AP_NAME_MAX]; /**< "all", "none", a policy name, or empty (RFC 8212 default). */
 	char export[AP_NAME_MAX];
 	bool families[2];	    /**< ipv4, ipv6 (default: ipv4 and ipv6). */
 	bool rr_client;		    /**< Route-reflector client (iBGP only). */
 	char next_hop_v6[AP_CFG_ADDR_MAX]; /**< IPv6 next hop to send when we are the next hop. */
 	uint32_t line, col;
+};
+
+#define AP_CFG_BGP_MAX_PLISTS	 16
+#define AP_CFG_BGP_MAX_PLIST_LEN 32
+#define AP_CFG_BGP_MAX_POLICIES	 16
+#define AP_CFG_BGP_MAX_RULES	 16
+#define AP_CFG_BGP_MAX_COMM_SET	 8
+
+/** bgp.prefix_lists[].entries[]: a prefix and the lengths it covers (ge/le as in FRR). */
+struct ap_cfg_bgp_pfx_entry {
+	char prefix[AP_CFG_ADDR_MAX];
+	uint8_t ge, le; /**< 0 when not given. */
+};
+
+/** bgp.prefix_lists[]. */
+struct ap_cfg_bgp_plist {
+	char name[AP_NAME_MAX];
+	struct ap_cfg_bgp_pfx_entry e[AP_CFG_BGP_MAX_PLIST_LEN];
+	uint16_t n;
+};
+
+/** bgp.policies[].rules[]: matches (all present must hold), then the action. */
+struct ap_cfg_bgp_rule {
+	char prefix_list[AP_NAME_MAX]; /**< Empty: any prefix. */
+	char as_path[128];	       /**< Regular expression; empty: any path. */
+	bool has_community;
+	uint32_t community;
+	bool has_large;
+	uint32_t large[3];
+	bool accept;
+	bool set_local_pref;
+	uint32_t local_pref;
+	bool set_med;
+	uint32_t med;
+	bool set_next_hop;
+	uint32_t next_hop; /**< IPv4, host order. */
+	uint32_t comm_add[AP_CFG_BGP_MAX_COMM_SET];
+	uint8_t n_comm_add;
+	uint32_t comm_del[AP_CFG_BGP_MAX_COMM_SET];
+	uint8_t n_comm_del;
+	uint8_t prepend;
+};
+
+/** bgp.policies[]: rules in order, first match decides, no match rejects. */
+struct ap_cfg_bgp_policy {
+	char name[AP_NAME_MAX];
+	struct ap_cfg_bgp_rule r[AP_CFG_BGP_MAX_RULES];
+	uint16_t n;
 };
 
 /** The bgp: section. */
@@ -158,6 +206,10 @@ struct ap_cfg_bgp {
 	/** Prefixes originated by this speaker ("192.0.2.0/24"). */
 	char networks[AP_CFG_BGP_MAX_NETWORKS][AP_CFG_ADDR_MAX];
 	uint16_t n_networks;
+	struct ap_cfg_bgp_plist plists[AP_CFG_BGP_MAX_PLISTS];
+	uint16_t n_plists;
+	struct ap_cfg_bgp_policy policies[AP_CFG_BGP_MAX_POLICIES];
+	uint16_t n_policies;
 };
 
 struct ap_config {
@@ -167,6 +219,7 @@ struct ap_config {
 	uint16_t workers; /**< Worker lcores, each running one rte_graph (default 1). */
 	uint32_t mbufs;	  /**< mbufs in the packet pool (default 16384). */
 	bool node_cycles; /**< Per-node TSC cycle accounting (default false: costs cycles). */
+	uint16_t neigh_reachable_s; /**< Seconds before a neighbour is re-confirmed (default 30). */
 	uint16_t burst;	  /**< RX burst size (default 32, max 256). */
 	enum ap_hugepages hugepages;
 	char eal_args[AP_PATH_MAX]; /**< Extra EAL arguments, space separated (expert use). */

@@ -90,6 +90,66 @@ Test(config_bgp, full_example)
 	free(cfg);
 }
 
+Test(config_bgp, policies_and_prefix_lists)
+{
+	static const char yaml[] =
+		"bgp:\n"
+		"  asn: 65001\n"
+		"  router_id: 192.0.2.1\n"
+		"  neighbors:\n"
+		"    - {address: 192.0.2.2, remote_as: 65002, import: in, export: out}\n"
+		"  policies:\n"
+		"    - name: in\n"
+		"      rules:\n"
+		"        - {prefix_list: bogons, action: reject}\n"
+		"        - {as_path: \"_65003$\", community: \"65002:7\", local_pref: 200}\n"
+		"        - {large_community: \"65002:1:2\", med: 10, next_hop: 192.0.2.9,\n"
+		"           community_add: [\"65001:1\", \"65001:2\"], community_remove: "
+		"[\"65002:7\"]}\n"
+		"    - {name: out, rules: [{prepend: 3}]}\n"
+		"  prefix_lists:\n"
+		"    - name: bogons\n"
+		"      entries: [{prefix: 10.0.0.0/8, le: 32}, {prefix: \"2001:db8::/32\", ge: 48, "
+		"le: 64}]\n";
+	char err[AP_CFG_ERR_MAX];
+	int rc;
+	struct ap_config *cfg = load(yaml, err, &rc);
+	const struct ap_cfg_bgp *b = &cfg->bgp;
+	const struct ap_cfg_bgp_rule *r;
+
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_str_eq(b->neighbors[0].import, "in");
+	cr_assert_eq(b->n_policies, 2);
+	cr_assert_eq(b->policies[0].n, 3);
+	r = &b->policies[0].r[0];
+	cr_assert_str_eq(r->prefix_list, "bogons");
+	cr_assert(!r->accept);
+	r = &b->policies[0].r[1];
+	cr_assert(r->accept);
+	cr_assert_str_eq(r->as_path, "_65003$");
+	cr_assert(r->has_community);
+	cr_assert_eq(r->community, 65002u << 16 | 7);
+	cr_assert(r->set_local_pref);
+	cr_assert_eq(r->local_pref, 200);
+	r = &b->policies[0].r[2];
+	cr_assert(r->has_large);
+	cr_assert_eq(r->large[0], 65002);
+	cr_assert_eq(r->large[2], 2);
+	cr_assert(r->set_med && r->med == 10);
+	cr_assert(r->set_next_hop && r->next_hop == 0xc0000209);
+	cr_assert_eq(r->n_comm_add, 2);
+	cr_assert_eq(r->comm_add[1], 65001u << 16 | 2);
+	cr_assert_eq(r->n_comm_del, 1);
+	cr_assert_eq(b->policies[1].r[0].prepend, 3);
+	cr_assert_eq(b->n_plists, 1);
+	cr_assert_eq(b->plists[0].n, 2);
+	cr_assert_str_eq(b->plists[0].e[1].prefix, "2001:db8::/32");
+	cr_assert_eq(b->plists[0].e[1].ge, 48);
+	cr_assert_eq(b->plists[0].e[1].le, 64);
+	cr_assert_eq(b->plists[0].e[0].le, 32);
+	free(cfg);
+}
+
 Test(config_bgp, absent_and_defaults)
 {
 	char err[AP_CFG_ERR_MAX];
@@ -131,7 +191,7 @@ static struct err_case err_cases[] = {
 	 "t.yaml:1:15: duplicate key 'asn' in bgp (first at 1:7)"},
 	{HEAD "  neighbours: []\n",
 	 "t.yaml:4:3: unknown key 'neighbours' in bgp (expected one of: asn, router_id, listen, "
-	 "always_compare_med, cluster_id, neighbors, networks)"},
+	 "always_compare_med, cluster_id, neighbors, networks, prefix_lists, policies)"},
 	{HEAD "  listen: {port: 0}\n", "t.yaml:4:18: bgp.listen.port must be between 1 and 65535"},
 	{HEAD "  listen: {address: nowhere}\n",
 	 "t.yaml:4:21: bgp.listen.address must be an IPv4 or IPv6 address"},
@@ -145,8 +205,8 @@ static struct err_case err_cases[] = {
 	{HEAD "  neighbors:\n    - {address: 10.0.0.2, remote_as: 1, hold_time: 2}\n",
 	 "t.yaml:5:52: bgp.neighbors[0].hold_time must be 0 or at least 3"},
 	{HEAD "  neighbors:\n    - {address: 10.0.0.2, remote_as: 1, import: mine}\n",
-	 "t.yaml:5:49: invalid value 'mine' for bgp.neighbors[0].import (expected one of: all, "
-	 "none)"},
+	 "t.yaml:5:49: unknown policy 'mine' in bgp.neighbors[0].import (all, none, or a name "
+	 "from bgp.policies)"},
 	{HEAD "  neighbors:\n    - {address: 10.0.0.2, remote_as: 1, families: [ipx]}\n",
 	 "t.yaml:5:52: invalid family in bgp.neighbors[0].families (expected ipv4 or ipv6)"},
 	{HEAD "  neighbors:\n    - {address: 10.0.0.2, remote_as: 1, families: []}\n",
@@ -164,6 +224,32 @@ static struct err_case err_cases[] = {
 	 "t.yaml:5:54: bgp.neighbors[0].next_hop_v6 must be an IPv6 address"},
 	{HEAD "  networks: [10.0.0.0/33]\n",
 	 "t.yaml:4:14: invalid prefix '10.0.0.0/33' in bgp.networks (expected ADDR/LEN)"},
+	{HEAD "  policies:\n    - name: p\n      rules:\n        - {prefix_list: nope}\n",
+	 "t.yaml:7:11: unknown prefix list 'nope' in bgp.policies[0].rules[0]"},
+	{HEAD "  policies:\n    - {name: all}\n", "t.yaml:5:7: 'all' is reserved: name the policy "
+						  "otherwise"},
+	{HEAD "  policies:\n    - {name: p}\n    - {name: p}\n",
+	 "t.yaml:6:7: duplicate policy 'p'"},
+	{HEAD "  policies:\n    - {name: p, rules: [{action: drop}]}\n",
+	 "t.yaml:5:34: bgp.policies[0].rules[0].action must be accept or reject"},
+	{HEAD "  policies:\n    - {name: p, rules: [{as_path: \"(65001\"}]}\n",
+	 "t.yaml:5:35: bgp.policies[0].rules[0].as_path is not a valid regular expression"},
+	{HEAD "  policies:\n    - {name: p, rules: [{community: \"65536:1\"}]}\n",
+	 "t.yaml:5:37: invalid community '65536:1' for bgp.policies[0].rules[0].community "
+	 "(expected N:N with N up to 65535)"},
+	{HEAD "  policies:\n    - {name: p, rules: [{large_community: \"1:2\"}]}\n",
+	 "t.yaml:5:43: invalid large community '1:2' for bgp.policies[0].rules[0].large_community "
+	 "(expected ASN:N:N)"},
+	{HEAD "  policies:\n    - {name: p, rules: [{prepend: 17}]}\n",
+	 "t.yaml:5:35: bgp.policies[0].rules[0].prepend must be between 1 and 16"},
+	{HEAD "  prefix_lists:\n    - {name: l, entries: [{prefix: 10.0.0.0/8, ge: 4}]}\n",
+	 "t.yaml:5:27: bgp.prefix_lists[0].entries[0] needs prefix length <= ge <= le <= 32"},
+	{HEAD "  prefix_lists:\n    - {name: l, entries: [{prefix: 10.0.0.0/8, ge: 20, le: 16}]}\n",
+	 "t.yaml:5:27: bgp.prefix_lists[0].entries[0] needs prefix length <= ge <= le <= 32"},
+	{HEAD "  prefix_lists:\n    - {name: l, entries: [{ge: 20}]}\n",
+	 "t.yaml:5:27: missing key 'prefix' in bgp.prefix_lists[0].entries[0]"},
+	{HEAD "  prefix_lists:\n    - {name: l}\n    - {name: l}\n",
+	 "t.yaml:6:7: duplicate prefix list 'l'"},
 	{HEAD "  networks: [10.0.0.0]\n",
 	 "t.yaml:4:14: invalid prefix '10.0.0.0' in bgp.networks (expected ADDR/LEN)"},
 };

@@ -8,7 +8,8 @@
 #   bird3 127.77.0.4  AS 65004  but configured here as AS 65099: wrong remote AS
 #
 # Checks that the sessions establish, IPv4 and IPv6 routes flow both ways with
-# their attributes, withdrawals propagate, policy takes effect, a wrong remote
+# their attributes, withdrawals propagate, named import and export policies
+# and RFC 8212 take effect, a wrong remote
 # AS is refused with a NOTIFICATION, a peer stopped dead is dropped at
 # hold-timer expiry with its routes, and a stop sends the RFC 9003 message.
 . "$(dirname "$0")/../lab/lib.sh"
@@ -52,9 +53,20 @@ bgp:
   networks: [198.51.100.0/24, "2001:db8:100::/48"]
   neighbors:
     - {address: 127.77.0.2, remote_as: 65002, port: 2179, hold_time: 3, connect_retry: 1,
-       import: all, export: all, next_hop_v6: "2001:db8::1"}
+       import: from-bird, export: to-bird, next_hop_v6: "2001:db8::1"}
     - {address: 127.77.0.3, remote_as: 65003, port: 2180, hold_time: 3, connect_retry: 1}
     - {address: 127.77.0.4, remote_as: 65099, port: 2181, connect_retry: 1}
+  prefix_lists:
+    - {name: test-net, entries: [{prefix: 203.0.0.0/8, ge: 24, le: 24}]}
+  policies:
+    - name: from-bird
+      rules:
+        - {prefix_list: test-net, as_path: "^65002$", local_pref: 200, community_add: ["65001:42"]}
+        - {community: "65002:666", action: reject}
+        - {action: accept}
+    - name: to-bird
+      rules:
+        - {prepend: 2, community_add: ["65001:100"]}
 EOF2
 
 # bird_conf N ADDR AS PORT BODY: one BIRD instance per session, since BIRD
@@ -106,10 +118,11 @@ tap_check "session is Established on BIRD's side" \
 
 has_route() { route_json "$1" | jq -e '.total == 1' >/dev/null; }
 lab_wait_for 10 has_route 203.0.113.0/24
-tap_check "IPv4 route from BIRD: AS path, MED, community, large community" \
+tap_check "IPv4 route from BIRD: AS path, MED, communities; import policy set LOCAL_PREF" \
 	bash -c "$(declare -f lab_ctl route_json); AETHERCTL='$AETHERCTL' LAB_API_SOCK='$LAB_API_SOCK'
 	route_json 203.0.113.0/24 | jq -e '.routes[0] | .as_path == \"65002\" and .med == 50
 		and .next_hop == \"127.77.0.2\" and (.communities | index(\"65002:7\"))
+		and .local_pref == 200 and (.communities | index(\"65001:42\"))
 		and (.large_communities | index(\"65002:1:2\"))' >/dev/null"
 lab_wait_for 10 has_route 2001:db8:200::/48
 tap_check "IPv6 route from BIRD: AS path, next hop, community" \
@@ -117,9 +130,13 @@ tap_check "IPv6 route from BIRD: AS path, next hop, community" \
 	route_json 2001:db8:200::/48 | jq -e '.routes[0] | .as_path == \"65002\"
 		and .next_hop == \"2001:db8::2\" and (.communities | index(\"65002:8\"))' >/dev/null"
 
-bird_has() { ctl show route "$1" all protocol peer | grep -q "BGP.as_path: 65001"; }
+bird_has() {
+	ctl show route "$1" all protocol peer | grep -q "BGP.as_path: 65001 65001 65001" &&
+		ctl show route "$1" all protocol peer | grep -q "BGP.community: (65001,100)"
+}
 lab_wait_for 10 bird_has 198.51.100.0/24
-tap_check "our IPv4 route reaches BIRD with AS path 65001" bird_has 198.51.100.0/24
+tap_check "our IPv4 route reaches BIRD; export policy prepended and tagged it" \
+	bird_has 198.51.100.0/24
 tap_check "our IPv6 route reaches BIRD with our next hop" \
 	bash -c "birdc -s '$dir/bird1.ctl' show route 2001:db8:100::/48 all protocol peer |
 		grep -q 'BGP.next_hop: 2001:db8::1'"

@@ -20,7 +20,7 @@ lab_require_root
 lab_require_cmd ip ethtool ping iperf3 jq curl traceroute
 lab_require_aetherd
 
-tap_plan 27
+tap_plan 30
 
 WAN_MTU=1400
 LAB_WAN_MTU=$WAN_MTU lab_topo_routed
@@ -28,6 +28,8 @@ tap_ok $? "topology client - router - server built"
 C4=$LAB_CLIENT4 R4L=$LAB_ROUTER4_LAN R4W=$LAB_ROUTER4_WAN S4=$LAB_SERVER4
 R6L=$LAB_ROUTER6_LAN S6=$LAB_SERVER6
 cfg=$LAB_ROUTER_CONFIG
+# Neighbours are re-confirmed every 2 s, so a vanished one is noticed fast.
+sed -i 's/^dataplane: {workers: 1}$/dataplane: {workers: 1, neighbor_reachable_time: 2}/' "$cfg"
 # The LAN interface also sends router advertisements.
 sed -i '/name: lan, port: lan/ s/}$/, router_advertisements: true, ra_interval: 10}/' "$cfg"
 lab_exec client sysctl -qw net.ipv6.conf.c0.accept_ra=2
@@ -189,6 +191,23 @@ via_m=$((m1 - m0)) via_s=$((a1 - a0 - (m1 - m0)))
 tap_diag "ECMP: $via_s datagrams to the server's MAC, $via_m to the macvlan's"
 [ "$via_m" -ge 16 ] && [ "$via_s" -ge 16 ] && [ $((via_m + via_s)) -ge 256 ]
 tap_ok $? "64 flows spread over both next hops"
+
+# Neighbour aging: the server goes silent; after its reachable time and
+# three unanswered probes it is failed, and traffic to it gets host
+# unreachable. Back, it is resolved again.
+lab_exec server ip link set s0 down
+lab_wait_for 15 sh -c "$AETHERCTL -s $LAB_API_SOCK -j show neighbors | jq -e --arg s $S4 \
+	'[.neighbors[] | select(.address == \$s and .state == \"failed\")] | length == 1'"
+tap_ok $? "a silent neighbour is probed and marked failed"
+out=$(lab_exec client ping -c 3 -i 0.3 -W 2 "$S4" 2>&1)
+echo "$out" | grep -q 'Host Unreachable'
+rc=$?
+[ $rc -eq 0 ] || tap_diag "$out"
+tap_ok $rc "traffic to the failed neighbour gets ICMP host unreachable"
+lab_exec server ip link set s0 up &&
+	lab_exec server ip route replace default via "$R4W"
+lab_wait_for 20 lab_exec client ping -c 1 -W 1 "$S4"
+tap_ok $? "the neighbour is resolved again when it comes back"
 
 lab_aetherd_stop
 tap_ok $? "aetherd stopped cleanly"

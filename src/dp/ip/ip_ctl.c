@@ -51,9 +51,11 @@
 struct ap_l3_port ap_l3_ports[RTE_MAX_ETHPORTS];
 struct ap_ip_tables ap_ip;
 
-enum neigh_state { N_INCOMPLETE, N_REACHABLE, N_FAILED };
+/* RFC 4861 §7.3.2, simplified: STALE and DELAY fold into PROBE, which keeps
+ * forwarding with the known address while it is re-confirmed. */
+enum neigh_state { N_INCOMPLETE, N_REACHABLE, N_FAILED, N_PROBE };
 
-static const char *const neigh_state_names[] = {"incomplete", "reachable", "failed"};
+static const char *const neigh_state_names[] = {"incomplete", "reachable", "failed", "probe"};
 
 struct neigh {
 	bool used;
@@ -106,6 +108,7 @@ static struct {
 	unsigned n_nh_free;
 	uint16_t ip_id;
 	double icmp_tokens;
+	uint64_t reachable_ms;
 	uint64_t icmp_last_ms;
 	uint64_t counters[16];
 } ctl;
@@ -454,10 +457,13 @@ neigh_new(uint8_t family, uint16_t iface, const uint8_t *addr, int nh)
 	return NULL;
 }
 
+/* Ask for @p n's link-layer address: broadcast / multicast while unknown,
+ * unicast to the known one when re-confirming (RFC 4861 §7.3.3). */
 static void
 neigh_probe(struct neigh *n)
 {
 	struct ctl_iface *ifc = &ctl.ifaces[n->iface];
+	const uint8_t *known = n->state == N_PROBE ? n->mac : NULL;
 
 	n->last_probe_ms = now_ms();
 	n->probes++;
@@ -466,9 +472,30 @@ neigh_probe(struct neigh *n)
 
 		memcpy(&target, n->addr, 4);
 		if (iface_src4(ifc, target, &src))
-			send_arp(ifc, AP_ARP_OP_REQUEST, src, NULL, NULL, target);
+			send_arp(ifc, AP_ARP_OP_REQUEST, src, known, NULL, target);
 	} else {
-		send_ns(ifc, n->addr, NULL);
+		send_ns(ifc, n->addr, known);
+	}
+}
+
+static void
+route_remove(const struct ap_cfg_prefix *p)
+{
+	for (unsigned i = 0; i < ctl.n_routes; i++) {
+		struct ctl_route *r = &ctl.routes[i];
+
+		if (!r->used || r->prefix.family != p->family || r->prefix.len != p->len ||
+		    memcmp(r->prefix.addr, p->addr, 16) != 0)
+			continue;
+		if (p->family == 4) {
+			uint32_t a;
+
+			memcpy(&a, p->addr, 4);
+			rte_fib_delete(ap_ip.fib4, rte_be_to_cpu_32(a), p->len);
+		} else {
+			rte_fib6_delete(ap_ip.fib6, p->addr, p->len);
+		}
+		r->used = false;
 	}
 }
 
@@ -478,7 +505,7 @@ neigh_flush(struct neigh *n)
 	for (unsigned i = 0; i < n->qlen; i++) {
 		struct rte_mbuf *m = n->q[i];
 
-		if (n->state == N_REACHABLE)
+		if (n->state == N_REACHABLE || n->state == N_PROBE)
 			inject_mbuf(m, n->family == 4 ? INJECT_IP4_INPUT : INJECT_IP6_INPUT);
 		else
 			rte_pktmbuf_free(m);
@@ -541,6 +568,16 @@ resolve(struct rte_mbuf *m)
 	if (!n)
 		n = neigh_new(nh->family, nh->iface, addr,
 			      nh->type == AP_NH_NEIGH ? (int)(nh - ap_ip.nh) : -1);
+	/* A failed neighbour is asked again by new traffic once the last round of
+	 * probes is older than a round (RFC 4861 §7.3.3 leaves this open; Linux
+	 * does the same), so a host that comes back is found without waiting
+	 * for the entry to expire. */
+	if (n && n->state == N_FAILED &&
+	    now_ms() - n->updated_ms >= (uint64_t)NEIGH_RETRY_MS * NEIGH_PROBES) {
+		n->state = N_INCOMPLETE;
+		n->probes = 0;
+		n->updated_ms = now_ms();
+	}
 	if (!n || n->state == N_FAILED || n->qlen == NEIGH_QLEN) {
 		ctl.counters[C_QUEUE_DROPS]++;
 		if (n && n->state == N_FAILED)
@@ -556,7 +593,7 @@ resolve(struct rte_mbuf *m)
 	}
 	n->q[n->qlen++] = m;
 	ctl.counters[C_QUEUED]++;
-	if (n->state == N_REACHABLE) {
+	if (n->state == N_REACHABLE || n->state == N_PROBE) {
 		struct ap_cfg_prefix hp;
 
 		host_prefix(n->family, n->addr, &hp);
@@ -588,10 +625,32 @@ neigh_timers(void)
 					send_icmp_error(n->q[q], 3, 1, 1, 3, 0);
 				neigh_flush(n);
 			}
+		} else if (n->state == N_REACHABLE && !n->permanent &&
+			   now - n->updated_ms >= ctl.reachable_ms) {
+			n->state = N_PROBE;
+			n->probes = 0;
+			neigh_probe(n);
+		} else if (n->state == N_PROBE && now - n->last_probe_ms >= NEIGH_RETRY_MS) {
+			struct ap_cfg_prefix hp;
+
+			if (n->probes < NEIGH_PROBES) {
+				neigh_probe(n);
+				continue;
+			}
+			/* Gone: stop forwarding to it; new traffic resolves again. */
+			n->state = N_FAILED;
+			n->updated_ms = now;
+			__atomic_store_n(&ap_ip.nh[n->nh].l2, 0, __ATOMIC_RELEASE);
+			host_prefix(n->family, n->addr, &hp);
+			route_remove(&hp);
 		} else if (n->state == N_FAILED && now - n->updated_ms >= NEIGH_FAILED_HOLD_MS) {
-			/* Forget it; gateway next hops stay for the route. */
-			if (n->host_route)
+			/* Forget it. A host's own next hop goes back to the pool; a
+			 * gateway's stays for its routes and resolves again on use. */
+			if (n->host_route) {
 				ap_ip.nh[n->nh].type = AP_NH_UNREACH;
+				if (ctl.n_nh_free < RTE_DIM(ctl.nh_free))
+					ctl.nh_free[ctl.n_nh_free++] = n->nh;
+			}
 			n->used = false;
 		}
 	}
@@ -1211,6 +1270,7 @@ ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_me
 	ctl.pool = pool;
 	ctl.nh_next = NH_FIRST_FREE;
 	ctl.icmp_tokens = ICMP_RATE_PER_S;
+	ctl.reachable_ms = (uint64_t)(cfg->neigh_reachable_s ? cfg->neigh_reachable_s : 30) * 1000;
 	ctl.icmp_last_ms = now_ms();
 	if (cfg->n_ifaces == 0)
 		return 0;
@@ -1446,7 +1506,7 @@ ap_ip_neighbors_json(void)
 			json_pack("{s:s, s:s, s:s, s:s, s:f, s:i}", "address",
 				  fmt_addr(n->family, n->addr, a, sizeof(a)), "interface",
 				  ctl.ifaces[n->iface].cfg->name, "mac",
-				  n->state == N_REACHABLE ? m : "", "state",
+				  n->state == N_REACHABLE || n->state == N_PROBE ? m : "", "state",
 				  n->permanent ? "permanent" : neigh_state_names[n->state], "age_s",
 				  (double)(now - n->updated_ms) / 1000.0, "queued", n->qlen));
 	}

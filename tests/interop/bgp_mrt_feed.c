@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Test helper: replay one peer's routes from an MRT RIB dump to a BGP speaker.
+ *
+ *   bgp_mrt_feed DUMP[.gz] PEER_ADDR LOCAL_ADDR REMOTE_ADDR PORT
+ *
+ * Connects from LOCAL_ADDR, opens a session as the dump's PEER_ADDR (its AS,
+ * hold time 0), sends every route that peer had in the dump as one UPDATE,
+ * then End-of-RIB, prints "sent N routes" and stays connected until the other
+ * side closes. Blocking sockets: it is a test tool, not product code.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "svc/bgp/bgp.h"
+
+static uint8_t *
+slurp(const char *path, size_t *len)
+{
+	char cmd[1024];
+	size_t cap = 1 << 20, n = 0, r;
+	uint8_t *buf = malloc(cap);
+	bool gz = strlen(path) > 3 && strcmp(path + strlen(path) - 3, ".gz") == 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "gzip -cd '%s'", path);
+	f = gz ? popen(cmd, "r") : fopen(path, "rb");
+	if (f == NULL || buf == NULL)
+		return NULL;
+	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			if (buf == NULL)
+				return NULL;
+		}
+	}
+	if (gz ? pclose(f) != 0 : fclose(f) != 0)
+		return NULL;
+	*len = n;
+	return buf;
+}
+
+static int
+send_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read one whole message into buf; returns its type or -1. */
+static int
+read_msg(int fd, uint8_t *buf)
+{
+	size_t have = 0, need = AP_BGP_HDR_LEN;
+
+	while (have < need) {
+		ssize_t r = read(fd, buf + have, need - have);
+
+		if (r <= 0)
+			return -1;
+		have += (size_t)r;
+		if (have == AP_BGP_HDR_LEN)
+			need = (size_t)(buf[16] << 8 | buf[17]);
+		if (need < AP_BGP_HDR_LEN || need > AP_BGP_EXT_MAX_LEN)
+			return -1;
+	}
+	return buf[18];
+}
+
+int
+main(int argc, char **argv)
+{
+	static uint8_t msg[AP_BGP_EXT_MAX_LEN];
+	struct sockaddr_in local = {.sin_family = AF_INET}, remote = {.sin_family = AF_INET};
+	struct ap_bgp_sess_opts so = {.as4 = true};
+	struct ap_bgp_mrt_reader *r;
+	struct ap_bgp_mrt_entry e;
+	struct in_addr peer;
+	struct ap_wire_w w;
+	size_t len;
+	uint8_t *dump;
+	unsigned long sent = 0;
+	uint32_t asn = 0;
+	int fd, rc, type;
+
+	if (argc != 6 || inet_pton(AF_INET, argv[2], &peer) != 1 ||
+	    inet_pton(AF_INET, argv[3], &local.sin_addr) != 1 ||
+	    inet_pton(AF_INET, argv[4], &remote.sin_addr) != 1) {
+		fprintf(stderr, "usage: %s DUMP[.gz] PEER_ADDR LOCAL_ADDR REMOTE_ADDR PORT\n",
+			argv[0]);
+		return 2;
+	}
+	remote.sin_port = htons((uint16_t)atoi(argv[5]));
+	dump = slurp(argv[1], &len);
+	if (dump == NULL) {
+		fprintf(stderr, "cannot read %s\n", argv[1]);
+		return 1;
+	}
+	/* The peer's AS, from its first route. */
+	r = ap_bgp_mrt_open(dump, len);
+	while ((rc = ap_bgp_mrt_next(r, &e)) == 1)
+		if (!e.peer_v6 && memcmp(e.peer_addr, &peer, 4) == 0) {
+			asn = e.peer_as;
+			break;
+		}
+	ap_bgp_mrt_close(r);
+	if (asn == 0) {
+		fprintf(stderr, "no routes from %s in the dump\n", argv[2]);
+		return 1;
+	}
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0 ||
+	    connect(fd, (struct sockaddr *)&remote, sizeof(remote)) < 0) {
+		perror("connect");
+		return 1;
+	}
+	{
+		struct ap_bgp_open o = {.asn = asn,
+					.hold_time = 0,
+					.router_id = ntohl(local.sin_addr.s_addr),
+					.mp = {true, false},
+					.as4 = true};
+
+		ap_wire_w_init(&w, msg, sizeof(msg));
+		if (ap_bgp_open_encode(&w, &o) < 0 || send_all(fd, msg, ap_wire_w_used(&w)) < 0)
+			return 1;
+	}
+	/* Their OPEN, then their KEEPALIVE confirming ours. */
+	do {
+		type = read_msg(fd, msg);
+		if (type == AP_BGP_OPEN) {
+			ap_wire_w_init(&w, msg, sizeof(msg));
+			ap_bgp_keepalive_encode(&w);
+			if (send_all(fd, msg, ap_wire_w_used(&w)) < 0)
+				return 1;
+		}
+	} while (type == AP_BGP_OPEN);
+	if (type != AP_BGP_KEEPALIVE) {
+		fprintf(stderr, "session did not come up (message type %d)\n", type);
+		return 1;
+	}
+
+	r = ap_bgp_mrt_open(dump, len);
+	while ((rc = ap_bgp_mrt_next(r, &e)) == 1) {
+		if (e.peer_v6 || memcmp(e.peer_addr, &peer, 4) != 0 || e.pfx.af != AP_BGP_IPV4)
+			continue;
+		ap_wire_w_init(&w, msg, AP_BGP_MAX_LEN);
+		if (ap_bgp_update_encode(&w, &so, e.attrs, AP_BGP_IPV4, &e.pfx, 1, false) != 1 ||
+		    send_all(fd, msg, ap_wire_w_used(&w)) < 0)
+			return 1;
+		sent++;
+	}
+	ap_bgp_mrt_close(r);
+	ap_wire_w_init(&w, msg, sizeof(msg));
+	ap_bgp_update_encode(&w, &so, NULL, AP_BGP_IPV4, NULL, 0, true);
+	send_all(fd, msg, ap_wire_w_used(&w));
+	printf("sent %lu routes\n", sent);
+	fflush(stdout);
+	while (read(fd, msg, sizeof(msg)) > 0)
+		;
+	close(fd);
+	free(dump);
+	return rc < 0 ? 1 : 0;
+}
