@@ -332,6 +332,7 @@ int ap_bgp_refresh_encode(struct ap_wire_w *w, uint8_t af, uint8_t subtype);
 struct ap_bgp_sess_opts {
 	bool as4;  /**< Both sides sent the 4-byte ASN capability. */
 	bool ibgp; /**< Peer is in our AS (LOCAL_PREF is kept, RFC 7606 §7.5). */
+	bool mrt;  /**< MRT RIB entry: MP_REACH_NLRI holds only the next hop (RFC 6396 §4.3.4). */
 };
 
 /** Unknown optional transitive attributes kept per UPDATE; more are dropped. */
@@ -413,6 +414,15 @@ struct ap_bgp_update {
 enum ap_bgp_action ap_bgp_update_decode(const uint8_t *msg, uint32_t len,
 					const struct ap_bgp_sess_opts *opts,
 					struct ap_bgp_update *u);
+
+/**
+ * Decode a bare path attribute block (as stored in MRT RIB entries), with the
+ * same grading as in an UPDATE. Fills u->attrs and u->action.
+ * @return the action.
+ */
+enum ap_bgp_action ap_bgp_attrs_decode(const uint8_t *p, uint32_t len,
+				       const struct ap_bgp_sess_opts *opts,
+				       struct ap_bgp_update *u);
 
 /**
  * Next prefix of a block the decoder accepted.
@@ -748,6 +758,36 @@ void ap_bgp_aspath_re_free(void *re);
 bool ap_bgp_policy_apply(const struct ap_bgp_rule *rules, unsigned n,
 			 const struct ap_bgp_prefix *pfx, struct ap_bgp_attrs *a,
 			 struct ap_bgp_pol_buf *buf);
+
+/* ------------------------------------------------------------------- MRT */
+
+/** One route of an MRT RIB dump (RFC 6396 TABLE_DUMP or TABLE_DUMP_V2). */
+struct ap_bgp_mrt_entry {
+	uint32_t ts;   /**< Record timestamp. */
+	uint16_t type; /**< 12 TABLE_DUMP, 13 TABLE_DUMP_V2. */
+	uint16_t subtype;
+	uint8_t peer_addr[16];
+	bool peer_v6;
+	uint32_t peer_as;
+	struct ap_bgp_prefix pfx;
+	bool has_path_id; /**< RFC 8050 ADD-PATH RIB entry. */
+	uint32_t path_id;
+	const struct ap_bgp_attrs *attrs; /**< Valid until the next call. */
+};
+
+/** Reader over a whole uncompressed MRT file in memory. */
+struct ap_bgp_mrt_reader;
+
+/** Start reading @p len bytes at @p buf (not copied). @return NULL on allocation failure. */
+struct ap_bgp_mrt_reader *ap_bgp_mrt_open(const uint8_t *buf, size_t len);
+void ap_bgp_mrt_close(struct ap_bgp_mrt_reader *r);
+/**
+ * Next RIB entry; records of other types are skipped.
+ * @return 1 with @p e filled, 0 at the end, -EBADMSG on a malformed record.
+ */
+int ap_bgp_mrt_next(struct ap_bgp_mrt_reader *r, struct ap_bgp_mrt_entry *e);
+/** The entry as one line of `bgpdump -m` (without the newline). @return @p buf. */
+char *ap_bgp_mrt_line(const struct ap_bgp_mrt_entry *e, char *buf, size_t size);
 
 /* --------------------------------------------------------------- service */
 

@@ -56,8 +56,14 @@ peer_json(struct bgp_svc *s, struct bgp_peer *p, bool detail)
 		return j;
 	json_object_set_new(j, "port", json_integer(p->cfg.port));
 	json_object_set_new(j, "passive", json_boolean(p->cfg.passive));
-	json_object_set_new(j, "import", json_string(p->import_all ? "all" : "none"));
-	json_object_set_new(j, "export", json_string(p->export_all ? "all" : "none"));
+	json_object_set_new(j, "import",
+			    json_string(p->cfg.import[0] ? p->cfg.import
+					: p->import_all	 ? "all (iBGP default)"
+							 : "none (RFC 8212)"));
+	json_object_set_new(j, "export",
+			    json_string(p->cfg.export[0] ? p->cfg.export
+					: p->export_all	 ? "all (iBGP default)"
+							 : "none (RFC 8212)"));
 	json_object_set_new(j, "hold_time_configured", json_integer(p->cfg.hold_time));
 	json_object_set_new(j, "hold_time", json_integer(p->fsm.hold_neg));
 	json_object_set_new(j, "established_transitions", json_integer(p->fsm.n_established));
@@ -402,6 +408,7 @@ h_adj_out(void *ctx, const struct ap_api_req *req, json_t **out)
 	struct bgp_peer *peer = find_peer(s, req->params[0]);
 	size_t limit = query_limit(req), shown = 0, total = 0;
 	uint8_t scratch[4096];
+	struct ap_bgp_pol_buf pb;
 	struct walk w;
 	json_t *arr;
 	int rc;
@@ -418,7 +425,7 @@ h_adj_out(void *ctx, const struct ap_api_req *req, json_t **out)
 		json_t *j;
 
 		if (peer->fsm.state != AP_BGP_ESTABLISHED ||
-		    !bgp_export_attrs(s, peer, w.d[i], &a, scratch, sizeof(scratch)))
+		    !bgp_export_attrs(s, peer, w.d[i], &a, scratch, sizeof(scratch), &pb))
 			continue;
 		total++;
 		if (shown == limit)

@@ -375,6 +375,22 @@ mp_attr(struct dec *d, uint8_t type, struct ap_wire *v)
 	struct ap_bgp_update *u = d->u;
 	struct ap_bgp_nlri *n = type == AP_BGP_ATTR_MP_REACH ? &u->mp_reach : &u->mp_unreach;
 
+	/* Some dumpers write the full attribute: tell by the length. */
+	if (d->o->mrt && type == AP_BGP_ATTR_MP_REACH &&
+	    ap_wire_avail(v) == 1u + ap_wire_peek_u8(v)) {
+		/* RFC 6396 §4.3.4: the family comes from the record; only the
+		 * next hop is kept. */
+		uint8_t nhl = ap_wire_u8(v);
+		const uint8_t *nh = ap_wire_ptr(v, nhl);
+
+		if (!ap_wire_ok(v) || nhl > 32)
+			return -EBADMSG;
+		u->attrs.mp_nh_len = nhl;
+		memcpy(u->attrs.mp_nh, nh, nhl);
+		n->present = true;
+		n->af = AP_BGP_AF_NONE;
+		return 0;
+	}
 	n->afi = ap_wire_u16(v);
 	n->safi = ap_wire_u8(v);
 	n->af = ap_bgp_af_from(n->afi, n->safi);
@@ -621,6 +637,21 @@ as4_merge(struct dec *d)
 	a->as_path = d->u->scratch;
 	a->as_path_len = aspath_widen(d->as_path2, d->as_path2_len, use4 ? d->as4_path : NULL,
 				      d->as4_path_len, d->u->scratch, sizeof(d->u->scratch));
+}
+
+enum ap_bgp_action
+ap_bgp_attrs_decode(const uint8_t *p, uint32_t len, const struct ap_bgp_sess_opts *opts,
+		    struct ap_bgp_update *u)
+{
+	struct dec d = {.u = u, .o = opts};
+	struct ap_wire w;
+
+	memset(u, 0, offsetof(struct ap_bgp_update, scratch));
+	ap_wire_init(&w, p, len);
+	if (attrs_decode(&d, &w) == AP_BGP_ACT_SESSION_RESET)
+		return u->action;
+	as4_merge(&d);
+	return u->action;
 }
 
 enum ap_bgp_action

@@ -13,6 +13,13 @@
 struct bgp_svc;
 struct ap_api;
 
+/* A configured policy, compiled: rules pointing at compiled prefix lists and
+ * regular expressions owned by the service. */
+struct bgp_policy {
+	struct ap_bgp_rule rules[AP_CFG_BGP_MAX_RULES];
+	unsigned n;
+};
+
 /* One configured neighbour and its (at most one) connection. */
 struct bgp_peer {
 	struct bgp_svc *svc;
@@ -27,7 +34,8 @@ struct bgp_peer {
 	uint8_t *obuf; /* Bytes to send, flushed once per loop turn. */
 	uint32_t olen, ocap;
 	bool ibgp;
-	bool import_all, export_all;
+	bool import_all, export_all;			  /* "all" (or iBGP without policy). */
+	const struct bgp_policy *import_pol, *export_pol; /* Named policies, else NULL. */
 	/* Negotiated at OPEN. */
 	struct ap_bgp_open peer_open;
 	struct ap_bgp_sess_opts sess;
@@ -58,6 +66,10 @@ struct bgp_svc {
 	/* Prefixes whose best path changed since the last export pass. */
 	struct ap_bgp_prefix *dirty;
 	uint32_t n_dirty, cap_dirty;
+	/* Compiled policies and what they point at. */
+	struct bgp_policy pols[AP_CFG_BGP_MAX_POLICIES];
+	struct ap_bgp_pfx_entry pl_entries[AP_CFG_BGP_MAX_PLISTS][AP_CFG_BGP_MAX_PLIST_LEN];
+	struct ap_bgp_pfx_list plists[AP_CFG_BGP_MAX_PLISTS];
 	uv_timer_t export_timer;
 	bool export_armed;
 	unsigned open_handles; /* Timers not yet closed. */
@@ -68,7 +80,8 @@ struct bgp_svc {
  * as they would be sent, pointing into 'buf') and returns true when the
  * route is advertised to that peer. */
 bool bgp_export_attrs(struct bgp_svc *s, const struct bgp_peer *p, const struct ap_bgp_dest *d,
-		      struct ap_bgp_attrs *out, uint8_t *buf, uint32_t cap);
+		      struct ap_bgp_attrs *out, uint8_t *buf, uint32_t cap,
+		      struct ap_bgp_pol_buf *pb);
 
 /* Register the REST routes. */
 int bgp_api_register(struct bgp_svc *s, struct ap_api *api);

@@ -490,10 +490,10 @@ cand_of(const struct ap_bgp_rib *rib, const struct ap_bgp_path *p, struct ap_bgp
 	const uint8_t *path = p->attrs->data;
 
 	memset(c, 0, sizeof(*c));
-	/* RFC 4271 §9.1.1: eBGP routes get the default preference; iBGP ones
-	 * carry theirs. */
-	c->local_pref = pi->ibgp && (k->present >> AP_BGP_ATTR_LOCAL_PREF & 1) ? k->local_pref
-									       : DEFAULT_LPREF;
+	/* RFC 4271 §9.1.1: the route's LOCAL_PREF, else the default. From an
+	 * external peer it can only come from our import policy: the decoder
+	 * discards a received one (RFC 7606 §7.5). */
+	c->local_pref = (k->present >> AP_BGP_ATTR_LOCAL_PREF & 1) ? k->local_pref : DEFAULT_LPREF;
 	c->as_path_count = ap_bgp_aspath_count(path, k->as_path_len);
 	c->origin = k->origin;
 	c->has_med = k->present >> AP_BGP_ATTR_MED & 1;

@@ -224,15 +224,13 @@ msg_error(struct bgp_peer *p, const struct ap_bgp_err *e)
 
 /* ------------------------------------------------------------- receiving */
 
-/* Import policy and loop checks (RFC 4271 §9.1.2, RFC 4456 §8). */
+/* Loop checks (RFC 4271 §9.1.2, RFC 4456 §8): such a path is never eligible. */
 static bool
-import_ok(struct bgp_peer *p, const struct ap_bgp_attrs *a)
+loops_ok(struct bgp_peer *p, const struct ap_bgp_attrs *a)
 {
 	struct bgp_svc *s = p->svc;
 	uint32_t cluster = s->cfg.cluster_id ? s->cfg.cluster_id : s->cfg.router_id;
 
-	if (!p->import_all)
-		return false;
 	if (ap_bgp_aspath_contains(a->as_path, a->as_path_len, s->cfg.asn))
 		return false;
 	if (ap_bgp_attr_has(a, AP_BGP_ATTR_ORIGINATOR_ID) && a->originator_id == s->cfg.router_id)
@@ -286,9 +284,13 @@ handle_update(struct bgp_peer *p, const uint8_t *msg, uint32_t len)
 		withdraw_block(p, &u->mp_reach);
 	} else if (u->nlri.len > 0 || (u->mp_reach.present && u->mp_reach.af != AP_BGP_AF_NONE)) {
 		const struct ap_bgp_nlri *blocks[2] = {&u->nlri, &u->mp_reach};
-		bool ok = import_ok(p, &u->attrs);
+		bool loops = loops_ok(p, &u->attrs);
+		/* Without a named policy every prefix gets the same verdict. */
+		bool same = !loops || !p->import_pol;
+		bool ok = loops && (p->import_all || p->import_pol);
 		struct ap_bgp_pattr *pa = ap_bgp_pattr_intern(s->rib, &u->attrs);
 		uint32_t t = (uint32_t)(now_ms(s) / 1000);
+		struct ap_bgp_pol_buf pb;
 
 		if (pa == NULL) {
 			struct ap_bgp_err e = {.code = AP_BGP_ERR_CEASE,
@@ -305,9 +307,24 @@ handle_update(struct bgp_peer *p, const uint8_t *msg, uint32_t len)
 			if (n->len == 0 || n->af == AP_BGP_AF_NONE || !p->af[n->af])
 				continue;
 			ap_wire_init(&w, n->p, n->len);
-			while (ap_bgp_nlri_next(&w, n->af, &pfx))
-				ap_bgp_rib_update(s->rib, p->idx, &pfx, ap_bgp_pattr_ref(pa), !ok,
-						  t);
+			while (ap_bgp_nlri_next(&w, n->af, &pfx)) {
+				struct ap_bgp_attrs a2;
+				struct ap_bgp_pattr *pp;
+				bool acc;
+
+				if (same) {
+					ap_bgp_rib_update(s->rib, p->idx, &pfx,
+							  ap_bgp_pattr_ref(pa), !ok, t);
+					continue;
+				}
+				/* A rejected path keeps the attributes it came with. */
+				a2 = u->attrs;
+				acc = ap_bgp_policy_apply(p->import_pol->rules, p->import_pol->n,
+							  &pfx, &a2, &pb);
+				pp = acc ? ap_bgp_pattr_intern(s->rib, &a2) : ap_bgp_pattr_ref(pa);
+				if (pp)
+					ap_bgp_rib_update(s->rib, p->idx, &pfx, pp, !acc, t);
+			}
 		}
 		ap_bgp_pattr_unref(s->rib, pa);
 	}
@@ -773,14 +790,14 @@ be32(const uint8_t *b)
 
 bool
 bgp_export_attrs(struct bgp_svc *s, const struct bgp_peer *p, const struct ap_bgp_dest *d,
-		 struct ap_bgp_attrs *out, uint8_t *buf, uint32_t cap)
+		 struct ap_bgp_attrs *out, uint8_t *buf, uint32_t cap, struct ap_bgp_pol_buf *pb)
 {
 	const struct ap_bgp_path *best = d->best;
 	const struct ap_bgp_peer_info *from;
 	bool local, from_ibgp;
 	int len;
 
-	if (best == NULL || !p->export_all || !p->af[d->pfx.af])
+	if (best == NULL || !(p->export_all || p->export_pol) || !p->af[d->pfx.af])
 		return false;
 	if (best->peer == p->idx)
 		return false; /* Never back to where it came from. */
@@ -860,6 +877,10 @@ bgp_export_attrs(struct bgp_svc *s, const struct bgp_peer *p, const struct ap_bg
 			out->mp_nh_len = 16;
 		}
 	}
+	/* The export policy sees the route as the peer would, and has the last word. */
+	if (p->export_pol &&
+	    !ap_bgp_policy_apply(p->export_pol->rules, p->export_pol->n, &d->pfx, out, pb))
+		return false;
 	if (d->pfx.af == AP_BGP_IPV4 && !ap_bgp_attr_has(out, AP_BGP_ATTR_NEXT_HOP))
 		return false;
 	return true;
@@ -944,6 +965,7 @@ struct collect {
 	bool withdraws; /* Dirty pass: unexported prefixes become withdrawals. */
 	bool af[AP_BGP_N_AF];
 	uint8_t scratch[ASPATH_SCRAP];
+	struct ap_bgp_pol_buf pb;
 };
 
 static int
@@ -956,7 +978,7 @@ collect_one(void *ctx, const struct ap_bgp_dest *d)
 
 	if (!c->af[d->pfx.af])
 		return 0;
-	if (bgp_export_attrs(s, c->p, d, &a, c->scratch, sizeof(c->scratch))) {
+	if (bgp_export_attrs(s, c->p, d, &a, c->scratch, sizeof(c->scratch), &c->pb)) {
 		pa = ap_bgp_pattr_intern(s->rib, &a);
 		if (pa == NULL)
 			return 0;
@@ -1046,6 +1068,80 @@ export_schedule(struct bgp_svc *s)
 }
 
 /* ---------------------------------------------------------------- service */
+
+/* Prefix lists and policies from the configuration into engine form. */
+static int
+compile_policies(struct bgp_svc *s)
+{
+	const struct ap_cfg_bgp *c = &s->cfg;
+
+	for (uint16_t l = 0; l < c->n_plists; l++) {
+		for (uint16_t i = 0; i < c->plists[l].n; i++) {
+			struct ap_bgp_pfx_entry *e = &s->pl_entries[l][i];
+
+			if (ap_bgp_prefix_parse(c->plists[l].e[i].prefix, &e->pfx) < 0)
+				return -EINVAL;
+			e->ge = c->plists[l].e[i].ge;
+			e->le = c->plists[l].e[i].le;
+		}
+		s->plists[l].e = s->pl_entries[l];
+		s->plists[l].n = c->plists[l].n;
+	}
+	for (uint16_t p = 0; p < c->n_policies; p++) {
+		for (uint16_t i = 0; i < c->policies[p].n; i++) {
+			const struct ap_cfg_bgp_rule *cr = &c->policies[p].r[i];
+			struct ap_bgp_rule *r = &s->pols[p].rules[i];
+
+			memset(r, 0, sizeof(*r));
+			for (uint16_t l = 0; cr->prefix_list[0] && l < c->n_plists; l++)
+				if (strcmp(c->plists[l].name, cr->prefix_list) == 0)
+					r->prefix_list = &s->plists[l];
+			if (cr->as_path[0]) {
+				r->as_path_re = ap_bgp_aspath_re_new(cr->as_path);
+				if (r->as_path_re == NULL)
+					return -EINVAL;
+			}
+			r->has_community = cr->has_community;
+			r->community = cr->community;
+			r->has_large = cr->has_large;
+			memcpy(r->large, cr->large, sizeof(r->large));
+			r->accept = cr->accept;
+			r->set_local_pref = cr->set_local_pref;
+			r->local_pref = cr->local_pref;
+			r->set_med = cr->set_med;
+			r->med = cr->med;
+			r->set_next_hop = cr->set_next_hop;
+			r->next_hop = cr->next_hop;
+			memcpy(r->comm_add, cr->comm_add, sizeof(r->comm_add));
+			r->n_comm_add = cr->n_comm_add;
+			memcpy(r->comm_del, cr->comm_del, sizeof(r->comm_del));
+			r->n_comm_del = cr->n_comm_del;
+			r->prepend = cr->prepend;
+			r->prepend_as = c->asn;
+			s->pols[p].n = i + 1u;
+		}
+	}
+	return 0;
+}
+
+static const struct bgp_policy *
+find_policy(const struct bgp_svc *s, const char *name)
+{
+	for (uint16_t p = 0; p < s->cfg.n_policies; p++)
+		if (strcmp(s->cfg.policies[p].name, name) == 0)
+			return &s->pols[p];
+	return NULL;
+}
+
+static void
+free_policies(struct bgp_svc *s)
+{
+	for (uint16_t p = 0; p < AP_CFG_BGP_MAX_POLICIES; p++)
+		for (unsigned i = 0; i < s->pols[p].n; i++) {
+			ap_bgp_aspath_re_free((void *)s->pols[p].rules[i].as_path_re);
+			s->pols[p].rules[i].as_path_re = NULL;
+		}
+}
 
 static bool
 svc_wanted(const struct ap_config *cfg)
@@ -1151,6 +1247,7 @@ svc_stop(void *state)
 	if (s->listener)
 		uv_close((uv_handle_t *)s->listener, on_close_free);
 	ap_bgp_rib_free(s->rib);
+	free_policies(s);
 	free(s->upd);
 	free(s->wbuf);
 	free(s->dirty);
@@ -1189,6 +1286,9 @@ svc_start(const struct ap_svc_env *env, const struct ap_config *cfg, void **stat
 	s->export_timer.data = s;
 	s->open_handles = 1;
 
+	rc = compile_policies(s);
+	if (rc < 0)
+		goto fail;
 	local.router_id = s->cfg.router_id;
 	local.asn = s->cfg.asn;
 	local.ibgp = true;
@@ -1216,6 +1316,8 @@ svc_start(const struct ap_svc_env *env, const struct ap_config *cfg, void **stat
 		 * internal ones default to everything. */
 		p->import_all = n->import[0] ? strcmp(n->import, "all") == 0 : p->ibgp;
 		p->export_all = n->export[0] ? strcmp(n->export, "all") == 0 : p->ibgp;
+		p->import_pol = find_policy(s, n->import);
+		p->export_pol = find_policy(s, n->export);
 		rc = ap_bgp_rib_peer_add(s->rib, &info);
 		if (rc < 0)
 			goto fail;
