@@ -462,6 +462,67 @@ render_deleted(json_t *root)
 	return 0;
 }
 
+/* One block per traced packet: each node it went through, with what it did. */
+static int
+render_trace(json_t *root)
+{
+	json_t *pkts = json_object_get(root, "packets"), *p, *st;
+	size_t i, k;
+
+	if (!json_is_array(pkts))
+		return -1;
+	if (json_array_size(pkts) == 0)
+		printf("no packet traced yet%s\n",
+		       json_is_true(json_object_get(root, "active")) ? " (tracing is on)" : "");
+	json_array_foreach(pkts, i, p)
+	{
+		printf("packet %" JSON_INTEGER_FORMAT " (worker %" JSON_INTEGER_FORMAT ")\n",
+		       json_integer_value(json_object_get(p, "id")),
+		       json_integer_value(json_object_get(p, "worker")));
+		json_array_foreach(json_object_get(p, "path"), k, st)
+		{
+			const char *ev = str_or_dash(st, "event");
+
+			printf("  %-12s ", str_or_dash(st, "node"));
+			if (strcmp(ev, "next") == 0)
+				printf("-> %s", str_or_dash(st, "next"));
+			else if (strcmp(ev, "drop") == 0 || strcmp(ev, "punt") == 0)
+				printf("%s: %s", ev, str_or_dash(st, "reason"));
+			else
+				printf("%s %s", ev, str_or_dash(st, "port"));
+			printf("  (%" JSON_INTEGER_FORMAT " bytes)\n",
+			       json_integer_value(json_object_get(st, "len")));
+		}
+	}
+	return 0;
+}
+
+/* trace add N */
+static int
+prepare_trace_add(char **args, unsigned n, struct call *c)
+{
+	char *end;
+	unsigned long count = strtoul(args[0], &end, 10);
+	json_t *body;
+
+	(void)n;
+	if (*end || count < 1 || count > 1000) {
+		errmsg("trace add: N must be 1..1000");
+		return -1;
+	}
+	body = json_pack("{s:I}", "count", (json_int_t)count);
+	c->owned = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (!c->owned) {
+		errmsg("out of memory");
+		return -1;
+	}
+	c->body = c->owned;
+	snprintf(c->method, sizeof(c->method), "POST");
+	c->path = "/api/v1/trace";
+	return 0;
+}
+
 /* route add PREFIX via ADDRESS|blackhole ; route del PREFIX */
 static int
 prepare_route_add(char **args, unsigned n, struct call *c)
@@ -858,6 +919,29 @@ static const struct cmd commands[] = {
 		.prepare = prepare_route_del,
 		.render = render_deleted,
 		.help = "remove a static or runtime route",
+	},
+	{
+		.words = {"trace", "add"},
+		.args = "N",
+		.min_args = 1,
+		.max_args = 1,
+		.prepare = prepare_trace_add,
+		.render = render_trace,
+		.help = "trace the next N packets each worker receives (forgets earlier ones)",
+	},
+	{
+		.words = {"trace", "show"},
+		.method = "GET",
+		.path = "/api/v1/trace",
+		.render = render_trace,
+		.help = "each traced packet's path through the graph, with drops and reasons",
+	},
+	{
+		.words = {"trace", "clear"},
+		.method = "DELETE",
+		.path = "/api/v1/trace",
+		.render = render_trace,
+		.help = "stop tracing and forget the records",
 	},
 	{
 		.words = {"show", "neighbors"},

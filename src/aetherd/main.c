@@ -270,6 +270,43 @@ h_route_del(void *ctx, const struct ap_api_req *req, json_t **out)
 	return 200;
 }
 
+/* POST /api/v1/trace {"count": N}: trace the next N packets per worker. */
+static int
+h_trace_add(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct daemon_state *st = ctx;
+	json_t *c = json_object_get(req->json, "count");
+
+	if (!st->dp)
+		return ap_api_error(out, 503, "the data plane is not running");
+	if (!json_is_integer(c) || json_integer_value(c) < 1 || json_integer_value(c) > 1000)
+		return ap_api_error(out, 400, "expected {\"count\": 1..1000}");
+	if (ap_dp_trace_start(st->dp, (unsigned)json_integer_value(c)) < 0)
+		return ap_api_error(out, 503, "the data plane is stopping");
+	*out = ap_dp_trace_json(st->dp);
+	return 201;
+}
+
+static int
+h_trace_show(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	(void)req;
+	return dp_handler(ctx, ap_dp_trace_json, out);
+}
+
+static int
+h_trace_clear(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct daemon_state *st = ctx;
+
+	(void)req;
+	if (!st->dp)
+		return ap_api_error(out, 503, "the data plane is not running");
+	ap_dp_trace_start(st->dp, 0);
+	*out = ap_dp_trace_json(st->dp);
+	return 200;
+}
+
 static int
 h_neighbors(void *ctx, const struct ap_api_req *req, json_t **out)
 {
@@ -591,6 +628,9 @@ main(int argc, char **argv)
 		    ap_api_route(st.api, "GET", "/api/v1/routes", h_routes, &st) < 0 ||
 		    ap_api_route(st.api, "POST", "/api/v1/routes", h_route_add, &st) < 0 ||
 		    ap_api_route(st.api, "DELETE", "/api/v1/routes", h_route_del, &st) < 0 ||
+		    ap_api_route(st.api, "POST", "/api/v1/trace", h_trace_add, &st) < 0 ||
+		    ap_api_route(st.api, "GET", "/api/v1/trace", h_trace_show, &st) < 0 ||
+		    ap_api_route(st.api, "DELETE", "/api/v1/trace", h_trace_clear, &st) < 0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/neighbors", h_neighbors, &st) < 0) {
 			fprintf(stderr, "aetherd: cannot register API routes\n");
 			st.exit_code = 1;

@@ -69,6 +69,13 @@ int ap_dp_route_add(struct ap_dp *dp, const struct ap_cfg_route *r, char *err, s
 int ap_dp_route_del(struct ap_dp *dp, const struct ap_cfg_prefix *p, char *err, size_t err_len);
 /** `{"neighbors":[...]}` (GET /api/v1/neighbors). */
 json_t *ap_dp_neighbors_json(struct ap_dp *dp);
+/**
+ * Trace the next @p count packets each worker receives (0 stops tracing),
+ * forgetting what was recorded before. 0 or -errno.
+ */
+int ap_dp_trace_start(struct ap_dp *dp, unsigned count);
+/** `{"active": bool, "packets": [{"id", "worker", "path": [{node, event, ...}]}]}` */
+json_t *ap_dp_trace_json(struct ap_dp *dp);
 /** Whole run summary (offline mode output, `--summary`). */
 json_t *ap_dp_summary_json(struct ap_dp *dp);
 

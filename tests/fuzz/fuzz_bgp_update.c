@@ -54,7 +54,7 @@ walk(const struct ap_bgp_nlri *n, const uint8_t *lo, uint32_t len, struct ap_bgp
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ap_bgp_sess_opts o;
+	struct ap_bgp_sess_opts o = {0};
 	struct ap_wire_w w;
 	enum ap_bgp_action a;
 	uint32_t len, n;

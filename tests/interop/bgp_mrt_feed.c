@@ -24,14 +24,22 @@ static uint8_t *
 slurp(const char *path, size_t *len)
 {
 	char cmd[1024];
-	size_t cap = 1 << 20, n = 0, r;
+	size_t cap = 1 << 20, n = 0, r, plen = strlen(path);
+	bool gz = plen > 3 && strcmp(path + plen - 3, ".gz") == 0;
 	uint8_t *buf = malloc(cap);
-	bool gz = strlen(path) > 3 && strcmp(path + strlen(path) - 3, ".gz") == 0;
 	FILE *f;
 
-	snprintf(cmd, sizeof(cmd), "gzip -cd '%s'", path);
-	f = gz ? popen(cmd, "r") : fopen(path, "rb");
-	if (f == NULL || buf == NULL)
+	if (buf == NULL || plen + 16 > sizeof(cmd))
+		return NULL;
+	if (gz) {
+		memcpy(cmd, "gzip -cd '", 10);
+		memcpy(cmd + 10, path, plen);
+		memcpy(cmd + 10 + plen, "'", 2);
+		f = popen(cmd, "r");
+	} else {
+		f = fopen(path, "rb");
+	}
+	if (f == NULL)
 		return NULL;
 	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
 		n += r;

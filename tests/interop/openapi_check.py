@@ -242,6 +242,12 @@ def main():
     check("delete without a prefix", "DELETE", "/api/v1/routes", 400)
     check("delete on a data plane that does not route", "DELETE",
           "/api/v1/routes?prefix=10.0.0.0/8", 503)
+    check("trace with a bad count", "POST", "/api/v1/trace", 400, body={"count": 0})
+    check("trace the next packets", "POST", "/api/v1/trace", 201, body={"count": 5},
+          then=lambda p, t: [] if p["active"] else ["tracing did not start"])
+    check("traced packets", "GET", "/api/v1/trace", 200)
+    check("trace cleared", "DELETE", "/api/v1/trace", 200,
+          then=lambda p, t: [] if not p["active"] and not p["packets"] else ["not cleared: %s" % t])
     check("metrics", "GET", "/metrics", 200,
           then=lambda p, t: [] if "aether_port_rx_packets_total{" in t else ["no port metrics"])
     check("dashboard without a token", "GET", "/", 200, auth=False,

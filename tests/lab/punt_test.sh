@@ -3,16 +3,16 @@
 # with its MAC and addresses, so daemons bound to the appliance's addresses
 # work. A real sshd in the appliance's namespace, reached from the client over
 # IPv4 and IPv6 through aetherd; a TCP service on the WAN address reached from
-# the server side.
+# the server side. Also the packet trace of a dropped packet.
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 lab_require_root
-lab_require_cmd ip ethtool ssh ssh-keygen /usr/sbin/sshd curl jq
+lab_require_cmd ip ethtool ssh ssh-keygen /usr/sbin/sshd curl jq /usr/bin/python3
 lab_require_aetherd
 
-tap_plan 8
+tap_plan 10
 
 lab_topo_routed
 tap_ok $? "topology client - router - server built"
@@ -67,6 +67,22 @@ lab_wait_for 5 lab_exec dut sh -c "ss -ltn | grep -q ':8000 '"
 code=$(lab_exec server curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$LAB_ROUTER4_WAN:8000/")
 [ "$code" = 200 ]
 tap_ok $? "a TCP service on the WAN address answers the server side"
+
+# Packet trace: a frame with a broken IPv4 checksum is followed through the
+# graph to the drop node, which names the reason.
+lab_ctl trace add 200 >/dev/null
+lab_exec client /usr/bin/python3 -c "
+from scapy.all import Ether, IP, UDP, sendp
+sendp(Ether(dst='$(lab_exec dut cat /sys/class/net/d0/address)') /
+      IP(dst='$LAB_SERVER4', chksum=0x1234) / UDP(sport=4242, dport=4242), iface='c0', verbose=0)"
+sleep 0.5
+lab_ctl -j trace show | jq -e '[.packets[] | select(any(.path[]; .event == "drop" and
+	.reason == "ip4-bad-checksum")) | .path | map(.node) | select(. == ["port-rx", "eth-input",
+	"ip4-input", "drop"])] | length == 1' >/dev/null
+tap_ok $? "trace follows a bad-checksum packet to the drop node and names the reason"
+lab_ctl trace show | grep -q 'drop: ip4-bad-checksum' && lab_ctl trace clear >/dev/null &&
+	lab_ctl -j trace show | jq -e '.active == false and (.packets | length) == 0' >/dev/null
+tap_ok $? "aetherctl trace show prints it; trace clear stops and forgets"
 
 lab_aetherd_stop
 ! lab_exec dut ip link show ap-lan >/dev/null 2>&1

@@ -512,6 +512,7 @@ worker_main(void *arg)
 {
 	struct ap_worker *w = arg;
 
+	RTE_PER_LCORE(ap_trace_buf) = w->trace;
 	w->start_tsc = rte_rdtsc();
 	while (!__atomic_load_n(&w->quit, __ATOMIC_RELAXED)) {
 		if (unlikely(w->node_cycles))
@@ -550,6 +551,10 @@ build_workers(struct ap_dp *dp, char *err, size_t err_len)
 		if (!w)
 			return errf(err, err_len, -ENOMEM, "out of memory for worker %u", i);
 		dp->workers[i] = w;
+		w->trace = rte_zmalloc_socket("ap_trace", sizeof(*w->trace), RTE_CACHE_LINE_SIZE,
+					      (int)rte_lcore_to_socket_id(lcore));
+		if (!w->trace)
+			return errf(err, err_len, -ENOMEM, "out of memory for worker %u", i);
 		w->lcore = lcore;
 		w->index = i;
 		w->txq = (uint16_t)i;
@@ -742,6 +747,7 @@ ap_dp_destroy(struct ap_dp *dp)
 			continue;
 		if (dp->workers[i]->graph_id != RTE_GRAPH_ID_INVALID && dp->workers[i]->graph)
 			rte_graph_destroy(dp->workers[i]->graph_id);
+		rte_free(dp->workers[i]->trace);
 		rte_free(dp->workers[i]);
 	}
 	if (dp->ip_up)
@@ -947,6 +953,108 @@ ap_dp_stats_json(struct ap_dp *dp)
 			 (double)(end - dp->start_tsc) / (double)dp->tsc_hz, "workers",
 			 (int)dp->n_workers, "rx_packets", (json_int_t)rx, "tx_packets",
 			 (json_int_t)tx, "packets_per_second", dp->pps, "drops", drops_json(dp));
+}
+
+/* Packet trace. */
+
+int
+ap_dp_trace_start(struct ap_dp *dp, unsigned count)
+{
+	if (dp->stopped)
+		return -ENOTSUP;
+	/* Workers stop recording first, so the reset below races with nothing
+	 * but a record being finished, which it then overwrites. */
+	ap_trace_active = 0;
+	rte_smp_mb();
+	for (unsigned w = 0; w < dp->n_workers; w++) {
+		struct ap_trace *t = dp->workers[w]->trace;
+
+		t->n = 0;
+		t->next_id = (w + 1) << 24;
+		t->budget = count;
+	}
+	rte_smp_mb();
+	ap_trace_active = count > 0;
+	return 0;
+}
+
+static const char *
+port_name(const struct ap_dp *dp, uint16_t port_id)
+{
+	for (unsigned i = 0; i < dp->n_ports; i++)
+		if (dp->ports[i].cfg && dp->ports[i].port_id == port_id)
+			return dp->ports[i].cfg->name;
+	return "?";
+}
+
+static const char *const punt_names[] = {
+	"none",	       "arp",	"neighbor-discovery", "resolve", "ttl-expired", "no-route",
+	"frag-needed", "local", "fragment",
+};
+
+json_t *
+ap_dp_trace_json(struct ap_dp *dp)
+{
+	json_t *pkts = json_array(), *by_id = json_object();
+
+	for (unsigned w = 0; w < dp->n_workers; w++) {
+		const struct ap_trace *t = dp->workers[w]->trace;
+		uint32_t n =
+			RTE_MIN(__atomic_load_n(&t->n, __ATOMIC_ACQUIRE), (uint32_t)AP_TRACE_RECS);
+
+		for (uint32_t i = 0; i < n; i++) {
+			const struct ap_trace_rec *r = &t->rec[i];
+			char key[16];
+			json_t *pkt, *step;
+
+			snprintf(key, sizeof(key), "%u", r->id);
+			pkt = json_object_get(by_id, key);
+			if (!pkt) {
+				pkt = json_pack("{s:I, s:i, s:[]}", "id",
+						(json_int_t)(r->id & 0xffffff), "worker", (int)w,
+						"path");
+				json_object_set_new(by_id, key, pkt);
+				json_array_append(pkts, pkt);
+			}
+			step = json_pack("{s:s, s:i}", "node", r->node, "len", r->len);
+			switch (r->event) {
+			case AP_TRACE_RX:
+				json_object_set_new(step, "event", json_string("rx"));
+				json_object_set_new(step, "port_id", json_integer(r->detail));
+				json_object_set_new(step, "port",
+						    json_string(port_name(dp, r->detail)));
+				break;
+			case AP_TRACE_NEXT:
+				json_object_set_new(step, "event", json_string("next"));
+				json_object_set_new(step, "next",
+						    json_string(r->next ? r->next : "?"));
+				break;
+			case AP_TRACE_DROP:
+				json_object_set_new(step, "event", json_string("drop"));
+				json_object_set_new(step, "reason",
+						    json_string(ap_drop_name(r->detail)));
+				break;
+			case AP_TRACE_PUNT:
+				json_object_set_new(step, "event", json_string("punt"));
+				json_object_set_new(step, "reason",
+						    json_string(r->detail < RTE_DIM(punt_names)
+									? punt_names[r->detail]
+									: "?"));
+				break;
+			case AP_TRACE_TX:
+				json_object_set_new(step, "event", json_string("tx"));
+				json_object_set_new(step, "port_id", json_integer(r->detail));
+				json_object_set_new(step, "port",
+						    json_string(port_name(dp, r->detail)));
+				break;
+			default:
+				break;
+			}
+			json_array_append_new(json_object_get(pkt, "path"), step);
+		}
+	}
+	json_decref(by_id);
+	return json_pack("{s:b, s:o}", "active", ap_trace_active != 0, "packets", pkts);
 }
 
 json_t *

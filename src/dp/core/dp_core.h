@@ -65,6 +65,7 @@ struct ap_mbuf_priv {
 	uint16_t drop_reason; /**< enum ap_drop_reason, set before the drop edge. */
 	uint8_t punt;	      /**< enum ap_punt_reason (dp/ip/ip.h), set before the punt edge. */
 	uint8_t reinjected;   /**< Times the control plane sent it back into routing. */
+	uint32_t trace_id;    /**< Non-zero: the packet is traced under this id. */
 	uint16_t tx_port;     /**< Injected packets: the port to send on. */
 	uint32_t nh;	      /**< Punted for resolution: the next-hop index. */
 };
@@ -120,7 +121,70 @@ struct ap_worker {
 	/** rx_packets as of the end of the last completed graph walk. */
 	volatile uint64_t done_rx;
 	struct ap_worker_stats stats;
+	struct ap_trace *trace;
 } __rte_cache_aligned;
+
+/* Packet trace (VPP's `trace add`): the next N packets a worker receives are
+ * marked, and every node they pass records what it did with them. */
+#define AP_TRACE_RECS 4096
+
+enum ap_trace_event {
+	AP_TRACE_RX,   /**< Received; detail: RX port. */
+	AP_TRACE_NEXT, /**< Handed to another node (name in 'next'). */
+	AP_TRACE_DROP, /**< Dropped; detail: enum ap_drop_reason. */
+	AP_TRACE_PUNT, /**< Sent to the control plane; detail: punt reason. */
+	AP_TRACE_TX,   /**< Sent; detail: TX port. */
+};
+
+struct ap_trace_rec {
+	uint32_t id;
+	uint8_t event; /**< enum ap_trace_event. */
+	uint16_t detail;
+	uint16_t len;	  /**< Packet length when recorded. */
+	const char *node; /**< Node name (static for the graph's life). */
+	const char *next; /**< AP_TRACE_NEXT: next node's name. */
+	uint64_t tsc;
+};
+
+/** One worker's trace buffer; the worker writes, the control plane reads
+ * once 'active' is cleared or the buffer is full. */
+struct ap_trace {
+	volatile uint32_t budget; /**< Packets still to mark (set by the control plane). */
+	uint32_t next_id;
+	uint32_t n; /**< Records used. */
+	struct ap_trace_rec rec[AP_TRACE_RECS];
+};
+
+/** Non-zero while some worker traces: nodes check it once per burst. */
+extern volatile int ap_trace_active;
+
+RTE_DECLARE_PER_LCORE(struct ap_trace *, ap_trace_buf);
+
+static __rte_always_inline void
+ap_trace_rec(struct rte_mbuf *m, const char *node, enum ap_trace_event ev, uint16_t detail,
+	     const char *next)
+{
+	struct ap_trace *t = RTE_PER_LCORE(ap_trace_buf);
+	struct ap_trace_rec *r;
+
+	if (!t || t->n >= AP_TRACE_RECS)
+		return;
+	r = &t->rec[t->n++];
+	r->id = ap_mbuf_priv(m)->trace_id;
+	r->event = (uint8_t)ev;
+	r->detail = detail;
+	r->len = (uint16_t)rte_pktmbuf_pkt_len(m);
+	r->node = node;
+	r->next = next;
+	r->tsc = rte_rdtsc();
+}
+
+/** Record @p ev for @p m if it is traced. */
+#define AP_TRACE(m, node, ev, detail)                                                              \
+	do {                                                                                       \
+		if (unlikely(ap_trace_active) && unlikely(ap_mbuf_priv(m)->trace_id))              \
+			ap_trace_rec((m), (node)->name, (ev), (detail), NULL);                     \
+	} while (0)
 
 /** The worker whose graph is being created (node init callbacks read it). */
 extern struct ap_worker *ap_worker_building;
@@ -166,6 +230,11 @@ ap_node_enqueue_batch(struct rte_graph *graph, struct rte_node *node, const rte_
 
 	if (unlikely(n == 0))
 		return;
+	if (unlikely(ap_trace_active))
+		for (i = 0; i < n; i++)
+			if (unlikely(ap_mbuf_priv(objs[i])->trace_id))
+				ap_trace_rec(objs[i], node->name, AP_TRACE_NEXT, nexts[i],
+					     node->nodes[nexts[i]]->name);
 	for (i = 1; i < n; i++) {
 		if (unlikely(nexts[i] != nexts[run])) {
 			rte_node_enqueue(graph, node, nexts[run], &objs[run], (uint16_t)(i - run));

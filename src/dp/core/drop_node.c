@@ -48,6 +48,7 @@ drop_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16
 		struct rte_mbuf *m = objs[i];
 		uint16_t r = ap_mbuf_priv(m)->drop_reason;
 
+		AP_TRACE(m, node, AP_TRACE_DROP, r);
 		st->drops[r < AP_DROP_COUNT ? r : AP_DROP_NONE]++;
 		st->port_drops[m->port < RTE_MAX_ETHPORTS ? m->port : 0]++;
 	}

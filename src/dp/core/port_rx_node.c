@@ -30,6 +30,24 @@ port_rx_process(struct rte_graph *graph, struct rte_node *node, void **objs, uin
 
 		total = (uint16_t)(total + n);
 	}
+	/* Tracing: mark the next packets of the budget, clear the rest (their
+	 * private area may hold an id from an earlier trace). */
+	if (unlikely(ap_trace_active)) {
+		void **objs_in =
+			rte_node_next_stream_get(graph, node, PORT_RX_EDGE_ETH_INPUT, total);
+
+		for (uint16_t i = 0; i < total; i++) {
+			struct rte_mbuf *m = objs_in[i];
+			struct ap_trace *t = w->trace;
+
+			ap_mbuf_priv(m)->trace_id = 0;
+			if (t && t->budget) {
+				t->budget--;
+				ap_mbuf_priv(m)->trace_id = ++t->next_id;
+				ap_trace_rec(m, node->name, AP_TRACE_RX, m->port, NULL);
+			}
+		}
+	}
 	if (total) {
 		/* Each stream_get above returned the same base (nothing is committed
 		 * before the put), so the bursts sit back to back from it. */

@@ -22,6 +22,11 @@ port_tx_process(struct rte_graph *graph, struct rte_node *node, void **objs, uin
 	const struct ap_port_tx_ctx *ctx = (const struct ap_port_tx_ctx *)node->ctx;
 	uint16_t sent;
 
+	/* Recorded before the driver owns them; one that is not taken is then
+	 * recorded again at drop. */
+	if (unlikely(ap_trace_active))
+		for (uint16_t i = 0; i < nb_objs; i++)
+			AP_TRACE((struct rte_mbuf *)objs[i], node, AP_TRACE_TX, ctx->port);
 	sent = rte_eth_tx_burst(ctx->port, ctx->queue, (struct rte_mbuf **)objs, nb_objs);
 	if (unlikely(sent < nb_objs)) {
 		for (uint16_t i = sent; i < nb_objs; i++)

@@ -4,3 +4,6 @@
 
 struct ap_port_fast ap_ports_fast[RTE_MAX_ETHPORTS];
 struct ap_worker *ap_worker_building;
+
+volatile int ap_trace_active;
+RTE_DEFINE_PER_LCORE(struct ap_trace *, ap_trace_buf);

@@ -303,6 +303,7 @@ inject_frame(const uint8_t *frame, size_t len, uint16_t port, uint16_t rx_port)
 	m->port = rx_port;
 	ap_mbuf_priv(m)->tx_port = port;
 	ap_mbuf_priv(m)->reinjected = 0;
+	ap_mbuf_priv(m)->trace_id = 0;
 	ap_mbuf_priv(m)->drop_reason = AP_DROP_NONE;
 	if (rte_ring_sp_enqueue(ap_ip.inject, m) != 0)
 		rte_pktmbuf_free(m);
@@ -832,6 +833,7 @@ tap_poll(void)
 		n = rte_eth_rx_burst((uint16_t)ifc->tap_port, 0, burst, POLL_BURST);
 		for (uint16_t k = 0; k < n; k++) {
 			burst[k]->port = ifc->port;
+			ap_mbuf_priv(burst[k])->trace_id = 0;
 			ctl.counters[C_FROM_KERNEL]++;
 			inject_mbuf(burst[k], ifc->port);
 		}
@@ -877,6 +879,7 @@ fragment4(struct rte_mbuf *m)
 		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 		f->port = rx_port;
 		ap_mbuf_priv(f)->reinjected = 0;
+		ap_mbuf_priv(f)->trace_id = 0;
 		inject_mbuf(f, INJECT_IP4_INPUT);
 	}
 }

@@ -21,7 +21,13 @@ uint16_t ap_ip_inject_reinput[2];
 static uint16_t
 punt_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
-	unsigned sent = rte_ring_enqueue_burst(ap_ip.punt, objs, nb_objs, NULL);
+	unsigned sent;
+
+	if (unlikely(ap_trace_active))
+		for (uint16_t i = 0; i < nb_objs; i++)
+			AP_TRACE((struct rte_mbuf *)objs[i], node, AP_TRACE_PUNT,
+				 ap_mbuf_priv(objs[i])->punt);
+	sent = rte_ring_enqueue_burst(ap_ip.punt, objs, nb_objs, NULL);
 
 	if (unlikely(sent < nb_objs)) {
 		for (uint16_t i = (uint16_t)sent; i < nb_objs; i++)

@@ -39,7 +39,7 @@ static json_t *
 peer_json(struct bgp_svc *s, struct bgp_peer *p, bool detail)
 {
 	uint64_t rx = 0, acc = 0, now = uv_now(s->loop);
-	json_t *j = json_object(), *fam = json_array();
+	json_t *j = json_object(), *fam;
 
 	ap_bgp_rib_peer_counts(s->rib, p->idx, &rx, &acc);
 	json_object_set_new(j, "address", addr_json(p->cfg.addr, p->cfg.v6));
@@ -54,6 +54,7 @@ peer_json(struct bgp_svc *s, struct bgp_peer *p, bool detail)
 	json_object_set_new(j, "last_error", json_string(p->last_error));
 	if (!detail)
 		return j;
+	fam = json_array();
 	json_object_set_new(j, "port", json_integer(p->cfg.port));
 	json_object_set_new(j, "passive", json_boolean(p->cfg.passive));
 	json_object_set_new(j, "import",

@@ -1237,7 +1237,16 @@ svc_stop(void *state)
 			ap_bgp_err_shutdown(&e, AP_BGP_CEASE_SHUTDOWN, "aetherd is stopping");
 			send_notification(p, &e);
 		}
-		peer_close(p);
+		/* Close now: the loop will not run the shutdown callbacks before
+		 * aetherd closes every handle. uv_write has already handed what
+		 * it could to the kernel, which sends it before the FIN. */
+		peer_flush(p);
+		if (p->conn) {
+			p->conn->data = NULL;
+			uv_close((uv_handle_t *)p->conn, on_close_free);
+			p->conn = NULL;
+			p->connecting = false;
+		}
 		uv_timer_stop(&p->timer);
 		uv_close((uv_handle_t *)&p->timer, on_timer_closed);
 		free(p->rbuf);
