@@ -712,7 +712,6 @@ static void
 peer_apply(struct bgp_peer *p, const struct ap_bgp_fsm_out *out)
 {
 	struct bgp_svc *s = p->svc;
-	enum ap_bgp_state before = p->fsm.state;
 	char buf[64];
 
 	if (out->acts & AP_BGP_DO_NOTIFY)
@@ -739,7 +738,6 @@ peer_apply(struct bgp_peer *p, const struct ap_bgp_fsm_out *out)
 		p->need_full_af[0] = p->need_full_af[1] = true;
 		export_schedule(s);
 	}
-	(void)before;
 	peer_arm(p);
 }
 
