@@ -462,6 +462,17 @@ render_deleted(json_t *root)
 	return 0;
 }
 
+static int
+render_message(json_t *root)
+{
+	const char *m = json_string_value(json_object_get(root, "message"));
+
+	if (!m)
+		return -1;
+	printf("%s\n", m);
+	return 0;
+}
+
 /* One block per traced packet: each node it went through, with what it did. */
 static int
 render_trace(json_t *root)
@@ -919,6 +930,14 @@ static const struct cmd commands[] = {
 		.prepare = prepare_route_del,
 		.render = render_deleted,
 		.help = "remove a static or runtime route",
+	},
+	{
+		.words = {"reload"},
+		.method = "POST",
+		.path = "/api/v1/reload",
+		.render = render_message,
+		.help = "re-read the configuration file; a bad one is refused and the running one "
+			"stays",
 	},
 	{
 		.words = {"trace", "add"},

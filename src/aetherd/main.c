@@ -336,13 +336,137 @@ on_stop_signal(uv_signal_t *h, int signum)
 	uv_stop(&st->loop);
 }
 
+/* What a reload may not change without a restart: everything but routes,
+ * logging and service sections whose service takes a reconfigure. Positions
+ * of objects in the file do not count. */
+static const char *
+restart_needed(const struct ap_config *a, const struct ap_config *b)
+{
+	struct ap_cfg_port pa, pb;
+
+	if (a->workers != b->workers || a->mbufs != b->mbufs || a->burst != b->burst ||
+	    a->hugepages != b->hugepages || strcmp(a->eal_args, b->eal_args) != 0 ||
+	    a->node_cycles != b->node_cycles || a->neigh_reachable_s != b->neigh_reachable_s)
+		return "dataplane";
+	if (a->n_ports != b->n_ports)
+		return "ports";
+	for (unsigned i = 0; i < a->n_ports; i++) {
+		pa = a->ports[i];
+		pb = b->ports[i];
+		pa.line = pb.line = pa.col = pb.col = 0;
+		if (memcmp(&pa, &pb, sizeof(pa)) != 0)
+			return "ports";
+	}
+	if (a->n_xconnects != b->n_xconnects ||
+	    memcmp(a->xconnects, b->xconnects, sizeof(a->xconnects[0]) * a->n_xconnects) != 0)
+		return "xconnect";
+	if (a->n_ifaces != b->n_ifaces ||
+	    memcmp(a->ifaces, b->ifaces, sizeof(a->ifaces[0]) * a->n_ifaces) != 0)
+		return "interfaces";
+	if (a->n_neighbors != b->n_neighbors ||
+	    memcmp(a->neighbors, b->neighbors, sizeof(a->neighbors[0]) * a->n_neighbors) != 0)
+		return "neighbors";
+	if (strcmp(a->api_socket, b->api_socket) != 0 || strcmp(a->api_listen, b->api_listen) != 0 ||
+	    strcmp(a->api_token_file, b->api_token_file) != 0 ||
+	    strcmp(a->api_tls_cert, b->api_tls_cert) != 0 ||
+	    strcmp(a->api_tls_key, b->api_tls_key) != 0 ||
+	    strcmp(a->api_web_root, b->api_web_root) != 0)
+		return "api";
+	return NULL;
+}
+
+/*
+ * Reload: parse and validate the file again, refuse what needs a restart,
+ * then apply (routes as a diff, logging, services). A bad file changes
+ * nothing: the running configuration stays.
+ */
+static int
+reload(struct daemon_state *st, char *msg, size_t len)
+{
+	struct ap_config *cfg;
+	const char *what;
+	int rc, lvl;
+
+	if (strcmp(st->cfg.path, "<built-in>") == 0) {
+		snprintf(msg, len, "running the built-in configuration: nothing to reload");
+		return -EINVAL;
+	}
+	cfg = malloc(sizeof(*cfg));
+	if (!cfg) {
+		snprintf(msg, len, "out of memory");
+		return -ENOMEM;
+	}
+	rc = ap_config_load_file(st->cfg.path, cfg, msg);
+	if (rc < 0)
+		goto out;
+	what = restart_needed(&st->cfg, cfg);
+	if (what) {
+		snprintf(msg, len, "%s: changes to '%s' need a restart; nothing applied",
+			 st->cfg.path, what);
+		rc = -EPERM;
+		goto out;
+	}
+	/* The bgp: section belongs to the BGP service. */
+	if (memcmp(&st->cfg.bgp, &cfg->bgp, sizeof(cfg->bgp)) != 0) {
+		rc = -EOPNOTSUPP;
+		for (unsigned i = 0; i < N_SERVICES; i++)
+			if (st->svc_running[i] && strcmp(services[i]->name, "bgp") == 0 &&
+			    services[i]->reconfigure)
+				rc = services[i]->reconfigure(st->svc_state[i], cfg);
+		if (rc < 0) {
+			snprintf(msg, len, "%s: the BGP service cannot apply this change (%s); "
+					   "restart to apply it",
+				 st->cfg.path, strerror(-rc));
+			rc = -EPERM;
+			goto out;
+		}
+	}
+	if (st->dp) {
+		rc = ap_dp_reconfigure(st->dp, cfg, msg, len);
+		if (rc < 0)
+			goto out;
+	}
+	lvl = ap_log_level_parse(cfg->log_level);
+	if (lvl >= 0 && strcmp(cfg->log_level, st->cfg.log_level) != 0)
+		ap_log_set_level(NULL, (enum ap_log_level)lvl);
+	if (cfg->log_json != st->cfg.log_json)
+		ap_log_set_format(cfg->log_json ? AP_LOG_FORMAT_JSON : AP_LOG_FORMAT_TEXT);
+	st->cfg = *cfg;
+	snprintf(msg, len, "%s: reloaded (%u static routes)", st->cfg.path, st->cfg.n_routes);
+	rc = 0;
+out:
+	free(cfg);
+	if (rc < 0)
+		AP_LOG_ERR(MOD, "reload refused: %s", msg);
+	else
+		AP_LOG_INFO(MOD, "%s", msg);
+	return rc;
+}
+
 static void
 on_hup(uv_signal_t *h, int signum)
 {
-	(void)h;
+	char msg[AP_CFG_ERR_MAX];
+
 	(void)signum;
-	AP_LOG_WARN(MOD, "SIGHUP: configuration reload is not implemented yet; "
-			 "restart aetherd to apply a new configuration");
+	reload(h->data, msg, sizeof(msg));
+}
+
+/* POST /api/v1/reload */
+static int
+h_reload(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	char msg[AP_CFG_ERR_MAX];
+	int rc;
+
+	(void)req;
+	rc = reload(ctx, msg, sizeof(msg));
+	if (rc == -EPERM)
+		return ap_api_error(out, 409, "%s", msg);
+	if (rc < 0)
+		return ap_api_error(out, rc == -ENOMEM ? 500 : 400, "%s", msg);
+	*out = json_pack("{s:s}", "message", msg);
+	return 200;
 }
 
 static void
@@ -629,6 +753,7 @@ main(int argc, char **argv)
 		    ap_api_route(st.api, "POST", "/api/v1/routes", h_route_add, &st) < 0 ||
 		    ap_api_route(st.api, "DELETE", "/api/v1/routes", h_route_del, &st) < 0 ||
 		    ap_api_route(st.api, "POST", "/api/v1/trace", h_trace_add, &st) < 0 ||
+		    ap_api_route(st.api, "POST", "/api/v1/reload", h_reload, &st) < 0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/trace", h_trace_show, &st) < 0 ||
 		    ap_api_route(st.api, "DELETE", "/api/v1/trace", h_trace_clear, &st) < 0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/neighbors", h_neighbors, &st) < 0) {

@@ -65,6 +65,12 @@ json_t *ap_dp_ifaces_json(struct ap_dp *dp);
 json_t *ap_dp_routes_json(struct ap_dp *dp, const char *prefix);
 /** Add or replace a route at runtime; 0 or -errno with @p err set. */
 int ap_dp_route_add(struct ap_dp *dp, const struct ap_cfg_route *r, char *err, size_t err_len);
+/**
+ * Apply what a reload may change in the data plane: the static routes
+ * (removed, changed and added as a diff, while traffic flows). The caller
+ * has checked that nothing else the data plane owns changed.
+ */
+int ap_dp_reconfigure(struct ap_dp *dp, const struct ap_config *cfg, char *err, size_t err_len);
 /** Remove a static or runtime route; 0 or -errno with @p err set. */
 int ap_dp_route_del(struct ap_dp *dp, const struct ap_cfg_prefix *p, char *err, size_t err_len);
 /** `{"neighbors":[...]}` (GET /api/v1/neighbors). */

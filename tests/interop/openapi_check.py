@@ -242,6 +242,7 @@ def main():
     check("delete without a prefix", "DELETE", "/api/v1/routes", 400)
     check("delete on a data plane that does not route", "DELETE",
           "/api/v1/routes?prefix=10.0.0.0/8", 503)
+    check("reload the unchanged file", "POST", "/api/v1/reload", 200)
     check("trace with a bad count", "POST", "/api/v1/trace", 400, body={"count": 0})
     check("trace the next packets", "POST", "/api/v1/trace", 201, body={"count": 5},
           then=lambda p, t: [] if p["active"] else ["tracing did not start"])

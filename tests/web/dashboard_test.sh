@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The web dashboard in headless Chromium: aetherd cross-connects the lab line
-# while ping runs; the browser signs in with the API token, sees the charts
-# move and every page load without a console error. The screenshot is kept
-# as tests/artifacts/dashboard.png.
+# The web dashboard in headless Chromium: aetherd routes between the client
+# and server subnets of the lab while ping runs; the browser signs in with the
+# API token, sees the charts move, the interfaces, routes and neighbours of the
+# lab, a packet trace through ip4-input, and every page load without a console
+# error. Screenshots are kept as tests/artifacts/dashboard.png (overview) and
+# dashboard-<page>.png (interfaces, routes, neighbors, trace).
 set -u
 # shellcheck source=../lab/lib.sh
 . "$(dirname "$0")/../lab/lib.sh"
@@ -17,16 +19,16 @@ lab_require_aetherd
 [ -d "$WEB_DIR/node_modules/playwright-core" ] ||
 	tap_skip_all "playwright-core not installed (npm ci --prefix tests/web)"
 
-# Results of dashboard.mjs (10) follow these 3.
-tap_plan 13
+# Results of dashboard.mjs (16) follow these 3.
+tap_plan 19
 
-lab_topo_line
-tap_ok $? "topology client - dut - server built"
+lab_topo_routed
+tap_ok $? "routed topology client - dut - server built"
 
 dir=$(lab_tmpdir)
 port=8080
 cfg=$dir/web.yaml
-sed 's/iface: d0}/iface: d0, validate: full}/' "$LAB_XC_CONFIG" >"$cfg"
+sed 's/iface: d0}/iface: d0, validate: full}/' "$LAB_ROUTER_CONFIG" >"$cfg"
 cat >>"$cfg" <<-EOF2
 	api: {listen: 127.0.0.1:$port, token_file: $dir/lib/api.token, web_root: $AP_SRC/web}
 EOF2
@@ -47,9 +49,16 @@ tap_ok $? "API token created"
 
 art=$AP_SRC/tests/artifacts
 mkdir -p "$art"
-rm -f "$art/dashboard.png"
+pages="interfaces routes neighbors trace"
+for p in dashboard $(printf 'dashboard-%s ' $pages); do rm -f "$art/$p.png"; done
 # The browser runs in the dut namespace: the API listens on its loopback.
-out=$(lab_exec dut env CHROMIUM="$CHROMIUM" HOME="$dir" node "$WEB_DIR/dashboard.mjs" \
+# The routed lab's addresses tell it what the routing pages must show.
+out=$(lab_exec dut env CHROMIUM="$CHROMIUM" HOME="$dir" \
+	LAB_LAN4="$LAB_ROUTER4_LAN/24" LAB_LAN6="$LAB_ROUTER6_LAN/64" \
+	LAB_WAN4="$LAB_ROUTER4_WAN/24" LAB_WAN6="$LAB_ROUTER6_WAN/64" \
+	LAB_NET_PREFIX="$LAB_NET_PREFIX" LAB_CLIENT4="$LAB_CLIENT4" \
+	LAB_PING="ip netns exec $(lab_ns client) ping -c 5 -i 0.2 -W 1 $LAB_SERVER4" \
+	node "$WEB_DIR/dashboard.mjs" \
 	"http://127.0.0.1:$port/" "$(cat "$dir/lib/api.token")" "$art/dashboard.png" 2>&1)
 rc=$?
 # Renumber the browser's results after ours.
@@ -63,7 +72,9 @@ failed=$(echo "$out" | grep -cE '^not ok [0-9]+')
 TAP_N=$((TAP_N + got))
 TAP_FAILED=$((TAP_FAILED + failed))
 [ $rc -ne 0 ] && [ "$failed" -eq 0 ] && TAP_FAILED=$((TAP_FAILED + 1))
-[ -s "$art/dashboard.png" ] || echo "# no screenshot written"
+for p in dashboard $(printf 'dashboard-%s ' $pages); do
+	[ -s "$art/$p.png" ] || echo "# no screenshot $p.png written"
+done
 
 lab_aetherd_stop || sed 's/^/#   /' "$LAB_AETHERD_LOG"
 tap_done

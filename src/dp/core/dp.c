@@ -807,7 +807,7 @@ ap_dp_route_add(struct ap_dp *dp, const struct ap_cfg_route *r, char *err, size_
 {
 	if (!ap_dp_routed(dp) || dp->stopped)
 		return errf(err, err_len, -ENOTSUP, "the data plane has no routed interface");
-	return ap_ip_route_add(r, err, err_len);
+	return ap_ip_route_add(r, false, err, err_len);
 }
 
 int
@@ -816,6 +816,65 @@ ap_dp_route_del(struct ap_dp *dp, const struct ap_cfg_prefix *p, char *err, size
 	if (!ap_dp_routed(dp) || dp->stopped)
 		return errf(err, err_len, -ENOTSUP, "the data plane has no routed interface");
 	return ap_ip_route_del(p, err, err_len);
+}
+
+static bool
+same_route(const struct ap_cfg_route *a, const struct ap_cfg_route *b)
+{
+	if (a->blackhole != b->blackhole || a->n_via != b->n_via)
+		return false;
+	for (unsigned i = 0; i < a->n_via; i++)
+		if (a->via[i].family != b->via[i].family ||
+		    memcmp(a->via[i].addr, b->via[i].addr, 16) != 0)
+			return false;
+	return true;
+}
+
+static const struct ap_cfg_route *
+find_route(const struct ap_config *cfg, const struct ap_cfg_prefix *p)
+{
+	for (unsigned i = 0; i < cfg->n_routes; i++)
+		if (cfg->routes[i].prefix.family == p->family &&
+		    cfg->routes[i].prefix.len == p->len &&
+		    memcmp(cfg->routes[i].prefix.addr, p->addr, 16) == 0)
+			return &cfg->routes[i];
+	return NULL;
+}
+
+int
+ap_dp_reconfigure(struct ap_dp *dp, const struct ap_config *cfg, char *err, size_t err_len)
+{
+	const struct ap_config *old = &dp->cfg;
+	int rc;
+
+	if (!ap_dp_routed(dp) || dp->stopped) {
+		if (cfg->n_routes != old->n_routes)
+			return errf(err, err_len, -ENOTSUP, "routes need routed interfaces");
+		return 0;
+	}
+	/* Routes gone or changed first go, then new ones come: each is one FIB
+	 * update that lookups see before or after. */
+	for (unsigned i = 0; i < old->n_routes; i++) {
+		const struct ap_cfg_route *n = find_route(cfg, &old->routes[i].prefix);
+
+		if (!n) {
+			rc = ap_ip_route_del(&old->routes[i].prefix, err, err_len);
+			if (rc < 0 && rc != -ENOENT)
+				return rc;
+		}
+	}
+	for (unsigned i = 0; i < cfg->n_routes; i++) {
+		const struct ap_cfg_route *o = find_route(old, &cfg->routes[i].prefix);
+
+		if (o && same_route(o, &cfg->routes[i]))
+			continue;
+		rc = ap_ip_route_add(&cfg->routes[i], true, err, err_len);
+		if (rc < 0)
+			return rc;
+	}
+	memcpy(dp->cfg.routes, cfg->routes, sizeof(cfg->routes));
+	dp->cfg.n_routes = cfg->n_routes;
+	return 0;
 }
 
 json_t *

@@ -1199,7 +1199,7 @@ route_find(const struct ap_cfg_prefix *p)
  * the workers see either before or after; no packet waits for it.
  */
 int
-ap_ip_route_add(const struct ap_cfg_route *r, char *err, size_t err_len)
+ap_ip_route_add(const struct ap_cfg_route *r, bool from_config, char *err, size_t err_len)
 {
 	struct ctl_route *old;
 	char b[64];
@@ -1222,7 +1222,7 @@ ap_ip_route_add(const struct ap_cfg_route *r, char *err, size_t err_len)
 		return errf(err, err_len, -EEXIST, "%s is a %s route",
 			    ap_cfg_prefix_fmt(&r->prefix, true, b, sizeof(b)),
 			    origin_names[old->origin]);
-	return setup_route(r, R_API, err, err_len);
+	return setup_route(r, from_config ? R_STATIC : R_API, err, err_len);
 }
 
 int

@@ -672,6 +672,17 @@ int ap_bgp_rib_withdraw(struct ap_bgp_rib *rib, uint16_t peer, const struct ap_b
 /** Remove every path of @p peer (session down). @return how many were removed. */
 uint32_t ap_bgp_rib_flush_peer(struct ap_bgp_rib *rib, uint16_t peer);
 
+/**
+ * Graceful restart helper (RFC 4724 §4.2): mark every path of @p peer stale.
+ * Stale paths stay eligible until replaced or flushed. @return how many.
+ */
+uint32_t ap_bgp_rib_mark_stale(struct ap_bgp_rib *rib, uint16_t peer);
+/**
+ * Remove the paths of @p peer still stale, of family @p af (AP_BGP_AF_NONE: all).
+ * @return how many were removed.
+ */
+uint32_t ap_bgp_rib_flush_stale(struct ap_bgp_rib *rib, uint16_t peer, uint8_t af);
+
 /** The destination for @p pfx (exact match), or NULL. */
 const struct ap_bgp_dest *ap_bgp_rib_lookup(const struct ap_bgp_rib *rib,
 					    const struct ap_bgp_prefix *pfx);

@@ -189,6 +189,8 @@ path_json(struct bgp_svc *s, const struct ap_bgp_dest *d, const struct ap_bgp_pa
 	}
 	json_object_set_new(j, "best", json_boolean(d->best == p));
 	json_object_set_new(j, "accepted", json_boolean(!p->rejected));
+	if (p->stale)
+		json_object_set_new(j, "stale", json_true());
 	ap_bgp_pattr_view(p->attrs, &a);
 	return attrs_json(j, &a, d->pfx.af);
 }

@@ -701,6 +701,47 @@ ap_bgp_rib_flush_peer(struct ap_bgp_rib *rib, uint16_t peer)
 	return n;
 }
 
+uint32_t
+ap_bgp_rib_mark_stale(struct ap_bgp_rib *rib, uint16_t peer)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < rib->n_dbuckets && peer < rib->n_peers; i++)
+		for (struct ap_bgp_dest *d = rib->dests[i]; d; d = d->next)
+			for (struct ap_bgp_path *p = d->paths; p; p = p->next)
+				if (p->peer == peer) {
+					p->stale = 1;
+					n++;
+				}
+	return n;
+}
+
+uint32_t
+ap_bgp_rib_flush_stale(struct ap_bgp_rib *rib, uint16_t peer, uint8_t af)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < rib->n_dbuckets && peer < rib->n_peers; i++) {
+		struct ap_bgp_dest **slot = &rib->dests[i];
+
+		while (*slot) {
+			struct ap_bgp_dest *d = *slot;
+			struct ap_bgp_path *p;
+
+			for (p = d->paths; p && p->peer != peer; p = p->next)
+				;
+			if (p && p->stale && (af == AP_BGP_AF_NONE || d->pfx.af == af)) {
+				ap_bgp_rib_withdraw(rib, peer, &d->pfx);
+				n++;
+				if (*slot != d)
+					continue;
+			}
+			slot = &(*slot)->next;
+		}
+	}
+	return n;
+}
+
 const struct ap_bgp_dest *
 ap_bgp_rib_lookup(const struct ap_bgp_rib *rib, const struct ap_bgp_prefix *pfx)
 {

@@ -438,3 +438,38 @@ Test(bgp_rib, ibgp_local_pref_and_originator)
 	cr_assert_eq(d->best->peer, 0);
 	ap_bgp_rib_free(rib);
 }
+
+Test(bgp_rib, graceful_restart_stale_paths)
+{
+	struct events e = {0};
+	int p1, p2;
+	struct ap_bgp_rib *rib = mk_rib(&e, &p1, &p2);
+	struct ap_bgp_prefix a4, b4, c6;
+	struct ap_bgp_attrs a;
+	struct ap_bgp_rib_stats st;
+
+	ap_bgp_prefix_parse("198.51.100.0/24", &a4);
+	ap_bgp_prefix_parse("203.0.113.0/24", &b4);
+	ap_bgp_prefix_parse("2001:db8::/32", &c6);
+	mk_attrs(&a, 0, 65001, 1, 0);
+	ap_bgp_rib_update(rib, 0, &a4, ap_bgp_pattr_intern(rib, &a), false, 0);
+	ap_bgp_rib_update(rib, 0, &b4, ap_bgp_pattr_intern(rib, &a), false, 0);
+	ap_bgp_rib_update(rib, 0, &c6, ap_bgp_pattr_intern(rib, &a), false, 0);
+	ap_bgp_rib_update(rib, 1, &b4, ap_bgp_pattr_intern(rib, &a), false, 0);
+	/* Peer 0 restarts: its paths stay, marked, and stay best. */
+	cr_assert_eq(ap_bgp_rib_mark_stale(rib, 0), 3);
+	cr_assert(ap_bgp_rib_lookup(rib, &a4)->best->stale);
+	/* It comes back and re-announces one IPv4 route: that one is fresh. */
+	ap_bgp_rib_update(rib, 0, &a4, ap_bgp_pattr_intern(rib, &a), false, 1);
+	cr_assert(!ap_bgp_rib_lookup(rib, &a4)->best->stale);
+	/* End-of-RIB for IPv4: the IPv4 route it did not re-announce goes. */
+	cr_assert_eq(ap_bgp_rib_flush_stale(rib, 0, AP_BGP_IPV4), 1);
+	cr_assert_eq(ap_bgp_rib_lookup(rib, &b4)->best->peer, 1);
+	cr_assert_not_null(ap_bgp_rib_lookup(rib, &c6));
+	/* The restart timer: everything still stale goes. */
+	cr_assert_eq(ap_bgp_rib_flush_stale(rib, 0, AP_BGP_AF_NONE), 1);
+	cr_assert_null(ap_bgp_rib_lookup(rib, &c6));
+	ap_bgp_rib_stats(rib, &st);
+	cr_assert_eq(st.paths, 2);
+	ap_bgp_rib_free(rib);
+}

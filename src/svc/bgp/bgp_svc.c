@@ -185,6 +185,9 @@ send_open(struct bgp_peer *p)
 		.route_refresh = true,
 		.enhanced_rr = true,
 		.ext_msg = true,
+		/* RFC 4724 §3: the capability without families says we can help
+		 * a restarting peer but do not preserve forwarding ourselves. */
+		.gr_present = true,
 	};
 	struct ap_wire_w w;
 
@@ -272,6 +275,14 @@ handle_update(struct bgp_peer *p, const uint8_t *msg, uint32_t len)
 		return;
 	}
 	p->updates_in++;
+	if (u->eor && p->gr_deadline) {
+		/* RFC 4724 §4.2: End-of-RIB ends the wait for that family. */
+		uint32_t n = ap_bgp_rib_flush_stale(s->rib, p->idx, u->eor_af);
+
+		if (n)
+			AP_LOG_INFO(MOD, "neighbor %s: %u stale routes removed at End-of-RIB",
+				    addr_str(p->cfg.addr, p->cfg.v6, buf, sizeof(buf)), n);
+	}
 	if (act != AP_BGP_ACT_OK)
 		AP_LOG_WARN(MOD, "neighbor %s: UPDATE handled as %s (attribute %u)",
 			    addr_str(p->cfg.addr, p->cfg.v6, buf, sizeof(buf)),
@@ -367,6 +378,11 @@ handle_open(struct bgp_peer *p, const uint8_t *msg, uint32_t len)
 		/* RFC 4760 §8: without any multiprotocol capability, IPv4 unicast. */
 		p->af[af] = p->cfg.families[af] && (o->mp_any ? o->mp[af] : af == AP_BGP_IPV4);
 	p->max_len = o->ext_msg ? AP_BGP_EXT_MAX_LEN : AP_BGP_MAX_LEN;
+	/* RFC 4724 §4.2: stale routes of a family whose forwarding state the
+	 * restarted peer did not keep go at once. */
+	for (uint8_t af = 0; af < AP_BGP_N_AF && p->gr_deadline; af++)
+		if (!o->gr_present || !o->gr.af[af] || !o->gr.fwd[af])
+			ap_bgp_rib_flush_stale(s->rib, p->idx, af);
 	info = *ap_bgp_rib_peer(s->rib, p->idx);
 	info.router_id = o->router_id;
 	ap_bgp_rib_peer_set(s->rib, p->idx, &info);
@@ -391,7 +407,9 @@ handle_notification(struct bgp_peer *p, const uint8_t *msg, uint32_t len)
 			    ap_bgp_err_name(n.code, n.subcode), n.shutdown_msg[0] ? ": \"" : "",
 			    n.shutdown_msg, n.shutdown_msg[0] ? "\"" : "");
 	}
+	p->notif_rx = true;
 	fsm_event(p, AP_BGP_EV_NOTIFICATION, NULL);
+	p->notif_rx = false;
 }
 
 static void
@@ -693,6 +711,14 @@ on_peer_timer(uv_timer_t *t)
 	struct bgp_peer *p = t->data;
 	struct ap_bgp_fsm_out out;
 
+	if (p->gr_deadline && now_ms(p->svc) >= p->gr_deadline) {
+		uint32_t n = ap_bgp_rib_flush_stale(p->svc->rib, p->idx, AP_BGP_AF_NONE);
+		char buf[64];
+
+		p->gr_deadline = 0;
+		AP_LOG_INFO(MOD, "neighbor %s: restart time over, %u stale routes removed",
+			    addr_str(p->cfg.addr, p->cfg.v6, buf, sizeof(buf)), n);
+	}
 	ap_bgp_fsm_poll(&p->fsm, now_ms(p->svc), &out);
 	peer_apply(p, &out);
 	peer_flush(p);
@@ -702,6 +728,9 @@ static void
 peer_arm(struct bgp_peer *p)
 {
 	uint64_t next = ap_bgp_fsm_next(&p->fsm), now = now_ms(p->svc);
+
+	if (p->gr_deadline && (next == 0 || p->gr_deadline < next))
+		next = p->gr_deadline;
 
 	uv_timer_stop(&p->timer);
 	if (next)
@@ -719,10 +748,31 @@ peer_apply(struct bgp_peer *p, const struct ap_bgp_fsm_out *out)
 	if (out->acts & AP_BGP_DO_CLOSE)
 		peer_close(p);
 	if (out->acts & AP_BGP_DO_DOWN) {
-		uint32_t n = ap_bgp_rib_flush_peer(s->rib, p->idx);
+		const struct ap_bgp_open *o = &p->peer_open;
+		/* RFC 4724 §4.2: a restarting peer's session ends without a
+		 * NOTIFICATION; its routes are kept, stale, for its restart time. */
+		bool gr = o->gr_present && o->gr.time > 0 && !p->notif_rx &&
+			  !(out->acts & AP_BGP_DO_NOTIFY) &&
+			  ((o->gr.af[0] && p->af[0]) || (o->gr.af[1] && p->af[1]));
+		uint32_t n;
 
-		AP_LOG_INFO(MOD, "neighbor %s: session down, %u routes withdrawn",
-			    addr_str(p->cfg.addr, p->cfg.v6, buf, sizeof(buf)), n);
+		if (gr) {
+			n = ap_bgp_rib_mark_stale(s->rib, p->idx);
+			for (uint8_t af = 0; af < AP_BGP_N_AF; af++)
+				if (!o->gr.af[af])
+					ap_bgp_rib_flush_stale(s->rib, p->idx, af);
+			p->gr_deadline = now_ms(s) + o->gr.time * 1000ull;
+			AP_LOG_INFO(MOD,
+				    "neighbor %s: session down, %u routes kept stale for %u s "
+				    "(graceful restart)",
+				    addr_str(p->cfg.addr, p->cfg.v6, buf, sizeof(buf)), n,
+				    o->gr.time);
+		} else {
+			n = ap_bgp_rib_flush_peer(s->rib, p->idx);
+			p->gr_deadline = 0;
+			AP_LOG_INFO(MOD, "neighbor %s: session down, %u routes withdrawn",
+				    addr_str(p->cfg.addr, p->cfg.v6, buf, sizeof(buf)), n);
+		}
 		p->need_full = false;
 	}
 	if (out->acts & AP_BGP_DO_CONNECT)
