@@ -2,7 +2,9 @@
  *
  * Data: GET /api/v1/history once (the last hour, one sample a second), then
  * Server-Sent Events from /api/v1/events, one "sample" a second. Tables poll
- * the JSON API. The token stays in sessionStorage (gone when the tab closes);
+ * the JSON API every 2 s while their page is shown (REFRESH below); the
+ * routing pages (interfaces, routes, neighbours, trace) say so when the data
+ * plane routes nothing rather than show an empty table. The token stays in sessionStorage (gone when the tab closes);
  * EventSource cannot send headers, so the events URL carries it as ?token=.
  */
 'use strict';
@@ -18,6 +20,9 @@ const state = {
 	timers: [],
 	page: 'overview',
 	samples: 0,
+	routed: undefined,     // whether any interface routes (undefined: not asked yet)
+	routes: [],            // the last routing table, sorted by prefix
+	traceSig: '',          // what the trace list shows, to redraw only on change
 };
 window.aether = state; // Tests and curious operators read it.
 
@@ -314,6 +319,234 @@ async function refreshLog() {
 	$('#log-modules-empty').hidden = mods.length > 0;
 }
 
+/* --- routing pages ------------------------------------------------------ */
+
+// An empty list means either a routed data plane with nothing in it yet or one
+// that routes nothing at all (cross-connected ports): the message says which.
+function emptyState(name, rows, msg) {
+	$(`#${name}-table`).hidden = rows === 0;
+	const p = $(`#${name}-empty`);
+	p.hidden = rows > 0;
+	if (msg) p.textContent = msg;
+}
+
+function failState(name, err) {
+	if (err.message === 'unauthorized') throw err;
+	$(`#${name}-table tbody`).replaceChildren();
+	emptyState(name, 0, 'Not available: ' + err.message + '.');
+	$(`#${name}-count`).textContent = '';
+}
+
+const plural = (n, one, many) => `${int(n)} ${n === 1 ? one : many}`;
+const badge = (cls, text) => el('span', {class: 'badge badge-' + cls}, text);
+const dash = () => el('span', {class: 'muted'}, '–');
+const NOT_ROUTED = 'The data plane routes nothing: no interface has an address (ports are cross-connected or unused).';
+
+async function refreshInterfaces() {
+	let r;
+	try {
+		r = await api('/api/v1/interfaces');
+	} catch (e) {
+		return failState('interfaces', e);
+	}
+	const list = r.interfaces;
+	state.routed = list.length > 0;
+	$('#interfaces-table tbody').replaceChildren(...list.map((x) => el('tr', {'data-name': x.name},
+		el('td', {}, el('b', {}, x.name)),
+		el('td', {}, x.port),
+		el('td', {}, el('code', {}, x.mac)),
+		el('td', {class: 'num'}, int(x.mtu)),
+		el('td', {}, el('div', {class: 'chips'}, ...x.addresses.map((a) => el('code', {}, a)))),
+		el('td', {}, x.link_local ? el('code', {}, x.link_local) : dash()),
+		el('td', {}, x.kernel_mirror ? el('code', {}, x.kernel_mirror) : dash()))));
+	$('#interfaces-count').textContent = plural(list.length, 'interface', 'interfaces');
+	emptyState('interfaces', list.length, NOT_ROUTED);
+}
+
+const ROUTE_BADGE = {connected: 'info', local: 'muted', neighbor: 'ok', ecmp: 'accent',
+	blackhole: 'bad', unreachable: 'bad'};
+
+// One next hop (a route's own or an ECMP member): "via A" or "attached".
+function nextHop(h) {
+	if (h.type === 'neighbor') {
+		return el('span', {class: 'nh'}, 'via ', el('code', {}, h.via || '?'),
+			h.interface ? el('span', {class: 'muted'}, ' on ' + h.interface) : '',
+			' ', h.resolved ? badge('ok', 'resolved') : badge('warn', 'unresolved'));
+	}
+	if (h.type === 'connected') return el('span', {class: 'nh muted'}, 'attached' + (h.interface ? ' on ' + h.interface : ''));
+	if (h.type === 'local') return el('span', {class: 'nh muted'}, 'this appliance');
+	if (h.type === 'blackhole') return el('span', {class: 'nh muted'}, 'discard');
+	if (h.type === 'unreachable') return el('span', {class: 'nh muted'}, 'unreachable');
+	return el('span', {class: 'nh'}, h.type);
+}
+
+function routeHop(r) {
+	if (r.type !== 'ecmp') return nextHop(r);
+	const m = r.members || [];
+	return el('div', {class: 'ecmp'},
+		el('span', {class: 'muted'}, plural(m.length, 'path', 'paths') + ' (ECMP)'),
+		el('ul', {class: 'members'}, ...m.map((x) => el('li', {}, nextHop(x)))));
+}
+
+// Prefix sort: IPv4 before IPv6, then by address and length.
+function prefixKey(p) {
+	const [a, len] = p.split('/');
+	if (a.includes('.'))
+		return '4' + a.split('.').map((o) => o.padStart(3, '0')).join('.') + '/' + len.padStart(3, '0');
+	const [head, tail = ''] = a.split('::');
+	const h = head ? head.split(':') : [], t = tail ? tail.split(':') : [];
+	const g = a.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
+	return '6' + g.map((x) => x.padStart(4, '0')).join(':') + '/' + len.padStart(3, '0');
+}
+
+async function refreshRoutes() {
+	let r;
+	try {
+		r = await api('/api/v1/routes');
+	} catch (e) {
+		return failState('routes', e);
+	}
+	state.routes = r.routes.slice().sort((a, b) => (prefixKey(a.prefix) < prefixKey(b.prefix) ? -1 : 1));
+	renderRoutes();
+}
+
+function renderRoutes() {
+	const all = state.routes || [];
+	const q = $('#routes-filter').value.trim().toLowerCase();
+	const shown = q ? all.filter((x) => x.prefix.toLowerCase().includes(q)) : all;
+	$('#routes-table tbody').replaceChildren(...shown.map((x) => el('tr', {'data-prefix': x.prefix},
+		el('td', {}, el('code', {}, x.prefix)),
+		el('td', {}, badge(ROUTE_BADGE[x.type] || 'muted', x.type)),
+		el('td', {}, routeHop(x)),
+		el('td', {}, x.interface || (x.type === 'ecmp' ? [...new Set((x.members || [])
+			.map((m) => m.interface).filter(Boolean))].join(', ') || '–' : '–')),
+		el('td', {}, x.origin))));
+	$('#routes-count').textContent = q ? `${int(shown.length)} of ${plural(all.length, 'route', 'routes')}`
+		: plural(all.length, 'route', 'routes');
+	emptyState('routes', shown.length, all.length
+		? `No route matches “${$('#routes-filter').value.trim()}”.` : NOT_ROUTED);
+}
+
+const NEIGH_BADGE = {reachable: 'ok', permanent: 'info', probe: 'warn', incomplete: 'warn', failed: 'bad'};
+
+async function refreshNeighbors() {
+	let r;
+	try {
+		r = await api('/api/v1/neighbors');
+		// Whether an empty table means "nothing resolved yet" or "nothing routed".
+		if (!r.neighbors.length && state.routed === undefined)
+			state.routed = (await api('/api/v1/interfaces')).interfaces.length > 0;
+	} catch (e) {
+		return failState('neighbors', e);
+	}
+	const list = r.neighbors.slice().sort((a, b) => (prefixKey(a.address + '/0') < prefixKey(b.address + '/0') ? -1 : 1));
+	$('#neighbors-table tbody').replaceChildren(...list.map((x) => el('tr', {'data-address': x.address},
+		el('td', {}, el('code', {}, x.address)),
+		el('td', {}, x.interface),
+		el('td', {}, x.mac ? el('code', {}, x.mac) : dash()),
+		el('td', {}, badge(NEIGH_BADGE[x.state] || 'muted', x.state)),
+		el('td', {class: 'num'}, duration(x.age_s)),
+		el('td', {class: 'num'}, int(x.queued)))));
+	$('#neighbors-count').textContent = plural(list.length, 'entry', 'entries');
+	emptyState('neighbors', list.length, state.routed === false ? NOT_ROUTED
+		: 'No neighbour yet: entries appear when traffic is routed to or from a host.');
+}
+
+// One traced packet: where it came in, every node and the next node chosen,
+// then where it went out, was dropped (with the reason) or punted.
+function tracePacket(p) {
+	const path = p.path || [];
+	const steps = [];
+	let fate = 'unfinished', fateCls = 'muted', len = path.length ? path[0].len : 0, prev = null;
+	for (const s of path) {
+		if (steps.length) steps.push(el('span', {class: 'arrow', 'aria-hidden': 'true'}, '→'));
+		if (s.event === 'rx') {
+			steps.push(el('span', {class: 'step step-port', title: `received, ${s.len} bytes`},
+				el('small', {}, 'rx'), s.port || '?'));
+		} else if (s.event === 'tx') {
+			steps.push(el('span', {class: 'step step-port', title: `sent by ${s.node}, ${s.len} bytes`},
+				el('small', {}, 'tx'), s.port || '?'));
+			fate = 'sent on ' + (s.port || '?');
+			fateCls = 'ok';
+		} else if (s.event === 'drop') {
+			// The drop node records the reason; the node before it chose to drop.
+			const by = s.node === 'drop' && prev ? prev.node : s.node;
+			steps.push(el('span', {class: 'step step-drop', title: `dropped by ${by}`},
+				el('small', {}, 'drop'), s.reason || '?'));
+			fate = 'dropped: ' + (s.reason || '?');
+			fateCls = 'bad';
+		} else if (s.event === 'punt') {
+			steps.push(el('span', {class: 'step step-punt', title: `punted to the control plane by ${s.node}`},
+				el('small', {}, 'punt'), s.reason || '?'));
+			fate = 'punted: ' + (s.reason || '?');
+			fateCls = 'info';
+		} else {
+			steps.push(el('span', {class: 'step', title: s.next ? `next: ${s.next}, ${s.len} bytes` : `${s.len} bytes`}, s.node));
+		}
+		prev = s;
+	}
+	return el('div', {class: 'trace-pkt' + (fateCls === 'bad' ? ' trace-drop' : ''), 'data-id': String(p.id)},
+		el('div', {class: 'trace-head'},
+			el('b', {}, 'Packet #' + p.id),
+			el('span', {class: 'muted'}, `worker ${p.worker} · ${int(len)} bytes · ${plural(path.length, 'step', 'steps')}`),
+			badge(fateCls, fate)),
+		el('div', {class: 'trace-path'}, ...steps));
+}
+
+async function refreshTrace() {
+	let t;
+	try {
+		t = await api('/api/v1/trace');
+	} catch (e) {
+		if (e.message === 'unauthorized') throw e;
+		$('#trace-list').replaceChildren();
+		$('#trace-empty').hidden = false;
+		$('#trace-empty').textContent = 'Not available: ' + e.message + '.';
+		return;
+	}
+	renderTrace(t);
+}
+
+function renderTrace(t) {
+	const pill = $('#trace-state');
+	pill.className = 'pill ' + (t.active ? 'pill-live' : 'pill-idle');
+	pill.textContent = t.active ? 'tracing' : 'idle';
+	const pkts = t.packets || [];
+	// Rebuild only when something changed: keeps the scroll position and selection.
+	const sig = JSON.stringify(pkts.map((p) => [p.id, p.path.length]));
+	if (sig !== state.traceSig) {
+		state.traceSig = sig;
+		$('#trace-list').replaceChildren(...pkts.map(tracePacket));
+	}
+	$('#trace-empty').hidden = pkts.length > 0;
+	$('#trace-empty').textContent = t.active
+		? 'Tracing: waiting for packets. Send traffic through the appliance.'
+		: 'No packet traced. Start a trace, then send traffic through the appliance.';
+	const drops = pkts.filter((p) => p.path.some((s) => s.event === 'drop')).length;
+	$('#trace-msg').textContent = pkts.length
+		? `${plural(pkts.length, 'packet', 'packets')} traced${drops ? `, ${int(drops)} dropped` : ''}.` : '';
+}
+
+async function traceAction(method, body) {
+	$('#trace-msg').textContent = '';
+	try {
+		const t = await api('/api/v1/trace', body ? {method, headers: {'Content-Type': 'application/json'},
+			body: JSON.stringify(body)} : {method});
+		renderTrace(t);
+	} catch (err) {
+		if (err.message !== 'unauthorized') $('#trace-msg').textContent = err.message;
+	}
+}
+
+// Pages whose tables follow the data plane: refreshed every 2 s while visible.
+const REFRESH = {
+	ports: () => refreshPorts(),
+	interfaces: () => refreshInterfaces(),
+	routes: () => refreshRoutes(),
+	neighbors: () => refreshNeighbors(),
+	trace: () => refreshTrace(),
+};
+
 function quietly(fn) {
 	return () => fn().catch((e) => { if (e.message !== 'unauthorized') console.warn(e.message); });
 }
@@ -325,7 +558,7 @@ function show(page) {
 	state.page = page;
 	for (const s of document.querySelectorAll('.page')) s.hidden = s.id !== 'page-' + page;
 	for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('on', a.dataset.page === page);
-	if (page === 'ports') quietly(refreshPorts)();
+	if (REFRESH[page]) quietly(REFRESH[page])();
 	if (page === 'nodes') quietly(refreshNodes)();
 	if (page === 'logs') quietly(refreshLog)();
 	redrawCharts();
@@ -340,7 +573,7 @@ async function start() {
 	quietly(refreshNodes)();
 	quietly(refreshStats)();
 	state.timers.push(setInterval(quietly(refreshNodes), 2000));
-	state.timers.push(setInterval(() => { if (state.page === 'ports') quietly(refreshPorts)(); }, 2000));
+	state.timers.push(setInterval(() => { if (REFRESH[state.page]) quietly(REFRESH[state.page])(); }, 2000));
 	state.timers.push(setInterval(quietly(refreshStats), 10000));
 }
 
@@ -351,6 +584,8 @@ function logout(msg) {
 	state.es = null;
 	for (const t of state.timers) clearInterval(t);
 	state.timers = [];
+	state.routed = undefined;
+	state.traceSig = '';
 	$('#app').hidden = true;
 	$('#login').hidden = false;
 	$('#login-error').textContent = msg || '';
@@ -396,6 +631,12 @@ document.addEventListener('DOMContentLoaded', () => {
 			$('#log-msg').textContent = err.message;
 		}
 	});
+	$('#routes-filter').addEventListener('input', renderRoutes);
+	$('#trace-form').addEventListener('submit', (e) => {
+		e.preventDefault();
+		traceAction('POST', {count: Number($('#trace-count').value)});
+	});
+	$('#trace-clear').addEventListener('click', () => traceAction('DELETE'));
 	window.addEventListener('hashchange', () => show(location.hash.slice(1)));
 	window.addEventListener('resize', redrawCharts);
 	if (state.token) {

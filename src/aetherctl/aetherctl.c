@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,11 @@ enum {
 };
 
 /* One HTTP call to make. */
+struct buf {
+	char *data;
+	size_t len;
+};
+
 struct call {
 	char method[16];
 	const char *path;
@@ -54,6 +60,8 @@ struct cmd {
 	int (*prepare)(char **args, unsigned n, struct call *c);
 	/* Human output; NULL prints the JSON. Returns -1 when the reply has the wrong shape. */
 	int (*render)(json_t *root);
+	/* Runs after a successful call (e.g. following a capture); returns an exit code. */
+	int (*follow)(const char *sock);
 	const char *help;
 };
 
@@ -460,6 +468,115 @@ render_deleted(json_t *root)
 		return -1;
 	printf("deleted %s\n", p);
 	return 0;
+}
+
+/* capture PORT -w FILE [-c N] [rx|tx|both] */
+static int
+prepare_capture(char **args, unsigned n, struct call *c)
+{
+	const char *file = NULL, *dir = "both";
+	unsigned long count = 1000;
+	char path[4096];
+	json_t *body;
+
+	for (unsigned i = 1; i < n; i++) {
+		if (strcmp(args[i], "-w") == 0 && i + 1 < n) {
+			file = args[++i];
+		} else if (strcmp(args[i], "-c") == 0 && i + 1 < n) {
+			char *end;
+
+			count = strtoul(args[++i], &end, 10);
+			if (*end || count < 1 || count > 10000000) {
+				errmsg("capture: -c N must be 1..10000000");
+				return -1;
+			}
+		} else if (!strcmp(args[i], "rx") || !strcmp(args[i], "tx") ||
+			   !strcmp(args[i], "both")) {
+			dir = args[i];
+		} else {
+			errmsg("usage: capture PORT -w FILE.pcapng [-c N] [rx|tx|both]");
+			return -1;
+		}
+	}
+	if (!file) {
+		errmsg("usage: capture PORT -w FILE.pcapng [-c N] [rx|tx|both]");
+		return -1;
+	}
+	/* aetherd writes the file: give it an absolute path. */
+	if (file[0] != '/') {
+		char cwd[2048];
+
+		if (!getcwd(cwd, sizeof(cwd))) {
+			errmsg("capture: cannot get the current directory: %s", strerror(errno));
+			return -1;
+		}
+		snprintf(path, sizeof(path), "%s/%s", cwd, file);
+		file = path;
+	}
+	body = json_pack("{s:s, s:s, s:I, s:s}", "port", args[0], "file", file, "count",
+			 (json_int_t)count, "direction", dir);
+	c->owned = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (!c->owned) {
+		errmsg("out of memory");
+		return -1;
+	}
+	c->body = c->owned;
+	snprintf(c->method, sizeof(c->method), "POST");
+	c->path = "/api/v1/capture";
+	return 0;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static int http_call(const char *sock, const struct call *c, long *status, struct buf *body);
+
+/* Wait for the capture to finish (or Ctrl-C, which stops it), then say how
+ * many packets went to the file. */
+static int
+follow_capture(const char *sock)
+{
+	struct call get = {.method = "GET", .path = "/api/v1/capture"};
+	struct call del = {.method = "DELETE", .path = "/api/v1/capture"};
+	json_t *root = NULL;
+	int ret = EXIT_OK;
+
+	signal(SIGINT, on_interrupt);
+	signal(SIGTERM, on_interrupt);
+	for (;;) {
+		struct buf body = {0};
+		long status = 0;
+		bool active;
+
+		ret = http_call(sock, interrupted ? &del : &get, &status, &body);
+		json_decref(root);
+		root = ret == EXIT_OK ? json_loadb(body.data, body.len, 0, NULL) : NULL;
+		free(body.data);
+		if (ret != EXIT_OK || !root || status >= 400) {
+			ret = ret != EXIT_OK ? ret : EXIT_API_ERROR;
+			break;
+		}
+		active = json_is_true(json_object_get(root, "active"));
+		if (!active || interrupted)
+			break;
+		usleep(100000);
+	}
+	if (root && ret == EXIT_OK)
+		printf("%" JSON_INTEGER_FORMAT " packets written to %s%s\n",
+		       json_integer_value(json_object_get(root, "written")),
+		       json_string_value(json_object_get(root, "file")),
+		       json_integer_value(json_object_get(root, "dropped"))
+			       ? " (some dropped: capture ring full)"
+			       : "");
+	json_decref(root);
+	return ret;
 }
 
 static int
@@ -932,6 +1049,16 @@ static const struct cmd commands[] = {
 		.help = "remove a static or runtime route",
 	},
 	{
+		.words = {"capture"},
+		.args = "PORT -w FILE.pcapng [-c N] [rx|tx|both]",
+		.min_args = 3,
+		.max_args = 6,
+		.prepare = prepare_capture,
+		.render = NULL,
+		.follow = follow_capture,
+		.help = "copy the next N packets (default 1000) of PORT to a pcapng file; Ctrl-C stops",
+	},
+	{
 		.words = {"reload"},
 		.method = "POST",
 		.path = "/api/v1/reload",
@@ -1150,10 +1277,6 @@ suggest(int argc, char **argv)
 
 /* --- transport -------------------------------------------------------- */
 
-struct buf {
-	char *data;
-	size_t len;
-};
 
 static size_t
 collect(char *data, size_t size, size_t n, void *arg)
@@ -1349,7 +1472,9 @@ run(const char *sock, bool json_out, const struct cmd *cmd, char **args, unsigne
 		ret = EXIT_API_ERROR;
 		goto out;
 	}
-	if (json_out || cmd->render == NULL) {
+	if (cmd->follow) {
+		ret = cmd->follow(sock);
+	} else if (json_out || cmd->render == NULL) {
 		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
 		putchar('\n');
 	} else if (cmd->render(root) < 0) {

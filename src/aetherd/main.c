@@ -270,6 +270,57 @@ h_route_del(void *ctx, const struct ap_api_req *req, json_t **out)
 	return 200;
 }
 
+/* POST /api/v1/capture {"port": "lan", "file": "/abs.pcapng", "count": N,
+ * "direction": "rx"|"tx"|"both"} */
+static int
+h_capture_start(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct daemon_state *st = ctx;
+	const char *port = json_string_value(json_object_get(req->json, "port"));
+	const char *file = json_string_value(json_object_get(req->json, "file"));
+	const char *dir = json_string_value(json_object_get(req->json, "direction"));
+	json_t *c = json_object_get(req->json, "count");
+	char err[512];
+	int rc;
+
+	if (!st->dp)
+		return ap_api_error(out, 503, "the data plane is not running");
+	if (!port || !file || file[0] != '/' || !json_is_integer(c) ||
+	    json_integer_value(c) < 1 || json_integer_value(c) > 10000000)
+		return ap_api_error(out, 400,
+				    "expected {\"port\": NAME, \"file\": ABSOLUTE_PATH, "
+				    "\"count\": 1..10000000, \"direction\": rx|tx|both}");
+	if (dir && strcmp(dir, "rx") && strcmp(dir, "tx") && strcmp(dir, "both"))
+		return ap_api_error(out, 400, "direction must be rx, tx or both");
+	rc = ap_dp_capture_start(st->dp, port, file, (uint64_t)json_integer_value(c),
+				 !dir || strcmp(dir, "tx") != 0, !dir || strcmp(dir, "rx") != 0, err,
+				 sizeof(err));
+	if (rc < 0)
+		return ap_api_error(out, rc == -EBUSY ? 409 : rc == -ENOENT ? 404 : 400, "%s", err);
+	*out = ap_dp_capture_json(st->dp);
+	return 201;
+}
+
+static int
+h_capture_show(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	(void)req;
+	return dp_handler(ctx, ap_dp_capture_json, out);
+}
+
+static int
+h_capture_stop(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct daemon_state *st = ctx;
+
+	(void)req;
+	if (!st->dp)
+		return ap_api_error(out, 503, "the data plane is not running");
+	ap_dp_capture_stop(st->dp);
+	*out = ap_dp_capture_json(st->dp);
+	return 200;
+}
+
 /* POST /api/v1/trace {"count": N}: trace the next N packets per worker. */
 static int
 h_trace_add(void *ctx, const struct ap_api_req *req, json_t **out)
@@ -754,6 +805,9 @@ main(int argc, char **argv)
 		    ap_api_route(st.api, "DELETE", "/api/v1/routes", h_route_del, &st) < 0 ||
 		    ap_api_route(st.api, "POST", "/api/v1/trace", h_trace_add, &st) < 0 ||
 		    ap_api_route(st.api, "POST", "/api/v1/reload", h_reload, &st) < 0 ||
+		    ap_api_route(st.api, "POST", "/api/v1/capture", h_capture_start, &st) < 0 ||
+		    ap_api_route(st.api, "GET", "/api/v1/capture", h_capture_show, &st) < 0 ||
+		    ap_api_route(st.api, "DELETE", "/api/v1/capture", h_capture_stop, &st) < 0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/trace", h_trace_show, &st) < 0 ||
 		    ap_api_route(st.api, "DELETE", "/api/v1/trace", h_trace_clear, &st) < 0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/neighbors", h_neighbors, &st) < 0) {
@@ -801,7 +855,7 @@ main(int argc, char **argv)
 		st.offline.data = &st;
 		uv_timer_start(&st.offline, on_offline_check, 0, 10);
 	}
-	if (st.dp && ap_dp_routed(st.dp)) {
+	if (st.dp) {
 		uv_timer_init(&st.loop, &st.poll);
 		st.poll.data = &st;
 		uv_timer_start(&st.poll, on_poll, 1, 1);

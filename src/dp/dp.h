@@ -82,6 +82,17 @@ json_t *ap_dp_neighbors_json(struct ap_dp *dp);
 int ap_dp_trace_start(struct ap_dp *dp, unsigned count);
 /** `{"active": bool, "packets": [{"id", "worker", "path": [{node, event, ...}]}]}` */
 json_t *ap_dp_trace_json(struct ap_dp *dp);
+/**
+ * Copy the next @p count packets of @p port (received when @p rx, sent when
+ * @p tx) into the pcapng file @p file (created, mode 0600).
+ * @return 0, -EBUSY (one capture at a time), -ENOENT (no such port), -errno.
+ */
+int ap_dp_capture_start(struct ap_dp *dp, const char *port, const char *file, uint64_t count,
+			bool rx, bool tx, char *err, size_t err_len);
+/** Stop the running capture and close its file. */
+void ap_dp_capture_stop(struct ap_dp *dp);
+/** `{"active", "port", "file", "written", "count", "dropped"}` */
+json_t *ap_dp_capture_json(struct ap_dp *dp);
 /** Whole run summary (offline mode output, `--summary`). */
 json_t *ap_dp_summary_json(struct ap_dp *dp);
 

@@ -12,6 +12,7 @@ routes.
 
 import http.client
 import json
+import os
 import re
 import sys
 import urllib.parse
@@ -243,6 +244,15 @@ def main():
     check("delete on a data plane that does not route", "DELETE",
           "/api/v1/routes?prefix=10.0.0.0/8", 503)
     check("reload the unchanged file", "POST", "/api/v1/reload", 200)
+    check("capture without a file", "POST", "/api/v1/capture", 400, body={"port": "lan", "count": 1})
+    check("capture of an unknown port", "POST", "/api/v1/capture", 404,
+          body={"port": "nope", "file": "/tmp/apcheck-nope.pcapng", "count": 1})
+    check("capture started", "POST", "/api/v1/capture", 201,
+          body={"port": "lan", "file": "/tmp/apcheck-%d.pcapng" % os.getpid(), "count": 1000000})
+    check("capture state", "GET", "/api/v1/capture", 200,
+          then=lambda p, t: [] if p["active"] else ["not active"])
+    check("capture stopped", "DELETE", "/api/v1/capture", 200,
+          then=lambda p, t: [] if not p["active"] else ["still active"])
     check("trace with a bad count", "POST", "/api/v1/trace", 400, body={"count": 0})
     check("trace the next packets", "POST", "/api/v1/trace", 201, body={"count": 5},
           then=lambda p, t: [] if p["active"] else ["tracing did not start"])
@@ -288,6 +298,10 @@ def main():
     missing = {(p, m) for p, ops in spec.paths.items() for m in ops} - exercised
     tap.ok(not missing, "every documented operation was exercised", [sorted(missing)])
     print("1..%d" % tap.n)
+    try:
+        os.unlink("/tmp/apcheck-%d.pcapng" % os.getpid())
+    except OSError:
+        pass
     return 1 if tap.failed else 0
 
 

@@ -12,7 +12,7 @@ lab_require_root
 lab_require_cmd ip ethtool ssh ssh-keygen /usr/sbin/sshd curl jq /usr/bin/python3
 lab_require_aetherd
 
-tap_plan 10
+tap_plan 12
 
 lab_topo_routed
 tap_ok $? "topology client - router - server built"
@@ -83,6 +83,21 @@ tap_ok $? "trace follows a bad-checksum packet to the drop node and names the re
 lab_ctl trace show | grep -q 'drop: ip4-bad-checksum' && lab_ctl trace clear >/dev/null &&
 	lab_ctl -j trace show | jq -e '.active == false and (.packets | length) == 0' >/dev/null
 tap_ok $? "aetherctl trace show prints it; trace clear stops and forgets"
+
+# Live capture: the next 10 packets of the LAN port (both directions) while
+# a ping runs, to a pcapng file that a capture reader opens.
+cap=$(lab_tmpdir)/lan.pcapng
+lab_bg client ping -i 0.05 -c 100 "$LAB_SERVER4"
+out=$(timeout 30 "$AETHERCTL" -s "$LAB_API_SOCK" capture lan -w "$cap" -c 10 2>&1)
+tap_diag "$out"
+echo "$out" | grep -q "^10 packets written to $cap"
+tap_ok $? "aetherctl capture lan -w FILE -c 10 writes 10 packets"
+/usr/bin/python3 -c "
+import sys
+from scapy.all import rdpcap, ICMP
+pk = rdpcap(sys.argv[1])
+sys.exit(0 if len(pk) == 10 and any(ICMP in p for p in pk) else 1)" "$cap"
+tap_ok $? "the pcapng file holds the 10 packets, the pings among them"
 
 lab_aetherd_stop
 ! lab_exec dut ip link show ap-lan >/dev/null 2>&1

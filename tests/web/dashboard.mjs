@@ -22,6 +22,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const [url, token, shot] = process.argv.slice(2);
+const env = process.env;
 if (!url || !token || !shot) {
 	console.error('usage: node dashboard.mjs URL TOKEN SCREENSHOT.png');
 	process.exit(2);
@@ -33,7 +34,7 @@ const ok = (cond, desc, diag) => {
 	console.log(`${cond ? 'ok' : 'not ok'} ${results.length} - ${desc}`);
 	if (!cond && diag) for (const l of String(diag).split('\n')) console.log('# ' + l);
 };
-const PLAN = env.DASH_MODE === 'unrouted' ? 3 : 17;
+const PLAN = env.DASH_MODE === 'unrouted' ? 4 : 17;
 console.log(`1..${PLAN}`);
 
 const browser = await chromium.launch({
@@ -41,7 +42,6 @@ const browser = await chromium.launch({
 	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
 		'--disable-component-update', '--disable-sync', '--no-first-run'],
 });
-const env = process.env;
 const shotOf = (name) => path.join(path.dirname(shot), `dashboard-${name}.png`);
 const waitFor = async (page, fn, arg, timeout = 5000) => {
 	try {

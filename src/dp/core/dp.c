@@ -26,6 +26,7 @@
 #include <rte_mempool.h>
 
 #include "dp/dp.h"
+#include "dp/core/capture_priv.h"
 #include "dp/core/dp_core.h"
 #include "dp/core/nodes_priv.h"
 #include "dp/ip/ip.h"
@@ -724,6 +725,7 @@ ap_dp_stop(struct ap_dp *dp)
 		rte_eal_mp_wait_lcore();
 	}
 	dp->stop_tsc = rte_rdtsc();
+	ap_capture_stop();
 	for (unsigned i = 0; i < dp->n_ports; i++) {
 		struct dp_port *dpp = &dp->ports[i];
 
@@ -750,6 +752,7 @@ ap_dp_destroy(struct ap_dp *dp)
 		rte_free(dp->workers[i]->trace);
 		rte_free(dp->workers[i]);
 	}
+	ap_capture_fini();
 	if (dp->ip_up)
 		ap_ip_stop();
 	for (unsigned i = 0; i < dp->n_ports; i++)
@@ -786,8 +789,37 @@ port_drops(const struct ap_dp *dp, uint16_t port_id)
 void
 ap_dp_poll(struct ap_dp *dp)
 {
-	if (dp->ip_up && !dp->stopped)
+	if (dp->stopped)
+		return;
+	if (dp->ip_up)
 		ap_ip_poll();
+	ap_capture_poll();
+}
+
+int
+ap_dp_capture_start(struct ap_dp *dp, const char *port, const char *file, uint64_t count, bool rx,
+		    bool tx, char *err, size_t err_len)
+{
+	for (unsigned i = 0; i < dp->n_ports; i++)
+		if (strcmp(dp->ports[i].cfg->name, port) == 0)
+			return ap_capture_start(dp->ports[i].port_id, port, file, count,
+						(uint8_t)((rx ? 1 : 0) | (tx ? 2 : 0)), err,
+						err_len);
+	return errf(err, err_len, -ENOENT, "no port '%s'", port);
+}
+
+void
+ap_dp_capture_stop(struct ap_dp *dp)
+{
+	(void)dp;
+	ap_capture_stop();
+}
+
+json_t *
+ap_dp_capture_json(struct ap_dp *dp)
+{
+	(void)dp;
+	return ap_capture_json();
 }
 
 json_t *

@@ -6,6 +6,7 @@
  * Uses: worker rx queue list.  Sets: nothing in the mbuf (the PMD sets port).
  * Next edges: eth-input.
  */
+#include "dp/core/capture.h"
 #include "dp/core/dp_core.h"
 #include "dp/core/nodes_priv.h"
 
@@ -27,6 +28,9 @@ port_rx_process(struct rte_graph *graph, struct rte_node *node, void **objs, uin
 						     (uint16_t)(total + w->burst));
 		uint16_t n = rte_eth_rx_burst(w->rxq[i].port, w->rxq[i].queue,
 					      (struct rte_mbuf **)(to + total), w->burst);
+
+		ap_capture_burst((struct rte_mbuf **)(to + total), n, w->rxq[i].port,
+				 w->rxq[i].queue, AP_CAPTURE_RX);
 
 		total = (uint16_t)(total + n);
 	}

@@ -7,6 +7,7 @@
  * Uses: node ctx (port, queue).  Sets: drop_reason on unsent packets.
  * Next edges: drop.
  */
+#include "dp/core/capture.h"
 #include "dp/core/nodes_priv.h"
 
 enum port_tx_edge {
@@ -27,6 +28,7 @@ port_tx_process(struct rte_graph *graph, struct rte_node *node, void **objs, uin
 	if (unlikely(ap_trace_active))
 		for (uint16_t i = 0; i < nb_objs; i++)
 			AP_TRACE((struct rte_mbuf *)objs[i], node, AP_TRACE_TX, ctx->port);
+	ap_capture_burst((struct rte_mbuf **)objs, nb_objs, ctx->port, ctx->queue, AP_CAPTURE_TX);
 	sent = rte_eth_tx_burst(ctx->port, ctx->queue, (struct rte_mbuf **)objs, nb_objs);
 	if (unlikely(sent < nb_objs)) {
 		for (uint16_t i = sent; i < nb_objs; i++)
