@@ -1032,8 +1032,11 @@ pcap_payload(const char *path, uint8_t *out, uint32_t cap)
 	if (ap_wire_u32(&w) != 0xd4c3b2a1) /* little-endian microsecond pcap */
 		return -1;
 	ap_wire_skip(&w, 20 + 8);
-	incl = ap_wire_u8(&w) | ap_wire_u8(&w) << 8 | ap_wire_u8(&w) << 16 |
-	       (uint32_t)ap_wire_u8(&w) << 24;
+	/* One read per statement: the order of operands of | is unspecified. */
+	incl = ap_wire_u8(&w);
+	incl |= (uint32_t)ap_wire_u8(&w) << 8;
+	incl |= (uint32_t)ap_wire_u8(&w) << 16;
+	incl |= (uint32_t)ap_wire_u8(&w) << 24;
 	ap_wire_skip(&w, 4);
 	pkt = ap_wire_sub(&w, incl);
 	ap_wire_skip(&pkt, 12);
