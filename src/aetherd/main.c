@@ -824,7 +824,10 @@ main(int argc, char **argv)
 
 	for (unsigned i = 0; i < N_SERVICES; i++) {
 		const struct ap_svc_ops *ops = services[i];
-		struct ap_svc_env env = {.loop = &st.loop, .api = st.api, .dp = st.dp};
+		struct ap_svc_env env = {.loop = &st.loop,
+					 .api = st.api,
+					 .dp = st.dp,
+					 .fib = st.dp ? ap_dp_fib(st.dp) : NULL};
 
 		if (!ops || (ops->wanted && !ops->wanted(&st.cfg)))
 			continue;

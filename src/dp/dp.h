@@ -93,6 +93,9 @@ int ap_dp_capture_start(struct ap_dp *dp, const char *port, const char *file, ui
 void ap_dp_capture_stop(struct ap_dp *dp);
 /** `{"active", "port", "file", "written", "count", "dropped"}` */
 json_t *ap_dp_capture_json(struct ap_dp *dp);
+struct ap_svc_fib;
+/** The FIB sink for routing protocols, or NULL when nothing routes. */
+const struct ap_svc_fib *ap_dp_fib(struct ap_dp *dp);
 /** Whole run summary (offline mode output, `--summary`). */
 json_t *ap_dp_summary_json(struct ap_dp *dp);
 

@@ -15,11 +15,28 @@
 struct ap_api;
 struct ap_dp;
 
+/**
+ * Where a routing protocol installs its best routes: the data plane's FIB,
+ * tagged with the protocol as origin. Addresses are in network order, IPv4
+ * in the first 4 bytes.
+ */
+struct ap_svc_fib {
+	/** Install or replace @p addr/@p len via @p nh. 0 or -errno (-EHOSTUNREACH
+	 * when the next hop is on no connected subnet, -EEXIST when a static or
+	 * connected route holds the prefix). */
+	int (*install)(void *ctx, uint8_t family, const uint8_t *addr, uint8_t len,
+		       const uint8_t *nh);
+	/** Remove what install put there. 0 or -errno. */
+	int (*withdraw)(void *ctx, uint8_t family, const uint8_t *addr, uint8_t len);
+	void *ctx;
+};
+
 /** What aetherd hands every service at start. */
 struct ap_svc_env {
 	uv_loop_t *loop;
 	struct ap_api *api;	/**< Register REST routes here (may be NULL). */
 	struct ap_dp *dp;	/**< The data plane, NULL with --no-dataplane. */
+	const struct ap_svc_fib *fib; /**< NULL when nothing routes (no data plane). */
 };
 
 struct ap_svc_ops {

@@ -31,6 +31,7 @@
 #include "dp/core/nodes_priv.h"
 #include "dp/ip/ip.h"
 #include "dp/l2/l2.h"
+#include "svc/svc.h"
 #include "lib/log.h"
 
 #define MOD	     "dp"
@@ -75,6 +76,7 @@ struct ap_dp {
 	uint64_t progress_rx;
 	uint64_t progress_tsc;
 	unsigned idle_checks;
+	struct ap_svc_fib fib_sink;
 };
 
 static int
@@ -839,7 +841,7 @@ ap_dp_route_add(struct ap_dp *dp, const struct ap_cfg_route *r, char *err, size_
 {
 	if (!ap_dp_routed(dp) || dp->stopped)
 		return errf(err, err_len, -ENOTSUP, "the data plane has no routed interface");
-	return ap_ip_route_add(r, false, err, err_len);
+	return ap_ip_route_add(r, AP_ROUTE_API, err, err_len);
 }
 
 int
@@ -847,7 +849,7 @@ ap_dp_route_del(struct ap_dp *dp, const struct ap_cfg_prefix *p, char *err, size
 {
 	if (!ap_dp_routed(dp) || dp->stopped)
 		return errf(err, err_len, -ENOTSUP, "the data plane has no routed interface");
-	return ap_ip_route_del(p, err, err_len);
+	return ap_ip_route_del(p, AP_ROUTE_API, err, err_len);
 }
 
 static bool
@@ -873,6 +875,48 @@ find_route(const struct ap_config *cfg, const struct ap_cfg_prefix *p)
 	return NULL;
 }
 
+/* The FIB sink the routing protocols get (svc.h). */
+static int
+proto_install(void *ctx, uint8_t family, const uint8_t *addr, uint8_t len, const uint8_t *nh)
+{
+	struct ap_dp *dp = ctx;
+	struct ap_cfg_route r = {.n_via = 1};
+	char err[256];
+
+	if (!ap_dp_routed(dp) || dp->stopped)
+		return -ENOTSUP;
+	r.prefix.family = r.via[0].family = family;
+	r.prefix.len = len;
+	r.via[0].len = family == 4 ? 32 : 128;
+	memcpy(r.prefix.addr, addr, family == 4 ? 4 : 16);
+	memcpy(r.via[0].addr, nh, family == 4 ? 4 : 16);
+	return ap_ip_route_add(&r, AP_ROUTE_BGP, err, sizeof(err));
+}
+
+static int
+proto_withdraw(void *ctx, uint8_t family, const uint8_t *addr, uint8_t len)
+{
+	struct ap_dp *dp = ctx;
+	struct ap_cfg_prefix p = {.family = family, .len = len};
+	char err[256];
+
+	if (!ap_dp_routed(dp) || dp->stopped)
+		return -ENOTSUP;
+	memcpy(p.addr, addr, family == 4 ? 4 : 16);
+	return ap_ip_route_del(&p, AP_ROUTE_BGP, err, sizeof(err));
+}
+
+const struct ap_svc_fib *
+ap_dp_fib(struct ap_dp *dp)
+{
+	if (!ap_dp_routed(dp))
+		return NULL;
+	dp->fib_sink.install = proto_install;
+	dp->fib_sink.withdraw = proto_withdraw;
+	dp->fib_sink.ctx = dp;
+	return &dp->fib_sink;
+}
+
 int
 ap_dp_reconfigure(struct ap_dp *dp, const struct ap_config *cfg, char *err, size_t err_len)
 {
@@ -890,7 +934,7 @@ ap_dp_reconfigure(struct ap_dp *dp, const struct ap_config *cfg, char *err, size
 		const struct ap_cfg_route *n = find_route(cfg, &old->routes[i].prefix);
 
 		if (!n) {
-			rc = ap_ip_route_del(&old->routes[i].prefix, err, err_len);
+			rc = ap_ip_route_del(&old->routes[i].prefix, AP_ROUTE_STATIC, err, err_len);
 			if (rc < 0 && rc != -ENOENT)
 				return rc;
 		}
@@ -900,7 +944,7 @@ ap_dp_reconfigure(struct ap_dp *dp, const struct ap_config *cfg, char *err, size
 
 		if (o && same_route(o, &cfg->routes[i]))
 			continue;
-		rc = ap_ip_route_add(&cfg->routes[i], true, err, err_len);
+		rc = ap_ip_route_add(&cfg->routes[i], AP_ROUTE_STATIC, err, err_len);
 		if (rc < 0)
 			return rc;
 	}

@@ -121,14 +121,23 @@ int ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rt
 void ap_ip_poll(void);
 
 /**
- * Add or replace a route at runtime (origin "api", or "static" when
- * @p from_config: a reload). Routes from the config
+ * Add or replace a route at runtime (origin "api", "static" on a reload, or
+ * "bgp"). Routes from the config
  * (static) may be replaced; connected, local and neighbour routes may not.
  * @return 0, -EEXIST, -EHOSTUNREACH (next hop on no subnet), -ENOSPC, -ENOTSUP.
  */
-int ap_ip_route_add(const struct ap_cfg_route *r, bool from_config, char *err, size_t err_len);
+/** Who installs a route at runtime. */
+enum ap_route_origin {
+	AP_ROUTE_API,	 /**< The REST API / aetherctl route add. */
+	AP_ROUTE_STATIC, /**< The config file, on reload. */
+	AP_ROUTE_BGP,	 /**< The BGP speaker: never replaces static or API routes. */
+};
+
+int ap_ip_route_add(const struct ap_cfg_route *r, enum ap_route_origin origin, char *err,
+		    size_t err_len);
 /** Remove a static or api route. @return 0, -ENOENT or -EPERM. */
-int ap_ip_route_del(const struct ap_cfg_prefix *p, char *err, size_t err_len);
+int ap_ip_route_del(const struct ap_cfg_prefix *p, enum ap_route_origin origin, char *err,
+		    size_t err_len);
 
 /** True when nothing waits in the punt or inject ring. */
 bool ap_ip_idle(void);

@@ -85,8 +85,9 @@ struct ctl_iface {
 	uint32_t glean6;
 };
 
-enum route_origin { R_LOCAL, R_CONNECTED, R_STATIC, R_NEIGHBOR, R_API };
-static const char *const origin_names[] = {"local", "connected", "static", "neighbor", "api"};
+enum route_origin { R_LOCAL, R_CONNECTED, R_STATIC, R_NEIGHBOR, R_API, R_BGP };
+static const char *const origin_names[] = {"local",    "connected", "static",
+					   "neighbor", "api",	    "bgp"};
 
 struct ctl_route {
 	struct ap_cfg_prefix prefix;
@@ -1198,9 +1199,25 @@ route_find(const struct ap_cfg_prefix *p)
  * Runtime changes. A FIB update is a few atomic table writes that lookups on
  * the workers see either before or after; no packet waits for it.
  */
-int
-ap_ip_route_add(const struct ap_cfg_route *r, bool from_config, char *err, size_t err_len)
+/* Who may replace whom: configured and API routes win over BGP's, which
+ * never replaces them (an administrative distance, as routers have). */
+static bool
+may_replace(enum route_origin by, enum route_origin old)
 {
+	if (old == R_BGP)
+		return true;
+	if (old == R_STATIC || old == R_API)
+		return by != R_BGP;
+	return false;
+}
+
+int
+ap_ip_route_add(const struct ap_cfg_route *r, enum ap_route_origin origin, char *err,
+		size_t err_len)
+{
+	enum route_origin by = origin == AP_ROUTE_STATIC ? R_STATIC
+			       : origin == AP_ROUTE_BGP	 ? R_BGP
+							 : R_API;
 	struct ctl_route *old;
 	char b[64];
 
@@ -1218,15 +1235,16 @@ ap_ip_route_add(const struct ap_cfg_route *r, bool from_config, char *err, size_
 				    ap_cfg_prefix_fmt(&r->via[v], false, b, sizeof(b)));
 	}
 	old = route_find(&r->prefix);
-	if (old && old->origin != R_STATIC && old->origin != R_API)
+	if (old && !may_replace(by, (enum route_origin)old->origin))
 		return errf(err, err_len, -EEXIST, "%s is a %s route",
 			    ap_cfg_prefix_fmt(&r->prefix, true, b, sizeof(b)),
 			    origin_names[old->origin]);
-	return setup_route(r, from_config ? R_STATIC : R_API, err, err_len);
+	return setup_route(r, by, err, err_len);
 }
 
 int
-ap_ip_route_del(const struct ap_cfg_prefix *p, char *err, size_t err_len)
+ap_ip_route_del(const struct ap_cfg_prefix *p, enum ap_route_origin origin, char *err,
+		size_t err_len)
 {
 	struct ctl_route *r = ap_ip.fib4 ? route_find(p) : NULL;
 	char b[64];
@@ -1234,7 +1252,11 @@ ap_ip_route_del(const struct ap_cfg_prefix *p, char *err, size_t err_len)
 	if (!r)
 		return errf(err, err_len, -ENOENT, "no route %s",
 			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
-	if (r->origin != R_STATIC && r->origin != R_API)
+	/* A protocol removes only its own routes. */
+	if (origin == AP_ROUTE_BGP && r->origin != R_BGP)
+		return errf(err, err_len, -EPERM, "%s is not a BGP route",
+			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
+	if (r->origin != R_STATIC && r->origin != R_API && r->origin != R_BGP)
 		return errf(err, err_len, -EPERM, "%s is a %s route: remove the address instead",
 			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)), origin_names[r->origin]);
 	if (p->family == 4) {

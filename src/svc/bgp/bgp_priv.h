@@ -65,6 +65,7 @@ struct bgp_svc {
 	struct ap_bgp_update *upd;
 	uint8_t *wbuf;
 	const struct ap_bgp_fib_ops *fib;
+	struct ap_bgp_fib_ops fib_ops; /**< What 'fib' points to when a FIB exists. */
 	/* Prefixes whose best path changed since the last export pass. */
 	struct ap_bgp_prefix *dirty;
 	uint32_t n_dirty, cap_dirty;

@@ -1317,6 +1317,28 @@ svc_stop(void *state)
 	uv_close((uv_handle_t *)&s->export_timer, on_timer_closed);
 }
 
+/* Best routes go to the data plane's FIB through the service environment. */
+static int
+fib_install(void *ctx, const struct ap_bgp_prefix *pfx, const uint8_t *nh, uint8_t nh_len)
+{
+	const struct ap_svc_fib *f = ctx;
+	int rc;
+
+	(void)nh_len;
+	rc = f->install(f->ctx, pfx->af == AP_BGP_IPV4 ? 4 : 6, pfx->addr, pfx->len, nh);
+	if (rc < 0)
+		AP_LOG_DEBUG(MOD, "not installed in the FIB: %s", strerror(-rc));
+	return rc;
+}
+
+static int
+fib_withdraw(void *ctx, const struct ap_bgp_prefix *pfx)
+{
+	const struct ap_svc_fib *f = ctx;
+
+	return f->withdraw(f->ctx, pfx->af == AP_BGP_IPV4 ? 4 : 6, pfx->addr, pfx->len);
+}
+
 static int
 svc_start(const struct ap_svc_env *env, const struct ap_config *cfg, void **state)
 {
@@ -1329,6 +1351,12 @@ svc_start(const struct ap_svc_env *env, const struct ap_config *cfg, void **stat
 		return -ENOMEM;
 	s->loop = env->loop;
 	s->cfg = cfg->bgp;
+	if (env->fib) {
+		s->fib_ops.install = fib_install;
+		s->fib_ops.withdraw = fib_withdraw;
+		s->fib_ops.ctx = (void *)env->fib;
+		s->fib = &s->fib_ops;
+	}
 	s->started_ms = uv_now(env->loop);
 	ro.always_compare_med = s->cfg.always_compare_med;
 	ro.on_best = on_best;
