@@ -362,13 +362,51 @@ render_log(json_t *root)
 	return 0;
 }
 
+/* Print @p s on the current line: control bytes are escaped, so one record stays one line. */
+static void
+put_one_line(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '\n')
+			fputs("\\n", stdout);
+		else if (*p == '\t')
+			fputs("\\t", stdout);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\x%02x", *p);
+		else
+			putchar(*p);
+	}
+}
+
+/* One line a record, as the daemon writes them: TIME LEVEL [MODULE] MESSAGE. */
+static int
+render_logs(json_t *root)
+{
+	json_t *recs = json_object_get(root, "records");
+	json_t *r;
+	size_t i;
+
+	if (!json_is_array(recs))
+		return -1;
+	json_array_foreach(recs, i, r)
+	{
+		printf("%s %-7s [", str_or_dash(r, "ts"), str_or_dash(r, "level"));
+		put_one_line(str_or_dash(r, "module"));
+		fputs("] ", stdout);
+		put_one_line(str_or_dash(r, "msg"));
+		putchar('\n');
+	}
+	return 0;
+}
+
 /* --- commands --------------------------------------------------------- */
 
 static int
 render_interfaces(json_t *root)
 {
 	static const struct column cols[] = {
-		{"NAME", false}, {"PORT", false}, {"MAC", false}, {"MTU", true}, {"ADDRESSES", false},
+		{"NAME", false}, {"PORT", false},      {"MAC", false},
+		{"MTU", true},	 {"ADDRESSES", false},
 	};
 	struct table t = {.cols = cols, .ncols = 5};
 	json_t *ifs = json_object_get(root, "interfaces");
@@ -384,9 +422,9 @@ render_interfaces(json_t *root)
 		size_t k, off = 0;
 		char *row[5];
 
-		json_array_foreach(json_object_get(ifc, "addresses"), k, a)
-			off += (size_t)snprintf(addrs + off, off < sizeof(addrs) ? sizeof(addrs) - off : 0,
-						"%s%s", k ? " " : "", json_string_value(a) ? json_string_value(a) : "?");
+		json_array_foreach(json_object_get(ifc, "addresses"), k, a) off += (size_t)snprintf(
+			addrs + off, off < sizeof(addrs) ? sizeof(addrs) - off : 0, "%s%s",
+			k ? " " : "", json_string_value(a) ? json_string_value(a) : "?");
 		row[0] = (char *)str_or_dash(ifc, "name");
 		row[1] = (char *)str_or_dash(ifc, "port");
 		row[2] = (char *)str_or_dash(ifc, "mac");
@@ -402,8 +440,8 @@ static int
 render_routes(json_t *root)
 {
 	static const struct column cols[] = {
-		{"PREFIX", false}, {"ORIGIN", false}, {"TYPE", false}, {"VIA", false},
-		{"INTERFACE", false},
+		{"PREFIX", false}, {"ORIGIN", false},	 {"TYPE", false},
+		{"VIA", false},	   {"INTERFACE", false},
 	};
 	struct table t = {.cols = cols, .ncols = 5};
 	json_t *routes = json_object_get(root, "routes");
@@ -415,8 +453,8 @@ render_routes(json_t *root)
 	json_array_foreach(routes, i, r)
 	{
 		char *row[5] = {
-			(char *)str_or_dash(r, "prefix"), (char *)str_or_dash(r, "origin"),
-			(char *)str_or_dash(r, "type"),	  (char *)str_or_dash(r, "via"),
+			(char *)str_or_dash(r, "prefix"),    (char *)str_or_dash(r, "origin"),
+			(char *)str_or_dash(r, "type"),	     (char *)str_or_dash(r, "via"),
 			(char *)str_or_dash(r, "interface"),
 		};
 
@@ -476,6 +514,7 @@ prepare_capture(char **args, unsigned n, struct call *c)
 {
 	const char *file = NULL, *dir = "both";
 	unsigned long count = 1000;
+	static char filter[1024];
 	char path[4096];
 	json_t *body;
 
@@ -494,8 +533,11 @@ prepare_capture(char **args, unsigned n, struct call *c)
 			   !strcmp(args[i], "both")) {
 			dir = args[i];
 		} else {
-			errmsg("usage: capture PORT -w FILE.pcapng [-c N] [rx|tx|both]");
-			return -1;
+			/* The rest is the filter, as tcpdump takes it. */
+			size_t off = strlen(filter);
+
+			snprintf(filter + off, sizeof(filter) - off, "%s%s", off ? " " : "",
+				 args[i]);
 		}
 	}
 	if (!file) {
@@ -513,8 +555,8 @@ prepare_capture(char **args, unsigned n, struct call *c)
 		snprintf(path, sizeof(path), "%s/%s", cwd, file);
 		file = path;
 	}
-	body = json_pack("{s:s, s:s, s:I, s:s}", "port", args[0], "file", file, "count",
-			 (json_int_t)count, "direction", dir);
+	body = json_pack("{s:s, s:s, s:I, s:s, s:s}", "port", args[0], "file", file, "count",
+			 (json_int_t)count, "direction", dir, "filter", filter);
 	c->owned = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
 	if (!c->owned) {
@@ -638,7 +680,17 @@ prepare_trace_add(char **args, unsigned n, struct call *c)
 		errmsg("trace add: N must be 1..1000");
 		return -1;
 	}
-	body = json_pack("{s:I}", "count", (json_int_t)count);
+	{
+		static char filter[1024];
+
+		for (unsigned i = 1; i < n; i++) {
+			size_t off = strlen(filter);
+
+			snprintf(filter + off, sizeof(filter) - off, "%s%s", off ? " " : "",
+				 args[i]);
+		}
+		body = json_pack("{s:I, s:s}", "count", (json_int_t)count, "filter", filter);
+	}
 	c->owned = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
 	if (!c->owned) {
@@ -750,6 +802,27 @@ prepare_log_level(char **args, unsigned n, struct call *c)
 	return 0;
 }
 
+/* show logs [N] */
+static int
+prepare_logs(char **args, unsigned n, struct call *c)
+{
+	static char path[64];
+	size_t len = n ? strlen(args[0]) : 0;
+
+	snprintf(c->method, sizeof(c->method), "GET");
+	if (n == 0) {
+		c->path = "/api/v1/logs";
+		return 0;
+	}
+	if (len == 0 || len > 9 || strspn(args[0], "0123456789") != len) {
+		errmsg("N must be a number of records: %s", args[0]);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/api/v1/logs?max=%s", args[0]);
+	c->path = path;
+	return 0;
+}
+
 static int
 prepare_api(char **args, unsigned n, struct call *c)
 {
@@ -806,7 +879,8 @@ render_bgp_summary(json_t *root)
 	if (!json_is_object(rib) || !json_is_array(ns))
 		return -1;
 	printf("AS %s, router id %s; %s prefixes, %s paths, %s attribute sets\n\n",
-	       fmt_num(json_object_get(root, "asn"), a, sizeof(a), 0), str_or_dash(root, "router_id"),
+	       fmt_num(json_object_get(root, "asn"), a, sizeof(a), 0),
+	       str_or_dash(root, "router_id"),
 	       fmt_num(json_object_get(rib, "prefixes"), b, sizeof(b), 0),
 	       fmt_num(json_object_get(rib, "paths"), c, sizeof(c), 0),
 	       fmt_num(json_object_get(rib, "attribute_sets"), d, sizeof(d), 0));
@@ -859,7 +933,8 @@ print_neighbor(json_t *n)
 				printf(" %s", json_string_value(e) ? json_string_value(e) : "?");
 			printf("\n");
 		} else if (json_is_string(v)) {
-			printf("  %s: %s\n", k, json_string_value(v)[0] ? json_string_value(v) : "-");
+			printf("  %s: %s\n", k,
+			       json_string_value(v)[0] ? json_string_value(v) : "-");
 		} else if (json_is_boolean(v)) {
 			printf("  %s: %s\n", k, json_is_true(v) ? "yes" : "no");
 		} else {
@@ -893,8 +968,8 @@ static int
 render_bgp_routes(json_t *root)
 {
 	static const struct column cols[] = {
-		{"PREFIX", false}, {"FROM", false},   {"BEST", false},	     {"NEXT-HOP", false},
-		{"MED", true},	   {"LPREF", true},   {"AS-PATH", false},    {"COMMUNITIES", false},
+		{"PREFIX", false}, {"FROM", false}, {"BEST", false},	{"NEXT-HOP", false},
+		{"MED", true},	   {"LPREF", true}, {"AS-PATH", false}, {"COMMUNITIES", false},
 	};
 	struct table t = {.cols = cols, .ncols = 8};
 	json_t *routes = json_object_get(root, "routes"), *r;
@@ -914,11 +989,11 @@ render_bgp_routes(json_t *root)
 			size_t j;
 			json_t *c;
 
-			json_array_foreach(json_object_get(r, kinds[k]), j, c)
-				off += (size_t)snprintf(comms + off,
-							off < sizeof(comms) ? sizeof(comms) - off : 0,
-							"%s%s", off ? " " : "",
-							json_string_value(c) ? json_string_value(c) : "?");
+			json_array_foreach(json_object_get(r, kinds[k]), j, c) off +=
+				(size_t)snprintf(comms + off,
+						 off < sizeof(comms) ? sizeof(comms) - off : 0,
+						 "%s%s", off ? " " : "",
+						 json_string_value(c) ? json_string_value(c) : "?");
 		}
 		snprintf(path, sizeof(path), "%s", str_or_dash(r, "as_path"));
 		row[0] = (char *)str_or_dash(r, "prefix");
@@ -970,15 +1045,13 @@ prepare_bgp_path(char **args, unsigned n, struct call *c, const char *bare, cons
 static int
 prepare_bgp_neighbors(char **args, unsigned n, struct call *c)
 {
-	return prepare_bgp_path(args, n, c, "/api/v1/bgp/neighbors", "/api/v1/bgp/neighbors/",
-				"");
+	return prepare_bgp_path(args, n, c, "/api/v1/bgp/neighbors", "/api/v1/bgp/neighbors/", "");
 }
 
 static int
 prepare_bgp_routes(char **args, unsigned n, struct call *c)
 {
-	return prepare_bgp_path(args, n, c, "/api/v1/bgp/routes", "/api/v1/bgp/routes?prefix=",
-				"");
+	return prepare_bgp_path(args, n, c, "/api/v1/bgp/routes", "/api/v1/bgp/routes?prefix=", "");
 }
 
 static int
@@ -1050,13 +1123,14 @@ static const struct cmd commands[] = {
 	},
 	{
 		.words = {"capture"},
-		.args = "PORT -w FILE.pcapng [-c N] [rx|tx|both]",
+		.args = "PORT -w FILE.pcapng [-c N] [rx|tx|both] [FILTER]",
 		.min_args = 3,
-		.max_args = 6,
+		.max_args = 40,
 		.prepare = prepare_capture,
 		.render = NULL,
 		.follow = follow_capture,
-		.help = "copy the next N packets (default 1000) of PORT to a pcapng file; Ctrl-C stops",
+		.help = "copy the next N packets (default 1000) of PORT to a pcapng file; Ctrl-C "
+			"stops",
 	},
 	{
 		.words = {"reload"},
@@ -1068,12 +1142,14 @@ static const struct cmd commands[] = {
 	},
 	{
 		.words = {"trace", "add"},
-		.args = "N",
+		.args = "N [FILTER]",
 		.min_args = 1,
-		.max_args = 1,
+		.max_args = 32,
 		.prepare = prepare_trace_add,
 		.render = render_trace,
-		.help = "trace the next N packets each worker receives (forgets earlier ones)",
+		.help = "trace the next N packets each worker receives that match the "
+			"tcpdump-style "
+			"FILTER (forgets earlier ones)",
 	},
 	{
 		.words = {"trace", "show"},
@@ -1143,6 +1219,14 @@ static const struct cmd commands[] = {
 		.path = "/api/v1/log",
 		.render = render_log,
 		.help = "log level, format and per-module levels",
+	},
+	{
+		.words = {"show", "logs"},
+		.args = "[N]",
+		.max_args = 1,
+		.prepare = prepare_logs,
+		.render = render_logs,
+		.help = "the N most recent log records (default 100, at most 1000), newest last",
 	},
 	{
 		.words = {"log", "level"},
@@ -1276,7 +1360,6 @@ suggest(int argc, char **argv)
 }
 
 /* --- transport -------------------------------------------------------- */
-
 
 static size_t
 collect(char *data, size_t size, size_t n, void *arg)

@@ -52,27 +52,27 @@ struct daemon_state {
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: aetherd [-c FILE] [--check] [--foreground] [--no-dataplane]\n"
-		"               [-r IN.pcap [-w OUT.pcap]] [--summary FILE|-] [--duration SECONDS]\n"
-		"               [--api-socket PATH] [--pidfile PATH] [--log-level LEVEL]\n"
-		"\n"
-		"  -c, --config FILE     configuration (YAML, see docs/config.md)\n"
-		"      --check           validate the configuration and exit\n"
-		"  -f, --foreground      do not detach\n"
-		"      --no-dataplane    run the control-plane services only\n"
-		"  -r, --read IN.pcap    offline: bind the first port's input to IN.pcap\n"
-		"  -w, --write OUT.pcap  offline: bind the first port's output to OUT.pcap\n"
-		"      --summary FILE    write the run summary (JSON) there ('-': stdout);\n"
-		"                        offline mode prints it on stdout by default\n"
-		"      --duration S      stop after S seconds\n"
-		"      --api-socket PATH REST API unix socket (default from config)\n"
-		"      --pidfile PATH    write the daemon's pid there\n"
-		"      --log-level L     error, warning, info or debug\n"
-		"  -h, --help            this text\n"
-		"\n"
-		"Without -c, -r runs the built-in default: one pcap port cross-connected to\n"
-		"itself.\n");
+	fprintf(f, "usage: aetherd [-c FILE] [--check] [--foreground] [--no-dataplane]\n"
+		   "               [-r IN.pcap [-w OUT.pcap]] [--summary FILE|-] [--duration "
+		   "SECONDS]\n"
+		   "               [--api-socket PATH] [--pidfile PATH] [--log-level LEVEL]\n"
+		   "\n"
+		   "  -c, --config FILE     configuration (YAML, see docs/config.md)\n"
+		   "      --check           validate the configuration and exit\n"
+		   "  -f, --foreground      do not detach\n"
+		   "      --no-dataplane    run the control-plane services only\n"
+		   "  -r, --read IN.pcap    offline: bind the first port's input to IN.pcap\n"
+		   "  -w, --write OUT.pcap  offline: bind the first port's output to OUT.pcap\n"
+		   "      --summary FILE    write the run summary (JSON) there ('-': stdout);\n"
+		   "                        offline mode prints it on stdout by default\n"
+		   "      --duration S      stop after S seconds\n"
+		   "      --api-socket PATH REST API unix socket (default from config)\n"
+		   "      --pidfile PATH    write the daemon's pid there\n"
+		   "      --log-level L     error, warning, info or debug\n"
+		   "  -h, --help            this text\n"
+		   "\n"
+		   "Without -c, -r runs the built-in default: one pcap port cross-connected to\n"
+		   "itself.\n");
 }
 
 static void
@@ -213,8 +213,9 @@ h_route_add(void *ctx, const struct ap_api_req *req, json_t **out)
 	if (!st->dp)
 		return ap_api_error(out, 503, "the data plane is not running");
 	if (!prefix || !via)
-		return ap_api_error(out, 400, "expected {\"prefix\": \"P/LEN\", \"via\": "
-					      "\"ADDRESS\" or \"blackhole\"}");
+		return ap_api_error(out, 400,
+				    "expected {\"prefix\": \"P/LEN\", \"via\": "
+				    "\"ADDRESS\" or \"blackhole\"}");
 	if (ap_cfg_prefix_parse(prefix, true, &r.prefix) < 0)
 		return ap_api_error(out, 400, "prefix: '%s' is not an address with a length",
 				    prefix);
@@ -235,8 +236,8 @@ h_route_add(void *ctx, const struct ap_api_req *req, json_t **out)
 						    AP_CFG_MAX_ECMP);
 			if (ap_cfg_prefix_parse(v, false, &r.via[r.n_via]) < 0 ||
 			    r.via[r.n_via].family != r.prefix.family)
-				return ap_api_error(out, 400, "via: '%s' is not an IPv%u address", v,
-						    r.prefix.family);
+				return ap_api_error(out, 400, "via: '%s' is not an IPv%u address",
+						    v, r.prefix.family);
 			r.n_via++;
 		}
 		if (r.n_via == 0)
@@ -285,15 +286,16 @@ h_capture_start(void *ctx, const struct ap_api_req *req, json_t **out)
 
 	if (!st->dp)
 		return ap_api_error(out, 503, "the data plane is not running");
-	if (!port || !file || file[0] != '/' || !json_is_integer(c) ||
-	    json_integer_value(c) < 1 || json_integer_value(c) > 10000000)
+	if (!port || !file || file[0] != '/' || !json_is_integer(c) || json_integer_value(c) < 1 ||
+	    json_integer_value(c) > 10000000)
 		return ap_api_error(out, 400,
 				    "expected {\"port\": NAME, \"file\": ABSOLUTE_PATH, "
 				    "\"count\": 1..10000000, \"direction\": rx|tx|both}");
 	if (dir && strcmp(dir, "rx") && strcmp(dir, "tx") && strcmp(dir, "both"))
 		return ap_api_error(out, 400, "direction must be rx, tx or both");
 	rc = ap_dp_capture_start(st->dp, port, file, (uint64_t)json_integer_value(c),
-				 !dir || strcmp(dir, "tx") != 0, !dir || strcmp(dir, "rx") != 0, err,
+				 !dir || strcmp(dir, "tx") != 0, !dir || strcmp(dir, "rx") != 0,
+				 json_string_value(json_object_get(req->json, "filter")), err,
 				 sizeof(err));
 	if (rc < 0)
 		return ap_api_error(out, rc == -EBUSY ? 409 : rc == -ENOENT ? 404 : 400, "%s", err);
@@ -327,13 +329,18 @@ h_trace_add(void *ctx, const struct ap_api_req *req, json_t **out)
 {
 	struct daemon_state *st = ctx;
 	json_t *c = json_object_get(req->json, "count");
+	char err[512];
+	int rc;
 
 	if (!st->dp)
 		return ap_api_error(out, 503, "the data plane is not running");
 	if (!json_is_integer(c) || json_integer_value(c) < 1 || json_integer_value(c) > 1000)
 		return ap_api_error(out, 400, "expected {\"count\": 1..1000}");
-	if (ap_dp_trace_start(st->dp, (unsigned)json_integer_value(c)) < 0)
-		return ap_api_error(out, 503, "the data plane is stopping");
+	rc = ap_dp_trace_start(st->dp, (unsigned)json_integer_value(c),
+			       json_string_value(json_object_get(req->json, "filter")), err,
+			       sizeof(err));
+	if (rc < 0)
+		return ap_api_error(out, rc == -EINVAL ? 400 : 503, "%s", err);
 	*out = ap_dp_trace_json(st->dp);
 	return 201;
 }
@@ -353,7 +360,7 @@ h_trace_clear(void *ctx, const struct ap_api_req *req, json_t **out)
 	(void)req;
 	if (!st->dp)
 		return ap_api_error(out, 503, "the data plane is not running");
-	ap_dp_trace_start(st->dp, 0);
+	ap_dp_trace_start(st->dp, 0, NULL, NULL, 0);
 	*out = ap_dp_trace_json(st->dp);
 	return 200;
 }
@@ -417,7 +424,8 @@ restart_needed(const struct ap_config *a, const struct ap_config *b)
 	if (a->n_neighbors != b->n_neighbors ||
 	    memcmp(a->neighbors, b->neighbors, sizeof(a->neighbors[0]) * a->n_neighbors) != 0)
 		return "neighbors";
-	if (strcmp(a->api_socket, b->api_socket) != 0 || strcmp(a->api_listen, b->api_listen) != 0 ||
+	if (strcmp(a->api_socket, b->api_socket) != 0 ||
+	    strcmp(a->api_listen, b->api_listen) != 0 ||
 	    strcmp(a->api_token_file, b->api_token_file) != 0 ||
 	    strcmp(a->api_tls_cert, b->api_tls_cert) != 0 ||
 	    strcmp(a->api_tls_key, b->api_tls_key) != 0 ||
@@ -465,8 +473,9 @@ reload(struct daemon_state *st, char *msg, size_t len)
 			    services[i]->reconfigure)
 				rc = services[i]->reconfigure(st->svc_state[i], cfg);
 		if (rc < 0) {
-			snprintf(msg, len, "%s: the BGP service cannot apply this change (%s); "
-					   "restart to apply it",
+			snprintf(msg, len,
+				 "%s: the BGP service cannot apply this change (%s); "
+				 "restart to apply it",
 				 st->cfg.path, strerror(-rc));
 			rc = -EPERM;
 			goto out;
@@ -632,13 +641,27 @@ main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "c:fr:w:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': config = optarg; break;
-		case O_CHECK: check = true; break;
-		case 'f': foreground = true; break;
-		case O_NODP: no_dp = true; break;
-		case 'r': rpath = optarg; break;
-		case 'w': wpath = optarg; break;
-		case O_SUMMARY: summary = optarg; break;
+		case 'c':
+			config = optarg;
+			break;
+		case O_CHECK:
+			check = true;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case O_NODP:
+			no_dp = true;
+			break;
+		case 'r':
+			rpath = optarg;
+			break;
+		case 'w':
+			wpath = optarg;
+			break;
+		case O_SUMMARY:
+			summary = optarg;
+			break;
 		case O_DURATION: {
 			char *end;
 
@@ -650,11 +673,21 @@ main(int argc, char **argv)
 			}
 			break;
 		}
-		case O_API: api_socket = optarg; break;
-		case O_PID: pidfile = optarg; break;
-		case O_LOG: log_level = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case O_API:
+			api_socket = optarg;
+			break;
+		case O_PID:
+			pidfile = optarg;
+			break;
+		case O_LOG:
+			log_level = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind < argc) {
@@ -734,8 +767,8 @@ main(int argc, char **argv)
 	if (!no_dp && st.cfg.n_ports > 0) {
 		struct ap_dp_opts dopts = {
 			.prog = argv[0],
-			.log_level = log_level && strcmp(log_level, "debug") == 0 ? "info"
-										   : "warning",
+			.log_level =
+				log_level && strcmp(log_level, "debug") == 0 ? "info" : "warning",
 			.offline = offline,
 		};
 

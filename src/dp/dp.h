@@ -76,10 +76,12 @@ int ap_dp_route_del(struct ap_dp *dp, const struct ap_cfg_prefix *p, char *err, 
 /** `{"neighbors":[...]}` (GET /api/v1/neighbors). */
 json_t *ap_dp_neighbors_json(struct ap_dp *dp);
 /**
- * Trace the next @p count packets each worker receives (0 stops tracing),
- * forgetting what was recorded before. 0 or -errno.
+ * Trace the next @p count packets each worker receives that match @p filter
+ * (tcpdump syntax; NULL or empty: all; 0 stops tracing), forgetting what was
+ * recorded before. 0 or -errno with @p err set (-EINVAL: bad filter).
  */
-int ap_dp_trace_start(struct ap_dp *dp, unsigned count);
+int ap_dp_trace_start(struct ap_dp *dp, unsigned count, const char *filter, char *err,
+		      size_t err_len);
 /** `{"active": bool, "packets": [{"id", "worker", "path": [{node, event, ...}]}]}` */
 json_t *ap_dp_trace_json(struct ap_dp *dp);
 /**
@@ -88,7 +90,7 @@ json_t *ap_dp_trace_json(struct ap_dp *dp);
  * @return 0, -EBUSY (one capture at a time), -ENOENT (no such port), -errno.
  */
 int ap_dp_capture_start(struct ap_dp *dp, const char *port, const char *file, uint64_t count,
-			bool rx, bool tx, char *err, size_t err_len);
+			bool rx, bool tx, const char *filter, char *err, size_t err_len);
 /** Stop the running capture and close its file. */
 void ap_dp_capture_stop(struct ap_dp *dp);
 /** `{"active", "port", "file", "written", "count", "dropped"}` */

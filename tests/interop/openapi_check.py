@@ -231,6 +231,29 @@ def main():
     check("module back to default", "PUT", "/api/v1/log", 200,
           body={"level": before["level"], "modules": {"api": None}},
           then=lambda p, t: [] if p == before else ["not restored: %s" % t])
+    def records_ok(cond, what):
+        def f(p, _t):
+            recs = p["records"]
+            if not recs:
+                return ["no records"]
+            if [r["ts"] for r in recs] != sorted(r["ts"] for r in recs):
+                return ["records not oldest first"]
+            bad = [r for r in recs if not cond(r)]
+            return ["not %s: %s" % (what, bad[:3])] if bad else []
+        return f
+
+    check("recent log records", "GET", "/api/v1/logs", 200,
+          then=records_ok(lambda r: True, "records"))
+    check("recent log records, at most 3", "GET", "/api/v1/logs?max=3", 200,
+          then=lambda p, t: [] if 1 <= len(p["records"]) <= 3 else ["%d records" % len(p["records"])])
+    check("recent log records, info or worse of aetherd", "GET",
+          "/api/v1/logs?level=info&module=aetherd", 200,
+          then=records_ok(lambda r: r["module"] == "aetherd" and r["level"] != "debug",
+                          "info or worse of aetherd"))
+    check("recent log records, bad level", "GET", "/api/v1/logs?level=loud", 400)
+    check("recent log records, max=0", "GET", "/api/v1/logs?max=0", 400)
+    check("recent log records, max=abc", "GET", "/api/v1/logs?max=abc", 400)
+    check("recent log records, bad module", "GET", "/api/v1/logs?module=Bad%20Name", 400)
     # Runtime routes: this lab cross-connects, so a valid change has nowhere
     # to go (503); malformed ones are refused first (400).
     check("route without a body", "POST", "/api/v1/routes", 400, body={})
@@ -254,6 +277,8 @@ def main():
     check("capture stopped", "DELETE", "/api/v1/capture", 200,
           then=lambda p, t: [] if not p["active"] else ["still active"])
     check("trace with a bad count", "POST", "/api/v1/trace", 400, body={"count": 0})
+    check("trace with a bad filter", "POST", "/api/v1/trace", 400,
+          body={"count": 5, "filter": "udp port banana"})
     check("trace the next packets", "POST", "/api/v1/trace", 201, body={"count": 5},
           then=lambda p, t: [] if p["active"] else ["tracing did not start"])
     check("traced packets", "GET", "/api/v1/trace", 200)

@@ -22,6 +22,7 @@ static struct {
 	int fd;
 	char file[256];
 	char port_name[32];
+	char filter[256];
 	uint64_t written;
 	uint64_t count;
 	bool done;
@@ -29,12 +30,20 @@ static struct {
 
 int
 ap_capture_start(uint16_t port, const char *port_name, const char *file, uint64_t count,
-		 uint8_t dirs, char *err, size_t err_len)
+		 uint8_t dirs, const char *filter, char *err, size_t err_len)
 {
+	struct rte_bpf *bpf;
+	int rc;
+
 	if (ap_capture.active || cap.png) {
 		snprintf(err, err_len, "a capture is already running (to %s)", cap.file);
 		return -EBUSY;
 	}
+	rc = ap_filter_compile(filter, &bpf, err, err_len);
+	if (rc < 0)
+		return rc;
+	ap_filter_retire(ap_capture.filter);
+	ap_capture.filter = bpf;
 	if (!ap_capture.ring) {
 		ap_capture.ring =
 			rte_ring_create("ap_capture", CAPTURE_RING, SOCKET_ID_ANY, RING_F_SC_DEQ);
@@ -47,6 +56,7 @@ ap_capture_start(uint16_t port, const char *port_name, const char *file, uint64_
 			return -ENOMEM;
 		}
 	}
+	snprintf(cap.filter, sizeof(cap.filter), "%s", filter ? filter : "");
 	cap.fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (cap.fd < 0) {
 		snprintf(err, err_len, "%s: %s", file, strerror(errno));
@@ -125,9 +135,9 @@ ap_capture_poll(void)
 json_t *
 ap_capture_json(void)
 {
-	return json_pack("{s:b, s:s, s:s, s:I, s:I, s:I}", "active", cap.png != NULL, "port",
-			 cap.port_name, "file", cap.file, "written", (json_int_t)cap.written,
-			 "count", (json_int_t)cap.count, "dropped",
+	return json_pack("{s:b, s:s, s:s, s:s, s:I, s:I, s:I}", "active", cap.png != NULL, "port",
+			 cap.port_name, "file", cap.file, "filter", cap.filter, "written",
+			 (json_int_t)cap.written, "count", (json_int_t)cap.count, "dropped",
 			 (json_int_t)__atomic_load_n(&ap_capture.dropped, __ATOMIC_RELAXED));
 }
 
@@ -138,6 +148,9 @@ ap_capture_fini(void)
 	ap_capture_poll();
 	rte_ring_free(ap_capture.ring);
 	rte_mempool_free(ap_capture.mp);
+	ap_filter_retire(ap_capture.filter);
+	ap_filter_retire(NULL);
+	ap_capture.filter = NULL;
 	ap_capture.ring = NULL;
 	ap_capture.mp = NULL;
 }

@@ -14,6 +14,7 @@
 #include <rte_pcapng.h>
 #include <rte_ring.h>
 
+#include "dp/core/bpf_filter.h"
 #include "dp/core/dp_core.h"
 
 #define AP_CAPTURE_RX 1
@@ -27,6 +28,7 @@ struct ap_capture {
 	uint64_t dropped;	/**< Copies that found no mbuf or ring room (atomic). */
 	struct rte_ring *ring;	/**< Workers -> main lcore. */
 	struct rte_mempool *mp; /**< Copies. */
+	struct rte_bpf *filter; /**< Only matching packets (NULL: all). */
 };
 
 extern struct ap_capture ap_capture;
@@ -40,6 +42,8 @@ ap_capture_burst(struct rte_mbuf **pkts, uint16_t n, uint16_t port, uint16_t que
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *c;
 
+		if (!ap_filter_match(ap_capture.filter, pkts[i]))
+			continue;
 		if (__atomic_fetch_sub(&ap_capture.remaining, 1, __ATOMIC_RELAXED) <= 0)
 			return;
 		c = rte_pcapng_copy(port, queue, pkts[i], ap_capture.mp, UINT32_MAX, rte_rdtsc(),

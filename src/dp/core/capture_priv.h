@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 int ap_capture_start(uint16_t port, const char *port_name, const char *file, uint64_t count,
-		     uint8_t dirs, char *err, size_t err_len);
+		     uint8_t dirs, const char *filter, char *err, size_t err_len);
 void ap_capture_stop(void);
 void ap_capture_poll(void);
 json_t *ap_capture_json(void);

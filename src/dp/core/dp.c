@@ -26,6 +26,7 @@
 #include <rte_mempool.h>
 
 #include "dp/dp.h"
+#include "dp/core/bpf_filter.h"
 #include "dp/core/capture_priv.h"
 #include "dp/core/dp_core.h"
 #include "dp/core/nodes_priv.h"
@@ -77,6 +78,7 @@ struct ap_dp {
 	uint64_t progress_tsc;
 	unsigned idle_checks;
 	struct ap_svc_fib fib_sink;
+	char trace_filter[256];
 };
 
 static int
@@ -800,12 +802,12 @@ ap_dp_poll(struct ap_dp *dp)
 
 int
 ap_dp_capture_start(struct ap_dp *dp, const char *port, const char *file, uint64_t count, bool rx,
-		    bool tx, char *err, size_t err_len)
+		    bool tx, const char *filter, char *err, size_t err_len)
 {
 	for (unsigned i = 0; i < dp->n_ports; i++)
 		if (strcmp(dp->ports[i].cfg->name, port) == 0)
 			return ap_capture_start(dp->ports[i].port_id, port, file, count,
-						(uint8_t)((rx ? 1 : 0) | (tx ? 2 : 0)), err,
+						(uint8_t)((rx ? 1 : 0) | (tx ? 2 : 0)), filter, err,
 						err_len);
 	return errf(err, err_len, -ENOENT, "no port '%s'", port);
 }
@@ -1093,10 +1095,16 @@ ap_dp_stats_json(struct ap_dp *dp)
 /* Packet trace. */
 
 int
-ap_dp_trace_start(struct ap_dp *dp, unsigned count)
+ap_dp_trace_start(struct ap_dp *dp, unsigned count, const char *filter, char *err, size_t err_len)
 {
+	struct rte_bpf *bpf;
+	int rc;
+
 	if (dp->stopped)
-		return -ENOTSUP;
+		return errf(err, err_len, -ENOTSUP, "the data plane is stopping");
+	rc = ap_filter_compile(filter, &bpf, err, err_len);
+	if (rc < 0)
+		return rc;
 	/* Workers stop recording first, so the reset below races with nothing
 	 * but a record being finished, which it then overwrites. */
 	ap_trace_active = 0;
@@ -1108,6 +1116,11 @@ ap_dp_trace_start(struct ap_dp *dp, unsigned count)
 		t->next_id = (w + 1) << 24;
 		t->budget = count;
 	}
+	/* Workers are not tracing now: the old filter may go once they are
+	 * past any packet it was looking at (retire frees it a swap later). */
+	ap_filter_retire(ap_trace_filter);
+	ap_trace_filter = bpf;
+	snprintf(dp->trace_filter, sizeof(dp->trace_filter), "%s", filter ? filter : "");
 	rte_smp_mb();
 	ap_trace_active = count > 0;
 	return 0;
@@ -1189,7 +1202,8 @@ ap_dp_trace_json(struct ap_dp *dp)
 		}
 	}
 	json_decref(by_id);
-	return json_pack("{s:b, s:o}", "active", ap_trace_active != 0, "packets", pkts);
+	return json_pack("{s:b, s:s, s:o}", "active", ap_trace_active != 0, "filter",
+			 dp->trace_filter, "packets", pkts);
 }
 
 json_t *

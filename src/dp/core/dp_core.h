@@ -157,6 +157,8 @@ struct ap_trace {
 
 /** Non-zero while some worker traces: nodes check it once per burst. */
 extern volatile int ap_trace_active;
+/** Only packets this filter matches are traced (NULL: all). */
+extern struct rte_bpf *ap_trace_filter;
 
 RTE_DECLARE_PER_LCORE(struct ap_trace *, ap_trace_buf);
 

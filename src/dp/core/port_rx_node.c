@@ -6,6 +6,7 @@
  * Uses: worker rx queue list.  Sets: nothing in the mbuf (the PMD sets port).
  * Next edges: eth-input.
  */
+#include "dp/core/bpf_filter.h"
 #include "dp/core/capture.h"
 #include "dp/core/dp_core.h"
 #include "dp/core/nodes_priv.h"
@@ -45,7 +46,7 @@ port_rx_process(struct rte_graph *graph, struct rte_node *node, void **objs, uin
 			struct ap_trace *t = w->trace;
 
 			ap_mbuf_priv(m)->trace_id = 0;
-			if (t && t->budget) {
+			if (t && t->budget && ap_filter_match(ap_trace_filter, m)) {
 				t->budget--;
 				ap_mbuf_priv(m)->trace_id = ++t->next_id;
 				ap_trace_rec(m, node->name, AP_TRACE_RX, m->port, NULL);

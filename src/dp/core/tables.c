@@ -6,4 +6,5 @@ struct ap_port_fast ap_ports_fast[RTE_MAX_ETHPORTS];
 struct ap_worker *ap_worker_building;
 
 volatile int ap_trace_active;
+struct rte_bpf *ap_trace_filter;
 RTE_DEFINE_PER_LCORE(struct ap_trace *, ap_trace_buf);
