@@ -2,7 +2,8 @@
  *
  * Data: GET /api/v1/history once (the last hour, one sample a second), then
  * Server-Sent Events from /api/v1/events, one "sample" a second. Tables poll
- * the JSON API every 2 s while their page is shown (REFRESH below); the
+ * the JSON API every 2 s while their page is shown (REFRESH below), the logs
+ * page too (GET /api/v1/logs, filtered by the daemon); the
  * routing pages (interfaces, routes, neighbours, trace) say so when the data
  * plane routes nothing rather than show an empty table. The token stays in sessionStorage (gone when the tab closes);
  * EventSource cannot send headers, so the events URL carries it as ?token=.
@@ -23,6 +24,8 @@ const state = {
 	routed: undefined,     // whether any interface routes (undefined: not asked yet)
 	routes: [],            // the last routing table, sorted by prefix
 	traceSig: '',          // what the trace list shows, to redraw only on change
+	logModules: new Set(), // modules seen in log records, for the module filter
+	recordsSig: '',        // what the log table shows, to redraw only on change
 };
 window.aether = state; // Tests and curious operators read it.
 
@@ -319,6 +322,65 @@ async function refreshLog() {
 	$('#log-modules-empty').hidden = mods.length > 0;
 }
 
+/* --- log records ------------------------------------------------------- */
+
+const RECORDS_MAX = 500;
+const LEVEL_BADGE = {error: 'bad', warning: 'warn', info: 'info', debug: 'muted'};
+
+// Local wall-clock time with milliseconds; the full UTC timestamp is the title.
+function logTime(iso) {
+	const d = new Date(iso);
+	if (isNaN(d)) return iso;
+	return d.toTimeString().slice(0, 8) + '.' + String(d.getMilliseconds()).padStart(3, '0');
+}
+
+async function refreshRecords() {
+	const level = $('#records-level').value, module = $('#records-module').value;
+	const q = new URLSearchParams({max: String(RECORDS_MAX), level});
+	if (module) q.set('module', module);
+	let r;
+	try {
+		r = await api('/api/v1/logs?' + q);
+	} catch (e) {
+		return failState('records', e);
+	}
+	// The filters may have changed while the request was out: the next refresh follows them.
+	if (level !== $('#records-level').value || module !== $('#records-module').value) return;
+	renderRecords(r.records, level, module);
+}
+
+function renderModuleFilter() {
+	const sel = $('#records-module');
+	const known = [...sel.options].slice(1).map((o) => o.value);
+	const all = [...state.logModules].sort();
+	if (known.join('\n') === all.join('\n')) return;
+	const cur = sel.value;
+	sel.replaceChildren(el('option', {value: ''}, 'All modules'),
+		...all.map((m) => el('option', {value: m}, m)));
+	sel.value = cur;
+}
+
+function renderRecords(records, level, module) {
+	for (const x of records) state.logModules.add(x.module);
+	renderModuleFilter();
+	const last = records[records.length - 1];
+	const sig = [level, module, records.length, last ? last.ts + last.msg : ''].join('\n');
+	if (sig !== state.recordsSig) {
+		state.recordsSig = sig;
+		// The daemon answers oldest first; the newest is most useful at the top.
+		$('#records-table tbody').replaceChildren(...records.slice().reverse().map((x) =>
+			el('tr', {'data-level': x.level, 'data-module': x.module},
+				el('td', {class: 'ts', title: x.ts}, logTime(x.ts)),
+				el('td', {}, badge(LEVEL_BADGE[x.level] || 'muted', x.level)),
+				el('td', {}, el('code', {}, x.module)),
+				el('td', {class: 'msg'}, x.msg))));
+	}
+	const filtered = level !== 'debug' || module;
+	$('#records-count').textContent = plural(records.length, 'record', 'records') + ', newest first';
+	emptyState('records', records.length, filtered ? 'No record matches these filters.'
+		: 'No log record yet.');
+}
+
 /* --- routing pages ------------------------------------------------------ */
 
 // An empty list means either a routed data plane with nothing in it yet or one
@@ -545,6 +607,7 @@ const REFRESH = {
 	routes: () => refreshRoutes(),
 	neighbors: () => refreshNeighbors(),
 	trace: () => refreshTrace(),
+	logs: () => refreshRecords(),
 };
 
 function quietly(fn) {
@@ -586,6 +649,7 @@ function logout(msg) {
 	state.timers = [];
 	state.routed = undefined;
 	state.traceSig = '';
+	state.recordsSig = '';
 	$('#app').hidden = true;
 	$('#login').hidden = false;
 	$('#login-error').textContent = msg || '';
@@ -632,6 +696,8 @@ document.addEventListener('DOMContentLoaded', () => {
 		}
 	});
 	$('#routes-filter').addEventListener('input', renderRoutes);
+	for (const f of ['#records-level', '#records-module'])
+		$(f).addEventListener('change', quietly(refreshRecords));
 	$('#trace-form').addEventListener('submit', (e) => {
 		e.preventDefault();
 		traceAction('POST', {count: Number($('#trace-count').value)});

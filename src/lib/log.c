@@ -2,9 +2,11 @@
 #include "lib/log.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -19,6 +21,14 @@ struct module_level {
 	enum ap_log_level level;
 };
 
+/* One record kept for ap_log_recent_json(): fixed size, so the ring is allocated once. */
+struct recent_record {
+	struct timespec ts;
+	enum ap_log_level level;
+	char module[AP_LOG_MODULE_MAX];
+	char msg[AP_LOG_MSG_MAX];
+};
+
 static struct {
 	pthread_mutex_t lock;
 	enum ap_log_level default_level;
@@ -26,6 +36,10 @@ static struct {
 	FILE *out;
 	struct module_level modules[AP_LOG_MAX_MODULES];
 	unsigned n_modules;
+	/* Recent records: AP_LOG_RECENT_MAX slots, allocated by the first record written. */
+	struct recent_record *recent;
+	unsigned recent_head; /* Next slot to write. */
+	unsigned recent_count;
 } logger = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.default_level = AP_LOG_LEVEL_INFO,
@@ -313,28 +327,34 @@ needs_quotes(const char *v)
 	return false;
 }
 
+/* ISO 8601 / RFC 3339 UTC with milliseconds: 2026-11-25T14:53:38.123Z. */
 static void
-put_timestamp(struct line *l)
+format_timestamp(const struct timespec *ts, char *buf, size_t size)
 {
-	struct timespec ts;
 	struct tm tm;
-	char buf[40];
 	size_t n;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, sizeof(buf) - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	gmtime_r(&ts->tv_sec, &tm);
+	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, size - n, ".%03ldZ", ts->tv_nsec / 1000000);
+}
+
+static void
+put_timestamp(struct line *l, const struct timespec *ts)
+{
+	char buf[40];
+
+	format_timestamp(ts, buf, sizeof(buf));
 	puts_(l, buf);
 }
 
 static void
-build_text(struct line *l, enum ap_log_level level, const char *module, const char *msg,
-	   const struct ap_log_field *fields, size_t n_fields)
+build_text(struct line *l, const struct timespec *ts, enum ap_log_level level, const char *module,
+	   const char *msg, const struct ap_log_field *fields, size_t n_fields)
 {
 	char head[24];
 
-	put_timestamp(l);
+	put_timestamp(l, ts);
 	snprintf(head, sizeof(head), " %-5s [", ap_log_level_name(level));
 	puts_(l, head);
 	put_escaped(l, module, ESC_TEXT);
@@ -385,11 +405,11 @@ put_json_member(struct line *l, const char *key, const char *value, bool may_cut
 }
 
 static void
-build_json(struct line *l, enum ap_log_level level, const char *module, const char *msg,
-	   const struct ap_log_field *fields, size_t n_fields)
+build_json(struct line *l, const struct timespec *ts, enum ap_log_level level, const char *module,
+	   const char *msg, const struct ap_log_field *fields, size_t n_fields)
 {
 	puts_(l, "{\"ts\":\"");
-	put_timestamp(l);
+	put_timestamp(l, ts);
 	puts_(l, "\"");
 	put_json_member(l, "level", ap_log_level_name(level), false);
 	put_json_member(l, "module", module, false);
@@ -403,6 +423,41 @@ build_json(struct line *l, enum ap_log_level level, const char *module, const ch
 	put_final(l, "}\n");
 }
 
+/* Copy at most size - 1 bytes and terminate; a cut UTF-8 sequence is repaired on output. */
+static void
+copy_cut(char *dst, const char *src, size_t size)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* Keep a copy of the record in the ring. The ring is allocated by the first record; when
+ * that fails, records are simply not kept. */
+static void
+remember(const struct timespec *ts, enum ap_log_level level, const char *module, const char *msg)
+{
+	struct recent_record *r;
+
+	pthread_mutex_lock(&logger.lock);
+	if (logger.recent == NULL) {
+		logger.recent = calloc(AP_LOG_RECENT_MAX, sizeof(*logger.recent));
+		if (logger.recent == NULL)
+			goto out;
+	}
+	r = &logger.recent[logger.recent_head];
+	r->ts = *ts;
+	r->level = level;
+	copy_cut(r->module, module, sizeof(r->module));
+	copy_cut(r->msg, msg, sizeof(r->msg));
+	logger.recent_head = (logger.recent_head + 1) % AP_LOG_RECENT_MAX;
+	if (logger.recent_count < AP_LOG_RECENT_MAX)
+		logger.recent_count++;
+out:
+	pthread_mutex_unlock(&logger.lock);
+}
+
 static void __attribute__((format(printf, 5, 0)))
 vlog(enum ap_log_level level, const char *module, const struct ap_log_field *fields,
      size_t n_fields, const char *fmt, va_list ap)
@@ -410,6 +465,7 @@ vlog(enum ap_log_level level, const char *module, const struct ap_log_field *fie
 	int saved_errno = errno;
 	enum ap_log_format format;
 	char msg[AP_LOG_MSG_MAX];
+	struct timespec ts;
 	struct line l;
 	FILE *out;
 
@@ -427,17 +483,19 @@ vlog(enum ap_log_level level, const char *module, const struct ap_log_field *fie
 	/* %m in fmt must see the caller's errno. */
 	errno = saved_errno;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	clock_gettime(CLOCK_REALTIME, &ts);
 
 	l.len = 0;
 	l.full = false;
 	if (format == AP_LOG_FORMAT_JSON)
-		build_json(&l, level, module, msg, fields, n_fields);
+		build_json(&l, &ts, level, module, msg, fields, n_fields);
 	else
-		build_text(&l, level, module, msg, fields, n_fields);
+		build_text(&l, &ts, level, module, msg, fields, n_fields);
 	/* One write per record: stdio locks the stream, so records from several threads do
 	 * not interleave. */
 	fwrite(l.buf, 1, l.len, out);
 	fflush(out);
+	remember(&ts, level, module, msg);
 	errno = saved_errno;
 }
 
@@ -460,4 +518,94 @@ ap_log_fields(enum ap_log_level level, const char *module, const struct ap_log_f
 	va_start(ap, fmt);
 	vlog(level, module, fields, n_fields, fmt, ap);
 	va_end(ap);
+}
+
+/* A JSON string of @p s: invalid UTF-8 becomes U+FFFD, as in the JSON log lines, because
+ * jansson refuses strings that are not UTF-8. */
+static json_t *
+utf8_string(const char *s)
+{
+	char buf[3 * AP_LOG_MSG_MAX];
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), len = 0;
+
+	for (size_t i = 0; i < n && len + 4 <= sizeof(buf);) {
+		size_t sl = utf8_seq_len(&p[i], n - i);
+
+		if (sl == 0) {
+			memcpy(buf + len, "\xef\xbf\xbd", 3);
+			len += 3;
+			i++;
+		} else {
+			memcpy(buf + len, &p[i], sl);
+			len += sl;
+			i += sl;
+		}
+	}
+	return json_stringn(buf, len);
+}
+
+static json_t *
+record_json(const struct recent_record *r)
+{
+	char ts[40];
+
+	format_timestamp(&r->ts, ts, sizeof(ts));
+	return json_pack("{s:s,s:s,s:o,s:o}", "ts", ts, "level", ap_log_level_name(r->level),
+			 "module", utf8_string(r->module), "msg", utf8_string(r->msg));
+}
+
+static bool
+record_matches(const struct recent_record *r, int min_level, const char *module)
+{
+	return (int)r->level <= min_level && (module == NULL || strcmp(r->module, module) == 0);
+}
+
+json_t *
+ap_log_recent_json(unsigned max, int min_level, const char *module)
+{
+	json_t *records = json_array(), *rec;
+	unsigned n = 0, first = 0;
+
+	if (records == NULL)
+		return NULL;
+	if (max == 0 || max > AP_LOG_RECENT_MAX)
+		max = AP_LOG_RECENT_MAX;
+
+	pthread_mutex_lock(&logger.lock);
+	/* Walk back from the newest to find where the 'max' newest matches start, then emit
+	 * them oldest first. */
+	for (unsigned k = 0; k < logger.recent_count && n < max; k++) {
+		unsigned i = (logger.recent_head + AP_LOG_RECENT_MAX - 1 - k) % AP_LOG_RECENT_MAX;
+
+		if (record_matches(&logger.recent[i], min_level, module)) {
+			n++;
+			first = k;
+		}
+	}
+	for (unsigned k = first + 1; k-- > 0 && n > 0;) {
+		unsigned i = (logger.recent_head + AP_LOG_RECENT_MAX - 1 - k) % AP_LOG_RECENT_MAX;
+
+		if (!record_matches(&logger.recent[i], min_level, module))
+			continue;
+		rec = record_json(&logger.recent[i]);
+		if (rec == NULL || json_array_append_new(records, rec) < 0)
+			goto fail;
+		n--;
+	}
+	pthread_mutex_unlock(&logger.lock);
+	return json_pack("{s:o}", "records", records);
+fail:
+	pthread_mutex_unlock(&logger.lock);
+	json_decref(records);
+	return NULL;
+}
+
+void
+ap_log_recent_clear(void)
+{
+	pthread_mutex_lock(&logger.lock);
+	logger.recent_head = 0;
+	logger.recent_count = 0;
+	pthread_mutex_unlock(&logger.lock);
 }

@@ -25,6 +25,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* jansson's object type; declared here so that users of the logger need not include it. */
+struct json_t;
+
 /** Severity, most severe first; a record passes when its level <= the module's level. */
 enum ap_log_level {
 	AP_LOG_LEVEL_ERROR,
@@ -51,6 +54,8 @@ struct ap_log_field {
 #define AP_LOG_MAX_MODULES 64
 /** Longest formatted message; longer ones are truncated. */
 #define AP_LOG_MSG_MAX 1024
+/** Number of recent records kept in memory for ap_log_recent_json(). */
+#define AP_LOG_RECENT_MAX 1000
 
 /**
  * Parse a level name ("error", "warning", "info", "debug"; "warn" and "err" are
@@ -100,6 +105,23 @@ void ap_log(enum ap_log_level level, const char *module, const char *fmt, ...)
  */
 void ap_log_fields(enum ap_log_level level, const char *module, const struct ap_log_field *fields,
 		   size_t n_fields, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/**
+ * The most recent records written (at most AP_LOG_RECENT_MAX are kept, in a
+ * ring allocated on first use), as
+ * `{"records":[{"ts":"2026-11-25T14:53:38.123Z","level":"info","module":"bgp","msg":"..."}]}`,
+ * oldest first, newest last. Structured fields are not kept.
+ *
+ * @param max at most this many records (the newest ones); 0 means all kept.
+ * @param min_level only records at this level or more severe (a value past
+ *        AP_LOG_LEVEL_DEBUG keeps every level).
+ * @param module only records of this module; NULL for all.
+ * @return a new reference, or NULL when out of memory.
+ */
+struct json_t *ap_log_recent_json(unsigned max, int min_level, const char *module);
+
+/** Forget every record kept for ap_log_recent_json(). */
+void ap_log_recent_clear(void);
 
 #define AP_LOG_ERR(mod, ...)   ap_log(AP_LOG_LEVEL_ERROR, mod, __VA_ARGS__)
 #define AP_LOG_WARN(mod, ...)  ap_log(AP_LOG_LEVEL_WARNING, mod, __VA_ARGS__)

@@ -373,3 +373,190 @@ Test(log, threads_write_whole_lines)
 		cr_assert_eq(per_thread[i], N_LINES);
 	fclose(f);
 }
+
+/* --- recent records --------------------------------------------------------- */
+
+static json_t *
+recent_records(unsigned max, int min_level, const char *module)
+{
+	json_t *j = ap_log_recent_json(max, min_level, module);
+	json_t *records;
+
+	cr_assert_not_null(j);
+	records = json_object_get(j, "records");
+	cr_assert(json_is_array(records));
+	json_incref(records);
+	json_decref(j);
+	return records;
+}
+
+static const char *
+rec_str(const json_t *records, size_t i, const char *key)
+{
+	const char *v = json_string_value(json_object_get(json_array_get(records, i), key));
+
+	cr_assert_not_null(v, "record %zu has no %s", i, key);
+	return v;
+}
+
+Test(log_recent, empty_before_any_record)
+{
+	json_t *r = recent_records(0, AP_LOG_LEVEL_DEBUG, NULL);
+
+	cr_assert_eq(json_array_size(r), 0);
+	json_decref(r);
+}
+
+Test(log_recent, fields_and_order)
+{
+	json_t *r;
+
+	capture(AP_LOG_FORMAT_TEXT);
+	AP_LOG_INFO("bgp", "first %d", 1);
+	AP_LOG_WARN("ip", "second");
+	AP_LOG_ERR(NULL, "third");
+	AP_LOG_DEBUG("bgp", "not written, not kept");
+
+	r = recent_records(0, AP_LOG_LEVEL_DEBUG, NULL);
+	cr_assert_eq(json_array_size(r), 3);
+	cr_assert_str_eq(rec_str(r, 0, "msg"), "first 1");
+	cr_assert_str_eq(rec_str(r, 0, "level"), "info");
+	cr_assert_str_eq(rec_str(r, 0, "module"), "bgp");
+	cr_assert_str_eq(rec_str(r, 1, "level"), "warning");
+	cr_assert_str_eq(rec_str(r, 1, "module"), "ip");
+	cr_assert_str_eq(rec_str(r, 2, "msg"), "third");
+	cr_assert_str_eq(rec_str(r, 2, "module"), "-");
+	for (size_t i = 0; i < 3; i++) {
+		assert_matches(rec_str(r, i, "ts"), "^" TS_RE "$");
+		cr_assert_eq(json_object_size(json_array_get(r, i)), 4);
+	}
+	/* The kept timestamp is the one written on the line. */
+	cr_assert(strstr(captured(), rec_str(r, 1, "ts")) != NULL);
+	json_decref(r);
+}
+
+Test(log_recent, ring_wraps_and_keeps_newest)
+{
+	const unsigned total = AP_LOG_RECENT_MAX + 234;
+	char want[32];
+	json_t *r;
+
+	capture(AP_LOG_FORMAT_TEXT);
+	for (unsigned i = 0; i < total; i++)
+		AP_LOG_INFO("m", "rec %u", i);
+
+	r = recent_records(0, AP_LOG_LEVEL_DEBUG, NULL);
+	cr_assert_eq(json_array_size(r), AP_LOG_RECENT_MAX);
+	for (unsigned k = 0; k < AP_LOG_RECENT_MAX; k++) {
+		snprintf(want, sizeof(want), "rec %u", total - AP_LOG_RECENT_MAX + k);
+		cr_assert_str_eq(rec_str(r, k, "msg"), want);
+	}
+	json_decref(r);
+
+	/* max keeps the newest ones, still oldest first; larger than the ring means all. */
+	r = recent_records(3, AP_LOG_LEVEL_DEBUG, NULL);
+	cr_assert_eq(json_array_size(r), 3);
+	snprintf(want, sizeof(want), "rec %u", total - 3);
+	cr_assert_str_eq(rec_str(r, 0, "msg"), want);
+	snprintf(want, sizeof(want), "rec %u", total - 1);
+	cr_assert_str_eq(rec_str(r, 2, "msg"), want);
+	json_decref(r);
+	r = recent_records(5000, AP_LOG_LEVEL_DEBUG, NULL);
+	cr_assert_eq(json_array_size(r), AP_LOG_RECENT_MAX);
+	json_decref(r);
+
+	ap_log_recent_clear();
+	r = recent_records(0, AP_LOG_LEVEL_DEBUG, NULL);
+	cr_assert_eq(json_array_size(r), 0);
+	json_decref(r);
+	AP_LOG_INFO("m", "after clear");
+	r = recent_records(0, AP_LOG_LEVEL_DEBUG, NULL);
+	cr_assert_eq(json_array_size(r), 1);
+	cr_assert_str_eq(rec_str(r, 0, "msg"), "after clear");
+	json_decref(r);
+}
+
+struct filter_case {
+	unsigned max;
+	int min_level;
+	const char *module;
+	const char *want; /* Messages expected, in order, space separated. */
+};
+
+static const struct filter_case filter_cases[] = {
+	{0, AP_LOG_LEVEL_DEBUG, NULL, "e1 w1 i1 d1 e2 i2 w2"},
+	{0, AP_LOG_LEVEL_INFO, NULL, "e1 w1 i1 e2 i2 w2"},
+	{0, AP_LOG_LEVEL_WARNING, NULL, "e1 w1 e2 w2"},
+	{0, AP_LOG_LEVEL_ERROR, NULL, "e1 e2"},
+	{0, AP_LOG_LEVEL_DEBUG, "bgp", "e1 i1 d1 w2"},
+	{0, AP_LOG_LEVEL_WARNING, "bgp", "e1 w2"},
+	{0, AP_LOG_LEVEL_DEBUG, "ip", "w1 e2 i2"},
+	{0, AP_LOG_LEVEL_DEBUG, "none", ""},
+	{0, AP_LOG_LEVEL_DEBUG, "bg", ""},
+	/* max counts matching records only. */
+	{2, AP_LOG_LEVEL_WARNING, NULL, "e2 w2"},
+	{1, AP_LOG_LEVEL_DEBUG, "ip", "i2"},
+	{2, AP_LOG_LEVEL_ERROR, "bgp", "e1"},
+};
+
+Test(log_recent, filters)
+{
+	capture(AP_LOG_FORMAT_TEXT);
+	ap_log_set_level(NULL, AP_LOG_LEVEL_DEBUG);
+	AP_LOG_ERR("bgp", "e1");
+	AP_LOG_WARN("ip", "w1");
+	AP_LOG_INFO("bgp", "i1");
+	AP_LOG_DEBUG("bgp", "d1");
+	AP_LOG_ERR("ip", "e2");
+	AP_LOG_INFO("ip", "i2");
+	AP_LOG_WARN("bgp", "w2");
+
+	for (size_t c = 0; c < sizeof(filter_cases) / sizeof(filter_cases[0]); c++) {
+		const struct filter_case *tc = &filter_cases[c];
+		json_t *r = recent_records(tc->max, tc->min_level, tc->module);
+		char got[64] = "";
+
+		for (size_t i = 0; i < json_array_size(r); i++) {
+			if (i > 0)
+				strcat(got, " ");
+			strcat(got, rec_str(r, i, "msg"));
+			if (tc->module != NULL)
+				cr_assert_str_eq(rec_str(r, i, "module"), tc->module);
+		}
+		cr_assert_str_eq(got, tc->want, "case %zu", c);
+		json_decref(r);
+	}
+}
+
+Test(log_recent, escaping_survives_json)
+{
+	static char huge[AP_LOG_MSG_MAX * 2];
+	json_error_t jerr;
+	json_t *j, *back, *r;
+	char *text;
+
+	memset(huge, 'x', sizeof(huge) - 1);
+	capture(AP_LOG_FORMAT_JSON);
+	ap_log(AP_LOG_LEVEL_INFO, "m\"od", "q\"b\\s n\nt\t c\x01 caf\xc3\xa9 bad\xff end");
+	ap_log(AP_LOG_LEVEL_INFO, "m", "%s", huge);
+	/* A module name longer than the kept one is cut, and a cut UTF-8 sequence repaired. */
+	ap_log(AP_LOG_LEVEL_INFO, "abcdefghijklmnopqrstuvwxyz0123\xc3\xa9", "long module");
+
+	j = ap_log_recent_json(0, AP_LOG_LEVEL_DEBUG, NULL);
+	cr_assert_not_null(j);
+	text = json_dumps(j, JSON_COMPACT);
+	cr_assert_not_null(text);
+	back = json_loads(text, 0, &jerr);
+	cr_assert_not_null(back, "%s: %s", jerr.text, text);
+	r = json_object_get(back, "records");
+	cr_assert_eq(json_array_size(r), 3);
+	cr_assert_str_eq(rec_str(r, 0, "msg"),
+			 "q\"b\\s n\nt\t c\x01 caf\xc3\xa9 bad\xef\xbf\xbd end");
+	cr_assert_str_eq(rec_str(r, 0, "module"), "m\"od");
+	cr_assert_eq(strlen(rec_str(r, 1, "msg")), AP_LOG_MSG_MAX - 1);
+	cr_assert_str_eq(rec_str(r, 2, "module"), "abcdefghijklmnopqrstuvwxyz0123\xef\xbf\xbd");
+	cr_assert(strstr(text, "\\\"b\\\\s n\\nt\\t c\\u0001") != NULL, "%s", text);
+	free(text);
+	json_decref(back);
+	json_decref(j);
+}

@@ -4,10 +4,11 @@
 //
 // Signs in with the token, checks that every page loads without a console
 // error, that the overview charts move while traffic flows, and keeps a
-// screenshot of the overview. The routing pages (interfaces, routes,
+// screenshot of the overview. The logs page must show the daemon's recent
+// records and filter them by level. The routing pages (interfaces, routes,
 // neighbours, trace) are checked against the routed lab described by the
-// environment, and each is kept as a screenshot next to the overview one
-// (dashboard-<page>.png):
+// environment; these and the logs page are kept as screenshots next to the
+// overview one (dashboard-<page>.png):
 //
 //   LAB_LAN4, LAB_LAN6, LAB_WAN4, LAB_WAN6   the router's addresses
 //   LAB_NET_PREFIX   the first two octets of the lab's IPv4 subnets (10.N)
@@ -34,7 +35,7 @@ const ok = (cond, desc, diag) => {
 	console.log(`${cond ? 'ok' : 'not ok'} ${results.length} - ${desc}`);
 	if (!cond && diag) for (const l of String(diag).split('\n')) console.log('# ' + l);
 };
-const PLAN = env.DASH_MODE === 'unrouted' ? 4 : 17;
+const PLAN = env.DASH_MODE === 'unrouted' ? 4 : 19;
 console.log(`1..${PLAN}`);
 
 const browser = await chromium.launch({
@@ -159,6 +160,35 @@ try {
 		logOk = false;
 	}
 	ok(logOk, 'log settings page loads the current level');
+
+	// Recent records: the daemon logged at start (module aetherd), newest first.
+	const rowsOf = () => page.$$eval('#records-table tbody tr',
+		(rows) => rows.map((r) => ({ level: r.dataset.level, module: r.dataset.module,
+			ts: r.querySelector('td').title })));
+	const recOk = await waitFor(page, () => [...document.querySelectorAll('#records-table tbody tr')]
+		.some((r) => r.dataset.module === 'aetherd' || r.dataset.module === 'ip'));
+	const rows = await rowsOf();
+	const newestFirst = rows.every((r, i) => i === 0 || rows[i - 1].ts >= r.ts);
+	ok(recOk && newestFirst, `logs page lists records of aetherd or ip, newest first (${rows.length} rows)`,
+		await page.textContent('#page-logs'));
+
+	// The level filter: "errors only" leaves no info row (maybe no row at all, then
+	// says so); "all levels" brings them back.
+	const infoBefore = rows.filter((r) => r.level === 'info').length;
+	await page.selectOption('#records-level', 'error');
+	const errOnly = await waitFor(page, () => {
+		const r = [...document.querySelectorAll('#records-table tbody tr')];
+		return r.every((x) => x.dataset.level === 'error') &&
+			(r.length > 0 || /matches/.test(document.querySelector('#records-empty').textContent));
+	});
+	const errRows = await rowsOf();
+	await page.selectOption('#records-level', 'debug');
+	const back = await waitFor(page, (n) => [...document.querySelectorAll('#records-table tbody tr')]
+		.filter((x) => x.dataset.level === 'info').length >= n, infoBefore);
+	ok(infoBefore > 0 && errOnly && back,
+		`the level filter keeps only errors, then every level again (${infoBefore} info rows, ` +
+		`${errRows.length} with errors only)`, JSON.stringify(errRows.slice(0, 5)));
+	await page.screenshot({ path: shotOf('logs'), fullPage: true });
 
 	// Interfaces: lan and wan with the addresses of the lab.
 	await page.click('#nav a[data-page=interfaces]');

@@ -2,9 +2,10 @@
 # The web dashboard in headless Chromium: aetherd routes between the client
 # and server subnets of the lab while ping runs; the browser signs in with the
 # API token, sees the charts move, the interfaces, routes and neighbours of the
-# lab, a packet trace through ip4-input, and every page load without a console
-# error. Screenshots are kept as tests/artifacts/dashboard.png (overview) and
-# dashboard-<page>.png (interfaces, routes, neighbors, trace).
+# lab, the daemon's recent log records (filtered by level), a packet trace
+# through ip4-input, and every page load without a console error. Screenshots
+# are kept as tests/artifacts/dashboard.png (overview) and dashboard-<page>.png
+# (logs, interfaces, routes, neighbors, trace).
 set -u
 # shellcheck source=../lab/lib.sh
 . "$(dirname "$0")/../lab/lib.sh"
@@ -19,8 +20,8 @@ lab_require_aetherd
 [ -d "$WEB_DIR/node_modules/playwright-core" ] ||
 	tap_skip_all "playwright-core not installed (npm ci --prefix tests/web)"
 
-# 3 results, 17 of dashboard.mjs on the routed lab, 1, then 4 of it unrouted.
-tap_plan 25
+# 3 results, 19 of dashboard.mjs on the routed lab, 1, then 4 of it unrouted.
+tap_plan 27
 
 lab_topo_routed
 tap_ok $? "routed topology client - dut - server built"
@@ -49,7 +50,7 @@ tap_ok $? "API token created"
 
 art=$AP_SRC/tests/artifacts
 mkdir -p "$art"
-pages="interfaces routes neighbors trace"
+pages="logs interfaces routes neighbors trace"
 for p in dashboard $(printf 'dashboard-%s ' $pages); do rm -f "$art/$p.png"; done
 # browser ENV...: run dashboard.mjs with ENV (VAR=value words) in the dut
 # namespace, where the API listens on its loopback, and count its TAP results

@@ -379,6 +379,43 @@ valid_module(const char *m)
 	return true;
 }
 
+/* GET /api/v1/logs?max=N&level=L&module=M: the newest records kept by the logger, newest
+ * last. A record is kept only when it was written, so the level in force bounds what shows. */
+static int
+h_logs_get(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	const char *qmax = ap_api_req_query(req, "max");
+	const char *qlevel = ap_api_req_query(req, "level");
+	const char *module = ap_api_req_query(req, "module");
+	unsigned max = AP_TELEMETRY_LOGS_DEFAULT;
+	int level = AP_LOG_LEVEL_DEBUG;
+	char *end;
+
+	(void)ctx;
+	if (qmax != NULL) {
+		unsigned long n = strtoul(qmax, &end, 10);
+
+		if (qmax[0] < '0' || qmax[0] > '9' || *end != '\0' || n < 1 ||
+		    n > AP_LOG_RECENT_MAX)
+			return ap_api_error(out, 400, "max must be an integer from 1 to %u",
+					    AP_LOG_RECENT_MAX);
+		max = (unsigned)n;
+	}
+	if (qlevel != NULL) {
+		level = ap_log_level_parse(qlevel);
+		if (level < 0)
+			return ap_api_error(out, 400,
+					    "level must be one of error, warning, info, debug");
+	}
+	if (module != NULL && !valid_module(module))
+		return ap_api_error(out, 400,
+				    "module must be a module name (1 to %d of a-z, 0-9, '-', '_', "
+				    "'.')",
+				    AP_LOG_MODULE_MAX - 1);
+	*out = ap_log_recent_json(max, level, module);
+	return *out ? 200 : ap_api_error(out, 500, "out of memory");
+}
+
 static int
 find_module(const struct telemetry *t, const char *m)
 {
@@ -658,6 +695,7 @@ telemetry_start(const struct ap_svc_env *env, const struct ap_config *cfg, void 
 		    0 ||
 	    (ret = ap_api_route(t->api, "GET", "/api/v1/log", h_log_get, t)) < 0 ||
 	    (ret = ap_api_route(t->api, "PUT", "/api/v1/log", h_log_put, t)) < 0 ||
+	    (ret = ap_api_route(t->api, "GET", "/api/v1/logs", h_logs_get, t)) < 0 ||
 	    (ret = ap_api_route_raw(t->api, "GET", "/", AP_API_PUBLIC, h_index, t)) < 0 ||
 	    (ret = ap_api_route_raw(t->api, "GET", "/static/{file}", AP_API_PUBLIC, h_static, t)) <
 		    0)
