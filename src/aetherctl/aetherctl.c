@@ -703,6 +703,57 @@ prepare_trace_add(char **args, unsigned n, struct call *c)
 	return 0;
 }
 
+/* address add|del IFACE ADDRESS/LEN */
+static int
+prepare_address(char **args, bool add, struct call *c)
+{
+	static char path[512];
+	CURL *curl = curl_easy_init();
+	char *iface = curl ? curl_easy_escape(curl, args[0], 0) : NULL;
+	char *addr = curl ? curl_easy_escape(curl, args[1], 0) : NULL;
+	int rc = 0;
+
+	if (!iface || !addr) {
+		errmsg("out of memory");
+		rc = -1;
+		goto out;
+	}
+	if (add) {
+		json_t *body = json_pack("{s:s}", "address", args[1]);
+
+		c->owned = body ? json_dumps(body, JSON_COMPACT) : NULL;
+		json_decref(body);
+		c->body = c->owned;
+		snprintf(path, sizeof(path), "/api/v1/interfaces/%s/addresses", iface);
+		snprintf(c->method, sizeof(c->method), "POST");
+	} else {
+		snprintf(path, sizeof(path), "/api/v1/interfaces/%s/addresses?address=%s", iface,
+			 addr);
+		snprintf(c->method, sizeof(c->method), "DELETE");
+	}
+	c->path = path;
+out:
+	curl_free(iface);
+	curl_free(addr);
+	if (curl)
+		curl_easy_cleanup(curl);
+	return rc;
+}
+
+static int
+prepare_address_add(char **args, unsigned n, struct call *c)
+{
+	(void)n;
+	return prepare_address(args, true, c);
+}
+
+static int
+prepare_address_del(char **args, unsigned n, struct call *c)
+{
+	(void)n;
+	return prepare_address(args, false, c);
+}
+
 /* route add PREFIX via ADDRESS|blackhole ; route del PREFIX */
 static int
 prepare_route_add(char **args, unsigned n, struct call *c)
@@ -1102,6 +1153,24 @@ static const struct cmd commands[] = {
 		.prepare = prepare_routes,
 		.render = render_routes,
 		.help = "the routing table, or the route for one prefix",
+	},
+	{
+		.words = {"address", "add"},
+		.args = "INTERFACE ADDRESS/LEN",
+		.min_args = 2,
+		.max_args = 2,
+		.prepare = prepare_address_add,
+		.render = render_interfaces,
+		.help = "add an address to a routed interface while traffic flows",
+	},
+	{
+		.words = {"address", "del"},
+		.args = "INTERFACE ADDRESS/LEN",
+		.min_args = 2,
+		.max_args = 2,
+		.prepare = prepare_address_del,
+		.render = render_interfaces,
+		.help = "remove an address from a routed interface",
 	},
 	{
 		.words = {"route", "add"},

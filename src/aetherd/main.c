@@ -199,6 +199,42 @@ route_status(int rc)
 	}
 }
 
+/* POST /api/v1/interfaces/{name}/addresses {"address": "192.0.2.1/24"}
+ * DELETE /api/v1/interfaces/{name}/addresses?address=192.0.2.1/24 */
+static int
+addr_change(struct daemon_state *st, const struct ap_api_req *req, const char *addr, bool add,
+	    json_t **out)
+{
+	struct ap_cfg_prefix p;
+	char err[256];
+	int rc;
+
+	if (!st->dp)
+		return ap_api_error(out, 503, "the data plane is not running");
+	if (!addr || ap_cfg_prefix_parse(addr, true, &p) < 0)
+		return ap_api_error(out, 400,
+				    "expected an address with a prefix length, "
+				    "e.g. 192.0.2.1/24 or 2001:db8::1/64");
+	rc = ap_dp_addr_change(st->dp, req->params[0], &p, add, err, sizeof(err));
+	if (rc < 0)
+		return ap_api_error(out, route_status(rc), "%s", err);
+	*out = ap_dp_ifaces_json(st->dp);
+	return add ? 201 : 200;
+}
+
+static int
+h_addr_add(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	return addr_change(ctx, req, json_string_value(json_object_get(req->json, "address")), true,
+			   out);
+}
+
+static int
+h_addr_del(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	return addr_change(ctx, req, ap_api_req_query(req, "address"), false, out);
+}
+
 /* POST /api/v1/routes {"prefix": "10.0.0.0/8", "via": "192.0.2.1" | "blackhole"} */
 static int
 h_route_add(void *ctx, const struct ap_api_req *req, json_t **out)
@@ -835,6 +871,10 @@ main(int argc, char **argv)
 		    ap_api_route(st.api, "GET", "/api/v1/interfaces", h_interfaces, &st) < 0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/routes", h_routes, &st) < 0 ||
 		    ap_api_route(st.api, "POST", "/api/v1/routes", h_route_add, &st) < 0 ||
+		    ap_api_route(st.api, "POST", "/api/v1/interfaces/{name}/addresses", h_addr_add,
+				 &st) < 0 ||
+		    ap_api_route(st.api, "DELETE", "/api/v1/interfaces/{name}/addresses",
+				 h_addr_del, &st) < 0 ||
 		    ap_api_route(st.api, "DELETE", "/api/v1/routes", h_route_del, &st) < 0 ||
 		    ap_api_route(st.api, "POST", "/api/v1/trace", h_trace_add, &st) < 0 ||
 		    ap_api_route(st.api, "POST", "/api/v1/reload", h_reload, &st) < 0 ||

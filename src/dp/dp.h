@@ -73,6 +73,9 @@ int ap_dp_route_add(struct ap_dp *dp, const struct ap_cfg_route *r, char *err, s
 int ap_dp_reconfigure(struct ap_dp *dp, const struct ap_config *cfg, char *err, size_t err_len);
 /** Remove a static or runtime route; 0 or -errno with @p err set. */
 int ap_dp_route_del(struct ap_dp *dp, const struct ap_cfg_prefix *p, char *err, size_t err_len);
+/** Add (@p add) or remove an address of a routed interface at runtime. 0 or -errno. */
+int ap_dp_addr_change(struct ap_dp *dp, const char *iface, const struct ap_cfg_prefix *p, bool add,
+		      char *err, size_t err_len);
 /** `{"neighbors":[...]}` (GET /api/v1/neighbors). */
 json_t *ap_dp_neighbors_json(struct ap_dp *dp);
 /**

@@ -3,6 +3,7 @@
 # add and remove routes during a UDP iperf3 run and a 1 ms-interval ping lose
 # no packet; a broken file is refused with file:line:col and the running
 # configuration keeps forwarding; a change that needs a restart is refused.
+# Also addresses added and removed at runtime.
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -11,7 +12,7 @@ lab_require_root
 lab_require_cmd ip ethtool ping iperf3 jq
 lab_require_aetherd
 
-tap_plan 10
+tap_plan 13
 
 lab_topo_routed
 tap_ok $? "topology client - router - server built"
@@ -84,6 +85,21 @@ tap_ok $? "a broken file is refused with file:line:col ($out)"
 lab_exec client ping -c 3 -i 0.2 -W 1 198.51.100.7 >/dev/null &&
 	lab_ctl show routes 198.51.100.0/24 | grep -q static
 tap_ok $? "the running configuration keeps forwarding"
+
+# Addresses at runtime: a new subnet on the LAN interface answers (data
+# plane and kernel mirror), then goes away again.
+n9=$LAB_NET_PREFIX.9
+lab_ctl address add lan "$n9.1/24" >/dev/null &&
+	lab_exec client ip addr add "$n9.2/24" dev c0 &&
+	lab_exec dut ip -br addr show ap-lan | grep -q "$n9.1/24"
+tap_ok $? "aetherctl address add puts the address on the interface and its kernel mirror"
+lab_wait_for 5 lab_exec client ping -c 1 -W 1 "$n9.1" &&
+	lab_ctl -j show routes "$n9.0/24" | jq -e '.routes[0].origin == "connected"' >/dev/null
+tap_ok $? "the new address answers and its subnet is connected"
+lab_ctl address del lan "$n9.1/24" >/dev/null &&
+	! lab_ctl -j show routes "$n9.0/24" | jq -e '.routes | length > 0' >/dev/null &&
+	! lab_exec client ping -c 1 -W 1 "$n9.1" >/dev/null 2>&1
+tap_ok $? "aetherctl address del removes it and its subnet"
 
 # A port change needs a restart: refused, nothing applied.
 sed 's/iface: d1/iface: d9/' "$base" >"$cfg"

@@ -877,6 +877,16 @@ find_route(const struct ap_config *cfg, const struct ap_cfg_prefix *p)
 	return NULL;
 }
 
+int
+ap_dp_addr_change(struct ap_dp *dp, const char *iface, const struct ap_cfg_prefix *p, bool add,
+		  char *err, size_t err_len)
+{
+	if (!ap_dp_routed(dp) || dp->stopped)
+		return errf(err, err_len, -ENOTSUP, "the data plane has no routed interface");
+	return add ? ap_ip_addr_add(iface, p, err, err_len)
+		   : ap_ip_addr_del(iface, p, err, err_len);
+}
+
 /* The FIB sink the routing protocols get (svc.h). */
 static int
 proto_install(void *ctx, uint8_t family, const uint8_t *addr, uint8_t len, const uint8_t *nh)

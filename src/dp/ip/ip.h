@@ -139,6 +139,15 @@ int ap_ip_route_add(const struct ap_cfg_route *r, enum ap_route_origin origin, c
 int ap_ip_route_del(const struct ap_cfg_prefix *p, enum ap_route_origin origin, char *err,
 		    size_t err_len);
 
+/**
+ * Add an address to a routed interface at runtime: its local, connected and
+ * broadcast routes, the kernel mirror, a gratuitous ARP.
+ * @return 0, -ENOENT (no such interface), -EEXIST, -EINVAL, -ENOSPC.
+ */
+int ap_ip_addr_add(const char *iface, const struct ap_cfg_prefix *p, char *err, size_t err_len);
+/** Remove one; its subnet route goes unless another address still has it. */
+int ap_ip_addr_del(const char *iface, const struct ap_cfg_prefix *p, char *err, size_t err_len);
+
 /** True when nothing waits in the punt or inject ring. */
 bool ap_ip_idle(void);
 

@@ -1041,6 +1041,36 @@ setup_tap(struct ctl_iface *ifc, unsigned idx, char *err, size_t err_len)
 	return 0;
 }
 
+/* The routes an interface address brings: its subnet (connected, resolved
+ * per host), itself (local), and for IPv4 the subnet broadcast, which is not
+ * forwarded to (RFC 2644). */
+static void
+bcast_of(const struct ap_cfg_prefix *p, struct ap_cfg_prefix *b)
+{
+	network_of(p, b);
+	for (unsigned bit = p->len; bit < 32; bit++)
+		b->addr[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+	b->len = 32;
+}
+
+static int
+addr_routes_add(const struct ctl_iface *ifc, const struct ap_cfg_prefix *p)
+{
+	struct ap_cfg_prefix net, host, b;
+	int rc;
+
+	network_of(p, &net);
+	host_prefix(p->family, p->addr, &host);
+	rc = route_add(&net, p->family == 4 ? ifc->glean4 : ifc->glean6, R_CONNECTED);
+	if (rc == 0)
+		rc = route_add(&host, NH_LOCAL, R_LOCAL);
+	if (rc == 0 && p->family == 4 && p->len < 31) {
+		bcast_of(p, &b);
+		rc = route_add(&b, NH_BLACKHOLE, R_LOCAL);
+	}
+	return rc;
+}
+
 static int
 setup_iface(unsigned idx, const uint16_t *port_ids, char *err, size_t err_len)
 {
@@ -1075,24 +1105,8 @@ setup_iface(unsigned idx, const uint16_t *port_ids, char *err, size_t err_len)
 		route_add(&ll, NH_LOCAL, R_LOCAL);
 	}
 	for (unsigned a = 0; a < ci->n_addrs; a++) {
-		const struct ap_cfg_prefix *p = &ci->addrs[a];
-		struct ap_cfg_prefix net, host;
-		int rc;
+		int rc = addr_routes_add(ifc, &ci->addrs[a]);
 
-		network_of(p, &net);
-		host_prefix(p->family, p->addr, &host);
-		rc = route_add(&net, p->family == 4 ? ifc->glean4 : ifc->glean6, R_CONNECTED);
-		if (rc == 0)
-			rc = route_add(&host, NH_LOCAL, R_LOCAL);
-		if (rc == 0 && p->family == 4 && p->len < 31) {
-			/* The subnet's broadcast address is not forwarded to (RFC 2644). */
-			struct ap_cfg_prefix b = net;
-
-			for (unsigned bit = p->len; bit < 32; bit++)
-				b.addr[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
-			b.len = 32;
-			rc = route_add(&b, NH_BLACKHOLE, R_LOCAL);
-		}
 		if (rc < 0)
 			return errf(err, err_len, rc, "interface '%s': cannot add its routes",
 				    ci->name);
@@ -1268,6 +1282,113 @@ ap_ip_route_del(const struct ap_cfg_prefix *p, enum ap_route_origin origin, char
 		rte_fib6_delete(ap_ip.fib6, p->addr, p->len);
 	}
 	r->used = false;
+	return 0;
+}
+
+static struct ctl_iface *
+iface_by_name(const char *name)
+{
+	for (unsigned i = 0; i < ctl.n_ifaces; i++)
+		if (strcmp(ctl.ifaces[i].cfg->name, name) == 0)
+			return &ctl.ifaces[i];
+	return NULL;
+}
+
+/* Is @p a on the subnet of any address of any interface but @p skip? */
+static bool
+subnet_still_used(const struct ap_cfg_prefix *net, const struct ap_cfg_prefix *skip)
+{
+	for (unsigned i = 0; i < ctl.n_ifaces; i++)
+		for (unsigned a = 0; a < ctl.ifaces[i].cfg->n_addrs; a++) {
+			const struct ap_cfg_prefix *p = &ctl.ifaces[i].cfg->addrs[a];
+			struct ap_cfg_prefix n;
+
+			if (p == skip || p->family != net->family || p->len != net->len)
+				continue;
+			network_of(p, &n);
+			if (memcmp(n.addr, net->addr, 16) == 0)
+				return true;
+		}
+	return false;
+}
+
+int
+ap_ip_addr_add(const char *iface, const struct ap_cfg_prefix *p, char *err, size_t err_len)
+{
+	struct ctl_iface *ifc = ap_ip.fib4 ? iface_by_name(iface) : NULL;
+	struct ap_cfg_iface *ci;
+	char b[64];
+	int rc;
+
+	if (!ifc)
+		return errf(err, err_len, -ENOENT, "no routed interface '%s'", iface);
+	ci = &ctl.cfg.ifaces[ifc - ctl.ifaces];
+	if ((p->family == 4 && p->len > 31) || (p->family == 6 && p->len > 127))
+		return errf(err, err_len, -EINVAL, "a /%u leaves no room for neighbours", p->len);
+	for (unsigned i = 0; i < ctl.n_ifaces; i++)
+		for (unsigned a = 0; a < ctl.ifaces[i].cfg->n_addrs; a++)
+			if (ctl.ifaces[i].cfg->addrs[a].family == p->family &&
+			    memcmp(ctl.ifaces[i].cfg->addrs[a].addr, p->addr, 16) == 0)
+				return errf(err, err_len, -EEXIST, "%s is already on '%s'",
+					    ap_cfg_prefix_fmt(p, false, b, sizeof(b)),
+					    ctl.ifaces[i].cfg->name);
+	if (ci->n_addrs == AP_CFG_MAX_ADDRS)
+		return errf(err, err_len, -ENOSPC, "'%s' has %d addresses already", iface,
+			    AP_CFG_MAX_ADDRS);
+	rc = addr_routes_add(ifc, p);
+	if (rc < 0)
+		return errf(err, err_len, rc, "%s: cannot add its routes",
+			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
+	ci->addrs[ci->n_addrs++] = *p;
+	if (ifc->tap_port >= 0 && ap_nl_addr_add(ifc->tap_name, p) < 0)
+		AP_LOG_WARN(MOD, "%s: the kernel mirror did not take %s", ifc->tap_name,
+			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
+	if (p->family == 4) {
+		uint32_t ip;
+
+		/* RFC 5227 §3: announce the new address. */
+		memcpy(&ip, p->addr, 4);
+		send_arp(ifc, AP_ARP_OP_REQUEST, ip, NULL, NULL, ip);
+	}
+	AP_LOG_INFO(MOD, "interface '%s': address %s added", iface,
+		    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
+	return 0;
+}
+
+int
+ap_ip_addr_del(const char *iface, const struct ap_cfg_prefix *p, char *err, size_t err_len)
+{
+	struct ctl_iface *ifc = ap_ip.fib4 ? iface_by_name(iface) : NULL;
+	struct ap_cfg_prefix net, host, bc;
+	struct ap_cfg_iface *ci;
+	unsigned a;
+	char b[64];
+
+	if (!ifc)
+		return errf(err, err_len, -ENOENT, "no routed interface '%s'", iface);
+	ci = &ctl.cfg.ifaces[ifc - ctl.ifaces];
+	for (a = 0; a < ci->n_addrs; a++)
+		if (ci->addrs[a].family == p->family && ci->addrs[a].len == p->len &&
+		    memcmp(ci->addrs[a].addr, p->addr, 16) == 0)
+			break;
+	if (a == ci->n_addrs)
+		return errf(err, err_len, -ENOENT, "'%s' has no address %s", iface,
+			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
+	network_of(p, &net);
+	host_prefix(p->family, p->addr, &host);
+	route_remove(&host);
+	if (!subnet_still_used(&net, &ci->addrs[a])) {
+		route_remove(&net);
+		if (p->family == 4 && p->len < 31) {
+			bcast_of(p, &bc);
+			route_remove(&bc);
+		}
+	}
+	if (ifc->tap_port >= 0)
+		ap_nl_addr_del(ifc->tap_name, p);
+	ci->addrs[a] = ci->addrs[--ci->n_addrs];
+	AP_LOG_INFO(MOD, "interface '%s': address %s removed", iface,
+		    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
 	return 0;
 }
 

@@ -23,6 +23,7 @@ extern uint16_t ap_ip_inject_reinput[2];
 
 /* Kernel side of the punt path (netlink.c). 0 or -errno. */
 int ap_nl_addr_add(const char *ifname, const struct ap_cfg_prefix *p);
+int ap_nl_addr_del(const char *ifname, const struct ap_cfg_prefix *p);
 int ap_nl_link_up(const char *ifname, unsigned mtu);
 
 static inline uint64_t

@@ -69,8 +69,8 @@ out:
 	return rc;
 }
 
-int
-ap_nl_addr_add(const char *ifname, const struct ap_cfg_prefix *p)
+static int
+nl_addr(int type, const char *ifname, const struct ap_cfg_prefix *p)
 {
 	struct nl_req r;
 	unsigned idx = if_nametoindex(ifname);
@@ -82,8 +82,10 @@ ap_nl_addr_add(const char *ifname, const struct ap_cfg_prefix *p)
 		return -ENODEV;
 	memset(&r, 0, sizeof(r));
 	r.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
-	r.nh.nlmsg_type = RTM_NEWADDR;
-	r.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+	r.nh.nlmsg_type = (unsigned short)type;
+	r.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	if (type == RTM_NEWADDR)
+		r.nh.nlmsg_flags |= NLM_F_CREATE | NLM_F_REPLACE;
 	r.ifa.ifa_family = p->family == 4 ? AF_INET : AF_INET6;
 	r.ifa.ifa_prefixlen = p->len;
 	r.ifa.ifa_index = idx;
@@ -92,6 +94,18 @@ ap_nl_addr_add(const char *ifname, const struct ap_cfg_prefix *p)
 	nl_attr(&r, IFA_FLAGS, &flags, sizeof(flags));
 	rc = nl_talk(&r);
 	return rc == -EEXIST ? 0 : rc;
+}
+
+int
+ap_nl_addr_add(const char *ifname, const struct ap_cfg_prefix *p)
+{
+	return nl_addr(RTM_NEWADDR, ifname, p);
+}
+
+int
+ap_nl_addr_del(const char *ifname, const struct ap_cfg_prefix *p)
+{
+	return nl_addr(RTM_DELADDR, ifname, p);
 }
 
 int
