@@ -76,6 +76,9 @@ int ap_dp_route_del(struct ap_dp *dp, const struct ap_cfg_prefix *p, char *err, 
 /** Add (@p add) or remove an address of a routed interface at runtime. 0 or -errno. */
 int ap_dp_addr_change(struct ap_dp *dp, const char *iface, const struct ap_cfg_prefix *p, bool add,
 		      char *err, size_t err_len);
+/** Routing counts for /metrics (routes, neighbours, control events), or NULL
+ * when the data plane does not route. */
+json_t *ap_dp_ip_stats_json(struct ap_dp *dp);
 /** `{"neighbors":[...]}` (GET /api/v1/neighbors). */
 json_t *ap_dp_neighbors_json(struct ap_dp *dp);
 /**

@@ -12,7 +12,7 @@ lab_require_root
 lab_require_cmd ip ethtool ping bird birdc jq
 lab_require_aetherd
 
-tap_plan 8
+tap_plan 9
 
 lab_topo_routed
 tap_ok $? "topology client - router - server built"
@@ -68,6 +68,12 @@ lab_wait_for 15 in_fib 198.51.100.0/24 && in_fib 203.0.113.0/24
 tap_ok $? "BIRD's routes are in the FIB with origin bgp"
 lab_wait_for 5 lab_exec client ping -c 1 -W 1 198.51.100.7
 tap_ok $? "traffic follows a BGP route"
+
+curl -s --unix-socket "$LAB_API_SOCK" http://aetherd/metrics >"$dir/metrics.txt"
+grep -q '^aether_routes{origin="bgp"} 2$' "$dir/metrics.txt" &&
+	grep -Eq '^aether_neighbors\{state="reachable"\} [1-9]' "$dir/metrics.txt" &&
+	{ ! command -v promtool >/dev/null || promtool check metrics <"$dir/metrics.txt"; }
+tap_ok $? "/metrics counts the BGP routes and neighbours (promtool accepts it)"
 
 lab_ctl route add 203.0.113.0/24 via blackhole >/dev/null &&
 	lab_ctl -j show routes 203.0.113.0/24 | jq -e '.routes[0].origin == "api"' >/dev/null

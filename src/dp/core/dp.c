@@ -887,6 +887,12 @@ ap_dp_addr_change(struct ap_dp *dp, const char *iface, const struct ap_cfg_prefi
 		   : ap_ip_addr_del(iface, p, err, err_len);
 }
 
+json_t *
+ap_dp_ip_stats_json(struct ap_dp *dp)
+{
+	return ap_dp_routed(dp) ? ap_ip_stats_json() : NULL;
+}
+
 /* The FIB sink the routing protocols get (svc.h). */
 static int
 proto_install(void *ctx, uint8_t family, const uint8_t *addr, uint8_t len, const uint8_t *nh)

@@ -158,6 +158,8 @@ void ap_ip_stop(void);
 json_t *ap_ip_ifaces_json(void);
 /** `{"routes":[...]}`, optionally only the routes matching @p prefix (NULL: all). */
 json_t *ap_ip_routes_json(const char *prefix);
+/** `{"routes": {origin: n}, "neighbors": {state: n}, "control": {event: n}}` */
+json_t *ap_ip_stats_json(void);
 /** `{"neighbors":[...]}` */
 json_t *ap_ip_neighbors_json(void);
 

@@ -1658,3 +1658,55 @@ ap_ip_neighbors_json(void)
 	}
 	return json_pack("{s:o}", "neighbors", arr);
 }
+
+/* Counts for /metrics: routes by origin, neighbours by state, and what the
+ * control plane did. Every key is always present so series never vanish. */
+json_t *
+ap_ip_stats_json(void)
+{
+	static const char *const events[] = {
+		[C_ARP_IN] = "arp_received",
+		[C_ND_IN] = "nd_received",
+		[C_ICMP_SENT] = "icmp_errors_sent",
+		[C_ICMP_LIMITED] = "icmp_errors_limited",
+		[C_QUEUED] = "packets_held",
+		[C_QUEUE_DROPS] = "held_packets_dropped",
+		[C_LOCAL_DROPS] = "local_dropped",
+		[C_FRAGMENTS] = "fragments_sent",
+		[C_FRAG_FAILED] = "fragmentation_failed",
+		[C_TO_KERNEL] = "punted_to_kernel",
+		[C_FROM_KERNEL] = "sent_for_kernel",
+		[C_RA_SENT] = "router_advertisements_sent",
+	};
+	json_t *routes = json_object(), *neigh = json_object(), *ctlj = json_object();
+
+	for (unsigned o = 0; o < RTE_DIM(origin_names); o++)
+		json_object_set_new(routes, origin_names[o], json_integer(0));
+	for (unsigned i = 0; i < ctl.n_routes; i++)
+		if (ctl.routes[i].used) {
+			const char *o = origin_names[ctl.routes[i].origin];
+
+			json_object_set_new(
+				routes, o,
+				json_integer(json_integer_value(json_object_get(routes, o)) + 1));
+		}
+	for (unsigned st = 0; st < RTE_DIM(neigh_state_names); st++)
+		json_object_set_new(neigh, neigh_state_names[st], json_integer(0));
+	json_object_set_new(neigh, "permanent", json_integer(0));
+	for (unsigned i = 0; i < MAX_NEIGH; i++) {
+		const struct neigh *n = &ctl.neigh[i];
+		const char *st;
+
+		if (!n->used)
+			continue;
+		st = n->permanent ? "permanent" : neigh_state_names[n->state];
+		json_object_set_new(
+			neigh, st,
+			json_integer(json_integer_value(json_object_get(neigh, st)) + 1));
+	}
+	for (unsigned e = 0; e < RTE_DIM(events); e++)
+		if (events[e])
+			json_object_set_new(ctlj, events[e],
+					    json_integer((json_int_t)ctl.counters[e]));
+	return json_pack("{s:o, s:o, s:o}", "routes", routes, "neighbors", neigh, "control", ctlj);
+}

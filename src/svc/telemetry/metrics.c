@@ -174,6 +174,36 @@ drops(FILE *f, const struct ap_metrics_input *in)
 	}
 }
 
+/* One family over an object's keys: {key: n} as NAME{LABEL="key"} n. */
+static void
+keyed(FILE *f, const json_t *obj, const char *name, const char *type, const char *label,
+      const char *help)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(obj))
+		return;
+	family(f, name, type, help);
+	json_object_foreach((json_t *)obj, key, v)
+		sample_u64(f, name, label, key, json_integer_value(v));
+}
+
+static void
+routing(FILE *f, const struct ap_metrics_input *in)
+{
+	if (in->ip == NULL)
+		return;
+	keyed(f, json_object_get(in->ip, "routes"), "aether_routes", "gauge", "origin",
+	      "Routes in the FIBs, by origin.");
+	keyed(f, json_object_get(in->ip, "neighbors"), "aether_neighbors", "gauge", "state",
+	      "ARP and neighbour-discovery entries, by state.");
+	keyed(f, json_object_get(in->ip, "control"), "aether_ip_control_events_total", "counter",
+	      "event",
+	      "What the routing control plane did (ARP and ND handled, ICMP errors, held "
+	      "packets, fragments, punt path), by event.");
+}
+
 int
 ap_metrics_render_json(const struct ap_metrics_input *in, char **out, size_t *len)
 {
@@ -223,6 +253,7 @@ ap_metrics_render_json(const struct ap_metrics_input *in, char **out, size_t *le
 		   "CPU cycles spent in the graph node (0 unless dataplane.node_cycles is on).",
 		   "node", "cycles");
 	drops(f, in);
+	routing(f, in);
 	if (fclose(f) != 0) {
 		free(buf);
 		return -ENOMEM;
@@ -237,13 +268,14 @@ ap_metrics_render(struct ap_dp *dp, double uptime_s, char **out, size_t *len)
 {
 	const char *reasons[AP_DROP_COUNT];
 	struct ap_metrics_input in = {.uptime_s = uptime_s, .version = AP_VERSION};
-	json_t *ports = NULL, *nodes = NULL, *stats = NULL;
+	json_t *ports = NULL, *nodes = NULL, *stats = NULL, *ip = NULL;
 	int ret;
 
 	if (dp != NULL) {
 		ports = ap_dp_ports_json(dp);
 		nodes = ap_dp_nodes_json(dp);
 		stats = ap_dp_stats_json(dp);
+		ip = ap_dp_ip_stats_json(dp);
 		/* Reason 0 is "dropped without a reason": exported like the others. */
 		for (unsigned r = 0; r < AP_DROP_COUNT; r++)
 			reasons[r] = ap_drop_name((enum ap_drop_reason)r);
@@ -253,7 +285,9 @@ ap_metrics_render(struct ap_dp *dp, double uptime_s, char **out, size_t *len)
 	in.ports = ports;
 	in.nodes = nodes;
 	in.stats = stats;
+	in.ip = ip;
 	ret = ap_metrics_render_json(&in, out, len);
+	json_decref(ip);
 	json_decref(ports);
 	json_decref(nodes);
 	json_decref(stats);

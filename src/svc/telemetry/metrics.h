@@ -22,6 +22,8 @@ struct ap_metrics_input {
 	const json_t *ports; /**< {"ports":[{name, driver, link_up, rx_packets, ...}]} */
 	const json_t *nodes; /**< {"nodes":[{name, calls, packets, cycles}]} */
 	const json_t *stats; /**< {"workers": N, "drops": {"reasons": {name: count}}} */
+	/** {"routes": {origin: n}, "neighbors": {state: n}, "control": {event: n}} or NULL */
+	const json_t *ip;
 	/** Every drop reason, so that reasons never seen still export 0. */
 	const char *const *drop_reasons;
 	size_t n_drop_reasons;
