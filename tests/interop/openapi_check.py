@@ -1,7 +1,11 @@
 #!/usr/bin/python3
 """Check a live aetherd against docs/api/openapi.yaml, in TAP.
 
-  openapi_check.py BASE_URL TOKEN_FILE SPEC
+  openapi_check.py BASE_URL TOKEN_FILE SPEC BGP_NEIGHBOR
+
+BGP_NEIGHBOR is the one neighbour of the daemon's bgp section: passive, with
+no speaker behind it, and the speaker originates 198.51.100.0/24 and
+2001:db8:100::/48.
 
 Calls every operation of the spec (good and bad requests, with and without
 the token), validates each reply's status, content type and JSON body
@@ -134,7 +138,7 @@ def request(base, method, path, token=None, body=None, ctype="application/json",
 
 
 def main():
-    base, token_file, spec_path = sys.argv[1:4]
+    base, token_file, spec_path, peer = sys.argv[1:5]
     token = open(token_file).read().strip()
     spec = Spec(spec_path)
     tap = Tap()
@@ -284,6 +288,63 @@ def main():
     check("traced packets", "GET", "/api/v1/trace", 200)
     check("trace cleared", "DELETE", "/api/v1/trace", 200,
           then=lambda p, t: [] if not p["active"] and not p["packets"] else ["not cleared: %s" % t])
+    # BGP: one passive neighbour that never connects, two networks of our own.
+    nb = "/api/v1/bgp/neighbors/"
+    own = ["198.51.100.0/24", "2001:db8:100::/48"]
+
+    def bgp_peer_down(p):
+        if p["address"] != peer or p["state"] not in ("Idle", "Active"):
+            return ["neighbour %s in %s" % (p["address"], p["state"])]
+        return []
+
+    def own_routes(want):
+        def f(p, _t):
+            got = [(r["prefix"], r["from"], r["best"]) for r in p["routes"]]
+            exp = [(x, "local", True) for x in want]
+            if got != exp or p["total"] != len(want) or p["truncated"]:
+                return ["routes %s, total %d, truncated %s" % (got, p["total"], p["truncated"])]
+            return []
+        return f
+
+    def empty(p, _t):
+        return [] if p == {"routes": [], "total": 0, "truncated": False} else ["not empty"]
+
+    check("bgp summary", "GET", "/api/v1/bgp/summary", 200,
+          then=lambda p, t: bgp_peer_down(p["neighbors"][0]) if
+          p["asn"] == 65001 and len(p["neighbors"]) == 1 and p["rib"]["prefixes"] == 2
+          else ["unexpected summary: %s" % t])
+    check("bgp neighbours", "GET", "/api/v1/bgp/neighbors", 200,
+          then=lambda p, t: bgp_peer_down(p["neighbors"][0]) if
+          len(p["neighbors"]) == 1 and p["neighbors"][0]["passive"]
+          else ["unexpected neighbours: %s" % t])
+    check("bgp neighbour", "GET", nb + peer, 200,
+          then=lambda p, t: bgp_peer_down(p) or
+          ([] if p["families"] == [] and p["import"] == "none (RFC 8212)"
+           else ["unexpected neighbour: %s" % t]))
+    check("bgp neighbour, unknown", "GET", nb + "192.0.2.99", 404)
+    check("bgp neighbour, unknown IPv6", "GET", nb + "2001:db8::99", 404)
+    # The handler answers a malformed address like an unknown one.
+    check("bgp neighbour, malformed", "GET", nb + "300.1.2.3", 404)
+    check("bgp routes", "GET", "/api/v1/bgp/routes", 200, then=own_routes(own))
+    check("bgp routes, one prefix", "GET", "/api/v1/bgp/routes?prefix=2001:db8:100::/48", 200,
+          then=own_routes(own[1:]))
+    check("bgp routes, absent prefix", "GET", "/api/v1/bgp/routes?prefix=10.0.0.0/8", 200,
+          then=empty)
+    check("bgp routes, limit=1", "GET", "/api/v1/bgp/routes?limit=1", 200,
+          then=lambda p, t: [] if len(p["routes"]) == 1 and p["total"] == 2 and p["truncated"]
+          else ["not cut at 1: %s" % t])
+    check("bgp routes, bad prefix", "GET", "/api/v1/bgp/routes?prefix=banana", 400)
+    check("bgp routes, host bits cleared", "GET", "/api/v1/bgp/routes?prefix=198.51.100.1/24",
+          200, then=own_routes(own[:1]))
+    for rib in ("adj-rib-in", "adj-rib-out"):
+        check("bgp %s of a silent neighbour" % rib, "GET", nb + peer + "/" + rib, 200,
+              then=empty)
+        check("bgp %s, one prefix" % rib, "GET",
+              nb + peer + "/" + rib + "?prefix=198.51.100.0/24&limit=5", 200, then=empty)
+        check("bgp %s, bad prefix" % rib, "GET", nb + peer + "/" + rib + "?prefix=10.0.0.0/33",
+              400)
+        check("bgp %s, unknown neighbour" % rib, "GET", nb + "192.0.2.99/" + rib, 404)
+        check("bgp %s, malformed neighbour" % rib, "GET", nb + "not-an-address/" + rib, 404)
     check("metrics", "GET", "/metrics", 200,
           then=lambda p, t: [] if "aether_port_rx_packets_total{" in t else ["no port metrics"])
     check("dashboard without a token", "GET", "/", 200, auth=False,
