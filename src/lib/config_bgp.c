@@ -755,7 +755,10 @@ bgp_pair(struct bctx *c, const char *key, const yaml_node_t *v, void *obj, const
 			    len > (v6 ? 128 : 32) ||
 			    inet_pton(v6 ? AF_INET6 : AF_INET, a, tmp) != 1)
 				goto bad_pfx;
-			memcpy(b->networks[b->n_networks++], s, sizeof(s));
+			/* Only the string: bytes past it would make two loads of the
+			 * same file differ (reload compares sections). */
+			snprintf(b->networks[b->n_networks], sizeof(b->networks[0]), "%s", s);
+			b->n_networks++;
 			continue;
 		bad_pfx:
 			return bfail(c, n->start_mark,

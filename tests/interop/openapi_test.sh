@@ -16,9 +16,8 @@ lab_topo_line >/dev/null 2>&1 || tap_bail "cannot build the lab topology"
 cfg=$dir/api.yaml
 cat "$LAB_XC_CONFIG" >"$cfg"
 # The BGP routes are only served with a bgp section: a speaker on the dut's
-# loopback, two networks of its own for the Loc-RIB, and one passive
-# neighbour (the server, which runs no BGP) that is never dialled and stays
-# down.
+# loopback announcing two networks, and one passive neighbour (the server,
+# which runs no BGP) that is never dialled and stays down.
 bgp_peer=$LAB_SERVER4
 cat >>"$cfg" <<-EOF2
 	api: {listen: 127.0.0.1:8080, token_file: $dir/lib/api.token, web_root: $AP_SRC/web}
@@ -36,7 +35,8 @@ lab_bg client ping -i 0.1 "$LAB_SERVER4"
 sleep 2 # a few history samples
 
 lab_exec dut /usr/bin/python3 "$AP_SRC/tests/interop/openapi_check.py" \
-	http://127.0.0.1:8080 "$dir/lib/api.token" "$AP_SRC/docs/api/openapi.yaml" "$bgp_peer"
+	http://127.0.0.1:8080 "$dir/lib/api.token" "$AP_SRC/docs/api/openapi.yaml" "$bgp_peer" \
+	198.51.100.0/24 2001:db8:100::/48
 rc=$?
 lab_aetherd_stop || sed 's/^/#   /' "$LAB_AETHERD_LOG"
 exit $rc

@@ -463,8 +463,10 @@ ap_bgp_notif_decode(const uint8_t *msg, uint32_t len, struct ap_bgp_notif *n)
 		for (uint8_t i = 0; i < l; i++) {
 			uint8_t ch = n->data[1 + i];
 
-			/* Logged and shown as text: control bytes become '?'. */
-			n->shutdown_msg[i] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+			/* Logged and shown as text (JSON wants valid UTF-8): control
+			 * bytes and anything outside ASCII become '?'. RFC 9003 allows
+			 * UTF-8; passing it through needs validating it first. */
+			n->shutdown_msg[i] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
 		}
 		n->shutdown_msg[l] = '\0';
 	}
