@@ -685,11 +685,15 @@ port_defaults(struct ap_cfg_port *p)
 	p->validate = AP_VALIDATE_L2;
 }
 
+/* Lists of mappings share their shape checks and messages; @p fn parses one
+ * item (its position in @p where, e.g. "ports[2]") and appends it. */
+typedef int (*item_fn)(struct ctx *c, const yaml_node_t *item, const char *where,
+		       struct ap_config *cfg);
+
 static int
-parse_ports(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+parse_list(struct ctx *c, const yaml_node_t *v, const char *what, const uint16_t *count,
+	   unsigned max, const char *noun, item_fn fn, struct ap_config *cfg)
 {
-	struct ap_config *cfg = obj;
-	const yaml_node_pair_t *seen[MAX_FIELDS];
 	char where[WHERE_MAX];
 	yaml_node_item_t *it;
 	int ret;
@@ -700,26 +704,45 @@ parse_ports(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 		return fail(c, v->start_mark, "expected a list for %s", what);
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
 		const yaml_node_t *item = node_at(c, *it);
-		struct ap_cfg_port port;
 
 		if (item == NULL)
 			return fail(c, v->start_mark, "broken list in %s", what);
-		if (cfg->n_ports == AP_CFG_MAX_PORTS)
-			return fail(c, item->start_mark, "too many ports (max %d)",
-				    AP_CFG_MAX_PORTS);
-		snprintf(where, sizeof(where), "%s[%u]", what, cfg->n_ports);
-		port_defaults(&port);
-		port.line = (uint32_t)item->start_mark.line + 1;
-		port.col = (uint32_t)item->start_mark.column + 1;
-		ret = parse_map(c, item, &port_table, &port, where, seen);
+		if (*count == max)
+			return fail(c, item->start_mark, "too many %s (max %u)", noun, max);
+		snprintf(where, sizeof(where), "%s[%u]", what, *count);
+		ret = fn(c, item, where, cfg);
 		if (ret < 0)
 			return ret;
-		ret = check_port(c, &port, item, seen, where);
-		if (ret < 0)
-			return ret;
-		cfg->ports[cfg->n_ports++] = port;
 	}
 	return 0;
+}
+
+static int
+port_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_cfg_port port;
+	int ret;
+
+	port_defaults(&port);
+	port.line = (uint32_t)item->start_mark.line + 1;
+	port.col = (uint32_t)item->start_mark.column + 1;
+	ret = parse_map(c, item, &port_table, &port, where, seen);
+	if (ret < 0)
+		return ret;
+	ret = check_port(c, &port, item, seen, where);
+	if (ret < 0)
+		return ret;
+	cfg->ports[cfg->n_ports++] = port;
+	return 0;
+}
+
+static int
+parse_ports(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_config *cfg = obj;
+
+	return parse_list(c, v, what, &cfg->n_ports, AP_CFG_MAX_PORTS, "ports", port_item, cfg);
 }
 
 static const struct field xconnect_fields[] = {
@@ -737,36 +760,27 @@ static const struct field xconnect_fields[] = {
 static const struct table xconnect_table = TABLE(xconnect_fields);
 
 static int
+xconnect_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_cfg_xconnect xc = {0};
+	int ret = parse_map(c, item, &xconnect_table, &xc, where, seen);
+
+	if (ret < 0)
+		return ret;
+	c->xc_marks[cfg->n_xconnects][0] = node_at(c, seen[0]->value)->start_mark;
+	c->xc_marks[cfg->n_xconnects][1] = node_at(c, seen[1]->value)->start_mark;
+	cfg->xconnects[cfg->n_xconnects++] = xc;
+	return 0;
+}
+
+static int
 parse_xconnects(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 {
 	struct ap_config *cfg = obj;
-	const yaml_node_pair_t *seen[MAX_FIELDS];
-	char where[WHERE_MAX];
-	yaml_node_item_t *it;
-	int ret;
 
-	if (is_null(v))
-		return 0;
-	if (v->type != YAML_SEQUENCE_NODE)
-		return fail(c, v->start_mark, "expected a list for %s", what);
-	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		const yaml_node_t *item = node_at(c, *it);
-		struct ap_cfg_xconnect xc = {0};
-
-		if (item == NULL)
-			return fail(c, v->start_mark, "broken list in %s", what);
-		if (cfg->n_xconnects == AP_CFG_MAX_XCONNECTS)
-			return fail(c, item->start_mark, "too many cross-connects (max %d)",
-				    AP_CFG_MAX_XCONNECTS);
-		snprintf(where, sizeof(where), "%s[%u]", what, cfg->n_xconnects);
-		ret = parse_map(c, item, &xconnect_table, &xc, where, seen);
-		if (ret < 0)
-			return ret;
-		c->xc_marks[cfg->n_xconnects][0] = node_at(c, seen[0]->value)->start_mark;
-		c->xc_marks[cfg->n_xconnects][1] = node_at(c, seen[1]->value)->start_mark;
-		cfg->xconnects[cfg->n_xconnects++] = xc;
-	}
-	return 0;
+	return parse_list(c, v, what, &cfg->n_xconnects, AP_CFG_MAX_XCONNECTS, "cross-connects",
+			  xconnect_item, cfg);
 }
 
 /* L3: interfaces and static routes. */
@@ -845,10 +859,10 @@ get_prefix(struct ctx *c, const yaml_node_t *v, const char *what, bool need_len,
 	if (ret < 0)
 		return ret;
 	if (ap_cfg_prefix_parse(s, need_len, out) < 0)
-		return fail(c, v->start_mark, "%s: '%s' is not %s", what,
-			    show(s, strlen(s), sh),
-			    need_len ? "an address with a prefix length (192.0.2.1/24, 2001:db8::1/64)"
-				     : "an IPv4 or IPv6 address");
+		return fail(
+			c, v->start_mark, "%s: '%s' is not %s", what, show(s, strlen(s), sh),
+			need_len ? "an address with a prefix length (192.0.2.1/24, 2001:db8::1/64)"
+				 : "an IPv4 or IPv6 address");
 	return 0;
 }
 
@@ -909,55 +923,63 @@ parse_iface_punt(struct ctx *c, const yaml_node_t *v, void *obj, const char *wha
 }
 
 static const struct field iface_fields[] = {
-	{.key = "name", .type = FT_STRING, .off = offsetof(struct ap_cfg_iface, name),
-	 .size = AP_NAME_MAX, .flags = F_REQUIRED, .check = check_port_name},
-	{.key = "port", .type = FT_STRING, .off = offsetof(struct ap_cfg_iface, port),
-	 .size = AP_NAME_MAX, .flags = F_REQUIRED},
-	{.key = "mtu", .type = FT_UINT, .off = offsetof(struct ap_cfg_iface, mtu),
-	 .size = sizeof(uint16_t), .min = 68, .max = 9600},
+	{.key = "name",
+	 .type = FT_STRING,
+	 .off = offsetof(struct ap_cfg_iface, name),
+	 .size = AP_NAME_MAX,
+	 .flags = F_REQUIRED,
+	 .check = check_port_name},
+	{.key = "port",
+	 .type = FT_STRING,
+	 .off = offsetof(struct ap_cfg_iface, port),
+	 .size = AP_NAME_MAX,
+	 .flags = F_REQUIRED},
+	{.key = "mtu",
+	 .type = FT_UINT,
+	 .off = offsetof(struct ap_cfg_iface, mtu),
+	 .size = sizeof(uint16_t),
+	 .min = 68,
+	 .max = 9600},
 	{.key = "addresses", .type = FT_CUSTOM, .custom = parse_iface_addrs},
 	{.key = "punt", .type = FT_CUSTOM, .custom = parse_iface_punt},
-	{.key = "router_advertisements", .type = FT_BOOL, .off = offsetof(struct ap_cfg_iface, ra),
+	{.key = "router_advertisements",
+	 .type = FT_BOOL,
+	 .off = offsetof(struct ap_cfg_iface, ra),
 	 .size = sizeof(bool)},
-	{.key = "ra_interval", .type = FT_UINT, .off = offsetof(struct ap_cfg_iface, ra_interval),
-	 .size = sizeof(uint16_t), .min = 4, .max = 1800},
+	{.key = "ra_interval",
+	 .type = FT_UINT,
+	 .off = offsetof(struct ap_cfg_iface, ra_interval),
+	 .size = sizeof(uint16_t),
+	 .min = 4,
+	 .max = 1800},
 };
 static const struct table iface_table = TABLE(iface_fields);
+
+static int
+iface_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_cfg_iface ifc = {0};
+	int ret = parse_map(c, item, &iface_table, &ifc, where, seen);
+
+	if (ret < 0)
+		return ret;
+	for (unsigned i = 0; i < cfg->n_ifaces; i++)
+		if (strcmp(cfg->ifaces[i].name, ifc.name) == 0)
+			return fail(c, node_at(c, seen[0]->value)->start_mark,
+				    "duplicate interface name '%s'", ifc.name);
+	c->if_marks[cfg->n_ifaces] = node_at(c, seen[1]->value)->start_mark;
+	cfg->ifaces[cfg->n_ifaces++] = ifc;
+	return 0;
+}
 
 static int
 parse_ifaces(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 {
 	struct ap_config *cfg = obj;
-	const yaml_node_pair_t *seen[MAX_FIELDS];
-	char where[WHERE_MAX];
-	yaml_node_item_t *it;
-	int ret;
 
-	if (is_null(v))
-		return 0;
-	if (v->type != YAML_SEQUENCE_NODE)
-		return fail(c, v->start_mark, "expected a list for %s", what);
-	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		const yaml_node_t *item = node_at(c, *it);
-		struct ap_cfg_iface ifc = {0};
-
-		if (item == NULL)
-			return fail(c, v->start_mark, "broken list in %s", what);
-		if (cfg->n_ifaces == AP_CFG_MAX_IFACES)
-			return fail(c, item->start_mark, "too many interfaces (max %d)",
-				    AP_CFG_MAX_IFACES);
-		snprintf(where, sizeof(where), "%s[%u]", what, cfg->n_ifaces);
-		ret = parse_map(c, item, &iface_table, &ifc, where, seen);
-		if (ret < 0)
-			return ret;
-		for (unsigned i = 0; i < cfg->n_ifaces; i++)
-			if (strcmp(cfg->ifaces[i].name, ifc.name) == 0)
-				return fail(c, node_at(c, seen[0]->value)->start_mark,
-					    "duplicate interface name '%s'", ifc.name);
-		c->if_marks[cfg->n_ifaces] = node_at(c, seen[1]->value)->start_mark;
-		cfg->ifaces[cfg->n_ifaces++] = ifc;
-	}
-	return 0;
+	return parse_list(c, v, what, &cfg->n_ifaces, AP_CFG_MAX_IFACES, "interfaces", iface_item,
+			  cfg);
 }
 
 static int
@@ -1024,45 +1046,36 @@ static const struct field route_fields[] = {
 static const struct table route_table = TABLE(route_fields);
 
 static int
+route_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_cfg_route r = {0};
+	int ret = parse_map(c, item, &route_table, &r, where, seen);
+
+	if (ret < 0)
+		return ret;
+	for (unsigned i = 0; i < r.n_via; i++)
+		if (r.via[i].family != r.prefix.family)
+			return fail(c, node_at(c, seen[1]->value)->start_mark,
+				    "%s.via: IPv%u next hop for an IPv%u prefix", where,
+				    r.via[i].family, r.prefix.family);
+	for (unsigned i = 0; i < cfg->n_routes; i++)
+		if (cfg->routes[i].prefix.family == r.prefix.family &&
+		    cfg->routes[i].prefix.len == r.prefix.len &&
+		    memcmp(cfg->routes[i].prefix.addr, r.prefix.addr, 16) == 0)
+			return fail(c, item->start_mark, "%s: duplicate route", where);
+	c->route_marks[cfg->n_routes] = item->start_mark;
+	cfg->routes[cfg->n_routes++] = r;
+	return 0;
+}
+
+static int
 parse_routes(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 {
 	struct ap_config *cfg = obj;
-	const yaml_node_pair_t *seen[MAX_FIELDS];
-	char where[WHERE_MAX];
-	yaml_node_item_t *it;
-	int ret;
 
-	if (is_null(v))
-		return 0;
-	if (v->type != YAML_SEQUENCE_NODE)
-		return fail(c, v->start_mark, "expected a list for %s", what);
-	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		const yaml_node_t *item = node_at(c, *it);
-		struct ap_cfg_route r = {0};
-
-		if (item == NULL)
-			return fail(c, v->start_mark, "broken list in %s", what);
-		if (cfg->n_routes == AP_CFG_MAX_ROUTES)
-			return fail(c, item->start_mark, "too many static routes (max %d)",
-				    AP_CFG_MAX_ROUTES);
-		snprintf(where, sizeof(where), "%s[%u]", what, cfg->n_routes);
-		ret = parse_map(c, item, &route_table, &r, where, seen);
-		if (ret < 0)
-			return ret;
-		for (unsigned i = 0; i < r.n_via; i++)
-			if (r.via[i].family != r.prefix.family)
-				return fail(c, node_at(c, seen[1]->value)->start_mark,
-					    "%s.via: IPv%u next hop for an IPv%u prefix", where,
-					    r.via[i].family, r.prefix.family);
-		for (unsigned i = 0; i < cfg->n_routes; i++)
-			if (cfg->routes[i].prefix.family == r.prefix.family &&
-			    cfg->routes[i].prefix.len == r.prefix.len &&
-			    memcmp(cfg->routes[i].prefix.addr, r.prefix.addr, 16) == 0)
-				return fail(c, item->start_mark, "%s: duplicate route", where);
-		c->route_marks[cfg->n_routes] = item->start_mark;
-		cfg->routes[cfg->n_routes++] = r;
-	}
-	return 0;
+	return parse_list(c, v, what, &cfg->n_routes, AP_CFG_MAX_ROUTES, "static routes",
+			  route_item, cfg);
 }
 
 static int
@@ -1084,7 +1097,8 @@ parse_neigh_mac(struct ctx *c, const yaml_node_t *v, void *obj, const char *what
 	if (ret < 0)
 		return ret;
 	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &end) != 6 || strlen(s) != 17)
+		   &end) != 6 ||
+	    strlen(s) != 17)
 		return fail(c, v->start_mark, "%s: '%s' is not a MAC address (02:00:5e:00:53:01)",
 			    what, show(s, strlen(s), sh));
 	if (b[0] & 1)
@@ -1096,44 +1110,38 @@ parse_neigh_mac(struct ctx *c, const yaml_node_t *v, void *obj, const char *what
 }
 
 static const struct field neigh_fields[] = {
-	{.key = "interface", .type = FT_STRING, .off = offsetof(struct ap_cfg_neighbor, iface),
-	 .size = AP_NAME_MAX, .flags = F_REQUIRED},
+	{.key = "interface",
+	 .type = FT_STRING,
+	 .off = offsetof(struct ap_cfg_neighbor, iface),
+	 .size = AP_NAME_MAX,
+	 .flags = F_REQUIRED},
 	{.key = "address", .type = FT_CUSTOM, .custom = parse_neigh_addr, .flags = F_REQUIRED},
 	{.key = "mac", .type = FT_CUSTOM, .custom = parse_neigh_mac, .flags = F_REQUIRED},
 };
 static const struct table neigh_table = TABLE(neigh_fields);
 
 static int
+neighbor_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_cfg_neighbor n = {0};
+	int ret = parse_map(c, item, &neigh_table, &n, where, seen);
+
+	if (ret < 0)
+		return ret;
+	c->neigh_marks[cfg->n_neighbors][0] = node_at(c, seen[0]->value)->start_mark;
+	c->neigh_marks[cfg->n_neighbors][1] = node_at(c, seen[1]->value)->start_mark;
+	cfg->neighbors[cfg->n_neighbors++] = n;
+	return 0;
+}
+
+static int
 parse_neighbors(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 {
 	struct ap_config *cfg = obj;
-	const yaml_node_pair_t *seen[MAX_FIELDS];
-	char where[WHERE_MAX];
-	yaml_node_item_t *it;
-	int ret;
 
-	if (is_null(v))
-		return 0;
-	if (v->type != YAML_SEQUENCE_NODE)
-		return fail(c, v->start_mark, "expected a list for %s", what);
-	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		const yaml_node_t *item = node_at(c, *it);
-		struct ap_cfg_neighbor n = {0};
-
-		if (item == NULL)
-			return fail(c, v->start_mark, "broken list in %s", what);
-		if (cfg->n_neighbors == AP_CFG_MAX_NEIGHBORS)
-			return fail(c, item->start_mark, "too many static neighbours (max %d)",
-				    AP_CFG_MAX_NEIGHBORS);
-		snprintf(where, sizeof(where), "%s[%u]", what, cfg->n_neighbors);
-		ret = parse_map(c, item, &neigh_table, &n, where, seen);
-		if (ret < 0)
-			return ret;
-		c->neigh_marks[cfg->n_neighbors][0] = node_at(c, seen[0]->value)->start_mark;
-		c->neigh_marks[cfg->n_neighbors][1] = node_at(c, seen[1]->value)->start_mark;
-		cfg->neighbors[cfg->n_neighbors++] = n;
-	}
-	return 0;
+	return parse_list(c, v, what, &cfg->n_neighbors, AP_CFG_MAX_NEIGHBORS, "static neighbours",
+			  neighbor_item, cfg);
 }
 
 /* Is @p a inside the subnet @p net (an interface address with its length)? */
@@ -1172,9 +1180,10 @@ resolve_l3(struct ctx *c)
 					    cfg->ifaces[j].name);
 		for (uint16_t x = 0; x < cfg->n_xconnects; x++)
 			if (cfg->xconnects[x].a_idx == idx || cfg->xconnects[x].b_idx == idx)
-				return fail(c, c->if_marks[i],
-					    "port '%s' is cross-connected and cannot have an interface",
-					    ifc->port);
+				return fail(
+					c, c->if_marks[i],
+					"port '%s' is cross-connected and cannot have an interface",
+					ifc->port);
 		ifc->port_idx = (uint16_t)idx;
 	}
 	for (uint16_t i = 0; i < cfg->n_neighbors; i++) {
@@ -1191,8 +1200,8 @@ resolve_l3(struct ctx *c)
 				on_link = prefix_contains(&cfg->ifaces[f].addrs[a], &n->addr);
 		}
 		if (!found)
-			return fail(c, c->neigh_marks[i][0], "unknown interface '%s' in neighbors[%u]",
-				    n->iface, i);
+			return fail(c, c->neigh_marks[i][0],
+				    "unknown interface '%s' in neighbors[%u]", n->iface, i);
 		if (!on_link)
 			return fail(c, c->neigh_marks[i][1],
 				    "neighbors[%u]: %s is on no subnet of interface '%s'", i,
@@ -1200,8 +1209,10 @@ resolve_l3(struct ctx *c)
 		for (uint16_t j = 0; j < i; j++)
 			if (cfg->neighbors[j].iface_idx == n->iface_idx &&
 			    memcmp(cfg->neighbors[j].addr.addr, n->addr.addr, 16) == 0)
-				return fail(c, c->neigh_marks[i][1], "neighbors[%u]: duplicate of "
-						"neighbors[%u]", i, j);
+				return fail(c, c->neigh_marks[i][1],
+					    "neighbors[%u]: duplicate of "
+					    "neighbors[%u]",
+					    i, j);
 	}
 	for (uint16_t r = 0; r < cfg->n_routes; r++) {
 		const struct ap_cfg_route *rt = &cfg->routes[r];
@@ -1216,16 +1227,20 @@ resolve_l3(struct ctx *c)
 					on_link = prefix_contains(&cfg->ifaces[i].addrs[a], via);
 			if (!on_link)
 				return fail(c, c->route_marks[r],
-					    "routes[%u]: next hop %s is on no interface's subnet", r,
-					    ap_cfg_prefix_fmt(via, false, b, sizeof(b)));
+					    "routes[%u]: next hop %s is on no interface's subnet",
+					    r, ap_cfg_prefix_fmt(via, false, b, sizeof(b)));
 			for (uint16_t i = 0; i < cfg->n_ifaces; i++)
 				for (unsigned a = 0; a < cfg->ifaces[i].n_addrs; a++)
 					if (cfg->ifaces[i].addrs[a].family == via->family &&
-					    memcmp(cfg->ifaces[i].addrs[a].addr, via->addr, 16) == 0)
-						return fail(c, c->route_marks[r],
-							    "routes[%u]: next hop %s is the router's "
-							    "own address",
-							    r, ap_cfg_prefix_fmt(via, false, b, sizeof(b)));
+					    memcmp(cfg->ifaces[i].addrs[a].addr, via->addr, 16) ==
+						    0)
+						return fail(
+							c, c->route_marks[r],
+							"routes[%u]: next hop %s is the router's "
+							"own address",
+							r,
+							ap_cfg_prefix_fmt(via, false, b,
+									  sizeof(b)));
 		}
 	}
 	return 0;
