@@ -331,8 +331,7 @@ def main():
            else ["unexpected neighbour: %s" % t]))
     check("bgp neighbour, unknown", "GET", nb + "192.0.2.99", 404)
     check("bgp neighbour, unknown IPv6", "GET", nb + "2001:db8::99", 404)
-    # The handler answers a malformed address like an unknown one.
-    check("bgp neighbour, malformed", "GET", nb + "300.1.2.3", 404)
+    check("bgp neighbour, malformed", "GET", nb + "300.1.2.3", 400)
     check("bgp routes", "GET", "/api/v1/bgp/routes", 200, then=own_routes(own))
     check("bgp routes, absent prefix", "GET", "/api/v1/bgp/routes?prefix=10.0.0.0/8", 200,
           then=empty)
@@ -354,7 +353,7 @@ def main():
         check("bgp %s, bad prefix" % rib, "GET", nb + peer + "/" + rib + "?prefix=10.0.0.0/33",
               400)
         check("bgp %s, unknown neighbour" % rib, "GET", nb + "192.0.2.99/" + rib, 404)
-        check("bgp %s, malformed neighbour" % rib, "GET", nb + "not-an-address/" + rib, 404)
+        check("bgp %s, malformed neighbour" % rib, "GET", nb + "not-an-address/" + rib, 400)
     check("metrics", "GET", "/metrics", 200,
           then=lambda p, t: [] if "aether_port_rx_packets_total{" in t else ["no port metrics"])
     check("dashboard without a token", "GET", "/", 200, auth=False,

@@ -195,21 +195,23 @@ path_json(struct bgp_svc *s, const struct ap_bgp_dest *d, const struct ap_bgp_pa
 	return attrs_json(j, &a, d->pfx.af);
 }
 
-static struct bgp_peer *
-find_peer(struct bgp_svc *s, const char *text)
+static int
+find_peer(struct bgp_svc *s, const char *text, json_t **out, struct bgp_peer **peer)
 {
 	uint8_t a[16] = {0};
 	bool v6 = false;
 
 	if (inet_pton(AF_INET, text, a) != 1) {
 		if (inet_pton(AF_INET6, text, a) != 1)
-			return NULL;
+			return ap_api_error(out, 400, "'%s' is not an IPv4 or IPv6 address", text);
 		v6 = true;
 	}
 	for (uint16_t i = 0; i < s->n_peers; i++)
-		if (s->peers[i].cfg.v6 == v6 && memcmp(s->peers[i].cfg.addr, a, 16) == 0)
-			return &s->peers[i];
-	return NULL;
+		if (s->peers[i].cfg.v6 == v6 && memcmp(s->peers[i].cfg.addr, a, 16) == 0) {
+			*peer = &s->peers[i];
+			return 0;
+		}
+	return ap_api_error(out, 404, "no neighbor %s", text);
 }
 
 /* Destinations in address order, at most 'limit' of them. */
@@ -332,10 +334,11 @@ static int
 h_neighbor(void *ctx, const struct ap_api_req *req, json_t **out)
 {
 	struct bgp_svc *s = ctx;
-	struct bgp_peer *p = find_peer(s, req->params[0]);
+	struct bgp_peer *p = NULL;
+	int rc = find_peer(s, req->params[0], out, &p);
 
-	if (p == NULL)
-		return ap_api_error(out, 404, "no neighbor %s", req->params[0]);
+	if (rc)
+		return rc;
 	*out = peer_json(s, p, true);
 	return 200;
 }
@@ -376,14 +379,15 @@ static int
 h_adj_in(void *ctx, const struct ap_api_req *req, json_t **out)
 {
 	struct bgp_svc *s = ctx;
-	struct bgp_peer *peer = find_peer(s, req->params[0]);
+	struct bgp_peer *peer = NULL;
 	size_t limit = query_limit(req), shown = 0, total = 0;
 	struct walk w;
 	json_t *arr;
 	int rc;
 
-	if (peer == NULL)
-		return ap_api_error(out, 404, "no neighbor %s", req->params[0]);
+	rc = find_peer(s, req->params[0], out, &peer);
+	if (rc)
+		return rc;
 	rc = dests(s, req, &w, out);
 	if (rc)
 		return rc;
@@ -408,7 +412,7 @@ static int
 h_adj_out(void *ctx, const struct ap_api_req *req, json_t **out)
 {
 	struct bgp_svc *s = ctx;
-	struct bgp_peer *peer = find_peer(s, req->params[0]);
+	struct bgp_peer *peer = NULL;
 	size_t limit = query_limit(req), shown = 0, total = 0;
 	uint8_t scratch[4096];
 	struct ap_bgp_pol_buf pb;
@@ -416,8 +420,9 @@ h_adj_out(void *ctx, const struct ap_api_req *req, json_t **out)
 	json_t *arr;
 	int rc;
 
-	if (peer == NULL)
-		return ap_api_error(out, 404, "no neighbor %s", req->params[0]);
+	rc = find_peer(s, req->params[0], out, &peer);
+	if (rc)
+		return rc;
 	rc = dests(s, req, &w, out);
 	if (rc)
 		return rc;
