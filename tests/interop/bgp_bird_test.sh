@@ -21,29 +21,13 @@ lab_require_aetherd
 
 tap_plan 17
 dir=$(lab_tmpdir)
+. "$(dirname "$0")/bgp_lib.sh"
 US=127.77.0.1
 ctl() { birdc -s "$dir/bird1.ctl" "$@"; }
 ctl2() { birdc -s "$dir/bird2.ctl" "$@"; }
 ctl3() { birdc -s "$dir/bird3.ctl" "$@"; }
-summary() { lab_ctl -j show bgp summary; }
 nbr_state() { summary | jq -r --arg a "$1" '.neighbors[] | select(.address == $a) | .state'; }
 established() { [ "$(nbr_state "$1")" = Established ]; }
-route_json() { lab_ctl -j show bgp routes "$1"; }
-
-# lab_aetherd_start waits on the data plane's counters; without a data plane
-# the BGP summary is what answers.
-start_aetherd() {
-	LAB_API_SOCK=$dir/api.sock
-	LAB_AETHERD_LOG=$dir/aetherd.log
-	ip netns exec "$(lab_ns bgp)" "$AETHERD" --foreground --no-dataplane \
-		--api-socket "$LAB_API_SOCK" -c "$1" >>"$LAB_AETHERD_LOG" 2>&1 &
-	LAB_AETHERD_PID=$!
-	LAB_PIDS+=("$LAB_AETHERD_PID")
-	if ! lab_wait_for 20 summary; then
-		sed 's/^/#   /' "$LAB_AETHERD_LOG" >&2
-		return 1
-	fi
-}
 
 cat >"$dir/aetherd.yaml" <<EOF2
 bgp:
@@ -116,7 +100,6 @@ tap_check "session with BIRD is Established on our side" established 127.77.0.2
 tap_check "session is Established on BIRD's side" \
 	bash -c "birdc -s '$dir/bird1.ctl' show protocols peer | grep -q Established"
 
-has_route() { route_json "$1" | jq -e '.total == 1' >/dev/null; }
 lab_wait_for 10 has_route 203.0.113.0/24
 tap_check "IPv4 route from BIRD: AS path, MED, communities; import policy set LOCAL_PREF" \
 	bash -c "$(declare -f lab_ctl route_json); AETHERCTL='$AETHERCTL' LAB_API_SOCK='$LAB_API_SOCK'
@@ -163,7 +146,6 @@ bad_as() { ctl3 show protocols all peer | grep -qi "bad peer as"; }
 lab_wait_for 15 bad_as
 tap_check "a wrong remote AS is refused with NOTIFICATION 2/2 (seen by BIRD)" bad_as
 
-gone() { route_json "$1" | jq -e '.total == 0' >/dev/null; }
 ctl disable s4 >/dev/null
 lab_wait_for 10 gone 203.0.113.0/24
 tap_check "a withdrawal from BIRD leaves our RIB" gone 203.0.113.0/24

@@ -17,27 +17,10 @@ lab_require_aetherd
 
 tap_plan 10
 dir=$(lab_tmpdir)
+. "$(dirname "$0")/bgp_lib.sh"
 US=10.77.0.1
 GO=10.77.0.2
 GRPC=50151
-summary() { lab_ctl -j show bgp summary; }
-established() { [ "$(summary | jq -r '.neighbors[0].state')" = Established ]; }
-route_json() { lab_ctl -j show bgp routes "$1"; }
-has_route() { route_json "$1" | jq -e '.total == 1' >/dev/null; }
-gone() { route_json "$1" | jq -e '.total == 0' >/dev/null; }
-
-start_aetherd() {
-	LAB_API_SOCK=$dir/api.sock
-	LAB_AETHERD_LOG=$dir/aetherd.log
-	ip netns exec "$(lab_ns bgp)" "$AETHERD" --foreground --no-dataplane \
-		--api-socket "$LAB_API_SOCK" -c "$1" >>"$LAB_AETHERD_LOG" 2>&1 &
-	LAB_AETHERD_PID=$!
-	LAB_PIDS+=("$LAB_AETHERD_PID")
-	if ! lab_wait_for 20 summary; then
-		sed 's/^/#   /' "$LAB_AETHERD_LOG" >&2
-		return 1
-	fi
-}
 
 cat >"$dir/aetherd.yaml" <<EOF2
 bgp:
