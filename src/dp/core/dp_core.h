@@ -218,6 +218,17 @@ struct ap_port_tx_ctx {
 /** Packets a node classifies in one chunk (nexts[] on the stack). */
 #define AP_NODE_CHUNK RTE_GRAPH_BURST_SIZE
 
+/* Sends one packet on edge @p e, recording the hand-over when it is traced.
+ * For nodes whose packets are rare enough to go one at a time (local
+ * delivery, control traffic). */
+static __rte_always_inline void
+ap_node_enqueue_x1(struct rte_graph *graph, struct rte_node *node, rte_edge_t e, void *obj)
+{
+	if (unlikely(ap_trace_active) && unlikely(ap_mbuf_priv(obj)->trace_id))
+		ap_trace_rec(obj, node->name, AP_TRACE_NEXT, e, node->nodes[e]->name);
+	rte_node_enqueue_x1(graph, node, e, obj);
+}
+
 /**
  * Send @p n objs to the edges in @p nexts. When they are the node's whole
  * stream (@p whole) and all go one way, the common case, the stream is handed

@@ -212,13 +212,8 @@ ip4_local_one(struct rte_mbuf *m)
 static uint16_t
 ip4_local_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
-	for (uint16_t i = 0; i < nb_objs; i++) {
-		rte_edge_t e = ip4_local_one(objs[i]);
-
-		if (unlikely(ap_trace_active) && unlikely(ap_mbuf_priv(objs[i])->trace_id))
-			ap_trace_rec(objs[i], node->name, AP_TRACE_NEXT, e, node->nodes[e]->name);
-		rte_node_enqueue_x1(graph, node, e, objs[i]);
-	}
+	for (uint16_t i = 0; i < nb_objs; i++)
+		ap_node_enqueue_x1(graph, node, ip4_local_one(objs[i]), objs[i]);
 	return nb_objs;
 }
 
