@@ -86,18 +86,9 @@ frr_up() { vty "show bgp neighbors $US json" | jq -e --arg a "$US" '.[$a].bgpSta
 tap_check "session is Established on FRR's side" frr_up
 
 lab_wait_for 10 has_route 203.0.113.0/24
-v4ok() {
-	route_json 203.0.113.0/24 | jq -e --arg nh "$FRR" '.routes[0] | .as_path == "65004" and
-		.med == 50 and .next_hop == $nh and (.communities | index("65004:7")) and
-		(.large_communities | index("65004:1:2"))' >/dev/null
-}
-tap_check "IPv4 route from FRR: AS path, MED, community, large community" v4ok
+tap_check "IPv4 route from FRR: AS path, MED, community, large community" peer_v4ok 65004 "$FRR"
 lab_wait_for 10 has_route 2001:db8:200::/48
-v6ok() {
-	route_json 2001:db8:200::/48 | jq -e '.routes[0] | .as_path == "65004" and
-		(.communities | index("65004:8"))' >/dev/null
-}
-tap_check "IPv6 route from FRR: AS path, community" v6ok
+tap_check "IPv6 route from FRR: AS path, community" peer_v6ok 65004
 
 frr_has() {
 	vty "show bgp $1 unicast $2 json" | jq -e '.paths[0].aspath.string == "65001"' >/dev/null

@@ -26,3 +26,20 @@ start_aetherd() {
 		return 1
 	fi
 }
+
+# The routes every interop peer announces: 203.0.113.0/24 with MED 50,
+# community AS:7 and large community AS:1:2, and 2001:db8:200::/48 with
+# community AS:8, where AS is the peer's.
+# peer_v4ok AS NEXT_HOP: the IPv4 one arrived with all of that.
+peer_v4ok() {
+	route_json 203.0.113.0/24 | jq -e --arg asn "$1" --arg nh "$2" '.routes[0] |
+		.as_path == $asn and .med == 50 and .next_hop == $nh and
+		(.communities | index($asn + ":7")) and
+		(.large_communities | index($asn + ":1:2"))' >/dev/null
+}
+# peer_v6ok AS [NEXT_HOP]: the IPv6 one arrived (with that next hop if given).
+peer_v6ok() {
+	route_json 2001:db8:200::/48 | jq -e --arg asn "$1" --arg nh "${2:-}" '.routes[0] |
+		.as_path == $asn and ($nh == "" or .next_hop == $nh) and
+		(.communities | index($asn + ":8"))' >/dev/null
+}
