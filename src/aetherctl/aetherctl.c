@@ -401,11 +401,159 @@ render_logs(json_t *root)
 
 /* --- commands --------------------------------------------------------- */
 
+/* Where an interface, bridge member or MAC sits: "PORT", "PORT.VLAN",
+ * "PORT.VLAN.INNER", or "bridge NAME" / the bridge interface's name. */
+static const char *
+where_str(json_t *o, char *buf, size_t size)
+{
+	json_t *vlan = json_object_get(o, "vlan"), *inner = json_object_get(o, "inner_vlan");
+	const char *port = json_string_value(json_object_get(o, "port"));
+
+	if (port == NULL) {
+		const char *br = json_string_value(json_object_get(o, "bridge"));
+		const char *ifc = json_string_value(json_object_get(o, "interface"));
+
+		if (br)
+			snprintf(buf, size, "bridge %s", br);
+		else
+			snprintf(buf, size, "%s", ifc ? ifc : "-");
+		return buf;
+	}
+	if (json_is_integer(inner))
+		snprintf(buf, size, "%s.%lld.%lld", port, json_integer_value(vlan),
+			 json_integer_value(inner));
+	else if (json_is_integer(vlan))
+		snprintf(buf, size, "%s.%lld", port, json_integer_value(vlan));
+	else
+		snprintf(buf, size, "%s", port);
+	return buf;
+}
+
+static int
+render_bridges(json_t *root)
+{
+	static const struct column cols[] = {
+		{"BRIDGE", false}, {"MEMBER", false},  {"LEARNED", true},
+		{"LIMIT", true},   {"RX-PKTS", true},  {"TX-PKTS", true},
+	};
+	struct table t = {.cols = cols, .ncols = 6};
+	json_t *brs = json_object_get(root, "bridges"), *br, *m;
+	size_t i, k;
+
+	if (!json_is_array(brs))
+		return -1;
+	json_array_foreach(brs, i, br)
+	{
+		json_t *c = json_object_get(br, "counters");
+		char hdr[256];
+
+		json_array_foreach(json_object_get(br, "members"), k, m)
+		{
+			char where[96], learned[32], limit[32], rx[32], tx[32];
+			char *row[6] = {
+				k ? "" : (char *)str_or_dash(br, "name"),
+				(char *)where_str(m, where, sizeof(where)),
+				fmt_num(json_object_get(m, "learned"), learned, sizeof(learned), 0),
+				fmt_num(json_object_get(m, "learn_limit"), limit, sizeof(limit), 0),
+				fmt_num(json_object_get(m, "rx_packets"), rx, sizeof(rx), 0),
+				fmt_num(json_object_get(m, "tx_packets"), tx, sizeof(tx), 0),
+			};
+
+			table_add(&t, row);
+		}
+		snprintf(hdr, sizeof(hdr),
+			 "bridge %s: %lld MACs, learned %lld, moved %lld, aged %lld, learn-limit "
+			 "hits %lld, flooded %lld",
+			 str_or_dash(br, "name"), json_integer_value(json_object_get(br, "macs")),
+			 json_integer_value(json_object_get(c, "learned")),
+			 json_integer_value(json_object_get(c, "moved")),
+			 json_integer_value(json_object_get(c, "aged")),
+			 json_integer_value(json_object_get(c, "learn_limit_hits")),
+			 json_integer_value(json_object_get(c, "flooded")));
+		puts(hdr);
+	}
+	table_print(&t);
+	return 0;
+}
+
+static int
+render_macs(json_t *root)
+{
+	static const struct column cols[] = {
+		{"BRIDGE", false}, {"MAC", false}, {"MEMBER", false}, {"TYPE", false},
+		{"AGE-S", true},
+	};
+	struct table t = {.cols = cols, .ncols = 5};
+	json_t *macs = json_object_get(root, "macs"), *m;
+	size_t i;
+
+	if (!json_is_array(macs))
+		return -1;
+	json_array_foreach(macs, i, m)
+	{
+		char where[96], age[32];
+		char *row[5] = {
+			(char *)str_or_dash(m, "bridge"),
+			(char *)str_or_dash(m, "mac"),
+			(char *)where_str(m, where, sizeof(where)),
+			json_is_true(json_object_get(m, "static")) ? "static" : "learned",
+			fmt_num(json_object_get(m, "age_s"), age, sizeof(age), 0),
+		};
+
+		table_add(&t, row);
+	}
+	table_print(&t);
+	return 0;
+}
+
+static int
+render_flushed(json_t *root)
+{
+	json_t *n = json_object_get(root, "flushed");
+
+	if (!json_is_integer(n))
+		return -1;
+	printf("flushed %lld learned MACs\n", json_integer_value(n));
+	return 0;
+}
+
+static int
+prepare_bridge_macs(char **args, unsigned n, struct call *c, const char *method)
+{
+	static char path[128];
+
+	snprintf(c->method, sizeof(c->method), "%s", method);
+	if (n == 0) {
+		c->path = "/api/v1/bridges/macs";
+		return 0;
+	}
+	if (strlen(args[0]) > 64 || strspn(args[0], "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+					    strlen(args[0])) {
+		errmsg("not a bridge name: %s", args[0]);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/api/v1/bridges/macs?bridge=%s", args[0]);
+	c->path = path;
+	return 0;
+}
+
+static int
+prepare_show_macs(char **args, unsigned n, struct call *c)
+{
+	return prepare_bridge_macs(args, n, c, "GET");
+}
+
+static int
+prepare_flush_macs(char **args, unsigned n, struct call *c)
+{
+	return prepare_bridge_macs(args, n, c, "DELETE");
+}
+
 static int
 render_interfaces(json_t *root)
 {
 	static const struct column cols[] = {
-		{"NAME", false}, {"PORT", false},      {"MAC", false},
+		{"NAME", false}, {"ON", false},	       {"MAC", false},
 		{"MTU", true},	 {"ADDRESSES", false},
 	};
 	struct table t = {.cols = cols, .ncols = 5};
@@ -417,7 +565,7 @@ render_interfaces(json_t *root)
 		return -1;
 	json_array_foreach(ifs, i, ifc)
 	{
-		char mtu[32], addrs[512] = "";
+		char mtu[32], addrs[512] = "", where[96];
 		json_t *a;
 		size_t k, off = 0;
 		char *row[5];
@@ -426,7 +574,7 @@ render_interfaces(json_t *root)
 			addrs + off, off < sizeof(addrs) ? sizeof(addrs) - off : 0, "%s%s",
 			k ? " " : "", json_string_value(a) ? json_string_value(a) : "?");
 		row[0] = (char *)str_or_dash(ifc, "name");
-		row[1] = (char *)str_or_dash(ifc, "port");
+		row[1] = (char *)where_str(ifc, where, sizeof(where));
 		row[2] = (char *)str_or_dash(ifc, "mac");
 		row[3] = fmt_num(json_object_get(ifc, "mtu"), mtu, sizeof(mtu), 0);
 		row[4] = addrs[0] ? addrs : "-";
@@ -1240,6 +1388,29 @@ static const struct cmd commands[] = {
 		.path = "/api/v1/neighbors",
 		.render = render_neighbors,
 		.help = "ARP and neighbour discovery entries",
+	},
+	{
+		.words = {"show", "bridges"},
+		.method = "GET",
+		.path = "/api/v1/bridges",
+		.render = render_bridges,
+		.help = "bridges with their members, learned MACs and counters",
+	},
+	{
+		.words = {"show", "bridge", "macs"},
+		.args = "[BRIDGE]",
+		.max_args = 1,
+		.prepare = prepare_show_macs,
+		.render = render_macs,
+		.help = "the MAC table: static and learned MACs, the member each sits behind",
+	},
+	{
+		.words = {"clear", "bridge", "macs"},
+		.args = "[BRIDGE]",
+		.max_args = 1,
+		.prepare = prepare_flush_macs,
+		.render = render_flushed,
+		.help = "forget the learned MACs (static ones stay)",
 	},
 	{
 		.words = {"show", "bgp", "summary"},

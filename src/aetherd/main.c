@@ -413,6 +413,50 @@ h_neighbors(void *ctx, const struct ap_api_req *req, json_t **out)
 	return 200;
 }
 
+static int
+h_bridges(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct daemon_state *st = ctx;
+
+	(void)req;
+	if (!st->dp)
+		return ap_api_error(out, 503, "the data plane is not running");
+	*out = ap_dp_bridges_json(st->dp);
+	return 200;
+}
+
+static int
+h_macs(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct daemon_state *st = ctx;
+	const char *name = ap_api_req_query(req, "bridge");
+
+	if (!st->dp)
+		return ap_api_error(out, 503, "the data plane is not running");
+	*out = ap_dp_macs_json(st->dp, name);
+	if (*out == NULL)
+		return ap_api_error(out, 404, "no bridge '%s'", name);
+	return 200;
+}
+
+static int
+h_macs_flush(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct daemon_state *st = ctx;
+	const char *name = ap_api_req_query(req, "bridge");
+	int n;
+
+	if (!st->dp)
+		return ap_api_error(out, 503, "the data plane is not running");
+	n = ap_dp_macs_flush(st->dp, name);
+	if (n < 0)
+		return ap_api_error(out, 404, "no bridge '%s'", name);
+	AP_LOG_INFO(MOD, "flushed %d learned MACs%s%s", n, name ? " of bridge " : "",
+		    name ? name : "");
+	*out = json_pack("{s:i}", "flushed", n);
+	return 200;
+}
+
 static void
 on_poll(uv_timer_t *t)
 {
@@ -454,6 +498,21 @@ restart_needed(const struct ap_config *a, const struct ap_config *b)
 	if (a->n_xconnects != b->n_xconnects ||
 	    memcmp(a->xconnects, b->xconnects, sizeof(a->xconnects[0]) * a->n_xconnects) != 0)
 		return "xconnect";
+	if (a->n_bridges != b->n_bridges || a->mac_table_size != b->mac_table_size)
+		return "bridges";
+	for (unsigned i = 0; i < a->n_bridges; i++) {
+		struct ap_cfg_bridge ba = a->bridges[i], bb = b->bridges[i];
+
+		ba.line = bb.line = ba.col = bb.col = 0;
+		for (unsigned k = 0; k < AP_CFG_BRIDGE_MAX_MEMBERS; k++)
+			ba.members[k].line = bb.members[k].line = ba.members[k].col =
+				bb.members[k].col = 0;
+		for (unsigned k = 0; k < AP_CFG_BRIDGE_MAX_STATIC; k++)
+			ba.static_macs[k].line = bb.static_macs[k].line = ba.static_macs[k].col =
+				bb.static_macs[k].col = 0;
+		if (memcmp(&ba, &bb, sizeof(ba)) != 0)
+			return "bridges";
+	}
 	if (a->n_ifaces != b->n_ifaces ||
 	    memcmp(a->ifaces, b->ifaces, sizeof(a->ifaces[0]) * a->n_ifaces) != 0)
 		return "interfaces";
@@ -883,7 +942,10 @@ main(int argc, char **argv)
 		    ap_api_route(st.api, "DELETE", "/api/v1/capture", h_capture_stop, &st) < 0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/trace", h_trace_show, &st) < 0 ||
 		    ap_api_route(st.api, "DELETE", "/api/v1/trace", h_trace_clear, &st) < 0 ||
-		    ap_api_route(st.api, "GET", "/api/v1/neighbors", h_neighbors, &st) < 0) {
+		    ap_api_route(st.api, "GET", "/api/v1/neighbors", h_neighbors, &st) < 0 ||
+		    ap_api_route(st.api, "GET", "/api/v1/bridges", h_bridges, &st) < 0 ||
+		    ap_api_route(st.api, "GET", "/api/v1/bridges/macs", h_macs, &st) < 0 ||
+		    ap_api_route(st.api, "DELETE", "/api/v1/bridges/macs", h_macs_flush, &st) < 0) {
 			fprintf(stderr, "aetherd: cannot register API routes\n");
 			st.exit_code = 1;
 			goto out;

@@ -79,6 +79,12 @@ int ap_dp_addr_change(struct ap_dp *dp, const char *iface, const struct ap_cfg_p
 /** Routing counts for /metrics (routes, neighbours, control events), or NULL
  * when the data plane does not route. */
 json_t *ap_dp_ip_stats_json(struct ap_dp *dp);
+/** `{"bridges":[...]}` (GET /api/v1/bridges). */
+json_t *ap_dp_bridges_json(struct ap_dp *dp);
+/** `{"macs":[...]}` of bridge @p name (NULL: all), or NULL when there is no such bridge. */
+json_t *ap_dp_macs_json(struct ap_dp *dp, const char *name);
+/** Forget the learned MACs of bridge @p name (NULL: all). @return how many, or -ENOENT. */
+int ap_dp_macs_flush(struct ap_dp *dp, const char *name);
 /** `{"neighbors":[...]}` (GET /api/v1/neighbors). */
 json_t *ap_dp_neighbors_json(struct ap_dp *dp);
 /**

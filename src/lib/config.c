@@ -440,23 +440,37 @@ check_nonempty(struct ctx *c, const yaml_node_t *v, const char *what, const char
 }
 
 static int
-check_port_name(struct ctx *c, const yaml_node_t *v, const char *what, const char *s)
+check_name(struct ctx *c, const yaml_node_t *v, const char *what, const char *s, bool dots)
 {
 	char sh[SHOW_MAX];
 	size_t i;
 
 	for (i = 0; s[i] != '\0'; i++) {
 		bool ok = (s[i] >= 'a' && s[i] <= 'z') ||
-			  (i > 0 && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'));
+			  (i > 0 && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-' ||
+				     (dots && s[i] == '.')));
 		if (!ok)
 			break;
 	}
 	if (i == 0 || s[i] != '\0' || i >= AP_NAME_MAX)
 		return fail(c, v->start_mark,
-			    "invalid port name '%s' for %s (1 to %d of a-z, 0-9, '_', '-', "
+			    "invalid name '%s' for %s (1 to %d of a-z, 0-9, '_', '-'%s, "
 			    "starting with a letter)",
-			    show(s, strlen(s), sh), what, AP_NAME_MAX - 1);
+			    show(s, strlen(s), sh), what, AP_NAME_MAX - 1, dots ? ", '.'" : "");
 	return 0;
+}
+
+static int
+check_port_name(struct ctx *c, const yaml_node_t *v, const char *what, const char *s)
+{
+	return check_name(c, v, what, s, false);
+}
+
+/* Interfaces may be named after their port and VLAN: "trunk.10". */
+static int
+check_iface_name(struct ctx *c, const yaml_node_t *v, const char *what, const char *s)
+{
+	return check_name(c, v, what, s, true);
 }
 
 /* The kernel's own rule for interface names (dev_valid_name()). */
@@ -617,6 +631,8 @@ static const struct field port_fields[] = {
 	 .drivers = DRV(AP_DRV_PCAP)},
 	{PORT_FIELD("devargs", FT_STRING, devargs), .check = check_devargs,
 	 .drivers = DRV(AP_DRV_DEVARGS), .req_drivers = DRV(AP_DRV_DEVARGS)},
+	{PORT_FIELD("rx_template", FT_STRING, rx_template), .flags = F_PATH,
+	 .check = check_nonempty, .drivers = DRV(AP_DRV_NULL)},
 	{PORT_FIELD("rxq_size", FT_UINT, rxq_size), .min = 64, .max = 16384, .flags = F_POW2},
 	{PORT_FIELD("txq_size", FT_UINT, txq_size), .min = 64, .max = 16384, .flags = F_POW2},
 	{PORT_FIELD("mtu", FT_UINT, mtu), .min = 68, .max = 9600},
@@ -928,12 +944,29 @@ static const struct field iface_fields[] = {
 	 .off = offsetof(struct ap_cfg_iface, name),
 	 .size = AP_NAME_MAX,
 	 .flags = F_REQUIRED,
-	 .check = check_port_name},
+	 .check = check_iface_name},
 	{.key = "port",
 	 .type = FT_STRING,
 	 .off = offsetof(struct ap_cfg_iface, port),
 	 .size = AP_NAME_MAX,
-	 .flags = F_REQUIRED},
+	 .check = check_nonempty},
+	{.key = "bridge",
+	 .type = FT_STRING,
+	 .off = offsetof(struct ap_cfg_iface, bridge),
+	 .size = AP_NAME_MAX,
+	 .check = check_nonempty},
+	{.key = "vlan",
+	 .type = FT_UINT,
+	 .off = offsetof(struct ap_cfg_iface, vlan),
+	 .size = sizeof(uint16_t),
+	 .min = 1,
+	 .max = 4094},
+	{.key = "inner_vlan",
+	 .type = FT_UINT,
+	 .off = offsetof(struct ap_cfg_iface, inner_vlan),
+	 .size = sizeof(uint16_t),
+	 .min = 1,
+	 .max = 4094},
 	{.key = "mtu",
 	 .type = FT_UINT,
 	 .off = offsetof(struct ap_cfg_iface, mtu),
@@ -968,7 +1001,19 @@ iface_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_
 		if (strcmp(cfg->ifaces[i].name, ifc.name) == 0)
 			return fail(c, node_at(c, seen[0]->value)->start_mark,
 				    "duplicate interface name '%s'", ifc.name);
-	c->if_marks[cfg->n_ifaces] = node_at(c, seen[1]->value)->start_mark;
+	/* seen[]: 1 port, 2 bridge, 3 vlan, 4 inner_vlan (iface_fields order). */
+	if ((seen[1] == NULL) == (seen[2] == NULL))
+		return fail(c, item->start_mark, "%s needs exactly one of 'port' or 'bridge'",
+			    where);
+	if (seen[2] != NULL && (seen[3] != NULL || seen[4] != NULL))
+		return fail(c, node_at(c, seen[seen[3] ? 3 : 4]->key)->start_mark,
+			    "%s: a bridge interface takes no VLAN (put the VLAN on the bridge's "
+			    "members)",
+			    where);
+	if (seen[4] != NULL && seen[3] == NULL)
+		return fail(c, node_at(c, seen[4]->key)->start_mark,
+			    "%s: 'inner_vlan' needs the outer 'vlan'", where);
+	c->if_marks[cfg->n_ifaces] = node_at(c, seen[seen[1] ? 1 : 2]->value)->start_mark;
 	cfg->ifaces[cfg->n_ifaces++] = ifc;
 	return 0;
 }
@@ -1088,24 +1133,19 @@ static int
 parse_neigh_mac(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 {
 	struct ap_cfg_neighbor *n = obj;
-	unsigned b[6];
-	char sh[SHOW_MAX], end;
+	char sh[SHOW_MAX];
 	const char *s;
 	int ret;
 
 	ret = get_string(c, v, what, &s);
 	if (ret < 0)
 		return ret;
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &end) != 6 ||
-	    strlen(s) != 17)
+	if (ap_cfg_mac_parse(s, n->mac) < 0)
 		return fail(c, v->start_mark, "%s: '%s' is not a MAC address (02:00:5e:00:53:01)",
 			    what, show(s, strlen(s), sh));
-	if (b[0] & 1)
+	if (n->mac[0] & 1)
 		return fail(c, v->start_mark, "%s: a neighbour's MAC cannot be a group address",
 			    what);
-	for (int i = 0; i < 6; i++)
-		n->mac[i] = (uint8_t)b[i];
 	return 0;
 }
 
@@ -1144,6 +1184,326 @@ parse_neighbors(struct ctx *c, const yaml_node_t *v, void *obj, const char *what
 			  neighbor_item, cfg);
 }
 
+/* L2: bridges, their members and static MACs. */
+
+int
+ap_cfg_mac_parse(const char *s, uint8_t mac[6])
+{
+	unsigned b[6];
+	char end;
+
+	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+				      &b[4], &b[5], &end) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+#define MEMBER_FIELD(k, t, m)                                                                      \
+	.key = k, .type = t, .off = offsetof(struct ap_cfg_bridge_member, m),                      \
+	.size = sizeof(((struct ap_cfg_bridge_member *)0)->m)
+
+enum { MF_PORT, MF_VLAN, MF_INNER, MF_LIMIT };
+
+static const struct field member_fields[] = {
+	[MF_PORT] = {MEMBER_FIELD("port", FT_STRING, port), .flags = F_REQUIRED,
+		     .check = check_nonempty},
+	[MF_VLAN] = {MEMBER_FIELD("vlan", FT_UINT, vlan), .min = 1, .max = 4094},
+	[MF_INNER] = {MEMBER_FIELD("inner_vlan", FT_UINT, inner_vlan), .min = 1, .max = 4094},
+	[MF_LIMIT] = {MEMBER_FIELD("learn_limit", FT_UINT, learn_limit), .min = 0,
+		      .max = 1u << 24},
+};
+static const struct table member_table = TABLE(member_fields);
+
+static int
+parse_bridge_members(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_cfg_bridge *br = obj;
+	char where[WHERE_MAX + 8];
+	yaml_node_item_t *it;
+
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v->start_mark, "expected a list for %s", what);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		const yaml_node_t *item = node_at(c, *it);
+		const yaml_node_pair_t *seen[MAX_FIELDS];
+		struct ap_cfg_bridge_member m = {0};
+		int ret;
+
+		if (item == NULL)
+			return fail(c, v->start_mark, "broken list in %s", what);
+		if (br->n_members == AP_CFG_BRIDGE_MAX_MEMBERS)
+			return fail(c, item->start_mark, "too many members in %s (max %d)", what,
+				    AP_CFG_BRIDGE_MAX_MEMBERS);
+		snprintf(where, sizeof(where), "%s[%u]", what, br->n_members);
+		ret = parse_map(c, item, &member_table, &m, where, seen);
+		if (ret < 0)
+			return ret;
+		if (seen[MF_INNER] != NULL && seen[MF_VLAN] == NULL)
+			return fail(c, node_at(c, seen[MF_INNER]->key)->start_mark,
+				    "%s: 'inner_vlan' needs the outer 'vlan'", where);
+		m.has_learn_limit = seen[MF_LIMIT] != NULL;
+		m.line = (uint32_t)item->start_mark.line + 1;
+		m.col = (uint32_t)item->start_mark.column + 1;
+		br->members[br->n_members++] = m;
+	}
+	return 0;
+}
+
+#define SMAC_FIELD(k, t, m)                                                                        \
+	.key = k, .type = t, .off = offsetof(struct ap_cfg_static_mac, m),                         \
+	.size = sizeof(((struct ap_cfg_static_mac *)0)->m)
+
+static int
+parse_static_mac_addr(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_cfg_static_mac *sm = obj;
+	char sh[SHOW_MAX];
+	const char *s;
+	int ret = get_string(c, v, what, &s);
+
+	if (ret < 0)
+		return ret;
+	if (ap_cfg_mac_parse(s, sm->mac) < 0)
+		return fail(c, v->start_mark, "%s: '%s' is not a MAC address (02:00:5e:00:53:01)",
+			    what, show(s, strlen(s), sh));
+	if (sm->mac[0] & 1)
+		return fail(c, v->start_mark, "%s: a static MAC cannot be a group address", what);
+	return 0;
+}
+
+static const struct field static_mac_fields[] = {
+	{.key = "mac", .type = FT_CUSTOM, .custom = parse_static_mac_addr, .flags = F_REQUIRED},
+	{SMAC_FIELD("port", FT_STRING, port), .flags = F_REQUIRED, .check = check_nonempty},
+	{SMAC_FIELD("vlan", FT_UINT, vlan), .min = 1, .max = 4094},
+	{SMAC_FIELD("inner_vlan", FT_UINT, inner_vlan), .min = 1, .max = 4094},
+};
+static const struct table static_mac_table = TABLE(static_mac_fields);
+
+static int
+parse_bridge_static(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_cfg_bridge *br = obj;
+	char where[WHERE_MAX + 8];
+	yaml_node_item_t *it;
+
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v->start_mark, "expected a list for %s", what);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		const yaml_node_t *item = node_at(c, *it);
+		const yaml_node_pair_t *seen[MAX_FIELDS];
+		struct ap_cfg_static_mac sm = {0};
+		int ret;
+
+		if (item == NULL)
+			return fail(c, v->start_mark, "broken list in %s", what);
+		if (br->n_static == AP_CFG_BRIDGE_MAX_STATIC)
+			return fail(c, item->start_mark, "too many static MACs in %s (max %d)",
+				    what, AP_CFG_BRIDGE_MAX_STATIC);
+		snprintf(where, sizeof(where), "%s[%u]", what, br->n_static);
+		ret = parse_map(c, item, &static_mac_table, &sm, where, seen);
+		if (ret < 0)
+			return ret;
+		for (unsigned i = 0; i < br->n_static; i++)
+			if (memcmp(br->static_macs[i].mac, sm.mac, 6) == 0)
+				return fail(c, item->start_mark, "%s: duplicate static MAC",
+					    where);
+		sm.line = (uint32_t)item->start_mark.line + 1;
+		sm.col = (uint32_t)item->start_mark.column + 1;
+		br->static_macs[br->n_static++] = sm;
+	}
+	return 0;
+}
+
+#define BRIDGE_FIELD(k, t, m)                                                                      \
+	.key = k, .type = t, .off = offsetof(struct ap_cfg_bridge, m),                             \
+	.size = sizeof(((struct ap_cfg_bridge *)0)->m)
+
+static const struct field bridge_fields[] = {
+	{BRIDGE_FIELD("name", FT_STRING, name), .flags = F_REQUIRED, .check = check_port_name},
+	{BRIDGE_FIELD("mac_age", FT_UINT, mac_age), .min = 0, .max = 1000000},
+	{BRIDGE_FIELD("learn_limit", FT_UINT, learn_limit), .min = 0, .max = 1u << 24},
+	{BRIDGE_FIELD("flood", FT_BOOL, flood)},
+	{BRIDGE_FIELD("learn", FT_BOOL, learn)},
+	{.key = "members", .type = FT_CUSTOM, .custom = parse_bridge_members, .flags = F_REQUIRED},
+	{.key = "static_macs", .type = FT_CUSTOM, .custom = parse_bridge_static},
+};
+static const struct table bridge_table = TABLE(bridge_fields);
+
+static int
+bridge_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_cfg_bridge *br = &cfg->bridges[cfg->n_bridges];
+	int ret;
+
+	memset(br, 0, sizeof(*br));
+	br->mac_age = 300;
+	br->learn_limit = 4096;
+	br->flood = true;
+	br->learn = true;
+	ret = parse_map(c, item, &bridge_table, br, where, seen);
+	if (ret < 0)
+		return ret;
+	for (unsigned i = 0; i < cfg->n_bridges; i++)
+		if (strcmp(cfg->bridges[i].name, br->name) == 0)
+			return fail(c, node_at(c, seen[0]->value)->start_mark,
+				    "duplicate bridge name '%s'", br->name);
+	br->line = (uint32_t)item->start_mark.line + 1;
+	br->col = (uint32_t)item->start_mark.column + 1;
+	cfg->n_bridges++;
+	return 0;
+}
+
+static int
+parse_bridges(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_config *cfg = obj;
+
+	return parse_list(c, v, what, &cfg->n_bridges, AP_CFG_MAX_BRIDGES, "bridges",
+			  bridge_item, cfg);
+}
+
+static yaml_mark_t
+mark_at(uint32_t line, uint32_t col)
+{
+	yaml_mark_t m = {.line = line ? line - 1 : 0, .column = col ? col - 1 : 0};
+
+	return m;
+}
+
+/* What owns each (port, vlan, inner vlan) once everything is read: one
+ * interface or one bridge member, never two. */
+struct l2_owner {
+	uint16_t port_idx, vlan, inner;
+	char what[64];
+};
+
+static int
+claim(struct ctx *c, struct l2_owner *own, unsigned *n, uint16_t port_idx, uint16_t vlan,
+      uint16_t inner, yaml_mark_t m, const char *what)
+{
+	const char *pname = c->cfg->ports[port_idx].name;
+
+	for (unsigned i = 0; i < *n; i++) {
+		if (own[i].port_idx != port_idx || own[i].vlan != vlan)
+			continue;
+		if (own[i].inner == inner) {
+			if (vlan == 0)
+				return fail(c, m, "untagged frames of port '%s' already go to %s",
+					    pname, own[i].what);
+			return fail(c, m, "VLAN %u%s%.0u on port '%s' already goes to %s", vlan,
+				    inner ? "." : "", inner, pname, own[i].what);
+		}
+		if (vlan != 0 && (own[i].inner == 0 || inner == 0))
+			return fail(c, m,
+				    "VLAN %u on port '%s' cannot be both single-tagged and QinQ "
+				    "(see %s)",
+				    vlan, pname, own[i].what);
+	}
+	for (uint16_t x = 0; x < c->cfg->n_xconnects; x++)
+		if (c->cfg->xconnects[x].a_idx == port_idx ||
+		    c->cfg->xconnects[x].b_idx == port_idx)
+			return fail(c, m, "port '%s' is cross-connected and cannot be in %s",
+				    pname, what);
+	own[*n].port_idx = port_idx;
+	own[*n].vlan = vlan;
+	own[*n].inner = inner;
+	snprintf(own[*n].what, sizeof(own[*n].what), "%s", what);
+	(*n)++;
+	return 0;
+}
+
+/* Bridge members and interfaces name ports that may be listed later; each
+ * tag stack of a port belongs to one of them. */
+static int
+resolve_l2(struct ctx *c)
+{
+	static struct l2_owner own[AP_CFG_MAX_BRIDGES * AP_CFG_BRIDGE_MAX_MEMBERS +
+				   AP_CFG_MAX_IFACES];
+	struct ap_config *cfg = c->cfg;
+	unsigned n_own = 0;
+	char what[64];
+	int ret;
+
+	for (uint16_t b = 0; b < cfg->n_bridges; b++) {
+		struct ap_cfg_bridge *br = &cfg->bridges[b];
+
+		for (uint16_t i = 0; i < br->n_members; i++) {
+			struct ap_cfg_bridge_member *m = &br->members[i];
+			int idx = ap_config_port_index(cfg, m->port);
+
+			if (idx < 0)
+				return fail(c, mark_at(m->line, m->col),
+					    "unknown port '%s' in bridges[%u].members[%u]",
+					    m->port, b, i);
+			m->port_idx = (uint16_t)idx;
+			if (!m->has_learn_limit)
+				m->learn_limit = br->learn_limit;
+			snprintf(what, sizeof(what), "bridge '%s'", br->name);
+			ret = claim(c, own, &n_own, m->port_idx, m->vlan, m->inner_vlan,
+				    mark_at(m->line, m->col), what);
+			if (ret < 0)
+				return ret;
+		}
+		for (uint16_t s = 0; s < br->n_static; s++) {
+			struct ap_cfg_static_mac *sm = &br->static_macs[s];
+			bool found = false;
+
+			for (uint16_t i = 0; i < br->n_members && !found; i++) {
+				const struct ap_cfg_bridge_member *m = &br->members[i];
+
+				if (strcmp(m->port, sm->port) == 0 && m->vlan == sm->vlan &&
+				    m->inner_vlan == sm->inner_vlan) {
+					sm->member = i;
+					found = true;
+				}
+			}
+			if (!found)
+				return fail(c, mark_at(sm->line, sm->col),
+					    "bridges[%u].static_macs[%u]: port '%s' with that VLAN "
+					    "is no member of bridge '%s'",
+					    b, s, sm->port, br->name);
+		}
+	}
+	for (uint16_t i = 0; i < cfg->n_ifaces; i++) {
+		struct ap_cfg_iface *ifc = &cfg->ifaces[i];
+		int idx;
+
+		if (ifc->bridge[0] != '\0') {
+			idx = ap_config_bridge_index(cfg, ifc->bridge);
+			if (idx < 0)
+				return fail(c, c->if_marks[i],
+					    "unknown bridge '%s' in interfaces[%u]", ifc->bridge,
+					    i);
+			for (uint16_t j = 0; j < i; j++)
+				if (cfg->ifaces[j].bridge[0] != '\0' &&
+				    cfg->ifaces[j].bridge_idx == idx)
+					return fail(c, c->if_marks[i],
+						    "bridge '%s' already has interface '%s'",
+						    ifc->bridge, cfg->ifaces[j].name);
+			ifc->bridge_idx = (uint16_t)idx;
+			continue;
+		}
+		idx = ap_config_port_index(cfg, ifc->port);
+		if (idx < 0)
+			return fail(c, c->if_marks[i], "unknown port '%s' in interfaces[%u]",
+				    ifc->port, i);
+		ifc->port_idx = (uint16_t)idx;
+		snprintf(what, sizeof(what), "interface '%s'", ifc->name);
+		ret = claim(c, own, &n_own, ifc->port_idx, ifc->vlan, ifc->inner_vlan,
+			    c->if_marks[i], what);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 /* Is @p a inside the subnet @p net (an interface address with its length)? */
 static bool
 prefix_contains(const struct ap_cfg_prefix *net, const struct ap_cfg_prefix *a)
@@ -1159,33 +1519,13 @@ prefix_contains(const struct ap_cfg_prefix *net, const struct ap_cfg_prefix *a)
 	return true;
 }
 
-/* Interfaces name ports that may be listed later; next hops must sit on a
- * connected subnet (recursive next hops come with the routing protocols). */
+/* Next hops must sit on a connected subnet (recursive next hops come with
+ * the routing protocols). */
 static int
 resolve_l3(struct ctx *c)
 {
 	struct ap_config *cfg = c->cfg;
 
-	for (uint16_t i = 0; i < cfg->n_ifaces; i++) {
-		struct ap_cfg_iface *ifc = &cfg->ifaces[i];
-		int idx = ap_config_port_index(cfg, ifc->port);
-
-		if (idx < 0)
-			return fail(c, c->if_marks[i], "unknown port '%s' in interfaces[%u]",
-				    ifc->port, i);
-		for (uint16_t j = 0; j < i; j++)
-			if (cfg->ifaces[j].port_idx == idx)
-				return fail(c, c->if_marks[i],
-					    "port '%s' already has interface '%s'", ifc->port,
-					    cfg->ifaces[j].name);
-		for (uint16_t x = 0; x < cfg->n_xconnects; x++)
-			if (cfg->xconnects[x].a_idx == idx || cfg->xconnects[x].b_idx == idx)
-				return fail(
-					c, c->if_marks[i],
-					"port '%s' is cross-connected and cannot have an interface",
-					ifc->port);
-		ifc->port_idx = (uint16_t)idx;
-	}
 	for (uint16_t i = 0; i < cfg->n_neighbors; i++) {
 		struct ap_cfg_neighbor *n = &cfg->neighbors[i];
 		bool found = false, on_link = false;
@@ -1294,6 +1634,8 @@ static const struct field dataplane_fields[] = {
 	{CFG_FIELD("eal_args", FT_STRING, eal_args)},
 	{CFG_FIELD("node_cycles", FT_BOOL, node_cycles)},
 	{CFG_FIELD("neighbor_reachable_time", FT_UINT, neigh_reachable_s), .min = 1, .max = 3600},
+	{CFG_FIELD("mac_table_size", FT_UINT, mac_table_size), .min = 1024, .max = 1u << 24,
+	 .flags = F_POW2},
 };
 static const struct table dataplane_table = TABLE(dataplane_fields);
 
@@ -1325,6 +1667,7 @@ static const struct field top_fields[] = {
 	{.key = "dataplane", .type = FT_SECTION, .sub = &dataplane_table},
 	{.key = "ports", .type = FT_CUSTOM, .custom = parse_ports},
 	{.key = "xconnect", .type = FT_CUSTOM, .custom = parse_xconnects},
+	{.key = "bridges", .type = FT_CUSTOM, .custom = parse_bridges},
 	{.key = "interfaces", .type = FT_CUSTOM, .custom = parse_ifaces},
 	{.key = "routes", .type = FT_CUSTOM, .custom = parse_routes},
 	{.key = "neighbors", .type = FT_CUSTOM, .custom = parse_neighbors},
@@ -1336,7 +1679,9 @@ static const struct table top_table = TABLE(top_fields);
 
 #define FITS(f) (sizeof(f) / sizeof((f)[0]) <= MAX_FIELDS)
 _Static_assert(FITS(top_fields) && FITS(dataplane_fields) && FITS(port_fields) &&
-		       FITS(xconnect_fields) && FITS(api_fields) && FITS(log_fields),
+		       FITS(xconnect_fields) && FITS(api_fields) && FITS(log_fields) &&
+		       FITS(bridge_fields) && FITS(member_fields) && FITS(static_mac_fields) &&
+		       FITS(iface_fields),
 	       "a table holds more keys than parse_map() tracks");
 
 /* libyaml reports reader errors (bad encoding) by byte offset only. */
@@ -1447,6 +1792,9 @@ load(const char *name, const char *dir, const char *buf, size_t len, struct ap_c
 	ret = check_api(&c);
 	if (ret < 0)
 		goto fail;
+	ret = resolve_l2(&c);
+	if (ret < 0)
+		goto fail;
 	ret = resolve_l3(&c);
 	if (ret < 0)
 		goto fail;
@@ -1470,6 +1818,7 @@ ap_config_defaults(struct ap_config *cfg)
 	cfg->mbufs = 16384;
 	cfg->burst = 32;
 	cfg->neigh_reachable_s = 30;
+	cfg->mac_table_size = 65536;
 	cfg->hugepages = AP_HUGE_AUTO;
 	snprintf(cfg->api_socket, sizeof(cfg->api_socket), "/run/aetherd/api.sock");
 	snprintf(cfg->api_listen, sizeof(cfg->api_listen), "127.0.0.1:8080");
@@ -1572,6 +1921,15 @@ fail:
 	free(dir);
 	free(buf);
 	return ret;
+}
+
+int
+ap_config_bridge_index(const struct ap_config *cfg, const char *name)
+{
+	for (uint16_t i = 0; i < cfg->n_bridges; i++)
+		if (strcmp(cfg->bridges[i].name, name) == 0)
+			return i;
+	return -1;
 }
 
 int

@@ -51,6 +51,8 @@ struct ap_cfg_port {
 	char rx_pcap[AP_PATH_MAX]; /**< pcap: capture to read (may be empty: tx only). */
 	char tx_pcap[AP_PATH_MAX]; /**< pcap: capture to write (may be empty: rx only). */
 	char devargs[AP_PATH_MAX]; /**< devargs: full DPDK device string or PCI address. */
+	/** null: capture whose frames are written, round-robin, into every received mbuf. */
+	char rx_template[AP_PATH_MAX];
 	uint16_t rxq_size;	   /**< Descriptors per RX queue (default 1024). */
 	uint16_t txq_size;	   /**< Descriptors per TX queue (default 1024). */
 	uint16_t mtu;		   /**< 0: leave the driver's default. */
@@ -79,10 +81,19 @@ struct ap_cfg_prefix {
 };
 
 /** An L3 interface on a port: the router's addresses and connected subnets. */
+/**
+ * An L3 interface: on a port (untagged frames), on a VLAN of a port (a
+ * sub-interface: frames tagged @c vlan, and @c inner_vlan inside it for
+ * QinQ), or on a bridge (its bridge-virtual interface).
+ */
 struct ap_cfg_iface {
 	char name[AP_NAME_MAX];
-	char port[AP_NAME_MAX];
-	uint16_t port_idx; /**< Index into ap_config.ports, resolved by the loader. */
+	char port[AP_NAME_MAX];	  /**< Empty for a bridge interface. */
+	char bridge[AP_NAME_MAX]; /**< Empty for a port or VLAN interface. */
+	uint16_t port_idx;	  /**< Index into ap_config.ports, resolved by the loader. */
+	uint16_t bridge_idx;	  /**< Index into ap_config.bridges, resolved by the loader. */
+	uint16_t vlan;		  /**< 0: untagged; else the (outer) VLAN id, 1..4094. */
+	uint16_t inner_vlan;	  /**< QinQ: the inner VLAN id, 0 when single-tagged. */
 	uint16_t mtu;	   /**< IP MTU; 0 means 1500. */
 	struct ap_cfg_prefix addrs[AP_CFG_MAX_ADDRS];
 	uint8_t n_addrs;
@@ -121,6 +132,50 @@ struct ap_cfg_neighbor {
 int ap_cfg_prefix_parse(const char *s, bool need_len, struct ap_cfg_prefix *out);
 /** Format @p p as "addr/len" (or "addr" when @p with_len is false). */
 const char *ap_cfg_prefix_fmt(const struct ap_cfg_prefix *p, bool with_len, char *buf, size_t len);
+
+#define AP_CFG_MAX_BRIDGES	   16
+#define AP_CFG_BRIDGE_MAX_MEMBERS  32
+#define AP_CFG_BRIDGE_MAX_STATIC   64
+
+/**
+ * A bridge member: untagged frames of a port (an access port), or the frames
+ * of one VLAN on it (a trunk carries several VLANs, each in its bridge;
+ * @c inner_vlan makes it QinQ: S-tag @c vlan, C-tag @c inner_vlan). Tags
+ * are taken off on the way in and put on on the way out, so members on
+ * different VLANs can share one bridge.
+ */
+struct ap_cfg_bridge_member {
+	char port[AP_NAME_MAX];
+	uint16_t port_idx; /**< Resolved by the loader. */
+	uint16_t vlan;	   /**< 0: untagged frames. */
+	uint16_t inner_vlan;
+	uint32_t learn_limit; /**< MACs learned on this member at most (default: the bridge's). */
+	bool has_learn_limit;
+	uint32_t line, col;
+};
+
+/** A static MAC on a bridge member: never aged, never moved. */
+struct ap_cfg_static_mac {
+	uint8_t mac[6];
+	char port[AP_NAME_MAX];
+	uint16_t vlan, inner_vlan;
+	uint16_t member; /**< Index into the bridge's members, resolved by the loader. */
+	uint32_t line, col;
+};
+
+/** A bridge domain (bridges[]). */
+struct ap_cfg_bridge {
+	char name[AP_NAME_MAX];
+	uint32_t mac_age;     /**< Seconds a learned MAC lives unseen (default 300; 0: never). */
+	uint32_t learn_limit; /**< Default per-member learn limit (default 4096). */
+	bool flood;	      /**< Flood unknown unicast (default true). */
+	bool learn;	      /**< Learn source MACs (default true). */
+	struct ap_cfg_bridge_member members[AP_CFG_BRIDGE_MAX_MEMBERS];
+	uint16_t n_members;
+	struct ap_cfg_static_mac static_macs[AP_CFG_BRIDGE_MAX_STATIC];
+	uint16_t n_static;
+	uint32_t line, col;
+};
 
 #define AP_CFG_BGP_MAX_NEIGHBORS 64
 #define AP_CFG_BGP_MAX_NETWORKS	 256
@@ -229,6 +284,10 @@ struct ap_config {
 	struct ap_cfg_xconnect xconnects[AP_CFG_MAX_XCONNECTS];
 	uint16_t n_xconnects;
 
+	struct ap_cfg_bridge bridges[AP_CFG_MAX_BRIDGES];
+	uint16_t n_bridges;
+	uint32_t mac_table_size; /**< MAC entries over all bridges (default 65536). */
+
 	struct ap_cfg_iface ifaces[AP_CFG_MAX_IFACES];
 	uint16_t n_ifaces;
 	struct ap_cfg_route routes[AP_CFG_MAX_ROUTES];
@@ -276,6 +335,12 @@ int ap_config_load_buf(const char *name, const char *buf, size_t len, struct ap_
 
 /** Fill @p port with the defaults of a new port (af_packet, queues of 1024, validate l2). */
 void ap_config_port_defaults(struct ap_cfg_port *port);
+
+/** Index of the bridge called @p name, or -1. */
+int ap_config_bridge_index(const struct ap_config *cfg, const char *name);
+
+/** Parse "02:00:5e:00:53:01" into @p mac. @return 0 or -EINVAL. */
+int ap_cfg_mac_parse(const char *s, uint8_t mac[6]);
 
 /** Index of the port called @p name, or -1. */
 int ap_config_port_index(const struct ap_config *cfg, const char *name);

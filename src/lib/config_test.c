@@ -60,11 +60,11 @@ static const struct bad_case bad_cases[] = {
 	{L3_PORTS "interfaces:\n  - {name: x, port: c}\n",
 	 "t.yaml:5:21: unknown port 'c' in interfaces[0]"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a}\n  - {name: y, port: a}\n",
-	 "t.yaml:6:21: port 'a' already has interface 'x'"},
+	 "t.yaml:6:21: untagged frames of port 'a' already go to interface 'x'"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a}\n  - {name: x, port: b}\n",
 	 "t.yaml:6:12: duplicate interface name 'x'"},
 	{L3_PORTS "xconnect: [{a: a, b: b}]\ninterfaces:\n  - {name: x, port: a}\n",
-	 "t.yaml:6:21: port 'a' is cross-connected and cannot have an interface"},
+	 "t.yaml:6:21: port 'a' is cross-connected and cannot be in interface 'x'"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1]}\n",
 	 "t.yaml:5:36: interfaces[0].addresses[0]: '10.0.0.1' is not an address with a prefix "
 	 "length"},
@@ -82,7 +82,46 @@ static const struct bad_case bad_cases[] = {
 	 "t.yaml:5:35: expected a list for interfaces[0].addresses"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a, mtu: 67}\n",
 	 "t.yaml:5:29: interfaces[0].mtu must be between 68 and 9600"},
-	{L3_PORTS "interfaces:\n  - {name: x}\n", "t.yaml:5:5: missing key 'port' in interfaces[0]"},
+	{L3_PORTS "interfaces:\n  - {name: x}\n",
+	 "t.yaml:5:5: interfaces[0] needs exactly one of 'port' or 'bridge'"},
+	/* Bridges and VLANs. */
+	{L3_PORTS "bridges:\n  - {name: br, members: [{port: c}]}\n",
+	 "t.yaml:5:26: unknown port 'c' in bridges[0].members[0]"},
+	{L3_PORTS "bridges:\n  - {name: br, members: [{port: a, vlan: 10}]}\n"
+		  "interfaces:\n  - {name: a.10, port: a, vlan: 10}\n",
+	 "t.yaml:7:24: VLAN 10 on port 'a' already goes to bridge 'br'"},
+	{L3_PORTS "bridges:\n  - {name: br, members: [{port: a, vlan: 10}, "
+		  "{port: a, vlan: 10, inner_vlan: 5}]}\n",
+	 "t.yaml:5:47: VLAN 10 on port 'a' cannot be both single-tagged and QinQ (see bridge "
+	 "'br')"},
+	{L3_PORTS "bridges:\n  - {name: br, members: [{port: a, inner_vlan: 5}]}\n",
+	 "t.yaml:5:36: bridges[0].members[0]: 'inner_vlan' needs the outer 'vlan'"},
+	{L3_PORTS "bridges:\n  - {name: br, members: [{port: a, vlan: 4095}]}\n",
+	 "t.yaml:5:42: bridges[0].members[0].vlan must be between 1 and 4094"},
+	{L3_PORTS "bridges:\n  - {name: br, members: [{port: a}],\n"
+		  "     static_macs: [{mac: '02:00:00:00:00:01', port: a, vlan: 3}]}\n",
+	 "t.yaml:6:20: bridges[0].static_macs[0]: port 'a' with that VLAN is no member of bridge "
+	 "'br'"},
+	{L3_PORTS "bridges:\n  - {name: br, members: [{port: a}],\n"
+		  "     static_macs: [{mac: '01:00:5e:00:00:01', port: a}]}\n",
+	 "t.yaml:6:26: bridges[0].static_macs[0].mac: a static MAC cannot be a group address"},
+	{L3_PORTS "bridges:\n  - {name: br, members: [{port: a}]}\n"
+		  "  - {name: br, members: [{port: b}]}\n",
+	 "t.yaml:6:12: duplicate bridge name 'br'"},
+	{L3_PORTS "bridges:\n  - {name: br, members: [{port: a}]}\n"
+		  "interfaces:\n  - {name: x, bridge: br, vlan: 3}\n",
+	 "t.yaml:7:27: interfaces[0]: a bridge interface takes no VLAN"},
+	{L3_PORTS "bridges:\n  - {name: br, members: [{port: a}]}\n"
+		  "interfaces:\n  - {name: x, bridge: br}\n  - {name: y, bridge: br}\n",
+	 "t.yaml:8:23: bridge 'br' already has interface 'x'"},
+	{L3_PORTS "interfaces:\n  - {name: x, bridge: nope}\n",
+	 "t.yaml:5:23: unknown bridge 'nope' in interfaces[0]"},
+	{L3_PORTS "interfaces:\n  - {name: x, port: a, bridge: nope}\n",
+	 "t.yaml:5:5: interfaces[0] needs exactly one of 'port' or 'bridge'"},
+	{L3_PORTS "xconnect: [{a: a, b: b}]\nbridges:\n  - {name: br, members: [{port: a}]}\n",
+	 "t.yaml:6:26: port 'a' is cross-connected and cannot be in bridge 'br'"},
+	{L3_PORTS "dataplane: {mac_table_size: 1000}\n",
+	 "t.yaml:4:29: dataplane.mac_table_size must be a power of two between 1024 and"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24]}\n"
 		  "routes:\n  - {prefix: 0.0.0.0/0, via: 10.0.1.1}\n",
 	 "t.yaml:7:5: routes[0]: next hop 10.0.1.1 is on no interface's subnet"},
@@ -133,11 +172,11 @@ static const struct bad_case bad_cases[] = {
 	 "t.yaml:2:23: invalid value 'dpdk' for ports[0].driver (expected one of: af_packet, "
 	 "af_xdp, "
 	 "pcap, tap, null, ring, devargs)"},
-	{"ports:\n  - {name: Lan, driver: tap}\n", "t.yaml:2:12: invalid port name 'Lan' for "
+	{"ports:\n  - {name: Lan, driver: tap}\n", "t.yaml:2:12: invalid name 'Lan' for "
 						   "ports[0].name"},
-	{"ports:\n  - {name: 1lan, driver: tap}\n", "t.yaml:2:12: invalid port name '1lan'"},
-	{"ports:\n  - {name: \"la n\", driver: tap}\n", "t.yaml:2:12: invalid port name 'la n'"},
-	{"ports:\n  - {name: \"\", driver: tap}\n", "t.yaml:2:12: invalid port name ''"},
+	{"ports:\n  - {name: 1lan, driver: tap}\n", "t.yaml:2:12: invalid name '1lan'"},
+	{"ports:\n  - {name: \"la n\", driver: tap}\n", "t.yaml:2:12: invalid name 'la n'"},
+	{"ports:\n  - {name: \"\", driver: tap}\n", "t.yaml:2:12: invalid name ''"},
 	{"ports:\n  - {name: abcdefghijabcdefghijabcdefghijab, driver: tap}\n",
 	 "t.yaml:2:12: ports[0].name is too long (max 31 bytes)"},
 	{"ports:\n  - name:\n    driver: null\n",
@@ -166,6 +205,16 @@ static const struct bad_case bad_cases[] = {
 	 "t.yaml:4:5: key 'tx_pcap' is not valid for driver ring in ports[0]"},
 	{"ports:\n  - {name: a, driver: pcap, rx_pcap: \"\"}\n",
 	 "t.yaml:2:38: ports[0].rx_pcap must not be empty"},
+	{"ports:\n  - name: a\n    driver: pcap\n    rx_pcap: in.pcap\n    rx_template: t.pcap\n",
+	 "t.yaml:5:5: key 'rx_template' is not valid for driver pcap in ports[0] (only for: "
+	 "null)"},
+	{"ports:\n  - {name: a, driver: devargs, devargs: net_null0, rx_template: t.pcap}\n",
+	 "t.yaml:2:52: key 'rx_template' is not valid for driver devargs in ports[0] (only for: "
+	 "null)"},
+	{"ports:\n  - {name: a, driver: null, rx_template: \"\"}\n",
+	 "t.yaml:2:42: ports[0].rx_template must not be empty"},
+	{"ports:\n  - {name: a, driver: null, rx_template: [a.pcap]}\n",
+	 "t.yaml:2:42: expected a string for ports[0].rx_template"},
 	{"ports:\n  - {name: a, driver: devargs, devargs: \"a b\"}\n",
 	 "t.yaml:2:41: ports[0].devargs must be a non-empty device string without spaces"},
 	{"ports:\n  - {name: a, driver: af_packet, iface: abcdefghijklmnop}\n",
@@ -408,6 +457,7 @@ Test(config, full_example)
 	cr_assert_str_eq(cfg.ports[4].iface, "ap-tap1");
 	/* "null" is read as text here, not as the YAML null. */
 	cr_assert_eq(cfg.ports[5].driver, AP_DRV_NULL);
+	cr_assert_str_eq(cfg.ports[5].rx_template, "");
 	cr_assert_eq(cfg.ports[6].driver, AP_DRV_RING);
 	cr_assert_eq(cfg.ports[7].driver, AP_DRV_DEVARGS);
 	cr_assert_str_eq(cfg.ports[7].devargs, "0000:3b:00.0");
@@ -470,6 +520,59 @@ Test(config, xconnect_before_ports_and_self_loop)
 	cr_assert_eq(cfg.xconnects[0].b_idx, 0);
 	cr_assert_eq(cfg.xconnects[1].a_idx, 2);
 	cr_assert_eq(cfg.xconnects[1].b_idx, 2);
+}
+
+Test(config, bridges_and_vlans)
+{
+	struct ap_config cfg = load_ok(
+		"bridges:\n"
+		"  - name: office\n"
+		"    mac_age: 60\n"
+		"    learn_limit: 100\n"
+		"    members:\n"
+		"      - {port: lan}\n"
+		"      - {port: trunk, vlan: 10, learn_limit: 5}\n"
+		"      - {port: trunk, vlan: 100, inner_vlan: 20}\n"
+		"    static_macs:\n"
+		"      - {mac: '02:00:00:00:00:aa', port: trunk, vlan: 10}\n"
+		"  - {name: lab, flood: false, learn: false, members: [{port: trunk, vlan: 30}]}\n"
+		"interfaces:\n"
+		"  - {name: office, bridge: office, addresses: [10.1.0.1/24]}\n"
+		"  - {name: trunk.40, port: trunk, vlan: 40, addresses: [10.4.0.1/24]}\n"
+		"  - {name: trunk.100.21, port: trunk, vlan: 100, inner_vlan: 21}\n"
+		"  - {name: wan, port: trunk, addresses: [192.0.2.1/24]}\n"
+		"ports:\n"
+		"  - {name: lan, driver: null}\n"
+		"  - {name: trunk, driver: null}\n");
+	const struct ap_cfg_bridge *br = &cfg.bridges[0];
+
+	cr_assert_eq(cfg.n_bridges, 2);
+	cr_assert_eq(cfg.mac_table_size, 65536);
+	cr_assert_str_eq(br->name, "office");
+	cr_assert_eq(br->mac_age, 60);
+	cr_assert(br->flood && br->learn);
+	cr_assert_eq(br->n_members, 3);
+	cr_assert_eq(br->members[0].port_idx, 0);
+	cr_assert_eq(br->members[0].vlan, 0);
+	cr_assert_eq(br->members[0].learn_limit, 100, "the bridge's limit by default");
+	cr_assert_eq(br->members[1].port_idx, 1);
+	cr_assert_eq(br->members[1].vlan, 10);
+	cr_assert_eq(br->members[1].learn_limit, 5);
+	cr_assert_eq(br->members[2].vlan, 100);
+	cr_assert_eq(br->members[2].inner_vlan, 20);
+	cr_assert_eq(br->n_static, 1);
+	cr_assert_eq(br->static_macs[0].member, 1);
+	cr_assert_eq(br->static_macs[0].mac[5], 0xaa);
+	cr_assert(!cfg.bridges[1].flood && !cfg.bridges[1].learn);
+	cr_assert_eq(cfg.bridges[1].mac_age, 300);
+	cr_assert_eq(cfg.bridges[1].members[0].learn_limit, 4096);
+	cr_assert_eq(cfg.n_ifaces, 4);
+	cr_assert_str_eq(cfg.ifaces[0].bridge, "office");
+	cr_assert_eq(cfg.ifaces[0].bridge_idx, 0);
+	cr_assert_eq(cfg.ifaces[1].port_idx, 1);
+	cr_assert_eq(cfg.ifaces[1].vlan, 40);
+	cr_assert_eq(cfg.ifaces[2].inner_vlan, 21, "another inner VLAN of a QinQ outer tag");
+	cr_assert_eq(cfg.ifaces[3].vlan, 0, "untagged frames of a trunk may be routed");
 }
 
 Test(config, anchors_and_quoted_strings)
@@ -592,7 +695,8 @@ Test(config, load_file_resolves_relative_pcap_paths)
 			 "    driver: pcap\n"
 			 "    rx_pcap: in.pcap\n"
 			 "    tx_pcap: /var/tmp/out.pcap\n"
-			 "  - {name: cap2, driver: pcap, tx_pcap: sub/../o2.pcap}\n");
+			 "  - {name: cap2, driver: pcap, tx_pcap: sub/../o2.pcap}\n"
+			 "  - {name: gen, driver: null, rx_template: frames.pcap}\n");
 
 	cr_assert_eq(ap_config_load_file(path, &cfg, err), 0, "%s", err);
 	cr_assert_str_eq(cfg.path, path);
@@ -601,6 +705,8 @@ Test(config, load_file_resolves_relative_pcap_paths)
 	cr_assert_str_eq(cfg.ports[0].tx_pcap, "/var/tmp/out.pcap");
 	snprintf(want, sizeof(want), "%s/sub/../o2.pcap", real);
 	cr_assert_str_eq(cfg.ports[1].tx_pcap, want);
+	snprintf(want, sizeof(want), "%s/frames.pcap", real);
+	cr_assert_str_eq(cfg.ports[2].rx_template, want);
 
 	/* A relative config path resolves against the current directory. */
 	cr_assert_eq(chdir(dir), 0);
@@ -617,6 +723,17 @@ Test(config, load_file_resolves_relative_pcap_paths)
 	unlink(path);
 	cr_assert_eq(rmdir(dir), 0);
 	free(real);
+}
+
+Test(config, null_port_rx_template)
+{
+	struct ap_config cfg = load_ok("ports:\n"
+				       "  - {name: gen, driver: null, rx_template: frames.pcap}\n"
+				       "  - {name: sink, driver: null}\n");
+
+	/* A buffer has no directory: the path stays as given. */
+	cr_assert_str_eq(cfg.ports[0].rx_template, "frames.pcap");
+	cr_assert_str_eq(cfg.ports[1].rx_template, "");
 }
 
 Test(config, interfaces_and_routes)

@@ -269,6 +269,15 @@ def main():
           400)
     check("address removal on a data plane that does not route", "DELETE",
           "/api/v1/interfaces/lan/addresses?address=10.1.2.3/24", 503)
+    # Bridges: this lab has none; the bridge lab shows real tables.
+    check("bridges", "GET", "/api/v1/bridges", 200,
+          then=lambda p, t: [] if p["bridges"] == [] else ["bridges: %s" % p["bridges"]])
+    check("MAC table", "GET", "/api/v1/bridges/macs", 200,
+          then=lambda p, t: [] if p["macs"] == [] else ["macs: %s" % p["macs"]])
+    check("MAC table of an unknown bridge", "GET", "/api/v1/bridges/macs?bridge=nope", 404)
+    check("flush the MAC table", "DELETE", "/api/v1/bridges/macs", 200,
+          then=lambda p, t: [] if p["flushed"] == 0 else ["flushed %s" % p["flushed"]])
+    check("flush an unknown bridge", "DELETE", "/api/v1/bridges/macs?bridge=nope", 404)
     check("route without a body", "POST", "/api/v1/routes", 400, body={})
     check("route with host bits", "POST", "/api/v1/routes", 400,
           body={"prefix": "10.1.2.3/8", "via": "blackhole"})

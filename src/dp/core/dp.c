@@ -64,6 +64,7 @@ struct ap_dp {
 	unsigned n_node_ids;
 	bool eal_up;
 	bool ip_up;
+	bool l2_up;
 	bool launched;
 	bool stopped;
 	uint64_t tsc_hz;
@@ -226,6 +227,116 @@ count_pcap(const char *path, uint64_t *n, char *err, size_t err_len)
 	if (rc == PCAP_ERROR)
 		return errf(err, err_len, -EIO, "%s: truncated or corrupt capture", path);
 	return 0;
+}
+
+/* A template bigger than this is a mistake, not a traffic pattern. */
+#define RX_TEMPLATE_MAX_FRAMES (1u << 20)
+
+/* Read port @p idx's rx_template capture into ap_rx_templates[]. A frame
+ * whose Ethernet destination is 00:00:00:00:00:00 gets the port's own MAC
+ * (a null device's is random, so the file cannot name it). */
+static int
+rx_template_load(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
+{
+	const struct ap_cfg_port *p = &dp->cfg.ports[idx];
+	struct dp_port *dpp = &dp->ports[idx];
+	uint32_t room = rte_pktmbuf_data_room_size(dp->pool) - RTE_PKTMBUF_HEADROOM;
+	static const uint8_t zero_mac[RTE_ETHER_ADDR_LEN];
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct ap_rx_template *t;
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	uint32_t n = 0, max_len = 0;
+	pcap_t *pc;
+	int rc;
+
+	/* First pass: count and check the frames. */
+	pc = pcap_open_offline(p->rx_template, ebuf);
+	if (!pc)
+		return errf(err, err_len, -ENOENT, "port '%s': rx_template: %s", p->name, ebuf);
+	if (pcap_datalink(pc) != DLT_EN10MB) {
+		rc = errf(err, err_len, -EPROTONOSUPPORT,
+			  "port '%s': rx_template %s: link type %s, only Ethernet captures are "
+			  "supported",
+			  p->name, p->rx_template, pcap_datalink_val_to_name(pcap_datalink(pc)));
+		pcap_close(pc);
+		return rc;
+	}
+	while ((rc = pcap_next_ex(pc, &h, &d)) == 1) {
+		if (h->caplen != h->len || h->len < RTE_ETHER_HDR_LEN || h->len > room) {
+			rc = errf(err, err_len, -EINVAL,
+				  "port '%s': rx_template %s: frame %u is %s (%u of %u bytes; "
+				  "frames must be whole and %u to %u bytes)",
+				  p->name, p->rx_template, n + 1,
+				  h->caplen != h->len ? "cut" : "of a bad length", h->caplen,
+				  h->len, RTE_ETHER_HDR_LEN, room);
+			pcap_close(pc);
+			return rc;
+		}
+		if (++n > RX_TEMPLATE_MAX_FRAMES) {
+			pcap_close(pc);
+			return errf(err, err_len, -EFBIG,
+				    "port '%s': rx_template %s: more than %u frames", p->name,
+				    p->rx_template, RX_TEMPLATE_MAX_FRAMES);
+		}
+		max_len = RTE_MAX(max_len, h->len);
+	}
+	pcap_close(pc);
+	if (rc == PCAP_ERROR)
+		return errf(err, err_len, -EIO, "port '%s': rx_template %s: truncated or corrupt "
+			    "capture", p->name, p->rx_template);
+	if (n == 0)
+		return errf(err, err_len, -EINVAL, "port '%s': rx_template %s: no frames",
+			    p->name, p->rx_template);
+
+	/* Second pass: copy them, each at a cache-line boundary. */
+	t = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(*t));
+	if (!t)
+		return errf(err, err_len, -ENOMEM, "port '%s': rx_template: out of memory",
+			    p->name);
+	memset(t, 0, sizeof(*t));
+	t->n = n;
+	t->stride = RTE_ALIGN_CEIL(max_len, RTE_CACHE_LINE_SIZE);
+	t->data = aligned_alloc(RTE_CACHE_LINE_SIZE, (size_t)n * t->stride);
+	t->len = calloc(n, sizeof(*t->len));
+	pc = t->data && t->len ? pcap_open_offline(p->rx_template, ebuf) : NULL;
+	if (!pc) {
+		free(t->data);
+		free(t->len);
+		free(t);
+		return errf(err, err_len, -ENOMEM, "port '%s': rx_template: cannot load %s",
+			    p->name, p->rx_template);
+	}
+	for (uint32_t i = 0; i < n && pcap_next_ex(pc, &h, &d) == 1; i++) {
+		uint8_t *f = t->data + (size_t)i * t->stride;
+
+		memcpy(f, d, h->len);
+		if (memcmp(f, zero_mac, RTE_ETHER_ADDR_LEN) == 0)
+			memcpy(f, dpp->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+		t->len[i] = (uint16_t)h->len;
+	}
+	pcap_close(pc);
+	ap_rx_templates[dpp->port_id] = t;
+	AP_LOG_INFO(MOD, "port '%s': rx_template %s: %u frames", p->name, p->rx_template, n);
+	return 0;
+}
+
+static void
+rx_templates_free(struct ap_dp *dp)
+{
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		struct ap_rx_template *t;
+
+		if (!dp->ports[i].cfg)
+			continue;
+		t = ap_rx_templates[dp->ports[i].port_id];
+		if (!t)
+			continue;
+		ap_rx_templates[dp->ports[i].port_id] = NULL;
+		free(t->data);
+		free(t->len);
+		free(t);
+	}
 }
 
 static int
@@ -397,13 +508,16 @@ ap_dp_link_tx(rte_node_t from, uint16_t *edges)
 	return 0;
 }
 
+/* l2-bridge's edge to each port's port-tx, by DPDK port id. */
+static uint16_t l2_tx_edges[RTE_MAX_ETHPORTS];
+
 static int
 register_nodes(struct ap_dp *dp, char *err, size_t err_len)
 {
 	static struct rte_node_register *const nodes[] = {
 		&ap_port_rx_node,   &ap_eth_input_node, &ap_xconnect_node,  &ap_port_tx_node,
 		&ap_drop_node,	    &ap_ip4_input_node, &ap_ip4_local_node, &ap_ip6_input_node,
-		&ap_ip6_local_node, &ap_punt_node,	&ap_inject_node,
+		&ap_ip6_local_node, &ap_punt_node,	&ap_inject_node,    &ap_l2_bridge_node,
 	};
 	static uint16_t edges[RTE_MAX_ETHPORTS];
 	rte_node_t tx_base = RTE_NODE_ID_INVALID;
@@ -442,6 +556,8 @@ register_nodes(struct ap_dp *dp, char *err, size_t err_len)
 	}
 	rc = ap_dp_link_tx(rte_node_from_name("xconnect"), edges);
 	if (rc == 0)
+		rc = ap_dp_link_tx(rte_node_from_name("l2-bridge"), l2_tx_edges);
+	if (rc == 0)
 		rc = ap_ip_link_nodes();
 	if (rc < 0)
 		return errf(err, err_len, rc, "cannot link nodes to the ports");
@@ -478,8 +594,11 @@ setup_fast_table(struct ap_dp *dp)
 		ap_ports_fast[b->port_id].xc_peer = a->port_id;
 		ap_ports_fast[b->port_id].xc_edge = own[xc->a_idx];
 	}
+	/* Untagged routed ports; VLAN and bridge interfaces dispatch by tags
+	 * (ap_l2_start). */
 	for (unsigned i = 0; i < dp->cfg.n_ifaces; i++)
-		ap_ports_fast[dp->ports[dp->cfg.ifaces[i].port_idx].port_id].l3 = 1;
+		if (dp->cfg.ifaces[i].bridge[0] == '\0' && dp->cfg.ifaces[i].vlan == 0)
+			ap_ports_fast[dp->ports[dp->cfg.ifaces[i].port_idx].port_id].l3 = 1;
 }
 
 /*
@@ -512,12 +631,27 @@ graph_walk_counting(struct rte_graph *graph)
 	graph->tail = 0;
 }
 
+/* The workers' RCU: what the control plane deletes from lock-free tables is
+ * reused once each worker has finished the walk that may have read it. */
+static int
+qsbr_create(struct ap_dp *dp, char *err, size_t err_len)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(dp->n_workers);
+
+	ap_dp_qsbr = rte_zmalloc("ap_qsbr", sz, RTE_CACHE_LINE_SIZE);
+	if (ap_dp_qsbr == NULL || rte_rcu_qsbr_init(ap_dp_qsbr, dp->n_workers) != 0)
+		return errf(err, err_len, -ENOMEM, "cannot set up the workers' RCU");
+	return 0;
+}
+
 static int
 worker_main(void *arg)
 {
 	struct ap_worker *w = arg;
 
 	RTE_PER_LCORE(ap_trace_buf) = w->trace;
+	rte_rcu_qsbr_thread_register(ap_dp_qsbr, w->index);
+	rte_rcu_qsbr_thread_online(ap_dp_qsbr, w->index);
 	w->start_tsc = rte_rdtsc();
 	while (!__atomic_load_n(&w->quit, __ATOMIC_RELAXED)) {
 		if (unlikely(w->node_cycles))
@@ -525,9 +659,13 @@ worker_main(void *arg)
 		else
 			graph_walk_counting(w->graph);
 		w->stats.walks++;
+		/* Between walks no table entry is held: a quiescent state. */
+		rte_rcu_qsbr_quiescent(ap_dp_qsbr, w->index);
 		__atomic_store_n(&w->done_rx, w->stats.rx_packets, __ATOMIC_RELEASE);
 	}
 	w->stop_tsc = rte_rdtsc();
+	rte_rcu_qsbr_thread_offline(ap_dp_qsbr, w->index);
+	rte_rcu_qsbr_thread_unregister(ap_dp_qsbr, w->index);
 	return 0;
 }
 
@@ -635,6 +773,11 @@ ap_dp_start(const struct ap_config *cfg, const struct ap_dp_opts *opts, struct a
 		rc = port_setup(dp, i, err, err_len);
 		if (rc < 0)
 			goto fail;
+		if (cfg->ports[i].rx_template[0]) {
+			rc = rx_template_load(dp, i, err, err_len);
+			if (rc < 0)
+				goto fail;
+		}
 	}
 	rc = register_nodes(dp, err, err_len);
 	if (rc < 0)
@@ -645,6 +788,13 @@ ap_dp_start(const struct ap_config *cfg, const struct ap_dp_opts *opts, struct a
 
 		for (unsigned i = 0; i < dp->n_ports; i++)
 			port_ids[i] = dp->ports[i].port_id;
+		rc = qsbr_create(dp, err, err_len);
+		if (rc < 0)
+			goto fail;
+		rc = ap_l2_start(&dp->cfg, port_ids, l2_tx_edges, err, err_len);
+		if (rc < 0)
+			goto fail;
+		dp->l2_up = true;
 		/* Offline runs touch no kernel state. */
 		rc = ap_ip_start(&dp->cfg, port_ids, dp->pool, !dp->opts.offline, err, err_len);
 		if (rc < 0)
@@ -757,8 +907,13 @@ ap_dp_destroy(struct ap_dp *dp)
 		rte_free(dp->workers[i]);
 	}
 	ap_capture_fini();
+	rx_templates_free(dp);
 	if (dp->ip_up)
 		ap_ip_stop();
+	if (dp->l2_up)
+		ap_l2_stop();
+	rte_free(ap_dp_qsbr);
+	ap_dp_qsbr = NULL;
 	for (unsigned i = 0; i < dp->n_ports; i++)
 		if (dp->ports[i].cfg)
 			rte_eth_dev_close(dp->ports[i].port_id);
@@ -797,6 +952,8 @@ ap_dp_poll(struct ap_dp *dp)
 		return;
 	if (dp->ip_up)
 		ap_ip_poll();
+	if (dp->l2_up)
+		ap_l2_poll();
 	ap_capture_poll();
 }
 
@@ -969,6 +1126,28 @@ ap_dp_reconfigure(struct ap_dp *dp, const struct ap_config *cfg, char *err, size
 	memcpy(dp->cfg.routes, cfg->routes, sizeof(cfg->routes));
 	dp->cfg.n_routes = cfg->n_routes;
 	return 0;
+}
+
+json_t *
+ap_dp_bridges_json(struct ap_dp *dp)
+{
+	return dp->l2_up ? ap_l2_bridges_json() : json_pack("{s:[]}", "bridges");
+}
+
+json_t *
+ap_dp_macs_json(struct ap_dp *dp, const char *name)
+{
+	if (!dp->l2_up)
+		return name ? NULL : json_pack("{s:[]}", "macs");
+	return ap_l2_macs_json(name);
+}
+
+int
+ap_dp_macs_flush(struct ap_dp *dp, const char *name)
+{
+	if (!dp->l2_up)
+		return name ? -ENOENT : 0;
+	return ap_l2_flush(name);
 }
 
 json_t *

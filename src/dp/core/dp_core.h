@@ -14,7 +14,9 @@
 #include <rte_graph.h>
 #include <rte_graph_worker.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 
+#include "lib/config.h"
 #include "pkt/pkt.h"
 
 /**
@@ -25,7 +27,12 @@
 	X(TX_FULL, "tx-queue-full", "TX queue full")                                               \
 	X(L2_NOT_FOR_US, "l2-not-for-us", "unicast frame for another MAC on an L3 port")           \
 	X(L3_ETHERTYPE, "l3-unsupported-ethertype", "ethertype not routed on an L3 port")          \
-	X(L3_VLAN, "l3-tagged-frame", "VLAN-tagged frame on an untagged L3 port")                  \
+	X(VLAN_UNKNOWN, "vlan-unknown", "VLAN tags the port carries to no interface or bridge")    \
+	X(L2_SRC_GROUP, "l2-group-source", "frame from a multicast or broadcast source MAC")       \
+	X(L2_SAME_MEMBER, "l2-same-member", "destination MAC is on the member the frame came from")  \
+	X(L2_UNKNOWN_UCAST, "l2-unknown-unicast", "unknown unicast in a bridge that does not flood") \
+	X(L2_FLOOD_EMPTY, "l2-flood-no-members", "flooded frame in a bridge with no other member")  \
+	X(L2_NO_BUFFER, "l2-no-buffer", "no mbuf or headroom to copy or retag a frame")              \
 	X(IP_BLACKHOLE, "ip-blackhole", "route to a blackhole")                                    \
 	X(IP_FRAG_FAILED, "ip4-fragmentation-failed", "could not fragment for the egress MTU")     \
 	X(IP_MCAST, "ip-multicast-unsupported", "multicast destination not handled")               \
@@ -68,6 +75,8 @@ struct ap_mbuf_priv {
 	uint32_t trace_id;    /**< Non-zero: the packet is traced under this id. */
 	uint16_t tx_port;     /**< Injected packets: the port to send on. */
 	uint32_t nh;	      /**< Punted for resolution: the next-hop index. */
+	uint16_t l3;	      /**< L3 interface the packet came in on (ap_l3_ifs index). */
+	uint16_t l2_in;	      /**< Bridged: the member it came from (ap_l2_members index). */
 };
 
 static __rte_always_inline struct ap_mbuf_priv *
@@ -77,6 +86,14 @@ ap_mbuf_priv(struct rte_mbuf *m)
 }
 
 #define AP_MAX_PORTS	      32
+
+/**
+ * L3 interface ids: the interface on a port's untagged frames has the port's
+ * DPDK id; VLAN sub-interfaces and bridge interfaces take AP_L3_VIRT(index
+ * in the config's interfaces).
+ */
+#define AP_L3_VIRT(idx) (RTE_MAX_ETHPORTS + (idx))
+#define AP_L3_MAX	AP_L3_VIRT(AP_CFG_MAX_IFACES)
 #define AP_MAX_WORKERS	      64
 #define AP_MAX_RXQ_PER_WORKER AP_MAX_PORTS
 
@@ -85,12 +102,19 @@ struct ap_port_fast {
 	uint8_t configured;
 	uint8_t validate_full; /**< eth-input parses to L4 and drops malformed frames. */
 	uint8_t has_xconnect;
-	uint8_t l3;	    /**< Routed port: eth-input dispatches by ethertype. */
+	uint8_t l3;	    /**< Untagged frames are routed: eth-input dispatches by ethertype. */
+	uint8_t l2;	    /**< Frames go to bridges or VLAN interfaces by their tags. */
+	uint16_t untagged;  /**< l2: binding of untagged frames (ap_l2_binds index, 0: none). */
+	const uint16_t *vlans; /**< l2: binding per outer VLAN id (4096), or NULL. */
 	uint16_t xc_peer;   /**< DPDK port id of the xconnect peer. */
 	rte_edge_t xc_edge; /**< xconnect node edge to the peer's port-tx node. */
 };
 
 extern struct ap_port_fast ap_ports_fast[RTE_MAX_ETHPORTS];
+
+/** Quiescent-state RCU of the workers (thread id = worker index): tables the
+ * control plane frees wait for every worker to finish its walk. */
+extern struct rte_rcu_qsbr *ap_dp_qsbr;
 
 /** Counters owned by one worker; only that worker writes them. */
 struct ap_worker_stats {

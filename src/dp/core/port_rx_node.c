@@ -3,9 +3,16 @@
  * port-rx: the source node of every worker graph. Polls the (port, queue)
  * pairs given to its worker and hands each burst to eth-input.
  *
- * Uses: worker rx queue list.  Sets: nothing in the mbuf (the PMD sets port).
+ * A null port with an rx_template gets its frames written into the mbufs it
+ * receives (one copy of each frame's length per packet); other ports do not
+ * look at templates beyond one pointer read per burst.
+ *
+ * Uses: worker rx queue list, ap_rx_templates.  Sets: nothing in the mbuf
+ * (the PMD sets port), data and lengths for template ports.
  * Next edges: eth-input.
  */
+#include <rte_memcpy.h>
+
 #include "dp/core/bpf_filter.h"
 #include "dp/core/capture.h"
 #include "dp/core/dp_core.h"
@@ -15,6 +22,27 @@ enum port_rx_edge {
 	PORT_RX_EDGE_ETH_INPUT,
 	PORT_RX_EDGE_COUNT,
 };
+
+struct ap_rx_template *ap_rx_templates[RTE_MAX_ETHPORTS];
+
+/* Write the template's next frames into @p n single-segment mbufs. */
+static __rte_noinline void
+rx_template_fill(struct ap_rx_template *t, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint32_t k = t->pos[queue].next;
+
+	for (uint16_t j = 0; j < n; j++) {
+		struct rte_mbuf *m = pkts[j];
+		uint16_t len = t->len[k];
+
+		rte_memcpy(rte_pktmbuf_mtod(m, void *), t->data + (size_t)k * t->stride, len);
+		m->data_len = len;
+		m->pkt_len = len;
+		if (++k == t->n)
+			k = 0;
+	}
+	t->pos[queue].next = k;
+}
 
 static uint16_t
 port_rx_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
@@ -29,7 +57,11 @@ port_rx_process(struct rte_graph *graph, struct rte_node *node, void **objs, uin
 						     (uint16_t)(total + w->burst));
 		uint16_t n = rte_eth_rx_burst(w->rxq[i].port, w->rxq[i].queue,
 					      (struct rte_mbuf **)(to + total), w->burst);
+		struct ap_rx_template *tpl = ap_rx_templates[w->rxq[i].port];
 
+		if (unlikely(tpl != NULL) && n)
+			rx_template_fill(tpl, w->rxq[i].queue, (struct rte_mbuf **)(to + total),
+					 n);
 		ap_capture_burst((struct rte_mbuf **)(to + total), n, w->rxq[i].port,
 				 w->rxq[i].queue, AP_CAPTURE_RX);
 

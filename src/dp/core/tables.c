@@ -8,3 +8,4 @@ struct ap_worker *ap_worker_building;
 volatile int ap_trace_active;
 struct rte_bpf *ap_trace_filter;
 RTE_DEFINE_PER_LCORE(struct ap_trace *, ap_trace_buf);
+struct rte_rcu_qsbr *ap_dp_qsbr;

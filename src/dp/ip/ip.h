@@ -25,6 +25,7 @@
 #include <rte_ring.h>
 #include <jansson.h>
 
+#include "dp/core/dp_core.h"
 #include "lib/config.h"
 
 #define AP_NH_MAX      65536
@@ -57,15 +58,21 @@ struct ap_nh {
 	uint16_t members[AP_NH_ECMP_MAX]; /**< ECMP: neighbour next hops. */
 } __rte_cache_aligned;
 
-/** An L3 interface as the data plane sees it, indexed by DPDK port id. */
-struct ap_l3_port {
+/**
+ * An L3 interface as the data plane sees it, indexed by L3 interface id
+ * (AP_L3_VIRT, dp_core.h): on a port's untagged frames, on a VLAN of a port,
+ * or on a bridge (BVI).
+ */
+struct ap_l3_if {
 	uint8_t enabled;
+	uint8_t n_tags;	   /**< VLAN interface: tags put on output (1, or 2 for QinQ). */
+	uint8_t bvi;	   /**< Output goes through the bridge (l2-bridge). */
 	uint16_t iface;
 	uint16_t mtu;
 	uint8_t mac[6];
-	uint16_t ip4_tx_edge; /**< Edge of ip4-input/ip4-local to this port's port-tx. */
-	uint16_t ip6_tx_edge;
-	uint16_t inject_edge;
+	uint16_t tx_port;  /**< DPDK port of a port or VLAN interface. */
+	uint16_t l2_member; /**< BVI: its bridge member. */
+	uint32_t tags[2];  /**< TPID:TCI words in network order, outer first. */
 	/** IPv6 link-local address (EUI-64 from the MAC). */
 	uint8_t ll6[16];
 	uint32_t ll_glean; /**< Next hop that resolves link-local neighbours here. */
@@ -80,7 +87,7 @@ struct ap_ip_tables {
 	struct rte_ring *inject; /**< Control plane -> worker 0. */
 };
 
-extern struct ap_l3_port ap_l3_ports[RTE_MAX_ETHPORTS];
+extern struct ap_l3_if ap_l3_ifs[AP_L3_MAX];
 extern struct ap_ip_tables ap_ip;
 
 /** Why a packet was punted to the control plane (ap_mbuf_priv.punt). */

@@ -9,7 +9,7 @@
  * egress MTU, unresolved next hop, other traffic to us) goes to punt with a
  * reason.
  *
- * Uses: ap_mbuf_priv.pi (l3_off); ap_ip.fib4, ap_ip.nh, ap_l3_ports.
+ * Uses: ap_mbuf_priv.pi (l3_off); ap_ip.fib4, ap_ip.nh, ap_l3_ifs.
  * Sets: drop_reason, punt, nh; rewrites the Ethernet header on output.
  * Next edges: drop, punt, ip4-local (input only), then one port-tx per port.
  */
@@ -26,12 +26,13 @@
 enum ip4_edge {
 	IP4_EDGE_DROP,
 	IP4_EDGE_PUNT,
+	IP4_EDGE_BRIDGE, /* AP_IP_EDGE_BRIDGE: out of a bridge interface */
 	IP4_EDGE_LOCAL,
 	IP4_EDGE_COUNT,
 };
 
-uint16_t ap_ip4_input_tx[RTE_MAX_ETHPORTS];
-uint16_t ap_ip4_local_tx[RTE_MAX_ETHPORTS];
+uint16_t ap_ip4_input_tx[AP_L3_MAX];
+uint16_t ap_ip4_local_tx[AP_L3_MAX];
 
 static __rte_always_inline rte_edge_t
 punt(struct ap_mbuf_priv *pv, enum ap_punt_reason r)
@@ -69,8 +70,7 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 	   bool forward, const uint16_t *tx_edges)
 {
 	const struct ap_nh *nh = &ap_ip.nh[nh_id];
-	const struct ap_l3_port *out;
-	struct rte_ether_hdr *eth;
+	const struct ap_l3_if *out;
 	uint16_t tot, old;
 	uint64_t l2;
 
@@ -90,7 +90,7 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 	}
 	if (forward && ip->time_to_live <= 1)
 		return punt(pv, AP_PUNT_TTL);
-	out = &ap_l3_ports[nh->port];
+	out = &ap_l3_ifs[nh->port];
 	tot = rte_be_to_cpu_16(ip->total_length);
 	if (unlikely(tot > out->mtu)) {
 		pv->nh = nh_id;
@@ -112,16 +112,10 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 		ip->hdr_checksum =
 			ap_csum_update16(ip->hdr_checksum, old, *(uint16_t *)&ip->time_to_live);
 	}
-	/* Whatever tags came in, one untagged header goes out, and Ethernet
+	/* Whatever tags came in, the egress interface's go out, and Ethernet
 	 * padding of the incoming frame is not carried on. */
-	rte_pktmbuf_adj(m, (uint16_t)(pv->pi.l3_off - RTE_ETHER_HDR_LEN));
-	if (rte_pktmbuf_pkt_len(m) > (uint32_t)tot + RTE_ETHER_HDR_LEN)
-		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - tot - RTE_ETHER_HDR_LEN));
-	pv->pi.l3_off = RTE_ETHER_HDR_LEN;
-	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	ap_nh_l2_to_mac(l2, eth->dst_addr.addr_bytes);
-	memcpy(eth->src_addr.addr_bytes, out->mac, RTE_ETHER_ADDR_LEN);
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	if (unlikely(!ap_l3_if_encap(m, pv, out, l2, RTE_BE16(RTE_ETHER_TYPE_IPV4), tot)))
+		return drop(pv, AP_DROP_L2_NO_BUFFER);
 	return tx_edges[nh->port];
 }
 
@@ -226,6 +220,7 @@ struct rte_node_register ap_ip4_input_node = {
 		{
 			[IP4_EDGE_DROP] = "drop",
 			[IP4_EDGE_PUNT] = "punt",
+			[IP4_EDGE_BRIDGE] = "l2-bridge",
 			[IP4_EDGE_LOCAL] = "ip4-local",
 		},
 };
@@ -234,10 +229,11 @@ struct rte_node_register ap_ip4_local_node = {
 	.name = "ip4-local",
 	.parent_id = RTE_NODE_ID_INVALID,
 	.process = ip4_local_process,
-	.nb_edges = 2,
+	.nb_edges = 3,
 	.next_nodes =
 		{
 			[IP4_EDGE_DROP] = "drop",
 			[IP4_EDGE_PUNT] = "punt",
+			[IP4_EDGE_BRIDGE] = "l2-bridge",
 		},
 };

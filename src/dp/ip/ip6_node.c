@@ -7,7 +7,7 @@
  * ip6-local: answers ICMPv6 echo requests in place; neighbour discovery and
  * other traffic for us go to the control plane.
  *
- * Uses: ap_mbuf_priv.pi; ap_ip.fib6, ap_ip.nh, ap_l3_ports.
+ * Uses: ap_mbuf_priv.pi; ap_ip.fib6, ap_ip.nh, ap_l3_ifs.
  * Sets: drop_reason, punt, nh; rewrites the Ethernet header on output.
  * Next edges: drop, punt, ip6-local (input only), then one port-tx per port.
  */
@@ -24,6 +24,7 @@
 enum ip6_edge {
 	IP6_EDGE_DROP,
 	IP6_EDGE_PUNT,
+	IP6_EDGE_BRIDGE, /* AP_IP_EDGE_BRIDGE: out of a bridge interface */
 	IP6_EDGE_LOCAL,
 	IP6_EDGE_COUNT,
 };
@@ -32,8 +33,8 @@ enum ip6_edge {
 #define ND_FIRST	   133 /* router solicitation */
 #define ND_LAST		   137 /* redirect */
 
-uint16_t ap_ip6_input_tx[RTE_MAX_ETHPORTS];
-uint16_t ap_ip6_local_tx[RTE_MAX_ETHPORTS];
+uint16_t ap_ip6_input_tx[AP_L3_MAX];
+uint16_t ap_ip6_local_tx[AP_L3_MAX];
 
 static __rte_always_inline rte_edge_t
 punt(struct ap_mbuf_priv *pv, enum ap_punt_reason r)
@@ -74,8 +75,7 @@ ip6_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv6_hdr *ip,
 	   bool forward, const uint16_t *tx_edges)
 {
 	const struct ap_nh *nh = &ap_ip.nh[nh_id];
-	const struct ap_l3_port *out;
-	struct rte_ether_hdr *eth;
+	const struct ap_l3_if *out;
 	uint32_t tot;
 	uint64_t l2;
 
@@ -95,7 +95,7 @@ ip6_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv6_hdr *ip,
 	}
 	if (forward && ip->hop_limits <= 1)
 		return punt(pv, AP_PUNT_TTL);
-	out = &ap_l3_ports[nh->port];
+	out = &ap_l3_ifs[nh->port];
 	tot = (uint32_t)rte_be_to_cpu_16(ip->payload_len) + sizeof(*ip);
 	if (unlikely(tot > out->mtu)) {
 		pv->nh = nh_id;
@@ -108,14 +108,9 @@ ip6_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv6_hdr *ip,
 	}
 	if (forward)
 		ip->hop_limits--;
-	rte_pktmbuf_adj(m, (uint16_t)(pv->pi.l3_off - RTE_ETHER_HDR_LEN));
-	if (rte_pktmbuf_pkt_len(m) > tot + RTE_ETHER_HDR_LEN)
-		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - tot - RTE_ETHER_HDR_LEN));
-	pv->pi.l3_off = RTE_ETHER_HDR_LEN;
-	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	ap_nh_l2_to_mac(l2, eth->dst_addr.addr_bytes);
-	memcpy(eth->src_addr.addr_bytes, out->mac, RTE_ETHER_ADDR_LEN);
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+	/* Whatever tags came in, the egress interface's go out. */
+	if (unlikely(!ap_l3_if_encap(m, pv, out, l2, RTE_BE16(RTE_ETHER_TYPE_IPV6), tot)))
+		return drop(pv, AP_DROP_L2_NO_BUFFER);
 	return tx_edges[nh->port];
 }
 
@@ -153,7 +148,7 @@ ip6_input_pre(struct rte_mbuf *m, uint8_t dst[16])
 		return drop(pv, AP_DROP_IP_MCAST);
 	}
 	if (unlikely(is_link_local(ip->dst_addr))) {
-		if (memcmp(ip->dst_addr, ap_l3_ports[m->port].ll6, 16) == 0)
+		if (memcmp(ip->dst_addr, ap_l3_ifs[pv->l3].ll6, 16) == 0)
 			return IP6_EDGE_LOCAL;
 		return drop(pv, AP_DROP_IP6_LL_FWD);
 	}
@@ -199,7 +194,7 @@ ip6_local_one(struct rte_mbuf *m)
 {
 	struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
 	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, pv->pi.l3_off);
-	const struct ap_l3_port *lp = &ap_l3_ports[m->port];
+	const struct ap_l3_if *lp = &ap_l3_ifs[pv->l3];
 	uint32_t len = rte_pktmbuf_data_len(m) - pv->pi.l3_off;
 	uint8_t dst[16], type;
 	uint64_t nh;
@@ -223,7 +218,7 @@ ip6_local_one(struct rte_mbuf *m)
 	memcpy(dst, ip->dst_addr, 16);
 	if (is_link_local(dst)) {
 		/* Link-local neighbours are reached on the port they came from. */
-		nh = ap_ip_ll6_nh(m->port, dst);
+		nh = ap_ip_ll6_nh(pv->l3, dst);
 	} else {
 		rte_fib6_lookup_bulk(ap_ip.fib6, &dst, &nh, 1);
 	}
@@ -247,6 +242,7 @@ struct rte_node_register ap_ip6_input_node = {
 		{
 			[IP6_EDGE_DROP] = "drop",
 			[IP6_EDGE_PUNT] = "punt",
+			[IP6_EDGE_BRIDGE] = "l2-bridge",
 			[IP6_EDGE_LOCAL] = "ip6-local",
 		},
 };
@@ -255,10 +251,11 @@ struct rte_node_register ap_ip6_local_node = {
 	.name = "ip6-local",
 	.parent_id = RTE_NODE_ID_INVALID,
 	.process = ip6_local_process,
-	.nb_edges = 2,
+	.nb_edges = 3,
 	.next_nodes =
 		{
 			[IP6_EDGE_DROP] = "drop",
 			[IP6_EDGE_PUNT] = "punt",
+			[IP6_EDGE_BRIDGE] = "l2-bridge",
 		},
 };

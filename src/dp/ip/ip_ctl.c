@@ -20,6 +20,8 @@
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
 #include <rte_malloc.h>
@@ -27,6 +29,7 @@
 #include "dp/core/dp_core.h"
 #include "dp/ip/ip.h"
 #include "dp/ip/ip_priv.h"
+#include "dp/l2/l2.h"
 #include "lib/log.h"
 #include "pkt/build.h"
 
@@ -40,7 +43,10 @@
 #define NEIGH_FAILED_HOLD_MS 20000
 #define ICMP_RATE_PER_S	     1000 /* Token bucket for ICMP errors. */
 #define RA_MIN_DELAY_MS	     3000 /* MIN_DELAY_BETWEEN_RAS, RFC 4861 §10 */
-#define MAX_ROUTES	     (AP_CFG_MAX_ROUTES + AP_CFG_MAX_IFACES * AP_CFG_MAX_ADDRS * 3 + MAX_NEIGH)
+/* As many as both FIBs hold (a full IPv4 and IPv6 table). */
+#define MAX_ROUTES	     (FIB4_MAX_ROUTES + FIB6_MAX_ROUTES)
+#define FIB4_MAX_ROUTES	     (1u << 20)
+#define FIB6_MAX_ROUTES	     (1u << 18)
 
 /* Reserved next hops. */
 #define NH_UNREACH    0
@@ -48,7 +54,7 @@
 #define NH_BLACKHOLE  2
 #define NH_FIRST_FREE 3
 
-struct ap_l3_port ap_l3_ports[RTE_MAX_ETHPORTS];
+struct ap_l3_if ap_l3_ifs[AP_L3_MAX];
 struct ap_ip_tables ap_ip;
 
 /* RFC 4861 §7.3.2, simplified: STALE and DELAY fold into PROBE, which keeps
@@ -104,6 +110,7 @@ static struct {
 	struct neigh neigh[MAX_NEIGH];
 	struct ctl_route *routes;
 	unsigned n_routes;
+	struct rte_hash *route_idx; /* Prefix -> index in routes[]. */
 	uint32_t nh_next;
 	uint32_t nh_free[64];
 	unsigned n_nh_free;
@@ -166,11 +173,45 @@ nh_alloc(uint8_t type, uint8_t family, uint16_t port, uint16_t iface, const uint
 	return (int)id;
 }
 
-/* Routes: the FIB plus a list kept for `show routes`. */
+/* Routes: the FIB plus a list kept for `show routes`, indexed by prefix. */
+
+/* @p p with every byte past its family's address zeroed, as a hash key. */
+static const struct ap_cfg_prefix *
+route_key(const struct ap_cfg_prefix *p, struct ap_cfg_prefix *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->family = p->family;
+	key->len = p->len;
+	memcpy(key->addr, p->addr, p->family == 4 ? 4 : 16);
+	return key;
+}
+
+static struct ctl_route *
+route_find(const struct ap_cfg_prefix *p)
+{
+	struct ap_cfg_prefix key;
+	void *idx;
+
+	if (!ctl.route_idx || rte_hash_lookup_data(ctl.route_idx, route_key(p, &key), &idx) < 0)
+		return NULL;
+	return &ctl.routes[(uintptr_t)idx];
+}
+
+/* The slot stays (it is not reused); the prefix is no longer found. */
+static void
+route_unlink(struct ctl_route *r)
+{
+	struct ap_cfg_prefix key;
+
+	rte_hash_del_key(ctl.route_idx, route_key(&r->prefix, &key));
+	r->used = false;
+}
 
 static int
 route_add(const struct ap_cfg_prefix *p, uint32_t nh, enum route_origin origin)
 {
+	struct ap_cfg_prefix key;
+	struct ctl_route *r;
 	int rc;
 
 	if (p->family == 4) {
@@ -183,18 +224,18 @@ route_add(const struct ap_cfg_prefix *p, uint32_t nh, enum route_origin origin)
 	}
 	if (rc < 0)
 		return rc;
-	for (unsigned i = 0; i < ctl.n_routes; i++) {
-		struct ctl_route *r = &ctl.routes[i];
-
-		if (r->used && r->prefix.family == p->family && r->prefix.len == p->len &&
-		    memcmp(r->prefix.addr, p->addr, 16) == 0) {
-			r->nh = nh;
-			r->origin = (uint8_t)origin;
-			return 0;
-		}
+	r = route_find(p);
+	if (r) {
+		r->nh = nh;
+		r->origin = (uint8_t)origin;
+		return 0;
 	}
 	if (ctl.n_routes == MAX_ROUTES)
 		return -ENOSPC;
+	rc = rte_hash_add_key_data(ctl.route_idx, route_key(p, &key),
+				   (void *)(uintptr_t)ctl.n_routes);
+	if (rc < 0)
+		return rc;
 	ctl.routes[ctl.n_routes++] =
 		(struct ctl_route){.prefix = *p, .nh = nh, .origin = (uint8_t)origin, .used = true};
 	return 0;
@@ -219,12 +260,15 @@ network_of(const struct ap_cfg_prefix *a, struct ap_cfg_prefix *net)
 
 /* Interfaces and addresses. */
 
+/* The interface a punted packet came in on. */
 static struct ctl_iface *
-iface_of_port(uint16_t port)
+iface_of(const struct rte_mbuf *m)
 {
-	if (!ap_l3_ports[port].enabled)
+	uint16_t l3 = ap_mbuf_priv((struct rte_mbuf *)(uintptr_t)m)->l3;
+
+	if (l3 >= AP_L3_MAX || !ap_l3_ifs[l3].enabled)
 		return NULL;
-	return &ctl.ifaces[ap_l3_ports[port].iface];
+	return &ctl.ifaces[ap_l3_ifs[l3].iface];
 }
 
 static bool
@@ -239,7 +283,7 @@ iface_has_addr4(const struct ctl_iface *ifc, uint32_t a)
 static bool
 iface_has_addr6(const struct ctl_iface *ifc, const uint8_t *a)
 {
-	if (memcmp(ap_l3_ports[ifc->port].ll6, a, 16) == 0)
+	if (memcmp(ap_l3_ifs[ifc->port].ll6, a, 16) == 0)
 		return true;
 	for (unsigned i = 0; i < ifc->cfg->n_addrs; i++)
 		if (ifc->cfg->addrs[i].family == 6 && memcmp(ifc->cfg->addrs[i].addr, a, 16) == 0)
@@ -276,11 +320,11 @@ static const uint8_t *
 iface_src6(const struct ctl_iface *ifc, const uint8_t *peer)
 {
 	if (peer[0] == 0xfe && (peer[1] & 0xc0) == 0x80)
-		return ap_l3_ports[ifc->port].ll6;
+		return ap_l3_ifs[ifc->port].ll6;
 	for (unsigned i = 0; i < ifc->cfg->n_addrs; i++)
 		if (ifc->cfg->addrs[i].family == 6)
 			return ifc->cfg->addrs[i].addr;
-	return ap_l3_ports[ifc->port].ll6;
+	return ap_l3_ifs[ifc->port].ll6;
 }
 
 /* Sending. */
@@ -301,7 +345,8 @@ inject_frame(const uint8_t *frame, size_t len, uint16_t port, uint16_t rx_port)
 		return;
 	}
 	memcpy(d, frame, len);
-	m->port = rx_port;
+	m->port = ap_l3_ifs[rx_port].tx_port;
+	ap_mbuf_priv(m)->l3 = rx_port;
 	ap_mbuf_priv(m)->tx_port = port;
 	ap_mbuf_priv(m)->reinjected = 0;
 	ap_mbuf_priv(m)->trace_id = 0;
@@ -324,7 +369,7 @@ send_arp(const struct ctl_iface *ifc, uint16_t op, uint32_t src, const uint8_t *
 	 const uint8_t *target_mac, uint32_t target)
 {
 	uint8_t f[64];
-	int n = ap_build_arp(f, sizeof(f), rte_cpu_to_be_16(op), ap_l3_ports[ifc->port].mac, src,
+	int n = ap_build_arp(f, sizeof(f), rte_cpu_to_be_16(op), ap_l3_ifs[ifc->port].mac, src,
 			     dst_mac, target_mac, target);
 
 	if (n > 0)
@@ -336,7 +381,7 @@ send_ns(const struct ctl_iface *ifc, const uint8_t *target, const uint8_t *unica
 {
 	uint8_t f[128];
 	const uint8_t *src = iface_src6(ifc, target);
-	int n = ap_build_nd_ns(f, sizeof(f), ap_l3_ports[ifc->port].mac, src, target, false);
+	int n = ap_build_nd_ns(f, sizeof(f), ap_l3_ifs[ifc->port].mac, src, target, false);
 
 	if (n <= 0)
 		return;
@@ -370,7 +415,7 @@ send_icmp_error(struct rte_mbuf *m, uint8_t type4, uint8_t code4, uint8_t type6,
 		uint32_t mtu)
 {
 	const struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
-	const struct ctl_iface *ifc = iface_of_port(m->port);
+	const struct ctl_iface *ifc = iface_of(m);
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pv->pi.l3_off);
 	size_t l3_len = rte_pktmbuf_data_len(m) - pv->pi.l3_off;
 	uint8_t f[RTE_ETHER_HDR_LEN + AP_ICMP6_ERR_MAX];
@@ -380,7 +425,7 @@ send_icmp_error(struct rte_mbuf *m, uint8_t type4, uint8_t code4, uint8_t type6,
 	if (!ifc || !icmp_allowed())
 		return;
 	memset(eth, 0, sizeof(*eth));
-	memcpy(eth->dst_addr.addr_bytes, ap_l3_ports[ifc->port].mac, 6);
+	memcpy(eth->dst_addr.addr_bytes, ap_l3_ifs[ifc->port].mac, 6);
 	if (pv->pi.l3 == AP_L3_IPV4) {
 		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
 		uint32_t src;
@@ -392,7 +437,7 @@ send_icmp_error(struct rte_mbuf *m, uint8_t type4, uint8_t code4, uint8_t type6,
 					 rte_cpu_to_be_16(ctl.ip_id++));
 		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 		if (n > 0)
-			inject_frame(f, (size_t)n + RTE_ETHER_HDR_LEN, INJECT_IP4_INPUT, m->port);
+			inject_frame(f, (size_t)n + RTE_ETHER_HDR_LEN, INJECT_IP4_INPUT, pv->l3);
 	} else {
 		const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)l3;
 
@@ -401,7 +446,7 @@ send_icmp_error(struct rte_mbuf *m, uint8_t type4, uint8_t code4, uint8_t type6,
 					 rte_cpu_to_be_32(mtu));
 		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
 		if (n > 0)
-			inject_frame(f, (size_t)n + RTE_ETHER_HDR_LEN, INJECT_IP6_INPUT, m->port);
+			inject_frame(f, (size_t)n + RTE_ETHER_HDR_LEN, INJECT_IP6_INPUT, pv->l3);
 	}
 	if (n > 0)
 		ctl.counters[C_ICMP_SENT]++;
@@ -483,22 +528,19 @@ neigh_probe(struct neigh *n)
 static void
 route_remove(const struct ap_cfg_prefix *p)
 {
-	for (unsigned i = 0; i < ctl.n_routes; i++) {
-		struct ctl_route *r = &ctl.routes[i];
+	struct ctl_route *r = route_find(p);
 
-		if (!r->used || r->prefix.family != p->family || r->prefix.len != p->len ||
-		    memcmp(r->prefix.addr, p->addr, 16) != 0)
-			continue;
-		if (p->family == 4) {
-			uint32_t a;
+	if (!r)
+		return;
+	if (p->family == 4) {
+		uint32_t a;
 
-			memcpy(&a, p->addr, 4);
-			rte_fib_delete(ap_ip.fib4, rte_be_to_cpu_32(a), p->len);
-		} else {
-			rte_fib6_delete(ap_ip.fib6, p->addr, p->len);
-		}
-		r->used = false;
+		memcpy(&a, p->addr, 4);
+		rte_fib_delete(ap_ip.fib4, rte_be_to_cpu_32(a), p->len);
+	} else {
+		rte_fib6_delete(ap_ip.fib6, p->addr, p->len);
 	}
+	route_unlink(r);
 }
 
 static void
@@ -665,7 +707,7 @@ static bool
 handle_arp(struct rte_mbuf *m)
 {
 	const struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
-	struct ctl_iface *ifc = iface_of_port(m->port);
+	struct ctl_iface *ifc = iface_of(m);
 	struct ap_arp_msg a;
 	bool for_us;
 
@@ -689,7 +731,7 @@ static bool
 handle_nd(struct rte_mbuf *m)
 {
 	const struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
-	struct ctl_iface *ifc = iface_of_port(m->port);
+	struct ctl_iface *ifc = iface_of(m);
 	const struct rte_ipv6_hdr *ip =
 		rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, pv->pi.l3_off);
 	static const uint8_t unspec[16], all_nodes[16] = {0xff, 2, [15] = 1};
@@ -700,7 +742,8 @@ handle_nd(struct rte_mbuf *m)
 
 	ctl.counters[C_ND_IN]++;
 	if (!ifc || pv->pi.l4_off + pv->pi.l4_len > rte_pktmbuf_data_len(m)) {
-		AP_LOG_DEBUG(MOD, "truncated neighbour discovery message (port %u)", m->port);
+		AP_LOG_DEBUG(MOD, "truncated neighbour discovery message (interface %s)",
+			     ifc ? ifc->cfg->name : "?");
 		return false;
 	}
 	n = ap_parse_nd(rte_pktmbuf_mtod_offset(m, const uint8_t *, pv->pi.l4_off), pv->pi.l4_len,
@@ -722,22 +765,22 @@ handle_nd(struct rte_mbuf *m)
 		if (!dad && nd.has_slla)
 			neigh_learn(6, iface, ip->src_addr, nd.slla, true);
 		/* RFC 4861 §7.2.4: solicited unless the asker was doing DAD. */
-		n = ap_build_nd_na(f, sizeof(f), ap_l3_ports[ifc->port].mac,
+		n = ap_build_nd_na(f, sizeof(f), ap_l3_ifs[ifc->port].mac,
 				   dad ? NULL : (nd.has_slla ? nd.slla : NULL), nd.target,
 				   dad ? all_nodes : ip->src_addr, nd.target,
 				   AP_ND_NA_ROUTER | AP_ND_NA_OVERRIDE |
 					   (dad ? 0 : AP_ND_NA_SOLICITED),
-				   ap_l3_ports[ifc->port].mac);
+				   ap_l3_ifs[ifc->port].mac);
 		if (n < 0 && !dad && !nd.has_slla) {
 			/* No SLLA: answer to the sender's MAC as it came in. */
 			const struct rte_ether_hdr *eth =
 				rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 
-			n = ap_build_nd_na(f, sizeof(f), ap_l3_ports[ifc->port].mac,
+			n = ap_build_nd_na(f, sizeof(f), ap_l3_ifs[ifc->port].mac,
 					   eth->src_addr.addr_bytes, nd.target, ip->src_addr,
 					   nd.target,
 					   AP_ND_NA_ROUTER | AP_ND_NA_OVERRIDE | AP_ND_NA_SOLICITED,
-					   ap_l3_ports[ifc->port].mac);
+					   ap_l3_ifs[ifc->port].mac);
 		}
 		if (n > 0)
 			inject_frame(f, (size_t)n, ifc->port, ifc->port);
@@ -760,7 +803,7 @@ handle_nd(struct rte_mbuf *m)
 static void
 send_ra(struct ctl_iface *ifc)
 {
-	const struct ap_l3_port *lp = &ap_l3_ports[ifc->port];
+	const struct ap_l3_if *lp = &ap_l3_ifs[ifc->port];
 	struct ap_nd_prefix pfx[AP_CFG_MAX_ADDRS];
 	unsigned interval = ifc->cfg->ra_interval ? ifc->cfg->ra_interval : 30;
 	struct ap_nd_ra ra = {
@@ -812,9 +855,12 @@ ra_timers(void)
 static bool
 to_kernel(struct rte_mbuf *m)
 {
-	const struct ctl_iface *ifc = iface_of_port(m->port);
+	const struct ctl_iface *ifc = iface_of(m);
 
 	if (!ifc || ifc->tap_port < 0)
+		return false;
+	/* The mirror is an untagged link: VLAN and bridge tags stay here. */
+	if (ap_mbuf_priv(m)->pi.n_vlan && !ap_l2_retag(m, ap_mbuf_priv(m)->pi.n_vlan, NULL, 0))
 		return false;
 	return rte_eth_tx_burst((uint16_t)ifc->tap_port, 0, &m, 1) == 1;
 }
@@ -833,7 +879,8 @@ tap_poll(void)
 			continue;
 		n = rte_eth_rx_burst((uint16_t)ifc->tap_port, 0, burst, POLL_BURST);
 		for (uint16_t k = 0; k < n; k++) {
-			burst[k]->port = ifc->port;
+			burst[k]->port = ap_l3_ifs[ifc->port].tx_port;
+			ap_mbuf_priv(burst[k])->l3 = ifc->port;
 			ap_mbuf_priv(burst[k])->trace_id = 0;
 			ctl.counters[C_FROM_KERNEL]++;
 			inject_mbuf(burst[k], ifc->port);
@@ -850,13 +897,13 @@ fragment4(struct rte_mbuf *m)
 	struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
 	const struct ap_nh *nh = &ap_ip.nh[pv->nh % AP_NH_MAX];
 	struct rte_mbuf *frags[64];
-	uint16_t rx_port = m->port;
+	uint16_t rx_port = m->port, rx_l3 = pv->l3;
 	int n;
 
 	/* The library wants the packet to start at the IPv4 header. */
 	rte_pktmbuf_adj(m, pv->pi.l3_off);
 	n = rte_ipv4_fragment_copy_nonseg_packet(m, frags, RTE_DIM(frags),
-						 ap_l3_ports[nh->port].mtu, ctl.pool);
+						 ap_l3_ifs[nh->port].mtu, ctl.pool);
 	if (n < 0) {
 		ctl.counters[C_FRAG_FAILED]++;
 		return;
@@ -879,6 +926,7 @@ fragment4(struct rte_mbuf *m)
 		memset(eth, 0, sizeof(*eth));
 		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 		f->port = rx_port;
+		ap_mbuf_priv(f)->l3 = rx_l3;
 		ap_mbuf_priv(f)->reinjected = 0;
 		ap_mbuf_priv(f)->trace_id = 0;
 		inject_mbuf(f, INJECT_IP4_INPUT);
@@ -932,7 +980,7 @@ ap_ip_poll(void)
 		case AP_PUNT_FRAG_NEEDED:
 			send_icmp_error(m, AP_ICMP4_DEST_UNREACH, AP_ICMP4_FRAG_NEEDED,
 					AP_ICMP6_PKT_TOO_BIG, 0,
-					ap_l3_ports[ap_ip.nh[pv->nh % AP_NH_MAX].port].mtu);
+					ap_l3_ifs[ap_ip.nh[pv->nh % AP_NH_MAX].port].mtu);
 			break;
 		case AP_PUNT_LOCAL:
 			/* Services on the appliance's addresses live in the kernel. */
@@ -1005,7 +1053,7 @@ errf(char *err, size_t len, int rc, const char *fmt, ...)
 static int
 setup_tap(struct ctl_iface *ifc, unsigned idx, char *err, size_t err_len)
 {
-	const struct ap_l3_port *lp = &ap_l3_ports[ifc->port];
+	const struct ap_l3_if *lp = &ap_l3_ifs[ifc->port];
 	struct rte_eth_conf conf = {0};
 	char dev[32], args[128];
 	uint16_t pid;
@@ -1071,21 +1119,66 @@ addr_routes_add(const struct ctl_iface *ifc, const struct ap_cfg_prefix *p)
 	return rc;
 }
 
+/* The edges of the nodes that send on L3 interface @p l3: those of port
+ * @p *port when given (a VLAN interface), else the ones given (a BVI). */
+static void
+l3_edges(uint16_t l3, uint16_t ip, uint16_t local, uint16_t inject, const uint16_t *port)
+{
+	if (port != NULL) {
+		ap_ip4_input_tx[l3] = ap_ip4_input_tx[*port];
+		ap_ip4_local_tx[l3] = ap_ip4_local_tx[*port];
+		ap_ip6_input_tx[l3] = ap_ip6_input_tx[*port];
+		ap_ip6_local_tx[l3] = ap_ip6_local_tx[*port];
+		ap_inject_tx[l3] = ap_inject_tx[*port];
+		return;
+	}
+	ap_ip4_input_tx[l3] = ip;
+	ap_ip6_input_tx[l3] = ip;
+	ap_ip4_local_tx[l3] = local;
+	ap_ip6_local_tx[l3] = local;
+	ap_inject_tx[l3] = inject;
+}
+
 static int
 setup_iface(unsigned idx, const uint16_t *port_ids, char *err, size_t err_len)
 {
 	const struct ap_cfg_iface *ci = &ctl.cfg.ifaces[idx];
 	struct ctl_iface *ifc = &ctl.ifaces[idx];
-	struct ap_l3_port *lp;
+	struct ap_l3_if *lp;
 	struct rte_ether_addr mac;
 	int nh;
 
 	ifc->cfg = ci;
-	ifc->port = port_ids[ci->port_idx];
 	ifc->tap_port = -1;
-	lp = &ap_l3_ports[ifc->port];
-	rte_eth_macaddr_get(ifc->port, &mac);
-	memcpy(lp->mac, mac.addr_bytes, 6);
+	if (ci->bridge[0] != '\0') {
+		/* A bridge interface: out through the bridge, as its member. */
+		ifc->port = (uint16_t)AP_L3_VIRT(idx);
+		lp = &ap_l3_ifs[ifc->port];
+		ap_l2_bvi_mac(ci->bridge_idx, lp->mac);
+		lp->bvi = 1;
+		lp->l2_member = ap_l2_bvi_member(ci->bridge_idx);
+		l3_edges(ifc->port, AP_IP_EDGE_BRIDGE, AP_IP_EDGE_BRIDGE, AP_INJECT_EDGE_BRIDGE,
+			 NULL);
+	} else {
+		uint16_t port = port_ids[ci->port_idx];
+
+		/* A port's untagged frames, or a VLAN on it. */
+		ifc->port = ci->vlan ? (uint16_t)AP_L3_VIRT(idx) : port;
+		lp = &ap_l3_ifs[ifc->port];
+		rte_eth_macaddr_get(port, &mac);
+		memcpy(lp->mac, mac.addr_bytes, 6);
+		lp->tx_port = port;
+		if (ci->vlan) {
+			lp->n_tags = ci->inner_vlan ? 2 : 1;
+			lp->tags[0] = rte_cpu_to_be_32(
+				(uint32_t)(ci->inner_vlan ? RTE_ETHER_TYPE_QINQ : RTE_ETHER_TYPE_VLAN)
+					<< 16 |
+				ci->vlan);
+			lp->tags[1] = rte_cpu_to_be_32((uint32_t)RTE_ETHER_TYPE_VLAN << 16 |
+						       ci->inner_vlan);
+			l3_edges(ifc->port, 0, 0, 0, &port);
+		}
+	}
 	lp->iface = (uint16_t)idx;
 	lp->mtu = ci->mtu ? ci->mtu : 1500;
 	ap_ip6_link_local_from_mac(lp->mac, lp->ll6);
@@ -1196,19 +1289,6 @@ setup_route(const struct ap_cfg_route *r, enum route_origin origin, char *err, s
 	return 0;
 }
 
-static struct ctl_route *
-route_find(const struct ap_cfg_prefix *p)
-{
-	for (unsigned i = 0; i < ctl.n_routes; i++) {
-		struct ctl_route *r = &ctl.routes[i];
-
-		if (r->used && r->prefix.family == p->family && r->prefix.len == p->len &&
-		    memcmp(r->prefix.addr, p->addr, 16) == 0)
-			return r;
-	}
-	return NULL;
-}
-
 /*
  * Runtime changes. A FIB update is a few atomic table writes that lookups on
  * the workers see either before or after; no packet waits for it.
@@ -1281,7 +1361,7 @@ ap_ip_route_del(const struct ap_cfg_prefix *p, enum ap_route_origin origin, char
 	} else {
 		rte_fib6_delete(ap_ip.fib6, p->addr, p->len);
 	}
-	r->used = false;
+	route_unlink(r);
 	return 0;
 }
 
@@ -1399,19 +1479,19 @@ ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_me
 	struct rte_fib_conf c4 = {
 		.type = RTE_FIB_DIR24_8,
 		.default_nh = NH_UNREACH,
-		.max_routes = 1 << 20,
+		.max_routes = FIB4_MAX_ROUTES,
 		.dir24_8 = {.nh_sz = RTE_FIB_DIR24_8_4B, .num_tbl8 = 1 << 14},
 	};
 	struct rte_fib6_conf c6 = {
 		.type = RTE_FIB6_TRIE,
 		.default_nh = NH_UNREACH,
-		.max_routes = 1 << 18,
+		.max_routes = FIB6_MAX_ROUTES,
 		.trie = {.nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = 1 << 14},
 	};
 	int rc;
 
 	memset(&ctl, 0, sizeof(ctl));
-	memset(ap_l3_ports, 0, sizeof(ap_l3_ports));
+	memset(ap_l3_ifs, 0, sizeof(ap_l3_ifs));
 	ctl.cfg = *cfg;
 	ctl.pool = pool;
 	ctl.nh_next = NH_FIRST_FREE;
@@ -1422,13 +1502,20 @@ ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_me
 		return 0;
 
 	ctl.routes = calloc(MAX_ROUTES, sizeof(*ctl.routes));
+	ctl.route_idx = rte_hash_create(&(struct rte_hash_parameters){
+		.name = "ap_routes",
+		.entries = MAX_ROUTES,
+		.key_len = sizeof(struct ap_cfg_prefix),
+		.hash_func = rte_jhash,
+		.socket_id = (int)rte_socket_id(),
+	});
 	ap_ip.nh = rte_zmalloc("ap_nh", sizeof(struct ap_nh) * AP_NH_MAX, RTE_CACHE_LINE_SIZE);
 	ap_ip.fib4 = rte_fib_create("ap_fib4", (int)rte_socket_id(), &c4);
 	ap_ip.fib6 = rte_fib6_create("ap_fib6", (int)rte_socket_id(), &c6);
 	ap_ip.punt = rte_ring_create("ap_punt", RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
 	ap_ip.inject = rte_ring_create("ap_inject", RING_SIZE, (int)rte_socket_id(),
 				       RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (!ctl.routes || !ap_ip.nh || !ap_ip.fib4 || !ap_ip.fib6 || !ap_ip.punt ||
+	if (!ctl.routes || !ctl.route_idx || !ap_ip.nh || !ap_ip.fib4 || !ap_ip.fib6 || !ap_ip.punt ||
 	    !ap_ip.inject) {
 		rc = errf(err, err_len, -ENOMEM, "%s", "cannot allocate the routing tables");
 		goto fail;
@@ -1529,8 +1616,10 @@ ap_ip_stop(void)
 		rte_fib6_free(ap_ip.fib6);
 	rte_free(ap_ip.nh);
 	free(ctl.routes);
+	rte_hash_free(ctl.route_idx);
+	ctl.route_idx = NULL;
 	memset(&ap_ip, 0, sizeof(ap_ip));
-	memset(ap_l3_ports, 0, sizeof(ap_l3_ports));
+	memset(ap_l3_ifs, 0, sizeof(ap_l3_ifs));
 	ctl.routes = NULL;
 	ctl.n_routes = 0;
 }
@@ -1576,6 +1665,21 @@ nh_json(uint32_t id)
 	return j;
 }
 
+/* Where an interface sits: a port (and VLANs), or a bridge. */
+static void
+iface_where(json_t *j, const struct ap_cfg_iface *ci)
+{
+	if (ci->bridge[0] != '\0') {
+		json_object_set_new(j, "bridge", json_string(ci->bridge));
+		return;
+	}
+	json_object_set_new(j, "port", json_string(ctl.cfg.ports[ci->port_idx].name));
+	if (ci->vlan)
+		json_object_set_new(j, "vlan", json_integer(ci->vlan));
+	if (ci->inner_vlan)
+		json_object_set_new(j, "inner_vlan", json_integer(ci->inner_vlan));
+}
+
 json_t *
 ap_ip_ifaces_json(void)
 {
@@ -1583,7 +1687,7 @@ ap_ip_ifaces_json(void)
 
 	for (unsigned i = 0; i < ctl.n_ifaces; i++) {
 		const struct ctl_iface *ifc = &ctl.ifaces[i];
-		const struct ap_l3_port *lp = &ap_l3_ports[ifc->port];
+		const struct ap_l3_if *lp = &ap_l3_ifs[ifc->port];
 		json_t *addrs = json_array();
 		char b[64];
 		struct rte_ether_addr mac;
@@ -1595,10 +1699,10 @@ ap_ip_ifaces_json(void)
 		memcpy(mac.addr_bytes, lp->mac, 6);
 		rte_ether_format_addr(b, sizeof(b), &mac);
 		json_array_append_new(
-			arr, json_pack("{s:s, s:s, s:s, s:i, s:o, s:s}", "name", ifc->cfg->name,
-				       "port", ctl.cfg.ports[ifc->cfg->port_idx].name, "mac", b,
+			arr, json_pack("{s:s, s:s, s:i, s:o, s:s}", "name", ifc->cfg->name, "mac", b,
 				       "mtu", lp->mtu, "addresses", addrs, "link_local",
 				       fmt_addr(6, lp->ll6, (char[64]){0}, 64)));
+		iface_where(json_array_get(arr, json_array_size(arr) - 1), ifc->cfg);
 		if (ifc->tap_port >= 0)
 			json_object_set_new(json_array_get(arr, json_array_size(arr) - 1),
 					    "kernel_mirror", json_string(ifc->tap_name));

@@ -20,7 +20,7 @@
 
 #define MAX_PKTS 32
 
-enum sink { SINK_NONE, SINK_DROP, SINK_PUNT, SINK_LOCAL4, SINK_LOCAL6, SINK_TX };
+enum sink { SINK_NONE, SINK_DROP, SINK_PUNT, SINK_LOCAL4, SINK_LOCAL6, SINK_TX, SINK_BRIDGE };
 
 static struct rte_mempool *pool;
 static struct rte_graph *graph;
@@ -71,6 +71,7 @@ SINK(punt_sink, SINK_PUNT)
 SINK(local4_sink, SINK_LOCAL4)
 SINK(local6_sink, SINK_LOCAL6)
 SINK(tx_sink, SINK_TX)
+SINK(bridge_sink, SINK_BRIDGE)
 
 static struct rte_node_register src_node = {
 	.name = "test-src",
@@ -90,9 +91,16 @@ static struct rte_node_register local6_node = {
 	.name = "ip6-local", .parent_id = RTE_NODE_ID_INVALID, .process = local6_sink};
 static struct rte_node_register tx_node = {
 	.name = "tx", .parent_id = RTE_NODE_ID_INVALID, .process = tx_sink};
+static struct rte_node_register bridge_node = {
+	.name = "l2-bridge", .parent_id = RTE_NODE_ID_INVALID, .process = bridge_sink};
 
 /* Next hops: 0 unreachable, 1 local, 2 blackhole, then these. */
-enum { NH_GW4 = 3, NH_UNRES4, NH_GLEAN4, NH_GW6, NH_UNRES6, NH_GW4B, NH_ECMP4 };
+enum { NH_GW4 = 3, NH_UNRES4, NH_GLEAN4, NH_GW6, NH_UNRES6, NH_GW4B, NH_ECMP4, NH_VLAN4, NH_BVI4 };
+
+/* L3 interfaces beyond the ports: a VLAN interface (VLAN 7 on port 1) and a
+ * bridge interface. */
+#define L3_VLAN AP_L3_VIRT(0)
+#define L3_BVI	AP_L3_VIRT(1)
 
 static void
 nh_set(uint32_t id, uint8_t type, uint8_t family, uint16_t port, const uint8_t *mac)
@@ -120,7 +128,7 @@ setup(void)
 			"--no-pci",	     "--no-telemetry", "-l", "0",
 			"--log-level=error", prefix,	       NULL};
 	const char *patterns[] = {"test-src", "ip4-input", "ip6-input", "drop",
-				  "punt",     "ip4-local", "ip6-local", "tx"};
+				  "punt",     "ip4-local", "ip6-local", "tx", "l2-bridge"};
 	struct rte_graph_param gp = {
 		.socket_id = 0, .nb_node_patterns = RTE_DIM(patterns), .node_patterns = patterns};
 	struct rte_fib_conf c4 = {.type = RTE_FIB_DIR24_8,
@@ -148,6 +156,7 @@ setup(void)
 	cr_assert_neq(__rte_node_register(&local4_node), RTE_NODE_ID_INVALID);
 	cr_assert_neq(__rte_node_register(&local6_node), RTE_NODE_ID_INVALID);
 	cr_assert_neq(__rte_node_register(&tx_node), RTE_NODE_ID_INVALID);
+	cr_assert_neq(__rte_node_register(&bridge_node), RTE_NODE_ID_INVALID);
 	e4 = rte_node_edge_count(rte_node_from_name("ip4-input"));
 	cr_assert_eq(rte_node_edge_update(rte_node_from_name("ip4-input"), e4, &tx, 1), 1);
 	e6 = rte_node_edge_count(rte_node_from_name("ip6-input"));
@@ -178,17 +187,28 @@ setup(void)
 	ap_ip.nh[NH_ECMP4].members[0] = NH_GW4;
 	ap_ip.nh[NH_ECMP4].members[1] = NH_GW4B;
 	cr_assert_eq(rte_fib_add(ap_ip.fib4, RTE_IPV4(10, 0, 9, 0), 24, NH_ECMP4), 0);
+	nh_set(NH_VLAN4, AP_NH_NEIGH, 4, L3_VLAN, MAC_GW);
+	cr_assert_eq(rte_fib_add(ap_ip.fib4, RTE_IPV4(10, 0, 7, 0), 24, NH_VLAN4), 0);
+	nh_set(NH_BVI4, AP_NH_NEIGH, 4, L3_BVI, MAC_GW2);
+	cr_assert_eq(rte_fib_add(ap_ip.fib4, RTE_IPV4(10, 0, 8, 0), 24, NH_BVI4), 0);
+	ap_ip4_input_tx[L3_VLAN] = e4;
+	ap_ip4_input_tx[L3_BVI] = AP_IP_EDGE_BRIDGE;
 	add6("fd00::1", 128, 1);
 	add6("fd01::", 64, NH_GW6);
 	add6("fd02::", 64, NH_UNRES6);
 
-	ap_l3_ports[0] = (struct ap_l3_port){.enabled = 1, .mtu = 1500};
-	memcpy(ap_l3_ports[0].mac, MAC_LAN, 6);
-	ap_l3_ports[0].ll6[0] = 0xfe;
-	ap_l3_ports[0].ll6[1] = 0x80;
-	ap_l3_ports[0].ll6[15] = 1;
-	ap_l3_ports[1] = (struct ap_l3_port){.enabled = 1, .mtu = 1400};
-	memcpy(ap_l3_ports[1].mac, MAC_WAN, 6);
+	ap_l3_ifs[0] = (struct ap_l3_if){.enabled = 1, .mtu = 1500};
+	memcpy(ap_l3_ifs[0].mac, MAC_LAN, 6);
+	ap_l3_ifs[0].ll6[0] = 0xfe;
+	ap_l3_ifs[0].ll6[1] = 0x80;
+	ap_l3_ifs[0].ll6[15] = 1;
+	ap_l3_ifs[1] = (struct ap_l3_if){.enabled = 1, .mtu = 1400};
+	memcpy(ap_l3_ifs[1].mac, MAC_WAN, 6);
+	ap_l3_ifs[L3_VLAN] = (struct ap_l3_if){.enabled = 1, .mtu = 1500, .n_tags = 1, .tx_port = 1};
+	ap_l3_ifs[L3_VLAN].tags[0] = rte_cpu_to_be_32(0x81000007);
+	memcpy(ap_l3_ifs[L3_VLAN].mac, MAC_WAN, 6);
+	ap_l3_ifs[L3_BVI] = (struct ap_l3_if){.enabled = 1, .mtu = 1500, .bvi = 1, .l2_member = 9};
+	memcpy(ap_l3_ifs[L3_BVI].mac, MAC_LAN, 6);
 
 	cr_assert_neq(rte_graph_create("test", &gp), RTE_GRAPH_ID_INVALID);
 	graph = rte_graph_lookup("test");
@@ -378,7 +398,7 @@ Test(ip_nodes, edges_one_by_one)
 /* A burst with every kind at once is split per packet, none lost. */
 Test(ip_nodes, mixed_burst)
 {
-	unsigned counts[SINK_TX + 1] = {0}, want[SINK_TX + 1] = {0};
+	unsigned counts[SINK_BRIDGE + 1] = {0}, want[SINK_BRIDGE + 1] = {0};
 	unsigned n = RTE_MIN(RTE_DIM(cases), (size_t)MAX_PKTS);
 
 	/* IPv4 cases only: one source edge per burst. */
@@ -396,9 +416,53 @@ Test(ip_nodes, mixed_burst)
 		counts[seen[i].s]++;
 		rte_pktmbuf_free(seen[i].m);
 	}
-	for (unsigned s = 0; s <= SINK_TX; s++)
+	for (unsigned s = 0; s <= SINK_BRIDGE; s++)
 		cr_expect_eq(counts[s], want[s], "sink %u: %u packets, want %u", s, counts[s],
 			     want[s]);
+}
+
+/* Out of a VLAN interface the frame carries its 802.1Q tag, whatever came
+ * in; out of a bridge interface it goes to the bridge, untagged, as the
+ * interface's member. */
+Test(ip_nodes, vlan_and_bridge_interfaces)
+{
+	static const uint8_t tag7[4] = {0x81, 0x00, 0x00, 0x07};
+	struct frame_spec f = {4, "10.0.0.2", "10.0.7.9", 64, 32};
+	const uint8_t *p;
+
+	for (int tagged = 0; tagged < 2; tagged++) {
+		f.vlan = tagged;
+		feed[0] = build(&f);
+		n_feed = 1;
+		feed_edge = 0;
+		n_seen = 0;
+		rte_graph_walk(graph);
+		cr_assert_eq(n_seen, 1);
+		cr_assert_eq(seen[0].s, SINK_TX);
+		p = rte_pktmbuf_mtod(seen[0].m, const uint8_t *);
+		cr_assert_eq(memcmp(p, MAC_GW, 6), 0);
+		cr_assert_eq(memcmp(p + 6, MAC_WAN, 6), 0);
+		cr_assert_eq(memcmp(p + 12, tag7, 4), 0, "802.1Q tag of VLAN 7");
+		cr_assert_eq(p[16], 0x08);
+		cr_assert_eq(p[17], 0x00);
+		cr_assert_eq(p[18], 0x45, "IPv4 header right after the tag");
+		cr_assert_eq(rte_pktmbuf_pkt_len(seen[0].m), 18u + 20 + 8 + 32);
+		rte_pktmbuf_free(seen[0].m);
+	}
+	f = (struct frame_spec){4, "10.0.0.2", "10.0.8.9", 64, 32, .vlan = true};
+	feed[0] = build(&f);
+	n_feed = 1;
+	feed_edge = 0;
+	n_seen = 0;
+	rte_graph_walk(graph);
+	cr_assert_eq(n_seen, 1);
+	cr_assert_eq(seen[0].s, SINK_BRIDGE);
+	cr_assert_eq(ap_mbuf_priv(seen[0].m)->l2_in, 9, "enters the bridge as the BVI's member");
+	p = rte_pktmbuf_mtod(seen[0].m, const uint8_t *);
+	cr_assert_eq(memcmp(p, MAC_GW2, 6), 0);
+	cr_assert_eq(memcmp(p + 6, MAC_LAN, 6), 0);
+	cr_assert_eq(p[12], 0x08, "untagged");
+	rte_pktmbuf_free(seen[0].m);
 }
 
 /* ECMP: one flow always takes one member; many flows use both. */

@@ -6,14 +6,22 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
 #include "dp/ip/ip.h"
 
 /* Per-port edges of each node to the port-tx clones (ap_dp_link_tx). */
-extern uint16_t ap_ip4_input_tx[RTE_MAX_ETHPORTS];
-extern uint16_t ap_ip4_local_tx[RTE_MAX_ETHPORTS];
-extern uint16_t ap_ip6_input_tx[RTE_MAX_ETHPORTS];
-extern uint16_t ap_ip6_local_tx[RTE_MAX_ETHPORTS];
-extern uint16_t ap_inject_tx[RTE_MAX_ETHPORTS];
+/* Per-L3-interface edges of each node: to the port-tx clone of the
+ * interface's port, or to l2-bridge for a BVI. */
+extern uint16_t ap_ip4_input_tx[AP_L3_MAX];
+extern uint16_t ap_ip4_local_tx[AP_L3_MAX];
+extern uint16_t ap_ip6_input_tx[AP_L3_MAX];
+extern uint16_t ap_ip6_local_tx[AP_L3_MAX];
+extern uint16_t ap_inject_tx[AP_L3_MAX];
+/* The static l2-bridge edge of ip4/ip6-input and -local, and of inject. */
+#define AP_IP_EDGE_BRIDGE     2
+#define AP_INJECT_EDGE_BRIDGE 1
 /* inject's edges back into ip4-input [0] and ip6-input [1]. */
 extern uint16_t ap_ip_inject_reinput[2];
 
@@ -25,6 +33,40 @@ extern uint16_t ap_ip_inject_reinput[2];
 int ap_nl_addr_add(const char *ifname, const struct ap_cfg_prefix *p);
 int ap_nl_addr_del(const char *ifname, const struct ap_cfg_prefix *p);
 int ap_nl_link_up(const char *ifname, unsigned mtu);
+
+/*
+ * Put the Ethernet header (with the VLAN tags of interface @p out) in front
+ * of the L3 header at pv->pi.l3_off, whatever tags came in, dropping the
+ * incoming frame's Ethernet padding (@p l3_len: the L3 packet's length).
+ * Sets what a BVI's bridge needs. @return false without headroom.
+ */
+static __rte_always_inline bool
+ap_l3_if_encap(struct rte_mbuf *m, struct ap_mbuf_priv *pv, const struct ap_l3_if *out,
+	       uint64_t l2, uint16_t ethertype_be, uint32_t l3_len)
+{
+	uint16_t hl = (uint16_t)(RTE_ETHER_HDR_LEN + 4 * out->n_tags);
+	uint8_t *p;
+
+	if (likely(pv->pi.l3_off >= hl))
+		rte_pktmbuf_adj(m, (uint16_t)(pv->pi.l3_off - hl));
+	else if (rte_pktmbuf_prepend(m, (uint16_t)(hl - pv->pi.l3_off)) == NULL)
+		return false;
+	if (rte_pktmbuf_pkt_len(m) > l3_len + hl)
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - l3_len - hl));
+	pv->pi.l3_off = hl;
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	for (int i = 0; i < 6; i++)
+		p[i] = (uint8_t)(l2 >> (8 * i));
+	memcpy(p + 6, out->mac, 6);
+	if (unlikely(out->n_tags)) {
+		memcpy(p + 12, &out->tags[0], 4);
+		if (out->n_tags > 1)
+			memcpy(p + 16, &out->tags[1], 4);
+	}
+	memcpy(p + hl - 2, &ethertype_be, 2);
+	pv->l2_in = out->l2_member;
+	return true;
+}
 
 static inline uint64_t
 ap_mac_to_nh_l2(const uint8_t mac[6])
@@ -56,7 +98,7 @@ ap_ip_ll6_nh(uint16_t port, uint8_t dst[16])
 	if (nh != 0 && ap_ip.nh[nh].type == AP_NH_NEIGH && ap_ip.nh[nh].port == port &&
 	    memcmp(ap_ip.nh[nh].addr, dst, 16) == 0)
 		return nh;
-	return ap_l3_ports[port].ll_glean;
+	return ap_l3_ifs[port].ll_glean;
 }
 
 #endif

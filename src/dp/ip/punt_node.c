@@ -12,10 +12,11 @@
 #include "dp/core/dp_core.h"
 #include "dp/ip/ip.h"
 #include "dp/ip/ip_priv.h"
+#include "dp/l2/l2.h"
 
 #define INJECT_BURST 32
 
-uint16_t ap_inject_tx[RTE_MAX_ETHPORTS];
+uint16_t ap_inject_tx[AP_L3_MAX];
 uint16_t ap_ip_inject_reinput[2];
 
 static uint16_t
@@ -35,6 +36,24 @@ punt_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16
 		rte_node_enqueue(graph, node, 0, &objs[sent], (uint16_t)(nb_objs - sent));
 	}
 	return nb_objs;
+}
+
+/* A frame for a VLAN or bridge interface: on with its tags, or into the
+ * bridge as the interface's member. */
+static rte_edge_t
+inject_virtual(struct rte_mbuf *m, uint16_t l3)
+{
+	const struct ap_l3_if *lp = &ap_l3_ifs[l3];
+
+	if (lp->bvi) {
+		ap_mbuf_priv(m)->l2_in = lp->l2_member;
+		return ap_inject_tx[l3];
+	}
+	if (!ap_l2_retag(m, 0, lp->tags, lp->n_tags)) {
+		ap_mark_drop(m, AP_DROP_L2_NO_BUFFER);
+		return 0;
+	}
+	return ap_inject_tx[l3];
 }
 
 static uint16_t
@@ -57,6 +76,8 @@ inject_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint
 			e = ap_ip_inject_reinput[1];
 		else if (to < RTE_MAX_ETHPORTS)
 			e = ap_inject_tx[to];
+		else if (to < AP_L3_MAX && ap_l3_ifs[to].enabled)
+			e = inject_virtual(m, to);
 		else
 			e = 0;
 		rte_node_enqueue_x1(graph, node, e, m);
@@ -77,6 +98,6 @@ struct rte_node_register ap_inject_node = {
 	.flags = RTE_NODE_SOURCE_F,
 	.parent_id = RTE_NODE_ID_INVALID,
 	.process = inject_process,
-	.nb_edges = 1,
-	.next_nodes = {"drop"},
+	.nb_edges = 2,
+	.next_nodes = {"drop", "l2-bridge"}, /* AP_INJECT_EDGE_BRIDGE */
 };

@@ -3,11 +3,12 @@
  * eth-input: parses each frame's Ethernet header and VLAN tags (down to L4
  * when the port asks for full validation) into the mbuf private area, drops
  * malformed frames with the parser's reason, and sends the rest to the
- * port's L2 service.
+ * service of its port and tags: the port's routed interface (untagged), a
+ * VLAN interface, a bridge member, or the port's cross-connect.
  *
- * Uses: mbuf port, data; ap_ports_fast[port].
- * Sets: ap_mbuf_priv.pi, drop_reason on drops.
- * Next edges: drop, xconnect, ip4-input, ip6-input, punt (ARP).
+ * Uses: mbuf port, data; ap_ports_fast[port], ap_l2_binds, ap_l3_ifs.
+ * Sets: ap_mbuf_priv.pi, l3 or l2_in, drop_reason on drops.
+ * Next edges: drop, xconnect, ip4-input, ip6-input, punt (ARP), l2-bridge.
  */
 #include "dp/core/dp_core.h"
 #include "dp/ip/ip.h"
@@ -19,36 +20,51 @@ enum eth_input_edge {
 	ETH_INPUT_EDGE_IP4,
 	ETH_INPUT_EDGE_IP6,
 	ETH_INPUT_EDGE_PUNT,
+	ETH_INPUT_EDGE_BRIDGE,
 	ETH_INPUT_EDGE_COUNT,
 };
 
-/* A routed port takes frames for its MAC, broadcast and multicast (ARP, ND),
- * untagged, and hands them on by ethertype. */
-static __rte_always_inline rte_edge_t
-eth_input_l3(struct rte_mbuf *m, struct ap_mbuf_priv *pv, const uint8_t *p)
-{
-	const struct ap_l3_port *lp = &ap_l3_ports[m->port];
+static const rte_edge_t l3_edge[] = {
+	[AP_L3C_DROP] = ETH_INPUT_EDGE_DROP,
+	[AP_L3C_IP4] = ETH_INPUT_EDGE_IP4,
+	[AP_L3C_IP6] = ETH_INPUT_EDGE_IP6,
+	[AP_L3C_ARP] = ETH_INPUT_EDGE_PUNT,
+};
 
-	if (!(p[0] & 1) && memcmp(p, lp->mac, 6) != 0) {
-		pv->drop_reason = AP_DROP_L2_NOT_FOR_US;
-		return ETH_INPUT_EDGE_DROP;
+static __rte_always_inline rte_edge_t
+eth_input_l3(struct ap_mbuf_priv *pv, const uint8_t *p, uint16_t l3)
+{
+	pv->l3 = l3;
+	return l3_edge[ap_l3_classify(pv, p, ap_l3_ifs[l3].mac)];
+}
+
+/* Ports with bridges or VLAN interfaces: the tags pick the binding. */
+static __rte_always_inline rte_edge_t
+eth_input_bind(struct ap_mbuf_priv *pv, const uint8_t *p, const struct ap_port_fast *pf)
+{
+	const struct ap_l2_bind *b;
+	uint16_t id = pf->untagged;
+
+	if (pv->pi.n_vlan) {
+		id = pf->vlans ? pf->vlans[pv->pi.vlan[0] & 0xfff] : 0;
+		if (ap_l2_binds[id].kind == AP_BIND_QINQ)
+			id = pv->pi.n_vlan > 1 ? ap_l2_binds[id].inner[pv->pi.vlan[1] & 0xfff] : 0;
 	}
-	if (unlikely(pv->pi.n_vlan)) {
-		pv->drop_reason = AP_DROP_L3_VLAN;
-		return ETH_INPUT_EDGE_DROP;
-	}
-	switch (pv->pi.l3) {
-	case AP_L3_IPV4:
-		return ETH_INPUT_EDGE_IP4;
-	case AP_L3_IPV6:
-		return ETH_INPUT_EDGE_IP6;
-	case AP_L3_ARP:
-		pv->punt = AP_PUNT_ARP;
-		return ETH_INPUT_EDGE_PUNT;
+	b = &ap_l2_binds[id];
+	switch (b->kind) {
+	case AP_BIND_BRIDGE:
+		/* Tags beyond the member's are payload to the bridge. */
+		pv->l2_in = b->id;
+		return ETH_INPUT_EDGE_BRIDGE;
+	case AP_BIND_L3:
+		if (likely(pv->pi.n_vlan == b->n_tags))
+			return eth_input_l3(pv, p, b->id);
+		break;
 	default:
-		pv->drop_reason = AP_DROP_L3_ETHERTYPE;
-		return ETH_INPUT_EDGE_DROP;
+		break;
 	}
+	pv->drop_reason = AP_DROP_VLAN_UNKNOWN;
+	return ETH_INPUT_EDGE_DROP;
 }
 
 #define FULL_PARSE (AP_PARSE_L3 | AP_PARSE_L4 | AP_PARSE_IP4_CSUM)
@@ -61,6 +77,13 @@ eth_input_one(struct rte_mbuf *m)
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	enum ap_pkt_err e;
 
+	/* A tag the driver took off (af_packet gets it from the kernel apart
+	 * from the frame) goes back in: bridges and VLAN interfaces match it. */
+	if (unlikely(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) && rte_mbuf_refcnt_read(m) == 1 &&
+	    rte_vlan_insert(&m) == 0) {
+		m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN_STRIPPED | RTE_MBUF_F_RX_VLAN);
+		p = rte_pktmbuf_mtod(m, const uint8_t *);
+	}
 	/* Headers are parsed in the first segment only: PMDs put at least the
 	 * first 2 KiB there, far more than any header chain we accept. */
 	if (unlikely(pf->validate_full))
@@ -72,8 +95,14 @@ eth_input_one(struct rte_mbuf *m)
 		return ETH_INPUT_EDGE_DROP;
 	}
 	pv->reinjected = 0;
-	if (pf->l3)
-		return eth_input_l3(m, pv, p);
+	if (pf->l3 && likely(pv->pi.n_vlan == 0))
+		return eth_input_l3(pv, p, m->port);
+	if (pf->l2)
+		return eth_input_bind(pv, p, pf);
+	if (unlikely(pf->l3)) {
+		pv->drop_reason = AP_DROP_VLAN_UNKNOWN;
+		return ETH_INPUT_EDGE_DROP;
+	}
 	if (unlikely(!pf->has_xconnect)) {
 		pv->drop_reason = AP_DROP_NO_SERVICE;
 		return ETH_INPUT_EDGE_DROP;
@@ -120,5 +149,6 @@ struct rte_node_register ap_eth_input_node = {
 			[ETH_INPUT_EDGE_IP4] = "ip4-input",
 			[ETH_INPUT_EDGE_IP6] = "ip6-input",
 			[ETH_INPUT_EDGE_PUNT] = "punt",
+			[ETH_INPUT_EDGE_BRIDGE] = "l2-bridge",
 		},
 };

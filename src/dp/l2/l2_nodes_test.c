@@ -162,7 +162,7 @@ setup(void)
 			"--no-pci",	     "--no-telemetry", "-l", "0",
 			"--log-level=error", prefix,	       NULL};
 	const char *patterns[] = {"test-src", "eth-input", "xconnect",	"drop", "tx-a",
-				  "tx-b",     "ip4-input", "ip6-input", "punt"};
+				  "tx-b",     "ip4-input", "ip6-input", "punt",	"l2-bridge"};
 	struct rte_graph_param gp = {
 		.socket_id = 0, .nb_node_patterns = RTE_DIM(patterns), .node_patterns = patterns};
 	const char *a = "tx-a", *b = "tx-b";
@@ -184,6 +184,7 @@ setup(void)
 	cr_assert_neq(__rte_node_register(&ip4_node), RTE_NODE_ID_INVALID);
 	cr_assert_neq(__rte_node_register(&ip6_node), RTE_NODE_ID_INVALID);
 	cr_assert_neq(__rte_node_register(&punt_node), RTE_NODE_ID_INVALID);
+	cr_assert_neq(__rte_node_register(&ap_l2_bridge_node), RTE_NODE_ID_INVALID);
 	xc = rte_node_from_name("xconnect");
 	ea = rte_node_edge_count(xc);
 	cr_assert_eq(rte_node_edge_update(xc, ea, &a, 1), 1);
@@ -202,8 +203,8 @@ setup(void)
 						 .xc_edge = ea};
 	/* Port 4 is routed, with MAC 02:00:00:00:00:02. */
 	ap_ports_fast[4] = (struct ap_port_fast){.configured = 1, .l3 = 1};
-	ap_l3_ports[4].enabled = 1;
-	memcpy(ap_l3_ports[4].mac, (uint8_t[6]){2, 0, 0, 0, 0, 2}, 6);
+	ap_l3_ifs[4].enabled = 1;
+	memcpy(ap_l3_ifs[4].mac, (uint8_t[6]){2, 0, 0, 0, 0, 2}, 6);
 	cr_assert_neq(rte_graph_create("test", &gp), RTE_GRAPH_ID_INVALID);
 	graph = rte_graph_lookup("test");
 	cr_assert_not_null(graph);
@@ -271,7 +272,7 @@ static const struct {
 	 AP_DROP_L2_NOT_FOR_US},
 	{"group address on a routed port is taken", 4, 0, 0, 0xff, SINK_IP4, AP_DROP_NONE},
 	{"other ethertype on a routed port", 4, 0, 12, 0x88, SINK_DROP, AP_DROP_L3_ETHERTYPE},
-	{"tagged frame on an untagged routed port", 4, 0, 12, 0x81, SINK_DROP, AP_DROP_L3_VLAN},
+	{"tagged frame on an untagged routed port", 4, 0, 12, 0x81, SINK_DROP, AP_DROP_VLAN_UNKNOWN},
 };
 
 Test(l2_nodes, edges_one_by_one)

@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# route: the cost of IPv4 and IPv6 routing on one worker with Internet-sized
+# FIBs, between two DPDK null ports, in TSC cycles per packet. The anchor is
+# VPP's IPv4 routing in FD.io CSIT (136 cycles/packet); VPP is not packaged
+# in Debian, so the peer measured in the same run is dpdk-testpmd forwarding
+# between the same two null ports in macswap mode (reads and writes every
+# Ethernet header, no lookup). Goal: <= 100 cycles/packet.
+#
+# Traffic: a null port makes packets as fast as it is asked but their bytes
+# are whatever the mbuf held, so the ingress port has an rx_template (see
+# docs/config.md): aetherd writes the frames of a generated capture into the
+# mbufs it receives, round-robin, as a NIC's DMA would. That copy (60 or 74
+# bytes a packet) is part of the measured cycles. The capture holds
+# ROUTE_FLOWS UDP flows to random hosts inside random prefixes of the table:
+# 60-byte IPv4 frames and 74-byte IPv6 frames (CSIT's 64B and 78B on the wire).
+# The egress port is a null device with no-rx=1: a sink.
+#
+# Table: ROUTE_PREFIXES4 (default 1M) IPv4 /24s spread over the unicast space
+# and ROUTE_PREFIXES6 (default 5000) IPv6 /48s, both in every run. The IPv6
+# FIB (rte_fib6 trie) reserves the worst case of tbl8 groups per route, three
+# for a /48, out of the 16384 it is created with: about 5400 /48s fit, and a
+# larger IPv6 table needs a larger tbl8 budget there. The file's
+# static routes are a small fixed array and the REST API adds one route per
+# request, so the table comes the way a router gets it: over BGP.
+# bench/src/route_feed opens a session to aetherd's BGP speaker on loopback
+# and announces the whole table in packed UPDATEs with one next hop per
+# family, a static neighbour on the egress port, so every best path goes into
+# the FIB as a resolved route. The bench waits until aetherd's FIB holds every
+# route (aether_routes{origin="bgp"} in /metrics), which also gives the time to
+# install a full table through BGP (a case of its own, no peer: the worker
+# forwards, punting the not yet routed packets, all the while).
+#
+# Measurement: once the table is in, two samples of the API counters
+# SECONDS_RUN apart: cycles/packet = TSC Hz x elapsed / packets received (the
+# worker never idles with a null port). The window must show the packets
+# routed out of the egress port, with next to no drops or punts, or the case
+# fails loudly.
+#
+# BENCH_SECONDS (default 5) is the length of each measured window.
+set -u
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+SECONDS_RUN=${BENCH_SECONDS:-5}
+N4=${ROUTE_PREFIXES4:-1000000}
+N6=${ROUTE_PREFIXES6:-5000}
+FLOWS=${ROUTE_FLOWS:-16384}
+LOAD_TIMEOUT=${ROUTE_LOAD_TIMEOUT:-600}
+# A table whose count stops growing this long is refused, not slow.
+LOAD_STALL=${ROUTE_LOAD_STALL:-30}
+FEED=$AP_BUILD/bench/src/route_feed
+GOAL_CPP=100
+# Addresses of the lab: ingress subnet, egress subnet with its neighbour.
+NH4=10.0.1.2
+NH6=2001:db8:1::2
+bench_init route
+
+for c in jq curl python3; do
+	command -v "$c" >/dev/null || {
+		bench_log "$c not found"
+		exit 1
+	}
+done
+if [ ! -x "$AETHERD" ] || [ ! -x "$FEED" ]; then
+	bench_log "aetherd or route_feed not built ($AETHERD, $FEED)"
+	exit 1
+fi
+
+# ---- traffic: one capture per family ------------------------------------------
+# gen_pcap 4|6 PREFIX_LIST OUT: FLOWS UDP frames, each to a random host of a
+# random prefix of the list, destination MAC 00:00:00:00:00:00 (aetherd puts
+# the port's own there).
+gen_pcap() {
+	python3 - "$1" "$2" "$3" "$FLOWS" <<-'EOF'
+		import random, socket, struct, sys
+
+		fam, plist, out, nflows = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+		prefixes = [line.split("/")[0] for line in open(plist)]
+		rnd = random.Random(7)
+
+		def csum(b):
+		    if len(b) % 2:
+		        b += b"\0"
+		    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+		    while s >> 16:
+		        s = (s & 0xFFFF) + (s >> 16)
+		    return ~s & 0xFFFF
+
+		eth = bytes(6) + bytes.fromhex("020000000001")
+		frames = []
+		for i in range(nflows):
+		    p = prefixes[rnd.randrange(len(prefixes))]
+		    ports = struct.pack("!HH", 1024 + rnd.randrange(64000), 1024 + rnd.randrange(64000))
+		    if fam == "4":
+		        dst = socket.inet_aton(p)[:3] + bytes([rnd.randrange(1, 255)])
+		        src = bytes([10, 0, 0, 2 + i % 250])
+		        udp = ports + struct.pack("!HH", 26, 0) + bytes(18)
+		        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xFFFF, 0, 64, 17,
+		                         0, src, dst)
+		        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+		        frames.append(eth + b"\x08\x00" + ip + udp)
+		    else:
+		        dst = socket.inet_pton(socket.AF_INET6, p)[:8] + rnd.randbytes(8)
+		        src = socket.inet_pton(socket.AF_INET6, "2001:db8::") [:12] + struct.pack("!I", 2 + i)
+		        udp = ports + struct.pack("!HH", 20, 0) + bytes(12)
+		        c = csum(src + dst + struct.pack("!II", len(udp), 17) + udp) or 0xFFFF
+		        udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+		        ip6 = struct.pack("!IHBB", 0x60000000 | (i & 0xFFFFF), len(udp), 17, 64) + src + dst
+		        frames.append(eth + b"\x86\xdd" + ip6 + udp)
+		with open(out, "wb") as f:
+		    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+		    for fr in frames:
+		        f.write(struct.pack("<IIII", 0, 0, len(fr), len(fr)) + fr)
+	EOF
+}
+
+if ! "$FEED" --print4 "$N4" >"$BENCH_TMP/p4.txt" || ! "$FEED" --print6 "$N6" >"$BENCH_TMP/p6.txt"; then
+	bench_log "route_feed cannot list the prefixes"
+	exit 1
+fi
+if ! gen_pcap 4 "$BENCH_TMP/p4.txt" "$BENCH_TMP/v4.pcap" ||
+	! gen_pcap 6 "$BENCH_TMP/p6.txt" "$BENCH_TMP/v6.pcap"; then
+	bench_log "cannot generate the traffic captures"
+	exit 1
+fi
+
+# ---- peer: dpdk-testpmd macswap, net_null0 -> net_null1 (a sink) ---------------
+# As in bench/xconnect.sh: commands on stdin, timed from our side, testpmd
+# prints its busy cycles per received packet (--record-core-cycles).
+# shellcheck disable=SC2094
+testpmd_run() {
+	local mode=$1
+	local out=$BENCH_TMP/testpmd-$mode.out t0=$BENCH_TMP/t0 t1=$BENCH_TMP/t1 i
+	: >"$out"
+	{
+		for ((i = 0; i < 300; i++)); do
+			grep -q 'testpmd> ' "$out" && break
+			sleep 0.1
+		done
+		date +%s.%N >"$t0"
+		echo start
+		sleep "$SECONDS_RUN"
+		echo stop
+		date +%s.%N >"$t1"
+		sleep 1
+		echo quit
+		sleep 1
+	} | timeout -k 5 $((SECONDS_RUN + 60)) dpdk-testpmd -l 0,1 --no-huge -m 1024 --no-pci \
+		--file-prefix="aptp$$" --vdev net_null0 --vdev net_null1,no-rx=1 -- -i \
+		--forward-mode="$mode" --record-core-cycles --total-num-mbufs=16384 >"$out" 2>&1
+	TP_CPP=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' "$out" | tail -n 1)
+	TP_RX=$(awk '/Accumulated forward statistics/ { acc = 1 }
+		acc && /RX-packets:/ { print $2; exit }' "$out")
+	if [ -z "$TP_CPP" ] || [ -z "$TP_RX" ] || [ ! -s "$t0" ] || [ ! -s "$t1" ]; then
+		bench_log "testpmd $mode: could not read its figures; output:"
+		tail -n 30 "$out" >&2
+		TP_CPP=null
+		TP_MPPS=null
+		return 1
+	fi
+	TP_MPPS=$(jq -n "$TP_RX / ($(cat "$t1") - $(cat "$t0")) / 1e6")
+	bench_log "testpmd $mode: $TP_RX packets, $TP_CPP cycles/packet, $(bench_round "$TP_MPPS") Mpps"
+}
+
+# ---- aetherd: load the table over BGP, then measure a window --------------------
+api() {
+	curl -sf --max-time 10 --unix-socket "$BENCH_TMP/api.sock" "http://aetherd$1"
+}
+
+bgp_routes() {
+	api /metrics | awk '/^aether_routes\{origin="bgp"\}/ { print $2 }'
+}
+
+# One sample of the counters: {t, rx, tx (egress port), drops, punts}.
+sample() {
+	local s p n
+	s=$(api /api/v1/stats) && p=$(api /api/v1/ports) && n=$(api /api/v1/nodes) || return 1
+	jq -n --argjson s "$s" --argjson p "$p" --argjson n "$n" \
+		'{t: $s.uptime_s, rx: $s.rx_packets, drops: $s.drops.total,
+		  tx: ([$p.ports[] | select(.name == "out") | .tx_packets] | add),
+		  punts: ([$n.nodes[] | select(.name == "punt") | .packets] | add // 0)}'
+}
+
+# aetherd_run 4|6: sets AD_CPP, AD_MPPS, AD_LOAD_S (null when not measured).
+aetherd_run() {
+	local fam=$1 dir=$BENCH_TMP/run$1
+	local cfg=$dir/route.yaml sum=$dir/summary.json log=$dir/aetherd.log port pid fpid
+	local want=$((N4 + N6)) t0 t1 i n=0 last=-1 tlast s0 s1 hz
+	AD_CPP=null
+	AD_MPPS=null
+	AD_LOAD_S=null
+	mkdir -p "$dir"
+	port=$((20000 + RANDOM % 20000))
+	cat >"$cfg" <<-EOF
+		dataplane: {workers: 1}
+		ports:
+		  - {name: in, driver: null, rx_template: $BENCH_TMP/v$fam.pcap}
+		  - {name: out, driver: devargs, devargs: "net_null_out,no-rx=1"}
+		interfaces:
+		  - {name: in, port: in, addresses: [10.0.0.1/24, "2001:db8::1/64"], punt: false}
+		  - {name: out, port: out, addresses: [10.0.1.1/24, "2001:db8:1::1/64"], punt: false}
+		neighbors:
+		  - {interface: out, address: $NH4, mac: "02:00:00:00:01:02"}
+		  - {interface: out, address: "$NH6", mac: "02:00:00:00:01:02"}
+		bgp:
+		  asn: 65001
+		  router_id: 10.0.0.1
+		  listen: {address: 127.0.0.1, port: $port}
+		  neighbors:
+		    - {address: 127.0.0.2, remote_as: 65002, passive: true, import: all,
+		       families: [ipv4, ipv6]}
+		api: {socket: $BENCH_TMP/api.sock, listen: none, token_file: $dir/api.token}
+		log: {level: warning}
+	EOF
+	"$AETHERD" --foreground -c "$cfg" --summary "$sum" --log-level warning >"$log" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 300; i++)); do
+		api /api/v1/stats >/dev/null 2>&1 && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! api /api/v1/stats >/dev/null 2>&1; then
+		bench_log "IPv$fam: aetherd did not come up; log:"
+		tail -n 30 "$log" >&2
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return 1
+	fi
+
+	t0=$(date +%s.%N)
+	"$FEED" "$N4" "$N6" "$NH4" "$NH6" 127.0.0.2 127.0.0.1 "$port" 65002 >"$dir/feed.out" 2>&1 &
+	fpid=$!
+	tlast=$t0
+	while :; do
+		n=$(bgp_routes)
+		[ "${n:-0}" -ge "$want" ] && break
+		if [ "${n:-0}" != "$last" ]; then
+			last=${n:-0}
+			tlast=$(date +%s.%N)
+		fi
+		if ! kill -0 "$pid" 2>/dev/null || ! kill -0 "$fpid" 2>/dev/null ||
+			[ "$(jq -n "$(date +%s.%N) - $t0 > $LOAD_TIMEOUT or
+				$(date +%s.%N) - $tlast > $LOAD_STALL")" = true ]; then
+			bench_log "IPv$fam: the FIB holds ${n:-no} of $want BGP routes; feed:" \
+				"$(cat "$dir/feed.out"); aetherd log:"
+			tail -n 20 "$log" >&2
+			kill "$fpid" "$pid" 2>/dev/null
+			wait "$fpid" "$pid" 2>/dev/null
+			return 1
+		fi
+		sleep 0.2
+	done
+	t1=$(date +%s.%N)
+	AD_LOAD_S=$(jq -n "$t1 - $t0")
+	bench_log "IPv$fam: $want routes in the FIB after $(bench_round "$AD_LOAD_S") s"
+
+	s0=$(sample)
+	sleep "$SECONDS_RUN"
+	s1=$(sample)
+	kill -TERM "$pid"
+	wait "$pid"
+	kill "$fpid" 2>/dev/null
+	wait "$fpid" 2>/dev/null
+	if [ -z "$s0" ] || [ -z "$s1" ] || ! hz=$(jq -e '.tsc_hz' "$sum" 2>/dev/null); then
+		bench_log "IPv$fam: no counters or no summary; log:"
+		tail -n 20 "$log" >&2
+		return 1
+	fi
+	local d
+	d=$(jq -n --argjson a "$s0" --argjson b "$s1" --argjson hz "$hz" \
+		'{secs: ($b.t - $a.t), rx: ($b.rx - $a.rx), tx: ($b.tx - $a.tx),
+		  drops: ($b.drops - $a.drops), punts: ($b.punts - $a.punts)} |
+		 . + {cpp: (if .rx > 0 then $hz * .secs / .rx else null end),
+		      mpps: (if .secs > 0 then .rx / .secs / 1e6 else null end)}')
+	bench_log "IPv$fam window: $(echo "$d" | jq -c .)"
+	bench_log "IPv$fam whole run (table loading included): $(jq -c \
+		'{rx_packets, tx_packets, cycles_per_packet, drops: .drops.total}' "$sum")"
+	# Routed means sent out of the egress port: anything else is a broken setup.
+	if ! echo "$d" | jq -e '.rx > 0 and .tx >= 0.99 * .rx and .drops <= 0.01 * .rx and
+		.punts <= 0.01 * .rx' >/dev/null; then
+		bench_log "IPv$fam: packets were not routed out (drops by reason:" \
+			"$(jq -c .drops.reasons "$sum")); not a routing figure"
+		return 1
+	fi
+	AD_CPP=$(echo "$d" | jq .cpp)
+	AD_MPPS=$(echo "$d" | jq .mpps)
+	bench_log "IPv$fam: $(bench_round "$AD_CPP") cycles/packet, $(bench_round "$AD_MPPS") Mpps"
+}
+
+status=0
+TP_CPP=null
+TP_MPPS=null
+testpmd_run macswap || status=1
+MS_CPP=$TP_CPP
+MS_MPPS=$TP_MPPS
+
+aetherd_run 4 || status=1
+V4_CPP=$AD_CPP
+V4_MPPS=$AD_MPPS
+LOAD_S=$AD_LOAD_S
+aetherd_run 6 || status=1
+V6_CPP=$AD_CPP
+
+RPS=null
+[ "$LOAD_S" != null ] && RPS=$(jq -n "($N4 + $N6) / $LOAD_S | round")
+# 1000000 -> 1M, 200000 -> 200k.
+count() {
+	if [ "$1" -ge 1000000 ] && [ $(($1 % 1000000)) -eq 0 ]; then
+		echo "$(($1 / 1000000))M"
+	elif [ "$1" -ge 1000 ] && [ $(($1 % 1000)) -eq 0 ]; then
+		echo "$(($1 / 1000))k"
+	else
+		echo "$1"
+	fi
+}
+n4k=$(count "$N4")
+n6k=$(count "$N6")
+bench_case "IPv4 routing cycles/packet, $n4k prefixes, 1 worker (VPP in CSIT: 136)" \
+	cycles/packet "$(bench_round "$V4_CPP")" lower "$GOAL_CPP" "dpdk-testpmd macswap" \
+	"$(bench_round "$MS_CPP")"
+bench_case "IPv4 routing Mpps, $n4k prefixes, 1 worker" Mpps "$(bench_round "$V4_MPPS")" higher \
+	null "dpdk-testpmd macswap" "$(bench_round "$MS_MPPS")"
+bench_case "IPv6 routing cycles/packet, $n6k prefixes, 1 worker" cycles/packet \
+	"$(bench_round "$V6_CPP")" lower "$GOAL_CPP" "dpdk-testpmd macswap" "$(bench_round "$MS_CPP")"
+bench_case "BGP table install into the FIB ($n4k + $n6k routes)" routes/s "$RPS" higher null \
+	"-" null
+bench_finish || status=1
+exit $status

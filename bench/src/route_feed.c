@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Benchmark helper: announce a synthetic table to a BGP speaker over one
+ * session, as a full-table feed from a transit peer would.
+ *
+ *   route_feed N4 N6 NH4 NH6 LOCAL_ADDR REMOTE_ADDR PORT ASN
+ *
+ * Connects from LOCAL_ADDR to REMOTE_ADDR:PORT, opens a session as ASN (hold
+ * time 0, IPv4 and IPv6 unicast), announces N4 IPv4 /24s with next hop NH4
+ * and N6 IPv6 /48s with next hop NH6, all with one set of attributes and
+ * packed into as few UPDATEs as fit, then End-of-RIB for both families;
+ * prints "sent N4 N6" and stays connected (the routes stay) until the other
+ * side closes or the process is killed.
+ *
+ *   route_feed --print4 N | --print6 N
+ *
+ * prints the prefixes, one a line, for the traffic generator to aim at.
+ *
+ * The /24s are spread over the unicast space (every 13th /24 from 1.0.0.0,
+ * skipping 10/8 and 127/8), so lookups land all over the FIB's first-level
+ * table; the /48s are consecutive under 2a00::/24.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "svc/bgp/bgp.h"
+
+#define V4_STRIDE 13
+#define V6_BASE	  0x2a0000000000ull /* 2a00::/24 as the top 48 bits. */
+
+/* The k-th IPv4 /24 of the table, as a host-order address. */
+static uint32_t
+v4_prefix(uint32_t *state)
+{
+	uint32_t a;
+
+	do {
+		a = (0x010000u + V4_STRIDE * (*state)++) << 8;
+	} while (a >> 24 == 10 || a >> 24 == 127);
+	return a;
+}
+
+static void
+v6_prefix(uint32_t k, uint8_t addr[16])
+{
+	uint64_t top = V6_BASE + k;
+
+	memset(addr, 0, 16);
+	for (int i = 0; i < 6; i++)
+		addr[i] = (uint8_t)(top >> (40 - 8 * i));
+}
+
+static int
+send_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read one whole message into buf; returns its type or -1. */
+static int
+read_msg(int fd, uint8_t *buf)
+{
+	size_t have = 0, need = AP_BGP_HDR_LEN;
+
+	while (have < need) {
+		ssize_t r = read(fd, buf + have, need - have);
+
+		if (r <= 0)
+			return -1;
+		have += (size_t)r;
+		if (have == AP_BGP_HDR_LEN)
+			need = (size_t)(buf[16] << 8 | buf[17]);
+		if (need < AP_BGP_HDR_LEN || need > AP_BGP_EXT_MAX_LEN)
+			return -1;
+	}
+	return buf[18];
+}
+
+/* Announce pfx[0..n) in as many UPDATEs as they need. */
+static int
+announce(int fd, const struct ap_bgp_sess_opts *so, const struct ap_bgp_attrs *a, uint8_t af,
+	 const struct ap_bgp_prefix *pfx, uint32_t n)
+{
+	static uint8_t msg[AP_BGP_MAX_LEN];
+	struct ap_wire_w w;
+
+	for (uint32_t done = 0; done < n;) {
+		int k;
+
+		ap_wire_w_init(&w, msg, sizeof(msg));
+		k = ap_bgp_update_encode(&w, so, a, af, pfx + done, n - done, false);
+		if (k <= 0 || send_all(fd, msg, ap_wire_w_used(&w)) < 0)
+			return -1;
+		done += (uint32_t)k;
+	}
+	ap_wire_w_init(&w, msg, sizeof(msg));
+	if (ap_bgp_update_encode(&w, so, NULL, af, NULL, 0, true) < 0)
+		return -1;
+	return send_all(fd, msg, ap_wire_w_used(&w));
+}
+
+static int
+print_prefixes(const char *what, const char *count)
+{
+	uint32_t n = (uint32_t)strtoul(count, NULL, 10), st = 0;
+	char buf[INET6_ADDRSTRLEN];
+
+	for (uint32_t k = 0; k < n; k++) {
+		if (strcmp(what, "--print4") == 0) {
+			uint32_t a = htonl(v4_prefix(&st));
+
+			printf("%s/24\n", inet_ntop(AF_INET, &a, buf, sizeof(buf)));
+		} else {
+			uint8_t a[16];
+
+			v6_prefix(k, a);
+			printf("%s/48\n", inet_ntop(AF_INET6, a, buf, sizeof(buf)));
+		}
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static uint8_t msg[AP_BGP_EXT_MAX_LEN];
+	struct sockaddr_in local = {.sin_family = AF_INET}, remote = {.sin_family = AF_INET};
+	struct ap_bgp_sess_opts so = {.as4 = true};
+	struct ap_bgp_attrs a4 = {0}, a6;
+	struct ap_bgp_prefix *pfx;
+	uint8_t as_path[6] = {2, 1};
+	struct in_addr nh4;
+	struct ap_wire_w w;
+	uint32_t n4, n6, asn, st = 0;
+	int fd, type;
+
+	if (argc == 3 && (strcmp(argv[1], "--print4") == 0 || strcmp(argv[1], "--print6") == 0))
+		return print_prefixes(argv[1], argv[2]);
+	if (argc != 9 || inet_pton(AF_INET, argv[3], &nh4) != 1 ||
+	    inet_pton(AF_INET6, argv[4], a4.mp_nh) != 1 ||
+	    inet_pton(AF_INET, argv[5], &local.sin_addr) != 1 ||
+	    inet_pton(AF_INET, argv[6], &remote.sin_addr) != 1) {
+		fprintf(stderr,
+			"usage: %s N4 N6 NH4 NH6 LOCAL_ADDR REMOTE_ADDR PORT ASN\n"
+			"       %s --print4 N | --print6 N\n",
+			argv[0], argv[0]);
+		return 2;
+	}
+	n4 = (uint32_t)strtoul(argv[1], NULL, 10);
+	n6 = (uint32_t)strtoul(argv[2], NULL, 10);
+	remote.sin_port = htons((uint16_t)atoi(argv[7]));
+	asn = (uint32_t)strtoul(argv[8], NULL, 10);
+	if (n6 > 1u << 24 || asn == 0) {
+		fprintf(stderr, "route_feed: at most 16777216 IPv6 prefixes, ASN not 0\n");
+		return 2;
+	}
+
+	/* One attribute set: ORIGIN IGP, AS_PATH "ASN", the next hop. */
+	as_path[2] = (uint8_t)(asn >> 24);
+	as_path[3] = (uint8_t)(asn >> 16);
+	as_path[4] = (uint8_t)(asn >> 8);
+	as_path[5] = (uint8_t)asn;
+	a4.present = 1u << AP_BGP_ATTR_ORIGIN | 1u << AP_BGP_ATTR_AS_PATH;
+	a4.as_path = as_path;
+	a4.as_path_len = sizeof(as_path);
+	a4.mp_nh_len = 16;
+	a6 = a4;
+	a4.present |= 1u << AP_BGP_ATTR_NEXT_HOP;
+	a4.next_hop = ntohl(nh4.s_addr);
+
+	pfx = calloc(n4 > n6 ? n4 : n6, sizeof(*pfx));
+	if (pfx == NULL && (n4 || n6)) {
+		fprintf(stderr, "route_feed: out of memory\n");
+		return 1;
+	}
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0 ||
+	    connect(fd, (struct sockaddr *)&remote, sizeof(remote)) < 0) {
+		perror("route_feed: connect");
+		return 1;
+	}
+	{
+		struct ap_bgp_open o = {.asn = asn,
+					.hold_time = 0,
+					.router_id = ntohl(local.sin_addr.s_addr),
+					.mp = {true, true},
+					.as4 = true};
+
+		ap_wire_w_init(&w, msg, sizeof(msg));
+		if (ap_bgp_open_encode(&w, &o) < 0 || send_all(fd, msg, ap_wire_w_used(&w)) < 0)
+			return 1;
+	}
+	/* Their OPEN, then their KEEPALIVE confirming ours. */
+	do {
+		type = read_msg(fd, msg);
+		if (type == AP_BGP_OPEN) {
+			ap_wire_w_init(&w, msg, sizeof(msg));
+			ap_bgp_keepalive_encode(&w);
+			if (send_all(fd, msg, ap_wire_w_used(&w)) < 0)
+				return 1;
+		}
+	} while (type == AP_BGP_OPEN);
+	if (type != AP_BGP_KEEPALIVE) {
+		fprintf(stderr, "route_feed: session did not come up (message type %d)\n", type);
+		return 1;
+	}
+
+	for (uint32_t k = 0; k < n4; k++) {
+		uint32_t a = htonl(v4_prefix(&st));
+
+		pfx[k] = (struct ap_bgp_prefix){.af = AP_BGP_IPV4, .len = 24};
+		memcpy(pfx[k].addr, &a, 4);
+	}
+	if (announce(fd, &so, &a4, AP_BGP_IPV4, pfx, n4) < 0)
+		return 1;
+	for (uint32_t k = 0; k < n6; k++) {
+		pfx[k] = (struct ap_bgp_prefix){.af = AP_BGP_IPV6, .len = 48};
+		v6_prefix(k, pfx[k].addr);
+	}
+	if (announce(fd, &so, &a6, AP_BGP_IPV6, pfx, n6) < 0)
+		return 1;
+	printf("sent %u %u\n", n4, n6);
+	fflush(stdout);
+	free(pfx);
+	while (read(fd, msg, sizeof(msg)) > 0)
+		;
+	close(fd);
+	return 0;
+}
