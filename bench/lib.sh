@@ -95,3 +95,73 @@ bench_round() {
 	jq -n --argjson x "$(_bench_num "$1")" --argjson d "${2:-2}" \
 		'if $x == null then null else ($x * pow(10; $d) | round) / pow(10; $d) end'
 }
+
+# ---- peer: dpdk-testpmd between two null ports ---------------------------------
+# bench_testpmd MODE [SECOND_VDEV]: forward net_null0 -> SECOND_VDEV (default
+# net_null1) in forward MODE (io, macswap...) on one forwarding core for
+# SECONDS_RUN seconds. testpmd reads commands on stdin: start once its prompt
+# is up, stop after the run, quit; the run is timed from our side and testpmd
+# prints its busy cycles per received packet (--record-core-cycles). Sets
+# TP_CPP and TP_MPPS (null when they could not be read; returns 1).
+# The feeder polls the output testpmd writes, on purpose.
+# shellcheck disable=SC2094
+bench_testpmd() {
+	local mode=$1 second=${2:-net_null1}
+	local out=$BENCH_TMP/testpmd-$mode.out t0=$BENCH_TMP/t0 t1=$BENCH_TMP/t1 i rx
+	: >"$out"
+	{
+		for ((i = 0; i < 300; i++)); do
+			grep -q 'testpmd> ' "$out" && break
+			sleep 0.1
+		done
+		date +%s.%N >"$t0"
+		echo start
+		sleep "$SECONDS_RUN"
+		echo stop
+		date +%s.%N >"$t1"
+		sleep 1
+		echo quit
+		sleep 1
+	} | timeout -k 5 $((SECONDS_RUN + 60)) dpdk-testpmd -l 0,1 --no-huge -m 1024 --no-pci \
+		--file-prefix="aptp$$" --vdev net_null0 --vdev "$second" -- -i \
+		--forward-mode="$mode" --record-core-cycles --total-num-mbufs=16384 >"$out" 2>&1
+	TP_CPP=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' "$out" | tail -n 1)
+	# The accumulated block follows the per-port ones; its RX-packets is the total.
+	rx=$(awk '/Accumulated forward statistics/ { acc = 1 }
+		acc && /RX-packets:/ { print $2; exit }' "$out")
+	if [ -z "$TP_CPP" ] || [ -z "$rx" ] || [ ! -s "$t0" ] || [ ! -s "$t1" ]; then
+		bench_log "testpmd $mode: could not read its figures; output:"
+		tail -n 30 "$out" >&2
+		TP_CPP=null
+		TP_MPPS=null
+		return 1
+	fi
+	TP_MPPS=$(jq -n "$rx / ($(cat "$t1") - $(cat "$t0")) / 1e6")
+	bench_log "testpmd $mode: $rx packets, $TP_CPP cycles/packet, $(bench_round "$TP_MPPS") Mpps"
+}
+
+# ---- aetherd's counters through its API socket ($BENCH_TMP/api.sock) -----------
+bench_api() {
+	curl -sf --max-time 10 --unix-socket "$BENCH_TMP/api.sock" "http://aetherd$1"
+}
+
+# bench_sample PORT: one sample {t, rx, tx (of PORT), drops, punts}.
+bench_sample() {
+	local s p n
+	s=$(bench_api /api/v1/stats) && p=$(bench_api /api/v1/ports) &&
+		n=$(bench_api /api/v1/nodes) || return 1
+	jq -n --argjson s "$s" --argjson p "$p" --argjson n "$n" --arg port "$1" \
+		'{t: $s.uptime_s, rx: $s.rx_packets, drops: $s.drops.total,
+		  tx: ([$p.ports[] | select(.name == $port) | .tx_packets] | add),
+		  punts: ([$n.nodes[] | select(.name == "punt") | .packets] | add // 0)}'
+}
+
+# bench_window S0 S1 TSC_HZ: the difference of two samples with cycles per
+# received packet (the worker never idles on a null port) and Mpps.
+bench_window() {
+	jq -n --argjson a "$1" --argjson b "$2" --argjson hz "$3" \
+		'{secs: ($b.t - $a.t), rx: ($b.rx - $a.rx), tx: ($b.tx - $a.tx),
+		  drops: ($b.drops - $a.drops), punts: ($b.punts - $a.punts)} |
+		 . + {cpp: (if .rx > 0 then $hz * .secs / .rx else null end),
+		      mpps: (if .secs > 0 then .rx / .secs / 1e6 else null end)}'
+}

@@ -125,60 +125,11 @@ if ! gen_pcap 4 "$BENCH_TMP/p4.txt" "$BENCH_TMP/v4.pcap" ||
 fi
 
 # ---- peer: dpdk-testpmd macswap, net_null0 -> net_null1 (a sink) ---------------
-# As in bench/xconnect.sh: commands on stdin, timed from our side, testpmd
-# prints its busy cycles per received packet (--record-core-cycles).
-# shellcheck disable=SC2094
-testpmd_run() {
-	local mode=$1
-	local out=$BENCH_TMP/testpmd-$mode.out t0=$BENCH_TMP/t0 t1=$BENCH_TMP/t1 i
-	: >"$out"
-	{
-		for ((i = 0; i < 300; i++)); do
-			grep -q 'testpmd> ' "$out" && break
-			sleep 0.1
-		done
-		date +%s.%N >"$t0"
-		echo start
-		sleep "$SECONDS_RUN"
-		echo stop
-		date +%s.%N >"$t1"
-		sleep 1
-		echo quit
-		sleep 1
-	} | timeout -k 5 $((SECONDS_RUN + 60)) dpdk-testpmd -l 0,1 --no-huge -m 1024 --no-pci \
-		--file-prefix="aptp$$" --vdev net_null0 --vdev net_null1,no-rx=1 -- -i \
-		--forward-mode="$mode" --record-core-cycles --total-num-mbufs=16384 >"$out" 2>&1
-	TP_CPP=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' "$out" | tail -n 1)
-	TP_RX=$(awk '/Accumulated forward statistics/ { acc = 1 }
-		acc && /RX-packets:/ { print $2; exit }' "$out")
-	if [ -z "$TP_CPP" ] || [ -z "$TP_RX" ] || [ ! -s "$t0" ] || [ ! -s "$t1" ]; then
-		bench_log "testpmd $mode: could not read its figures; output:"
-		tail -n 30 "$out" >&2
-		TP_CPP=null
-		TP_MPPS=null
-		return 1
-	fi
-	TP_MPPS=$(jq -n "$TP_RX / ($(cat "$t1") - $(cat "$t0")) / 1e6")
-	bench_log "testpmd $mode: $TP_RX packets, $TP_CPP cycles/packet, $(bench_round "$TP_MPPS") Mpps"
-}
+# bench_testpmd (lib.sh), as in bench/xconnect.sh.
 
 # ---- aetherd: load the table over BGP, then measure a window --------------------
-api() {
-	curl -sf --max-time 10 --unix-socket "$BENCH_TMP/api.sock" "http://aetherd$1"
-}
-
 bgp_routes() {
-	api /metrics | awk '/^aether_routes\{origin="bgp"\}/ { print $2 }'
-}
-
-# One sample of the counters: {t, rx, tx (egress port), drops, punts}.
-sample() {
-	local s p n
-	s=$(api /api/v1/stats) && p=$(api /api/v1/ports) && n=$(api /api/v1/nodes) || return 1
-	jq -n --argjson s "$s" --argjson p "$p" --argjson n "$n" \
-		'{t: $s.uptime_s, rx: $s.rx_packets, drops: $s.drops.total,
-		  tx: ([$p.ports[] | select(.name == "out") | .tx_packets] | add),
-		  punts: ([$n.nodes[] | select(.name == "punt") | .packets] | add // 0)}'
+	bench_api /metrics | awk '/^aether_routes\{origin="bgp"\}/ { print $2 }'
 }
 
 # aetherd_run 4|6: sets AD_CPP, AD_MPPS, AD_LOAD_S (null when not measured).
@@ -215,11 +166,11 @@ aetherd_run() {
 	"$AETHERD" --foreground -c "$cfg" --summary "$sum" --log-level warning >"$log" 2>&1 &
 	pid=$!
 	for ((i = 0; i < 300; i++)); do
-		api /api/v1/stats >/dev/null 2>&1 && break
+		bench_api /api/v1/stats >/dev/null 2>&1 && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	if ! api /api/v1/stats >/dev/null 2>&1; then
+	if ! bench_api /api/v1/stats >/dev/null 2>&1; then
 		bench_log "IPv$fam: aetherd did not come up; log:"
 		tail -n 30 "$log" >&2
 		kill "$pid" 2>/dev/null
@@ -254,9 +205,9 @@ aetherd_run() {
 	AD_LOAD_S=$(jq -n "$t1 - $t0")
 	bench_log "IPv$fam: $want routes in the FIB after $(bench_round "$AD_LOAD_S") s"
 
-	s0=$(sample)
+	s0=$(bench_sample out)
 	sleep "$SECONDS_RUN"
-	s1=$(sample)
+	s1=$(bench_sample out)
 	kill -TERM "$pid"
 	wait "$pid"
 	kill "$fpid" 2>/dev/null
@@ -267,11 +218,7 @@ aetherd_run() {
 		return 1
 	fi
 	local d
-	d=$(jq -n --argjson a "$s0" --argjson b "$s1" --argjson hz "$hz" \
-		'{secs: ($b.t - $a.t), rx: ($b.rx - $a.rx), tx: ($b.tx - $a.tx),
-		  drops: ($b.drops - $a.drops), punts: ($b.punts - $a.punts)} |
-		 . + {cpp: (if .rx > 0 then $hz * .secs / .rx else null end),
-		      mpps: (if .secs > 0 then .rx / .secs / 1e6 else null end)}')
+	d=$(bench_window "$s0" "$s1" "$hz")
 	bench_log "IPv$fam window: $(echo "$d" | jq -c .)"
 	bench_log "IPv$fam whole run (table loading included): $(jq -c \
 		'{rx_packets, tx_packets, cycles_per_packet, drops: .drops.total}' "$sum")"
@@ -290,7 +237,7 @@ aetherd_run() {
 status=0
 TP_CPP=null
 TP_MPPS=null
-testpmd_run macswap || status=1
+bench_testpmd macswap net_null1,no-rx=1 || status=1
 MS_CPP=$TP_CPP
 MS_MPPS=$TP_MPPS
 

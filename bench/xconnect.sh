@@ -16,46 +16,7 @@ set -u
 SECONDS_RUN=${BENCH_SECONDS:-5}
 bench_init xconnect
 
-# ---- peer: dpdk-testpmd io forwarding net_null0 <-> net_null1 -----------------
-# It reads commands on stdin: start once its prompt is up, stop after the run,
-# quit. The run is timed from our side between "start" and "stop"; testpmd
-# itself prints the busy cycles per received packet (--record-core-cycles).
-# The feeder polls the output testpmd writes, on purpose.
-# shellcheck disable=SC2094
-testpmd_run() {
-	local mode=${1:-io}
-	local out=$BENCH_TMP/testpmd-$mode.out t0=$BENCH_TMP/t0 t1=$BENCH_TMP/t1 i
-	: >"$out"
-	{
-		for ((i = 0; i < 300; i++)); do
-			grep -q 'testpmd> ' "$out" && break
-			sleep 0.1
-		done
-		date +%s.%N >"$t0"
-		echo start
-		sleep "$SECONDS_RUN"
-		echo stop
-		date +%s.%N >"$t1"
-		sleep 1
-		echo quit
-		sleep 1
-	} | timeout -k 5 $((SECONDS_RUN + 60)) dpdk-testpmd -l 0,1 --no-huge -m 1024 --no-pci \
-		--file-prefix="aptp$$" --vdev net_null0 --vdev net_null1 -- -i \
-		--forward-mode="$mode" --record-core-cycles --total-num-mbufs=16384 >"$out" 2>&1
-	TP_CPP=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' "$out" | tail -n 1)
-	# The accumulated block follows the per-port ones; its RX-packets is the total.
-	TP_RX=$(awk '/Accumulated forward statistics/ { acc = 1 }
-		acc && /RX-packets:/ { print $2; exit }' "$out")
-	if [ -z "$TP_CPP" ] || [ -z "$TP_RX" ] || [ ! -s "$t0" ] || [ ! -s "$t1" ]; then
-		bench_log "testpmd: could not read its figures; output:"
-		tail -n 30 "$out" >&2
-		TP_CPP=null
-		TP_MPPS=null
-		return 1
-	fi
-	TP_MPPS=$(jq -n "$TP_RX / ($(cat "$t1") - $(cat "$t0")) / 1e6")
-	bench_log "testpmd $mode: $TP_RX packets, $TP_CPP cycles/packet, $(bench_round "$TP_MPPS") Mpps"
-}
+# ---- peer: dpdk-testpmd io forwarding net_null0 <-> net_null1 (bench_testpmd) ---
 
 # ---- aetherd: two null ports cross-connected, one worker ----------------------
 aetherd_run() {
@@ -93,9 +54,9 @@ status=0
 # it, where io forwarding never touches packet data.
 TP_CPP=null
 TP_MPPS=null
-testpmd_run macswap || status=1
+bench_testpmd macswap || status=1
 MS_CPP=$TP_CPP
-testpmd_run io || status=1
+bench_testpmd io || status=1
 aetherd_run || status=1
 
 goal_cpp=null

@@ -71,3 +71,19 @@ pipe_count() {
 	"$PYTHON" -B -c 'import sys; sys.path.insert(0, sys.argv[1]); import cmp
 print(len(cmp.read_pcap(sys.argv[2])))' "$PIPE_DIR" "$1"
 }
+
+# pipe_golden NAME WHAT: a golden test in NAME.py (gen DIR, check DIR, count):
+# generate the captures and NAME.yaml, run aetherd offline on them, then let
+# NAME.py check every outcome; its TAP lines are numbered after the first.
+pipe_golden() {
+	local n
+	pipe_require
+	n=$("$PYTHON" "$PIPE_DIR/$1.py" count)
+	tap_plan $((n + 1))
+	"$PYTHON" "$PIPE_DIR/$1.py" gen "$WORK" &&
+		pipe_run "$1" -c "$1.yaml" --summary summary.json
+	tap_ok $? "aetherd $2 the capture offline and exited"
+	"$PYTHON" "$PIPE_DIR/$1.py" check "$WORK" | awk '{ if ($1 == "ok" || $1 == "not") { sub(/^(ok|not ok) [0-9]+/, ($1 == "ok" ? "ok " : "not ok ") ($1 == "ok" ? $2 + 1 : $3 + 1)) } print }'
+	TAP_N=$((n + 1))
+	tap_done
+}

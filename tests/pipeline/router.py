@@ -11,12 +11,13 @@ route 198.51.100.0/24 via 10.0.1.2. Every input frame is a case with the
 output it must cause (or the drop reason it must be counted under).
 """
 import json
-import sys
 
 from scapy.all import (ARP, ICMP, IP, UDP, Ether, ICMPv6EchoReply, ICMPv6EchoRequest,
                        ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr,
                        ICMPv6PacketTooBig, ICMPv6TimeExceeded, IPv6, IPerror, Raw, UDPerror,
                        raw, rdpcap, wrpcap)
+
+from golden import Results, main
 
 # DPDK's pcap driver numbers its MACs in creation order: lan first, then wan.
 R_LAN = "02:70:63:61:70:00"
@@ -103,10 +104,8 @@ def check(d):
     lan = rdpcap(d + "/lan_out.pcap")
     wan = rdpcap(d + "/wan_out.pcap")
     summary = json.load(open(d + "/summary.json"))
-    results = []
-
-    def ok(cond, desc):
-        results.append((bool(cond), desc))
+    results = Results()
+    ok = results.ok
 
     def find(pkts, pred):
         return [p for p in pkts if pred(p)]
@@ -180,16 +179,8 @@ def check(d):
        frags[1][IP].frag * 8 == frags[0][IP].len - 20 and data == raw(orig.payload),
        "over the MTU without DF: fragmented into two valid fragments that reassemble")
 
-    for i, (good, desc) in enumerate(results, 1):
-        print("%s %d - %s" % ("ok" if good else "not ok", i, desc))
-    return all(g for g, _ in results), len(results)
+    return results.report()
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "gen":
-        gen(sys.argv[2])
-    elif sys.argv[1] == "count":
-        print(18)
-    else:
-        good, n = check(sys.argv[2])
-        sys.exit(0 if good else 1)
+    main(gen, check, 18)

@@ -382,11 +382,12 @@ ap_l2_start(const struct ap_config *cfg, const uint16_t *port_ids, const uint16_
 					    bc->name);
 		}
 		/* The BVI's MAC: its first port's, as a Linux bridge takes one of its
-		 * ports'; a bridge without ports gets a locally administered one. */
+		 * ports'; without one, a locally administered one. */
 		if (bc->n_members > 0) {
-			struct rte_ether_addr mac;
+			struct rte_ether_addr mac = {{0x02, 0xae, 0x70, 0x62, 0x64, (uint8_t)b}};
 
-			rte_eth_macaddr_get(port_ids[bc->members[0].port_idx], &mac);
+			if (rte_eth_dev_is_valid_port(port_ids[bc->members[0].port_idx]))
+				rte_eth_macaddr_get(port_ids[bc->members[0].port_idx], &mac);
 			memcpy(bm->bvi_mac, mac.addr_bytes, 6);
 		} else {
 			const uint8_t mac[6] = {0x02, 0xae, 0x70, 0x62, 0x64, (uint8_t)b};

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Edge decisions of eth-input and xconnect, on a real rte_graph fed by a test
- * source node: each case builds frames, walks the graph once, and checks
- * which sink every packet reached and with what drop reason.
+ * Edge decisions of eth-input, xconnect and l2-bridge, on a real rte_graph
+ * fed by a test source node: each case builds frames, walks the graph once,
+ * and checks which sink every packet reached and with what drop reason. The
+ * bridge's tables come from the L2 control plane (ap_l2_start on a config),
+ * which also learns from the node's reports (ap_l2_poll).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -152,6 +154,46 @@ static struct rte_node_register tx_b_node = {
 
 static struct rte_graph *graph;
 
+/* Bridge b: port 6 untagged (access), port 5 VLAN 10 (trunk), and its
+ * interface; a static MAC on the trunk. Ports 5 and 6 send to tx-b and tx-a. */
+#define BR_TRUNK 5
+#define BR_ACCESS 6
+static const uint8_t MAC_STATIC[6] = {2, 0, 0, 0, 0x0b, 1};
+static uint8_t mac_bvi[6];
+static struct ap_config br_cfg;
+
+static void
+bridge_setup(void)
+{
+	static const char yaml[] = "ports:\n"
+				   "  - {name: trk, driver: null}\n"
+				   "  - {name: acc, driver: null}\n"
+				   "dataplane: {mac_table_size: 1024}\n"
+				   "bridges:\n"
+				   "  - name: b\n"
+				   "    members: [{port: acc}, {port: trk, vlan: 10}]\n"
+				   "    static_macs: [{mac: '02:00:00:00:0b:01', port: trk, vlan: 10}]\n"
+				   "interfaces:\n"
+				   "  - {name: b, bridge: b, addresses: [10.9.0.1/24]}\n";
+	const uint16_t port_ids[] = {BR_TRUNK, BR_ACCESS};
+	uint16_t tx[RTE_MAX_ETHPORTS] = {0};
+	rte_node_t br = rte_node_from_name("l2-bridge");
+	const char *a = "tx-a", *b = "tx-b";
+	char err[AP_CFG_ERR_MAX];
+
+	cr_assert_eq(ap_config_load_buf("t", yaml, sizeof(yaml) - 1, &br_cfg, err), 0, "%s", err);
+	tx[BR_ACCESS] = rte_node_edge_count(br);
+	cr_assert_eq(rte_node_edge_update(br, tx[BR_ACCESS], &a, 1), 1);
+	tx[BR_TRUNK] = rte_node_edge_count(br);
+	cr_assert_eq(rte_node_edge_update(br, tx[BR_TRUNK], &b, 1), 1);
+	ap_ports_fast[BR_TRUNK] = (struct ap_port_fast){.configured = 1};
+	ap_ports_fast[BR_ACCESS] = (struct ap_port_fast){.configured = 1};
+	cr_assert_eq(ap_l2_start(&br_cfg, port_ids, tx, err, sizeof(err)), 0, "%s", err);
+	ap_l2_bvi_mac(0, mac_bvi);
+	ap_l3_ifs[AP_L3_VIRT(0)].enabled = 1;
+	memcpy(ap_l3_ifs[AP_L3_VIRT(0)].mac, mac_bvi, 6);
+}
+
 /* Ports 0 and 1 cross-connected; port 2 configured without a service;
  * port 3 cross-connected to itself with full validation. */
 static void
@@ -205,6 +247,7 @@ setup(void)
 	ap_ports_fast[4] = (struct ap_port_fast){.configured = 1, .l3 = 1};
 	ap_l3_ifs[4].enabled = 1;
 	memcpy(ap_l3_ifs[4].mac, (uint8_t[6]){2, 0, 0, 0, 0, 2}, 6);
+	bridge_setup();
 	cr_assert_neq(rte_graph_create("test", &gp), RTE_GRAPH_ID_INVALID);
 	graph = rte_graph_lookup("test");
 	cr_assert_not_null(graph);
@@ -213,6 +256,7 @@ setup(void)
 static void
 teardown(void)
 {
+	ap_l2_stop();
 	ap_eal_cleanup();
 }
 
@@ -340,4 +384,136 @@ Test(l2_nodes, uniform_burst_in_order)
 		cr_expect_eq(seen[i].m, feed[i]);
 		rte_pktmbuf_free(seen[i].m);
 	}
+}
+
+/* Ethernet (dst, src), an optional 802.1Q tag, then IPv4/UDP as udp4. */
+static struct rte_mbuf *
+bridged(uint16_t port, const uint8_t *dst, const uint8_t *src, uint16_t vlan)
+{
+	uint8_t buf[sizeof(udp4) + 4];
+	uint16_t off = 12;
+
+	memcpy(buf, dst, 6);
+	memcpy(buf + 6, src, 6);
+	if (vlan) {
+		buf[12] = 0x81, buf[13] = 0, buf[14] = (uint8_t)(vlan >> 8), buf[15] = (uint8_t)vlan;
+		off = 16;
+	}
+	memcpy(buf + off, udp4 + 12, sizeof(udp4) - 12);
+	return frame(port, buf, (uint16_t)(off + sizeof(udp4) - 12));
+}
+
+static unsigned
+count(enum sink s)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < n_seen; i++)
+		n += seen[i].s == s;
+	return n;
+}
+
+static const struct rte_mbuf *
+first(enum sink s)
+{
+	for (unsigned i = 0; i < n_seen; i++)
+		if (seen[i].s == s)
+			return seen[i].m;
+	return NULL;
+}
+
+static void
+free_seen(void)
+{
+	for (unsigned i = 0; i < n_seen; i++)
+		rte_pktmbuf_free(seen[i].m);
+}
+
+static void
+one(struct rte_mbuf *m)
+{
+	feed[0] = m;
+	n_feed = 1;
+	walk();
+}
+
+static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+static const uint8_t HOST_A[6] = {2, 0, 0, 0, 0x0a, 1};
+static const uint8_t HOST_T[6] = {2, 0, 0, 0, 0x0a, 2};
+
+/* One frame through the graph: it must reach @p sink (and for drops, for
+ * @p reason). */
+static void
+expect_one(const char *what, struct rte_mbuf *m, enum sink sink, uint16_t reason)
+{
+	one(m);
+	cr_assert_eq(n_seen, 1, "%s: seen %u times", what, n_seen);
+	cr_expect_eq(seen[0].s, sink, "%s: sink %d, want %d", what, seen[0].s, sink);
+	if (sink == SINK_DROP)
+		cr_expect_eq(seen[0].reason, reason, "%s: %s, want %s", what,
+			     ap_drop_name(seen[0].reason), ap_drop_name(reason));
+}
+
+Test(l2_nodes, bridge_flood_learn_forward)
+{
+	const uint8_t *p;
+
+	/* Broadcast from the trunk: to the access port untagged and to the BVI. */
+	one(bridged(BR_TRUNK, BCAST, HOST_T, 10));
+	cr_assert_eq(count(SINK_TX_A), 1, "flooded to the access port");
+	cr_assert_eq(count(SINK_IP4), 1, "and to the bridge interface");
+	cr_assert_eq(n_seen, 2, "not back to the trunk");
+	p = rte_pktmbuf_mtod(first(SINK_TX_A), const uint8_t *);
+	cr_assert(p[12] == 0x08 && p[13] == 0x00, "VLAN tag taken off");
+	cr_assert_eq(rte_pktmbuf_pkt_len(first(SINK_TX_A)), sizeof(udp4));
+	free_seen();
+
+	/* Unknown unicast from the access port: to the trunk, tagged 10, not the BVI. */
+	one(bridged(BR_ACCESS, HOST_T, HOST_A, 0));
+	cr_assert_eq(n_seen, 1);
+	cr_assert_eq(seen[0].s, SINK_TX_B);
+	p = rte_pktmbuf_mtod(seen[0].m, const uint8_t *);
+	cr_assert(p[12] == 0x81 && p[13] == 0x00 && p[14] == 0 && p[15] == 10, "tagged 10");
+	cr_assert(p[16] == 0x08 && p[17] == 0x00);
+	free_seen();
+
+	/* The control plane learns both sources; unicast then goes one way. */
+	ap_l2_poll();
+	expect_one("to the learned member only", bridged(BR_TRUNK, HOST_A, HOST_T, 10), SINK_TX_A,
+		   0);
+	free_seen();
+	expect_one("and back", bridged(BR_ACCESS, HOST_T, HOST_A, 0), SINK_TX_B, 0);
+	free_seen();
+
+	/* HOST_A moves to the trunk: learned there after the report. */
+	one(bridged(BR_TRUNK, BCAST, HOST_A, 10));
+	free_seen();
+	ap_l2_poll();
+	expect_one("moved to the trunk", bridged(BR_ACCESS, HOST_A, HOST_T, 0), SINK_TX_B, 0);
+	free_seen();
+	cr_assert_eq(ap_l2_flush("b"), 2, "two learned MACs flushed");
+	cr_assert_eq(ap_l2_flush("nope"), -ENOENT);
+}
+
+Test(l2_nodes, bridge_edges)
+{
+	expect_one("to the bridge interface's MAC: routed", bridged(BR_ACCESS, mac_bvi, HOST_A, 0),
+		   SINK_IP4, 0);
+	cr_expect_eq(ap_mbuf_priv(seen[0].m)->l3, AP_L3_VIRT(0), "as interface b");
+	free_seen();
+	expect_one("to a static MAC on the member it came from",
+		   bridged(BR_TRUNK, MAC_STATIC, HOST_T, 10), SINK_DROP, AP_DROP_L2_SAME_MEMBER);
+	free_seen();
+	expect_one("to a static MAC from elsewhere", bridged(BR_ACCESS, MAC_STATIC, HOST_A, 0),
+		   SINK_TX_B, 0);
+	free_seen();
+	expect_one("a group source", bridged(BR_ACCESS, HOST_T, BCAST, 0), SINK_DROP,
+		   AP_DROP_L2_SRC_GROUP);
+	free_seen();
+	expect_one("a VLAN the trunk does not carry", bridged(BR_TRUNK, HOST_A, HOST_T, 99),
+		   SINK_DROP, AP_DROP_VLAN_UNKNOWN);
+	free_seen();
+	expect_one("untagged on the trunk", bridged(BR_TRUNK, HOST_A, HOST_T, 0), SINK_DROP,
+		   AP_DROP_VLAN_UNKNOWN);
+	free_seen();
 }
