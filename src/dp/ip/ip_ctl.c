@@ -111,6 +111,8 @@ static struct {
 	struct ctl_route *routes;
 	unsigned n_routes;
 	struct rte_hash *route_idx; /* Prefix -> index in routes[]. */
+	uint32_t *route_free;	    /* Slots of removed routes, reused first. */
+	unsigned n_route_free;
 	uint32_t nh_next;
 	uint32_t nh_free[64];
 	unsigned n_nh_free;
@@ -175,9 +177,17 @@ nh_alloc(uint8_t type, uint8_t family, uint16_t port, uint16_t iface, const uint
 
 /* Routes: the FIB plus a list kept for `show routes`, indexed by prefix. */
 
-/* @p p with every byte past its family's address zeroed, as a hash key. */
-static const struct ap_cfg_prefix *
-route_key(const struct ap_cfg_prefix *p, struct ap_cfg_prefix *key)
+/* The hash key of a prefix: a multiple of 4 bytes, as rte_jhash reads words,
+ * with every byte past the family's address zeroed. */
+struct route_key {
+	uint8_t family;
+	uint8_t len;
+	uint8_t pad[2];
+	uint8_t addr[16];
+};
+
+static const struct route_key *
+route_key(const struct ap_cfg_prefix *p, struct route_key *key)
 {
 	memset(key, 0, sizeof(*key));
 	key->family = p->family;
@@ -189,7 +199,7 @@ route_key(const struct ap_cfg_prefix *p, struct ap_cfg_prefix *key)
 static struct ctl_route *
 route_find(const struct ap_cfg_prefix *p)
 {
-	struct ap_cfg_prefix key;
+	struct route_key key;
 	void *idx;
 
 	if (!ctl.route_idx || rte_hash_lookup_data(ctl.route_idx, route_key(p, &key), &idx) < 0)
@@ -197,21 +207,23 @@ route_find(const struct ap_cfg_prefix *p)
 	return &ctl.routes[(uintptr_t)idx];
 }
 
-/* The slot stays (it is not reused); the prefix is no longer found. */
+/* The prefix is no longer found; its slot is reused by the next route. */
 static void
 route_unlink(struct ctl_route *r)
 {
-	struct ap_cfg_prefix key;
+	struct route_key key;
 
 	rte_hash_del_key(ctl.route_idx, route_key(&r->prefix, &key));
 	r->used = false;
+	ctl.route_free[ctl.n_route_free++] = (uint32_t)(r - ctl.routes);
 }
 
 static int
 route_add(const struct ap_cfg_prefix *p, uint32_t nh, enum route_origin origin)
 {
-	struct ap_cfg_prefix key;
+	struct route_key key;
 	struct ctl_route *r;
+	uint32_t slot;
 	int rc;
 
 	if (p->family == 4) {
@@ -230,13 +242,17 @@ route_add(const struct ap_cfg_prefix *p, uint32_t nh, enum route_origin origin)
 		r->origin = (uint8_t)origin;
 		return 0;
 	}
-	if (ctl.n_routes == MAX_ROUTES)
+	if (ctl.n_route_free == 0 && ctl.n_routes == MAX_ROUTES)
 		return -ENOSPC;
-	rc = rte_hash_add_key_data(ctl.route_idx, route_key(p, &key),
-				   (void *)(uintptr_t)ctl.n_routes);
+	slot = ctl.n_route_free ? ctl.route_free[ctl.n_route_free - 1] : ctl.n_routes;
+	rc = rte_hash_add_key_data(ctl.route_idx, route_key(p, &key), (void *)(uintptr_t)slot);
 	if (rc < 0)
 		return rc;
-	ctl.routes[ctl.n_routes++] =
+	if (ctl.n_route_free)
+		ctl.n_route_free--;
+	else
+		ctl.n_routes++;
+	ctl.routes[slot] =
 		(struct ctl_route){.prefix = *p, .nh = nh, .origin = (uint8_t)origin, .used = true};
 	return 0;
 }
@@ -1502,10 +1518,11 @@ ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_me
 		return 0;
 
 	ctl.routes = calloc(MAX_ROUTES, sizeof(*ctl.routes));
+	ctl.route_free = calloc(MAX_ROUTES, sizeof(*ctl.route_free));
 	ctl.route_idx = rte_hash_create(&(struct rte_hash_parameters){
 		.name = "ap_routes",
 		.entries = MAX_ROUTES,
-		.key_len = sizeof(struct ap_cfg_prefix),
+		.key_len = sizeof(struct route_key),
 		.hash_func = rte_jhash,
 		.socket_id = (int)rte_socket_id(),
 	});
@@ -1515,7 +1532,7 @@ ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_me
 	ap_ip.punt = rte_ring_create("ap_punt", RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
 	ap_ip.inject = rte_ring_create("ap_inject", RING_SIZE, (int)rte_socket_id(),
 				       RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (!ctl.routes || !ctl.route_idx || !ap_ip.nh || !ap_ip.fib4 || !ap_ip.fib6 || !ap_ip.punt ||
+	if (!ctl.routes || !ctl.route_free || !ctl.route_idx || !ap_ip.nh || !ap_ip.fib4 || !ap_ip.fib6 || !ap_ip.punt ||
 	    !ap_ip.inject) {
 		rc = errf(err, err_len, -ENOMEM, "%s", "cannot allocate the routing tables");
 		goto fail;
@@ -1622,6 +1639,9 @@ ap_ip_stop(void)
 	memset(ap_l3_ifs, 0, sizeof(ap_l3_ifs));
 	ctl.routes = NULL;
 	ctl.n_routes = 0;
+	free(ctl.route_free);
+	ctl.route_free = NULL;
+	ctl.n_route_free = 0;
 }
 
 /* JSON for the API. */
