@@ -96,6 +96,16 @@ bench_round() {
 		'if $x == null then null else ($x * pow(10; $d) | round) / pow(10; $d) end'
 }
 
+# EAL memory options for a peer: hugepages when the machine has free ones (as
+# aetherd's hugepages: auto takes them), else 1 GiB of ordinary memory.
+bench_eal_mem() {
+	if [ "$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)" -gt 0 ] 2>/dev/null; then
+		echo "--in-memory"
+	else
+		echo "--no-huge -m 1024"
+	fi
+}
+
 # ---- peer: dpdk-testpmd between two null ports ---------------------------------
 # bench_testpmd MODE [SECOND_VDEV]: forward net_null0 -> SECOND_VDEV (default
 # net_null1) in forward MODE (io, macswap...) on one forwarding core for
@@ -122,7 +132,7 @@ bench_testpmd() {
 		sleep 1
 		echo quit
 		sleep 1
-	} | timeout -k 5 $((SECONDS_RUN + 60)) dpdk-testpmd -l 0,1 --no-huge -m 1024 --no-pci \
+	} | timeout -k 5 $((SECONDS_RUN + 60)) dpdk-testpmd -l 0,1 $(bench_eal_mem) --no-pci \
 		--file-prefix="aptp$$" --vdev net_null0 --vdev "$second" -- -i \
 		--forward-mode="$mode" --record-core-cycles --total-num-mbufs=16384 >"$out" 2>&1
 	TP_CPP=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' "$out" | tail -n 1)

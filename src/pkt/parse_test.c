@@ -512,6 +512,47 @@ Test(parse, deeper_parse_agrees_with_shallower)
 	}
 }
 
+/* The inline IPv4/IPv6 checks of ip4-input and ip6-input give what the full
+ * parse gives, for every row and every prefix of it. */
+Test(parse, fast_l3_paths_agree_with_the_full_parse)
+{
+	struct frame f;
+	unsigned i, n = 0;
+
+	for (i = 0; i < N_ROWS; i++) {
+		build(&rows[i], &f);
+		for (uint32_t len = 0; len <= f.n; len++) {
+			struct ap_pkt_info a, b;
+			enum ap_pkt_err ea, eb;
+
+			memset(&a, 0, sizeof(a));
+			if (ap_pkt_parse_l2(f.b, len, &a) != AP_PKT_OK)
+				continue;
+			if (a.l3 == AP_L3_IPV4) {
+				ea = ap_pkt_parse_ip4_fast(f.b, len, &a);
+				eb = ap_pkt_parse(f.b, len, L3 | AP_PARSE_IP4_CSUM, &b);
+			} else if (a.l3 == AP_L3_IPV6) {
+				ea = ap_pkt_parse_ip6_fast(f.b, len, &a);
+				eb = ap_pkt_parse(f.b, len, L3, &b);
+			} else {
+				continue;
+			}
+			n++;
+			cr_assert_eq(ea, eb, "%s, %u bytes: %s vs %s", rows[i].name, len,
+				     ap_pkt_err_name(ea), ap_pkt_err_name(eb));
+			if (ea != AP_PKT_OK)
+				continue;
+			cr_expect_eq(a.l3_off, b.l3_off, "%s", rows[i].name);
+			cr_expect_eq(a.l4_off, b.l4_off, "%s", rows[i].name);
+			cr_expect_eq(a.l4_len, b.l4_len, "%s", rows[i].name);
+			cr_expect_eq(a.l4_proto, b.l4_proto, "%s", rows[i].name);
+			cr_expect_eq(a.frag, b.frag, "%s", rows[i].name);
+			cr_expect_eq(a.ip_ttl, b.ip_ttl, "%s", rows[i].name);
+		}
+	}
+	cr_assert_gt(n, 100, "only %u IP frames checked", n);
+}
+
 Test(parse, error_names_are_stable_and_unique)
 {
 	unsigned i, j;

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 /**
  * Parse errors; each doubles as a data-plane drop reason.
@@ -139,6 +140,68 @@ ap_pkt_parse_l2(const uint8_t *p, uint32_t len, struct ap_pkt_info *pi)
  */
 enum ap_pkt_err ap_pkt_parse(const uint8_t *p, uint32_t len, unsigned flags,
 			     struct ap_pkt_info *pi);
+
+/**
+ * ap_pkt_parse(p, len, AP_PARSE_L3 | AP_PARSE_IP4_CSUM, pi) for a frame
+ * whose L2 part @p pi already holds (ap_pkt_parse_l2): the common IPv4
+ * header (20 bytes, no options) is checked inline; anything else takes the
+ * full parse, which gives the same answer and the precise error.
+ */
+static inline enum ap_pkt_err
+ap_pkt_parse_ip4_fast(const uint8_t *p, uint32_t len, struct ap_pkt_info *pi)
+{
+	const uint8_t *h = p + pi->l3_off;
+	uint32_t w[5], tot, foff;
+	uint64_t s;
+	uint16_t frag;
+
+	if (pi->l3 != AP_L3_IPV4 || len < pi->l3_off + 20u || h[0] != 0x45)
+		return ap_pkt_parse(p, len, AP_PARSE_L3 | AP_PARSE_IP4_CSUM, pi);
+	tot = (uint32_t)h[2] << 8 | h[3];
+	memcpy(w, h, 20);
+	/* The one's-complement sum of a right header is 0xffff: the plain sum
+	 * of its words is a multiple of 0xffff (and not 0: version 4). */
+	s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	frag = (uint16_t)(h[6] << 8 | h[7]);
+	foff = (frag & 0x1fffu) * 8;
+	if (tot < 20 || tot > len - pi->l3_off || s % 0xffff != 0 || foff + tot - 20 > 65535)
+		return ap_pkt_parse(p, len, AP_PARSE_L3 | AP_PARSE_IP4_CSUM, pi);
+	pi->ip_ttl = h[8];
+	pi->l4_proto = h[9];
+	pi->l4_off = (uint16_t)(pi->l3_off + 20);
+	pi->l4_len = (uint16_t)(tot - 20);
+	pi->frag = (frag & 0x3fff) ? (foff ? AP_PKT_FRAG_LATER : AP_PKT_FRAG_FIRST) : 0;
+	pi->l4_sport = pi->l4_dport = 0;
+	pi->tcp_flags = 0;
+	return AP_PKT_OK;
+}
+
+/**
+ * ap_pkt_parse(p, len, AP_PARSE_L3, pi) for a frame whose L2 part @p pi
+ * already holds: an IPv6 header followed directly by TCP, UDP or ICMPv6 is
+ * checked inline; extension headers take the full parse.
+ */
+static inline enum ap_pkt_err
+ap_pkt_parse_ip6_fast(const uint8_t *p, uint32_t len, struct ap_pkt_info *pi)
+{
+	const uint8_t *h = p + pi->l3_off;
+	uint32_t plen;
+
+	if (pi->l3 != AP_L3_IPV6 || len < pi->l3_off + 40u || (h[0] >> 4) != 6 ||
+	    (h[6] != 6 && h[6] != 17 && h[6] != 58))
+		return ap_pkt_parse(p, len, AP_PARSE_L3, pi);
+	plen = (uint32_t)h[4] << 8 | h[5];
+	if (plen == 0 || plen > len - pi->l3_off - 40)
+		return ap_pkt_parse(p, len, AP_PARSE_L3, pi);
+	pi->ip_ttl = h[7];
+	pi->l4_proto = h[6];
+	pi->l4_off = (uint16_t)(pi->l3_off + 40);
+	pi->l4_len = (uint16_t)plen;
+	pi->frag = 0;
+	pi->l4_sport = pi->l4_dport = 0;
+	pi->tcp_flags = 0;
+	return AP_PKT_OK;
+}
 
 /* Checksums (RFC 1071, RFC 1624). Values in network byte order as on the wire. */
 

@@ -171,6 +171,9 @@ eal_init(struct ap_dp *dp, char *err, size_t err_len)
 		ARG("--no-huge");
 		ARG("-m");
 		ARG("%u", mb);
+	} else {
+		/* Hugepages through memfd: no hugetlbfs mount needed, no files left. */
+		ARG("--in-memory");
 	}
 	for (unsigned i = 0; i < dp->cfg.n_ports; i++) {
 		const struct ap_cfg_port *p = &dp->cfg.ports[i];

@@ -32,3 +32,4 @@ ap_eal_cleanup(void)
 	closedir(d);
 	rmdir(dir);
 }
+

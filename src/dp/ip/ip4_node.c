@@ -106,11 +106,18 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 		return punt(pv, AP_PUNT_RESOLVE);
 	}
 	if (forward) {
-		/* TTL and protocol share a 16-bit word of the checksum. */
-		old = *(uint16_t *)&ip->time_to_live;
-		ip->time_to_live--;
-		ip->hdr_checksum =
-			ap_csum_update16(ip->hdr_checksum, old, *(uint16_t *)&ip->time_to_live);
+		/* TTL and protocol share a 16-bit word of the checksum. The new
+		 * word is made in a register: reading it back after the byte
+		 * store would stall on store forwarding. */
+		uint8_t w[2];
+		uint16_t nw;
+
+		memcpy(&old, &ip->time_to_live, 2);
+		memcpy(w, &old, 2);
+		w[0]--;
+		memcpy(&nw, w, 2);
+		ip->time_to_live = w[0];
+		ip->hdr_checksum = ap_csum_update16(ip->hdr_checksum, old, nw);
 	}
 	/* Whatever tags came in, the egress interface's go out, and Ethernet
 	 * padding of the incoming frame is not carried on. */
@@ -148,8 +155,7 @@ ip4_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, u
 
 			dst[i] = 0;
 			nexts[i] = IP4_EDGE_COUNT; /* decided after the lookup */
-			e = ap_pkt_parse(p, rte_pktmbuf_data_len(m),
-					 AP_PARSE_L3 | AP_PARSE_IP4_CSUM, &pv->pi);
+			e = ap_pkt_parse_ip4_fast(p, rte_pktmbuf_data_len(m), &pv->pi);
 			if (unlikely(e != AP_PKT_OK)) {
 				nexts[i] = drop(pv, (enum ap_drop_reason)e);
 				continue;

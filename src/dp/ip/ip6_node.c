@@ -136,7 +136,7 @@ ip6_input_pre(struct rte_mbuf *m, uint8_t dst[16])
 	const struct rte_ipv6_hdr *ip;
 	enum ap_pkt_err e;
 
-	e = ap_pkt_parse(p, rte_pktmbuf_data_len(m), AP_PARSE_L3, &pv->pi);
+	e = ap_pkt_parse_ip6_fast(p, rte_pktmbuf_data_len(m), &pv->pi);
 	if (unlikely(e != AP_PKT_OK))
 		return drop(pv, (enum ap_drop_reason)e);
 	ip = (const struct rte_ipv6_hdr *)(p + pv->pi.l3_off);

@@ -70,10 +70,12 @@ inject_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint
 		uint16_t to = ap_mbuf_priv(m)->tx_port;
 		rte_edge_t e;
 
-		if (to == INJECT_IP4_INPUT)
-			e = ap_ip_inject_reinput[0];
-		else if (to == INJECT_IP6_INPUT)
-			e = ap_ip_inject_reinput[1];
+		if (to == INJECT_IP4_INPUT || to == INJECT_IP6_INPUT) {
+			/* Routing reads the L2 part of the parse, as eth-input leaves it. */
+			ap_pkt_parse_l2(rte_pktmbuf_mtod(m, const uint8_t *),
+					rte_pktmbuf_data_len(m), &ap_mbuf_priv(m)->pi);
+			e = ap_ip_inject_reinput[to == INJECT_IP4_INPUT ? 0 : 1];
+		}
 		else if (to < RTE_MAX_ETHPORTS)
 			e = ap_inject_tx[to];
 		else if (to < AP_L3_MAX && ap_l3_ifs[to].enabled)
