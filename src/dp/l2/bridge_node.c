@@ -164,7 +164,16 @@ l2_bridge_process(struct rte_graph *graph, struct rte_node *node, void **objs, u
 		uint16_t n = RTE_MIN((uint16_t)(nb_objs - done), (uint16_t)L2_CHUNK);
 
 		for (uint16_t i = 0; i < n; i++) {
-			const uint8_t *p = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
+			const uint8_t *p;
+
+			/* Two stages ahead: the mbuf, then its data and private area. */
+			if (i + 8 < n)
+				rte_prefetch0(pkts[i + 8]);
+			if (i + 4 < n) {
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
+				rte_prefetch0(ap_mbuf_priv(pkts[i + 4]));
+			}
+			p = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
 			uint16_t bd = ap_l2_members[ap_mbuf_priv(pkts[i])->l2_in].bd;
 
 			keys[2 * i] = ap_l2_key(bd, p + 6);

@@ -131,14 +131,21 @@ struct ap_l2_stats {
 
 extern struct ap_l2_stats *ap_l2_stats; /**< RTE_MAX_LCORE entries. */
 
+/* MAC table key: the bridge in the top 16 bits, the MAC's bytes in memory
+ * order below (byte i at bits 8i..8i+7 on this little-endian target). */
 static __rte_always_inline uint64_t
 ap_l2_key(uint16_t bd, const uint8_t *mac)
 {
-	uint64_t k = (uint64_t)bd << 48;
+	uint64_t k = 0;
 
-	for (int i = 0; i < 6; i++)
-		k |= (uint64_t)mac[i] << (40 - 8 * i);
-	return k;
+	memcpy(&k, mac, 6);
+	return k | (uint64_t)bd << 48;
+}
+
+static __rte_always_inline uint8_t
+ap_l2_key_byte(uint64_t key, unsigned i)
+{
+	return (uint8_t)(key >> (8 * i));
 }
 
 /**

@@ -289,6 +289,17 @@ ap_l2_poll(void)
 }
 
 static int
+key_eq(const void *a, const void *b, size_t len)
+{
+	uint64_t x, y;
+
+	RTE_SET_USED(len);
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	return x != y;
+}
+
+static int
 tables_create(const struct ap_config *cfg, char *err, size_t err_len)
 {
 	struct rte_hash_parameters hp = {
@@ -305,6 +316,8 @@ tables_create(const struct ap_config *cfg, char *err, size_t err_len)
 	if (ap_l2.macs == NULL)
 		return errf(err, err_len, -rte_errno, "cannot create the MAC table: %s",
 			    rte_strerror(rte_errno));
+	/* 8-byte keys would be compared with memcmp(): one word compare instead. */
+	rte_hash_set_cmp_func(ap_l2.macs, key_eq);
 	if (ap_dp_qsbr != NULL && rte_hash_rcu_qsbr_add(ap_l2.macs, &rc) != 0)
 		return errf(err, err_len, -rte_errno, "MAC table: RCU: %s",
 			    rte_strerror(rte_errno));
@@ -493,9 +506,9 @@ ap_l2_flush(const char *name)
 static void
 mac_str(uint64_t key, char buf[18])
 {
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", (unsigned)(key >> 40) & 0xff,
-		 (unsigned)(key >> 32) & 0xff, (unsigned)(key >> 24) & 0xff,
-		 (unsigned)(key >> 16) & 0xff, (unsigned)(key >> 8) & 0xff, (unsigned)key & 0xff);
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", ap_l2_key_byte(key, 0),
+		 ap_l2_key_byte(key, 1), ap_l2_key_byte(key, 2), ap_l2_key_byte(key, 3),
+		 ap_l2_key_byte(key, 4), ap_l2_key_byte(key, 5));
 }
 
 /* Where a member is: port and VLANs, or the bridge interface. */
