@@ -507,14 +507,26 @@ render_macs(json_t *root)
 }
 
 static int
-render_flushed(json_t *root)
+print_flushed(json_t *root, const char *what)
 {
 	json_t *n = json_object_get(root, "flushed");
 
 	if (!json_is_integer(n))
 		return -1;
-	printf("flushed %lld learned MACs\n", json_integer_value(n));
+	printf("flushed %lld %s\n", json_integer_value(n), what);
 	return 0;
+}
+
+static int
+render_flushed(json_t *root)
+{
+	return print_flushed(root, "learned MACs");
+}
+
+static int
+render_ct_flushed(json_t *root)
+{
+	return print_flushed(root, "connections");
 }
 
 static int
@@ -547,6 +559,107 @@ static int
 prepare_flush_macs(char **args, unsigned n, struct call *c)
 {
 	return prepare_bridge_macs(args, n, c, "DELETE");
+}
+
+/* show conntrack [tcp|udp|icmp|icmpv6|other] [ADDRESS] [PORT]: any order. */
+static int
+prepare_conntrack(char **args, unsigned n, struct call *c)
+{
+	static char path[256];
+	const char *proto = NULL, *addr = NULL, *port = NULL;
+	size_t off;
+
+	for (unsigned i = 0; i < n; i++) {
+		const char *a = args[i];
+
+		if (!strcmp(a, "tcp") || !strcmp(a, "udp") || !strcmp(a, "icmp") ||
+		    !strcmp(a, "icmpv6") || !strcmp(a, "other"))
+			proto = a;
+		else if (strspn(a, "0123456789") == strlen(a) && strlen(a) <= 5)
+			port = a;
+		else if (strspn(a, "0123456789abcdefABCDEF.:") == strlen(a) && strlen(a) < 46)
+			addr = a;
+		else {
+			errmsg("not a protocol, address or port: %s", a);
+			return -1;
+		}
+	}
+	off = (size_t)snprintf(path, sizeof(path), "/api/v1/conntrack?limit=1000");
+	if (proto)
+		off += (size_t)snprintf(path + off, sizeof(path) - off, "&proto=%s", proto);
+	if (addr)
+		off += (size_t)snprintf(path + off, sizeof(path) - off, "&address=%s", addr);
+	if (port)
+		snprintf(path + off, sizeof(path) - off, "&port=%s", port);
+	snprintf(c->method, sizeof(c->method), "GET");
+	c->path = path;
+	return 0;
+}
+
+static void
+ends_str(json_t *e, char *buf, size_t size)
+{
+	json_t *sp = json_object_get(e, "sport"), *id = json_object_get(e, "id");
+
+	if (json_is_integer(sp))
+		snprintf(buf, size, "%s:%lld > %s:%lld", str_or_dash(e, "src"),
+			 json_integer_value(sp), str_or_dash(e, "dst"),
+			 json_integer_value(json_object_get(e, "dport")));
+	else if (json_is_integer(id))
+		snprintf(buf, size, "%s > %s id %lld", str_or_dash(e, "src"), str_or_dash(e, "dst"),
+			 json_integer_value(id));
+	else
+		snprintf(buf, size, "%s > %s", str_or_dash(e, "src"), str_or_dash(e, "dst"));
+}
+
+static int
+render_conntrack(json_t *root)
+{
+	static const struct column cols[] = {
+		{"PROTO", false}, {"ORIGINAL", false}, {"STATE", false}, {"FLAGS", false},
+		{"PKTS", true},	  {"BYTES", true},     {"EXPIRES-S", true},
+	};
+	struct table t = {.cols = cols, .ncols = 7};
+	json_t *flows = json_object_get(root, "flows"), *f, *st = json_object_get(root, "stats");
+	size_t i;
+
+	if (!json_is_array(flows))
+		return -1;
+	json_array_foreach(flows, i, f)
+	{
+		char orig[160], pk[64], by[64], ex[32];
+		const char *flags = json_is_true(json_object_get(f, "assured")) ? "assured"
+				    : json_is_true(json_object_get(f, "seen_reply")) ? "replied"
+										  : "unreplied";
+		char *row[7];
+
+		ends_str(json_object_get(f, "orig"), orig, sizeof(orig));
+		snprintf(pk, sizeof(pk), "%lld/%lld",
+			 json_integer_value(json_object_get(f, "orig_packets")),
+			 json_integer_value(json_object_get(f, "reply_packets")));
+		snprintf(by, sizeof(by), "%lld/%lld",
+			 json_integer_value(json_object_get(f, "orig_bytes")),
+			 json_integer_value(json_object_get(f, "reply_bytes")));
+		row[0] = (char *)str_or_dash(f, "proto");
+		row[1] = orig;
+		row[2] = (char *)str_or_dash(f, "state");
+		row[3] = (char *)flags;
+		row[4] = pk;
+		row[5] = by;
+		row[6] = fmt_num(json_object_get(f, "expires_s"), ex, sizeof(ex), 0);
+		table_add(&t, row);
+	}
+	table_print(&t);
+	printf("%lld flows shown of %lld tracked (max %lld); created %lld, expired %lld, early "
+	       "drops %lld, refused (table full) %lld, invalid %lld\n",
+	       (long long)json_array_size(flows), json_integer_value(json_object_get(st, "flows")),
+	       json_integer_value(json_object_get(st, "max_flows")),
+	       json_integer_value(json_object_get(st, "created")),
+	       json_integer_value(json_object_get(st, "expired")),
+	       json_integer_value(json_object_get(st, "early_drop")),
+	       json_integer_value(json_object_get(st, "table_full")),
+	       json_integer_value(json_object_get(st, "invalid")));
+	return 0;
 }
 
 static int
@@ -1411,6 +1524,22 @@ static const struct cmd commands[] = {
 		.prepare = prepare_flush_macs,
 		.render = render_flushed,
 		.help = "forget the learned MACs (static ones stay)",
+	},
+	{
+		.words = {"show", "conntrack"},
+		.args = "[tcp|udp|icmp|icmpv6|other] [ADDRESS] [PORT]",
+		.max_args = 3,
+		.prepare = prepare_conntrack,
+		.render = render_conntrack,
+		.help = "tracked connections (at most 1000 shown): endpoints, TCP state, packets "
+			"and bytes each way, time left",
+	},
+	{
+		.words = {"clear", "conntrack"},
+		.method = "DELETE",
+		.path = "/api/v1/conntrack",
+		.render = render_ct_flushed,
+		.help = "forget every tracked connection",
 	},
 	{
 		.words = {"show", "bgp", "summary"},

@@ -457,6 +457,54 @@ h_macs_flush(void *ctx, const struct ap_api_req *req, json_t **out)
 	return 200;
 }
 
+/* A whole number in [0, max] from a query argument, or -1. */
+static long
+query_uint(const char *s, long max)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0' || strspn(s, "0123456789") != strlen(s) || strlen(s) > 9)
+		return -1;
+	v = strtol(s, &end, 10);
+	return v <= max ? v : -1;
+}
+
+static int
+h_conntrack(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct daemon_state *st = ctx;
+	const char *proto = ap_api_req_query(req, "proto"), *port = ap_api_req_query(req, "port");
+	const char *limit = ap_api_req_query(req, "limit");
+	long pn = port ? query_uint(port, 65535) : 0, ln = limit ? query_uint(limit, 100000) : 1000;
+	static const char *const protos[] = {"tcp", "udp", "icmp", "icmpv6", "other", NULL};
+	bool known = proto == NULL;
+
+	if (!st->dp)
+		return ap_api_error(out, 503, "the data plane is not running");
+	for (unsigned i = 0; proto && protos[i]; i++)
+		known |= strcmp(proto, protos[i]) == 0;
+	if (!known)
+		return ap_api_error(out, 400, "proto must be tcp, udp, icmp, icmpv6 or other");
+	if (pn < 0 || ln < 0)
+		return ap_api_error(out, 400, "port must be 0..65535 and limit 0..100000");
+	*out = ap_dp_conntrack_json(st->dp, proto, ap_api_req_query(req, "address"),
+				    (unsigned)pn, (unsigned)ln);
+	return 200;
+}
+
+static int
+h_conntrack_flush(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct daemon_state *st = ctx;
+
+	(void)req;
+	if (!st->dp)
+		return ap_api_error(out, 503, "the data plane is not running");
+	*out = json_pack("{s:i}", "flushed", ap_dp_conntrack_flush(st->dp));
+	return 200;
+}
+
 static void
 on_poll(uv_timer_t *t)
 {
@@ -498,6 +546,8 @@ restart_needed(const struct ap_config *a, const struct ap_config *b)
 	if (a->n_xconnects != b->n_xconnects ||
 	    memcmp(a->xconnects, b->xconnects, sizeof(a->xconnects[0]) * a->n_xconnects) != 0)
 		return "xconnect";
+	if (memcmp(&a->conntrack, &b->conntrack, sizeof(a->conntrack)) != 0)
+		return "conntrack";
 	if (a->n_bridges != b->n_bridges || a->mac_table_size != b->mac_table_size)
 		return "bridges";
 	for (unsigned i = 0; i < a->n_bridges; i++) {
@@ -945,7 +995,9 @@ main(int argc, char **argv)
 		    ap_api_route(st.api, "GET", "/api/v1/neighbors", h_neighbors, &st) < 0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/bridges", h_bridges, &st) < 0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/bridges/macs", h_macs, &st) < 0 ||
-		    ap_api_route(st.api, "DELETE", "/api/v1/bridges/macs", h_macs_flush, &st) < 0) {
+		    ap_api_route(st.api, "DELETE", "/api/v1/bridges/macs", h_macs_flush, &st) < 0 ||
+		    ap_api_route(st.api, "GET", "/api/v1/conntrack", h_conntrack, &st) < 0 ||
+		    ap_api_route(st.api, "DELETE", "/api/v1/conntrack", h_conntrack_flush, &st) < 0) {
 			fprintf(stderr, "aetherd: cannot register API routes\n");
 			st.exit_code = 1;
 			goto out;

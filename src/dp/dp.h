@@ -85,6 +85,12 @@ json_t *ap_dp_bridges_json(struct ap_dp *dp);
 json_t *ap_dp_macs_json(struct ap_dp *dp, const char *name);
 /** Forget the learned MACs of bridge @p name (NULL: all). @return how many, or -ENOENT. */
 int ap_dp_macs_flush(struct ap_dp *dp, const char *name);
+/** `{"flows":[...], "total", "truncated", "stats"}` (GET /api/v1/conntrack), filtered by
+ * protocol name, address and port (NULL / 0: any), at most @p limit flows. */
+json_t *ap_dp_conntrack_json(struct ap_dp *dp, const char *proto, const char *addr, unsigned port,
+			     unsigned limit);
+/** Flush every connection table. @return flows there were. */
+unsigned ap_dp_conntrack_flush(struct ap_dp *dp);
 /** `{"neighbors":[...]}` (GET /api/v1/neighbors). */
 json_t *ap_dp_neighbors_json(struct ap_dp *dp);
 /**

@@ -1656,6 +1656,43 @@ static const struct field log_fields[] = {
 static const struct table log_table = TABLE(log_fields);
 
 /* The bgp: section has its own walker (config_bgp.c). */
+#define CT_FIELD(k, t, m)                                                                          \
+	.key = k, .type = t, .off = offsetof(struct ap_config, conntrack.m),                       \
+	.size = sizeof(((struct ap_config *)0)->conntrack.m)
+#define CT_TIMEOUT(k, m) {CT_FIELD(k, FT_UINT, m), .min = 1, .max = 1000000}
+
+static const struct field ct_timeout_fields[] = {
+	CT_TIMEOUT("tcp_syn_sent", t_syn_sent),	    CT_TIMEOUT("tcp_syn_recv", t_syn_recv),
+	CT_TIMEOUT("tcp_established", t_established), CT_TIMEOUT("tcp_fin_wait", t_fin_wait),
+	CT_TIMEOUT("tcp_close_wait", t_close_wait), CT_TIMEOUT("tcp_last_ack", t_last_ack),
+	CT_TIMEOUT("tcp_time_wait", t_time_wait),   CT_TIMEOUT("tcp_close", t_close),
+	CT_TIMEOUT("udp", t_udp),		    CT_TIMEOUT("udp_stream", t_udp_stream),
+	CT_TIMEOUT("icmp", t_icmp),		    CT_TIMEOUT("generic", t_generic),
+};
+static const struct table ct_timeout_table = TABLE(ct_timeout_fields);
+
+static const struct field ct_fields[] = {
+	{CT_FIELD("enabled", FT_BOOL, enabled)},
+	{CT_FIELD("max_flows", FT_UINT, max_flows), .min = 16, .max = 1u << 26},
+	{CT_FIELD("tcp_loose", FT_BOOL, tcp_loose)},
+	{CT_FIELD("drop_invalid", FT_BOOL, drop_invalid)},
+	{.key = "timeouts", .type = FT_SECTION, .sub = &ct_timeout_table},
+};
+static const struct table ct_table = TABLE(ct_fields);
+
+/* conntrack: being there turns tracking on, unless it says enabled: false. */
+static int
+parse_conntrack(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_config *cfg = obj;
+
+	cfg->conntrack.enabled = true;
+	if (is_null(v))
+		return 0;
+	return parse_map(c, v, &ct_table, cfg, what, seen);
+}
+
 static int
 parse_bgp(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 {
@@ -1673,6 +1710,7 @@ static const struct field top_fields[] = {
 	{.key = "neighbors", .type = FT_CUSTOM, .custom = parse_neighbors},
 	{.key = "api", .type = FT_SECTION, .sub = &api_table},
 	{.key = "log", .type = FT_SECTION, .sub = &log_table},
+	{.key = "conntrack", .type = FT_CUSTOM, .custom = parse_conntrack},
 	{.key = "bgp", .type = FT_CUSTOM, .custom = parse_bgp},
 };
 static const struct table top_table = TABLE(top_fields);
@@ -1681,6 +1719,7 @@ static const struct table top_table = TABLE(top_fields);
 _Static_assert(FITS(top_fields) && FITS(dataplane_fields) && FITS(port_fields) &&
 		       FITS(xconnect_fields) && FITS(api_fields) && FITS(log_fields) &&
 		       FITS(bridge_fields) && FITS(member_fields) && FITS(static_mac_fields) &&
+		       FITS(ct_fields) && FITS(ct_timeout_fields) &&
 		       FITS(iface_fields),
 	       "a table holds more keys than parse_map() tracks");
 
@@ -1819,6 +1858,19 @@ ap_config_defaults(struct ap_config *cfg)
 	cfg->burst = 32;
 	cfg->neigh_reachable_s = 30;
 	cfg->mac_table_size = 65536;
+	cfg->conntrack.max_flows = 65536;
+	cfg->conntrack.t_syn_sent = 120;
+	cfg->conntrack.t_syn_recv = 60;
+	cfg->conntrack.t_established = 432000;
+	cfg->conntrack.t_fin_wait = 120;
+	cfg->conntrack.t_close_wait = 60;
+	cfg->conntrack.t_last_ack = 30;
+	cfg->conntrack.t_time_wait = 120;
+	cfg->conntrack.t_close = 10;
+	cfg->conntrack.t_udp = 30;
+	cfg->conntrack.t_udp_stream = 120;
+	cfg->conntrack.t_icmp = 30;
+	cfg->conntrack.t_generic = 600;
 	cfg->hugepages = AP_HUGE_AUTO;
 	snprintf(cfg->api_socket, sizeof(cfg->api_socket), "/run/aetherd/api.sock");
 	snprintf(cfg->api_listen, sizeof(cfg->api_listen), "127.0.0.1:8080");

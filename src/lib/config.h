@@ -177,6 +177,17 @@ struct ap_cfg_bridge {
 	uint32_t line, col;
 };
 
+/** The conntrack: section (connection tracking of routed traffic). */
+struct ap_cfg_ct {
+	bool enabled;	   /**< The section is present (and not enabled: false). */
+	uint32_t max_flows; /**< Per worker (default 65536). */
+	bool tcp_loose;	   /**< Pick up TCP connections from the middle (default false). */
+	bool drop_invalid; /**< Drop what conntrack finds invalid (default false). */
+	/* Timeouts in seconds, as netfilter's defaults. */
+	uint32_t t_syn_sent, t_syn_recv, t_established, t_fin_wait, t_close_wait, t_last_ack;
+	uint32_t t_time_wait, t_close, t_udp, t_udp_stream, t_icmp, t_generic;
+};
+
 #define AP_CFG_BGP_MAX_NEIGHBORS 64
 #define AP_CFG_BGP_MAX_NETWORKS	 256
 #define AP_CFG_ADDR_MAX		 48
@@ -307,6 +318,9 @@ struct ap_config {
 	/* log: */
 	char log_level[16]; /**< error, warning, info, debug (default info). */
 	bool log_json;	    /**< One JSON object per line instead of text. */
+
+	/* conntrack: */
+	struct ap_cfg_ct conntrack;
 
 	/* bgp: */
 	struct ap_cfg_bgp bgp;

@@ -120,6 +120,12 @@ static const struct bad_case bad_cases[] = {
 	 "t.yaml:5:5: interfaces[0] needs exactly one of 'port' or 'bridge'"},
 	{L3_PORTS "xconnect: [{a: a, b: b}]\nbridges:\n  - {name: br, members: [{port: a}]}\n",
 	 "t.yaml:6:26: port 'a' is cross-connected and cannot be in bridge 'br'"},
+	{"conntrack: {max_flows: 8}\n",
+	 "t.yaml:1:24: conntrack.max_flows must be between 16 and 67108864"},
+	{"conntrack: {timeouts: {tcp_syn: 5}}\n",
+	 "t.yaml:1:24: unknown key 'tcp_syn' in conntrack.timeouts"},
+	{"conntrack: {timeouts: {udp: 0}}\n",
+	 "t.yaml:1:29: conntrack.timeouts.udp must be between 1 and 1000000"},
 	{L3_PORTS "dataplane: {mac_table_size: 1000}\n",
 	 "t.yaml:4:29: dataplane.mac_table_size must be a power of two between 1024 and"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24]}\n"
@@ -573,6 +579,30 @@ Test(config, bridges_and_vlans)
 	cr_assert_eq(cfg.ifaces[1].vlan, 40);
 	cr_assert_eq(cfg.ifaces[2].inner_vlan, 21, "another inner VLAN of a QinQ outer tag");
 	cr_assert_eq(cfg.ifaces[3].vlan, 0, "untagged frames of a trunk may be routed");
+}
+
+Test(config, conntrack)
+{
+	struct ap_config off = load_ok("ports: []\n");
+	struct ap_config on = load_ok("conntrack:\n");
+	struct ap_config set = load_ok("conntrack:\n"
+				       "  max_flows: 1000\n"
+				       "  tcp_loose: true\n"
+				       "  drop_invalid: true\n"
+				       "  timeouts: {udp: 5, tcp_established: 3600}\n");
+
+	cr_assert(!off.conntrack.enabled);
+	cr_assert(on.conntrack.enabled, "the section alone turns it on");
+	cr_assert_eq(on.conntrack.max_flows, 65536);
+	cr_assert_eq(on.conntrack.t_established, 432000);
+	cr_assert_eq(on.conntrack.t_udp, 30);
+	cr_assert(!on.conntrack.tcp_loose && !on.conntrack.drop_invalid);
+	cr_assert_eq(set.conntrack.max_flows, 1000);
+	cr_assert(set.conntrack.tcp_loose && set.conntrack.drop_invalid);
+	cr_assert_eq(set.conntrack.t_udp, 5);
+	cr_assert_eq(set.conntrack.t_established, 3600);
+	cr_assert_eq(set.conntrack.t_udp_stream, 120, "the others keep their defaults");
+	cr_assert(!load_ok("conntrack: {enabled: false}\n").conntrack.enabled);
 }
 
 Test(config, anchors_and_quoted_strings)

@@ -278,6 +278,16 @@ def main():
     check("flush the MAC table", "DELETE", "/api/v1/bridges/macs", 200,
           then=lambda p, t: [] if p["flushed"] == 0 else ["flushed %s" % p["flushed"]])
     check("flush an unknown bridge", "DELETE", "/api/v1/bridges/macs?bridge=nope", 404)
+    # Conntrack: off in this lab, so empty tables; the conntrack lab fills them.
+    check("conntrack", "GET", "/api/v1/conntrack", 200,
+          then=lambda p, t: [] if p["flows"] == [] and not p["stats"]["enabled"]
+          else ["conntrack: %s" % p])
+    check("conntrack, filtered", "GET", "/api/v1/conntrack?proto=tcp&address=10.0.0.1&port=80&limit=5",
+          200)
+    check("conntrack, bad protocol", "GET", "/api/v1/conntrack?proto=sctp", 400)
+    check("conntrack, bad port", "GET", "/api/v1/conntrack?port=70000", 400)
+    check("flush conntrack", "DELETE", "/api/v1/conntrack", 200,
+          then=lambda p, t: [] if p["flushed"] == 0 else ["flushed %s" % p["flushed"]])
     check("route without a body", "POST", "/api/v1/routes", 400, body={})
     check("route with host bits", "POST", "/api/v1/routes", 400,
           body={"prefix": "10.1.2.3/8", "via": "blackhole"})

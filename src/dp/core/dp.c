@@ -31,6 +31,7 @@
 #include "dp/core/dp_core.h"
 #include "dp/core/nodes_priv.h"
 #include "dp/ip/ip.h"
+#include "dp/ct/ct.h"
 #include "dp/l2/l2.h"
 #include "svc/svc.h"
 #include "lib/log.h"
@@ -167,6 +168,10 @@ eal_init(struct ap_dp *dp, char *err, size_t err_len)
 		/* Each FIB has a 64 MiB first-level table plus its tbl8 groups. */
 		if (dp->cfg.n_ifaces)
 			mb += 1024;
+		/* Connection tables: about 200 bytes a flow with the hash. */
+		if (dp->cfg.conntrack.enabled)
+			mb += (unsigned)((uint64_t)dp->n_workers * dp->cfg.conntrack.max_flows * 256 >>
+					 20);
 
 		ARG("--no-huge");
 		ARG("-m");
@@ -521,6 +526,7 @@ register_nodes(struct ap_dp *dp, char *err, size_t err_len)
 		&ap_port_rx_node,   &ap_eth_input_node, &ap_xconnect_node,  &ap_port_tx_node,
 		&ap_drop_node,	    &ap_ip4_input_node, &ap_ip4_local_node, &ap_ip6_input_node,
 		&ap_ip6_local_node, &ap_punt_node,	&ap_inject_node,    &ap_l2_bridge_node,
+		&ap_ct_node,
 	};
 	static uint16_t edges[RTE_MAX_ETHPORTS];
 	rte_node_t tx_base = RTE_NODE_ID_INVALID;
@@ -662,6 +668,9 @@ worker_main(void *arg)
 		else
 			graph_walk_counting(w->graph);
 		w->stats.walks++;
+		/* Flush requests and expiry also when no packet comes. */
+		if (unlikely((w->stats.walks & 1023) == 0) && ap_ct_conf.enabled)
+			ap_ct_housekeeping(w->index);
 		/* Between walks no table entry is held: a quiescent state. */
 		rte_rcu_qsbr_quiescent(ap_dp_qsbr, w->index);
 		__atomic_store_n(&w->done_rx, w->stats.rx_packets, __ATOMIC_RELEASE);
@@ -798,6 +807,9 @@ ap_dp_start(const struct ap_config *cfg, const struct ap_dp_opts *opts, struct a
 		if (rc < 0)
 			goto fail;
 		dp->l2_up = true;
+		rc = ap_ct_start(&dp->cfg, dp->n_workers, err, err_len);
+		if (rc < 0)
+			goto fail;
 		/* Offline runs touch no kernel state. */
 		rc = ap_ip_start(&dp->cfg, port_ids, dp->pool, !dp->opts.offline, err, err_len);
 		if (rc < 0)
@@ -915,6 +927,7 @@ ap_dp_destroy(struct ap_dp *dp)
 		ap_ip_stop();
 	if (dp->l2_up)
 		ap_l2_stop();
+	ap_ct_stop();
 	rte_free(ap_dp_qsbr);
 	ap_dp_qsbr = NULL;
 	for (unsigned i = 0; i < dp->n_ports; i++)
@@ -1151,6 +1164,24 @@ ap_dp_macs_flush(struct ap_dp *dp, const char *name)
 	if (!dp->l2_up)
 		return name ? -ENOENT : 0;
 	return ap_l2_flush(name);
+}
+
+json_t *
+ap_dp_conntrack_json(struct ap_dp *dp, const char *proto, const char *addr, unsigned port,
+		     unsigned limit)
+{
+	json_t *j = ap_ct_flows_json(proto, addr, port, limit);
+
+	RTE_SET_USED(dp);
+	json_object_set_new(j, "stats", ap_ct_stats_json());
+	return j;
+}
+
+unsigned
+ap_dp_conntrack_flush(struct ap_dp *dp)
+{
+	RTE_SET_USED(dp);
+	return ap_ct_flush_all();
 }
 
 json_t *

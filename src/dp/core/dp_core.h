@@ -33,6 +33,8 @@
 	X(L2_UNKNOWN_UCAST, "l2-unknown-unicast", "unknown unicast in a bridge that does not flood") \
 	X(L2_FLOOD_EMPTY, "l2-flood-no-members", "flooded frame in a bridge with no other member")  \
 	X(L2_NO_BUFFER, "l2-no-buffer", "no mbuf or headroom to copy or retag a frame")              \
+	X(CT_FULL, "ct-table-full", "new flow with the connection table full")                      \
+	X(CT_INVALID, "ct-invalid", "packet conntrack finds invalid (conntrack.drop_invalid)")      \
 	X(IP_BLACKHOLE, "ip-blackhole", "route to a blackhole")                                    \
 	X(IP_FRAG_FAILED, "ip4-fragmentation-failed", "could not fragment for the egress MTU")     \
 	X(IP_MCAST, "ip-multicast-unsupported", "multicast destination not handled")               \
@@ -77,6 +79,7 @@ struct ap_mbuf_priv {
 	uint32_t nh;	      /**< Punted for resolution: the next-hop index. */
 	uint16_t l3;	      /**< L3 interface the packet came in on (ap_l3_ifs index). */
 	uint16_t l2_in;	      /**< Bridged: the member it came from (ap_l2_members index). */
+	uint8_t ct;	      /**< What conntrack says of it (enum ap_ct_info, dp/ct/ct.h). */
 };
 
 static __rte_always_inline struct ap_mbuf_priv *

@@ -8,9 +8,11 @@
  *
  * Uses: mbuf port, data; ap_ports_fast[port], ap_l2_binds, ap_l3_ifs.
  * Sets: ap_mbuf_priv.pi, l3 or l2_in, drop_reason on drops.
- * Next edges: drop, xconnect, ip4-input, ip6-input, punt (ARP), l2-bridge.
+ * Next edges: drop, xconnect, ip4-input, ip6-input, punt (ARP), l2-bridge, ct
+ * (routed IP when connection tracking is on).
  */
 #include "dp/core/dp_core.h"
+#include "dp/ct/ct.h"
 #include "dp/ip/ip.h"
 #include "dp/l2/l2.h"
 
@@ -21,21 +23,31 @@ enum eth_input_edge {
 	ETH_INPUT_EDGE_IP6,
 	ETH_INPUT_EDGE_PUNT,
 	ETH_INPUT_EDGE_BRIDGE,
+	ETH_INPUT_EDGE_CT,
 	ETH_INPUT_EDGE_COUNT,
 };
 
-static const rte_edge_t l3_edge[] = {
-	[AP_L3C_DROP] = ETH_INPUT_EDGE_DROP,
-	[AP_L3C_IP4] = ETH_INPUT_EDGE_IP4,
-	[AP_L3C_IP6] = ETH_INPUT_EDGE_IP6,
-	[AP_L3C_ARP] = ETH_INPUT_EDGE_PUNT,
+static const rte_edge_t l3_edge[2][4] = {
+	{
+		[AP_L3C_DROP] = ETH_INPUT_EDGE_DROP,
+		[AP_L3C_IP4] = ETH_INPUT_EDGE_IP4,
+		[AP_L3C_IP6] = ETH_INPUT_EDGE_IP6,
+		[AP_L3C_ARP] = ETH_INPUT_EDGE_PUNT,
+	},
+	/* With connection tracking, IP goes through it first. */
+	{
+		[AP_L3C_DROP] = ETH_INPUT_EDGE_DROP,
+		[AP_L3C_IP4] = ETH_INPUT_EDGE_CT,
+		[AP_L3C_IP6] = ETH_INPUT_EDGE_CT,
+		[AP_L3C_ARP] = ETH_INPUT_EDGE_PUNT,
+	},
 };
 
 static __rte_always_inline rte_edge_t
 eth_input_l3(struct ap_mbuf_priv *pv, const uint8_t *p, uint16_t l3)
 {
 	pv->l3 = l3;
-	return l3_edge[ap_l3_classify(pv, p, ap_l3_ifs[l3].mac)];
+	return l3_edge[ap_ct_conf.enabled][ap_l3_classify(pv, p, ap_l3_ifs[l3].mac)];
 }
 
 /* Ports with bridges or VLAN interfaces: the tags pick the binding. */
@@ -150,5 +162,6 @@ struct rte_node_register ap_eth_input_node = {
 			[ETH_INPUT_EDGE_IP6] = "ip6-input",
 			[ETH_INPUT_EDGE_PUNT] = "punt",
 			[ETH_INPUT_EDGE_BRIDGE] = "l2-bridge",
+			[ETH_INPUT_EDGE_CT] = "ct",
 		},
 };

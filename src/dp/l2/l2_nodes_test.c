@@ -15,6 +15,7 @@
 
 #include "dp/core/dp_core.h"
 #include "dp/ip/ip.h"
+#include "dp/ct/ct.h"
 #include "dp/l2/l2.h"
 
 #define MAX_PKTS 64
@@ -204,7 +205,7 @@ setup(void)
 			"--no-pci",	     "--no-telemetry", "-l", "0",
 			"--log-level=error", prefix,	       NULL};
 	const char *patterns[] = {"test-src", "eth-input", "xconnect",	"drop", "tx-a",
-				  "tx-b",     "ip4-input", "ip6-input", "punt",	"l2-bridge"};
+				  "tx-b",     "ip4-input", "ip6-input", "punt",	"l2-bridge", "ct"};
 	struct rte_graph_param gp = {
 		.socket_id = 0, .nb_node_patterns = RTE_DIM(patterns), .node_patterns = patterns};
 	const char *a = "tx-a", *b = "tx-b";
@@ -227,6 +228,7 @@ setup(void)
 	cr_assert_neq(__rte_node_register(&ip6_node), RTE_NODE_ID_INVALID);
 	cr_assert_neq(__rte_node_register(&punt_node), RTE_NODE_ID_INVALID);
 	cr_assert_neq(__rte_node_register(&ap_l2_bridge_node), RTE_NODE_ID_INVALID);
+	cr_assert_neq(__rte_node_register(&ap_ct_node), RTE_NODE_ID_INVALID);
 	xc = rte_node_from_name("xconnect");
 	ea = rte_node_edge_count(xc);
 	cr_assert_eq(rte_node_edge_update(xc, ea, &a, 1), 1);

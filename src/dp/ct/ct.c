@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Connection tracking tables: one per worker, written only by it. A flow is
+ * found by its canonical key from either direction; TCP follows the state
+ * machine of ct_tcp.c, UDP and ICMP echo become "replied" on the first
+ * answer, anything else is tracked by addresses and protocol. Expired flows
+ * go lazily: when met again, and a few per burst from a GC cursor. A full
+ * table evicts a flow that never saw a reply, as netfilter's early drop; if
+ * there is none, the new flow is refused.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+#include "dp/ct/ct.h"
+#include "pkt/pkt.h"
+
+struct ap_ct_conf ap_ct_conf;
+
+static uint32_t
+flow_timeout(const struct ap_ct_flow *f)
+{
+	switch (f->key.proto) {
+	case 6:
+		return ap_ct_conf.timeout[f->state < AP_TCP_STATES ? f->state : AP_TCP_CLOSE];
+	case 17:
+		return (f->status & AP_CT_SEEN_REPLY) ? ap_ct_conf.udp_stream : ap_ct_conf.udp;
+	case 1:
+	case 58:
+		return ap_ct_conf.icmp;
+	default:
+		return ap_ct_conf.generic;
+	}
+}
+
+static bool
+expired(const struct ap_ct_flow *f, uint32_t now)
+{
+	return (int32_t)(now - f->expires) >= 0;
+}
+
+static void
+flow_del(struct ap_ct_table *t, uint32_t idx)
+{
+	struct ap_ct_flow *f = &t->flows[idx];
+
+	rte_hash_del_key(t->hash, &f->key);
+	f->used = 0;
+	t->free[t->n_free++] = idx;
+	t->count--;
+}
+
+void
+ap_ct_gc(struct ap_ct_table *t, uint32_t now, unsigned budget)
+{
+	for (unsigned i = 0; i < budget; i++) {
+		uint32_t idx = t->gc_cursor;
+
+		t->gc_cursor = idx + 1 == t->max ? 0 : idx + 1;
+		if (t->flows[idx].used && expired(&t->flows[idx], now)) {
+			flow_del(t, idx);
+			t->st.expired++;
+		}
+	}
+}
+
+void
+ap_ct_flush(struct ap_ct_table *t)
+{
+	for (uint32_t i = 0; i < t->max; i++)
+		if (t->flows[i].used) {
+			flow_del(t, i);
+			t->st.flushed++;
+		}
+}
+
+/* Room for one more flow: a free slot, or a flow that never saw a reply
+ * (the oldest kind of state to lose), found near the GC cursor. */
+static bool
+make_room(struct ap_ct_table *t, uint32_t now)
+{
+	if (t->n_free > 0)
+		return true;
+	for (unsigned i = 0; i < 32; i++) {
+		uint32_t idx = (t->gc_cursor + i) % t->max;
+		const struct ap_ct_flow *f = &t->flows[idx];
+
+		if (expired(f, now)) {
+			flow_del(t, idx);
+			t->st.expired++;
+			return true;
+		}
+		if (!(f->status & AP_CT_ASSURED)) {
+			flow_del(t, idx);
+			t->st.early_drop++;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The packet's key and whether its source is the key's lower endpoint.
+ * @return false for what is not tracked (ICMP errors, unknown ICMP). */
+static bool
+key_of(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k, bool *src_lo,
+       bool *icmp_reply)
+{
+	size_t alen = pi->l3 == AP_L3_IPV4 ? 4 : 16;
+	const uint8_t *src = l3 + (alen == 4 ? 12 : 8), *dst = src + alen;
+	uint16_t sp = rte_cpu_to_be_16(pi->l4_sport), dp = rte_cpu_to_be_16(pi->l4_dport);
+	int c;
+
+	memset(k, 0, sizeof(*k));
+	k->family = alen == 4 ? 4 : 6;
+	k->proto = pi->l4_proto;
+	*icmp_reply = false;
+	switch (pi->l4_proto) {
+	case 6:
+	case 17:
+		break;
+	case 1:
+	case 58: {
+		uint8_t type = (uint8_t)(pi->l4_sport >> 8);
+		uint8_t req = pi->l4_proto == 1 ? 8 : 128, rep = pi->l4_proto == 1 ? 0 : 129;
+
+		if (type != req && type != rep)
+			return false;
+		*icmp_reply = type == rep;
+		sp = dp = rte_cpu_to_be_16(pi->l4_dport); /* the echo id */
+		break;
+	}
+	default:
+		sp = dp = 0;
+		break;
+	}
+	c = memcmp(src, dst, alen);
+	*src_lo = c < 0 || (c == 0 && rte_be_to_cpu_16(sp) <= rte_be_to_cpu_16(dp));
+	memcpy(k->addr_lo, *src_lo ? src : dst, alen);
+	memcpy(k->addr_hi, *src_lo ? dst : src, alen);
+	k->port_lo = *src_lo ? sp : dp;
+	k->port_hi = *src_lo ? dp : sp;
+	return true;
+}
+
+/* A new flow from its first packet, or why not. */
+static enum ap_ct_info
+flow_new(struct ap_ct_table *t, const struct ap_ct_key *k, bool src_lo, uint8_t state,
+	 uint32_t len, uint32_t now)
+{
+	struct ap_ct_flow *f;
+	uint32_t idx;
+
+	if (!make_room(t, now)) {
+		t->st.table_full++;
+		return AP_CT_FULL;
+	}
+	idx = t->free[--t->n_free];
+	f = &t->flows[idx];
+	memset(f, 0, sizeof(*f));
+	f->key = *k;
+	f->orig_lo = src_lo;
+	f->state = state;
+	f->created = now;
+	f->pkts[AP_CT_ORIG] = 1;
+	f->bytes[AP_CT_ORIG] = len;
+	if (rte_hash_add_key_data(t->hash, k, (void *)(uintptr_t)idx) < 0) {
+		t->free[t->n_free++] = idx;
+		t->st.table_full++;
+		return AP_CT_FULL;
+	}
+	f->used = 1;
+	f->expires = now + flow_timeout(f);
+	t->count++;
+	t->st.created++;
+	return AP_CT_NEW;
+}
+
+static enum ap_ct_info
+tcp_update(struct ap_ct_table *t, struct ap_ct_flow *f, enum ap_ct_dir dir, uint8_t flags)
+{
+	enum ap_ct_tcp_seg seg = ap_ct_tcp_seg_of(flags);
+	int closer = (f->status & AP_CT_FIN_ORIG) ? AP_CT_ORIG
+		     : (f->status & AP_CT_FIN_REPLY) ? AP_CT_REPLY
+						     : -1;
+	enum ap_ct_tcp_state old = f->state, n = ap_ct_tcp_next(old, dir, seg, closer,
+								 ap_ct_conf.tcp_loose);
+
+	if (n == AP_TCP_INVALID) {
+		t->st.invalid++;
+		return AP_CT_INVALID;
+	}
+	if (n == AP_TCP_IGNORE)
+		return AP_CT_ESTABLISHED;
+	if (n == AP_TCP_SYN_SENT && (old == AP_TCP_TIME_WAIT || old == AP_TCP_CLOSE)) {
+		/* A new connection on the same ports: start over. */
+		f->status = 0;
+		f->state = (uint8_t)n;
+		return AP_CT_NEW;
+	}
+	if (seg == AP_SEG_FIN && closer < 0)
+		f->status |= dir == AP_CT_ORIG ? AP_CT_FIN_ORIG : AP_CT_FIN_REPLY;
+	/* The handshake's last ACK makes the connection worth keeping. */
+	if (old == AP_TCP_SYN_RECV && n == AP_TCP_ESTABLISHED)
+		f->status |= AP_CT_ASSURED;
+	f->state = (uint8_t)n;
+	return AP_CT_ESTABLISHED;
+}
+
+enum ap_ct_info
+ap_ct_track(struct ap_ct_table *t, const uint8_t *l3, const struct ap_pkt_info *pi, uint32_t len,
+	    uint32_t now)
+{
+	struct ap_ct_key k;
+	struct ap_ct_flow *f;
+	enum ap_ct_dir dir;
+	enum ap_ct_info info;
+	bool src_lo, icmp_reply;
+	void *data;
+	int32_t pos;
+
+	if (!key_of(l3, pi, &k, &src_lo, &icmp_reply))
+		return AP_CT_UNTRACKED;
+	pos = rte_hash_lookup_data(t->hash, &k, &data);
+	if (pos >= 0) {
+		uint32_t idx = (uint32_t)(uintptr_t)data;
+
+		f = &t->flows[idx];
+		if (expired(f, now)) {
+			flow_del(t, idx);
+			t->st.expired++;
+			pos = -1;
+		}
+	}
+	if (pos < 0) {
+		uint8_t state = 0;
+
+		if (k.proto == 6) {
+			enum ap_ct_tcp_state n = ap_ct_tcp_next(
+				AP_TCP_NONE, AP_CT_ORIG, ap_ct_tcp_seg_of(pi->tcp_flags), -1,
+				ap_ct_conf.tcp_loose);
+
+			if (n >= AP_TCP_STATES) {
+				t->st.invalid++;
+				return AP_CT_INVALID;
+			}
+			state = (uint8_t)n;
+		} else if (icmp_reply) {
+			/* An echo reply nobody asked for. */
+			t->st.invalid++;
+			return AP_CT_INVALID;
+		}
+		return flow_new(t, &k, src_lo, state, len, now);
+	}
+	dir = src_lo == (bool)f->orig_lo ? AP_CT_ORIG : AP_CT_REPLY;
+	if (k.proto == 6) {
+		info = tcp_update(t, f, dir, pi->tcp_flags);
+		if (info == AP_CT_INVALID)
+			return info;
+	} else {
+		if ((k.proto == 1 || k.proto == 58) && icmp_reply != (dir == AP_CT_REPLY)) {
+			t->st.invalid++;
+			return AP_CT_INVALID;
+		}
+		info = (f->status & AP_CT_SEEN_REPLY) || dir == AP_CT_REPLY ? AP_CT_ESTABLISHED
+									  : AP_CT_NEW;
+		/* A reply to a UDP flow (or ICMP echo) assures it. */
+		if (dir == AP_CT_REPLY)
+			f->status |= AP_CT_ASSURED;
+	}
+	if (dir == AP_CT_REPLY)
+		f->status |= AP_CT_SEEN_REPLY;
+	f->pkts[dir]++;
+	f->bytes[dir] += len;
+	f->expires = now + flow_timeout(f);
+	if (info == AP_CT_ESTABLISHED && !(f->status & AP_CT_SEEN_REPLY))
+		info = AP_CT_NEW;
+	return info;
+}
+
+void
+ap_ct_housekeeping(unsigned w)
+{
+	struct ap_ct_table *t = ap_ct_tables[w];
+
+	if (t == NULL)
+		return;
+	if (t->flush_req != t->flush_done) {
+		ap_ct_flush(t);
+		t->flush_done = t->flush_req;
+	}
+	ap_ct_gc(t, (uint32_t)(rte_rdtsc() >> AP_CT_TICK_SHIFT), 64);
+}
+
+struct ap_ct_table *
+ap_ct_table_create(unsigned w, uint32_t max)
+{
+	char name[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = max < 8 ? 8 : max,
+		.key_len = sizeof(struct ap_ct_key),
+		.hash_func = rte_hash_crc,
+		.socket_id = (int)rte_socket_id(),
+	};
+	struct ap_ct_table *t = rte_zmalloc("ap_ct", sizeof(*t), RTE_CACHE_LINE_SIZE);
+
+	snprintf(name, sizeof(name), "ap_ct_%u", w);
+	if (t == NULL)
+		return NULL;
+	t->max = max;
+	t->hash = rte_hash_create(&hp);
+	t->flows = rte_zmalloc("ap_ct_flows", sizeof(*t->flows) * max, RTE_CACHE_LINE_SIZE);
+	t->free = rte_malloc("ap_ct_free", sizeof(*t->free) * max, 0);
+	if (t->hash == NULL || t->flows == NULL || t->free == NULL) {
+		ap_ct_table_free(t);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < max; i++)
+		t->free[i] = max - 1 - i;
+	t->n_free = max;
+	return t;
+}
+
+void
+ap_ct_table_free(struct ap_ct_table *t)
+{
+	if (t == NULL)
+		return;
+	rte_hash_free(t->hash);
+	rte_free(t->flows);
+	rte_free(t->free);
+	rte_free(t);
+}

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Connection tracking: one flow table per worker (as VPP's and grout's
+ * per-thread sessions), each flow keyed once by its canonical 5-tuple (lower
+ * endpoint first) so both directions find it, the TCP state machine with
+ * netfilter's states, UDP, ICMP echo and other-protocol pseudo-states,
+ * per-state timeouts, a table limit with early drop of unassured flows, and
+ * per-direction packet and byte counters.
+ *
+ * A worker is the only writer of its table; the control plane reads flows
+ * for `show conntrack` (counters may be a burst old) and asks the worker to
+ * flush through a request word.
+ */
+#ifndef AP_CT_H
+#define AP_CT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_graph.h>
+#include <rte_hash.h>
+#include <jansson.h>
+
+#include "lib/config.h"
+
+/** TCP states, as netfilter names them. */
+enum ap_ct_tcp_state {
+	AP_TCP_NONE,
+	AP_TCP_SYN_SENT,
+	AP_TCP_SYN_RECV,
+	AP_TCP_ESTABLISHED,
+	AP_TCP_FIN_WAIT,
+	AP_TCP_CLOSE_WAIT,
+	AP_TCP_LAST_ACK,
+	AP_TCP_TIME_WAIT,
+	AP_TCP_CLOSE,
+	AP_TCP_SYN_SENT2, /**< Simultaneous open: a SYN from each side. */
+	AP_TCP_STATES,
+	AP_TCP_IGNORE = AP_TCP_STATES, /**< Not for the state machine (e.g. a stale SYN/ACK). */
+	AP_TCP_INVALID,
+};
+
+/** Direction of a packet relative to its flow. */
+enum ap_ct_dir {
+	AP_CT_ORIG,
+	AP_CT_REPLY,
+};
+
+/** TCP segment classes the state machine looks at. */
+enum ap_ct_tcp_seg {
+	AP_SEG_SYN,
+	AP_SEG_SYNACK,
+	AP_SEG_FIN,
+	AP_SEG_ACK,
+	AP_SEG_RST,
+	AP_SEG_NONE, /**< No SYN, FIN, ACK or RST. */
+	AP_SEG_CLASSES,
+};
+
+/** Class of a segment from its TCP flags byte. */
+enum ap_ct_tcp_seg ap_ct_tcp_seg_of(uint8_t flags);
+
+/**
+ * The state after a segment of class @p seg in direction @p dir in state
+ * @p s, or AP_TCP_IGNORE / AP_TCP_INVALID. @p closer: the direction that
+ * sent the first FIN, -1 before any. @p loose: a flow may start from a
+ * segment other than SYN (pickup of established connections).
+ */
+enum ap_ct_tcp_state ap_ct_tcp_next(enum ap_ct_tcp_state s, enum ap_ct_dir dir,
+				    enum ap_ct_tcp_seg seg, int closer, bool loose);
+
+const char *ap_ct_tcp_state_name(enum ap_ct_tcp_state s);
+
+/** What conntrack says of a packet (netfilter's ctinfo), kept for the firewall. */
+enum ap_ct_info {
+	AP_CT_UNTRACKED,
+	AP_CT_NEW,
+	AP_CT_ESTABLISHED,
+	AP_CT_RELATED,
+	AP_CT_INVALID,
+	AP_CT_FULL, /**< New, but the table has no room: dropped. */
+};
+
+/** Canonical flow key: the endpoint that sorts lower first. 40 bytes. */
+struct ap_ct_key {
+	uint8_t family; /**< 4 or 6 */
+	uint8_t proto;
+	uint16_t zone;
+	uint16_t port_lo, port_hi; /**< Network order; ICMP echo: the id twice. */
+	uint8_t addr_lo[16], addr_hi[16];
+};
+
+/** Flow status bits. */
+#define AP_CT_SEEN_REPLY (1u << 0)
+#define AP_CT_ASSURED	 (1u << 1)
+#define AP_CT_FIN_ORIG	 (1u << 2) /**< The originator closed first. */
+#define AP_CT_FIN_REPLY	 (1u << 3) /**< The responder closed first. */
+
+/** A tracked flow. */
+struct ap_ct_flow {
+	struct ap_ct_key key;
+	uint8_t used;
+	uint8_t orig_lo;  /**< The originator is the key's lower endpoint. */
+	uint8_t state;	  /**< TCP: enum ap_ct_tcp_state; others: 0 unreplied, 1 replied. */
+	uint8_t status;	  /**< AP_CT_* bits. */
+	uint32_t expires; /**< Coarse ticks (rdtsc >> AP_CT_TICK_SHIFT). */
+	uint32_t created; /**< Coarse ticks. */
+	uint32_t pkts[2];
+	uint64_t bytes[2];
+};
+
+#define AP_CT_TICK_SHIFT 24
+
+/** Counters of one worker's table. */
+struct ap_ct_stats {
+	uint64_t created, expired, early_drop, table_full, invalid, flushed;
+};
+
+/** One worker's table. */
+struct ap_ct_table {
+	struct rte_hash *hash; /**< Key -> flow index + 1. */
+	struct ap_ct_flow *flows;
+	uint32_t *free;
+	uint32_t n_free;
+	uint32_t max;
+	uint32_t count;
+	uint32_t gc_cursor;
+	volatile uint32_t flush_req; /**< Control plane bumps it; the worker flushes. */
+	uint32_t flush_done;
+	struct ap_ct_stats st;
+};
+
+/** Settings the node reads. */
+struct ap_ct_conf {
+	bool enabled;
+	bool tcp_loose;
+	bool drop_invalid;
+	uint32_t timeout[AP_TCP_STATES]; /**< Ticks per TCP state. */
+	uint32_t udp, udp_stream, icmp, generic;
+};
+
+extern struct ap_ct_conf ap_ct_conf;
+/** Per worker index; NULL when conntrack is off. */
+extern struct ap_ct_table *ap_ct_tables[];
+
+/** Registration of the ct4 / ct6 node (IPv4 and IPv6 share one). */
+extern struct rte_node_register ap_ct_node;
+
+/**
+ * Track one parsed IPv4/IPv6 packet (addresses at @p l3, transport ports and
+ * flags in @p pi) in @p t at coarse time @p now. @return what it is.
+ */
+struct ap_pkt_info;
+enum ap_ct_info ap_ct_track(struct ap_ct_table *t, const uint8_t *l3,
+			    const struct ap_pkt_info *pi, uint32_t len, uint32_t now);
+
+/** Expire up to @p budget flows from the table's GC cursor. */
+void ap_ct_gc(struct ap_ct_table *t, uint32_t now, unsigned budget);
+/** Remove every flow (the table's worker only). */
+void ap_ct_flush(struct ap_ct_table *t);
+
+/** Worker @p w, between walks: act on a flush request, expire some flows. */
+void ap_ct_housekeeping(unsigned w);
+
+/** Create a table of @p max flows for worker @p w. NULL on failure. */
+struct ap_ct_table *ap_ct_table_create(unsigned w, uint32_t max);
+void ap_ct_table_free(struct ap_ct_table *t);
+
+/* Control plane. */
+
+/** Set up from @p cfg for @p n_workers workers. 0 or -errno. */
+int ap_ct_start(const struct ap_config *cfg, unsigned n_workers, char *err, size_t err_len);
+void ap_ct_stop(void);
+/** `{"flows": [...], "total": N}` filtered (NULL: any) by protocol name, address, port. */
+json_t *ap_ct_flows_json(const char *proto, const char *addr, unsigned port, unsigned limit);
+/** `{"max_flows", "flows", "created", ...}` summed over the workers. */
+json_t *ap_ct_stats_json(void);
+/** Ask every worker to flush its table. @return flows there were. */
+unsigned ap_ct_flush_all(void);
+
+#endif

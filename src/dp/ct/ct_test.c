@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Connection tracking: the TCP state machine through the sequences
+ * netfilter's tracker goes through (handshake, orderly close from either
+ * side, simultaneous open, resets, reopening, invalid and ignored segments),
+ * and the table: both directions on one flow, counters, UDP and ICMP echo,
+ * timeouts, the table limit with early drop.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+
+#include "dp/core/dp_core.h"
+#include "dp/ct/ct.h"
+#include "pkt/build.h"
+#include "pkt/pkt.h"
+
+#define SYN    0x02
+#define SYNACK 0x12
+#define ACK    0x10
+#define FIN    0x11
+#define RST    0x04
+#define O      AP_CT_ORIG
+#define R      AP_CT_REPLY
+
+struct step {
+	enum ap_ct_dir dir;
+	uint8_t flags;
+	enum ap_ct_tcp_state want;
+};
+
+struct seq {
+	const char *what;
+	struct step s[10];
+	unsigned n;
+};
+
+/* A state machine walk, carrying "who closed first" as the tracker does. */
+static void
+walk(const struct seq *q, bool loose)
+{
+	enum ap_ct_tcp_state s = AP_TCP_NONE;
+	int closer = -1;
+
+	for (unsigned i = 0; i < q->n; i++) {
+		const struct step *st = &q->s[i];
+		enum ap_ct_tcp_seg seg = ap_ct_tcp_seg_of(st->flags);
+		enum ap_ct_tcp_state n = ap_ct_tcp_next(s, st->dir, seg, closer, loose);
+
+		cr_expect_eq(n, st->want, "%s, step %u: %s -> %s, want %s", q->what, i + 1,
+			     ap_ct_tcp_state_name(s), ap_ct_tcp_state_name(n),
+			     ap_ct_tcp_state_name(st->want));
+		if (n >= AP_TCP_STATES)
+			continue;
+		if (seg == AP_SEG_FIN && closer < 0)
+			closer = (int)st->dir;
+		s = n;
+	}
+}
+
+static const struct seq seqs[] = {
+	{"handshake, data, close by the client",
+	 {{O, SYN, AP_TCP_SYN_SENT},
+	  {R, SYNACK, AP_TCP_SYN_RECV},
+	  {O, ACK, AP_TCP_ESTABLISHED},
+	  {O, ACK, AP_TCP_ESTABLISHED},
+	  {R, ACK, AP_TCP_ESTABLISHED},
+	  {O, FIN, AP_TCP_FIN_WAIT},
+	  {R, ACK, AP_TCP_CLOSE_WAIT},
+	  {R, FIN, AP_TCP_LAST_ACK},
+	  {O, ACK, AP_TCP_TIME_WAIT}},
+	 9},
+	{"close by the server, FIN and ACK in one segment",
+	 {{O, SYN, AP_TCP_SYN_SENT},
+	  {R, SYNACK, AP_TCP_SYN_RECV},
+	  {O, ACK, AP_TCP_ESTABLISHED},
+	  {R, FIN, AP_TCP_FIN_WAIT},
+	  {O, FIN, AP_TCP_LAST_ACK},
+	  {R, ACK, AP_TCP_TIME_WAIT}},
+	 6},
+	{"the closer's retransmitted FIN and data ACKs keep the state",
+	 {{O, SYN, AP_TCP_SYN_SENT},
+	  {R, SYNACK, AP_TCP_SYN_RECV},
+	  {O, ACK, AP_TCP_ESTABLISHED},
+	  {O, FIN, AP_TCP_FIN_WAIT},
+	  {O, FIN, AP_TCP_FIN_WAIT},
+	  {O, ACK, AP_TCP_FIN_WAIT},
+	  {R, ACK, AP_TCP_CLOSE_WAIT},
+	  {O, ACK, AP_TCP_CLOSE_WAIT},
+	  {R, FIN, AP_TCP_LAST_ACK},
+	  {R, ACK, AP_TCP_LAST_ACK}},
+	 10},
+	{"retransmitted SYN and SYN/ACK",
+	 {{O, SYN, AP_TCP_SYN_SENT},
+	  {O, SYN, AP_TCP_SYN_SENT},
+	  {R, SYNACK, AP_TCP_SYN_RECV},
+	  {R, SYNACK, AP_TCP_SYN_RECV},
+	  {O, ACK, AP_TCP_ESTABLISHED},
+	  {R, SYNACK, AP_TCP_IGNORE}},
+	 6},
+	{"simultaneous open",
+	 {{O, SYN, AP_TCP_SYN_SENT},
+	  {R, SYN, AP_TCP_SYN_SENT2},
+	  {O, SYNACK, AP_TCP_SYN_RECV},
+	  {R, SYNACK, AP_TCP_SYN_RECV},
+	  {O, ACK, AP_TCP_ESTABLISHED}},
+	 5},
+	{"reset during the handshake and in a connection",
+	 {{O, SYN, AP_TCP_SYN_SENT},
+	  {R, RST, AP_TCP_CLOSE},
+	  {O, SYN, AP_TCP_SYN_SENT},
+	  {R, SYNACK, AP_TCP_SYN_RECV},
+	  {O, ACK, AP_TCP_ESTABLISHED},
+	  {O, RST, AP_TCP_CLOSE}},
+	 6},
+	{"a SYN reopens after TIME_WAIT",
+	 {{O, SYN, AP_TCP_SYN_SENT},
+	  {R, SYNACK, AP_TCP_SYN_RECV},
+	  {O, ACK, AP_TCP_ESTABLISHED},
+	  {O, FIN, AP_TCP_FIN_WAIT},
+	  {R, FIN, AP_TCP_LAST_ACK},
+	  {O, ACK, AP_TCP_TIME_WAIT},
+	  {O, SYN, AP_TCP_SYN_SENT}},
+	 7},
+	{"segments that cannot start or continue a connection",
+	 {{O, SYNACK, AP_TCP_INVALID},
+	  {O, FIN, AP_TCP_INVALID},
+	  {O, RST, AP_TCP_INVALID},
+	  {O, 0x00, AP_TCP_INVALID},
+	  {O, ACK, AP_TCP_INVALID},
+	  {O, SYN, AP_TCP_SYN_SENT},
+	  {O, ACK, AP_TCP_INVALID},
+	  {R, ACK, AP_TCP_IGNORE},
+	  {O, SYNACK, AP_TCP_INVALID}},
+	 9},
+};
+
+Test(ct_tcp, netfilter_sequences)
+{
+	for (unsigned i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++)
+		walk(&seqs[i], false);
+}
+
+Test(ct_tcp, loose_pickup_is_opt_in)
+{
+	cr_expect_eq(ap_ct_tcp_next(AP_TCP_NONE, O, AP_SEG_ACK, -1, false), AP_TCP_INVALID);
+	cr_expect_eq(ap_ct_tcp_next(AP_TCP_NONE, O, AP_SEG_ACK, -1, true), AP_TCP_ESTABLISHED);
+}
+
+Test(ct_tcp, segment_classes)
+{
+	cr_expect_eq(ap_ct_tcp_seg_of(0x02), AP_SEG_SYN);
+	cr_expect_eq(ap_ct_tcp_seg_of(0x12), AP_SEG_SYNACK);
+	cr_expect_eq(ap_ct_tcp_seg_of(0x11), AP_SEG_FIN);
+	cr_expect_eq(ap_ct_tcp_seg_of(0x18), AP_SEG_ACK);
+	cr_expect_eq(ap_ct_tcp_seg_of(0x14), AP_SEG_RST, "RST wins over ACK");
+	cr_expect_eq(ap_ct_tcp_seg_of(0x06), AP_SEG_RST, "and over SYN");
+	cr_expect_eq(ap_ct_tcp_seg_of(0x00), AP_SEG_NONE);
+}
+
+/* The table, on a real rte_hash. */
+
+static struct ap_ct_table *t;
+
+static void
+setup(void)
+{
+	char prefix[64];
+	char *argv[] = {"ct_test", "--no-huge", "-m",	      "64",
+			"--no-pci", "--no-telemetry", "-l", "0",
+			"--log-level=error", prefix, NULL};
+
+	snprintf(prefix, sizeof(prefix), "--file-prefix=cttest-%d", (int)getpid());
+	cr_assert_geq(rte_eal_init(10, argv), 0);
+	t = ap_ct_table_create(0, 16);
+	cr_assert_not_null(t);
+	for (unsigned s = 0; s < AP_TCP_STATES; s++)
+		ap_ct_conf.timeout[s] = 100;
+	ap_ct_conf.timeout[AP_TCP_ESTABLISHED] = 1000;
+	ap_ct_conf.udp = 30;
+	ap_ct_conf.udp_stream = 120;
+	ap_ct_conf.icmp = 30;
+	ap_ct_conf.generic = 600;
+}
+
+static void
+teardown(void)
+{
+	ap_ct_table_free(t);
+	ap_eal_cleanup();
+}
+
+TestSuite(ct_table, .init = setup, .fini = teardown);
+
+/* An IPv4 header and what the parser would say of a TCP/UDP/ICMP packet. */
+struct pkt {
+	uint8_t ip[20];
+	struct ap_pkt_info pi;
+};
+
+static struct pkt
+mk(uint8_t proto, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t flags)
+{
+	struct pkt p;
+
+	memset(&p, 0, sizeof(p));
+	p.ip[0] = 0x45;
+	p.ip[9] = proto;
+	for (int i = 0; i < 4; i++) {
+		p.ip[12 + i] = (uint8_t)(src >> (24 - 8 * i));
+		p.ip[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
+	}
+	p.pi.l3 = AP_L3_IPV4;
+	p.pi.l4_proto = proto;
+	p.pi.l4_sport = sport;
+	p.pi.l4_dport = dport;
+	p.pi.tcp_flags = flags;
+	return p;
+}
+
+static enum ap_ct_info
+track(uint8_t proto, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t flags,
+      uint32_t now)
+{
+	struct pkt p = mk(proto, src, dst, sport, dport, flags);
+
+	return ap_ct_track(t, p.ip, &p.pi, 100, now);
+}
+
+#define C 0x0a000002 /* 10.0.0.2, the client */
+#define S 0xc0000201 /* 192.0.2.1, the server */
+
+static const struct ap_ct_flow *
+only_flow(void)
+{
+	const struct ap_ct_flow *f = NULL;
+
+	for (uint32_t i = 0; i < t->max; i++)
+		if (t->flows[i].used) {
+			cr_assert_null(f, "more than one flow");
+			f = &t->flows[i];
+		}
+	cr_assert_not_null(f, "no flow");
+	return f;
+}
+
+Test(ct_table, tcp_both_directions_one_flow)
+{
+	const struct ap_ct_flow *f;
+
+	cr_expect_eq(track(6, S, C, 80, 40000, SYNACK, 1), AP_CT_INVALID, "no flow from a SYN/ACK");
+	cr_expect_eq(t->count, 0);
+	cr_expect_eq(track(6, C, S, 40000, 80, SYN, 1), AP_CT_NEW);
+	cr_expect_eq(track(6, S, C, 80, 40000, SYNACK, 2), AP_CT_ESTABLISHED);
+	cr_expect_eq(track(6, C, S, 40000, 80, ACK, 3), AP_CT_ESTABLISHED);
+	cr_expect_eq(track(6, C, S, 40000, 80, ACK, 4), AP_CT_ESTABLISHED);
+	f = only_flow();
+	cr_expect_eq(f->state, AP_TCP_ESTABLISHED);
+	cr_expect(f->status & AP_CT_ASSURED);
+	cr_expect_eq(f->pkts[AP_CT_ORIG], 3);
+	cr_expect_eq(f->pkts[AP_CT_REPLY], 1);
+	cr_expect_eq(f->bytes[AP_CT_ORIG], 300);
+	cr_expect_eq(f->expires, 4 + 1000, "established timeout from the last packet");
+	cr_expect_eq(track(6, C, S, 40000, 80, RST, 5), AP_CT_ESTABLISHED);
+	cr_expect_eq(only_flow()->state, AP_TCP_CLOSE);
+	cr_expect_eq(t->st.invalid, 1);
+}
+
+Test(ct_table, udp_icmp_and_timeouts)
+{
+	cr_expect_eq(track(17, C, S, 5353, 53, 0, 10), AP_CT_NEW);
+	cr_expect_eq(track(17, C, S, 5353, 53, 0, 11), AP_CT_NEW, "not answered yet");
+	cr_expect_eq(only_flow()->expires, 11 + 30);
+	cr_expect_eq(track(17, S, C, 53, 5353, 0, 12), AP_CT_ESTABLISHED);
+	cr_expect_eq(only_flow()->expires, 12 + 120, "answered: the stream timeout");
+	cr_expect(only_flow()->status & AP_CT_ASSURED);
+	/* Expired, the next packet starts a new flow. */
+	cr_expect_eq(track(17, C, S, 5353, 53, 0, 12 + 120), AP_CT_NEW);
+	cr_expect_eq(t->st.expired, 1);
+	ap_ct_flush(t);
+	cr_expect_eq(t->count, 0);
+	/* ICMP echo: the id is the key's port; a reply alone is invalid. */
+	cr_expect_eq(track(1, S, C, 0 << 8, 7, 0, 20), AP_CT_INVALID);
+	cr_expect_eq(track(1, C, S, 8 << 8, 7, 0, 20), AP_CT_NEW);
+	cr_expect_eq(track(1, S, C, 0 << 8, 7, 0, 21), AP_CT_ESTABLISHED);
+	cr_expect_eq(track(1, C, S, 8 << 8, 8, 0, 21), AP_CT_NEW, "another id, another flow");
+	cr_expect_eq(t->count, 2);
+	cr_expect_eq(track(1, C, S, 3 << 8, 0, 0, 22), AP_CT_UNTRACKED, "errors are not flows");
+}
+
+Test(ct_table, full_table_drops_unassured_first_then_refuses)
+{
+	/* 16 slots: one assured TCP connection, 15 unanswered UDP flows. */
+	track(6, C, S, 40000, 80, SYN, 1);
+	track(6, S, C, 80, 40000, SYNACK, 1);
+	track(6, C, S, 40000, 80, ACK, 1);
+	for (uint16_t p = 0; p < 15; p++)
+		cr_assert_eq(track(17, C, S, (uint16_t)(1000 + p), 53, 0, 1), AP_CT_NEW);
+	cr_assert_eq(t->count, 16);
+	/* Another new flow evicts an unanswered one. */
+	cr_expect_eq(track(17, C, S, 2000, 53, 0, 2), AP_CT_NEW);
+	cr_expect_eq(t->st.early_drop, 1);
+	/* With only assured flows left, new ones are refused, old ones flow on. */
+	ap_ct_flush(t);
+	for (uint16_t p = 0; p < 16; p++) {
+		track(17, C, S, (uint16_t)(3000 + p), 53, 0, 3);
+		track(17, S, C, 53, (uint16_t)(3000 + p), 0, 3);
+	}
+	cr_expect_eq(track(17, C, S, 4000, 53, 0, 4), AP_CT_FULL);
+	cr_expect_eq(t->st.table_full, 1);
+	cr_expect_eq(track(17, C, S, 3000, 53, 0, 4), AP_CT_ESTABLISHED);
+}
