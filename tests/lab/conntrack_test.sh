@@ -11,7 +11,7 @@ lab_require_root
 lab_require_cmd ip ethtool ping iperf3 jq curl
 lab_require_aetherd
 
-tap_plan 10
+tap_plan 11
 
 MAX=48
 lab_topo_routed
@@ -35,6 +35,11 @@ echo "$ct" | jq -e --arg c "$C4" --arg s "$S4" '[.flows[] | select(.orig.src == 
 rc=$?
 [ $rc -eq 0 ] || tap_diag "$ct"
 tap_ok $rc "ping: an ICMP echo flow, answered, with packets counted both ways"
+
+# UDP to a closed port: the server's ICMP port unreachable is RELATED.
+lab_exec client bash -c "echo probe >/dev/udp/$S4/9"
+lab_wait_for 3 sh -c "'$AETHERCTL' -s '$LAB_API_SOCK' -j show conntrack | jq -e '.stats.related > 0' >/dev/null"
+tap_ok $? "an ICMP error about a tracked UDP flow is related to it"
 
 www=$(lab_tmpdir)/www
 mkdir -p "$www" && head -c 200000 /dev/urandom >"$www/blob"

@@ -104,8 +104,76 @@ make_room(struct ap_ct_table *t, uint32_t now)
 	return false;
 }
 
+/* Fill @p k from endpoints (ports in network order) and say whether the
+ * source is the key's lower endpoint. */
+static bool
+key_fill(struct ap_ct_key *k, size_t alen, const uint8_t *src, const uint8_t *dst, uint16_t sp,
+	 uint16_t dp)
+{
+	int c = memcmp(src, dst, alen);
+	bool src_lo = c < 0 || (c == 0 && rte_be_to_cpu_16(sp) <= rte_be_to_cpu_16(dp));
+
+	memcpy(k->addr_lo, src_lo ? src : dst, alen);
+	memcpy(k->addr_hi, src_lo ? dst : src, alen);
+	k->port_lo = src_lo ? sp : dp;
+	k->port_hi = src_lo ? dp : sp;
+	return src_lo;
+}
+
+static bool
+icmp_error(uint8_t proto, uint8_t type)
+{
+	if (proto == 1)
+		return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+	return type >= 1 && type <= 4;
+}
+
+/*
+ * The flow an ICMP error is about: the packet it quotes (RFC 792, RFC 4443)
+ * was sent by one of the flow's endpoints, so its tuple is the flow's key.
+ * @return false when the quote is too short or not a tracked protocol.
+ */
+static bool
+related_key(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k)
+{
+	const uint8_t *in = l3 + (pi->l4_off - pi->l3_off) + 8;
+	uint32_t avail = pi->l4_len >= 8 ? pi->l4_len - 8u : 0, hl;
+	size_t alen = pi->l3 == AP_L3_IPV4 ? 4 : 16;
+	uint16_t sp = 0, dp = 0;
+	uint8_t proto;
+
+	if (alen == 4) {
+		if (avail < 20 || in[0] >> 4 != 4)
+			return false;
+		hl = (in[0] & 0xfu) * 4u;
+		proto = in[9];
+	} else {
+		if (avail < 40 || in[0] >> 4 != 6)
+			return false;
+		hl = 40;
+		proto = in[6];
+	}
+	memset(k, 0, sizeof(*k));
+	k->family = alen == 4 ? 4 : 6;
+	k->proto = proto;
+	if (proto == 6 || proto == 17) {
+		if (avail < hl + 4)
+			return false;
+		memcpy(&sp, in + hl, 2);
+		memcpy(&dp, in + hl + 2, 2);
+	} else if (proto == 1 || proto == 58) {
+		if (avail < hl + 8)
+			return false;
+		memcpy(&sp, in + hl + 4, 2); /* the echo id */
+		dp = sp;
+	}
+	key_fill(k, alen, in + (alen == 4 ? 12 : 8), in + (alen == 4 ? 16 : 24), sp, dp);
+	return true;
+}
+
 /* The packet's key and whether its source is the key's lower endpoint.
- * @return false for what is not tracked (ICMP errors, unknown ICMP). */
+ * @return false for what is not tracked (unknown ICMP; errors are looked
+ * up apart). */
 static bool
 key_of(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k, bool *src_lo,
        bool *icmp_reply)
@@ -113,7 +181,6 @@ key_of(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k, boo
 	size_t alen = pi->l3 == AP_L3_IPV4 ? 4 : 16;
 	const uint8_t *src = l3 + (alen == 4 ? 12 : 8), *dst = src + alen;
 	uint16_t sp = rte_cpu_to_be_16(pi->l4_sport), dp = rte_cpu_to_be_16(pi->l4_dport);
-	int c;
 
 	memset(k, 0, sizeof(*k));
 	k->family = alen == 4 ? 4 : 6;
@@ -138,12 +205,7 @@ key_of(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k, boo
 		sp = dp = 0;
 		break;
 	}
-	c = memcmp(src, dst, alen);
-	*src_lo = c < 0 || (c == 0 && rte_be_to_cpu_16(sp) <= rte_be_to_cpu_16(dp));
-	memcpy(k->addr_lo, *src_lo ? src : dst, alen);
-	memcpy(k->addr_hi, *src_lo ? dst : src, alen);
-	k->port_lo = *src_lo ? sp : dp;
-	k->port_hi = *src_lo ? dp : sp;
+	*src_lo = key_fill(k, alen, src, dst, sp, dp);
 	return true;
 }
 
@@ -223,6 +285,15 @@ ap_ct_track(struct ap_ct_table *t, const uint8_t *l3, const struct ap_pkt_info *
 	void *data;
 	int32_t pos;
 
+	if ((pi->l4_proto == 1 || pi->l4_proto == 58) &&
+	    icmp_error(pi->l4_proto, (uint8_t)(pi->l4_sport >> 8))) {
+		/* RELATED to the flow it reports on, if we track that flow. */
+		if (!related_key(l3, pi, &k) || rte_hash_lookup_data(t->hash, &k, &data) < 0 ||
+		    expired(&t->flows[(uint32_t)(uintptr_t)data], now))
+			return AP_CT_UNTRACKED;
+		t->st.related++;
+		return AP_CT_RELATED;
+	}
 	if (!key_of(l3, pi, &k, &src_lo, &icmp_reply))
 		return AP_CT_UNTRACKED;
 	pos = rte_hash_lookup_data(t->hash, &k, &data);

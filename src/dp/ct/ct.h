@@ -114,7 +114,7 @@ struct ap_ct_flow {
 
 /** Counters of one worker's table. */
 struct ap_ct_stats {
-	uint64_t created, expired, early_drop, table_full, invalid, flushed;
+	uint64_t created, expired, early_drop, table_full, invalid, flushed, related;
 };
 
 /** One worker's table. */

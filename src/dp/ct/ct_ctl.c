@@ -221,11 +221,12 @@ ap_ct_stats_json(void)
 		s.table_full += t->st.table_full;
 		s.invalid += t->st.invalid;
 		s.flushed += t->st.flushed;
+		s.related += t->st.related;
 	}
-	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "enabled",
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "enabled",
 			 ap_ct_conf.enabled, "flows", (json_int_t)flows, "max_flows",
 			 (json_int_t)max, "created", (json_int_t)s.created, "expired",
 			 (json_int_t)s.expired, "early_drop", (json_int_t)s.early_drop,
 			 "table_full", (json_int_t)s.table_full, "invalid", (json_int_t)s.invalid,
-			 "flushed", (json_int_t)s.flushed);
+			 "flushed", (json_int_t)s.flushed, "related", (json_int_t)s.related);
 }

@@ -312,3 +312,31 @@ Test(ct_table, full_table_drops_unassured_first_then_refuses)
 	cr_expect_eq(t->st.table_full, 1);
 	cr_expect_eq(track(17, C, S, 3000, 53, 0, 4), AP_CT_ESTABLISHED);
 }
+
+/* An ICMP error quoting a packet of a tracked flow is RELATED to it. */
+Test(ct_table, icmp_errors_are_related)
+{
+	uint8_t b[56] = {0};
+	struct ap_pkt_info pi = {0};
+	const uint8_t outer[20] = {0x45, [9] = 1, [12] = 192, 0, 2, 254, [16] = 10, 0, 0, 2};
+	const uint8_t inner[28] = {0x45, [9] = 17, [12] = 10, 0, 0, 2, [16] = 192, 0, 2, 1,
+				   [20] = 5353 >> 8, 5353 & 0xff, 0, 53};
+
+	memcpy(b, outer, 20);
+	b[20] = 3; /* port unreachable */
+	b[21] = 3;
+	memcpy(b + 28, inner, 28);
+	pi.l3 = AP_L3_IPV4;
+	pi.l3_off = 0;
+	pi.l4_off = 20;
+	pi.l4_len = 36;
+	pi.l4_proto = 1;
+	pi.l4_sport = 3 << 8 | 3;
+	cr_expect_eq(ap_ct_track(t, b, &pi, 56, 1), AP_CT_UNTRACKED, "no flow yet");
+	cr_expect_eq(track(17, C, S, 5353, 53, 0, 1), AP_CT_NEW);
+	cr_expect_eq(ap_ct_track(t, b, &pi, 56, 2), AP_CT_RELATED);
+	cr_expect_eq(t->count, 1, "no flow of its own");
+	cr_expect_eq(t->st.related, 1);
+	pi.l4_len = 20;
+	cr_expect_eq(ap_ct_track(t, b, &pi, 56, 2), AP_CT_UNTRACKED, "quote too short");
+}
