@@ -19,21 +19,13 @@ set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
+# shellcheck disable=SC2034 # read by bench_testpmd and bench_measure (lib.sh)
 SECONDS_RUN=${BENCH_SECONDS:-5}
 HOSTS=${BRIDGE_HOSTS:-1024}
 DST=02:00:00:00:01:02
 bench_init bridge
 
-for c in jq curl python3; do
-	command -v "$c" >/dev/null || {
-		bench_log "$c not found"
-		exit 1
-	}
-done
-if [ ! -x "$AETHERD" ]; then
-	bench_log "aetherd not built ($AETHERD)"
-	exit 1
-fi
+bench_require jq curl python3
 
 # gen_pcap VLAN OUT: HOSTS UDP/IPv4 frames of 60 bytes (64 on the wire), from
 # HOSTS source MACs to DST, tagged VLAN unless it is 0.
@@ -59,7 +51,7 @@ gen_pcap() {
 
 # aetherd_run NAME VLAN: sets AD_CPP, AD_MPPS (null when not measured).
 aetherd_run() {
-	local name=$1 vlan=$2 dir=$BENCH_TMP/$1 member pid i n s0 s1 hz d
+	local name=$1 vlan=$2 dir=$BENCH_TMP/$1 member pid i n
 	AD_CPP=null
 	AD_MPPS=null
 	mkdir -p "$dir"
@@ -95,26 +87,9 @@ aetherd_run() {
 		wait "$pid" 2>/dev/null
 		return 1
 	fi
-	s0=$(bench_sample out)
-	sleep "$SECONDS_RUN"
-	s1=$(bench_sample out)
-	kill -TERM "$pid"
-	wait "$pid"
-	if [ -z "$s0" ] || [ -z "$s1" ] || ! hz=$(jq -e '.tsc_hz' "$dir/summary.json" 2>/dev/null); then
-		bench_log "$name: no counters or no summary; log:"
-		tail -n 20 "$dir/aetherd.log" >&2
-		return 1
-	fi
-	d=$(bench_window "$s0" "$s1" "$hz")
-	bench_log "$name window: $(echo "$d" | jq -c .)"
-	if ! echo "$d" | jq -e '.rx > 0 and .tx >= 0.99 * .rx and .drops <= 0.01 * .rx' >/dev/null; then
-		bench_log "$name: frames were not bridged out (drops by reason:" \
-			"$(jq -c .drops.reasons "$dir/summary.json")); not a bridging figure"
-		return 1
-	fi
-	AD_CPP=$(echo "$d" | jq .cpp)
-	AD_MPPS=$(echo "$d" | jq .mpps)
-	bench_log "$name: $(bench_round "$AD_CPP") cycles/packet, $(bench_round "$AD_MPPS") Mpps"
+	bench_measure "$name" "$dir" "$pid" out || return 1
+	AD_CPP=$BENCH_CPP
+	AD_MPPS=$BENCH_MPPS
 }
 
 status=0

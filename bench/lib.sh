@@ -175,3 +175,51 @@ bench_window() {
 		 . + {cpp: (if .rx > 0 then $hz * .secs / .rx else null end),
 		      mpps: (if .secs > 0 then .rx / .secs / 1e6 else null end)}'
 }
+
+# bench_require CMD...: the commands and an aetherd build, or exit.
+bench_require() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || {
+			bench_log "$c not found"
+			exit 1
+		}
+	done
+	if [ ! -x "$AETHERD" ]; then
+		bench_log "aetherd not built ($AETHERD)"
+		exit 1
+	fi
+}
+
+# bench_measure NAME DIR PID PORT: with aetherd PID running (its summary and
+# log in DIR) and its traffic steady, two samples SECONDS_RUN apart, then stop
+# it. Sets BENCH_CPP and BENCH_MPPS (null and returns 1 unless at least 99 %
+# of the received packets left on PORT with at most 1 % dropped or punted).
+# BENCH_HOOK, when set, runs between the samples (e.g. to read memory use).
+bench_measure() {
+	local name=$1 dir=$2 pid=$3 port=$4 s0 s1 hz d
+	BENCH_CPP=null
+	BENCH_MPPS=null
+	s0=$(bench_sample "$port")
+	[ -n "${BENCH_HOOK:-}" ] && $BENCH_HOOK
+	sleep "$SECONDS_RUN"
+	s1=$(bench_sample "$port")
+	kill -TERM "$pid"
+	wait "$pid"
+	if [ -z "$s0" ] || [ -z "$s1" ] || ! hz=$(jq -e '.tsc_hz' "$dir/summary.json" 2>/dev/null); then
+		bench_log "$name: no counters or no summary; log:"
+		tail -n 20 "$dir/aetherd.log" >&2
+		return 1
+	fi
+	d=$(bench_window "$s0" "$s1" "$hz")
+	bench_log "$name window: $(echo "$d" | jq -c .)"
+	if ! echo "$d" | jq -e '.rx > 0 and .tx >= 0.99 * .rx and .drops <= 0.01 * .rx and
+		.punts <= 0.01 * .rx' >/dev/null; then
+		bench_log "$name: packets did not leave on $port (drops by reason:" \
+			"$(jq -c .drops.reasons "$dir/summary.json")); not a figure"
+		return 1
+	fi
+	BENCH_CPP=$(echo "$d" | jq .cpp)
+	BENCH_MPPS=$(echo "$d" | jq .mpps)
+	bench_log "$name: $(bench_round "$BENCH_CPP") cycles/packet, $(bench_round "$BENCH_MPPS") Mpps"
+}

@@ -55,14 +55,9 @@ NH4=10.0.1.2
 NH6=2001:db8:1::2
 bench_init route
 
-for c in jq curl python3; do
-	command -v "$c" >/dev/null || {
-		bench_log "$c not found"
-		exit 1
-	}
-done
-if [ ! -x "$AETHERD" ] || [ ! -x "$FEED" ]; then
-	bench_log "aetherd or route_feed not built ($AETHERD, $FEED)"
+bench_require jq curl python3
+if [ ! -x "$FEED" ]; then
+	bench_log "route_feed not built ($FEED)"
 	exit 1
 fi
 

@@ -38,6 +38,27 @@ flow_timeout(const struct ap_ct_flow *f)
 	}
 }
 
+/* Key equality in five words (memcmp() is a call and a loop). */
+static inline bool
+key_eq(const struct ap_ct_key *a, const struct ap_ct_key *b)
+{
+	uint64_t x[5], y[5], d = 0;
+
+	RTE_BUILD_BUG_ON(sizeof(struct ap_ct_key) != sizeof(x));
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	for (int i = 0; i < 5; i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
+}
+
+static int
+hash_key_cmp(const void *a, const void *b, size_t len)
+{
+	RTE_SET_USED(len);
+	return !key_eq(a, b);
+}
+
 static bool
 expired(const struct ap_ct_flow *f, uint32_t now)
 {
@@ -273,46 +294,66 @@ tcp_update(struct ap_ct_table *t, struct ap_ct_flow *f, enum ap_ct_dir dir, uint
 	return AP_CT_ESTABLISHED;
 }
 
-enum ap_ct_info
-ap_ct_track(struct ap_ct_table *t, const uint8_t *l3, const struct ap_pkt_info *pi, uint32_t len,
-	    uint32_t now)
+void
+ap_ct_prepare(const uint8_t *l3, const struct ap_pkt_info *pi, uint32_t len, struct ap_ct_pkt *cp)
 {
-	struct ap_ct_key k;
-	struct ap_ct_flow *f;
-	enum ap_ct_dir dir;
-	enum ap_ct_info info;
-	bool src_lo, icmp_reply;
-	void *data;
-	int32_t pos;
-
+	cp->len = len;
+	cp->tcp_flags = pi->tcp_flags;
 	if ((pi->l4_proto == 1 || pi->l4_proto == 58) &&
 	    icmp_error(pi->l4_proto, (uint8_t)(pi->l4_sport >> 8))) {
 		/* RELATED to the flow it reports on, if we track that flow. */
-		if (!related_key(l3, pi, &k) || rte_hash_lookup_data(t->hash, &k, &data) < 0 ||
-		    expired(&t->flows[(uint32_t)(uintptr_t)data], now))
+		cp->kind = related_key(l3, pi, &cp->k) ? AP_CT_PKT_RELATED : AP_CT_PKT_UNTRACKED;
+		return;
+	}
+	cp->kind = key_of(l3, pi, &cp->k, &cp->src_lo, &cp->icmp_reply) ? AP_CT_PKT_FLOW
+									: AP_CT_PKT_UNTRACKED;
+}
+
+/* The flow of @p cp's key: @p hint from a bulk lookup made before earlier
+ * packets of the burst changed the table, so checked, and looked up again
+ * when stale or a miss. -1 when there is none (or it expired). */
+static int64_t
+flow_find(struct ap_ct_table *t, const struct ap_ct_pkt *cp, int64_t hint, uint32_t now)
+{
+	void *data;
+
+	if (hint < 0 || !t->flows[hint].used || !key_eq(&t->flows[hint].key, &cp->k)) {
+		if (rte_hash_lookup_data(t->hash, &cp->k, &data) < 0)
+			return -1;
+		hint = (int64_t)(uintptr_t)data;
+	}
+	if (expired(&t->flows[hint], now)) {
+		flow_del(t, (uint32_t)hint);
+		t->st.expired++;
+		return -1;
+	}
+	return hint;
+}
+
+enum ap_ct_info
+ap_ct_apply(struct ap_ct_table *t, const struct ap_ct_pkt *cp, int64_t hint, uint32_t now)
+{
+	struct ap_ct_flow *f;
+	enum ap_ct_dir dir;
+	enum ap_ct_info info;
+	int64_t idx;
+	uint8_t proto = cp->k.proto;
+
+	if (cp->kind == AP_CT_PKT_UNTRACKED)
+		return AP_CT_UNTRACKED;
+	idx = flow_find(t, cp, hint, now);
+	if (cp->kind == AP_CT_PKT_RELATED) {
+		if (idx < 0)
 			return AP_CT_UNTRACKED;
 		t->st.related++;
 		return AP_CT_RELATED;
 	}
-	if (!key_of(l3, pi, &k, &src_lo, &icmp_reply))
-		return AP_CT_UNTRACKED;
-	pos = rte_hash_lookup_data(t->hash, &k, &data);
-	if (pos >= 0) {
-		uint32_t idx = (uint32_t)(uintptr_t)data;
-
-		f = &t->flows[idx];
-		if (expired(f, now)) {
-			flow_del(t, idx);
-			t->st.expired++;
-			pos = -1;
-		}
-	}
-	if (pos < 0) {
+	if (idx < 0) {
 		uint8_t state = 0;
 
-		if (k.proto == 6) {
+		if (proto == 6) {
 			enum ap_ct_tcp_state n = ap_ct_tcp_next(
-				AP_TCP_NONE, AP_CT_ORIG, ap_ct_tcp_seg_of(pi->tcp_flags), -1,
+				AP_TCP_NONE, AP_CT_ORIG, ap_ct_tcp_seg_of(cp->tcp_flags), -1,
 				ap_ct_conf.tcp_loose);
 
 			if (n >= AP_TCP_STATES) {
@@ -320,20 +361,21 @@ ap_ct_track(struct ap_ct_table *t, const uint8_t *l3, const struct ap_pkt_info *
 				return AP_CT_INVALID;
 			}
 			state = (uint8_t)n;
-		} else if (icmp_reply) {
+		} else if (cp->icmp_reply) {
 			/* An echo reply nobody asked for. */
 			t->st.invalid++;
 			return AP_CT_INVALID;
 		}
-		return flow_new(t, &k, src_lo, state, len, now);
+		return flow_new(t, &cp->k, cp->src_lo, state, cp->len, now);
 	}
-	dir = src_lo == (bool)f->orig_lo ? AP_CT_ORIG : AP_CT_REPLY;
-	if (k.proto == 6) {
-		info = tcp_update(t, f, dir, pi->tcp_flags);
+	f = &t->flows[idx];
+	dir = cp->src_lo == (bool)f->orig_lo ? AP_CT_ORIG : AP_CT_REPLY;
+	if (proto == 6) {
+		info = tcp_update(t, f, dir, cp->tcp_flags);
 		if (info == AP_CT_INVALID)
 			return info;
 	} else {
-		if ((k.proto == 1 || k.proto == 58) && icmp_reply != (dir == AP_CT_REPLY)) {
+		if ((proto == 1 || proto == 58) && cp->icmp_reply != (dir == AP_CT_REPLY)) {
 			t->st.invalid++;
 			return AP_CT_INVALID;
 		}
@@ -346,11 +388,21 @@ ap_ct_track(struct ap_ct_table *t, const uint8_t *l3, const struct ap_pkt_info *
 	if (dir == AP_CT_REPLY)
 		f->status |= AP_CT_SEEN_REPLY;
 	f->pkts[dir]++;
-	f->bytes[dir] += len;
+	f->bytes[dir] += cp->len;
 	f->expires = now + flow_timeout(f);
 	if (info == AP_CT_ESTABLISHED && !(f->status & AP_CT_SEEN_REPLY))
 		info = AP_CT_NEW;
 	return info;
+}
+
+enum ap_ct_info
+ap_ct_track(struct ap_ct_table *t, const uint8_t *l3, const struct ap_pkt_info *pi, uint32_t len,
+	    uint32_t now)
+{
+	struct ap_ct_pkt cp;
+
+	ap_ct_prepare(l3, pi, len, &cp);
+	return ap_ct_apply(t, &cp, -1, now);
 }
 
 void
@@ -391,6 +443,7 @@ ap_ct_table_create(unsigned w, uint32_t max)
 		ap_ct_table_free(t);
 		return NULL;
 	}
+	rte_hash_set_cmp_func(t->hash, hash_key_cmp);
 	for (uint32_t i = 0; i < max; i++)
 		t->free[i] = max - 1 - i;
 	t->n_free = max;

@@ -147,11 +147,33 @@ extern struct ap_ct_table *ap_ct_tables[];
 /** Registration of the ct4 / ct6 node (IPv4 and IPv6 share one). */
 extern struct rte_node_register ap_ct_node;
 
-/**
- * Track one parsed IPv4/IPv6 packet (addresses at @p l3, transport ports and
- * flags in @p pi) in @p t at coarse time @p now. @return what it is.
- */
+/** A packet made ready for a table: its key and what the key is for. */
+struct ap_ct_pkt {
+	struct ap_ct_key k;
+	uint8_t kind; /**< AP_CT_PKT_*. */
+	bool src_lo;
+	bool icmp_reply;
+	uint8_t tcp_flags;
+	uint32_t len;
+};
+
+#define AP_CT_PKT_UNTRACKED 0
+#define AP_CT_PKT_FLOW	    1 /**< Its own flow. */
+#define AP_CT_PKT_RELATED   2 /**< An ICMP error: the key is the quoted packet's flow. */
+
 struct ap_pkt_info;
+/** The key of one parsed IPv4/IPv6 packet (addresses at @p l3, transport
+ * ports and flags in @p pi, @p len bytes). */
+void ap_ct_prepare(const uint8_t *l3, const struct ap_pkt_info *pi, uint32_t len,
+		   struct ap_ct_pkt *cp);
+/**
+ * Track @p cp in @p t at coarse time @p now. @p hint: the flow index a bulk
+ * lookup gave for its key, or -1 (checked again: earlier packets of a burst
+ * may have changed the table). @return what the packet is.
+ */
+enum ap_ct_info ap_ct_apply(struct ap_ct_table *t, const struct ap_ct_pkt *cp, int64_t hint,
+			    uint32_t now);
+/** ap_ct_prepare() and ap_ct_apply() with a lookup of its own. */
 enum ap_ct_info ap_ct_track(struct ap_ct_table *t, const uint8_t *l3,
 			    const struct ap_pkt_info *pi, uint32_t len, uint32_t now);
 

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ct: connection tracking of routed IPv4 and IPv6 packets before routing,
- * where netfilter's PREROUTING conntrack sits. Parses to L4, tracks the
+ * where netfilter's PREROUTING conntrack sits. Reads the IP header and the
+ * transport fields it keys on, tracks the
  * packet in the worker's table, records what conntrack says of it for the
  * firewall, and hands it to ip4-input or ip6-input (which also drop what is
  * malformed). Drops: a new flow with the table full; invalid packets when
  * configured so.
  *
  * Uses: ap_mbuf_priv.pi (l3); ap_ct_tables[worker], ap_ct_conf.
- * Sets: pi (full parse), ct. Next edges: drop, ip4-input, ip6-input.
+ * Sets: pi (IP header and the transport fields conntrack keys on), ct. Next edges: drop, ip4-input, ip6-input.
  */
 #include <rte_cycles.h>
+#include <rte_prefetch.h>
 
 #include "dp/core/dp_core.h"
 #include "dp/ct/ct.h"
@@ -39,22 +41,65 @@ ct_init(const struct rte_graph *graph, struct rte_node *node)
 	return 0;
 }
 
-static __rte_always_inline rte_edge_t
-ct_one(struct ap_ct_table *t, struct rte_mbuf *m, uint32_t now)
+/* Keys per bulk lookup. */
+#define CT_CHUNK RTE_HASH_LOOKUP_BULK_MAX
+
+/* Parse and key one packet; false when it goes on untracked at once. */
+static __rte_always_inline bool
+ct_prepare(struct rte_mbuf *m, struct ap_ct_pkt *cp)
 {
 	struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	rte_edge_t out = pv->pi.l3 == AP_L3_IPV6 ? CT_EDGE_IP6 : CT_EDGE_IP4;
-	enum ap_ct_info info;
+
+	uint32_t len = rte_pktmbuf_data_len(m), avail;
+	struct ap_pkt_info *pi = &pv->pi;
+	const uint8_t *l4;
+	enum ap_pkt_err e;
 
 	pv->ct = AP_CT_UNTRACKED;
-	/* Malformed packets are ip*-input's to drop, with its reasons. */
-	if (t == NULL ||
-	    ap_pkt_parse(p, rte_pktmbuf_data_len(m), AP_PARSE_L3 | AP_PARSE_L4, &pv->pi) !=
-		    AP_PKT_OK ||
-	    (pv->pi.frag & AP_PKT_FRAG_LATER))
-		return out;
-	info = ap_ct_track(t, p + pv->pi.l3_off, &pv->pi, rte_pktmbuf_pkt_len(m), now);
+	cp->kind = AP_CT_PKT_UNTRACKED;
+	/* The IP header as ip*-input checks it (inline for the common ones);
+	 * malformed packets are ip*-input's to drop, with its reasons. */
+	if (pi->l3 == AP_L3_IPV4)
+		e = ap_pkt_parse_ip4_fast(p, len, pi);
+	else
+		e = ap_pkt_parse_ip6_fast(p, len, pi);
+	if (e != AP_PKT_OK || (pi->frag & AP_PKT_FRAG_LATER))
+		return false;
+	/* The transport fields conntrack keys on, nothing more. */
+	l4 = p + pi->l4_off;
+	avail = RTE_MIN((uint32_t)pi->l4_len, len - pi->l4_off);
+	switch (pi->l4_proto) {
+	case 6:
+		if (avail < 20)
+			return false;
+		pi->tcp_flags = l4[13];
+		/* fall through */
+	case 17:
+		if (avail < 8)
+			return false;
+		pi->l4_sport = (uint16_t)(l4[0] << 8 | l4[1]);
+		pi->l4_dport = (uint16_t)(l4[2] << 8 | l4[3]);
+		break;
+	case 1:
+	case 58:
+		if (avail < 8)
+			return false;
+		pi->l4_sport = (uint16_t)(l4[0] << 8 | l4[1]);
+		pi->l4_dport = (uint16_t)(l4[4] << 8 | l4[5]);
+		break;
+	default:
+		break;
+	}
+	ap_ct_prepare(p + pi->l3_off, pi, rte_pktmbuf_pkt_len(m), cp);
+	return cp->kind != AP_CT_PKT_UNTRACKED;
+}
+
+static __rte_always_inline rte_edge_t
+ct_verdict(struct rte_mbuf *m, enum ap_ct_info info)
+{
+	struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+
 	pv->ct = (uint8_t)info;
 	if (unlikely(info == AP_CT_FULL)) {
 		pv->drop_reason = AP_DROP_CT_FULL;
@@ -64,7 +109,7 @@ ct_one(struct ap_ct_table *t, struct rte_mbuf *m, uint32_t now)
 		pv->drop_reason = AP_DROP_CT_INVALID;
 		return CT_EDGE_DROP;
 	}
-	return out;
+	return pv->pi.l3 == AP_L3_IPV6 ? CT_EDGE_IP6 : CT_EDGE_IP4;
 }
 
 static uint16_t
@@ -72,16 +117,44 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 {
 	struct ap_ct_table *t = ((struct ct_ctx *)node->ctx)->t;
 	uint32_t now = (uint32_t)(rte_rdtsc() >> AP_CT_TICK_SHIFT);
-	rte_edge_t nexts[AP_NODE_CHUNK];
+	struct ap_ct_pkt cp[CT_CHUNK];
+	const void *keys[CT_CHUNK];
+	void *data[CT_CHUNK];
+	uint8_t slot[CT_CHUNK];
+	rte_edge_t nexts[CT_CHUNK];
 
 	if (t != NULL)
 		ap_ct_gc(t, now, CT_GC_PER_CALL);
 	for (uint16_t done = 0; done < nb_objs;) {
 		struct rte_mbuf **pkts = (struct rte_mbuf **)objs + done;
-		uint16_t n = RTE_MIN((uint16_t)(nb_objs - done), (uint16_t)AP_NODE_CHUNK);
+		uint16_t n = RTE_MIN((uint16_t)(nb_objs - done), (uint16_t)CT_CHUNK);
+		uint64_t hits = 0;
+		unsigned nk = 0;
 
-		for (uint16_t i = 0; i < n; i++)
-			nexts[i] = ct_one(t, pkts[i], now);
+		/* One bulk lookup per chunk overlaps the table's cache misses. */
+		for (uint16_t i = 0; i < n; i++) {
+			slot[i] = 0xff;
+			if (t != NULL && ct_prepare(pkts[i], &cp[i])) {
+				slot[i] = (uint8_t)nk;
+				keys[nk++] = &cp[i].k;
+			}
+		}
+		if (nk > 0)
+			rte_hash_lookup_bulk_data(t->hash, keys, nk, &hits, data);
+		for (unsigned k = 0; k < nk; k++)
+			if (hits & (1ull << k))
+				rte_prefetch0(&t->flows[(uintptr_t)data[k]]);
+		for (uint16_t i = 0; i < n; i++) {
+			int64_t hint = -1;
+
+			if (slot[i] == 0xff) {
+				nexts[i] = ct_verdict(pkts[i], AP_CT_UNTRACKED);
+				continue;
+			}
+			if (hits & (1ull << slot[i]))
+				hint = (int64_t)(uintptr_t)data[slot[i]];
+			nexts[i] = ct_verdict(pkts[i], ap_ct_apply(t, &cp[i], hint, now));
+		}
 		ap_node_enqueue_batch(graph, node, nexts, (void **)pkts, n, n == nb_objs);
 		done = (uint16_t)(done + n);
 	}
