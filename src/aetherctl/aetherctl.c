@@ -662,6 +662,76 @@ render_conntrack(json_t *root)
 	return 0;
 }
 
+/* A rule's match value: a set's name or a list of inline values. */
+static const char *
+match_str(json_t *v, char *buf, size_t size)
+{
+	json_t *x;
+	size_t i, off = 0;
+
+	if (v == NULL)
+		return "-";
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v)) {
+		snprintf(buf, size, "%lld", json_integer_value(v));
+		return buf;
+	}
+	buf[0] = '\0';
+	json_array_foreach(v, i, x) off += (size_t)snprintf(
+		buf + off, off < size ? size - off : 0, "%s%s", i ? "," : "",
+		json_is_string(x) ? json_string_value(x) : "?");
+	return buf;
+}
+
+static int
+render_firewall(json_t *root)
+{
+	static const struct column cols[] = {
+		{"#", true},	 {"FROM", false}, {"TO", false},     {"PROTO", false},
+		{"SRC", false}, {"DST", false},	 {"DPORT", false},  {"STATE", false},
+		{"ACTION", false}, {"HITS", true},
+	};
+	struct table t = {.cols = cols, .ncols = 10};
+	json_t *rules = json_object_get(root, "rules"), *r, *p, *v;
+	size_t i;
+	const char *k;
+
+	if (!json_is_true(json_object_get(root, "enabled"))) {
+		puts("firewall: off");
+		return 0;
+	}
+	if (!json_is_array(rules))
+		return -1;
+	json_array_foreach(rules, i, r)
+	{
+		char idx[16], pr[16], src[128], dst[128], dp[128], st[128], hits[32];
+		char *row[10] = {
+			fmt_num(json_object_get(r, "index"), idx, sizeof(idx), 0),
+			(char *)str_or_dash(r, "from"),
+			(char *)str_or_dash(r, "to"),
+			(char *)match_str(json_object_get(r, "proto"), pr, sizeof(pr)),
+			(char *)match_str(json_object_get(r, "src"), src, sizeof(src)),
+			(char *)match_str(json_object_get(r, "dst"), dst, sizeof(dst)),
+			(char *)match_str(json_object_get(r, "dport"), dp, sizeof(dp)),
+			(char *)match_str(json_object_get(r, "ct_state"), st, sizeof(st)),
+			(char *)str_or_dash(r, "action"),
+			fmt_num(json_object_get(r, "hits"), hits, sizeof(hits), 0),
+		};
+
+		table_add(&t, row);
+	}
+	table_print(&t);
+	json_array_foreach(json_object_get(root, "policies"), i, p)
+		printf("policy %s -> %s: %s\n", str_or_dash(p, "from"), str_or_dash(p, "to"),
+		       str_or_dash(p, "action"));
+	printf("default: %s; verdicts:", str_or_dash(root, "default"));
+	json_object_foreach(json_object_get(root, "verdicts"), k, v)
+		printf(" %s %lld", k, json_integer_value(v));
+	putchar('\n');
+	return 0;
+}
+
 static int
 render_interfaces(json_t *root)
 {
@@ -1540,6 +1610,13 @@ static const struct cmd commands[] = {
 		.path = "/api/v1/conntrack",
 		.render = render_ct_flushed,
 		.help = "forget every tracked connection",
+	},
+	{
+		.words = {"show", "firewall"},
+		.method = "GET",
+		.path = "/api/v1/firewall",
+		.render = render_firewall,
+		.help = "firewall rules in order with hit counters, zone policies, verdicts",
 	},
 	{
 		.words = {"show", "bgp", "summary"},

@@ -505,6 +505,18 @@ h_conntrack_flush(void *ctx, const struct ap_api_req *req, json_t **out)
 	return 200;
 }
 
+static int
+h_firewall(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct daemon_state *st = ctx;
+
+	(void)req;
+	if (!st->dp)
+		return ap_api_error(out, 503, "the data plane is not running");
+	*out = ap_dp_firewall_json(st->dp);
+	return 200;
+}
+
 static void
 on_poll(uv_timer_t *t)
 {
@@ -548,6 +560,9 @@ restart_needed(const struct ap_config *a, const struct ap_config *b)
 		return "xconnect";
 	if (memcmp(&a->conntrack, &b->conntrack, sizeof(a->conntrack)) != 0)
 		return "conntrack";
+	if (a->firewall.enabled != b->firewall.enabled ||
+	    memcmp(&a->firewall, &b->firewall, sizeof(a->firewall)) != 0)
+		return "firewall";
 	if (a->n_bridges != b->n_bridges || a->mac_table_size != b->mac_table_size)
 		return "bridges";
 	for (unsigned i = 0; i < a->n_bridges; i++) {
@@ -997,7 +1012,8 @@ main(int argc, char **argv)
 		    ap_api_route(st.api, "GET", "/api/v1/bridges/macs", h_macs, &st) < 0 ||
 		    ap_api_route(st.api, "DELETE", "/api/v1/bridges/macs", h_macs_flush, &st) < 0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/conntrack", h_conntrack, &st) < 0 ||
-		    ap_api_route(st.api, "DELETE", "/api/v1/conntrack", h_conntrack_flush, &st) < 0) {
+		    ap_api_route(st.api, "DELETE", "/api/v1/conntrack", h_conntrack_flush, &st) < 0 ||
+		    ap_api_route(st.api, "GET", "/api/v1/firewall", h_firewall, &st) < 0) {
 			fprintf(stderr, "aetherd: cannot register API routes\n");
 			st.exit_code = 1;
 			goto out;

@@ -89,6 +89,8 @@ int ap_dp_macs_flush(struct ap_dp *dp, const char *name);
  * protocol name, address and port (NULL / 0: any), at most @p limit flows. */
 json_t *ap_dp_conntrack_json(struct ap_dp *dp, const char *proto, const char *addr, unsigned port,
 			     unsigned limit);
+/** The firewall: zones, policies, rules with hit counters, verdicts (GET /api/v1/firewall). */
+json_t *ap_dp_firewall_json(struct ap_dp *dp);
 /** Flush every connection table. @return flows there were. */
 unsigned ap_dp_conntrack_flush(struct ap_dp *dp);
 /** `{"neighbors":[...]}` (GET /api/v1/neighbors). */

@@ -36,6 +36,7 @@
 _Static_assert(sizeof(enum ap_port_driver) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum ap_port_validate) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum ap_hugepages) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum ap_fw_action) == sizeof(int), "enum stored as int");
 
 struct ctx {
 	const char *name; /* Shown at the start of every message. */
@@ -1656,6 +1657,501 @@ static const struct field log_fields[] = {
 static const struct table log_table = TABLE(log_fields);
 
 /* The bgp: section has its own walker (config_bgp.c). */
+/* firewall: zones, sets, policies, rules. */
+
+static const char *const fw_action_names[] = {
+	[AP_FW_ACCEPT] = "accept",
+	[AP_FW_DROP] = "drop",
+	[AP_FW_REJECT] = "reject",
+	NULL,
+};
+
+static int
+parse_name_list(struct ctx *c, const yaml_node_t *v, const char *what, char (*out)[AP_NAME_MAX],
+		unsigned max, uint8_t *n)
+{
+	yaml_node_item_t *it;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v->start_mark, "expected a list for %s", what);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		const yaml_node_t *item = node_at(c, *it);
+		const char *str;
+		int ret;
+
+		if (item == NULL)
+			return fail(c, v->start_mark, "broken list in %s", what);
+		if (*n == max)
+			return fail(c, item->start_mark, "too many entries in %s (max %u)", what, max);
+		ret = get_string(c, item, what, &str);
+		if (ret < 0)
+			return ret;
+		if (item->data.scalar.length >= AP_NAME_MAX)
+			return fail(c, item->start_mark, "%s: '%s' is too long", what, str);
+		memcpy(out[(*n)++], str, item->data.scalar.length + 1);
+	}
+	return 0;
+}
+
+static int
+parse_zone_ifaces(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_cfg_fw_zone *z = obj;
+
+	return parse_name_list(c, v, what, z->ifaces, AP_CFG_FW_ZONE_IFACES, &z->n_ifaces);
+}
+
+static const struct field zone_fields[] = {
+	{.key = "name",
+	 .type = FT_STRING,
+	 .off = offsetof(struct ap_cfg_fw_zone, name),
+	 .size = AP_NAME_MAX,
+	 .flags = F_REQUIRED,
+	 .check = check_port_name},
+	{.key = "interfaces", .type = FT_CUSTOM, .custom = parse_zone_ifaces, .flags = F_REQUIRED},
+};
+static const struct table zone_table = TABLE(zone_fields);
+
+/* "80" or "8000-8080". */
+static bool
+port_range(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	unsigned a, b;
+	char end;
+
+	if (sscanf(s, "%u-%u%c", &a, &b, &end) == 2 && a <= b && b <= 65535) {
+		*lo = (uint16_t)a;
+		*hi = (uint16_t)b;
+		return true;
+	}
+	if (sscanf(s, "%u%c", &a, &end) == 1 && a <= 65535 && strspn(s, "0123456789") == strlen(s)) {
+		*lo = *hi = (uint16_t)a;
+		return true;
+	}
+	return false;
+}
+
+static int
+parse_set_items(struct ctx *c, const yaml_node_t *v, struct ap_cfg_fw_set *set, bool ports,
+		const char *what)
+{
+	yaml_node_item_t *it;
+	char sh[SHOW_MAX];
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v->start_mark, "expected a list for %s", what);
+	set->ports = ports;
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		const yaml_node_t *item = node_at(c, *it);
+		const char *str;
+		int ret;
+
+		if (item == NULL)
+			return fail(c, v->start_mark, "broken list in %s", what);
+		if (set->n == AP_CFG_FW_SET_MAX)
+			return fail(c, item->start_mark, "too many entries in %s (max %d)", what,
+				    AP_CFG_FW_SET_MAX);
+		ret = get_string(c, item, what, &str);
+		if (ret < 0)
+			return ret;
+		if (ports) {
+			if (!port_range(str, &set->port_lo[set->n], &set->port_hi[set->n]))
+				return fail(c, item->start_mark,
+					    "%s: '%s' is not a port or a range (8000-8080)", what,
+					    show(str, strlen(str), sh));
+		} else if (ap_cfg_prefix_parse(str, false, &set->addrs[set->n]) < 0 ||
+			   !prefix_host_bits_zero(&set->addrs[set->n])) {
+			return fail(c, item->start_mark,
+				    "%s: '%s' is not an address or a prefix without host bits", what,
+				    show(str, strlen(str), sh));
+		}
+		set->n++;
+	}
+	return 0;
+}
+
+static int
+parse_set_addrs(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	return parse_set_items(c, v, obj, false, what);
+}
+
+static int
+parse_set_ports(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	return parse_set_items(c, v, obj, true, what);
+}
+
+static const struct field set_fields[] = {
+	{.key = "name",
+	 .type = FT_STRING,
+	 .off = offsetof(struct ap_cfg_fw_set, name),
+	 .size = AP_NAME_MAX,
+	 .flags = F_REQUIRED,
+	 .check = check_port_name},
+	{.key = "addresses", .type = FT_CUSTOM, .custom = parse_set_addrs},
+	{.key = "ports", .type = FT_CUSTOM, .custom = parse_set_ports},
+};
+static const struct table set_table = TABLE(set_fields);
+
+static int
+parse_fw_proto(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	static const struct {
+		const char *name;
+		uint8_t num;
+	} protos[] = {{"any", 0}, {"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmpv6", 58}};
+	struct ap_cfg_fw_rule *r = obj;
+	char sh[SHOW_MAX];
+	const char *str;
+	unsigned n;
+	char end;
+	int ret = get_string(c, v, what, &str);
+
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (strcmp(str, protos[i].name) == 0) {
+			r->proto = protos[i].num;
+			return 0;
+		}
+	if (sscanf(str, "%u%c", &n, &end) == 1 && n >= 1 && n <= 255) {
+		r->proto = (uint8_t)n;
+		return 0;
+	}
+	return fail(c, v->start_mark,
+		    "%s: '%s' is not tcp, udp, icmp, icmpv6, any or a protocol number", what,
+		    show(str, strlen(str), sh));
+}
+
+static int
+parse_fw_ct_state(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	static const char *const names[] = {"new", "established", "related", "invalid",
+					    "untracked", NULL};
+	struct ap_cfg_fw_rule *r = obj;
+	char list[AP_CFG_FW_ZONE_IFACES][AP_NAME_MAX];
+	uint8_t n = 0;
+	int ret = parse_name_list(c, v, what, list, AP_CFG_FW_ZONE_IFACES, &n);
+
+	if (ret < 0)
+		return ret;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k;
+
+		for (k = 0; names[k] && strcmp(names[k], list[i]) != 0; k++)
+			;
+		if (!names[k])
+			return fail(c, v->start_mark,
+				    "%s: '%s' is not new, established, related, invalid or "
+				    "untracked",
+				    what, list[i]);
+		r->ct_state |= (uint8_t)(1u << k);
+	}
+	return 0;
+}
+
+static int
+parse_fw_icmp_type(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	uint64_t x = 0;
+	int ret = get_uint(c, v, what, &x);
+
+	if (ret < 0)
+		return ret;
+	if (x > 255)
+		return fail(c, v->start_mark, "%s must be between 0 and 255", what);
+	((struct ap_cfg_fw_rule *)obj)->icmp_type = (int16_t)x;
+	return 0;
+}
+
+#define RULE_FIELD(k, t, m)                                                                        \
+	.key = k, .type = t, .off = offsetof(struct ap_cfg_fw_rule, m),                            \
+	.size = sizeof(((struct ap_cfg_fw_rule *)0)->m)
+
+enum { RF_FROM, RF_TO, RF_SRC, RF_DST, RF_SPORT, RF_DPORT };
+
+static const struct field rule_fields[] = {
+	[RF_FROM] = {RULE_FIELD("from", FT_STRING, from)},
+	[RF_TO] = {RULE_FIELD("to", FT_STRING, to)},
+	[RF_SRC] = {RULE_FIELD("src", FT_STRING, src_s)},
+	[RF_DST] = {RULE_FIELD("dst", FT_STRING, dst_s)},
+	[RF_SPORT] = {RULE_FIELD("sport", FT_STRING, sport_s)},
+	[RF_DPORT] = {RULE_FIELD("dport", FT_STRING, dport_s)},
+	{.key = "proto", .type = FT_CUSTOM, .custom = parse_fw_proto},
+	{.key = "icmp_type", .type = FT_CUSTOM, .custom = parse_fw_icmp_type},
+	{.key = "ct_state", .type = FT_CUSTOM, .custom = parse_fw_ct_state},
+	{RULE_FIELD("action", FT_ENUM, action), .names = fw_action_names, .flags = F_REQUIRED},
+	{RULE_FIELD("log", FT_BOOL, log)},
+	{RULE_FIELD("comment", FT_STRING, comment)},
+};
+static const struct table rule_table = TABLE(rule_fields);
+
+static const struct field policy_fields[] = {
+	{.key = "from",
+	 .type = FT_STRING,
+	 .off = offsetof(struct ap_cfg_fw_policy, from),
+	 .size = AP_NAME_MAX,
+	 .flags = F_REQUIRED},
+	{.key = "to",
+	 .type = FT_STRING,
+	 .off = offsetof(struct ap_cfg_fw_policy, to),
+	 .size = AP_NAME_MAX,
+	 .flags = F_REQUIRED},
+	{.key = "action",
+	 .type = FT_ENUM,
+	 .off = offsetof(struct ap_cfg_fw_policy, action),
+	 .size = sizeof(enum ap_fw_action),
+	 .names = fw_action_names,
+	 .flags = F_REQUIRED},
+};
+static const struct table policy_table = TABLE(policy_fields);
+
+/* Each list of the section: parse every mapping with its table into
+ * consecutive slots, with the item's position kept for later messages. */
+static int
+parse_fw_items(struct ctx *c, const yaml_node_t *v, const char *what, const struct table *t,
+	       void *base, size_t size, uint16_t *n, unsigned max)
+{
+	char where[WHERE_MAX + 8];
+	yaml_node_item_t *it;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v->start_mark, "expected a list for %s", what);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		const yaml_node_t *item = node_at(c, *it);
+		const yaml_node_pair_t *seen[MAX_FIELDS];
+		void *obj = (char *)base + size * *n;
+		int ret;
+
+		if (item == NULL)
+			return fail(c, v->start_mark, "broken list in %s", what);
+		if (*n == max)
+			return fail(c, item->start_mark, "too many entries in %s (max %u)", what, max);
+		snprintf(where, sizeof(where), "%s[%u]", what, *n);
+		memset(obj, 0, size);
+		if (t == &rule_table) {
+			struct ap_cfg_fw_rule *r = obj;
+
+			r->icmp_type = -1;
+			r->line = (uint32_t)item->start_mark.line + 1;
+			r->col = (uint32_t)item->start_mark.column + 1;
+		}
+		ret = parse_map(c, item, t, obj, where, seen);
+		if (ret < 0)
+			return ret;
+		if (t == &set_table) {
+			const struct ap_cfg_fw_set *set = obj;
+
+			if ((seen[1] == NULL) == (seen[2] == NULL))
+				return fail(c, item->start_mark,
+					    "%s needs exactly one of 'addresses' or 'ports'", where);
+			for (uint16_t k = 0; k < *n; k++)
+				if (strcmp(((struct ap_cfg_fw_set *)base)[k].name, set->name) == 0)
+					return fail(c, item->start_mark, "duplicate set name '%s'",
+						    set->name);
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+static int
+parse_fw_zones(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_cfg_fw *fw = &((struct ap_config *)obj)->firewall;
+	uint16_t n = fw->n_zones;
+	int ret = parse_fw_items(c, v, what, &zone_table, fw->zones, sizeof(fw->zones[0]), &n,
+				 AP_CFG_FW_MAX_ZONES);
+
+	fw->n_zones = (uint8_t)n;
+	return ret;
+}
+
+static int
+parse_fw_sets(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_cfg_fw *fw = &((struct ap_config *)obj)->firewall;
+
+	return parse_fw_items(c, v, what, &set_table, fw->sets, sizeof(fw->sets[0]), &fw->n_sets,
+			      AP_CFG_FW_MAX_SETS);
+}
+
+static int
+parse_fw_policies(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_cfg_fw *fw = &((struct ap_config *)obj)->firewall;
+
+	return parse_fw_items(c, v, what, &policy_table, fw->policies, sizeof(fw->policies[0]),
+			      &fw->n_policies, AP_CFG_FW_MAX_POLICIES);
+}
+
+static int
+parse_fw_rules(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_cfg_fw *fw = &((struct ap_config *)obj)->firewall;
+
+	return parse_fw_items(c, v, what, &rule_table, fw->rules, sizeof(fw->rules[0]),
+			      &fw->n_rules, AP_CFG_FW_MAX_RULES);
+}
+
+#define FW_FIELD(k, t, m)                                                                          \
+	.key = k, .type = t, .off = offsetof(struct ap_config, firewall.m),                        \
+	.size = sizeof(((struct ap_config *)0)->firewall.m)
+
+static const struct field fw_fields[] = {
+	{FW_FIELD("default", FT_ENUM, default_action), .names = fw_action_names},
+	{.key = "zones", .type = FT_CUSTOM, .custom = parse_fw_zones},
+	{.key = "sets", .type = FT_CUSTOM, .custom = parse_fw_sets},
+	{.key = "policies", .type = FT_CUSTOM, .custom = parse_fw_policies},
+	{.key = "rules", .type = FT_CUSTOM, .custom = parse_fw_rules},
+};
+static const struct table fw_table = TABLE(fw_fields);
+
+static int
+parse_firewall(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_config *cfg = obj;
+
+	cfg->firewall.enabled = true;
+	/* Stateful rules need connection tracking. */
+	cfg->conntrack.enabled = true;
+	if (is_null(v))
+		return 0;
+	return parse_map(c, v, &fw_table, cfg, what, seen);
+}
+
+/* A zone reference: a zone's name, "any", or (@p self_ok) "self". */
+static int
+fw_zone_ref(struct ctx *c, const struct ap_cfg_fw *fw, const char *name, bool self_ok,
+	    yaml_mark_t m, const char *what, uint8_t *out)
+{
+	if (name[0] == '\0' || strcmp(name, "any") == 0) {
+		*out = AP_FW_ZONE_ANY;
+		return 0;
+	}
+	if (strcmp(name, "self") == 0) {
+		if (!self_ok)
+			return fail(c, m, "%s: traffic does not come from 'self'", what);
+		*out = AP_FW_ZONE_SELF;
+		return 0;
+	}
+	for (uint8_t z = 0; z < fw->n_zones; z++)
+		if (strcmp(fw->zones[z].name, name) == 0) {
+			*out = z;
+			return 0;
+		}
+	return fail(c, m, "%s: unknown zone '%s'", what, name);
+}
+
+/* A rule's address or port: a set's name, else an inline value that
+ * becomes an anonymous set of one. */
+static int
+fw_match_ref(struct ctx *c, struct ap_cfg_fw *fw, const char *s, bool ports, yaml_mark_t m,
+	     const char *what, int16_t *out)
+{
+	struct ap_cfg_fw_set *set;
+	char sh[SHOW_MAX];
+
+	*out = -1;
+	if (s[0] == '\0')
+		return 0;
+	for (uint16_t i = 0; i < fw->n_sets; i++)
+		if (fw->sets[i].name[0] != '\0' && strcmp(fw->sets[i].name, s) == 0) {
+			if (fw->sets[i].ports != ports)
+				return fail(c, m, "%s: set '%s' holds %s", what, s,
+					    ports ? "addresses" : "ports");
+			*out = (int16_t)i;
+			return 0;
+		}
+	if (fw->n_sets == sizeof(fw->sets) / sizeof(fw->sets[0]))
+		return fail(c, m, "%s: too many inline addresses and ports", what);
+	set = &fw->sets[fw->n_sets];
+	memset(set, 0, sizeof(*set));
+	set->ports = ports;
+	set->n = 1;
+	if (ports ? !port_range(s, &set->port_lo[0], &set->port_hi[0])
+		  : (ap_cfg_prefix_parse(s, false, &set->addrs[0]) < 0 ||
+		     !prefix_host_bits_zero(&set->addrs[0])))
+		return fail(c, m, "%s: '%s' is no set and not %s", what, show(s, strlen(s), sh),
+			    ports ? "a port or a range (8000-8080)"
+				  : "an address or a prefix without host bits");
+	*out = (int16_t)fw->n_sets++;
+	return 0;
+}
+
+static int
+resolve_fw(struct ctx *c)
+{
+	struct ap_cfg_fw *fw = &c->cfg->firewall;
+	char what[64];
+	int ret;
+
+	if (!fw->enabled)
+		return 0;
+	for (uint8_t z = 0; z < fw->n_zones; z++) {
+		const struct ap_cfg_fw_zone *zone = &fw->zones[z];
+
+		if (strcmp(zone->name, "any") == 0 || strcmp(zone->name, "self") == 0)
+			return fail(c, mark_at(0, 0), "firewall: '%s' is a reserved zone name",
+				    zone->name);
+		for (uint8_t i = 0; i < zone->n_ifaces; i++) {
+			bool found = false;
+
+			for (uint16_t f = 0; f < c->cfg->n_ifaces && !found; f++)
+				found = strcmp(c->cfg->ifaces[f].name, zone->ifaces[i]) == 0;
+			if (!found)
+				return fail(c, mark_at(0, 0),
+					    "firewall.zones '%s': unknown interface '%s'",
+					    zone->name, zone->ifaces[i]);
+			for (uint8_t y = 0; y < z; y++)
+				for (uint8_t k = 0; k < fw->zones[y].n_ifaces; k++)
+					if (strcmp(fw->zones[y].ifaces[k], zone->ifaces[i]) == 0)
+						return fail(c, mark_at(0, 0),
+							    "firewall: interface '%s' is in zones "
+							    "'%s' and '%s'",
+							    zone->ifaces[i], fw->zones[y].name,
+							    zone->name);
+		}
+	}
+	for (uint16_t p = 0; p < fw->n_policies; p++) {
+		struct ap_cfg_fw_policy *pol = &fw->policies[p];
+
+		snprintf(what, sizeof(what), "firewall.policies[%u]", p);
+		ret = fw_zone_ref(c, fw, pol->from, false, mark_at(0, 0), what, &pol->from_zone);
+		if (ret == 0)
+			ret = fw_zone_ref(c, fw, pol->to, true, mark_at(0, 0), what,
+					  &pol->to_zone);
+		if (ret < 0)
+			return ret;
+	}
+	for (uint16_t i = 0; i < fw->n_rules; i++) {
+		struct ap_cfg_fw_rule *r = &fw->rules[i];
+		yaml_mark_t m = mark_at(r->line, r->col);
+
+		snprintf(what, sizeof(what), "firewall.rules[%u]", i);
+		ret = fw_zone_ref(c, fw, r->from, false, m, what, &r->from_zone);
+		if (ret == 0)
+			ret = fw_zone_ref(c, fw, r->to, true, m, what, &r->to_zone);
+		if (ret == 0)
+			ret = fw_match_ref(c, fw, r->src_s, false, m, what, &r->src);
+		if (ret == 0)
+			ret = fw_match_ref(c, fw, r->dst_s, false, m, what, &r->dst);
+		if (ret == 0)
+			ret = fw_match_ref(c, fw, r->sport_s, true, m, what, &r->sport);
+		if (ret == 0)
+			ret = fw_match_ref(c, fw, r->dport_s, true, m, what, &r->dport);
+		if (ret < 0)
+			return ret;
+		if ((r->sport >= 0 || r->dport >= 0) && r->proto != 6 && r->proto != 17)
+			return fail(c, m, "%s: ports need proto tcp or udp", what);
+		if (r->icmp_type >= 0 && r->proto != 1 && r->proto != 58)
+			return fail(c, m, "%s: icmp_type needs proto icmp or icmpv6", what);
+	}
+	return 0;
+}
+
 #define CT_FIELD(k, t, m)                                                                          \
 	.key = k, .type = t, .off = offsetof(struct ap_config, conntrack.m),                       \
 	.size = sizeof(((struct ap_config *)0)->conntrack.m)
@@ -1711,6 +2207,7 @@ static const struct field top_fields[] = {
 	{.key = "api", .type = FT_SECTION, .sub = &api_table},
 	{.key = "log", .type = FT_SECTION, .sub = &log_table},
 	{.key = "conntrack", .type = FT_CUSTOM, .custom = parse_conntrack},
+	{.key = "firewall", .type = FT_CUSTOM, .custom = parse_firewall},
 	{.key = "bgp", .type = FT_CUSTOM, .custom = parse_bgp},
 };
 static const struct table top_table = TABLE(top_fields);
@@ -1719,7 +2216,8 @@ static const struct table top_table = TABLE(top_fields);
 _Static_assert(FITS(top_fields) && FITS(dataplane_fields) && FITS(port_fields) &&
 		       FITS(xconnect_fields) && FITS(api_fields) && FITS(log_fields) &&
 		       FITS(bridge_fields) && FITS(member_fields) && FITS(static_mac_fields) &&
-		       FITS(ct_fields) && FITS(ct_timeout_fields) &&
+		       FITS(ct_fields) && FITS(ct_timeout_fields) && FITS(rule_fields) &&
+		       FITS(fw_fields) && FITS(zone_fields) && FITS(set_fields) &&
 		       FITS(iface_fields),
 	       "a table holds more keys than parse_map() tracks");
 
@@ -1837,6 +2335,9 @@ load(const char *name, const char *dir, const char *buf, size_t len, struct ap_c
 	ret = resolve_l3(&c);
 	if (ret < 0)
 		goto fail;
+	ret = resolve_fw(&c);
+	if (ret < 0)
+		goto fail;
 
 	*out = *cfg;
 	ret = 0;
@@ -1858,6 +2359,7 @@ ap_config_defaults(struct ap_config *cfg)
 	cfg->burst = 32;
 	cfg->neigh_reachable_s = 30;
 	cfg->mac_table_size = 65536;
+	cfg->firewall.default_action = AP_FW_DROP;
 	cfg->conntrack.max_flows = 65536;
 	cfg->conntrack.t_syn_sent = 120;
 	cfg->conntrack.t_syn_recv = 60;

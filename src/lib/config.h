@@ -188,6 +188,87 @@ struct ap_cfg_ct {
 	uint32_t t_time_wait, t_close, t_udp, t_udp_stream, t_icmp, t_generic;
 };
 
+#define AP_CFG_FW_MAX_ZONES	16
+#define AP_CFG_FW_ZONE_IFACES	16
+#define AP_CFG_FW_MAX_SETS	32
+#define AP_CFG_FW_SET_MAX	64
+#define AP_CFG_FW_MAX_RULES	1024
+#define AP_CFG_FW_MAX_POLICIES	64
+
+/** Firewall actions. */
+enum ap_fw_action {
+	AP_FW_ACCEPT,
+	AP_FW_DROP,
+	AP_FW_REJECT, /**< TCP RST, or ICMP administratively prohibited. */
+};
+
+/** firewall.zones[]: interfaces that share a policy. */
+struct ap_cfg_fw_zone {
+	char name[AP_NAME_MAX];
+	char ifaces[AP_CFG_FW_ZONE_IFACES][AP_NAME_MAX];
+	uint8_t n_ifaces;
+};
+
+/** firewall.sets[]: named addresses (prefixes) or ports (ranges). */
+struct ap_cfg_fw_set {
+	char name[AP_NAME_MAX];
+	bool ports; /**< A port set; else an address set. */
+	struct ap_cfg_prefix addrs[AP_CFG_FW_SET_MAX];
+	uint16_t port_lo[AP_CFG_FW_SET_MAX], port_hi[AP_CFG_FW_SET_MAX];
+	uint8_t n;
+};
+
+/** Zone ids in rules and policies beside the zones' indexes. */
+#define AP_FW_ZONE_ANY	0xff
+#define AP_FW_ZONE_SELF 0xfe /**< The appliance itself. */
+
+/** ct_state bits of a rule (any when 0). */
+#define AP_FW_CT_NEW	     (1u << 0)
+#define AP_FW_CT_ESTABLISHED (1u << 1)
+#define AP_FW_CT_RELATED     (1u << 2)
+#define AP_FW_CT_INVALID     (1u << 3)
+#define AP_FW_CT_UNTRACKED   (1u << 4)
+
+/** firewall.rules[]: every key given must match; the first matching rule decides. */
+struct ap_cfg_fw_rule {
+	char from[AP_NAME_MAX], to[AP_NAME_MAX]; /**< Zone names, "any" or "self". */
+	uint8_t from_zone, to_zone;		   /**< Resolved. */
+	uint8_t proto;				   /**< 0: any. */
+	int16_t icmp_type;			   /**< -1: any. */
+	uint8_t ct_state;			   /**< AP_FW_CT_* bits, 0: any. */
+	/* Each is a set's index, or -1: any. Inline values become anonymous sets. */
+	int16_t src, dst, sport, dport;
+	/* As written: a set's name, an address or prefix, a port or "lo-hi". */
+	char src_s[48], dst_s[48];
+	char sport_s[48], dport_s[48];
+	enum ap_fw_action action;
+	bool log;
+	char comment[64];
+	uint32_t line, col;
+};
+
+/** firewall.policies[]: the action when no rule matched, per zone pair. */
+struct ap_cfg_fw_policy {
+	char from[AP_NAME_MAX], to[AP_NAME_MAX];
+	uint8_t from_zone, to_zone;
+	enum ap_fw_action action;
+};
+
+/** The firewall: section. */
+struct ap_cfg_fw {
+	bool enabled;
+	enum ap_fw_action default_action; /**< No rule, no policy (default drop). */
+	struct ap_cfg_fw_zone zones[AP_CFG_FW_MAX_ZONES];
+	uint8_t n_zones;
+	/* Named sets first, then the anonymous ones of inline rule values. */
+	struct ap_cfg_fw_set sets[AP_CFG_FW_MAX_SETS * 4];
+	uint16_t n_sets;
+	struct ap_cfg_fw_policy policies[AP_CFG_FW_MAX_POLICIES];
+	uint16_t n_policies;
+	struct ap_cfg_fw_rule rules[AP_CFG_FW_MAX_RULES];
+	uint16_t n_rules;
+};
+
 #define AP_CFG_BGP_MAX_NEIGHBORS 64
 #define AP_CFG_BGP_MAX_NETWORKS	 256
 #define AP_CFG_ADDR_MAX		 48
@@ -321,6 +402,9 @@ struct ap_config {
 
 	/* conntrack: */
 	struct ap_cfg_ct conntrack;
+
+	/* firewall: */
+	struct ap_cfg_fw firewall;
 
 	/* bgp: */
 	struct ap_cfg_bgp bgp;

@@ -56,6 +56,9 @@ static const struct bad_case bad_cases[] = {
 	{"? [a]\n: 1\n", "t.yaml:1:3: expected a scalar key in the top level"},
 	{"log: {}\n---\nlog: {}\n", "t.yaml:2:1: expected a single YAML document"},
 	/* interfaces and routes */
+#define FW_BASE                                                                                    \
+	"ports: [{name: a, driver: null}, {name: b, driver: null}]\n"                             \
+	"interfaces: [{name: lan, port: a}, {name: wan, port: b}]\n"
 #define L3_PORTS "ports:\n  - {name: a, driver: null}\n  - {name: b, driver: null}\n"
 	{L3_PORTS "interfaces:\n  - {name: x, port: c}\n",
 	 "t.yaml:5:21: unknown port 'c' in interfaces[0]"},
@@ -126,6 +129,26 @@ static const struct bad_case bad_cases[] = {
 	 "t.yaml:1:24: unknown key 'tcp_syn' in conntrack.timeouts"},
 	{"conntrack: {timeouts: {udp: 0}}\n",
 	 "t.yaml:1:29: conntrack.timeouts.udp must be between 1 and 1000000"},
+	{FW_BASE "firewall: {rules: [{from: nowhere, action: accept}]}\n",
+	 "t.yaml:3:20: firewall.rules[0]: unknown zone 'nowhere'"},
+	{FW_BASE "firewall: {rules: [{from: self, action: accept}]}\n",
+	 "t.yaml:3:20: firewall.rules[0]: traffic does not come from 'self'"},
+	{FW_BASE "firewall: {rules: [{dport: '22', action: accept}]}\n",
+	 "t.yaml:3:20: firewall.rules[0]: ports need proto tcp or udp"},
+	{FW_BASE "firewall: {rules: [{proto: tcp, dport: web, action: accept}]}\n",
+	 "t.yaml:3:20: firewall.rules[0]: 'web' is no set and not a port or a range"},
+	{FW_BASE "firewall: {rules: [{proto: gre2, action: accept}]}\n",
+	 "t.yaml:3:28: firewall.rules[0].proto: 'gre2' is not tcp, udp"},
+	{FW_BASE "firewall: {rules: [{action: allow}]}\n",
+	 "t.yaml:3:29: invalid value 'allow' for firewall.rules[0].action"},
+	{FW_BASE "firewall: {sets: [{name: s, ports: ['99999']}]}\n",
+	 "t.yaml:3:37: firewall.sets[0].ports: '99999' is not a port or a range"},
+	{FW_BASE "firewall: {sets: [{name: s, ports: ['1'], addresses: [10.0.0.0/8]}]}\n",
+	 "t.yaml:3:19: firewall.sets[0] needs exactly one of 'addresses' or 'ports'"},
+	{FW_BASE "firewall: {zones: [{name: z, interfaces: [nope]}]}\n",
+	 "firewall.zones 'z': unknown interface 'nope'"},
+	{FW_BASE "firewall: {rules: [{ct_state: [fresh], action: accept}]}\n",
+	 "firewall.rules[0].ct_state: 'fresh' is not new, established"},
 	{L3_PORTS "dataplane: {mac_table_size: 1000}\n",
 	 "t.yaml:4:29: dataplane.mac_table_size must be a power of two between 1024 and"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24]}\n"
@@ -603,6 +626,46 @@ Test(config, conntrack)
 	cr_assert_eq(set.conntrack.t_established, 3600);
 	cr_assert_eq(set.conntrack.t_udp_stream, 120, "the others keep their defaults");
 	cr_assert(!load_ok("conntrack: {enabled: false}\n").conntrack.enabled);
+}
+
+Test(config, firewall)
+{
+	struct ap_config cfg = load_ok(
+		FW_BASE "firewall:\n"
+			"  default: reject\n"
+			"  zones: [{name: inside, interfaces: [lan]}, {name: outside, interfaces: [wan]}]\n"
+			"  sets:\n"
+			"    - {name: web, ports: ['80', '8000-8080']}\n"
+			"    - {name: admins, addresses: [10.0.0.0/8, 'fd00::/8']}\n"
+			"  policies: [{from: inside, to: any, action: accept}]\n"
+			"  rules:\n"
+			"    - {from: outside, to: inside, proto: tcp, dport: web, src: admins, "
+			"action: accept}\n"
+			"    - {from: outside, to: self, proto: icmp, icmp_type: 8, ct_state: [new], "
+			"action: accept}\n"
+			"    - {to: inside, proto: udp, dport: '53', src: 192.0.2.7, action: drop}\n");
+	const struct ap_cfg_fw *fw = &cfg.firewall;
+
+	cr_assert(fw->enabled);
+	cr_assert(cfg.conntrack.enabled, "the firewall turns conntrack on");
+	cr_assert_eq(fw->default_action, AP_FW_REJECT);
+	cr_assert_eq(fw->n_zones, 2);
+	cr_assert_eq(fw->n_rules, 3);
+	cr_assert_eq(fw->rules[0].from_zone, 1);
+	cr_assert_eq(fw->rules[0].to_zone, 0);
+	cr_assert_eq(fw->rules[0].proto, 6);
+	cr_assert_eq(fw->rules[0].dport, 0, "the named set");
+	cr_assert_eq(fw->rules[0].src, 1);
+	cr_assert_eq(fw->sets[0].port_lo[1], 8000);
+	cr_assert_eq(fw->sets[0].port_hi[1], 8080);
+	cr_assert_eq(fw->rules[1].to_zone, AP_FW_ZONE_SELF);
+	cr_assert_eq(fw->rules[1].icmp_type, 8);
+	cr_assert_eq(fw->rules[1].ct_state, AP_FW_CT_NEW);
+	cr_assert_eq(fw->rules[2].from_zone, AP_FW_ZONE_ANY);
+	cr_assert_geq(fw->rules[2].dport, 2, "an anonymous set");
+	cr_assert_eq(fw->sets[fw->rules[2].dport].port_lo[0], 53);
+	cr_assert_eq(fw->sets[fw->rules[2].src].addrs[0].len, 32);
+	cr_assert_eq(fw->policies[0].to_zone, AP_FW_ZONE_ANY);
 }
 
 Test(config, anchors_and_quoted_strings)

@@ -145,7 +145,8 @@ enum ap_pkt_err ap_pkt_parse(const uint8_t *p, uint32_t len, unsigned flags,
  * ap_pkt_parse(p, len, AP_PARSE_L3 | AP_PARSE_IP4_CSUM, pi) for a frame
  * whose L2 part @p pi already holds (ap_pkt_parse_l2): the common IPv4
  * header (20 bytes, no options) is checked inline; anything else takes the
- * full parse, which gives the same answer and the precise error.
+ * full parse, which gives the same answer and the precise error. The
+ * transport fields (ports, TCP flags) are left as they were.
  */
 static inline enum ap_pkt_err
 ap_pkt_parse_ip4_fast(const uint8_t *p, uint32_t len, struct ap_pkt_info *pi)
@@ -171,15 +172,14 @@ ap_pkt_parse_ip4_fast(const uint8_t *p, uint32_t len, struct ap_pkt_info *pi)
 	pi->l4_off = (uint16_t)(pi->l3_off + 20);
 	pi->l4_len = (uint16_t)(tot - 20);
 	pi->frag = (frag & 0x3fff) ? (foff ? AP_PKT_FRAG_LATER : AP_PKT_FRAG_FIRST) : 0;
-	pi->l4_sport = pi->l4_dport = 0;
-	pi->tcp_flags = 0;
 	return AP_PKT_OK;
 }
 
 /**
  * ap_pkt_parse(p, len, AP_PARSE_L3, pi) for a frame whose L2 part @p pi
  * already holds: an IPv6 header followed directly by TCP, UDP or ICMPv6 is
- * checked inline; extension headers take the full parse.
+ * checked inline; extension headers take the full parse. The transport
+ * fields are left as they were.
  */
 static inline enum ap_pkt_err
 ap_pkt_parse_ip6_fast(const uint8_t *p, uint32_t len, struct ap_pkt_info *pi)
@@ -198,8 +198,6 @@ ap_pkt_parse_ip6_fast(const uint8_t *p, uint32_t len, struct ap_pkt_info *pi)
 	pi->l4_off = (uint16_t)(pi->l3_off + 40);
 	pi->l4_len = (uint16_t)plen;
 	pi->frag = 0;
-	pi->l4_sport = pi->l4_dport = 0;
-	pi->tcp_flags = 0;
 	return AP_PKT_OK;
 }
 

@@ -32,6 +32,7 @@
 #include "dp/core/nodes_priv.h"
 #include "dp/ip/ip.h"
 #include "dp/ct/ct.h"
+#include "dp/fw/fw.h"
 #include "dp/l2/l2.h"
 #include "svc/svc.h"
 #include "lib/log.h"
@@ -815,6 +816,15 @@ ap_dp_start(const struct ap_config *cfg, const struct ap_dp_opts *opts, struct a
 		if (rc < 0)
 			goto fail;
 		dp->ip_up = true;
+		{
+			uint16_t l3[AP_CFG_MAX_IFACES];
+
+			for (unsigned i = 0; i < dp->cfg.n_ifaces; i++)
+				l3[i] = ap_ip_iface_l3(i);
+			rc = ap_fw_start(&dp->cfg, l3, err, err_len);
+			if (rc < 0)
+				goto fail;
+		}
 	}
 	rc = build_workers(dp, err, err_len);
 	if (rc < 0)
@@ -928,6 +938,7 @@ ap_dp_destroy(struct ap_dp *dp)
 	if (dp->l2_up)
 		ap_l2_stop();
 	ap_ct_stop();
+	ap_fw_stop();
 	rte_free(ap_dp_qsbr);
 	ap_dp_qsbr = NULL;
 	for (unsigned i = 0; i < dp->n_ports; i++)
@@ -1175,6 +1186,13 @@ ap_dp_conntrack_json(struct ap_dp *dp, const char *proto, const char *addr, unsi
 	RTE_SET_USED(dp);
 	json_object_set_new(j, "stats", ap_ct_stats_json());
 	return j;
+}
+
+json_t *
+ap_dp_firewall_json(struct ap_dp *dp)
+{
+	RTE_SET_USED(dp);
+	return ap_fw_json();
 }
 
 unsigned

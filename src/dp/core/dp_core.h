@@ -35,6 +35,7 @@
 	X(L2_NO_BUFFER, "l2-no-buffer", "no mbuf or headroom to copy or retag a frame")              \
 	X(CT_FULL, "ct-table-full", "new flow with the connection table full")                      \
 	X(CT_INVALID, "ct-invalid", "packet conntrack finds invalid (conntrack.drop_invalid)")      \
+	X(FW_DROP, "fw-drop", "dropped by a firewall rule or policy")                                \
 	X(IP_BLACKHOLE, "ip-blackhole", "route to a blackhole")                                    \
 	X(IP_FRAG_FAILED, "ip4-fragmentation-failed", "could not fragment for the egress MTU")     \
 	X(IP_MCAST, "ip-multicast-unsupported", "multicast destination not handled")               \
@@ -80,6 +81,7 @@ struct ap_mbuf_priv {
 	uint16_t l3;	      /**< L3 interface the packet came in on (ap_l3_ifs index). */
 	uint16_t l2_in;	      /**< Bridged: the member it came from (ap_l2_members index). */
 	uint8_t ct;	      /**< What conntrack says of it (enum ap_ct_info, dp/ct/ct.h). */
+	uint8_t fw_done;      /**< Firewall verdict given, or sent by the control plane. */
 };
 
 static __rte_always_inline struct ap_mbuf_priv *

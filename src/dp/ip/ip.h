@@ -101,6 +101,7 @@ enum ap_punt_reason {
 	AP_PUNT_FRAG_NEEDED, /**< DF set and too big: frag-needed / packet-too-big. */
 	AP_PUNT_LOCAL,	     /**< For us, not answered in the data plane. */
 	AP_PUNT_FRAGMENT,    /**< IPv4 over the egress MTU without DF: fragment it. */
+	AP_PUNT_REJECT,	     /**< A firewall reject: TCP RST or ICMP administratively prohibited. */
 };
 
 /* Nodes. */
@@ -160,6 +161,9 @@ bool ap_ip_idle(void);
 
 /** Free the tables (workers stopped). */
 void ap_ip_stop(void);
+
+/** The L3 interface id of the config's interface @p idx. */
+uint16_t ap_ip_iface_l3(unsigned idx);
 
 /** `{"interfaces":[...]}` */
 json_t *ap_ip_ifaces_json(void);

@@ -18,6 +18,7 @@
 
 #include "dp/core/dp_core.h"
 #include "dp/ip/ip.h"
+#include "dp/fw/fw.h"
 #include "dp/ip/ip_priv.h"
 #include "pkt/build.h"
 
@@ -48,6 +49,17 @@ drop(struct ap_mbuf_priv *pv, enum ap_drop_reason r)
 {
 	pv->drop_reason = (uint16_t)r;
 	return IP6_EDGE_DROP;
+}
+
+/* The firewall's verdict as an edge: @p pass when accepted. */
+static __rte_always_inline rte_edge_t
+fw_verdict(struct ap_mbuf_priv *pv, enum ap_fw_action a, rte_edge_t pass)
+{
+	if (likely(a == AP_FW_ACCEPT))
+		return pass;
+	if (a == AP_FW_REJECT)
+		return punt(pv, AP_PUNT_REJECT);
+	return drop(pv, AP_DROP_FW_DROP);
 }
 
 static __rte_always_inline bool
@@ -85,13 +97,25 @@ ip6_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv6_hdr *ip,
 	}
 	switch (nh->type) {
 	case AP_NH_LOCAL:
-		return forward ? IP6_EDGE_LOCAL : drop(pv, AP_DROP_NO_SERVICE);
+		if (!forward)
+			return drop(pv, AP_DROP_NO_SERVICE);
+		if (unlikely(ap_fw.enabled))
+			return fw_verdict(pv, ap_fw_check(pv, (const uint8_t *)ip, AP_FW_TO_SELF),
+					  IP6_EDGE_LOCAL);
+		return IP6_EDGE_LOCAL;
 	case AP_NH_BLACKHOLE:
 		return drop(pv, AP_DROP_IP_BLACKHOLE);
 	case AP_NH_UNREACH:
 		return punt(pv, AP_PUNT_NO_ROUTE);
 	default:
 		break;
+	}
+	if (forward && unlikely(ap_fw.enabled)) {
+		rte_edge_t e = fw_verdict(pv, ap_fw_check(pv, (const uint8_t *)ip, nh->port),
+					  IP6_EDGE_COUNT);
+
+		if (e != IP6_EDGE_COUNT)
+			return e;
 	}
 	if (forward && ip->hop_limits <= 1)
 		return punt(pv, AP_PUNT_TTL);

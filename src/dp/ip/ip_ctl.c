@@ -468,6 +468,82 @@ send_icmp_error(struct rte_mbuf *m, uint8_t type4, uint8_t code4, uint8_t type6,
 		ctl.counters[C_ICMP_SENT]++;
 }
 
+/* RFC 793 "Reset Generation" for a segment a firewall rule rejects: from the
+ * address it was sent to, so the sender sees the port closed. */
+static void
+send_tcp_rst(struct rte_mbuf *m)
+{
+	const struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pv->pi.l3_off);
+	const uint8_t *th = rte_pktmbuf_mtod_offset(m, const uint8_t *, pv->pi.l4_off);
+	uint8_t f[RTE_ETHER_HDR_LEN + 40 + 20];
+	bool v4 = pv->pi.l3 == AP_L3_IPV4;
+	uint8_t *ip = f + RTE_ETHER_HDR_LEN, *t;
+	uint32_t seq, ack, seglen, hl = v4 ? 20 : 40;
+	const struct ctl_iface *ifc = iface_of(m);
+	uint16_t ck;
+
+	if (!ifc || pv->pi.l4_len < 20 || rte_pktmbuf_data_len(m) < pv->pi.l4_off + 20u ||
+	    (th[13] & 0x04) || !icmp_allowed())
+		return; /* never answer a RST */
+	memset(f, 0, sizeof(f));
+	memcpy(f, ap_l3_ifs[ifc->port].mac, 6);
+	f[12] = v4 ? 0x08 : 0x86;
+	f[13] = v4 ? 0x00 : 0xdd;
+	if (v4) {
+		ip[0] = 0x45;
+		ip[3] = 40;
+		ip[8] = 64;
+		ip[9] = IPPROTO_TCP;
+		memcpy(ip + 12, l3 + 16, 4);
+		memcpy(ip + 16, l3 + 12, 4);
+	} else {
+		ip[0] = 0x60;
+		ip[5] = 20;
+		ip[6] = IPPROTO_TCP;
+		ip[7] = 64;
+		memcpy(ip + 8, l3 + 24, 16);
+		memcpy(ip + 24, l3 + 8, 16);
+	}
+	t = ip + hl;
+	memcpy(t, th + 2, 2);
+	memcpy(t + 2, th, 2);
+	t[12] = 5 << 4;
+	memcpy(&seq, th + 4, 4);
+	memcpy(&ack, th + 8, 4);
+	if (th[13] & 0x10) {
+		/* It acknowledged something: the reset takes that sequence number. */
+		memcpy(t + 4, &ack, 4);
+		t[13] = 0x04;
+	} else {
+		seglen = pv->pi.l4_len - (uint32_t)(th[12] >> 4) * 4u + ((th[13] & 0x02) != 0) +
+			 (th[13] & 0x01);
+		ack = rte_cpu_to_be_32(rte_be_to_cpu_32(seq) + seglen);
+		memcpy(t + 8, &ack, 4);
+		t[13] = 0x14;
+	}
+	if (v4) {
+		ck = ap_csum(ip, 20);
+		memcpy(ip + 10, &ck, 2);
+		ck = ap_l4_csum_ip4(ip, t, 20, IPPROTO_TCP);
+	} else {
+		ck = ap_l4_csum_ip6(ip, t, 20, IPPROTO_TCP);
+	}
+	memcpy(t + 16, &ck, 2);
+	inject_frame(f, RTE_ETHER_HDR_LEN + hl + 20, v4 ? INJECT_IP4_INPUT : INJECT_IP6_INPUT,
+		     pv->l3);
+	ctl.counters[C_ICMP_SENT]++;
+}
+
+static void
+send_reject(struct rte_mbuf *m)
+{
+	if (ap_mbuf_priv(m)->pi.l4_proto == IPPROTO_TCP)
+		send_tcp_rst(m);
+	else /* communication administratively prohibited */
+		send_icmp_error(m, AP_ICMP4_DEST_UNREACH, 13, AP_ICMP6_DEST_UNREACH, 1, 0);
+}
+
 /* Neighbours. */
 
 static struct neigh *
@@ -1008,6 +1084,9 @@ ap_ip_poll(void)
 			break;
 		case AP_PUNT_FRAGMENT:
 			fragment4(m);
+			break;
+		case AP_PUNT_REJECT:
+			send_reject(m);
 			break;
 		default:
 			break;
@@ -1698,6 +1777,12 @@ iface_where(json_t *j, const struct ap_cfg_iface *ci)
 		json_object_set_new(j, "vlan", json_integer(ci->vlan));
 	if (ci->inner_vlan)
 		json_object_set_new(j, "inner_vlan", json_integer(ci->inner_vlan));
+}
+
+uint16_t
+ap_ip_iface_l3(unsigned idx)
+{
+	return idx < ctl.n_ifaces ? ctl.ifaces[idx].port : AP_L3_MAX;
 }
 
 json_t *

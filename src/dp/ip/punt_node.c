@@ -70,6 +70,10 @@ inject_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint
 		uint16_t to = ap_mbuf_priv(m)->tx_port;
 		rte_edge_t e;
 
+		/* What the control plane sends or sends back was filtered already,
+		 * or is the appliance's own. */
+		ap_mbuf_priv(m)->fw_done = 1;
+
 		if (to == INJECT_IP4_INPUT || to == INJECT_IP6_INPUT) {
 			/* Routing reads the L2 part of the parse, as eth-input leaves it. */
 			ap_pkt_parse_l2(rte_pktmbuf_mtod(m, const uint8_t *),

@@ -107,6 +107,8 @@ eth_input_one(struct rte_mbuf *m)
 		return ETH_INPUT_EDGE_DROP;
 	}
 	pv->reinjected = 0;
+	pv->ct = 0;
+	pv->fw_done = 0;
 	if (pf->l3 && likely(pv->pi.n_vlan == 0))
 		return eth_input_l3(pv, p, m->port);
 	if (pf->l2)
