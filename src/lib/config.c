@@ -1907,92 +1907,115 @@ static const struct field policy_fields[] = {
 };
 static const struct table policy_table = TABLE(policy_fields);
 
-/* Each list of the section: parse every mapping with its table into
- * consecutive slots, with the item's position kept for later messages. */
+/* One mapping of a firewall list into @p obj, with its table. */
 static int
-parse_fw_items(struct ctx *c, const yaml_node_t *v, const char *what, const struct table *t,
-	       void *base, size_t size, uint16_t *n, unsigned max)
+fw_item(struct ctx *c, const yaml_node_t *item, const char *where, const struct table *t,
+	void *obj, size_t size)
 {
-	char where[WHERE_MAX + 8];
-	yaml_node_item_t *it;
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	int ret;
 
-	if (v->type != YAML_SEQUENCE_NODE)
-		return fail(c, v->start_mark, "expected a list for %s", what);
-	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		const yaml_node_t *item = node_at(c, *it);
-		const yaml_node_pair_t *seen[MAX_FIELDS];
-		void *obj = (char *)base + size * *n;
-		int ret;
+	memset(obj, 0, size);
+	if (t == &rule_table) {
+		struct ap_cfg_fw_rule *r = obj;
 
-		if (item == NULL)
-			return fail(c, v->start_mark, "broken list in %s", what);
-		if (*n == max)
-			return fail(c, item->start_mark, "too many entries in %s (max %u)", what, max);
-		snprintf(where, sizeof(where), "%s[%u]", what, *n);
-		memset(obj, 0, size);
-		if (t == &rule_table) {
-			struct ap_cfg_fw_rule *r = obj;
-
-			r->icmp_type = -1;
-			r->line = (uint32_t)item->start_mark.line + 1;
-			r->col = (uint32_t)item->start_mark.column + 1;
-		}
-		ret = parse_map(c, item, t, obj, where, seen);
-		if (ret < 0)
-			return ret;
-		if (t == &set_table) {
-			const struct ap_cfg_fw_set *set = obj;
-
-			if ((seen[1] == NULL) == (seen[2] == NULL))
-				return fail(c, item->start_mark,
-					    "%s needs exactly one of 'addresses' or 'ports'", where);
-			for (uint16_t k = 0; k < *n; k++)
-				if (strcmp(((struct ap_cfg_fw_set *)base)[k].name, set->name) == 0)
-					return fail(c, item->start_mark, "duplicate set name '%s'",
-						    set->name);
-		}
-		(*n)++;
+		r->icmp_type = -1;
+		r->line = (uint32_t)item->start_mark.line + 1;
+		r->col = (uint32_t)item->start_mark.column + 1;
 	}
+	ret = parse_map(c, item, t, obj, where, seen);
+	if (ret == 0 && t == &set_table && (seen[1] == NULL) == (seen[2] == NULL))
+		return fail(c, item->start_mark, "%s needs exactly one of 'addresses' or 'ports'",
+			    where);
+	return ret;
+}
+
+static int
+fw_zone_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	struct ap_cfg_fw *fw = &cfg->firewall;
+	int ret = fw_item(c, item, where, &zone_table, &fw->zones[fw->n_zones],
+			  sizeof(fw->zones[0]));
+
+	if (ret == 0)
+		fw->n_zones++;
+	return ret;
+}
+
+static int
+fw_set_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	struct ap_cfg_fw *fw = &cfg->firewall;
+	struct ap_cfg_fw_set *set = &fw->sets[fw->n_sets];
+	int ret = fw_item(c, item, where, &set_table, set, sizeof(*set));
+
+	if (ret < 0)
+		return ret;
+	for (uint16_t k = 0; k < fw->n_sets; k++)
+		if (strcmp(fw->sets[k].name, set->name) == 0)
+			return fail(c, item->start_mark, "duplicate set name '%s'", set->name);
+	fw->n_sets++;
 	return 0;
+}
+
+static int
+fw_policy_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	struct ap_cfg_fw *fw = &cfg->firewall;
+	int ret = fw_item(c, item, where, &policy_table, &fw->policies[fw->n_policies],
+			  sizeof(fw->policies[0]));
+
+	if (ret == 0)
+		fw->n_policies++;
+	return ret;
+}
+
+static int
+fw_rule_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	struct ap_cfg_fw *fw = &cfg->firewall;
+	int ret = fw_item(c, item, where, &rule_table, &fw->rules[fw->n_rules],
+			  sizeof(fw->rules[0]));
+
+	if (ret == 0)
+		fw->n_rules++;
+	return ret;
 }
 
 static int
 parse_fw_zones(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 {
-	struct ap_cfg_fw *fw = &((struct ap_config *)obj)->firewall;
-	uint16_t n = fw->n_zones;
-	int ret = parse_fw_items(c, v, what, &zone_table, fw->zones, sizeof(fw->zones[0]), &n,
-				 AP_CFG_FW_MAX_ZONES);
+	struct ap_config *cfg = obj;
 
-	fw->n_zones = (uint8_t)n;
-	return ret;
+	return parse_list(c, v, what, &cfg->firewall.n_zones, AP_CFG_FW_MAX_ZONES, "zones",
+			  fw_zone_item, cfg);
 }
 
 static int
 parse_fw_sets(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 {
-	struct ap_cfg_fw *fw = &((struct ap_config *)obj)->firewall;
+	struct ap_config *cfg = obj;
 
-	return parse_fw_items(c, v, what, &set_table, fw->sets, sizeof(fw->sets[0]), &fw->n_sets,
-			      AP_CFG_FW_MAX_SETS);
+	return parse_list(c, v, what, &cfg->firewall.n_sets, AP_CFG_FW_MAX_SETS, "sets",
+			  fw_set_item, cfg);
 }
 
 static int
 parse_fw_policies(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 {
-	struct ap_cfg_fw *fw = &((struct ap_config *)obj)->firewall;
+	struct ap_config *cfg = obj;
 
-	return parse_fw_items(c, v, what, &policy_table, fw->policies, sizeof(fw->policies[0]),
-			      &fw->n_policies, AP_CFG_FW_MAX_POLICIES);
+	return parse_list(c, v, what, &cfg->firewall.n_policies, AP_CFG_FW_MAX_POLICIES,
+			  "policies", fw_policy_item, cfg);
 }
 
 static int
 parse_fw_rules(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 {
-	struct ap_cfg_fw *fw = &((struct ap_config *)obj)->firewall;
+	struct ap_config *cfg = obj;
 
-	return parse_fw_items(c, v, what, &rule_table, fw->rules, sizeof(fw->rules[0]),
-			      &fw->n_rules, AP_CFG_FW_MAX_RULES);
+	return parse_list(c, v, what, &cfg->firewall.n_rules, AP_CFG_FW_MAX_RULES, "rules",
+			  fw_rule_item, cfg);
 }
 
 #define FW_FIELD(k, t, m)                                                                          \

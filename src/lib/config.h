@@ -259,7 +259,7 @@ struct ap_cfg_fw {
 	bool enabled;
 	enum ap_fw_action default_action; /**< No rule, no policy (default drop). */
 	struct ap_cfg_fw_zone zones[AP_CFG_FW_MAX_ZONES];
-	uint8_t n_zones;
+	uint16_t n_zones;
 	/* Named sets first, then the anonymous ones of inline rule values. */
 	struct ap_cfg_fw_set sets[AP_CFG_FW_MAX_SETS * 4];
 	uint16_t n_sets;

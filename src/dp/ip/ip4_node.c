@@ -49,16 +49,8 @@ drop(struct ap_mbuf_priv *pv, enum ap_drop_reason r)
 	return IP4_EDGE_DROP;
 }
 
-/* The firewall's verdict as an edge: @p pass when accepted. */
-static __rte_always_inline rte_edge_t
-fw_verdict(struct ap_mbuf_priv *pv, enum ap_fw_action a, rte_edge_t pass)
-{
-	if (likely(a == AP_FW_ACCEPT))
-		return pass;
-	if (a == AP_FW_REJECT)
-		return punt(pv, AP_PUNT_REJECT);
-	return drop(pv, AP_DROP_FW_DROP);
-}
+_Static_assert(IP4_EDGE_DROP == AP_IP_EDGE_DROP && IP4_EDGE_PUNT == AP_IP_EDGE_PUNT,
+	       "ap_ip_fw_edge() gives these edges");
 
 /* Flow hash for ECMP: addresses and protocol, and the ports of TCP/UDP
  * when this is not a fragment, so one flow always takes one path. */
@@ -95,7 +87,7 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 		if (!forward)
 			return drop(pv, AP_DROP_NO_SERVICE);
 		if (unlikely(ap_fw.enabled))
-			return fw_verdict(pv, ap_fw_check(pv, (const uint8_t *)ip, AP_FW_TO_SELF),
+			return ap_ip_fw_edge(pv, ap_fw_check(pv, (const uint8_t *)ip, AP_FW_TO_SELF),
 					  IP4_EDGE_LOCAL);
 		return IP4_EDGE_LOCAL;
 	case AP_NH_BLACKHOLE:
@@ -106,7 +98,7 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 		break;
 	}
 	if (forward && unlikely(ap_fw.enabled)) {
-		rte_edge_t e = fw_verdict(pv, ap_fw_check(pv, (const uint8_t *)ip, nh->port),
+		rte_edge_t e = ap_ip_fw_edge(pv, ap_fw_check(pv, (const uint8_t *)ip, nh->port),
 					  IP4_EDGE_COUNT);
 
 		if (e != IP4_EDGE_COUNT)

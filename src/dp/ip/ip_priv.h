@@ -19,7 +19,10 @@ extern uint16_t ap_ip4_local_tx[AP_L3_MAX];
 extern uint16_t ap_ip6_input_tx[AP_L3_MAX];
 extern uint16_t ap_ip6_local_tx[AP_L3_MAX];
 extern uint16_t ap_inject_tx[AP_L3_MAX];
-/* The static l2-bridge edge of ip4/ip6-input and -local, and of inject. */
+/* The static edges of ip4/ip6-input and -local: drop, punt, l2-bridge; and
+ * inject's l2-bridge edge. */
+#define AP_IP_EDGE_DROP	      0
+#define AP_IP_EDGE_PUNT	      1
 #define AP_IP_EDGE_BRIDGE     2
 #define AP_INJECT_EDGE_BRIDGE 1
 /* inject's edges back into ip4-input [0] and ip6-input [1]. */
@@ -66,6 +69,21 @@ ap_l3_if_encap(struct rte_mbuf *m, struct ap_mbuf_priv *pv, const struct ap_l3_i
 	memcpy(p + hl - 2, &ethertype_be, 2);
 	pv->l2_in = out->l2_member;
 	return true;
+}
+
+/* The firewall's verdict as an edge of ip4/ip6-input or -local: @p pass
+ * when accepted, punt for a reject (the control plane answers), else drop. */
+static __rte_always_inline rte_edge_t
+ap_ip_fw_edge(struct ap_mbuf_priv *pv, enum ap_fw_action a, rte_edge_t pass)
+{
+	if (likely(a == AP_FW_ACCEPT))
+		return pass;
+	if (a == AP_FW_REJECT) {
+		pv->punt = AP_PUNT_REJECT;
+		return AP_IP_EDGE_PUNT;
+	}
+	pv->drop_reason = AP_DROP_FW_DROP;
+	return AP_IP_EDGE_DROP;
 }
 
 static inline uint64_t
