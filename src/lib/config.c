@@ -53,6 +53,7 @@ struct ctx {
 	yaml_mark_t if_marks[AP_CFG_MAX_IFACES];
 	yaml_mark_t route_marks[AP_CFG_MAX_ROUTES];
 	yaml_mark_t neigh_marks[AP_CFG_MAX_NEIGHBORS][2]; /* interface, address */
+	yaml_mark_t nat_mark; /* where the nat: section starts */
 };
 
 enum ftype {
@@ -2175,6 +2176,111 @@ resolve_fw(struct ctx *c)
 	return 0;
 }
 
+/* nat: masquerade. */
+
+static const struct field masq_fields[] = {
+	{.key = "interface",
+	 .type = FT_STRING,
+	 .off = offsetof(struct ap_cfg_nat_masq, iface),
+	 .size = AP_NAME_MAX,
+	 .flags = F_REQUIRED},
+	{.key = "ports",
+	 .type = FT_STRING,
+	 .off = offsetof(struct ap_cfg_nat_masq, ports),
+	 .size = sizeof(((struct ap_cfg_nat_masq *)0)->ports)},
+};
+static const struct table masq_table = TABLE(masq_fields);
+
+static int
+masq_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_cfg_nat_masq *m = &cfg->nat.masq[cfg->nat.n_masq];
+	char sh[SHOW_MAX];
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(m->ports, sizeof(m->ports), "1024-65535");
+	ret = parse_map(c, item, &masq_table, m, where, seen);
+	if (ret < 0)
+		return ret;
+	if (!port_range(m->ports, &m->port_lo, &m->port_hi) || m->port_lo == 0)
+		return fail(c, seen[1] ? node_at(c, seen[1]->value)->start_mark : item->start_mark,
+			    "%s.ports: '%s' is not a range of ports (1024-65535)", where,
+			    show(m->ports, strlen(m->ports), sh));
+	for (uint16_t i = 0; i < cfg->n_ifaces; i++)
+		if (strcmp(cfg->ifaces[i].name, m->iface) == 0) {
+			m->iface_idx = i;
+			cfg->nat.n_masq++;
+			return 0;
+		}
+	/* Interfaces may come later in the file: resolved again at the end. */
+	m->iface_idx = UINT16_MAX;
+	cfg->nat.n_masq++;
+	return 0;
+}
+
+static int
+parse_nat_masq(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_config *cfg = obj;
+
+	return parse_list(c, v, what, &cfg->nat.n_masq, AP_CFG_NAT_MAX_MASQ, "masquerade entries",
+			  masq_item, cfg);
+}
+
+static const struct field nat_fields[] = {
+	{.key = "masquerade", .type = FT_CUSTOM, .custom = parse_nat_masq},
+};
+static const struct table nat_table = TABLE(nat_fields);
+
+static int
+parse_nat(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_config *cfg = obj;
+
+	cfg->nat.enabled = true;
+	cfg->conntrack.enabled = true; /* translations live in the flows */
+	c->nat_mark = v->start_mark;
+	if (is_null(v))
+		return 0;
+	return parse_map(c, v, &nat_table, cfg, what, seen);
+}
+
+static int
+resolve_nat(struct ctx *c)
+{
+	struct ap_config *cfg = c->cfg;
+
+	if (!cfg->nat.enabled)
+		return 0;
+	if (cfg->workers > 1)
+		return fail(c, c->nat_mark,
+			    "nat: needs dataplane.workers: 1 (both directions of a translated "
+			    "flow must meet one worker's table)");
+	for (uint16_t k = 0; k < cfg->nat.n_masq; k++) {
+		struct ap_cfg_nat_masq *m = &cfg->nat.masq[k];
+		bool found = false, v4 = false;
+
+		for (uint16_t i = 0; i < cfg->n_ifaces && !found; i++)
+			if (strcmp(cfg->ifaces[i].name, m->iface) == 0) {
+				found = true;
+				m->iface_idx = i;
+				for (unsigned a = 0; a < cfg->ifaces[i].n_addrs; a++)
+					v4 |= cfg->ifaces[i].addrs[a].family == 4;
+			}
+		if (!found)
+			return fail(c, c->nat_mark, "nat.masquerade[%u]: unknown interface '%s'", k,
+				    m->iface);
+		if (!v4)
+			return fail(c, c->nat_mark,
+				    "nat.masquerade[%u]: interface '%s' has no IPv4 address", k,
+				    m->iface);
+	}
+	return 0;
+}
+
 #define CT_FIELD(k, t, m)                                                                          \
 	.key = k, .type = t, .off = offsetof(struct ap_config, conntrack.m),                       \
 	.size = sizeof(((struct ap_config *)0)->conntrack.m)
@@ -2231,6 +2337,7 @@ static const struct field top_fields[] = {
 	{.key = "log", .type = FT_SECTION, .sub = &log_table},
 	{.key = "conntrack", .type = FT_CUSTOM, .custom = parse_conntrack},
 	{.key = "firewall", .type = FT_CUSTOM, .custom = parse_firewall},
+	{.key = "nat", .type = FT_CUSTOM, .custom = parse_nat},
 	{.key = "bgp", .type = FT_CUSTOM, .custom = parse_bgp},
 };
 static const struct table top_table = TABLE(top_fields);
@@ -2359,6 +2466,9 @@ load(const char *name, const char *dir, const char *buf, size_t len, struct ap_c
 	if (ret < 0)
 		goto fail;
 	ret = resolve_fw(&c);
+	if (ret < 0)
+		goto fail;
+	ret = resolve_nat(&c);
 	if (ret < 0)
 		goto fail;
 

@@ -269,6 +269,23 @@ struct ap_cfg_fw {
 	uint16_t n_rules;
 };
 
+#define AP_CFG_NAT_MAX_MASQ 8
+
+/** nat.masquerade[]: IPv4 flows leaving this interface take its address. */
+struct ap_cfg_nat_masq {
+	char iface[AP_NAME_MAX];
+	uint16_t iface_idx; /**< Resolved. */
+	char ports[24];	    /**< As written, default "1024-65535". */
+	uint16_t port_lo, port_hi;
+};
+
+/** The nat: section. */
+struct ap_cfg_nat {
+	bool enabled;
+	struct ap_cfg_nat_masq masq[AP_CFG_NAT_MAX_MASQ];
+	uint16_t n_masq;
+};
+
 #define AP_CFG_BGP_MAX_NEIGHBORS 64
 #define AP_CFG_BGP_MAX_NETWORKS	 256
 #define AP_CFG_ADDR_MAX		 48
@@ -405,6 +422,9 @@ struct ap_config {
 
 	/* firewall: */
 	struct ap_cfg_fw firewall;
+
+	/* nat: */
+	struct ap_cfg_nat nat;
 
 	/* bgp: */
 	struct ap_cfg_bgp bgp;

@@ -149,6 +149,14 @@ static const struct bad_case bad_cases[] = {
 	 "firewall.zones 'z': unknown interface 'nope'"},
 	{FW_BASE "firewall: {rules: [{ct_state: [fresh], action: accept}]}\n",
 	 "firewall.rules[0].ct_state: 'fresh' is not new, established"},
+	{FW_BASE "nat: {masquerade: [{interface: nope}]}\n",
+	 "t.yaml:3:6: nat.masquerade[0]: unknown interface 'nope'"},
+	{FW_BASE "nat: {masquerade: [{interface: wan}]}\n",
+	 "t.yaml:3:6: nat.masquerade[0]: interface 'wan' has no IPv4 address"},
+	{FW_BASE "nat: {masquerade: [{interface: wan, ports: '10-5'}]}\n",
+	 "nat.masquerade[0].ports: '10-5' is not a range of ports"},
+	{FW_BASE "dataplane: {workers: 2}\nnat: {masquerade: []}\n",
+	 "t.yaml:4:6: nat: needs dataplane.workers: 1"},
 	{L3_PORTS "dataplane: {mac_table_size: 1000}\n",
 	 "t.yaml:4:29: dataplane.mac_table_size must be a power of two between 1024 and"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24]}\n"
@@ -666,6 +674,24 @@ Test(config, firewall)
 	cr_assert_eq(fw->sets[fw->rules[2].dport].port_lo[0], 53);
 	cr_assert_eq(fw->sets[fw->rules[2].src].addrs[0].len, 32);
 	cr_assert_eq(fw->policies[0].to_zone, AP_FW_ZONE_ANY);
+}
+
+Test(config, nat)
+{
+	struct ap_config cfg = load_ok("nat:\n  masquerade: [{interface: wan, ports: '2000-2999'}]\n"
+				       "ports: [{name: b, driver: null}]\n"
+				       "interfaces: [{name: wan, port: b, addresses: [192.0.2.1/24]}]\n");
+
+	cr_assert(cfg.nat.enabled);
+	cr_assert(cfg.conntrack.enabled, "nat turns conntrack on");
+	cr_assert_eq(cfg.nat.n_masq, 1);
+	cr_assert_eq(cfg.nat.masq[0].iface_idx, 0, "resolved although listed later");
+	cr_assert_eq(cfg.nat.masq[0].port_lo, 2000);
+	cr_assert_eq(cfg.nat.masq[0].port_hi, 2999);
+	cfg = load_ok("ports: [{name: a, driver: null}]\n"
+		      "interfaces: [{name: lan, port: a, addresses: [10.0.0.1/24]}]\n"
+		      "nat: {masquerade: [{interface: lan}]}\n");
+	cr_assert_eq(cfg.nat.masq[0].port_lo, 1024, "the default range");
 }
 
 Test(config, anchors_and_quoted_strings)

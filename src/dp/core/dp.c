@@ -822,6 +822,8 @@ ap_dp_start(const struct ap_config *cfg, const struct ap_dp_opts *opts, struct a
 			for (unsigned i = 0; i < dp->cfg.n_ifaces; i++)
 				l3[i] = ap_ip_iface_l3(i);
 			rc = ap_fw_start(&dp->cfg, l3, err, err_len);
+			if (rc == 0)
+				rc = ap_nat_start(&dp->cfg, l3, ap_ip_egress4);
 			if (rc < 0)
 				goto fail;
 		}

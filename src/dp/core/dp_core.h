@@ -82,6 +82,9 @@ struct ap_mbuf_priv {
 	uint16_t l2_in;	      /**< Bridged: the member it came from (ap_l2_members index). */
 	uint8_t ct;	      /**< What conntrack says of it (enum ap_ct_info, dp/ct/ct.h). */
 	uint8_t fw_done;      /**< Firewall verdict given, or sent by the control plane. */
+	uint8_t snat;	      /**< Masquerade on the way out: take snat_addr:snat_port. */
+	uint16_t snat_port;   /**< Network order. */
+	uint32_t snat_addr;   /**< Network order. */
 };
 
 static __rte_always_inline struct ap_mbuf_priv *

@@ -21,6 +21,8 @@
 #include "pkt/pkt.h"
 
 struct ap_ct_conf ap_ct_conf;
+struct ap_nat_conf ap_nat_conf;
+uint16_t (*ap_ct_egress4)(uint32_t dst_be);
 
 static uint32_t
 flow_timeout(const struct ap_ct_flow *f)
@@ -65,11 +67,38 @@ expired(const struct ap_ct_flow *f, uint32_t now)
 	return (int32_t)(now - f->expires) >= 0;
 }
 
+static bool key_fill(struct ap_ct_key *k, size_t alen, const uint8_t *src, const uint8_t *dst,
+		     uint16_t sp, uint16_t dp);
+
+/* The key a translated flow's replies come in with: from its destination to
+ * the address and port it took. */
+static void
+nat_reply_key(const struct ap_ct_flow *f, struct ap_ct_key *k)
+{
+	const uint8_t *dst = f->orig_lo ? f->key.addr_hi : f->key.addr_lo;
+	uint16_t dport = f->orig_lo ? f->key.port_hi : f->key.port_lo;
+	uint8_t nat[4];
+
+	memcpy(nat, &f->nat_addr, 4);
+	memset(k, 0, sizeof(*k));
+	k->family = f->key.family;
+	k->proto = f->key.proto;
+	if (f->key.proto == 1)
+		dport = f->nat_port; /* an echo keys on the id alone */
+	key_fill(k, 4, dst, nat, dport, f->nat_port);
+}
+
 static void
 flow_del(struct ap_ct_table *t, uint32_t idx)
 {
 	struct ap_ct_flow *f = &t->flows[idx];
 
+	if (f->nat) {
+		struct ap_ct_key rk;
+
+		nat_reply_key(f, &rk);
+		rte_hash_del_key(t->hash, &rk);
+	}
 	rte_hash_del_key(t->hash, &f->key);
 	f->used = 0;
 	t->free[t->n_free++] = idx;
@@ -233,7 +262,7 @@ key_of(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k, boo
 /* A new flow from its first packet, or why not. */
 static enum ap_ct_info
 flow_new(struct ap_ct_table *t, const struct ap_ct_key *k, bool src_lo, uint8_t state,
-	 uint32_t len, uint32_t now)
+	 uint32_t len, uint32_t now, uint32_t *out)
 {
 	struct ap_ct_flow *f;
 	uint32_t idx;
@@ -260,7 +289,45 @@ flow_new(struct ap_ct_table *t, const struct ap_ct_key *k, bool src_lo, uint8_t 
 	f->expires = now + flow_timeout(f);
 	t->count++;
 	t->st.created++;
+	*out = idx;
 	return AP_CT_NEW;
+}
+
+/* Masquerade a new IPv4 flow when it leaves by a masquerading interface: a
+ * port (ICMP: echo id) of the interface's range whose reply key is free.
+ * @return false when the range is exhausted. */
+static bool
+nat_new(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx)
+{
+	const uint8_t *dst = f->orig_lo ? f->key.addr_hi : f->key.addr_lo;
+	const uint8_t *src = f->orig_lo ? f->key.addr_lo : f->key.addr_hi;
+	uint32_t dst_be, src_be;
+	uint16_t out, lo, hi;
+	struct ap_ct_key rk;
+
+	memcpy(&dst_be, dst, 4);
+	memcpy(&src_be, src, 4);
+	out = ap_ct_egress4 ? ap_ct_egress4(dst_be) : AP_L3_MAX;
+	if (out >= AP_L3_MAX || ap_nat_conf.addr[out] == 0 || ap_nat_conf.addr[out] == src_be)
+		return true;
+	lo = ap_nat_conf.lo[out];
+	hi = ap_nat_conf.hi[out];
+	f->nat_addr = ap_nat_conf.addr[out];
+	for (unsigned tries = 0; tries < 256; tries++) {
+		uint16_t port = (uint16_t)(lo + t->nat_cursor++ % ((uint32_t)hi - lo + 1));
+
+		f->nat_port = rte_cpu_to_be_16(port);
+		nat_reply_key(f, &rk);
+		if (rte_hash_lookup(t->hash, &rk) >= 0)
+			continue;
+		if (rte_hash_add_key_data(t->hash, &rk, (void *)(uintptr_t)(idx | AP_CT_NAT_KEY)) < 0)
+			break;
+		f->nat = 1;
+		t->st.nat_created++;
+		return true;
+	}
+	t->st.nat_exhausted++;
+	return false;
 }
 
 static enum ap_ct_info
@@ -313,15 +380,22 @@ ap_ct_prepare(const uint8_t *l3, const struct ap_pkt_info *pi, uint32_t len, str
  * packets of the burst changed the table, so checked, and looked up again
  * when stale or a miss. -1 when there is none (or it expired). */
 static int64_t
-flow_find(struct ap_ct_table *t, const struct ap_ct_pkt *cp, int64_t hint, uint32_t now)
+flow_find(struct ap_ct_table *t, const struct ap_ct_pkt *cp, int64_t hint, uint32_t now,
+	  bool *via_nat)
 {
 	void *data;
+	uint64_t d;
 
-	if (hint < 0 || !t->flows[hint].used || !key_eq(&t->flows[hint].key, &cp->k)) {
-		if (rte_hash_lookup_data(t->hash, &cp->k, &data) < 0)
-			return -1;
-		hint = (int64_t)(uintptr_t)data;
-	}
+	*via_nat = false;
+	if (hint >= 0 && (hint & AP_CT_NAT_KEY) == 0 && t->flows[hint].used &&
+	    key_eq(&t->flows[hint].key, &cp->k))
+		goto found;
+	if (rte_hash_lookup_data(t->hash, &cp->k, &data) < 0)
+		return -1;
+	d = (uint64_t)(uintptr_t)data;
+	*via_nat = (d & AP_CT_NAT_KEY) != 0;
+	hint = (int64_t)(d & ~AP_CT_NAT_KEY);
+found:
 	if (expired(&t->flows[hint], now)) {
 		flow_del(t, (uint32_t)hint);
 		t->st.expired++;
@@ -331,7 +405,7 @@ flow_find(struct ap_ct_table *t, const struct ap_ct_pkt *cp, int64_t hint, uint3
 }
 
 enum ap_ct_info
-ap_ct_apply(struct ap_ct_table *t, const struct ap_ct_pkt *cp, int64_t hint, uint32_t now)
+ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint, uint32_t now)
 {
 	struct ap_ct_flow *f;
 	enum ap_ct_dir dir;
@@ -339,9 +413,12 @@ ap_ct_apply(struct ap_ct_table *t, const struct ap_ct_pkt *cp, int64_t hint, uin
 	int64_t idx;
 	uint8_t proto = cp->k.proto;
 
+	bool via_nat;
+
+	cp->flow = -1;
 	if (cp->kind == AP_CT_PKT_UNTRACKED)
 		return AP_CT_UNTRACKED;
-	idx = flow_find(t, cp, hint, now);
+	idx = flow_find(t, cp, hint, now, &via_nat);
 	if (cp->kind == AP_CT_PKT_RELATED) {
 		if (idx < 0)
 			return AP_CT_UNTRACKED;
@@ -366,10 +443,27 @@ ap_ct_apply(struct ap_ct_table *t, const struct ap_ct_pkt *cp, int64_t hint, uin
 			t->st.invalid++;
 			return AP_CT_INVALID;
 		}
-		return flow_new(t, &cp->k, cp->src_lo, state, cp->len, now);
+		{
+			uint32_t fi;
+			enum ap_ct_info info_new = flow_new(t, &cp->k, cp->src_lo, state, cp->len,
+							    now, &fi);
+
+			if (info_new != AP_CT_NEW)
+				return info_new;
+			if (ap_nat_conf.enabled && cp->k.family == 4 &&
+			    !nat_new(t, &t->flows[fi], fi)) {
+				flow_del(t, fi);
+				return AP_CT_FULL;
+			}
+			cp->flow = fi;
+			cp->dir = AP_CT_ORIG;
+			return AP_CT_NEW;
+		}
 	}
 	f = &t->flows[idx];
-	dir = cp->src_lo == (bool)f->orig_lo ? AP_CT_ORIG : AP_CT_REPLY;
+	dir = via_nat || cp->src_lo != (bool)f->orig_lo ? AP_CT_REPLY : AP_CT_ORIG;
+	cp->flow = idx;
+	cp->dir = (uint8_t)dir;
 	if (proto == 6) {
 		info = tcp_update(t, f, dir, cp->tcp_flags);
 		if (info == AP_CT_INVALID)
@@ -403,6 +497,60 @@ ap_ct_track(struct ap_ct_table *t, const uint8_t *l3, const struct ap_pkt_info *
 
 	ap_ct_prepare(l3, pi, len, &cp);
 	return ap_ct_apply(t, &cp, -1, now);
+}
+
+void
+ap_nat_rewrite4(uint8_t *ip, uint8_t *l4, uint32_t l4_avail, uint8_t proto, bool src,
+		uint32_t addr, uint16_t port)
+{
+	uint8_t *a = ip + (src ? 12 : 16);
+	uint32_t old_addr;
+	uint16_t csum, old_port;
+
+	memcpy(&old_addr, a, 4);
+	memcpy(a, &addr, 4);
+	memcpy(&csum, ip + 10, 2);
+	csum = ap_csum_update32(csum, old_addr, addr);
+	memcpy(ip + 10, &csum, 2);
+	switch (proto) {
+	case 6:
+		if (l4_avail < 18)
+			return;
+		memcpy(&old_port, l4 + (src ? 0 : 2), 2);
+		memcpy(l4 + (src ? 0 : 2), &port, 2);
+		memcpy(&csum, l4 + 16, 2);
+		/* The pseudo-header holds the address. */
+		csum = ap_csum_update32(csum, old_addr, addr);
+		csum = ap_csum_update16(csum, old_port, port);
+		memcpy(l4 + 16, &csum, 2);
+		return;
+	case 17:
+		if (l4_avail < 8)
+			return;
+		memcpy(&old_port, l4 + (src ? 0 : 2), 2);
+		memcpy(l4 + (src ? 0 : 2), &port, 2);
+		memcpy(&csum, l4 + 6, 2);
+		if (csum == 0)
+			return; /* no checksum (RFC 768) */
+		csum = ap_csum_update32(csum, old_addr, addr);
+		csum = ap_csum_update16(csum, old_port, port);
+		if (csum == 0)
+			csum = 0xffff;
+		memcpy(l4 + 6, &csum, 2);
+		return;
+	case 1:
+		/* An echo's id; ICMP has no pseudo-header. */
+		if (l4_avail < 8)
+			return;
+		memcpy(&old_port, l4 + 4, 2);
+		memcpy(l4 + 4, &port, 2);
+		memcpy(&csum, l4 + 2, 2);
+		csum = ap_csum_update16(csum, old_port, port);
+		memcpy(l4 + 2, &csum, 2);
+		return;
+	default:
+		return;
+	}
 }
 
 void

@@ -22,6 +22,7 @@
 #include <rte_hash.h>
 #include <jansson.h>
 
+#include "dp/core/dp_core.h"
 #include "lib/config.h"
 
 /** TCP states, as netfilter names them. */
@@ -108,13 +109,36 @@ struct ap_ct_flow {
 	uint32_t created; /**< Coarse ticks. */
 	uint32_t pkts[2];
 	uint64_t bytes[2];
+	uint8_t nat;	   /**< Source-translated (masquerade) on the way out. */
+	uint16_t nat_port; /**< Network order: the port (ICMP: echo id) it took. */
+	uint32_t nat_addr; /**< Network order: the address it took. */
 };
+
+/** Hash data of the extra key a translated flow's replies come in with. */
+#define AP_CT_NAT_KEY (1ull << 31)
+
+/** Masquerade, per L3 interface (IPv4 flows leaving it take its address). */
+struct ap_nat_conf {
+	bool enabled;
+	uint32_t addr[AP_L3_MAX]; /**< Network order; 0: no masquerade there. */
+	uint16_t lo[AP_L3_MAX], hi[AP_L3_MAX];
+};
+
+extern struct ap_nat_conf ap_nat_conf;
+
+/**
+ * The egress L3 interface of IPv4 destination @p dst_be (network order) per
+ * the FIB, or AP_L3_MAX. Set by the IP module, read for new flows to know
+ * whether they leave by a masquerading interface.
+ */
+extern uint16_t (*ap_ct_egress4)(uint32_t dst_be);
 
 #define AP_CT_TICK_SHIFT 24
 
 /** Counters of one worker's table. */
 struct ap_ct_stats {
 	uint64_t created, expired, early_drop, table_full, invalid, flushed, related;
+	uint64_t nat_created, nat_exhausted;
 };
 
 /** One worker's table. */
@@ -126,6 +150,7 @@ struct ap_ct_table {
 	uint32_t max;
 	uint32_t count;
 	uint32_t gc_cursor;
+	uint32_t nat_cursor; /**< Next masquerade port to try. */
 	volatile uint32_t flush_req; /**< Control plane bumps it; the worker flushes. */
 	uint32_t flush_done;
 	struct ap_ct_stats st;
@@ -155,6 +180,9 @@ struct ap_ct_pkt {
 	bool icmp_reply;
 	uint8_t tcp_flags;
 	uint32_t len;
+	/* Set by ap_ct_apply() for the packet's flow. */
+	int64_t flow; /**< Its index, -1: none. */
+	uint8_t dir;  /**< enum ap_ct_dir. */
 };
 
 #define AP_CT_PKT_UNTRACKED 0
@@ -171,8 +199,17 @@ void ap_ct_prepare(const uint8_t *l3, const struct ap_pkt_info *pi, uint32_t len
  * lookup gave for its key, or -1 (checked again: earlier packets of a burst
  * may have changed the table). @return what the packet is.
  */
-enum ap_ct_info ap_ct_apply(struct ap_ct_table *t, const struct ap_ct_pkt *cp, int64_t hint,
+enum ap_ct_info ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint,
 			    uint32_t now);
+/**
+ * Rewrite the source (@p src) or destination address of the IPv4 packet at
+ * @p ip to @p addr, and its TCP/UDP port or ICMP echo id to @p port (all in
+ * network order), with incremental checksum updates (RFC 1624). @p l4 and
+ * @p l4_avail: the transport header and the bytes there.
+ */
+void ap_nat_rewrite4(uint8_t *ip, uint8_t *l4, uint32_t l4_avail, uint8_t proto, bool src,
+		     uint32_t addr, uint16_t port);
+
 /** ap_ct_prepare() and ap_ct_apply() with a lookup of its own. */
 enum ap_ct_info ap_ct_track(struct ap_ct_table *t, const uint8_t *l3,
 			    const struct ap_pkt_info *pi, uint32_t len, uint32_t now);
@@ -198,6 +235,11 @@ void ap_ct_stop(void);
 json_t *ap_ct_flows_json(const char *proto, const char *addr, unsigned port, unsigned limit);
 /** `{"max_flows", "flows", "created", ...}` summed over the workers. */
 json_t *ap_ct_stats_json(void);
+/** Masquerade from @p cfg (@p l3_of_iface: L3 id per config interface), and
+ * the FIB lookup new flows use. 0 or -errno. */
+int ap_nat_start(const struct ap_config *cfg, const uint16_t *l3_of_iface,
+		 uint16_t (*egress4)(uint32_t));
+
 /** Ask every worker to flush its table. @return flows there were. */
 unsigned ap_ct_flush_all(void);
 

@@ -74,6 +74,7 @@ ap_ct_stop(void)
 	}
 	n_tables = 0;
 	ap_ct_conf.enabled = false;
+	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
 }
 
 unsigned
@@ -197,6 +198,14 @@ ap_ct_flows_json(const char *proto, const char *addr, unsigned port, unsigned li
 				json_object_set_new(
 					j, "state",
 					json_string(ap_ct_tcp_state_name(f->state)));
+			if (f->nat) {
+				char na[INET_ADDRSTRLEN];
+
+				inet_ntop(AF_INET, &f->nat_addr, na, sizeof(na));
+				json_object_set_new(j, "snat",
+						    json_pack("{s:s, s:i}", "addr", na, "port",
+							      ntohs(f->nat_port)));
+			}
 			json_array_append_new(arr, j);
 		}
 	}
@@ -222,11 +231,40 @@ ap_ct_stats_json(void)
 		s.invalid += t->st.invalid;
 		s.flushed += t->st.flushed;
 		s.related += t->st.related;
+		s.nat_created += t->st.nat_created;
+		s.nat_exhausted += t->st.nat_exhausted;
 	}
-	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "enabled",
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "enabled",
 			 ap_ct_conf.enabled, "flows", (json_int_t)flows, "max_flows",
 			 (json_int_t)max, "created", (json_int_t)s.created, "expired",
 			 (json_int_t)s.expired, "early_drop", (json_int_t)s.early_drop,
 			 "table_full", (json_int_t)s.table_full, "invalid", (json_int_t)s.invalid,
-			 "flushed", (json_int_t)s.flushed, "related", (json_int_t)s.related);
+			 "flushed", (json_int_t)s.flushed, "related", (json_int_t)s.related,
+			 "nat_created", (json_int_t)s.nat_created, "nat_exhausted",
+			 (json_int_t)s.nat_exhausted);
+}
+
+int
+ap_nat_start(const struct ap_config *cfg, const uint16_t *l3_of_iface,
+	     uint16_t (*egress4)(uint32_t))
+{
+	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
+	ap_ct_egress4 = egress4;
+	if (!cfg->nat.enabled)
+		return 0;
+	for (unsigned k = 0; k < cfg->nat.n_masq; k++) {
+		const struct ap_cfg_nat_masq *m = &cfg->nat.masq[k];
+		const struct ap_cfg_iface *ci = &cfg->ifaces[m->iface_idx];
+		uint16_t l3 = l3_of_iface[m->iface_idx];
+
+		for (unsigned a = 0; a < ci->n_addrs; a++)
+			if (ci->addrs[a].family == 4) {
+				memcpy(&ap_nat_conf.addr[l3], ci->addrs[a].addr, 4);
+				break;
+			}
+		ap_nat_conf.lo[l3] = m->port_lo;
+		ap_nat_conf.hi[l3] = m->port_hi;
+	}
+	ap_nat_conf.enabled = true;
+	return 0;
 }

@@ -57,7 +57,9 @@ ct_prepare(struct rte_mbuf *m, struct ap_ct_pkt *cp)
 	enum ap_pkt_err e;
 
 	pv->ct = AP_CT_UNTRACKED;
+	pv->snat = 0;
 	cp->kind = AP_CT_PKT_UNTRACKED;
+	cp->flow = -1;
 	/* The IP header as ip*-input checks it (inline for the common ones);
 	 * malformed packets are ip*-input's to drop, with its reasons. */
 	if (pi->l3 == AP_L3_IPV4)
@@ -93,6 +95,27 @@ ct_prepare(struct rte_mbuf *m, struct ap_ct_pkt *cp)
 	}
 	ap_ct_prepare(p + pi->l3_off, pi, rte_pktmbuf_pkt_len(m), cp);
 	return cp->kind != AP_CT_PKT_UNTRACKED;
+}
+
+/* A masqueraded flow: replies get their destination back now, before
+ * routing; the way out is rewritten once the firewall has seen it. */
+static void
+ct_nat(struct rte_mbuf *m, const struct ap_ct_flow *f, uint8_t dir)
+{
+	struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t client;
+
+	if (dir == AP_CT_ORIG) {
+		pv->snat = 1;
+		pv->snat_addr = f->nat_addr;
+		pv->snat_port = f->nat_port;
+		return;
+	}
+	memcpy(&client, f->orig_lo ? f->key.addr_lo : f->key.addr_hi, 4);
+	ap_nat_rewrite4(p + pv->pi.l3_off, p + pv->pi.l4_off,
+			rte_pktmbuf_data_len(m) - pv->pi.l4_off, f->key.proto, false, client,
+			f->orig_lo ? f->key.port_lo : f->key.port_hi);
 }
 
 static __rte_always_inline rte_edge_t
@@ -154,6 +177,8 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 			if (hits & (1ull << slot[i]))
 				hint = (int64_t)(uintptr_t)data[slot[i]];
 			nexts[i] = ct_verdict(pkts[i], ap_ct_apply(t, &cp[i], hint, now));
+			if (cp[i].flow >= 0 && t->flows[cp[i].flow].nat)
+				ct_nat(pkts[i], &t->flows[cp[i].flow], cp[i].dir);
 		}
 		ap_node_enqueue_batch(graph, node, nexts, (void **)pkts, n, n == nb_objs);
 		done = (uint16_t)(done + n);

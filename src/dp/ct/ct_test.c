@@ -340,3 +340,54 @@ Test(ct_table, icmp_errors_are_related)
 	pi.l4_len = 20;
 	cr_expect_eq(ap_ct_track(t, b, &pi, 56, 2), AP_CT_UNTRACKED, "quote too short");
 }
+
+/* Masquerade: the new flow takes the egress interface's address and a port
+ * of its range; the reply comes in on that address and port and finds the
+ * flow; rewrites keep every checksum right. */
+static uint16_t
+egress_is_1(uint32_t dst_be)
+{
+	RTE_SET_USED(dst_be);
+	return 1;
+}
+
+Test(ct_table, masquerade)
+{
+	const uint32_t nat = rte_cpu_to_be_32(0xc6336401); /* 198.51.100.1 */
+	uint8_t b[28] = {0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 2, 192, 0, 2, 1,
+			 0x13, 0x89, 0, 53, 0, 8, 0, 0};
+	const struct ap_ct_flow *f;
+	uint16_t ck;
+
+	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
+	ap_nat_conf.enabled = true;
+	ap_nat_conf.addr[1] = nat;
+	ap_nat_conf.lo[1] = 40000;
+	ap_nat_conf.hi[1] = 40009;
+	ap_ct_egress4 = egress_is_1;
+	cr_expect_eq(track(17, C, S, 5001, 53, 0, 1), AP_CT_NEW);
+	f = only_flow();
+	cr_assert(f->nat);
+	cr_expect_eq(f->nat_addr, nat);
+	cr_expect(rte_be_to_cpu_16(f->nat_port) >= 40000 && rte_be_to_cpu_16(f->nat_port) <= 40009);
+	/* The reply, from the server to the translated address and port. */
+	cr_expect_eq(track(17, S, 0xc6336401, 53, rte_be_to_cpu_16(f->nat_port), 0, 2),
+		     AP_CT_ESTABLISHED);
+	cr_expect_eq(only_flow()->pkts[AP_CT_REPLY], 1);
+	cr_expect_eq(t->st.nat_created, 1);
+	/* The way out: source and port rewritten, checksums still right. */
+	ck = ap_csum(b, 20);
+	memcpy(b + 10, &ck, 2);
+	ck = ap_l4_csum_ip4(b, b + 20, 8, 17);
+	memcpy(b + 26, &ck, 2);
+	ap_nat_rewrite4(b, b + 20, 8, 17, true, nat, f->nat_port);
+	cr_expect_eq(memcmp(b + 12, &nat, 4), 0);
+	cr_expect_eq(memcmp(b + 20, &f->nat_port, 2), 0);
+	cr_expect_eq(ap_csum(b, 20), 0, "IPv4 header checksum");
+	cr_expect_eq(ap_l4_csum_ip4(b, b + 20, 8, 17), 0, "UDP checksum");
+	/* A flush takes the reply key too. */
+	ap_ct_flush(t);
+	cr_expect_eq(rte_hash_count(t->hash), 0);
+	ap_nat_conf.enabled = false;
+	ap_ct_egress4 = NULL;
+}

@@ -162,6 +162,9 @@ bool ap_ip_idle(void);
 /** Free the tables (workers stopped). */
 void ap_ip_stop(void);
 
+/** The egress L3 interface of IPv4 @p dst_be per the FIB, or AP_L3_MAX. */
+uint16_t ap_ip_egress4(uint32_t dst_be);
+
 /** The L3 interface id of the config's interface @p idx. */
 uint16_t ap_ip_iface_l3(unsigned idx);
 

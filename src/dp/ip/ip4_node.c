@@ -20,6 +20,7 @@
 
 #include "dp/core/dp_core.h"
 #include "dp/ip/ip.h"
+#include "dp/ct/ct.h"
 #include "dp/fw/fw.h"
 #include "dp/ip/ip_priv.h"
 #include "pkt/build.h"
@@ -134,6 +135,14 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 		memcpy(&nw, w, 2);
 		ip->time_to_live = w[0];
 		ip->hdr_checksum = ap_csum_update16(ip->hdr_checksum, old, nw);
+	}
+	/* Masquerade: the way out takes the flow's translated source. */
+	if (unlikely(pv->snat)) {
+		uint32_t hl = (uint32_t)(ip->version_ihl & 0xf) * 4;
+
+		ap_nat_rewrite4((uint8_t *)ip, (uint8_t *)ip + hl, tot > hl ? tot - hl : 0,
+				ip->next_proto_id, true, pv->snat_addr, pv->snat_port);
+		pv->snat = 0;
 	}
 	/* Whatever tags came in, the egress interface's go out, and Ethernet
 	 * padding of the incoming frame is not carried on. */

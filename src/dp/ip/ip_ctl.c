@@ -1780,6 +1780,24 @@ iface_where(json_t *j, const struct ap_cfg_iface *ci)
 }
 
 uint16_t
+ap_ip_egress4(uint32_t dst_be)
+{
+	uint32_t dst = rte_be_to_cpu_32(dst_be);
+	const struct ap_nh *nh;
+	uint64_t id = 0;
+
+	if (ap_ip.fib4 == NULL)
+		return AP_L3_MAX;
+	rte_fib_lookup_bulk(ap_ip.fib4, &dst, &id, 1);
+	nh = &ap_ip.nh[id % AP_NH_MAX];
+	if (nh->type == AP_NH_ECMP && nh->n_members)
+		nh = &ap_ip.nh[nh->members[0]];
+	if (nh->type != AP_NH_NEIGH && nh->type != AP_NH_GLEAN)
+		return AP_L3_MAX;
+	return nh->port;
+}
+
+uint16_t
 ap_ip_iface_l3(unsigned idx)
 {
 	return idx < ctl.n_ifaces ? ctl.ifaces[idx].port : AP_L3_MAX;

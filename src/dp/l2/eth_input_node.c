@@ -109,6 +109,7 @@ eth_input_one(struct rte_mbuf *m)
 	pv->reinjected = 0;
 	pv->ct = 0;
 	pv->fw_done = 0;
+	pv->snat = 0;
 	if (pf->l3 && likely(pv->pi.n_vlan == 0))
 		return eth_input_l3(pv, p, m->port);
 	if (pf->l2)
