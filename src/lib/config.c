@@ -2229,8 +2229,94 @@ parse_nat_masq(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 			  masq_item, cfg);
 }
 
+static int
+parse_fwd_proto(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_cfg_nat_fwd *f = obj;
+	const char *str;
+	int ret = get_string(c, v, what, &str);
+
+	if (ret < 0)
+		return ret;
+	if (strcmp(str, "tcp") == 0)
+		f->proto = 6;
+	else if (strcmp(str, "udp") == 0)
+		f->proto = 17;
+	else
+		return fail(c, v->start_mark, "%s must be tcp or udp", what);
+	return 0;
+}
+
+static int
+parse_fwd_to(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_cfg_nat_fwd *f = obj;
+	int ret = get_prefix(c, v, what, false, &f->to);
+
+	if (ret == 0 && f->to.family != 4)
+		return fail(c, v->start_mark, "%s: port forwarding is IPv4 only", what);
+	return ret;
+}
+
+static const struct field fwd_fields[] = {
+	{.key = "interface",
+	 .type = FT_STRING,
+	 .off = offsetof(struct ap_cfg_nat_fwd, iface),
+	 .size = AP_NAME_MAX,
+	 .flags = F_REQUIRED},
+	{.key = "proto", .type = FT_CUSTOM, .custom = parse_fwd_proto, .flags = F_REQUIRED},
+	{.key = "port",
+	 .type = FT_UINT,
+	 .off = offsetof(struct ap_cfg_nat_fwd, port),
+	 .size = sizeof(uint16_t),
+	 .min = 1,
+	 .max = 65535,
+	 .flags = F_REQUIRED},
+	{.key = "to", .type = FT_CUSTOM, .custom = parse_fwd_to, .flags = F_REQUIRED},
+	{.key = "to_port",
+	 .type = FT_UINT,
+	 .off = offsetof(struct ap_cfg_nat_fwd, to_port),
+	 .size = sizeof(uint16_t),
+	 .min = 1,
+	 .max = 65535},
+};
+static const struct table fwd_table = TABLE(fwd_fields);
+
+static int
+fwd_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_cfg_nat_fwd *f = &cfg->nat.fwd[cfg->nat.n_fwd];
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	f->iface_idx = UINT16_MAX;
+	ret = parse_map(c, item, &fwd_table, f, where, seen);
+	if (ret < 0)
+		return ret;
+	if (f->to_port == 0)
+		f->to_port = f->port;
+	for (uint16_t k = 0; k < cfg->nat.n_fwd; k++)
+		if (strcmp(cfg->nat.fwd[k].iface, f->iface) == 0 && cfg->nat.fwd[k].proto == f->proto &&
+		    cfg->nat.fwd[k].port == f->port)
+			return fail(c, item->start_mark, "%s: port %u is already forwarded", where,
+				    f->port);
+	cfg->nat.n_fwd++;
+	return 0;
+}
+
+static int
+parse_nat_fwd(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_config *cfg = obj;
+
+	return parse_list(c, v, what, &cfg->nat.n_fwd, AP_CFG_NAT_MAX_FWD, "forwarded ports",
+			  fwd_item, cfg);
+}
+
 static const struct field nat_fields[] = {
 	{.key = "masquerade", .type = FT_CUSTOM, .custom = parse_nat_masq},
+	{.key = "forward", .type = FT_CUSTOM, .custom = parse_nat_fwd},
 };
 static const struct table nat_table = TABLE(nat_fields);
 
@@ -2259,6 +2345,24 @@ resolve_nat(struct ctx *c)
 		return fail(c, c->nat_mark,
 			    "nat: needs dataplane.workers: 1 (both directions of a translated "
 			    "flow must meet one worker's table)");
+	for (uint16_t k = 0; k < cfg->nat.n_fwd; k++) {
+		struct ap_cfg_nat_fwd *f = &cfg->nat.fwd[k];
+		bool v4 = false;
+
+		for (uint16_t i = 0; i < cfg->n_ifaces; i++)
+			if (strcmp(cfg->ifaces[i].name, f->iface) == 0) {
+				f->iface_idx = i;
+				for (unsigned a = 0; a < cfg->ifaces[i].n_addrs; a++)
+					v4 |= cfg->ifaces[i].addrs[a].family == 4;
+			}
+		if (f->iface_idx == UINT16_MAX)
+			return fail(c, c->nat_mark, "nat.forward[%u]: unknown interface '%s'", k,
+				    f->iface);
+		if (!v4)
+			return fail(c, c->nat_mark,
+				    "nat.forward[%u]: interface '%s' has no IPv4 address", k,
+				    f->iface);
+	}
 	for (uint16_t k = 0; k < cfg->nat.n_masq; k++) {
 		struct ap_cfg_nat_masq *m = &cfg->nat.masq[k];
 		bool found = false, v4 = false;

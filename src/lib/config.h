@@ -279,11 +279,25 @@ struct ap_cfg_nat_masq {
 	uint16_t port_lo, port_hi;
 };
 
+#define AP_CFG_NAT_MAX_FWD 64
+
+/** nat.forward[]: a port of an interface's address forwarded to an inside host. */
+struct ap_cfg_nat_fwd {
+	char iface[AP_NAME_MAX];
+	uint16_t iface_idx; /**< Resolved. */
+	uint8_t proto;	    /**< 6 or 17. */
+	uint16_t port;	    /**< Host order, the port on the interface's address. */
+	struct ap_cfg_prefix to;
+	uint16_t to_port; /**< Host order; 0: the same port. */
+};
+
 /** The nat: section. */
 struct ap_cfg_nat {
 	bool enabled;
 	struct ap_cfg_nat_masq masq[AP_CFG_NAT_MAX_MASQ];
 	uint16_t n_masq;
+	struct ap_cfg_nat_fwd fwd[AP_CFG_NAT_MAX_FWD];
+	uint16_t n_fwd;
 };
 
 #define AP_CFG_BGP_MAX_NEIGHBORS 64

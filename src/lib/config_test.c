@@ -155,6 +155,13 @@ static const struct bad_case bad_cases[] = {
 	 "t.yaml:3:6: nat.masquerade[0]: interface 'wan' has no IPv4 address"},
 	{FW_BASE "nat: {masquerade: [{interface: wan, ports: '10-5'}]}\n",
 	 "nat.masquerade[0].ports: '10-5' is not a range of ports"},
+	{FW_BASE "nat: {forward: [{interface: wan, proto: icmp, port: 1, to: 10.0.0.1}]}\n",
+	 "nat.forward[0].proto must be tcp or udp"},
+	{FW_BASE "nat: {forward: [{interface: wan, proto: tcp, port: 1, to: 'fd00::1'}]}\n",
+	 "nat.forward[0].to: port forwarding is IPv4 only"},
+	{FW_BASE "nat: {forward: [{interface: wan, proto: tcp, port: 1, to: 10.0.0.1},\n"
+		 "  {interface: wan, proto: tcp, port: 1, to: 10.0.0.2}]}\n",
+	 "nat.forward[1]: port 1 is already forwarded"},
 	{FW_BASE "dataplane: {workers: 2}\nnat: {masquerade: []}\n",
 	 "t.yaml:4:6: nat: needs dataplane.workers: 1"},
 	{L3_PORTS "dataplane: {mac_table_size: 1000}\n",
@@ -688,6 +695,17 @@ Test(config, nat)
 	cr_assert_eq(cfg.nat.masq[0].iface_idx, 0, "resolved although listed later");
 	cr_assert_eq(cfg.nat.masq[0].port_lo, 2000);
 	cr_assert_eq(cfg.nat.masq[0].port_hi, 2999);
+	cfg = load_ok("nat:\n  forward:\n"
+		      "    - {interface: wan, proto: tcp, port: 8080, to: 10.0.0.5, to_port: 80}\n"
+		      "    - {interface: wan, proto: udp, port: 53, to: 10.0.0.6}\n"
+		      "ports: [{name: b, driver: null}]\n"
+		      "interfaces: [{name: wan, port: b, addresses: [192.0.2.1/24]}]\n");
+	cr_assert_eq(cfg.nat.n_fwd, 2);
+	cr_assert_eq(cfg.nat.fwd[0].proto, 6);
+	cr_assert_eq(cfg.nat.fwd[0].port, 8080);
+	cr_assert_eq(cfg.nat.fwd[0].to_port, 80);
+	cr_assert_eq(cfg.nat.fwd[0].to.addr[3], 5);
+	cr_assert_eq(cfg.nat.fwd[1].to_port, 53, "the same port by default");
 	cfg = load_ok("ports: [{name: a, driver: null}]\n"
 		      "interfaces: [{name: lan, port: a, addresses: [10.0.0.1/24]}]\n"
 		      "nat: {masquerade: [{interface: lan}]}\n");

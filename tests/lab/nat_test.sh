@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Masquerade on the routed lab (client - aetherd - server, af_packet): the
-# server has no route back to the client's subnet, so only translated
-# traffic can come back. curl, iperf3 and ping from the client reach the
+# NAT on the routed lab (client - aetherd - server, af_packet): the server
+# has no route back to the client's subnet, so only translated traffic can
+# come back. Masquerade: curl, iperf3 and ping from the client reach the
 # server, which sees the router's address; the flows show their translation.
+# A port forward: the server reaches a web server on the client through a
+# port of the router's address.
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -11,7 +13,7 @@ lab_require_root
 lab_require_cmd ip ethtool ping jq curl iperf3 python3
 lab_require_aetherd
 
-tap_plan 7
+tap_plan 9
 
 lab_topo_routed
 tap_ok $? "topology client - router - server built"
@@ -30,7 +32,10 @@ cat >>"$cfg" <<'EOF2'
 nat:
   masquerade:
     - {interface: wan, ports: "20000-20999"}
+  forward:
+    - {interface: wan, proto: tcp, port: 8080, to: CLIENT, to_port: 8000}
 EOF2
+sed -i "s/CLIENT/$C4/" "$cfg"
 lab_aetherd_start dut "$cfg"
 tap_ok $? "aetherd started with masquerade on wan"
 
@@ -64,5 +69,18 @@ echo "$ct" | jq -e --arg r "$R4W" '([.flows[] | select(.snat.addr == $r and .sna
 rc=$?
 [ $rc -eq 0 ] || tap_diag "$ct"
 tap_ok $rc "flows show their translation to $R4W, ports from the configured range"
+
+# The port forward: outside to the router's 8080, inside to the client's 8000.
+mkdir -p "$www/in" && echo inside >"$www/in/index.html"
+lab_bg client python3 -m http.server --bind 0.0.0.0 --directory "$www/in" 8000
+in_log=$LAB_BG_LOG
+lab_wait_for 10 lab_exec server curl -s -o /dev/null -m 2 "http://$R4W:8080/"
+out=$(lab_exec server curl -s -m 5 "http://$R4W:8080/")
+[ "$out" = inside ]
+tap_ok $? "port forward: the outside reaches the inside web server through $R4W:8080"
+grep -q "^$S4 " "$in_log"
+rc=$?
+[ $rc -eq 0 ] || tap_diag "$(tail -3 "$in_log")"
+tap_ok $rc "the inside server sees the outside client's own address"
 
 tap_done

@@ -76,16 +76,57 @@ static void
 nat_reply_key(const struct ap_ct_flow *f, struct ap_ct_key *k)
 {
 	const uint8_t *dst = f->orig_lo ? f->key.addr_hi : f->key.addr_lo;
+	const uint8_t *src = f->orig_lo ? f->key.addr_lo : f->key.addr_hi;
 	uint16_t dport = f->orig_lo ? f->key.port_hi : f->key.port_lo;
+	uint16_t sport = f->orig_lo ? f->key.port_lo : f->key.port_hi;
 	uint8_t nat[4];
 
 	memcpy(nat, &f->nat_addr, 4);
 	memset(k, 0, sizeof(*k));
 	k->family = f->key.family;
 	k->proto = f->key.proto;
+	if (f->nat == AP_CT_DNAT) {
+		/* Replies come from the inside host to the original source. */
+		key_fill(k, 4, nat, src, f->nat_port, sport);
+		return;
+	}
 	if (f->key.proto == 1)
 		dport = f->nat_port; /* an echo keys on the id alone */
 	key_fill(k, 4, dst, nat, dport, f->nat_port);
+}
+
+/* A port forward for a new flow that came in on @p in_l3 to one of its
+ * ports: its destination becomes the inside host's. */
+static bool
+fwd_new(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_t in_l3)
+{
+	const uint8_t *dst = f->orig_lo ? f->key.addr_hi : f->key.addr_lo;
+	uint16_t dport = f->orig_lo ? f->key.port_hi : f->key.port_lo;
+	struct ap_ct_key rk;
+	uint32_t dst_be;
+
+	if (in_l3 >= AP_L3_MAX || ap_nat_conf.if_addr[in_l3] == 0)
+		return false;
+	memcpy(&dst_be, dst, 4);
+	if (dst_be != ap_nat_conf.if_addr[in_l3])
+		return false;
+	for (unsigned i = 0; i < ap_nat_conf.n_fwd; i++) {
+		if (ap_nat_conf.fwd[i].l3 != in_l3 || ap_nat_conf.fwd[i].proto != f->key.proto ||
+		    ap_nat_conf.fwd[i].port != dport)
+			continue;
+		f->nat_addr = ap_nat_conf.fwd[i].to;
+		f->nat_port = ap_nat_conf.fwd[i].to_port;
+		f->nat = AP_CT_DNAT;
+		nat_reply_key(f, &rk);
+		if (rte_hash_add_key_data(t->hash, &rk, (void *)(uintptr_t)(idx | AP_CT_NAT_KEY)) <
+		    0) {
+			f->nat = 0;
+			return false;
+		}
+		t->st.nat_created++;
+		return true;
+	}
+	return false;
 }
 
 static void
@@ -322,7 +363,7 @@ nat_new(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx)
 			continue;
 		if (rte_hash_add_key_data(t->hash, &rk, (void *)(uintptr_t)(idx | AP_CT_NAT_KEY)) < 0)
 			break;
-		f->nat = 1;
+		f->nat = AP_CT_SNAT;
 		t->st.nat_created++;
 		return true;
 	}
@@ -366,6 +407,7 @@ ap_ct_prepare(const uint8_t *l3, const struct ap_pkt_info *pi, uint32_t len, str
 {
 	cp->len = len;
 	cp->tcp_flags = pi->tcp_flags;
+	cp->in_l3 = AP_L3_MAX;
 	if ((pi->l4_proto == 1 || pi->l4_proto == 58) &&
 	    icmp_error(pi->l4_proto, (uint8_t)(pi->l4_sport >> 8))) {
 		/* RELATED to the flow it reports on, if we track that flow. */
@@ -451,6 +493,7 @@ ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint, uint32_t 
 			if (info_new != AP_CT_NEW)
 				return info_new;
 			if (ap_nat_conf.enabled && cp->k.family == 4 &&
+			    !fwd_new(t, &t->flows[fi], fi, cp->in_l3) &&
 			    !nat_new(t, &t->flows[fi], fi)) {
 				flow_del(t, fi);
 				return AP_CT_FULL;

@@ -109,10 +109,13 @@ struct ap_ct_flow {
 	uint32_t created; /**< Coarse ticks. */
 	uint32_t pkts[2];
 	uint64_t bytes[2];
-	uint8_t nat;	   /**< Source-translated (masquerade) on the way out. */
-	uint16_t nat_port; /**< Network order: the port (ICMP: echo id) it took. */
-	uint32_t nat_addr; /**< Network order: the address it took. */
+	uint8_t nat;	   /**< AP_CT_SNAT (masquerade) or AP_CT_DNAT (port forward), 0: none. */
+	uint16_t nat_port; /**< Network order: the port (ICMP: echo id) it took or goes to. */
+	uint32_t nat_addr; /**< Network order: the address it took or goes to. */
 };
+
+#define AP_CT_SNAT 1 /**< The source is translated on the way out. */
+#define AP_CT_DNAT 2 /**< The destination is translated on the way in. */
 
 /** Hash data of the extra key a translated flow's replies come in with. */
 #define AP_CT_NAT_KEY (1ull << 31)
@@ -122,6 +125,16 @@ struct ap_nat_conf {
 	bool enabled;
 	uint32_t addr[AP_L3_MAX]; /**< Network order; 0: no masquerade there. */
 	uint16_t lo[AP_L3_MAX], hi[AP_L3_MAX];
+	/* Port forwards: to the address of interface l3, proto and port. */
+	struct {
+		uint16_t l3;
+		uint8_t proto;
+		uint16_t port;	 /**< Network order. */
+		uint32_t to;	 /**< Network order. */
+		uint16_t to_port; /**< Network order. */
+	} fwd[AP_CFG_NAT_MAX_FWD];
+	unsigned n_fwd;
+	uint32_t if_addr[AP_L3_MAX]; /**< First IPv4 address of each interface with forwards. */
 };
 
 extern struct ap_nat_conf ap_nat_conf;
@@ -180,6 +193,7 @@ struct ap_ct_pkt {
 	bool icmp_reply;
 	uint8_t tcp_flags;
 	uint32_t len;
+	uint16_t in_l3; /**< The L3 interface it came in on (port forwards match it). */
 	/* Set by ap_ct_apply() for the packet's flow. */
 	int64_t flow; /**< Its index, -1: none. */
 	uint8_t dir;  /**< enum ap_ct_dir. */

@@ -202,7 +202,7 @@ ap_ct_flows_json(const char *proto, const char *addr, unsigned port, unsigned li
 				char na[INET_ADDRSTRLEN];
 
 				inet_ntop(AF_INET, &f->nat_addr, na, sizeof(na));
-				json_object_set_new(j, "snat",
+				json_object_set_new(j, f->nat == AP_CT_DNAT ? "dnat" : "snat",
 						    json_pack("{s:s, s:i}", "addr", na, "port",
 							      ntohs(f->nat_port)));
 			}
@@ -264,6 +264,21 @@ ap_nat_start(const struct ap_config *cfg, const uint16_t *l3_of_iface,
 			}
 		ap_nat_conf.lo[l3] = m->port_lo;
 		ap_nat_conf.hi[l3] = m->port_hi;
+	}
+	for (unsigned k = 0; k < cfg->nat.n_fwd; k++) {
+		const struct ap_cfg_nat_fwd *f = &cfg->nat.fwd[k];
+		const struct ap_cfg_iface *ci = &cfg->ifaces[f->iface_idx];
+		uint16_t l3 = l3_of_iface[f->iface_idx];
+		unsigned n = ap_nat_conf.n_fwd++;
+
+		for (unsigned a = 0; a < ci->n_addrs && !ap_nat_conf.if_addr[l3]; a++)
+			if (ci->addrs[a].family == 4)
+				memcpy(&ap_nat_conf.if_addr[l3], ci->addrs[a].addr, 4);
+		ap_nat_conf.fwd[n].l3 = l3;
+		ap_nat_conf.fwd[n].proto = f->proto;
+		ap_nat_conf.fwd[n].port = htons(f->port);
+		memcpy(&ap_nat_conf.fwd[n].to, f->to.addr, 4);
+		ap_nat_conf.fwd[n].to_port = htons(f->to_port);
 	}
 	ap_nat_conf.enabled = true;
 	return 0;

@@ -94,6 +94,7 @@ ct_prepare(struct rte_mbuf *m, struct ap_ct_pkt *cp)
 		break;
 	}
 	ap_ct_prepare(p + pi->l3_off, pi, rte_pktmbuf_pkt_len(m), cp);
+	cp->in_l3 = pv->l3;
 	return cp->kind != AP_CT_PKT_UNTRACKED;
 }
 
@@ -106,6 +107,20 @@ ct_nat(struct rte_mbuf *m, const struct ap_ct_flow *f, uint8_t dir)
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t client;
 
+	uint32_t avail = rte_pktmbuf_data_len(m) - pv->pi.l4_off, orig_dst;
+
+	if (f->nat == AP_CT_DNAT) {
+		/* A port forward: in, to the inside host; back, from where it went. */
+		if (dir == AP_CT_ORIG) {
+			ap_nat_rewrite4(p + pv->pi.l3_off, p + pv->pi.l4_off, avail, f->key.proto,
+					false, f->nat_addr, f->nat_port);
+			return;
+		}
+		memcpy(&orig_dst, f->orig_lo ? f->key.addr_hi : f->key.addr_lo, 4);
+		ap_nat_rewrite4(p + pv->pi.l3_off, p + pv->pi.l4_off, avail, f->key.proto, true,
+				orig_dst, f->orig_lo ? f->key.port_hi : f->key.port_lo);
+		return;
+	}
 	if (dir == AP_CT_ORIG) {
 		pv->snat = 1;
 		pv->snat_addr = f->nat_addr;
@@ -113,8 +128,7 @@ ct_nat(struct rte_mbuf *m, const struct ap_ct_flow *f, uint8_t dir)
 		return;
 	}
 	memcpy(&client, f->orig_lo ? f->key.addr_lo : f->key.addr_hi, 4);
-	ap_nat_rewrite4(p + pv->pi.l3_off, p + pv->pi.l4_off,
-			rte_pktmbuf_data_len(m) - pv->pi.l4_off, f->key.proto, false, client,
+	ap_nat_rewrite4(p + pv->pi.l3_off, p + pv->pi.l4_off, avail, f->key.proto, false, client,
 			f->orig_lo ? f->key.port_lo : f->key.port_hi);
 }
 

@@ -391,3 +391,41 @@ Test(ct_table, masquerade)
 	ap_nat_conf.enabled = false;
 	ap_ct_egress4 = NULL;
 }
+
+/* A port forward: a new flow to a forwarded port of the interface's address
+ * goes to the inside host; the inside host's replies find the flow. */
+Test(ct_table, port_forward)
+{
+	const uint32_t outside_if = rte_cpu_to_be_32(0xc6336401); /* 198.51.100.1 */
+	struct pkt p = mk(6, S, 0xc6336401, 40000, 8080, SYN);
+	const struct ap_ct_flow *f;
+	struct ap_ct_pkt cp;
+
+	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
+	ap_nat_conf.enabled = true;
+	ap_nat_conf.if_addr[1] = outside_if;
+	ap_nat_conf.n_fwd = 1;
+	ap_nat_conf.fwd[0].l3 = 1;
+	ap_nat_conf.fwd[0].proto = 6;
+	ap_nat_conf.fwd[0].port = rte_cpu_to_be_16(8080);
+	ap_nat_conf.fwd[0].to = rte_cpu_to_be_32(C);
+	ap_nat_conf.fwd[0].to_port = rte_cpu_to_be_16(80);
+	ap_ct_prepare(p.ip, &p.pi, 60, &cp);
+	cp.in_l3 = 1;
+	cr_expect_eq(ap_ct_apply(t, &cp, -1, 1), AP_CT_NEW);
+	f = only_flow();
+	cr_assert_eq(f->nat, AP_CT_DNAT);
+	cr_expect_eq(f->nat_addr, rte_cpu_to_be_32(C));
+	cr_expect_eq(f->nat_port, rte_cpu_to_be_16(80));
+	/* The inside host answers the outside client directly. */
+	cr_expect_eq(track(6, C, S, 80, 40000, SYNACK, 2), AP_CT_ESTABLISHED);
+	cr_expect_eq(only_flow()->state, AP_TCP_SYN_RECV);
+	/* Not the forwarded port, or in on another interface: no translation. */
+	ap_ct_flush(t);
+	p = mk(6, S, 0xc6336401, 40001, 8081, SYN);
+	ap_ct_prepare(p.ip, &p.pi, 60, &cp);
+	cp.in_l3 = 1;
+	ap_ct_apply(t, &cp, -1, 3);
+	cr_expect_eq(only_flow()->nat, 0);
+	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
+}
