@@ -1916,15 +1916,24 @@ fw_item(struct ctx *c, const yaml_node_t *item, const char *where, const struct 
 	const yaml_node_pair_t *seen[MAX_FIELDS];
 	int ret;
 
+	uint32_t line = (uint32_t)item->start_mark.line + 1, col = (uint32_t)item->start_mark.column + 1;
+
 	memset(obj, 0, size);
 	if (t == &rule_table) {
 		struct ap_cfg_fw_rule *r = obj;
 
 		r->icmp_type = -1;
-		r->line = (uint32_t)item->start_mark.line + 1;
-		r->col = (uint32_t)item->start_mark.column + 1;
+		r->line = line;
+		r->col = col;
 	}
 	ret = parse_map(c, item, t, obj, where, seen);
+	if (t == &zone_table) {
+		((struct ap_cfg_fw_zone *)obj)->line = line;
+		((struct ap_cfg_fw_zone *)obj)->col = col;
+	} else if (t == &policy_table) {
+		((struct ap_cfg_fw_policy *)obj)->line = line;
+		((struct ap_cfg_fw_policy *)obj)->col = col;
+	}
 	if (ret == 0 && t == &set_table && (seen[1] == NULL) == (seen[2] == NULL))
 		return fail(c, item->start_mark, "%s needs exactly one of 'addresses' or 'ports'",
 			    where);
@@ -2118,7 +2127,8 @@ resolve_fw(struct ctx *c)
 		const struct ap_cfg_fw_zone *zone = &fw->zones[z];
 
 		if (strcmp(zone->name, "any") == 0 || strcmp(zone->name, "self") == 0)
-			return fail(c, mark_at(0, 0), "firewall: '%s' is a reserved zone name",
+			return fail(c, mark_at(zone->line, zone->col),
+				    "firewall: '%s' is a reserved zone name",
 				    zone->name);
 		for (uint8_t i = 0; i < zone->n_ifaces; i++) {
 			bool found = false;
@@ -2126,13 +2136,13 @@ resolve_fw(struct ctx *c)
 			for (uint16_t f = 0; f < c->cfg->n_ifaces && !found; f++)
 				found = strcmp(c->cfg->ifaces[f].name, zone->ifaces[i]) == 0;
 			if (!found)
-				return fail(c, mark_at(0, 0),
+				return fail(c, mark_at(zone->line, zone->col),
 					    "firewall.zones '%s': unknown interface '%s'",
 					    zone->name, zone->ifaces[i]);
 			for (uint8_t y = 0; y < z; y++)
 				for (uint8_t k = 0; k < fw->zones[y].n_ifaces; k++)
 					if (strcmp(fw->zones[y].ifaces[k], zone->ifaces[i]) == 0)
-						return fail(c, mark_at(0, 0),
+						return fail(c, mark_at(zone->line, zone->col),
 							    "firewall: interface '%s' is in zones "
 							    "'%s' and '%s'",
 							    zone->ifaces[i], fw->zones[y].name,
@@ -2143,9 +2153,10 @@ resolve_fw(struct ctx *c)
 		struct ap_cfg_fw_policy *pol = &fw->policies[p];
 
 		snprintf(what, sizeof(what), "firewall.policies[%u]", p);
-		ret = fw_zone_ref(c, fw, pol->from, false, mark_at(0, 0), what, &pol->from_zone);
+		ret = fw_zone_ref(c, fw, pol->from, false, mark_at(pol->line, pol->col), what,
+				  &pol->from_zone);
 		if (ret == 0)
-			ret = fw_zone_ref(c, fw, pol->to, true, mark_at(0, 0), what,
+			ret = fw_zone_ref(c, fw, pol->to, true, mark_at(pol->line, pol->col), what,
 					  &pol->to_zone);
 		if (ret < 0)
 			return ret;
@@ -2201,6 +2212,8 @@ masq_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_c
 
 	memset(m, 0, sizeof(*m));
 	snprintf(m->ports, sizeof(m->ports), "1024-65535");
+	m->line = (uint32_t)item->start_mark.line + 1;
+	m->col = (uint32_t)item->start_mark.column + 1;
 	ret = parse_map(c, item, &masq_table, m, where, seen);
 	if (ret < 0)
 		return ret;
@@ -2291,6 +2304,8 @@ fwd_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_co
 
 	memset(f, 0, sizeof(*f));
 	f->iface_idx = UINT16_MAX;
+	f->line = (uint32_t)item->start_mark.line + 1;
+	f->col = (uint32_t)item->start_mark.column + 1;
 	ret = parse_map(c, item, &fwd_table, f, where, seen);
 	if (ret < 0)
 		return ret;
@@ -2356,10 +2371,10 @@ resolve_nat(struct ctx *c)
 					v4 |= cfg->ifaces[i].addrs[a].family == 4;
 			}
 		if (f->iface_idx == UINT16_MAX)
-			return fail(c, c->nat_mark, "nat.forward[%u]: unknown interface '%s'", k,
+			return fail(c, mark_at(f->line, f->col), "nat.forward[%u]: unknown interface '%s'", k,
 				    f->iface);
 		if (!v4)
-			return fail(c, c->nat_mark,
+			return fail(c, mark_at(f->line, f->col),
 				    "nat.forward[%u]: interface '%s' has no IPv4 address", k,
 				    f->iface);
 	}
@@ -2375,10 +2390,10 @@ resolve_nat(struct ctx *c)
 					v4 |= cfg->ifaces[i].addrs[a].family == 4;
 			}
 		if (!found)
-			return fail(c, c->nat_mark, "nat.masquerade[%u]: unknown interface '%s'", k,
+			return fail(c, mark_at(m->line, m->col), "nat.masquerade[%u]: unknown interface '%s'", k,
 				    m->iface);
 		if (!v4)
-			return fail(c, c->nat_mark,
+			return fail(c, mark_at(m->line, m->col),
 				    "nat.masquerade[%u]: interface '%s' has no IPv4 address", k,
 				    m->iface);
 	}

@@ -207,6 +207,7 @@ struct ap_cfg_fw_zone {
 	char name[AP_NAME_MAX];
 	char ifaces[AP_CFG_FW_ZONE_IFACES][AP_NAME_MAX];
 	uint8_t n_ifaces;
+	uint32_t line, col;
 };
 
 /** firewall.sets[]: named addresses (prefixes) or ports (ranges). */
@@ -252,6 +253,7 @@ struct ap_cfg_fw_policy {
 	char from[AP_NAME_MAX], to[AP_NAME_MAX];
 	uint8_t from_zone, to_zone;
 	enum ap_fw_action action;
+	uint32_t line, col;
 };
 
 /** The firewall: section. */
@@ -277,6 +279,7 @@ struct ap_cfg_nat_masq {
 	uint16_t iface_idx; /**< Resolved. */
 	char ports[24];	    /**< As written, default "1024-65535". */
 	uint16_t port_lo, port_hi;
+	uint32_t line, col;
 };
 
 #define AP_CFG_NAT_MAX_FWD 64
@@ -289,6 +292,7 @@ struct ap_cfg_nat_fwd {
 	uint16_t port;	    /**< Host order, the port on the interface's address. */
 	struct ap_cfg_prefix to;
 	uint16_t to_port; /**< Host order; 0: the same port. */
+	uint32_t line, col;
 };
 
 /** The nat: section. */
