@@ -54,6 +54,7 @@ struct ctx {
 	yaml_mark_t route_marks[AP_CFG_MAX_ROUTES];
 	yaml_mark_t neigh_marks[AP_CFG_MAX_NEIGHBORS][2]; /* interface, address */
 	yaml_mark_t nat_mark; /* where the nat: section starts */
+	struct ap_cfg_bridge *cur_bridge; /* whose members and static MACs are parsed */
 };
 
 enum ftype {
@@ -1219,40 +1220,34 @@ static const struct field member_fields[] = {
 static const struct table member_table = TABLE(member_fields);
 
 static int
+member_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	struct ap_cfg_bridge *br = c->cur_bridge;
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_cfg_bridge_member m = {0};
+	int ret = parse_map(c, item, &member_table, &m, where, seen);
+
+	(void)cfg;
+	if (ret < 0)
+		return ret;
+	if (seen[MF_INNER] != NULL && seen[MF_VLAN] == NULL)
+		return fail(c, node_at(c, seen[MF_INNER]->key)->start_mark,
+			    "%s: 'inner_vlan' needs the outer 'vlan'", where);
+	m.has_learn_limit = seen[MF_LIMIT] != NULL;
+	m.line = (uint32_t)item->start_mark.line + 1;
+	m.col = (uint32_t)item->start_mark.column + 1;
+	br->members[br->n_members++] = m;
+	return 0;
+}
+
+static int
 parse_bridge_members(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 {
 	struct ap_cfg_bridge *br = obj;
-	char where[WHERE_MAX + 8];
-	yaml_node_item_t *it;
 
-	if (is_null(v))
-		return 0;
-	if (v->type != YAML_SEQUENCE_NODE)
-		return fail(c, v->start_mark, "expected a list for %s", what);
-	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		const yaml_node_t *item = node_at(c, *it);
-		const yaml_node_pair_t *seen[MAX_FIELDS];
-		struct ap_cfg_bridge_member m = {0};
-		int ret;
-
-		if (item == NULL)
-			return fail(c, v->start_mark, "broken list in %s", what);
-		if (br->n_members == AP_CFG_BRIDGE_MAX_MEMBERS)
-			return fail(c, item->start_mark, "too many members in %s (max %d)", what,
-				    AP_CFG_BRIDGE_MAX_MEMBERS);
-		snprintf(where, sizeof(where), "%s[%u]", what, br->n_members);
-		ret = parse_map(c, item, &member_table, &m, where, seen);
-		if (ret < 0)
-			return ret;
-		if (seen[MF_INNER] != NULL && seen[MF_VLAN] == NULL)
-			return fail(c, node_at(c, seen[MF_INNER]->key)->start_mark,
-				    "%s: 'inner_vlan' needs the outer 'vlan'", where);
-		m.has_learn_limit = seen[MF_LIMIT] != NULL;
-		m.line = (uint32_t)item->start_mark.line + 1;
-		m.col = (uint32_t)item->start_mark.column + 1;
-		br->members[br->n_members++] = m;
-	}
-	return 0;
+	c->cur_bridge = br;
+	return parse_list(c, v, what, &br->n_members, AP_CFG_BRIDGE_MAX_MEMBERS,
+			  "bridge members", member_item, c->cfg);
 }
 
 #define SMAC_FIELD(k, t, m)                                                                        \
@@ -1286,40 +1281,34 @@ static const struct field static_mac_fields[] = {
 static const struct table static_mac_table = TABLE(static_mac_fields);
 
 static int
+static_mac_item(struct ctx *c, const yaml_node_t *item, const char *where,
+		struct ap_config *cfg)
+{
+	struct ap_cfg_bridge *br = c->cur_bridge;
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_cfg_static_mac sm = {0};
+	int ret = parse_map(c, item, &static_mac_table, &sm, where, seen);
+
+	(void)cfg;
+	if (ret < 0)
+		return ret;
+	for (unsigned i = 0; i < br->n_static; i++)
+		if (memcmp(br->static_macs[i].mac, sm.mac, 6) == 0)
+			return fail(c, item->start_mark, "%s: duplicate static MAC", where);
+	sm.line = (uint32_t)item->start_mark.line + 1;
+	sm.col = (uint32_t)item->start_mark.column + 1;
+	br->static_macs[br->n_static++] = sm;
+	return 0;
+}
+
+static int
 parse_bridge_static(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 {
 	struct ap_cfg_bridge *br = obj;
-	char where[WHERE_MAX + 8];
-	yaml_node_item_t *it;
 
-	if (is_null(v))
-		return 0;
-	if (v->type != YAML_SEQUENCE_NODE)
-		return fail(c, v->start_mark, "expected a list for %s", what);
-	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		const yaml_node_t *item = node_at(c, *it);
-		const yaml_node_pair_t *seen[MAX_FIELDS];
-		struct ap_cfg_static_mac sm = {0};
-		int ret;
-
-		if (item == NULL)
-			return fail(c, v->start_mark, "broken list in %s", what);
-		if (br->n_static == AP_CFG_BRIDGE_MAX_STATIC)
-			return fail(c, item->start_mark, "too many static MACs in %s (max %d)",
-				    what, AP_CFG_BRIDGE_MAX_STATIC);
-		snprintf(where, sizeof(where), "%s[%u]", what, br->n_static);
-		ret = parse_map(c, item, &static_mac_table, &sm, where, seen);
-		if (ret < 0)
-			return ret;
-		for (unsigned i = 0; i < br->n_static; i++)
-			if (memcmp(br->static_macs[i].mac, sm.mac, 6) == 0)
-				return fail(c, item->start_mark, "%s: duplicate static MAC",
-					    where);
-		sm.line = (uint32_t)item->start_mark.line + 1;
-		sm.col = (uint32_t)item->start_mark.column + 1;
-		br->static_macs[br->n_static++] = sm;
-	}
-	return 0;
+	c->cur_bridge = br;
+	return parse_list(c, v, what, &br->n_static, AP_CFG_BRIDGE_MAX_STATIC, "static MACs",
+			  static_mac_item, c->cfg);
 }
 
 #define BRIDGE_FIELD(k, t, m)                                                                      \

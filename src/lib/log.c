@@ -609,3 +609,14 @@ ap_log_recent_clear(void)
 	logger.recent_count = 0;
 	pthread_mutex_unlock(&logger.lock);
 }
+
+int
+ap_errf(char *err, size_t len, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return rc;
+}

@@ -128,4 +128,11 @@ void ap_log_recent_clear(void);
 #define AP_LOG_INFO(mod, ...)  ap_log(AP_LOG_LEVEL_INFO, mod, __VA_ARGS__)
 #define AP_LOG_DEBUG(mod, ...) ap_log(AP_LOG_LEVEL_DEBUG, mod, __VA_ARGS__)
 
+/**
+ * Format an error message into @p err (@p len bytes) and return @p rc: for
+ * functions that report failures as a negative errno plus a message.
+ */
+int ap_errf(char *err, size_t len, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 #endif

@@ -84,17 +84,6 @@ struct ap_dp {
 	char trace_filter[256];
 };
 
-static int
-errf(char *err, size_t len, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 static bool
 hugepages_free(void)
 {
@@ -157,7 +146,7 @@ eal_init(struct ap_dp *dp, char *err, size_t err_len)
 	ARG("--file-prefix=aetherd-%d", (int)getpid());
 	rc = lcore_map(dp->n_workers + 1, args[argc], sizeof(args[0]));
 	if (rc < 0)
-		return errf(err, err_len, rc, "cannot map lcores to CPUs: %s", strerror(-rc));
+		return ap_errf(err, err_len, rc, "cannot map lcores to CPUs: %s", strerror(-rc));
 	argv[argc] = args[argc];
 	argc++;
 	huge = dp->cfg.hugepages == AP_HUGE_ON ||
@@ -203,7 +192,7 @@ eal_init(struct ap_dp *dp, char *err, size_t err_len)
 
 	rc = rte_eal_init(argc, argv);
 	if (rc < 0)
-		return errf(err, err_len, -rte_errno, "EAL initialisation failed: %s",
+		return ap_errf(err, err_len, -rte_errno, "EAL initialisation failed: %s",
 			    rte_strerror(rte_errno));
 	dp->eal_up = true;
 	dp->tsc_hz = rte_get_tsc_hz();
@@ -222,10 +211,10 @@ count_pcap(const char *path, uint64_t *n, char *err, size_t err_len)
 	int rc;
 
 	if (!pc)
-		return errf(err, err_len, -ENOENT, "%s", ebuf);
+		return ap_errf(err, err_len, -ENOENT, "%s", ebuf);
 	if (pcap_datalink(pc) != DLT_EN10MB) {
 		pcap_close(pc);
-		return errf(err, err_len, -EPROTONOSUPPORT,
+		return ap_errf(err, err_len, -EPROTONOSUPPORT,
 			    "%s: link type %s, only Ethernet captures are supported", path,
 			    pcap_datalink_val_to_name(pcap_datalink(pc)));
 	}
@@ -234,7 +223,7 @@ count_pcap(const char *path, uint64_t *n, char *err, size_t err_len)
 		(*n)++;
 	pcap_close(pc);
 	if (rc == PCAP_ERROR)
-		return errf(err, err_len, -EIO, "%s: truncated or corrupt capture", path);
+		return ap_errf(err, err_len, -EIO, "%s: truncated or corrupt capture", path);
 	return 0;
 }
 
@@ -262,9 +251,9 @@ rx_template_load(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
 	/* First pass: count and check the frames. */
 	pc = pcap_open_offline(p->rx_template, ebuf);
 	if (!pc)
-		return errf(err, err_len, -ENOENT, "port '%s': rx_template: %s", p->name, ebuf);
+		return ap_errf(err, err_len, -ENOENT, "port '%s': rx_template: %s", p->name, ebuf);
 	if (pcap_datalink(pc) != DLT_EN10MB) {
-		rc = errf(err, err_len, -EPROTONOSUPPORT,
+		rc = ap_errf(err, err_len, -EPROTONOSUPPORT,
 			  "port '%s': rx_template %s: link type %s, only Ethernet captures are "
 			  "supported",
 			  p->name, p->rx_template, pcap_datalink_val_to_name(pcap_datalink(pc)));
@@ -273,7 +262,7 @@ rx_template_load(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
 	}
 	while ((rc = pcap_next_ex(pc, &h, &d)) == 1) {
 		if (h->caplen != h->len || h->len < RTE_ETHER_HDR_LEN || h->len > room) {
-			rc = errf(err, err_len, -EINVAL,
+			rc = ap_errf(err, err_len, -EINVAL,
 				  "port '%s': rx_template %s: frame %u is %s (%u of %u bytes; "
 				  "frames must be whole and %u to %u bytes)",
 				  p->name, p->rx_template, n + 1,
@@ -284,7 +273,7 @@ rx_template_load(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
 		}
 		if (++n > RX_TEMPLATE_MAX_FRAMES) {
 			pcap_close(pc);
-			return errf(err, err_len, -EFBIG,
+			return ap_errf(err, err_len, -EFBIG,
 				    "port '%s': rx_template %s: more than %u frames", p->name,
 				    p->rx_template, RX_TEMPLATE_MAX_FRAMES);
 		}
@@ -292,16 +281,16 @@ rx_template_load(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
 	}
 	pcap_close(pc);
 	if (rc == PCAP_ERROR)
-		return errf(err, err_len, -EIO, "port '%s': rx_template %s: truncated or corrupt "
+		return ap_errf(err, err_len, -EIO, "port '%s': rx_template %s: truncated or corrupt "
 			    "capture", p->name, p->rx_template);
 	if (n == 0)
-		return errf(err, err_len, -EINVAL, "port '%s': rx_template %s: no frames",
+		return ap_errf(err, err_len, -EINVAL, "port '%s': rx_template %s: no frames",
 			    p->name, p->rx_template);
 
 	/* Second pass: copy them, each at a cache-line boundary. */
 	t = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(*t));
 	if (!t)
-		return errf(err, err_len, -ENOMEM, "port '%s': rx_template: out of memory",
+		return ap_errf(err, err_len, -ENOMEM, "port '%s': rx_template: out of memory",
 			    p->name);
 	memset(t, 0, sizeof(*t));
 	t->n = n;
@@ -313,7 +302,7 @@ rx_template_load(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
 		free(t->data);
 		free(t->len);
 		free(t);
-		return errf(err, err_len, -ENOMEM, "port '%s': rx_template: cannot load %s",
+		return ap_errf(err, err_len, -ENOMEM, "port '%s': rx_template: cannot load %s",
 			    p->name, p->rx_template);
 	}
 	for (uint32_t i = 0; i < n && pcap_next_ex(pc, &h, &d) == 1; i++) {
@@ -368,7 +357,7 @@ port_devargs(struct ap_dp *dp, unsigned idx, char *buf, size_t len, char *err, s
 		break;
 	case AP_DRV_PCAP:
 		if (strchr(p->rx_pcap, ',') || strchr(p->tx_pcap, ','))
-			return errf(err, err_len, -EINVAL,
+			return ap_errf(err, err_len, -EINVAL,
 				    "port '%s': capture paths must not contain ','", p->name);
 		snprintf(dpp->dev_name, sizeof(dpp->dev_name), "net_pcap%u", idx);
 		n = snprintf(buf, len, "%s", dpp->dev_name);
@@ -394,7 +383,7 @@ port_devargs(struct ap_dp *dp, unsigned idx, char *buf, size_t len, char *err, s
 		size_t l = strcspn(p->devargs, ",");
 
 		if (l >= sizeof(dpp->dev_name))
-			return errf(err, err_len, -EINVAL, "port '%s': device name too long",
+			return ap_errf(err, err_len, -EINVAL, "port '%s': device name too long",
 				    p->name);
 		memcpy(dpp->dev_name, p->devargs, l);
 		dpp->dev_name[l] = '\0';
@@ -403,7 +392,7 @@ port_devargs(struct ap_dp *dp, unsigned idx, char *buf, size_t len, char *err, s
 	}
 	}
 	if (n < 0 || (size_t)n >= len)
-		return errf(err, err_len, -ENAMETOOLONG, "port '%s': device arguments too long",
+		return ap_errf(err, err_len, -ENAMETOOLONG, "port '%s': device arguments too long",
 			    p->name);
 	return 0;
 }
@@ -428,19 +417,19 @@ port_setup(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
 	if (!(p->driver == AP_DRV_DEVARGS && is_pci_addr(p->devargs))) {
 		rc = rte_dev_probe(args);
 		if (rc < 0)
-			return errf(err, err_len, rc, "port '%s': cannot create device '%s': %s",
+			return ap_errf(err, err_len, rc, "port '%s': cannot create device '%s': %s",
 				    p->name, args, rte_strerror(-rc));
 	}
 	if (rte_eth_dev_get_port_by_name(dpp->dev_name, &dpp->port_id) != 0)
-		return errf(err, err_len, -ENODEV, "port '%s': no ethdev named '%s'", p->name,
+		return ap_errf(err, err_len, -ENODEV, "port '%s': no ethdev named '%s'", p->name,
 			    dpp->dev_name);
 	rc = rte_eth_dev_info_get(dpp->port_id, &info);
 	if (rc < 0)
-		return errf(err, err_len, rc, "port '%s': %s", p->name, rte_strerror(-rc));
+		return ap_errf(err, err_len, rc, "port '%s': %s", p->name, rte_strerror(-rc));
 
 	dpp->nb_q = (uint16_t)dp->n_workers;
 	if (info.max_rx_queues < dpp->nb_q || info.max_tx_queues < dpp->nb_q)
-		return errf(err, err_len, -ENOTSUP,
+		return ap_errf(err, err_len, -ENOTSUP,
 			    "port '%s': driver %s has %u RX/%u TX queues, %u workers need one each",
 			    p->name, info.driver_name, info.max_rx_queues, info.max_tx_queues,
 			    dpp->nb_q);
@@ -455,19 +444,19 @@ port_setup(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	rc = rte_eth_dev_configure(dpp->port_id, dpp->nb_q, dpp->nb_q, &conf);
 	if (rc < 0)
-		return errf(err, err_len, rc, "port '%s': configure failed: %s", p->name,
+		return ap_errf(err, err_len, rc, "port '%s': configure failed: %s", p->name,
 			    rte_strerror(-rc));
 	if (p->mtu) {
 		rc = rte_eth_dev_set_mtu(dpp->port_id, p->mtu);
 		if (rc < 0)
-			return errf(err, err_len, rc, "port '%s': MTU %u refused: %s", p->name,
+			return ap_errf(err, err_len, rc, "port '%s': MTU %u refused: %s", p->name,
 				    p->mtu, rte_strerror(-rc));
 	}
 	nrx = p->rxq_size;
 	ntx = p->txq_size;
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(dpp->port_id, &nrx, &ntx);
 	if (rc < 0)
-		return errf(err, err_len, rc, "port '%s': queue sizes refused: %s", p->name,
+		return ap_errf(err, err_len, rc, "port '%s': queue sizes refused: %s", p->name,
 			    rte_strerror(-rc));
 	txc = info.default_txconf;
 	txc.offloads = conf.txmode.offloads;
@@ -475,17 +464,17 @@ port_setup(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
 		rc = rte_eth_rx_queue_setup(dpp->port_id, q, nrx,
 					    rte_eth_dev_socket_id(dpp->port_id), NULL, dp->pool);
 		if (rc < 0)
-			return errf(err, err_len, rc, "port '%s': RX queue %u: %s", p->name, q,
+			return ap_errf(err, err_len, rc, "port '%s': RX queue %u: %s", p->name, q,
 				    rte_strerror(-rc));
 		rc = rte_eth_tx_queue_setup(dpp->port_id, q, ntx,
 					    rte_eth_dev_socket_id(dpp->port_id), &txc);
 		if (rc < 0)
-			return errf(err, err_len, rc, "port '%s': TX queue %u: %s", p->name, q,
+			return ap_errf(err, err_len, rc, "port '%s': TX queue %u: %s", p->name, q,
 				    rte_strerror(-rc));
 	}
 	rc = rte_eth_dev_start(dpp->port_id);
 	if (rc < 0)
-		return errf(err, err_len, rc, "port '%s': start failed: %s", p->name,
+		return ap_errf(err, err_len, rc, "port '%s': start failed: %s", p->name,
 			    rte_strerror(-rc));
 	/* A cross-connect forwards every frame, whatever its destination. */
 	rc = rte_eth_promiscuous_enable(dpp->port_id);
@@ -540,7 +529,7 @@ register_nodes(struct ap_dp *dp, char *err, size_t err_len)
 		if (id == RTE_NODE_ID_INVALID)
 			id = __rte_node_register(nodes[i]);
 		if (id == RTE_NODE_ID_INVALID)
-			return errf(err, err_len, -rte_errno, "cannot register node %s",
+			return ap_errf(err, err_len, -rte_errno, "cannot register node %s",
 				    nodes[i]->name);
 		if (nodes[i] == &ap_port_tx_node)
 			tx_base = id;
@@ -557,7 +546,7 @@ register_nodes(struct ap_dp *dp, char *err, size_t err_len)
 		if (dpp->tx_node == RTE_NODE_ID_INVALID)
 			dpp->tx_node = rte_node_clone(tx_base, dpp->cfg->name);
 		if (dpp->tx_node == RTE_NODE_ID_INVALID || dpp->tx_node >= RTE_DIM(ap_tx_node_port))
-			return errf(err, err_len, -ENOSPC, "cannot create node %s: %s", name,
+			return ap_errf(err, err_len, -ENOSPC, "cannot create node %s: %s", name,
 				    rte_strerror(rte_errno));
 		ap_tx_node_port[dpp->tx_node] = dpp->port_id;
 		dp->node_ids[dp->n_node_ids++] = dpp->tx_node;
@@ -570,7 +559,7 @@ register_nodes(struct ap_dp *dp, char *err, size_t err_len)
 	if (rc == 0)
 		rc = ap_ip_link_nodes();
 	if (rc < 0)
-		return errf(err, err_len, rc, "cannot link nodes to the ports");
+		return ap_errf(err, err_len, rc, "cannot link nodes to the ports");
 	for (unsigned i = 0; i < dp->n_ports; i++)
 		ap_ports_fast[dp->ports[i].port_id].xc_edge = edges[dp->ports[i].port_id];
 	return 0;
@@ -650,7 +639,7 @@ qsbr_create(struct ap_dp *dp, char *err, size_t err_len)
 
 	ap_dp_qsbr = rte_zmalloc("ap_qsbr", sz, RTE_CACHE_LINE_SIZE);
 	if (ap_dp_qsbr == NULL || rte_rcu_qsbr_init(ap_dp_qsbr, dp->n_workers) != 0)
-		return errf(err, err_len, -ENOMEM, "cannot set up the workers' RCU");
+		return ap_errf(err, err_len, -ENOMEM, "cannot set up the workers' RCU");
 	return 0;
 }
 
@@ -705,12 +694,12 @@ build_workers(struct ap_dp *dp, char *err, size_t err_len)
 		w = rte_zmalloc_socket("ap_worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
 				       (int)rte_lcore_to_socket_id(lcore));
 		if (!w)
-			return errf(err, err_len, -ENOMEM, "out of memory for worker %u", i);
+			return ap_errf(err, err_len, -ENOMEM, "out of memory for worker %u", i);
 		dp->workers[i] = w;
 		w->trace = rte_zmalloc_socket("ap_trace", sizeof(*w->trace), RTE_CACHE_LINE_SIZE,
 					      (int)rte_lcore_to_socket_id(lcore));
 		if (!w->trace)
-			return errf(err, err_len, -ENOMEM, "out of memory for worker %u", i);
+			return ap_errf(err, err_len, -ENOMEM, "out of memory for worker %u", i);
 		w->lcore = lcore;
 		w->index = i;
 		w->txq = (uint16_t)i;
@@ -730,13 +719,13 @@ build_workers(struct ap_dp *dp, char *err, size_t err_len)
 		w->graph_id = rte_graph_create(name, &gp);
 		ap_worker_building = NULL;
 		if (w->graph_id == RTE_GRAPH_ID_INVALID)
-			return errf(err, err_len, -rte_errno, "cannot create graph %s: %s", name,
+			return ap_errf(err, err_len, -rte_errno, "cannot create graph %s: %s", name,
 				    rte_strerror(rte_errno));
 		w->graph = rte_graph_lookup(name);
 		i++;
 	}
 	if (i < dp->n_workers)
-		return errf(err, err_len, -ENODEV, "only %u worker lcores for %u workers", i,
+		return ap_errf(err, err_len, -ENODEV, "only %u worker lcores for %u workers", i,
 			    dp->n_workers);
 	return 0;
 }
@@ -751,14 +740,14 @@ ap_dp_start(const struct ap_config *cfg, const struct ap_dp_opts *opts, struct a
 
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
-		return errf(err, err_len, -ENOMEM, "out of memory");
+		return ap_errf(err, err_len, -ENOMEM, "out of memory");
 	dp->cfg = *cfg;
 	dp->opts = *opts;
 	dp->n_ports = cfg->n_ports;
 	dp->n_workers = opts->offline ? 1 : cfg->workers;
 
 	if (dp->n_workers > AP_MAX_WORKERS) {
-		rc = errf(err, err_len, -EINVAL, "at most %d workers", AP_MAX_WORKERS);
+		rc = ap_errf(err, err_len, -EINVAL, "at most %d workers", AP_MAX_WORKERS);
 		goto fail;
 	}
 	if (opts->offline) {
@@ -778,7 +767,7 @@ ap_dp_start(const struct ap_config *cfg, const struct ap_dp_opts *opts, struct a
 	dp->pool = rte_pktmbuf_pool_create("ap_pkt", cfg->mbufs, POOL_CACHE, (uint16_t)priv,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (!dp->pool) {
-		rc = errf(err, err_len, -rte_errno, "cannot create a pool of %u mbufs: %s",
+		rc = ap_errf(err, err_len, -rte_errno, "cannot create a pool of %u mbufs: %s",
 			  cfg->mbufs, rte_strerror(rte_errno));
 		goto fail;
 	}
@@ -837,7 +826,7 @@ ap_dp_start(const struct ap_config *cfg, const struct ap_dp_opts *opts, struct a
 	for (unsigned i = 0; i < dp->n_workers; i++) {
 		rc = rte_eal_remote_launch(worker_main, dp->workers[i], dp->workers[i]->lcore);
 		if (rc < 0) {
-			rc = errf(err, err_len, rc, "cannot launch worker %u", i);
+			rc = ap_errf(err, err_len, rc, "cannot launch worker %u", i);
 			goto fail;
 		}
 	}
@@ -995,7 +984,7 @@ ap_dp_capture_start(struct ap_dp *dp, const char *port, const char *file, uint64
 			return ap_capture_start(dp->ports[i].port_id, port, file, count,
 						(uint8_t)((rx ? 1 : 0) | (tx ? 2 : 0)), filter, err,
 						err_len);
-	return errf(err, err_len, -ENOENT, "no port '%s'", port);
+	return ap_errf(err, err_len, -ENOENT, "no port '%s'", port);
 }
 
 void
@@ -1028,7 +1017,7 @@ int
 ap_dp_route_add(struct ap_dp *dp, const struct ap_cfg_route *r, char *err, size_t err_len)
 {
 	if (!ap_dp_routed(dp) || dp->stopped)
-		return errf(err, err_len, -ENOTSUP, "the data plane has no routed interface");
+		return ap_errf(err, err_len, -ENOTSUP, "the data plane has no routed interface");
 	return ap_ip_route_add(r, AP_ROUTE_API, err, err_len);
 }
 
@@ -1036,7 +1025,7 @@ int
 ap_dp_route_del(struct ap_dp *dp, const struct ap_cfg_prefix *p, char *err, size_t err_len)
 {
 	if (!ap_dp_routed(dp) || dp->stopped)
-		return errf(err, err_len, -ENOTSUP, "the data plane has no routed interface");
+		return ap_errf(err, err_len, -ENOTSUP, "the data plane has no routed interface");
 	return ap_ip_route_del(p, AP_ROUTE_API, err, err_len);
 }
 
@@ -1068,7 +1057,7 @@ ap_dp_addr_change(struct ap_dp *dp, const char *iface, const struct ap_cfg_prefi
 		  char *err, size_t err_len)
 {
 	if (!ap_dp_routed(dp) || dp->stopped)
-		return errf(err, err_len, -ENOTSUP, "the data plane has no routed interface");
+		return ap_errf(err, err_len, -ENOTSUP, "the data plane has no routed interface");
 	return add ? ap_ip_addr_add(iface, p, err, err_len)
 		   : ap_ip_addr_del(iface, p, err, err_len);
 }
@@ -1129,7 +1118,7 @@ ap_dp_reconfigure(struct ap_dp *dp, const struct ap_config *cfg, char *err, size
 
 	if (!ap_dp_routed(dp) || dp->stopped) {
 		if (cfg->n_routes != old->n_routes)
-			return errf(err, err_len, -ENOTSUP, "routes need routed interfaces");
+			return ap_errf(err, err_len, -ENOTSUP, "routes need routed interfaces");
 		return 0;
 	}
 	/* Routes gone or changed first go, then new ones come: each is one FIB
@@ -1350,7 +1339,7 @@ ap_dp_trace_start(struct ap_dp *dp, unsigned count, const char *filter, char *er
 	int rc;
 
 	if (dp->stopped)
-		return errf(err, err_len, -ENOTSUP, "the data plane is stopping");
+		return ap_errf(err, err_len, -ENOTSUP, "the data plane is stopping");
 	rc = ap_filter_compile(filter, &bpf, err, err_len);
 	if (rc < 0)
 		return rc;

@@ -1127,17 +1127,6 @@ ap_ip_link_nodes(void)
 	return rc;
 }
 
-static int __attribute__((format(printf, 4, 5)))
-errf(char *err, size_t len, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 /*
  * The punt path (linux-cp, as VPP and grout do it): a kernel TAP per routed
  * interface with the port's MAC, MTU and addresses, so daemons bound to the
@@ -1171,14 +1160,14 @@ setup_tap(struct ctl_iface *ifc, unsigned idx, char *err, size_t err_len)
 	if (rc == 0)
 		rc = rte_eth_dev_start(pid);
 	if (rc < 0)
-		return errf(err, err_len, rc, "interface '%s': kernel mirror %s: %s",
+		return ap_errf(err, err_len, rc, "interface '%s': kernel mirror %s: %s",
 			    ifc->cfg->name, ifc->tap_name, rte_strerror(-rc));
 	ifc->tap_port = pid;
 	rc = ap_nl_link_up(ifc->tap_name, lp->mtu);
 	for (unsigned a = 0; rc == 0 && a < ifc->cfg->n_addrs; a++)
 		rc = ap_nl_addr_add(ifc->tap_name, &ifc->cfg->addrs[a]);
 	if (rc < 0)
-		return errf(err, err_len, rc, "interface '%s': configuring %s: %s", ifc->cfg->name,
+		return ap_errf(err, err_len, rc, "interface '%s': configuring %s: %s", ifc->cfg->name,
 			    ifc->tap_name, strerror(-rc));
 	AP_LOG_INFO(MOD, "interface '%s': kernel mirror %s", ifc->cfg->name, ifc->tap_name);
 	return 0;
@@ -1279,11 +1268,11 @@ setup_iface(unsigned idx, const uint16_t *port_ids, char *err, size_t err_len)
 	ap_ip6_link_local_from_mac(lp->mac, lp->ll6);
 	nh = nh_alloc(AP_NH_GLEAN, 4, ifc->port, (uint16_t)idx, NULL);
 	if (nh < 0)
-		return errf(err, err_len, nh, "interface '%s': out of next hops", ci->name);
+		return ap_errf(err, err_len, nh, "interface '%s': out of next hops", ci->name);
 	ifc->glean4 = (uint32_t)nh;
 	nh = nh_alloc(AP_NH_GLEAN, 6, ifc->port, (uint16_t)idx, NULL);
 	if (nh < 0)
-		return errf(err, err_len, nh, "interface '%s': out of next hops", ci->name);
+		return ap_errf(err, err_len, nh, "interface '%s': out of next hops", ci->name);
 	ifc->glean6 = (uint32_t)nh;
 	lp->ll_glean = ifc->glean6;
 	{
@@ -1296,7 +1285,7 @@ setup_iface(unsigned idx, const uint16_t *port_ids, char *err, size_t err_len)
 		int rc = addr_routes_add(ifc, &ci->addrs[a]);
 
 		if (rc < 0)
-			return errf(err, err_len, rc, "interface '%s': cannot add its routes",
+			return ap_errf(err, err_len, rc, "interface '%s': cannot add its routes",
 				    ci->name);
 	}
 	lp->enabled = 1;
@@ -1349,18 +1338,18 @@ setup_route(const struct ap_cfg_route *r, enum route_origin origin, char *err, s
 		int members[AP_NH_ECMP_MAX] = {0};
 
 		if (r->n_via == 0 || r->n_via > AP_NH_ECMP_MAX)
-			return errf(err, err_len, -EINVAL, "route %s: 1 to %d next hops",
+			return ap_errf(err, err_len, -EINVAL, "route %s: 1 to %d next hops",
 				    ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)),
 				    AP_NH_ECMP_MAX);
 		for (unsigned v = 0; v < r->n_via; v++) {
 			members[v] = via_nh(&r->via[v]);
 			if (members[v] == -EHOSTUNREACH)
-				return errf(err, err_len, -EHOSTUNREACH,
+				return ap_errf(err, err_len, -EHOSTUNREACH,
 					    "route %s: next hop %s on no subnet",
 					    ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)),
 					    ap_cfg_prefix_fmt(&r->via[v], false, vb, sizeof(vb)));
 			if (members[v] < 0)
-				return errf(err, err_len, members[v],
+				return ap_errf(err, err_len, members[v],
 					    "route %s: out of next hops or neighbours",
 					    ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)));
 		}
@@ -1370,7 +1359,7 @@ setup_route(const struct ap_cfg_route *r, enum route_origin origin, char *err, s
 
 			nh = nh_alloc(AP_NH_ECMP, r->prefix.family, 0, 0, NULL);
 			if (nh < 0)
-				return errf(err, err_len, nh, "route %s: out of next hops",
+				return ap_errf(err, err_len, nh, "route %s: out of next hops",
 					    ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)));
 			g = &ap_ip.nh[nh];
 			for (unsigned v = 0; v < r->n_via; v++)
@@ -1379,7 +1368,7 @@ setup_route(const struct ap_cfg_route *r, enum route_origin origin, char *err, s
 		}
 	}
 	if (route_add(&r->prefix, (uint32_t)nh, origin) < 0)
-		return errf(err, err_len, -ENOSPC, "route %s: FIB full",
+		return ap_errf(err, err_len, -ENOSPC, "route %s: FIB full",
 			    ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)));
 	return 0;
 }
@@ -1411,7 +1400,7 @@ ap_ip_route_add(const struct ap_cfg_route *r, enum ap_route_origin origin, char 
 	char b[64];
 
 	if (!ap_ip.fib4)
-		return errf(err, err_len, -ENOTSUP, "%s", "no routed interface");
+		return ap_errf(err, err_len, -ENOTSUP, "%s", "no routed interface");
 	for (unsigned v = 0; !r->blackhole && v < r->n_via; v++) {
 		struct ap_cfg_prefix hp;
 		struct ctl_route *own;
@@ -1419,13 +1408,13 @@ ap_ip_route_add(const struct ap_cfg_route *r, enum ap_route_origin origin, char 
 		host_prefix(r->via[v].family, r->via[v].addr, &hp);
 		own = route_find(&hp);
 		if (own && own->origin == R_LOCAL)
-			return errf(err, err_len, -EINVAL,
+			return ap_errf(err, err_len, -EINVAL,
 				    "next hop %s is the router's own address",
 				    ap_cfg_prefix_fmt(&r->via[v], false, b, sizeof(b)));
 	}
 	old = route_find(&r->prefix);
 	if (old && !may_replace(by, (enum route_origin)old->origin))
-		return errf(err, err_len, -EEXIST, "%s is a %s route",
+		return ap_errf(err, err_len, -EEXIST, "%s is a %s route",
 			    ap_cfg_prefix_fmt(&r->prefix, true, b, sizeof(b)),
 			    origin_names[old->origin]);
 	return setup_route(r, by, err, err_len);
@@ -1439,14 +1428,14 @@ ap_ip_route_del(const struct ap_cfg_prefix *p, enum ap_route_origin origin, char
 	char b[64];
 
 	if (!r)
-		return errf(err, err_len, -ENOENT, "no route %s",
+		return ap_errf(err, err_len, -ENOENT, "no route %s",
 			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
 	/* A protocol removes only its own routes. */
 	if (origin == AP_ROUTE_BGP && r->origin != R_BGP)
-		return errf(err, err_len, -EPERM, "%s is not a BGP route",
+		return ap_errf(err, err_len, -EPERM, "%s is not a BGP route",
 			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
 	if (r->origin != R_STATIC && r->origin != R_API && r->origin != R_BGP)
-		return errf(err, err_len, -EPERM, "%s is a %s route: remove the address instead",
+		return ap_errf(err, err_len, -EPERM, "%s is a %s route: remove the address instead",
 			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)), origin_names[r->origin]);
 	if (p->family == 4) {
 		uint32_t a;
@@ -1496,23 +1485,23 @@ ap_ip_addr_add(const char *iface, const struct ap_cfg_prefix *p, char *err, size
 	int rc;
 
 	if (!ifc)
-		return errf(err, err_len, -ENOENT, "no routed interface '%s'", iface);
+		return ap_errf(err, err_len, -ENOENT, "no routed interface '%s'", iface);
 	ci = &ctl.cfg.ifaces[ifc - ctl.ifaces];
 	if ((p->family == 4 && p->len > 31) || (p->family == 6 && p->len > 127))
-		return errf(err, err_len, -EINVAL, "a /%u leaves no room for neighbours", p->len);
+		return ap_errf(err, err_len, -EINVAL, "a /%u leaves no room for neighbours", p->len);
 	for (unsigned i = 0; i < ctl.n_ifaces; i++)
 		for (unsigned a = 0; a < ctl.ifaces[i].cfg->n_addrs; a++)
 			if (ctl.ifaces[i].cfg->addrs[a].family == p->family &&
 			    memcmp(ctl.ifaces[i].cfg->addrs[a].addr, p->addr, 16) == 0)
-				return errf(err, err_len, -EEXIST, "%s is already on '%s'",
+				return ap_errf(err, err_len, -EEXIST, "%s is already on '%s'",
 					    ap_cfg_prefix_fmt(p, false, b, sizeof(b)),
 					    ctl.ifaces[i].cfg->name);
 	if (ci->n_addrs == AP_CFG_MAX_ADDRS)
-		return errf(err, err_len, -ENOSPC, "'%s' has %d addresses already", iface,
+		return ap_errf(err, err_len, -ENOSPC, "'%s' has %d addresses already", iface,
 			    AP_CFG_MAX_ADDRS);
 	rc = addr_routes_add(ifc, p);
 	if (rc < 0)
-		return errf(err, err_len, rc, "%s: cannot add its routes",
+		return ap_errf(err, err_len, rc, "%s: cannot add its routes",
 			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
 	ci->addrs[ci->n_addrs++] = *p;
 	if (ifc->tap_port >= 0 && ap_nl_addr_add(ifc->tap_name, p) < 0)
@@ -1540,14 +1529,14 @@ ap_ip_addr_del(const char *iface, const struct ap_cfg_prefix *p, char *err, size
 	char b[64];
 
 	if (!ifc)
-		return errf(err, err_len, -ENOENT, "no routed interface '%s'", iface);
+		return ap_errf(err, err_len, -ENOENT, "no routed interface '%s'", iface);
 	ci = &ctl.cfg.ifaces[ifc - ctl.ifaces];
 	for (a = 0; a < ci->n_addrs; a++)
 		if (ci->addrs[a].family == p->family && ci->addrs[a].len == p->len &&
 		    memcmp(ci->addrs[a].addr, p->addr, 16) == 0)
 			break;
 	if (a == ci->n_addrs)
-		return errf(err, err_len, -ENOENT, "'%s' has no address %s", iface,
+		return ap_errf(err, err_len, -ENOENT, "'%s' has no address %s", iface,
 			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
 	network_of(p, &net);
 	host_prefix(p->family, p->addr, &host);
@@ -1613,7 +1602,7 @@ ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_me
 				       RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (!ctl.routes || !ctl.route_free || !ctl.route_idx || !ap_ip.nh || !ap_ip.fib4 || !ap_ip.fib6 || !ap_ip.punt ||
 	    !ap_ip.inject) {
-		rc = errf(err, err_len, -ENOMEM, "%s", "cannot allocate the routing tables");
+		rc = ap_errf(err, err_len, -ENOMEM, "%s", "cannot allocate the routing tables");
 		goto fail;
 	}
 	ap_ip.nh[NH_UNREACH].type = AP_NH_UNREACH;
@@ -1646,7 +1635,7 @@ ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_me
 		neigh_learn(cn->addr.family, cn->iface_idx, cn->addr.addr, cn->mac, true);
 		n = neigh_find(cn->addr.family, cn->iface_idx, cn->addr.addr);
 		if (!n) {
-			rc = errf(err, err_len, -ENOSPC, "%s", "neighbour table full");
+			rc = ap_errf(err, err_len, -ENOSPC, "%s", "neighbour table full");
 			goto fail;
 		}
 		n->permanent = true;

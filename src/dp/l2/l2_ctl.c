@@ -57,17 +57,6 @@ static struct {
 	uint64_t age_every_tsc;
 } l2;
 
-static int __attribute__((format(printf, 4, 5)))
-errf(char *err, size_t len, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 static uint32_t
 now_tick(void)
 {
@@ -314,12 +303,12 @@ tables_create(const struct ap_config *cfg, char *err, size_t err_len)
 
 	ap_l2.macs = rte_hash_create(&hp);
 	if (ap_l2.macs == NULL)
-		return errf(err, err_len, -rte_errno, "cannot create the MAC table: %s",
+		return ap_errf(err, err_len, -rte_errno, "cannot create the MAC table: %s",
 			    rte_strerror(rte_errno));
 	/* 8-byte keys would be compared with memcmp(): one word compare instead. */
 	rte_hash_set_cmp_func(ap_l2.macs, key_eq);
 	if (ap_dp_qsbr != NULL && rte_hash_rcu_qsbr_add(ap_l2.macs, &rc) != 0)
-		return errf(err, err_len, -rte_errno, "MAC table: RCU: %s",
+		return ap_errf(err, err_len, -rte_errno, "MAC table: RCU: %s",
 			    rte_strerror(rte_errno));
 	l2.max_pos = rte_hash_max_key_id(ap_l2.macs);
 	ap_l2.entries = rte_zmalloc("ap_mac_entries", ((size_t)l2.max_pos + 1) *
@@ -328,7 +317,7 @@ tables_create(const struct ap_config *cfg, char *err, size_t err_len)
 	ap_l2.learn = rte_ring_create_elem("ap_l2_learn", sizeof(struct ap_l2_learn_ev),
 					   LEARN_RING, (int)rte_socket_id(), RING_F_SC_DEQ);
 	if (ap_l2.entries == NULL || ap_l2.learn == NULL)
-		return errf(err, err_len, -ENOMEM, "out of memory for the MAC table");
+		return ap_errf(err, err_len, -ENOMEM, "out of memory for the MAC table");
 	l2.age_every_tsc = rte_get_tsc_hz();
 	l2.next_age_tsc = rte_rdtsc() + l2.age_every_tsc;
 	return 0;
@@ -350,7 +339,7 @@ ap_l2_start(const struct ap_config *cfg, const uint16_t *port_ids, const uint16_
 	ap_l2_stats = rte_zmalloc("ap_l2_stats", sizeof(*ap_l2_stats) * RTE_MAX_LCORE,
 				  RTE_CACHE_LINE_SIZE);
 	if (ap_l2_stats == NULL)
-		return errf(err, err_len, -ENOMEM, "out of memory for L2 counters");
+		return ap_errf(err, err_len, -ENOMEM, "out of memory for L2 counters");
 
 	/* VLAN interfaces. */
 	for (uint16_t i = 0; i < cfg->n_ifaces; i++) {
@@ -361,7 +350,7 @@ ap_l2_start(const struct ap_config *cfg, const uint16_t *port_ids, const uint16_
 		rc = bind_tags(port_ids[ci->port_idx], ci->vlan, ci->inner_vlan, AP_BIND_L3,
 			  (uint16_t)AP_L3_VIRT(i));
 		if (rc < 0)
-			return errf(err, err_len, rc, "interface '%s': out of VLAN bindings",
+			return ap_errf(err, err_len, rc, "interface '%s': out of VLAN bindings",
 				    ci->name);
 	}
 	if (cfg->n_bridges == 0)
@@ -383,7 +372,7 @@ ap_l2_start(const struct ap_config *cfg, const uint16_t *port_ids, const uint16_
 			int id = new_member(b, mc, mc->learn_limit);
 
 			if (id < 0)
-				return errf(err, err_len, id, "bridge '%s': too many members",
+				return ap_errf(err, err_len, id, "bridge '%s': too many members",
 					    bc->name);
 			m = &ap_l2_members[id];
 			m->port = port;
@@ -391,7 +380,7 @@ ap_l2_start(const struct ap_config *cfg, const uint16_t *port_ids, const uint16_
 			m->tx_edge = tx_edges[port];
 			rc = bind_tags(port, mc->vlan, mc->inner_vlan, AP_BIND_BRIDGE, (uint16_t)id);
 			if (rc < 0)
-				return errf(err, err_len, rc, "bridge '%s': out of VLAN bindings",
+				return ap_errf(err, err_len, rc, "bridge '%s': out of VLAN bindings",
 					    bc->name);
 		}
 		/* The BVI's MAC: its first port's, as a Linux bridge takes one of its
@@ -418,7 +407,7 @@ ap_l2_start(const struct ap_config *cfg, const uint16_t *port_ids, const uint16_
 			continue;
 		id = new_member(b, NULL, 0);
 		if (id < 0)
-			return errf(err, err_len, id, "bridge '%s': too many members",
+			return ap_errf(err, err_len, id, "bridge '%s': too many members",
 				    cfg->bridges[b].name);
 		ap_l2_members[id].bvi = 1;
 		ap_l2_members[id].l3 = (uint16_t)AP_L3_VIRT(i);
@@ -426,7 +415,7 @@ ap_l2_start(const struct ap_config *cfg, const uint16_t *port_ids, const uint16_
 		l2.bds[b].bvi_member = (uint16_t)id;
 		rc = mac_add(b, ap_l2_key(b, l2.bds[b].bvi_mac), (uint16_t)id, true);
 		if (rc < 0)
-			return errf(err, err_len, rc, "bridge '%s': MAC table full",
+			return ap_errf(err, err_len, rc, "bridge '%s': MAC table full",
 				    cfg->bridges[b].name);
 	}
 	for (uint16_t b = 0; b < cfg->n_bridges; b++) {
@@ -438,7 +427,7 @@ ap_l2_start(const struct ap_config *cfg, const uint16_t *port_ids, const uint16_
 
 			rc = mac_add(b, ap_l2_key(b, bc->static_macs[s].mac), id, true);
 			if (rc < 0)
-				return errf(err, err_len, rc, "bridge '%s': MAC table full",
+				return ap_errf(err, err_len, rc, "bridge '%s': MAC table full",
 					    bc->name);
 		}
 	}
