@@ -70,9 +70,8 @@ aetherd_run() {
 		api: {socket: $BENCH_TMP/api.sock, listen: none, token_file: $dir/api.token}
 		log: {level: warning}
 	EOF
-	"$AETHERD" --foreground -c "$dir/bridge.yaml" --summary "$dir/summary.json" \
-		--log-level warning >"$dir/aetherd.log" 2>&1 &
-	pid=$!
+	bench_aetherd_start "$dir" "$dir/bridge.yaml" || return 1
+	pid=$BENCH_PID
 	# Every source learned: HOSTS entries beside the static one.
 	for ((i = 0; i < 300; i++)); do
 		n=$(bench_api /api/v1/bridges 2>/dev/null | jq '.bridges[0].macs' 2>/dev/null)

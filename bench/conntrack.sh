@@ -82,14 +82,8 @@ aetherd_run() {
 		api: {socket: $BENCH_TMP/api.sock, listen: none, token_file: $dir/api.token}
 		log: {level: warning}
 	EOF
-	"$AETHERD" --foreground -c "$dir/ct.yaml" --summary "$dir/summary.json" \
-		--log-level warning >"$dir/aetherd.log" 2>&1 &
-	pid=$!
-	for ((i = 0; i < 300; i++)); do
-		bench_api /api/v1/stats >/dev/null 2>&1 && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	bench_aetherd_start "$dir" "$dir/ct.yaml" || return 1
+	pid=$BENCH_PID
 	# Every flow in the table before the window (or a few seconds untracked).
 	for ((i = 0; i < 300; i++)); do
 		[ "$track" = 1 ] || {

@@ -118,6 +118,8 @@ bench_eal_mem() {
 bench_testpmd() {
 	local mode=$1 second=${2:-net_null1}
 	local out=$BENCH_TMP/testpmd-$mode.out t0=$BENCH_TMP/t0 t1=$BENCH_TMP/t1 i rx
+	local -a mem
+	read -ra mem <<<"$(bench_eal_mem)"
 	: >"$out"
 	{
 		for ((i = 0; i < 300; i++)); do
@@ -132,7 +134,7 @@ bench_testpmd() {
 		sleep 1
 		echo quit
 		sleep 1
-	} | timeout -k 5 $((SECONDS_RUN + 60)) dpdk-testpmd -l 0,1 $(bench_eal_mem) --no-pci \
+	} | timeout -k 5 $((SECONDS_RUN + 60)) dpdk-testpmd -l 0,1 "${mem[@]}" --no-pci \
 		--file-prefix="aptp$$" --vdev net_null0 --vdev "$second" -- -i \
 		--forward-mode="$mode" --record-core-cycles --total-num-mbufs=16384 >"$out" 2>&1
 	TP_CPP=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' "$out" | tail -n 1)
@@ -189,6 +191,26 @@ bench_require() {
 		bench_log "aetherd not built ($AETHERD)"
 		exit 1
 	fi
+}
+
+# bench_aetherd_start DIR CONFIG: start aetherd on CONFIG (its summary and log
+# in DIR) and wait, up to 30 s, until its API socket answers. Sets BENCH_PID;
+# returns 1, with the log, when it does not come up.
+bench_aetherd_start() {
+	local dir=$1 cfg=$2 i
+	"$AETHERD" --foreground -c "$cfg" --summary "$dir/summary.json" --log-level warning \
+		>"$dir/aetherd.log" 2>&1 &
+	BENCH_PID=$!
+	for ((i = 0; i < 300; i++)); do
+		bench_api /api/v1/stats >/dev/null 2>&1 && return 0
+		kill -0 "$BENCH_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	bench_log "aetherd did not come up on $cfg; log:"
+	tail -n 20 "$dir/aetherd.log" >&2
+	kill "$BENCH_PID" 2>/dev/null
+	wait "$BENCH_PID" 2>/dev/null
+	return 1
 }
 
 # bench_measure NAME DIR PID PORT: with aetherd PID running (its summary and

@@ -131,7 +131,7 @@ bgp_routes() {
 aetherd_run() {
 	local fam=$1 dir=$BENCH_TMP/run$1
 	local cfg=$dir/route.yaml sum=$dir/summary.json log=$dir/aetherd.log port pid fpid
-	local want=$((N4 + N6)) t0 t1 i n=0 last=-1 tlast s0 s1 hz
+	local want=$((N4 + N6)) t0 t1 n=0 last=-1 tlast s0 s1 hz
 	AD_CPP=null
 	AD_MPPS=null
 	AD_LOAD_S=null
@@ -158,20 +158,8 @@ aetherd_run() {
 		api: {socket: $BENCH_TMP/api.sock, listen: none, token_file: $dir/api.token}
 		log: {level: warning}
 	EOF
-	"$AETHERD" --foreground -c "$cfg" --summary "$sum" --log-level warning >"$log" 2>&1 &
-	pid=$!
-	for ((i = 0; i < 300; i++)); do
-		bench_api /api/v1/stats >/dev/null 2>&1 && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if ! bench_api /api/v1/stats >/dev/null 2>&1; then
-		bench_log "IPv$fam: aetherd did not come up; log:"
-		tail -n 30 "$log" >&2
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		return 1
-	fi
+	bench_aetherd_start "$dir" "$cfg" || return 1
+	pid=$BENCH_PID
 
 	t0=$(date +%s.%N)
 	"$FEED" "$N4" "$N6" "$NH4" "$NH6" 127.0.0.2 127.0.0.1 "$port" 65002 >"$dir/feed.out" 2>&1 &

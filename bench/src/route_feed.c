@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "svc/bgp/bgp.h"
+#include "bgp_feed.h"
 
 #define V4_STRIDE 13
 #define V6_BASE	  0x2a0000000000ull /* 2a00::/24 as the top 48 bits. */
@@ -56,40 +57,6 @@ v6_prefix(uint32_t k, uint8_t addr[16])
 		addr[i] = (uint8_t)(top >> (40 - 8 * i));
 }
 
-static int
-send_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Read one whole message into buf; returns its type or -1. */
-static int
-read_msg(int fd, uint8_t *buf)
-{
-	size_t have = 0, need = AP_BGP_HDR_LEN;
-
-	while (have < need) {
-		ssize_t r = read(fd, buf + have, need - have);
-
-		if (r <= 0)
-			return -1;
-		have += (size_t)r;
-		if (have == AP_BGP_HDR_LEN)
-			need = (size_t)(buf[16] << 8 | buf[17]);
-		if (need < AP_BGP_HDR_LEN || need > AP_BGP_EXT_MAX_LEN)
-			return -1;
-	}
-	return buf[18];
-}
-
 /* Announce pfx[0..n) in as many UPDATEs as they need. */
 static int
 announce(int fd, const struct ap_bgp_sess_opts *so, const struct ap_bgp_attrs *a, uint8_t af,
@@ -103,14 +70,14 @@ announce(int fd, const struct ap_bgp_sess_opts *so, const struct ap_bgp_attrs *a
 
 		ap_wire_w_init(&w, msg, sizeof(msg));
 		k = ap_bgp_update_encode(&w, so, a, af, pfx + done, n - done, false);
-		if (k <= 0 || send_all(fd, msg, ap_wire_w_used(&w)) < 0)
+		if (k <= 0 || ap_feed_send_all(fd, msg, ap_wire_w_used(&w)) < 0)
 			return -1;
 		done += (uint32_t)k;
 	}
 	ap_wire_w_init(&w, msg, sizeof(msg));
 	if (ap_bgp_update_encode(&w, so, NULL, af, NULL, 0, true) < 0)
 		return -1;
-	return send_all(fd, msg, ap_wire_w_used(&w));
+	return ap_feed_send_all(fd, msg, ap_wire_w_used(&w));
 }
 
 static int
@@ -144,9 +111,8 @@ main(int argc, char **argv)
 	struct ap_bgp_prefix *pfx;
 	uint8_t as_path[6] = {2, 1};
 	struct in_addr nh4;
-	struct ap_wire_w w;
 	uint32_t n4, n6, asn, st = 0;
-	int fd, type;
+	int fd;
 
 	if (argc == 3 && (strcmp(argv[1], "--print4") == 0 || strcmp(argv[1], "--print6") == 0))
 		return print_prefixes(argv[1], argv[2]);
@@ -188,37 +154,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0 ||
-	    connect(fd, (struct sockaddr *)&remote, sizeof(remote)) < 0) {
-		perror("route_feed: connect");
+	fd = ap_feed_session(&local, &remote, asn, true, "route_feed");
+	if (fd < 0)
 		return 1;
-	}
-	{
-		struct ap_bgp_open o = {.asn = asn,
-					.hold_time = 0,
-					.router_id = ntohl(local.sin_addr.s_addr),
-					.mp = {true, true},
-					.as4 = true};
-
-		ap_wire_w_init(&w, msg, sizeof(msg));
-		if (ap_bgp_open_encode(&w, &o) < 0 || send_all(fd, msg, ap_wire_w_used(&w)) < 0)
-			return 1;
-	}
-	/* Their OPEN, then their KEEPALIVE confirming ours. */
-	do {
-		type = read_msg(fd, msg);
-		if (type == AP_BGP_OPEN) {
-			ap_wire_w_init(&w, msg, sizeof(msg));
-			ap_bgp_keepalive_encode(&w);
-			if (send_all(fd, msg, ap_wire_w_used(&w)) < 0)
-				return 1;
-		}
-	} while (type == AP_BGP_OPEN);
-	if (type != AP_BGP_KEEPALIVE) {
-		fprintf(stderr, "route_feed: session did not come up (message type %d)\n", type);
-		return 1;
-	}
 
 	for (uint32_t k = 0; k < n4; k++) {
 		uint32_t a = htonl(v4_prefix(&st));

@@ -433,8 +433,8 @@ static int
 render_bridges(json_t *root)
 {
 	static const struct column cols[] = {
-		{"BRIDGE", false}, {"MEMBER", false},  {"LEARNED", true},
-		{"LIMIT", true},   {"RX-PKTS", true},  {"TX-PKTS", true},
+		{"BRIDGE", false}, {"MEMBER", false}, {"LEARNED", true},
+		{"LIMIT", true},   {"RX-PKTS", true}, {"TX-PKTS", true},
 	};
 	struct table t = {.cols = cols, .ncols = 6};
 	json_t *brs = json_object_get(root, "bridges"), *br, *m;
@@ -480,8 +480,8 @@ static int
 render_macs(json_t *root)
 {
 	static const struct column cols[] = {
-		{"BRIDGE", false}, {"MAC", false}, {"MEMBER", false}, {"TYPE", false},
-		{"AGE-S", true},
+		{"BRIDGE", false}, {"MAC", false},  {"MEMBER", false},
+		{"TYPE", false},   {"AGE-S", true},
 	};
 	struct table t = {.cols = cols, .ncols = 5};
 	json_t *macs = json_object_get(root, "macs"), *m;
@@ -539,8 +539,8 @@ prepare_bridge_macs(char **args, unsigned n, struct call *c, const char *method)
 		c->path = "/api/v1/bridges/macs";
 		return 0;
 	}
-	if (strlen(args[0]) > 64 || strspn(args[0], "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
-					    strlen(args[0])) {
+	if (strlen(args[0]) > 64 ||
+	    strspn(args[0], "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(args[0])) {
 		errmsg("not a bridge name: %s", args[0]);
 		return -1;
 	}
@@ -616,7 +616,7 @@ static int
 render_conntrack(json_t *root)
 {
 	static const struct column cols[] = {
-		{"PROTO", false}, {"ORIGINAL", false}, {"STATE", false}, {"FLAGS", false},
+		{"PROTO", false}, {"ORIGINAL", false}, {"STATE", false},    {"FLAGS", false},
 		{"PKTS", true},	  {"BYTES", true},     {"EXPIRES-S", true},
 	};
 	struct table t = {.cols = cols, .ncols = 7};
@@ -628,9 +628,9 @@ render_conntrack(json_t *root)
 	json_array_foreach(flows, i, f)
 	{
 		char orig[160], pk[64], by[64], ex[32];
-		const char *flags = json_is_true(json_object_get(f, "assured")) ? "assured"
+		const char *flags = json_is_true(json_object_get(f, "assured"))	     ? "assured"
 				    : json_is_true(json_object_get(f, "seen_reply")) ? "replied"
-										  : "unreplied";
+										     : "unreplied";
 		char *row[7];
 
 		ends_str(json_object_get(f, "orig"), orig, sizeof(orig));
@@ -678,9 +678,9 @@ match_str(json_t *v, char *buf, size_t size)
 		return buf;
 	}
 	buf[0] = '\0';
-	json_array_foreach(v, i, x) off += (size_t)snprintf(
-		buf + off, off < size ? size - off : 0, "%s%s", i ? "," : "",
-		json_is_string(x) ? json_string_value(x) : "?");
+	json_array_foreach(v, i, x) off +=
+		(size_t)snprintf(buf + off, off < size ? size - off : 0, "%s%s", i ? "," : "",
+				 json_is_string(x) ? json_string_value(x) : "?");
 	return buf;
 }
 
@@ -688,8 +688,8 @@ static int
 render_firewall(json_t *root)
 {
 	static const struct column cols[] = {
-		{"#", true},	 {"FROM", false}, {"TO", false},     {"PROTO", false},
-		{"SRC", false}, {"DST", false},	 {"DPORT", false},  {"STATE", false},
+		{"#", true},	   {"FROM", false}, {"TO", false},    {"PROTO", false},
+		{"SRC", false},	   {"DST", false},  {"DPORT", false}, {"STATE", false},
 		{"ACTION", false}, {"HITS", true},
 	};
 	struct table t = {.cols = cols, .ncols = 10};
@@ -736,8 +736,7 @@ static int
 render_interfaces(json_t *root)
 {
 	static const struct column cols[] = {
-		{"NAME", false}, {"ON", false},	       {"MAC", false},
-		{"MTU", true},	 {"ADDRESSES", false},
+		{"NAME", false}, {"ON", false}, {"MAC", false}, {"MTU", true}, {"ADDRESSES", false},
 	};
 	struct table t = {.cols = cols, .ncols = 5};
 	json_t *ifs = json_object_get(root, "interfaces");

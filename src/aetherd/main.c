@@ -161,13 +161,8 @@ h_stats(void *ctx, const struct ap_api_req *req, json_t **out)
 static int
 h_interfaces(void *ctx, const struct ap_api_req *req, json_t **out)
 {
-	struct daemon_state *st = ctx;
-
 	(void)req;
-	if (!st->dp)
-		return ap_api_error(out, 503, "the data plane is not running");
-	*out = ap_dp_ifaces_json(st->dp);
-	return 200;
+	return dp_handler(ctx, ap_dp_ifaces_json, out);
 }
 
 static int
@@ -404,25 +399,15 @@ h_trace_clear(void *ctx, const struct ap_api_req *req, json_t **out)
 static int
 h_neighbors(void *ctx, const struct ap_api_req *req, json_t **out)
 {
-	struct daemon_state *st = ctx;
-
 	(void)req;
-	if (!st->dp)
-		return ap_api_error(out, 503, "the data plane is not running");
-	*out = ap_dp_neighbors_json(st->dp);
-	return 200;
+	return dp_handler(ctx, ap_dp_neighbors_json, out);
 }
 
 static int
 h_bridges(void *ctx, const struct ap_api_req *req, json_t **out)
 {
-	struct daemon_state *st = ctx;
-
 	(void)req;
-	if (!st->dp)
-		return ap_api_error(out, 503, "the data plane is not running");
-	*out = ap_dp_bridges_json(st->dp);
-	return 200;
+	return dp_handler(ctx, ap_dp_bridges_json, out);
 }
 
 static int
@@ -488,8 +473,8 @@ h_conntrack(void *ctx, const struct ap_api_req *req, json_t **out)
 		return ap_api_error(out, 400, "proto must be tcp, udp, icmp, icmpv6 or other");
 	if (pn < 0 || ln < 0)
 		return ap_api_error(out, 400, "port must be 0..65535 and limit 0..100000");
-	*out = ap_dp_conntrack_json(st->dp, proto, ap_api_req_query(req, "address"),
-				    (unsigned)pn, (unsigned)ln);
+	*out = ap_dp_conntrack_json(st->dp, proto, ap_api_req_query(req, "address"), (unsigned)pn,
+				    (unsigned)ln);
 	return 200;
 }
 
@@ -508,13 +493,8 @@ h_conntrack_flush(void *ctx, const struct ap_api_req *req, json_t **out)
 static int
 h_firewall(void *ctx, const struct ap_api_req *req, json_t **out)
 {
-	struct daemon_state *st = ctx;
-
 	(void)req;
-	if (!st->dp)
-		return ap_api_error(out, 503, "the data plane is not running");
-	*out = ap_dp_firewall_json(st->dp);
-	return 200;
+	return dp_handler(ctx, ap_dp_firewall_json, out);
 }
 
 static void
@@ -1012,7 +992,8 @@ main(int argc, char **argv)
 		    ap_api_route(st.api, "GET", "/api/v1/bridges/macs", h_macs, &st) < 0 ||
 		    ap_api_route(st.api, "DELETE", "/api/v1/bridges/macs", h_macs_flush, &st) < 0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/conntrack", h_conntrack, &st) < 0 ||
-		    ap_api_route(st.api, "DELETE", "/api/v1/conntrack", h_conntrack_flush, &st) < 0 ||
+		    ap_api_route(st.api, "DELETE", "/api/v1/conntrack", h_conntrack_flush, &st) <
+			    0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/firewall", h_firewall, &st) < 0) {
 			fprintf(stderr, "aetherd: cannot register API routes\n");
 			st.exit_code = 1;

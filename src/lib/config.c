@@ -53,7 +53,7 @@ struct ctx {
 	yaml_mark_t if_marks[AP_CFG_MAX_IFACES];
 	yaml_mark_t route_marks[AP_CFG_MAX_ROUTES];
 	yaml_mark_t neigh_marks[AP_CFG_MAX_NEIGHBORS][2]; /* interface, address */
-	yaml_mark_t nat_mark; /* where the nat: section starts */
+	yaml_mark_t nat_mark;				  /* where the nat: section starts */
 	struct ap_cfg_bridge *cur_bridge; /* whose members and static MACs are parsed */
 };
 
@@ -1214,8 +1214,7 @@ static const struct field member_fields[] = {
 		     .check = check_nonempty},
 	[MF_VLAN] = {MEMBER_FIELD("vlan", FT_UINT, vlan), .min = 1, .max = 4094},
 	[MF_INNER] = {MEMBER_FIELD("inner_vlan", FT_UINT, inner_vlan), .min = 1, .max = 4094},
-	[MF_LIMIT] = {MEMBER_FIELD("learn_limit", FT_UINT, learn_limit), .min = 0,
-		      .max = 1u << 24},
+	[MF_LIMIT] = {MEMBER_FIELD("learn_limit", FT_UINT, learn_limit), .min = 0, .max = 1u << 24},
 };
 static const struct table member_table = TABLE(member_fields);
 
@@ -1246,8 +1245,8 @@ parse_bridge_members(struct ctx *c, const yaml_node_t *v, void *obj, const char 
 	struct ap_cfg_bridge *br = obj;
 
 	c->cur_bridge = br;
-	return parse_list(c, v, what, &br->n_members, AP_CFG_BRIDGE_MAX_MEMBERS,
-			  "bridge members", member_item, c->cfg);
+	return parse_list(c, v, what, &br->n_members, AP_CFG_BRIDGE_MAX_MEMBERS, "bridge members",
+			  member_item, c->cfg);
 }
 
 #define SMAC_FIELD(k, t, m)                                                                        \
@@ -1281,8 +1280,7 @@ static const struct field static_mac_fields[] = {
 static const struct table static_mac_table = TABLE(static_mac_fields);
 
 static int
-static_mac_item(struct ctx *c, const yaml_node_t *item, const char *where,
-		struct ap_config *cfg)
+static_mac_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
 {
 	struct ap_cfg_bridge *br = c->cur_bridge;
 	const yaml_node_pair_t *seen[MAX_FIELDS];
@@ -1356,8 +1354,8 @@ parse_bridges(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 {
 	struct ap_config *cfg = obj;
 
-	return parse_list(c, v, what, &cfg->n_bridges, AP_CFG_MAX_BRIDGES, "bridges",
-			  bridge_item, cfg);
+	return parse_list(c, v, what, &cfg->n_bridges, AP_CFG_MAX_BRIDGES, "bridges", bridge_item,
+			  cfg);
 }
 
 static yaml_mark_t
@@ -1400,8 +1398,8 @@ claim(struct ctx *c, struct l2_owner *own, unsigned *n, uint16_t port_idx, uint1
 	for (uint16_t x = 0; x < c->cfg->n_xconnects; x++)
 		if (c->cfg->xconnects[x].a_idx == port_idx ||
 		    c->cfg->xconnects[x].b_idx == port_idx)
-			return fail(c, m, "port '%s' is cross-connected and cannot be in %s",
-				    pname, what);
+			return fail(c, m, "port '%s' is cross-connected and cannot be in %s", pname,
+				    what);
 	own[*n].port_idx = port_idx;
 	own[*n].vlan = vlan;
 	own[*n].inner = inner;
@@ -1415,8 +1413,8 @@ claim(struct ctx *c, struct l2_owner *own, unsigned *n, uint16_t port_idx, uint1
 static int
 resolve_l2(struct ctx *c)
 {
-	static struct l2_owner own[AP_CFG_MAX_BRIDGES * AP_CFG_BRIDGE_MAX_MEMBERS +
-				   AP_CFG_MAX_IFACES];
+	static struct l2_owner
+		own[AP_CFG_MAX_BRIDGES * AP_CFG_BRIDGE_MAX_MEMBERS + AP_CFG_MAX_IFACES];
 	struct ap_config *cfg = c->cfg;
 	unsigned n_own = 0;
 	char what[64];
@@ -1431,8 +1429,8 @@ resolve_l2(struct ctx *c)
 
 			if (idx < 0)
 				return fail(c, mark_at(m->line, m->col),
-					    "unknown port '%s' in bridges[%u].members[%u]",
-					    m->port, b, i);
+					    "unknown port '%s' in bridges[%u].members[%u]", m->port,
+					    b, i);
 			m->port_idx = (uint16_t)idx;
 			if (!m->has_learn_limit)
 				m->learn_limit = br->learn_limit;
@@ -1672,7 +1670,8 @@ parse_name_list(struct ctx *c, const yaml_node_t *v, const char *what, char (*ou
 		if (item == NULL)
 			return fail(c, v->start_mark, "broken list in %s", what);
 		if (*n == max)
-			return fail(c, item->start_mark, "too many entries in %s (max %u)", what, max);
+			return fail(c, item->start_mark, "too many entries in %s (max %u)", what,
+				    max);
 		ret = get_string(c, item, what, &str);
 		if (ret < 0)
 			return ret;
@@ -1714,7 +1713,8 @@ port_range(const char *s, uint16_t *lo, uint16_t *hi)
 		*hi = (uint16_t)b;
 		return true;
 	}
-	if (sscanf(s, "%u%c", &a, &end) == 1 && a <= 65535 && strspn(s, "0123456789") == strlen(s)) {
+	if (sscanf(s, "%u%c", &a, &end) == 1 && a <= 65535 &&
+	    strspn(s, "0123456789") == strlen(s)) {
 		*lo = *hi = (uint16_t)a;
 		return true;
 	}
@@ -1752,8 +1752,8 @@ parse_set_items(struct ctx *c, const yaml_node_t *v, struct ap_cfg_fw_set *set, 
 		} else if (ap_cfg_prefix_parse(str, false, &set->addrs[set->n]) < 0 ||
 			   !prefix_host_bits_zero(&set->addrs[set->n])) {
 			return fail(c, item->start_mark,
-				    "%s: '%s' is not an address or a prefix without host bits", what,
-				    show(str, strlen(str), sh));
+				    "%s: '%s' is not an address or a prefix without host bits",
+				    what, show(str, strlen(str), sh));
 		}
 		set->n++;
 	}
@@ -1817,8 +1817,8 @@ parse_fw_proto(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 static int
 parse_fw_ct_state(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 {
-	static const char *const names[] = {"new", "established", "related", "invalid",
-					    "untracked", NULL};
+	static const char *const names[] = {"new",     "established", "related",
+					    "invalid", "untracked",   NULL};
 	struct ap_cfg_fw_rule *r = obj;
 	char list[AP_CFG_FW_ZONE_IFACES][AP_NAME_MAX];
 	uint8_t n = 0;
@@ -1899,13 +1899,14 @@ static const struct table policy_table = TABLE(policy_fields);
 
 /* One mapping of a firewall list into @p obj, with its table. */
 static int
-fw_item(struct ctx *c, const yaml_node_t *item, const char *where, const struct table *t,
-	void *obj, size_t size)
+fw_item(struct ctx *c, const yaml_node_t *item, const char *where, const struct table *t, void *obj,
+	size_t size)
 {
 	const yaml_node_pair_t *seen[MAX_FIELDS];
 	int ret;
 
-	uint32_t line = (uint32_t)item->start_mark.line + 1, col = (uint32_t)item->start_mark.column + 1;
+	uint32_t line = (uint32_t)item->start_mark.line + 1,
+		 col = (uint32_t)item->start_mark.column + 1;
 
 	memset(obj, 0, size);
 	if (t == &rule_table) {
@@ -1933,8 +1934,8 @@ static int
 fw_zone_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
 {
 	struct ap_cfg_fw *fw = &cfg->firewall;
-	int ret = fw_item(c, item, where, &zone_table, &fw->zones[fw->n_zones],
-			  sizeof(fw->zones[0]));
+	int ret =
+		fw_item(c, item, where, &zone_table, &fw->zones[fw->n_zones], sizeof(fw->zones[0]));
 
 	if (ret == 0)
 		fw->n_zones++;
@@ -1973,8 +1974,8 @@ static int
 fw_rule_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
 {
 	struct ap_cfg_fw *fw = &cfg->firewall;
-	int ret = fw_item(c, item, where, &rule_table, &fw->rules[fw->n_rules],
-			  sizeof(fw->rules[0]));
+	int ret =
+		fw_item(c, item, where, &rule_table, &fw->rules[fw->n_rules], sizeof(fw->rules[0]));
 
 	if (ret == 0)
 		fw->n_rules++;
@@ -2004,8 +2005,8 @@ parse_fw_policies(struct ctx *c, const yaml_node_t *v, void *obj, const char *wh
 {
 	struct ap_config *cfg = obj;
 
-	return parse_list(c, v, what, &cfg->firewall.n_policies, AP_CFG_FW_MAX_POLICIES,
-			  "policies", fw_policy_item, cfg);
+	return parse_list(c, v, what, &cfg->firewall.n_policies, AP_CFG_FW_MAX_POLICIES, "policies",
+			  fw_policy_item, cfg);
 }
 
 static int
@@ -2117,8 +2118,7 @@ resolve_fw(struct ctx *c)
 
 		if (strcmp(zone->name, "any") == 0 || strcmp(zone->name, "self") == 0)
 			return fail(c, mark_at(zone->line, zone->col),
-				    "firewall: '%s' is a reserved zone name",
-				    zone->name);
+				    "firewall: '%s' is a reserved zone name", zone->name);
 		for (uint8_t i = 0; i < zone->n_ifaces; i++) {
 			bool found = false;
 
@@ -2301,8 +2301,8 @@ fwd_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_co
 	if (f->to_port == 0)
 		f->to_port = f->port;
 	for (uint16_t k = 0; k < cfg->nat.n_fwd; k++)
-		if (strcmp(cfg->nat.fwd[k].iface, f->iface) == 0 && cfg->nat.fwd[k].proto == f->proto &&
-		    cfg->nat.fwd[k].port == f->port)
+		if (strcmp(cfg->nat.fwd[k].iface, f->iface) == 0 &&
+		    cfg->nat.fwd[k].proto == f->proto && cfg->nat.fwd[k].port == f->port)
 			return fail(c, item->start_mark, "%s: port %u is already forwarded", where,
 				    f->port);
 	cfg->nat.n_fwd++;
@@ -2360,8 +2360,8 @@ resolve_nat(struct ctx *c)
 					v4 |= cfg->ifaces[i].addrs[a].family == 4;
 			}
 		if (f->iface_idx == UINT16_MAX)
-			return fail(c, mark_at(f->line, f->col), "nat.forward[%u]: unknown interface '%s'", k,
-				    f->iface);
+			return fail(c, mark_at(f->line, f->col),
+				    "nat.forward[%u]: unknown interface '%s'", k, f->iface);
 		if (!v4)
 			return fail(c, mark_at(f->line, f->col),
 				    "nat.forward[%u]: interface '%s' has no IPv4 address", k,
@@ -2379,8 +2379,8 @@ resolve_nat(struct ctx *c)
 					v4 |= cfg->ifaces[i].addrs[a].family == 4;
 			}
 		if (!found)
-			return fail(c, mark_at(m->line, m->col), "nat.masquerade[%u]: unknown interface '%s'", k,
-				    m->iface);
+			return fail(c, mark_at(m->line, m->col),
+				    "nat.masquerade[%u]: unknown interface '%s'", k, m->iface);
 		if (!v4)
 			return fail(c, mark_at(m->line, m->col),
 				    "nat.masquerade[%u]: interface '%s' has no IPv4 address", k,
@@ -2392,15 +2392,24 @@ resolve_nat(struct ctx *c)
 #define CT_FIELD(k, t, m)                                                                          \
 	.key = k, .type = t, .off = offsetof(struct ap_config, conntrack.m),                       \
 	.size = sizeof(((struct ap_config *)0)->conntrack.m)
-#define CT_TIMEOUT(k, m) {CT_FIELD(k, FT_UINT, m), .min = 1, .max = 1000000}
+#define CT_TIMEOUT(k, m)                                                                           \
+	{                                                                                          \
+		CT_FIELD(k, FT_UINT, m), .min = 1, .max = 1000000                                  \
+	}
 
 static const struct field ct_timeout_fields[] = {
-	CT_TIMEOUT("tcp_syn_sent", t_syn_sent),	    CT_TIMEOUT("tcp_syn_recv", t_syn_recv),
-	CT_TIMEOUT("tcp_established", t_established), CT_TIMEOUT("tcp_fin_wait", t_fin_wait),
-	CT_TIMEOUT("tcp_close_wait", t_close_wait), CT_TIMEOUT("tcp_last_ack", t_last_ack),
-	CT_TIMEOUT("tcp_time_wait", t_time_wait),   CT_TIMEOUT("tcp_close", t_close),
-	CT_TIMEOUT("udp", t_udp),		    CT_TIMEOUT("udp_stream", t_udp_stream),
-	CT_TIMEOUT("icmp", t_icmp),		    CT_TIMEOUT("generic", t_generic),
+	CT_TIMEOUT("tcp_syn_sent", t_syn_sent),
+	CT_TIMEOUT("tcp_syn_recv", t_syn_recv),
+	CT_TIMEOUT("tcp_established", t_established),
+	CT_TIMEOUT("tcp_fin_wait", t_fin_wait),
+	CT_TIMEOUT("tcp_close_wait", t_close_wait),
+	CT_TIMEOUT("tcp_last_ack", t_last_ack),
+	CT_TIMEOUT("tcp_time_wait", t_time_wait),
+	CT_TIMEOUT("tcp_close", t_close),
+	CT_TIMEOUT("udp", t_udp),
+	CT_TIMEOUT("udp_stream", t_udp_stream),
+	CT_TIMEOUT("icmp", t_icmp),
+	CT_TIMEOUT("generic", t_generic),
 };
 static const struct table ct_timeout_table = TABLE(ct_timeout_fields);
 

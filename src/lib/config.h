@@ -133,9 +133,9 @@ int ap_cfg_prefix_parse(const char *s, bool need_len, struct ap_cfg_prefix *out)
 /** Format @p p as "addr/len" (or "addr" when @p with_len is false). */
 const char *ap_cfg_prefix_fmt(const struct ap_cfg_prefix *p, bool with_len, char *buf, size_t len);
 
-#define AP_CFG_MAX_BRIDGES	   16
-#define AP_CFG_BRIDGE_MAX_MEMBERS  32
-#define AP_CFG_BRIDGE_MAX_STATIC   64
+#define AP_CFG_MAX_BRIDGES	  16
+#define AP_CFG_BRIDGE_MAX_MEMBERS 32
+#define AP_CFG_BRIDGE_MAX_STATIC  64
 
 /**
  * A bridge member: untagged frames of a port (an access port), or the frames
@@ -179,21 +179,21 @@ struct ap_cfg_bridge {
 
 /** The conntrack: section (connection tracking of routed traffic). */
 struct ap_cfg_ct {
-	bool enabled;	   /**< The section is present (and not enabled: false). */
+	bool enabled;	    /**< The section is present (and not enabled: false). */
 	uint32_t max_flows; /**< Per worker (default 65536). */
-	bool tcp_loose;	   /**< Pick up TCP connections from the middle (default false). */
-	bool drop_invalid; /**< Drop what conntrack finds invalid (default false). */
+	bool tcp_loose;	    /**< Pick up TCP connections from the middle (default false). */
+	bool drop_invalid;  /**< Drop what conntrack finds invalid (default false). */
 	/* Timeouts in seconds, as netfilter's defaults. */
 	uint32_t t_syn_sent, t_syn_recv, t_established, t_fin_wait, t_close_wait, t_last_ack;
 	uint32_t t_time_wait, t_close, t_udp, t_udp_stream, t_icmp, t_generic;
 };
 
-#define AP_CFG_FW_MAX_ZONES	16
-#define AP_CFG_FW_ZONE_IFACES	16
-#define AP_CFG_FW_MAX_SETS	32
-#define AP_CFG_FW_SET_MAX	64
-#define AP_CFG_FW_MAX_RULES	1024
-#define AP_CFG_FW_MAX_POLICIES	64
+#define AP_CFG_FW_MAX_ZONES    16
+#define AP_CFG_FW_ZONE_IFACES  16
+#define AP_CFG_FW_MAX_SETS     32
+#define AP_CFG_FW_SET_MAX      64
+#define AP_CFG_FW_MAX_RULES    1024
+#define AP_CFG_FW_MAX_POLICIES 64
 
 /** Firewall actions. */
 enum ap_fw_action {
@@ -233,10 +233,10 @@ struct ap_cfg_fw_set {
 /** firewall.rules[]: every key given must match; the first matching rule decides. */
 struct ap_cfg_fw_rule {
 	char from[AP_NAME_MAX], to[AP_NAME_MAX]; /**< Zone names, "any" or "self". */
-	uint8_t from_zone, to_zone;		   /**< Resolved. */
-	uint8_t proto;				   /**< 0: any. */
-	int16_t icmp_type;			   /**< -1: any. */
-	uint8_t ct_state;			   /**< AP_FW_CT_* bits, 0: any. */
+	uint8_t from_zone, to_zone;		 /**< Resolved. */
+	uint8_t proto;				 /**< 0: any. */
+	int16_t icmp_type;			 /**< -1: any. */
+	uint8_t ct_state;			 /**< AP_FW_CT_* bits, 0: any. */
 	/* Each is a set's index, or -1: any. Inline values become anonymous sets. */
 	int16_t src, dst, sport, dport;
 	/* As written: a set's name, an address or prefix, a port or "lo-hi". */

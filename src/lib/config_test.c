@@ -55,9 +55,9 @@ static const struct bad_case bad_cases[] = {
 	{"hello\n", "t.yaml:1:1: the top level must be a mapping"},
 	{"? [a]\n: 1\n", "t.yaml:1:3: expected a scalar key in the top level"},
 	{"log: {}\n---\nlog: {}\n", "t.yaml:2:1: expected a single YAML document"},
-	/* interfaces and routes */
+/* interfaces and routes */
 #define FW_BASE                                                                                    \
-	"ports: [{name: a, driver: null}, {name: b, driver: null}]\n"                             \
+	"ports: [{name: a, driver: null}, {name: b, driver: null}]\n"                              \
 	"interfaces: [{name: lan, port: a}, {name: wan, port: b}]\n"
 #define L3_PORTS "ports:\n  - {name: a, driver: null}\n  - {name: b, driver: null}\n"
 	{L3_PORTS "interfaces:\n  - {name: x, port: c}\n",
@@ -307,7 +307,7 @@ static const struct bad_case bad_cases[] = {
 	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\n",
 	 "t.yaml:2:11: api.socket is too long for a unix socket (max 107 bytes)"},
 	{"api:\n  port: 8080\n", "t.yaml:2:3: unknown key 'port' in api (expected one of: "
-				  "socket, listen, token_file, tls_cert, tls_key, web_root)"},
+				 "socket, listen, token_file, tls_cert, tls_key, web_root)"},
 	{"api:\n  listen: 1.2.3.4\n", "t.yaml:2:11: invalid api.listen '1.2.3.4' (expected "
 				      "ADDR:PORT, [ADDR6]:PORT or none, e.g. 127.0.0.1:8080)"},
 	{"api:\n  listen: '[::1:80'\n", "t.yaml:2:11: invalid api.listen '[::1:80' (expected "
@@ -646,19 +646,20 @@ Test(config, conntrack)
 Test(config, firewall)
 {
 	struct ap_config cfg = load_ok(
-		FW_BASE "firewall:\n"
-			"  default: reject\n"
-			"  zones: [{name: inside, interfaces: [lan]}, {name: outside, interfaces: [wan]}]\n"
-			"  sets:\n"
-			"    - {name: web, ports: ['80', '8000-8080']}\n"
-			"    - {name: admins, addresses: [10.0.0.0/8, 'fd00::/8']}\n"
-			"  policies: [{from: inside, to: any, action: accept}]\n"
-			"  rules:\n"
-			"    - {from: outside, to: inside, proto: tcp, dport: web, src: admins, "
-			"action: accept}\n"
-			"    - {from: outside, to: self, proto: icmp, icmp_type: 8, ct_state: [new], "
-			"action: accept}\n"
-			"    - {to: inside, proto: udp, dport: '53', src: 192.0.2.7, action: drop}\n");
+		FW_BASE
+		"firewall:\n"
+		"  default: reject\n"
+		"  zones: [{name: inside, interfaces: [lan]}, {name: outside, interfaces: [wan]}]\n"
+		"  sets:\n"
+		"    - {name: web, ports: ['80', '8000-8080']}\n"
+		"    - {name: admins, addresses: [10.0.0.0/8, 'fd00::/8']}\n"
+		"  policies: [{from: inside, to: any, action: accept}]\n"
+		"  rules:\n"
+		"    - {from: outside, to: inside, proto: tcp, dport: web, src: admins, "
+		"action: accept}\n"
+		"    - {from: outside, to: self, proto: icmp, icmp_type: 8, ct_state: [new], "
+		"action: accept}\n"
+		"    - {to: inside, proto: udp, dport: '53', src: 192.0.2.7, action: drop}\n");
 	const struct ap_cfg_fw *fw = &cfg.firewall;
 
 	cr_assert(fw->enabled);
@@ -685,9 +686,10 @@ Test(config, firewall)
 
 Test(config, nat)
 {
-	struct ap_config cfg = load_ok("nat:\n  masquerade: [{interface: wan, ports: '2000-2999'}]\n"
-				       "ports: [{name: b, driver: null}]\n"
-				       "interfaces: [{name: wan, port: b, addresses: [192.0.2.1/24]}]\n");
+	struct ap_config cfg =
+		load_ok("nat:\n  masquerade: [{interface: wan, ports: '2000-2999'}]\n"
+			"ports: [{name: b, driver: null}]\n"
+			"interfaces: [{name: wan, port: b, addresses: [192.0.2.1/24]}]\n");
 
 	cr_assert(cfg.nat.enabled);
 	cr_assert(cfg.conntrack.enabled, "nat turns conntrack on");

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "svc/bgp/bgp.h"
+#include "bgp_feed.h"
 
 static uint8_t *
 slurp(const char *path, size_t *len)
@@ -56,40 +57,6 @@ slurp(const char *path, size_t *len)
 	return buf;
 }
 
-static int
-send_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Read one whole message into buf; returns its type or -1. */
-static int
-read_msg(int fd, uint8_t *buf)
-{
-	size_t have = 0, need = AP_BGP_HDR_LEN;
-
-	while (have < need) {
-		ssize_t r = read(fd, buf + have, need - have);
-
-		if (r <= 0)
-			return -1;
-		have += (size_t)r;
-		if (have == AP_BGP_HDR_LEN)
-			need = (size_t)(buf[16] << 8 | buf[17]);
-		if (need < AP_BGP_HDR_LEN || need > AP_BGP_EXT_MAX_LEN)
-			return -1;
-	}
-	return buf[18];
-}
-
 int
 main(int argc, char **argv)
 {
@@ -104,7 +71,7 @@ main(int argc, char **argv)
 	uint8_t *dump;
 	unsigned long sent = 0;
 	uint32_t asn = 0;
-	int fd, rc, type;
+	int fd, rc;
 
 	if (argc != 6 || inet_pton(AF_INET, argv[2], &peer) != 1 ||
 	    inet_pton(AF_INET, argv[3], &local.sin_addr) != 1 ||
@@ -132,37 +99,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0 ||
-	    connect(fd, (struct sockaddr *)&remote, sizeof(remote)) < 0) {
-		perror("connect");
+	fd = ap_feed_session(&local, &remote, asn, false, "bgp_mrt_feed");
+	if (fd < 0)
 		return 1;
-	}
-	{
-		struct ap_bgp_open o = {.asn = asn,
-					.hold_time = 0,
-					.router_id = ntohl(local.sin_addr.s_addr),
-					.mp = {true, false},
-					.as4 = true};
-
-		ap_wire_w_init(&w, msg, sizeof(msg));
-		if (ap_bgp_open_encode(&w, &o) < 0 || send_all(fd, msg, ap_wire_w_used(&w)) < 0)
-			return 1;
-	}
-	/* Their OPEN, then their KEEPALIVE confirming ours. */
-	do {
-		type = read_msg(fd, msg);
-		if (type == AP_BGP_OPEN) {
-			ap_wire_w_init(&w, msg, sizeof(msg));
-			ap_bgp_keepalive_encode(&w);
-			if (send_all(fd, msg, ap_wire_w_used(&w)) < 0)
-				return 1;
-		}
-	} while (type == AP_BGP_OPEN);
-	if (type != AP_BGP_KEEPALIVE) {
-		fprintf(stderr, "session did not come up (message type %d)\n", type);
-		return 1;
-	}
 
 	r = ap_bgp_mrt_open(dump, len);
 	while ((rc = ap_bgp_mrt_next(r, &e)) == 1) {
@@ -170,14 +109,14 @@ main(int argc, char **argv)
 			continue;
 		ap_wire_w_init(&w, msg, AP_BGP_MAX_LEN);
 		if (ap_bgp_update_encode(&w, &so, e.attrs, AP_BGP_IPV4, &e.pfx, 1, false) != 1 ||
-		    send_all(fd, msg, ap_wire_w_used(&w)) < 0)
+		    ap_feed_send_all(fd, msg, ap_wire_w_used(&w)) < 0)
 			return 1;
 		sent++;
 	}
 	ap_bgp_mrt_close(r);
 	ap_wire_w_init(&w, msg, sizeof(msg));
 	ap_bgp_update_encode(&w, &so, NULL, AP_BGP_IPV4, NULL, 0, true);
-	send_all(fd, msg, ap_wire_w_used(&w));
+	ap_feed_send_all(fd, msg, ap_wire_w_used(&w));
 	printf("sent %lu routes\n", sent);
 	fflush(stdout);
 	while (read(fd, msg, sizeof(msg)) > 0)

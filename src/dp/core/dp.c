@@ -160,7 +160,8 @@ eal_init(struct ap_dp *dp, char *err, size_t err_len)
 			mb += 1024;
 		/* Connection tables: about 200 bytes a flow with the hash. */
 		if (dp->cfg.conntrack.enabled)
-			mb += (unsigned)((uint64_t)dp->n_workers * dp->cfg.conntrack.max_flows * 256 >>
+			mb += (unsigned)((uint64_t)dp->n_workers * dp->cfg.conntrack.max_flows *
+						 256 >>
 					 20);
 
 		ARG("--no-huge");
@@ -193,7 +194,7 @@ eal_init(struct ap_dp *dp, char *err, size_t err_len)
 	rc = rte_eal_init(argc, argv);
 	if (rc < 0)
 		return ap_errf(err, err_len, -rte_errno, "EAL initialisation failed: %s",
-			    rte_strerror(rte_errno));
+			       rte_strerror(rte_errno));
 	dp->eal_up = true;
 	dp->tsc_hz = rte_get_tsc_hz();
 	AP_LOG_INFO(MOD, "EAL up: %u lcores, %s", rte_lcore_count(),
@@ -215,8 +216,8 @@ count_pcap(const char *path, uint64_t *n, char *err, size_t err_len)
 	if (pcap_datalink(pc) != DLT_EN10MB) {
 		pcap_close(pc);
 		return ap_errf(err, err_len, -EPROTONOSUPPORT,
-			    "%s: link type %s, only Ethernet captures are supported", path,
-			    pcap_datalink_val_to_name(pcap_datalink(pc)));
+			       "%s: link type %s, only Ethernet captures are supported", path,
+			       pcap_datalink_val_to_name(pcap_datalink(pc)));
 	}
 	*n = 0;
 	while ((rc = pcap_next_ex(pc, &h, &d)) == 1)
@@ -254,44 +255,46 @@ rx_template_load(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
 		return ap_errf(err, err_len, -ENOENT, "port '%s': rx_template: %s", p->name, ebuf);
 	if (pcap_datalink(pc) != DLT_EN10MB) {
 		rc = ap_errf(err, err_len, -EPROTONOSUPPORT,
-			  "port '%s': rx_template %s: link type %s, only Ethernet captures are "
-			  "supported",
-			  p->name, p->rx_template, pcap_datalink_val_to_name(pcap_datalink(pc)));
+			     "port '%s': rx_template %s: link type %s, only Ethernet captures are "
+			     "supported",
+			     p->name, p->rx_template, pcap_datalink_val_to_name(pcap_datalink(pc)));
 		pcap_close(pc);
 		return rc;
 	}
 	while ((rc = pcap_next_ex(pc, &h, &d)) == 1) {
 		if (h->caplen != h->len || h->len < RTE_ETHER_HDR_LEN || h->len > room) {
 			rc = ap_errf(err, err_len, -EINVAL,
-				  "port '%s': rx_template %s: frame %u is %s (%u of %u bytes; "
-				  "frames must be whole and %u to %u bytes)",
-				  p->name, p->rx_template, n + 1,
-				  h->caplen != h->len ? "cut" : "of a bad length", h->caplen,
-				  h->len, RTE_ETHER_HDR_LEN, room);
+				     "port '%s': rx_template %s: frame %u is %s (%u of %u bytes; "
+				     "frames must be whole and %u to %u bytes)",
+				     p->name, p->rx_template, n + 1,
+				     h->caplen != h->len ? "cut" : "of a bad length", h->caplen,
+				     h->len, RTE_ETHER_HDR_LEN, room);
 			pcap_close(pc);
 			return rc;
 		}
 		if (++n > RX_TEMPLATE_MAX_FRAMES) {
 			pcap_close(pc);
 			return ap_errf(err, err_len, -EFBIG,
-				    "port '%s': rx_template %s: more than %u frames", p->name,
-				    p->rx_template, RX_TEMPLATE_MAX_FRAMES);
+				       "port '%s': rx_template %s: more than %u frames", p->name,
+				       p->rx_template, RX_TEMPLATE_MAX_FRAMES);
 		}
 		max_len = RTE_MAX(max_len, h->len);
 	}
 	pcap_close(pc);
 	if (rc == PCAP_ERROR)
-		return ap_errf(err, err_len, -EIO, "port '%s': rx_template %s: truncated or corrupt "
-			    "capture", p->name, p->rx_template);
+		return ap_errf(err, err_len, -EIO,
+			       "port '%s': rx_template %s: truncated or corrupt "
+			       "capture",
+			       p->name, p->rx_template);
 	if (n == 0)
 		return ap_errf(err, err_len, -EINVAL, "port '%s': rx_template %s: no frames",
-			    p->name, p->rx_template);
+			       p->name, p->rx_template);
 
 	/* Second pass: copy them, each at a cache-line boundary. */
 	t = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(*t));
 	if (!t)
 		return ap_errf(err, err_len, -ENOMEM, "port '%s': rx_template: out of memory",
-			    p->name);
+			       p->name);
 	memset(t, 0, sizeof(*t));
 	t->n = n;
 	t->stride = RTE_ALIGN_CEIL(max_len, RTE_CACHE_LINE_SIZE);
@@ -303,7 +306,7 @@ rx_template_load(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
 		free(t->len);
 		free(t);
 		return ap_errf(err, err_len, -ENOMEM, "port '%s': rx_template: cannot load %s",
-			    p->name, p->rx_template);
+			       p->name, p->rx_template);
 	}
 	for (uint32_t i = 0; i < n && pcap_next_ex(pc, &h, &d) == 1; i++) {
 		uint8_t *f = t->data + (size_t)i * t->stride;
@@ -358,7 +361,7 @@ port_devargs(struct ap_dp *dp, unsigned idx, char *buf, size_t len, char *err, s
 	case AP_DRV_PCAP:
 		if (strchr(p->rx_pcap, ',') || strchr(p->tx_pcap, ','))
 			return ap_errf(err, err_len, -EINVAL,
-				    "port '%s': capture paths must not contain ','", p->name);
+				       "port '%s': capture paths must not contain ','", p->name);
 		snprintf(dpp->dev_name, sizeof(dpp->dev_name), "net_pcap%u", idx);
 		n = snprintf(buf, len, "%s", dpp->dev_name);
 		if (p->rx_pcap[0])
@@ -384,7 +387,7 @@ port_devargs(struct ap_dp *dp, unsigned idx, char *buf, size_t len, char *err, s
 
 		if (l >= sizeof(dpp->dev_name))
 			return ap_errf(err, err_len, -EINVAL, "port '%s': device name too long",
-				    p->name);
+				       p->name);
 		memcpy(dpp->dev_name, p->devargs, l);
 		dpp->dev_name[l] = '\0';
 		n = snprintf(buf, len, "%s", p->devargs);
@@ -393,7 +396,7 @@ port_devargs(struct ap_dp *dp, unsigned idx, char *buf, size_t len, char *err, s
 	}
 	if (n < 0 || (size_t)n >= len)
 		return ap_errf(err, err_len, -ENAMETOOLONG, "port '%s': device arguments too long",
-			    p->name);
+			       p->name);
 	return 0;
 }
 
@@ -418,21 +421,22 @@ port_setup(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
 		rc = rte_dev_probe(args);
 		if (rc < 0)
 			return ap_errf(err, err_len, rc, "port '%s': cannot create device '%s': %s",
-				    p->name, args, rte_strerror(-rc));
+				       p->name, args, rte_strerror(-rc));
 	}
 	if (rte_eth_dev_get_port_by_name(dpp->dev_name, &dpp->port_id) != 0)
 		return ap_errf(err, err_len, -ENODEV, "port '%s': no ethdev named '%s'", p->name,
-			    dpp->dev_name);
+			       dpp->dev_name);
 	rc = rte_eth_dev_info_get(dpp->port_id, &info);
 	if (rc < 0)
 		return ap_errf(err, err_len, rc, "port '%s': %s", p->name, rte_strerror(-rc));
 
 	dpp->nb_q = (uint16_t)dp->n_workers;
 	if (info.max_rx_queues < dpp->nb_q || info.max_tx_queues < dpp->nb_q)
-		return ap_errf(err, err_len, -ENOTSUP,
-			    "port '%s': driver %s has %u RX/%u TX queues, %u workers need one each",
-			    p->name, info.driver_name, info.max_rx_queues, info.max_tx_queues,
-			    dpp->nb_q);
+		return ap_errf(
+			err, err_len, -ENOTSUP,
+			"port '%s': driver %s has %u RX/%u TX queues, %u workers need one each",
+			p->name, info.driver_name, info.max_rx_queues, info.max_tx_queues,
+			dpp->nb_q);
 	if (dpp->nb_q > 1 && info.flow_type_rss_offloads) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf =
@@ -445,19 +449,19 @@ port_setup(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
 	rc = rte_eth_dev_configure(dpp->port_id, dpp->nb_q, dpp->nb_q, &conf);
 	if (rc < 0)
 		return ap_errf(err, err_len, rc, "port '%s': configure failed: %s", p->name,
-			    rte_strerror(-rc));
+			       rte_strerror(-rc));
 	if (p->mtu) {
 		rc = rte_eth_dev_set_mtu(dpp->port_id, p->mtu);
 		if (rc < 0)
 			return ap_errf(err, err_len, rc, "port '%s': MTU %u refused: %s", p->name,
-				    p->mtu, rte_strerror(-rc));
+				       p->mtu, rte_strerror(-rc));
 	}
 	nrx = p->rxq_size;
 	ntx = p->txq_size;
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(dpp->port_id, &nrx, &ntx);
 	if (rc < 0)
 		return ap_errf(err, err_len, rc, "port '%s': queue sizes refused: %s", p->name,
-			    rte_strerror(-rc));
+			       rte_strerror(-rc));
 	txc = info.default_txconf;
 	txc.offloads = conf.txmode.offloads;
 	for (uint16_t q = 0; q < dpp->nb_q; q++) {
@@ -465,17 +469,17 @@ port_setup(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
 					    rte_eth_dev_socket_id(dpp->port_id), NULL, dp->pool);
 		if (rc < 0)
 			return ap_errf(err, err_len, rc, "port '%s': RX queue %u: %s", p->name, q,
-				    rte_strerror(-rc));
+				       rte_strerror(-rc));
 		rc = rte_eth_tx_queue_setup(dpp->port_id, q, ntx,
 					    rte_eth_dev_socket_id(dpp->port_id), &txc);
 		if (rc < 0)
 			return ap_errf(err, err_len, rc, "port '%s': TX queue %u: %s", p->name, q,
-				    rte_strerror(-rc));
+				       rte_strerror(-rc));
 	}
 	rc = rte_eth_dev_start(dpp->port_id);
 	if (rc < 0)
 		return ap_errf(err, err_len, rc, "port '%s': start failed: %s", p->name,
-			    rte_strerror(-rc));
+			       rte_strerror(-rc));
 	/* A cross-connect forwards every frame, whatever its destination. */
 	rc = rte_eth_promiscuous_enable(dpp->port_id);
 	if (rc < 0 && rc != -ENOTSUP)
@@ -530,7 +534,7 @@ register_nodes(struct ap_dp *dp, char *err, size_t err_len)
 			id = __rte_node_register(nodes[i]);
 		if (id == RTE_NODE_ID_INVALID)
 			return ap_errf(err, err_len, -rte_errno, "cannot register node %s",
-				    nodes[i]->name);
+				       nodes[i]->name);
 		if (nodes[i] == &ap_port_tx_node)
 			tx_base = id;
 		else
@@ -547,7 +551,7 @@ register_nodes(struct ap_dp *dp, char *err, size_t err_len)
 			dpp->tx_node = rte_node_clone(tx_base, dpp->cfg->name);
 		if (dpp->tx_node == RTE_NODE_ID_INVALID || dpp->tx_node >= RTE_DIM(ap_tx_node_port))
 			return ap_errf(err, err_len, -ENOSPC, "cannot create node %s: %s", name,
-				    rte_strerror(rte_errno));
+				       rte_strerror(rte_errno));
 		ap_tx_node_port[dpp->tx_node] = dpp->port_id;
 		dp->node_ids[dp->n_node_ids++] = dpp->tx_node;
 		tx_nodes[n_tx] = dpp->tx_node;
@@ -720,13 +724,13 @@ build_workers(struct ap_dp *dp, char *err, size_t err_len)
 		ap_worker_building = NULL;
 		if (w->graph_id == RTE_GRAPH_ID_INVALID)
 			return ap_errf(err, err_len, -rte_errno, "cannot create graph %s: %s", name,
-				    rte_strerror(rte_errno));
+				       rte_strerror(rte_errno));
 		w->graph = rte_graph_lookup(name);
 		i++;
 	}
 	if (i < dp->n_workers)
 		return ap_errf(err, err_len, -ENODEV, "only %u worker lcores for %u workers", i,
-			    dp->n_workers);
+			       dp->n_workers);
 	return 0;
 }
 
@@ -768,7 +772,7 @@ ap_dp_start(const struct ap_config *cfg, const struct ap_dp_opts *opts, struct a
 					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (!dp->pool) {
 		rc = ap_errf(err, err_len, -rte_errno, "cannot create a pool of %u mbufs: %s",
-			  cfg->mbufs, rte_strerror(rte_errno));
+			     cfg->mbufs, rte_strerror(rte_errno));
 		goto fail;
 	}
 	for (unsigned i = 0; i < dp->n_ports; i++) {

@@ -29,13 +29,15 @@
 	X(L3_ETHERTYPE, "l3-unsupported-ethertype", "ethertype not routed on an L3 port")          \
 	X(VLAN_UNKNOWN, "vlan-unknown", "VLAN tags the port carries to no interface or bridge")    \
 	X(L2_SRC_GROUP, "l2-group-source", "frame from a multicast or broadcast source MAC")       \
-	X(L2_SAME_MEMBER, "l2-same-member", "destination MAC is on the member the frame came from")  \
-	X(L2_UNKNOWN_UCAST, "l2-unknown-unicast", "unknown unicast in a bridge that does not flood") \
-	X(L2_FLOOD_EMPTY, "l2-flood-no-members", "flooded frame in a bridge with no other member")  \
-	X(L2_NO_BUFFER, "l2-no-buffer", "no mbuf or headroom to copy or retag a frame")              \
-	X(CT_FULL, "ct-table-full", "new flow with the connection table full")                      \
-	X(CT_INVALID, "ct-invalid", "packet conntrack finds invalid (conntrack.drop_invalid)")      \
-	X(FW_DROP, "fw-drop", "dropped by a firewall rule or policy")                                \
+	X(L2_SAME_MEMBER, "l2-same-member",                                                        \
+	  "destination MAC is on the member the frame came from")                                  \
+	X(L2_UNKNOWN_UCAST, "l2-unknown-unicast",                                                  \
+	  "unknown unicast in a bridge that does not flood")                                       \
+	X(L2_FLOOD_EMPTY, "l2-flood-no-members", "flooded frame in a bridge with no other member") \
+	X(L2_NO_BUFFER, "l2-no-buffer", "no mbuf or headroom to copy or retag a frame")            \
+	X(CT_FULL, "ct-table-full", "new flow with the connection table full")                     \
+	X(CT_INVALID, "ct-invalid", "packet conntrack finds invalid (conntrack.drop_invalid)")     \
+	X(FW_DROP, "fw-drop", "dropped by a firewall rule or policy")                              \
 	X(IP_BLACKHOLE, "ip-blackhole", "route to a blackhole")                                    \
 	X(IP_FRAG_FAILED, "ip4-fragmentation-failed", "could not fragment for the egress MTU")     \
 	X(IP_MCAST, "ip-multicast-unsupported", "multicast destination not handled")               \
@@ -100,8 +102,8 @@ ap_mbuf_priv(struct rte_mbuf *m)
  * DPDK id; VLAN sub-interfaces and bridge interfaces take AP_L3_VIRT(index
  * in the config's interfaces).
  */
-#define AP_L3_VIRT(idx) (RTE_MAX_ETHPORTS + (idx))
-#define AP_L3_MAX	AP_L3_VIRT(AP_CFG_MAX_IFACES)
+#define AP_L3_VIRT(idx)	      (RTE_MAX_ETHPORTS + (idx))
+#define AP_L3_MAX	      AP_L3_VIRT(AP_CFG_MAX_IFACES)
 #define AP_MAX_WORKERS	      64
 #define AP_MAX_RXQ_PER_WORKER AP_MAX_PORTS
 
@@ -110,9 +112,9 @@ struct ap_port_fast {
 	uint8_t configured;
 	uint8_t validate_full; /**< eth-input parses to L4 and drops malformed frames. */
 	uint8_t has_xconnect;
-	uint8_t l3;	    /**< Untagged frames are routed: eth-input dispatches by ethertype. */
-	uint8_t l2;	    /**< Frames go to bridges or VLAN interfaces by their tags. */
-	uint16_t untagged;  /**< l2: binding of untagged frames (ap_l2_binds index, 0: none). */
+	uint8_t l3;	   /**< Untagged frames are routed: eth-input dispatches by ethertype. */
+	uint8_t l2;	   /**< Frames go to bridges or VLAN interfaces by their tags. */
+	uint16_t untagged; /**< l2: binding of untagged frames (ap_l2_binds index, 0: none). */
 	const uint16_t *vlans; /**< l2: binding per outer VLAN id (4096), or NULL. */
 	uint16_t xc_peer;   /**< DPDK port id of the xconnect peer. */
 	rte_edge_t xc_edge; /**< xconnect node edge to the peer's port-tx node. */

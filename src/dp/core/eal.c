@@ -32,4 +32,3 @@ ap_eal_cleanup(void)
 	closedir(d);
 	rmdir(dir);
 }
-

@@ -60,8 +60,7 @@ port_rx_process(struct rte_graph *graph, struct rte_node *node, void **objs, uin
 		struct ap_rx_template *tpl = ap_rx_templates[w->rxq[i].port];
 
 		if (unlikely(tpl != NULL) && n)
-			rx_template_fill(tpl, w->rxq[i].queue, (struct rte_mbuf **)(to + total),
-					 n);
+			rx_template_fill(tpl, w->rxq[i].queue, (struct rte_mbuf **)(to + total), n);
 		ap_capture_burst((struct rte_mbuf **)(to + total), n, w->rxq[i].port,
 				 w->rxq[i].queue, AP_CAPTURE_RX);
 

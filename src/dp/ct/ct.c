@@ -302,8 +302,8 @@ key_of(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k, boo
 
 /* A new flow from its first packet, or why not. */
 static enum ap_ct_info
-flow_new(struct ap_ct_table *t, const struct ap_ct_key *k, bool src_lo, uint8_t state,
-	 uint32_t len, uint32_t now, uint32_t *out)
+flow_new(struct ap_ct_table *t, const struct ap_ct_key *k, bool src_lo, uint8_t state, uint32_t len,
+	 uint32_t now, uint32_t *out)
 {
 	struct ap_ct_flow *f;
 	uint32_t idx;
@@ -361,7 +361,8 @@ nat_new(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx)
 		nat_reply_key(f, &rk);
 		if (rte_hash_lookup(t->hash, &rk) >= 0)
 			continue;
-		if (rte_hash_add_key_data(t->hash, &rk, (void *)(uintptr_t)(idx | AP_CT_NAT_KEY)) < 0)
+		if (rte_hash_add_key_data(t->hash, &rk, (void *)(uintptr_t)(idx | AP_CT_NAT_KEY)) <
+		    0)
 			break;
 		f->nat = AP_CT_SNAT;
 		t->st.nat_created++;
@@ -375,11 +376,11 @@ static enum ap_ct_info
 tcp_update(struct ap_ct_table *t, struct ap_ct_flow *f, enum ap_ct_dir dir, uint8_t flags)
 {
 	enum ap_ct_tcp_seg seg = ap_ct_tcp_seg_of(flags);
-	int closer = (f->status & AP_CT_FIN_ORIG) ? AP_CT_ORIG
+	int closer = (f->status & AP_CT_FIN_ORIG)    ? AP_CT_ORIG
 		     : (f->status & AP_CT_FIN_REPLY) ? AP_CT_REPLY
 						     : -1;
-	enum ap_ct_tcp_state old = f->state, n = ap_ct_tcp_next(old, dir, seg, closer,
-								 ap_ct_conf.tcp_loose);
+	enum ap_ct_tcp_state old = f->state,
+			     n = ap_ct_tcp_next(old, dir, seg, closer, ap_ct_conf.tcp_loose);
 
 	if (n == AP_TCP_INVALID) {
 		t->st.invalid++;
@@ -471,9 +472,9 @@ ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint, uint32_t 
 		uint8_t state = 0;
 
 		if (proto == 6) {
-			enum ap_ct_tcp_state n = ap_ct_tcp_next(
-				AP_TCP_NONE, AP_CT_ORIG, ap_ct_tcp_seg_of(cp->tcp_flags), -1,
-				ap_ct_conf.tcp_loose);
+			enum ap_ct_tcp_state n = ap_ct_tcp_next(AP_TCP_NONE, AP_CT_ORIG,
+								ap_ct_tcp_seg_of(cp->tcp_flags), -1,
+								ap_ct_conf.tcp_loose);
 
 			if (n >= AP_TCP_STATES) {
 				t->st.invalid++;
@@ -487,8 +488,8 @@ ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint, uint32_t 
 		}
 		{
 			uint32_t fi;
-			enum ap_ct_info info_new = flow_new(t, &cp->k, cp->src_lo, state, cp->len,
-							    now, &fi);
+			enum ap_ct_info info_new =
+				flow_new(t, &cp->k, cp->src_lo, state, cp->len, now, &fi);
 
 			if (info_new != AP_CT_NEW)
 				return info_new;
@@ -517,7 +518,7 @@ ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint, uint32_t 
 			return AP_CT_INVALID;
 		}
 		info = (f->status & AP_CT_SEEN_REPLY) || dir == AP_CT_REPLY ? AP_CT_ESTABLISHED
-									  : AP_CT_NEW;
+									    : AP_CT_NEW;
 		/* A reply to a UDP flow (or ICMP echo) assures it. */
 		if (dir == AP_CT_REPLY)
 			f->status |= AP_CT_ASSURED;
@@ -543,8 +544,8 @@ ap_ct_track(struct ap_ct_table *t, const uint8_t *l3, const struct ap_pkt_info *
 }
 
 void
-ap_nat_rewrite4(uint8_t *ip, uint8_t *l4, uint32_t l4_avail, uint8_t proto, bool src,
-		uint32_t addr, uint16_t port)
+ap_nat_rewrite4(uint8_t *ip, uint8_t *l4, uint32_t l4_avail, uint8_t proto, bool src, uint32_t addr,
+		uint16_t port)
 {
 	uint8_t *a = ip + (src ? 12 : 16);
 	uint32_t old_addr;

@@ -129,8 +129,8 @@ struct ap_nat_conf {
 	struct {
 		uint16_t l3;
 		uint8_t proto;
-		uint16_t port;	 /**< Network order. */
-		uint32_t to;	 /**< Network order. */
+		uint16_t port;	  /**< Network order. */
+		uint32_t to;	  /**< Network order. */
 		uint16_t to_port; /**< Network order. */
 	} fwd[AP_CFG_NAT_MAX_FWD];
 	unsigned n_fwd;
@@ -163,7 +163,7 @@ struct ap_ct_table {
 	uint32_t max;
 	uint32_t count;
 	uint32_t gc_cursor;
-	uint32_t nat_cursor; /**< Next masquerade port to try. */
+	uint32_t nat_cursor;	     /**< Next masquerade port to try. */
 	volatile uint32_t flush_req; /**< Control plane bumps it; the worker flushes. */
 	uint32_t flush_done;
 	struct ap_ct_stats st;
@@ -225,8 +225,8 @@ void ap_nat_rewrite4(uint8_t *ip, uint8_t *l4, uint32_t l4_avail, uint8_t proto,
 		     uint32_t addr, uint16_t port);
 
 /** ap_ct_prepare() and ap_ct_apply() with a lookup of its own. */
-enum ap_ct_info ap_ct_track(struct ap_ct_table *t, const uint8_t *l3,
-			    const struct ap_pkt_info *pi, uint32_t len, uint32_t now);
+enum ap_ct_info ap_ct_track(struct ap_ct_table *t, const uint8_t *l3, const struct ap_pkt_info *pi,
+			    uint32_t len, uint32_t now);
 
 /** Expire up to @p budget flows from the table's GC cursor. */
 void ap_ct_gc(struct ap_ct_table *t, uint32_t now, unsigned budget);

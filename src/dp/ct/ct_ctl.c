@@ -180,24 +180,23 @@ ap_ct_flows_json(const char *proto, const char *addr, unsigned port, unsigned li
 			if (total++ >= limit)
 				continue;
 			pn = proto_name(f->key.proto);
-			j = json_pack("{s:i, s:s, s:i, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b, s:I, s:i}",
-				      "family", f->key.family, "proto", pn ? pn : "other",
-				      "proto_number", f->key.proto, "orig", ends_json(f, false),
-				      "reply", ends_json(f, true), "orig_packets",
-				      (json_int_t)f->pkts[AP_CT_ORIG], "orig_bytes",
-				      (json_int_t)f->bytes[AP_CT_ORIG], "reply_packets",
-				      (json_int_t)f->pkts[AP_CT_REPLY], "reply_bytes",
-				      (json_int_t)f->bytes[AP_CT_REPLY], "seen_reply",
-				      (f->status & AP_CT_SEEN_REPLY) != 0, "assured",
-				      (f->status & AP_CT_ASSURED) != 0, "expires_s",
-				      (json_int_t)(((uint64_t)(uint32_t)(f->expires - now)
-						    << AP_CT_TICK_SHIFT) /
-						   hz),
-				      "worker", w);
+			j = json_pack(
+				"{s:i, s:s, s:i, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b, s:I, s:i}",
+				"family", f->key.family, "proto", pn ? pn : "other", "proto_number",
+				f->key.proto, "orig", ends_json(f, false), "reply",
+				ends_json(f, true), "orig_packets", (json_int_t)f->pkts[AP_CT_ORIG],
+				"orig_bytes", (json_int_t)f->bytes[AP_CT_ORIG], "reply_packets",
+				(json_int_t)f->pkts[AP_CT_REPLY], "reply_bytes",
+				(json_int_t)f->bytes[AP_CT_REPLY], "seen_reply",
+				(f->status & AP_CT_SEEN_REPLY) != 0, "assured",
+				(f->status & AP_CT_ASSURED) != 0, "expires_s",
+				(json_int_t)(((uint64_t)(uint32_t)(f->expires - now)
+					      << AP_CT_TICK_SHIFT) /
+					     hz),
+				"worker", w);
 			if (f->key.proto == 6)
-				json_object_set_new(
-					j, "state",
-					json_string(ap_ct_tcp_state_name(f->state)));
+				json_object_set_new(j, "state",
+						    json_string(ap_ct_tcp_state_name(f->state)));
 			if (f->nat) {
 				char na[INET_ADDRSTRLEN];
 

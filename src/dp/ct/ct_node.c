@@ -9,7 +9,8 @@
  * configured so.
  *
  * Uses: ap_mbuf_priv.pi (l3); ap_ct_tables[worker], ap_ct_conf.
- * Sets: pi (IP header and the transport fields conntrack keys on), ct. Next edges: drop, ip4-input, ip6-input.
+ * Sets: pi (IP header and the transport fields conntrack keys on), ct. Next edges: drop, ip4-input,
+ * ip6-input.
  */
 #include <rte_cycles.h>
 #include <rte_prefetch.h>

@@ -41,31 +41,34 @@ ap_ct_tcp_seg_of(uint8_t flags)
 
 /* next[direction][segment][state]; states in enum order:
  *                        NO  SS  SR  ES  FW  CW  LA  TW  CL  S2 */
-static const uint8_t next[2][AP_SEG_CLASSES][AP_TCP_STATES] = {
-	[AP_CT_ORIG] = {
-		/* A SYN opens, is retransmitted, or reopens a closed flow; in a
-		 * live connection it is someone else's problem. */
-		[AP_SEG_SYN] = {SS, SS, IG, IG, IG, IG, IG, SS, SS, S2},
-		/* Only the answer to a simultaneous open. */
-		[AP_SEG_SYNACK] = {IV, IV, SR, IV, IV, IV, IV, IV, IV, SR},
-		/* The originator closes first (FW), or after the other (LA). */
-		[AP_SEG_FIN] = {IV, IV, FW, FW, LA, LA, LA, TW, CL, IV},
-		/* The handshake's last ACK; the ACK of the other side's FIN. */
-		[AP_SEG_ACK] = {ES, IV, ES, ES, CW, CW, TW, TW, CL, IV},
-		[AP_SEG_RST] = {IV, CL, CL, CL, CL, CL, CL, CL, CL, CL},
-		[AP_SEG_NONE] = {IV, IV, IV, IV, IV, IV, IV, IV, IV, IV},
-	},
-	[AP_CT_REPLY] = {
-		/* A SYN back is a simultaneous open; after TIME_WAIT, a new
-		 * connection the other way round is left alone. */
-		[AP_SEG_SYN] = {IV, S2, IV, IV, IV, IV, IV, IG, IV, S2},
-		/* The handshake's answer; repeated, it stays. */
-		[AP_SEG_SYNACK] = {IV, SR, SR, IG, IG, IG, IG, IG, IG, SR},
-		[AP_SEG_FIN] = {IV, IV, FW, FW, LA, LA, LA, TW, CL, IV},
-		[AP_SEG_ACK] = {IV, IG, SR, ES, CW, CW, TW, TW, CL, IG},
-		[AP_SEG_RST] = {IV, CL, CL, CL, CL, CL, CL, CL, CL, CL},
-		[AP_SEG_NONE] = {IV, IV, IV, IV, IV, IV, IV, IV, IV, IV},
-	},
+static const uint8_t next[2][AP_SEG_CLASSES][AP_TCP_STATES] =
+	{
+		[AP_CT_ORIG] =
+			{
+				/* A SYN opens, is retransmitted, or reopens a closed flow; in a
+				 * live connection it is someone else's problem. */
+				[AP_SEG_SYN] = {SS, SS, IG, IG, IG, IG, IG, SS, SS, S2},
+				/* Only the answer to a simultaneous open. */
+				[AP_SEG_SYNACK] = {IV, IV, SR, IV, IV, IV, IV, IV, IV, SR},
+				/* The originator closes first (FW), or after the other (LA). */
+				[AP_SEG_FIN] = {IV, IV, FW, FW, LA, LA, LA, TW, CL, IV},
+				/* The handshake's last ACK; the ACK of the other side's FIN. */
+				[AP_SEG_ACK] = {ES, IV, ES, ES, CW, CW, TW, TW, CL, IV},
+				[AP_SEG_RST] = {IV, CL, CL, CL, CL, CL, CL, CL, CL, CL},
+				[AP_SEG_NONE] = {IV, IV, IV, IV, IV, IV, IV, IV, IV, IV},
+			},
+		[AP_CT_REPLY] =
+			{
+				/* A SYN back is a simultaneous open; after TIME_WAIT, a new
+				 * connection the other way round is left alone. */
+				[AP_SEG_SYN] = {IV, S2, IV, IV, IV, IV, IV, IG, IV, S2},
+				/* The handshake's answer; repeated, it stays. */
+				[AP_SEG_SYNACK] = {IV, SR, SR, IG, IG, IG, IG, IG, IG, SR},
+				[AP_SEG_FIN] = {IV, IV, FW, FW, LA, LA, LA, TW, CL, IV},
+				[AP_SEG_ACK] = {IV, IG, SR, ES, CW, CW, TW, TW, CL, IG},
+				[AP_SEG_RST] = {IV, CL, CL, CL, CL, CL, CL, CL, CL, CL},
+				[AP_SEG_NONE] = {IV, IV, IV, IV, IV, IV, IV, IV, IV, IV},
+			},
 };
 
 /*
@@ -112,18 +115,12 @@ const char *
 ap_ct_tcp_state_name(enum ap_ct_tcp_state s)
 {
 	static const char *const names[] = {
-		[AP_TCP_NONE] = "NONE",
-		[AP_TCP_SYN_SENT] = "SYN_SENT",
-		[AP_TCP_SYN_RECV] = "SYN_RECV",
-		[AP_TCP_ESTABLISHED] = "ESTABLISHED",
-		[AP_TCP_FIN_WAIT] = "FIN_WAIT",
-		[AP_TCP_CLOSE_WAIT] = "CLOSE_WAIT",
-		[AP_TCP_LAST_ACK] = "LAST_ACK",
-		[AP_TCP_TIME_WAIT] = "TIME_WAIT",
-		[AP_TCP_CLOSE] = "CLOSE",
-		[AP_TCP_SYN_SENT2] = "SYN_SENT2",
-		[AP_TCP_IGNORE] = "IGNORE",
-		[AP_TCP_INVALID] = "INVALID",
+		[AP_TCP_NONE] = "NONE",		[AP_TCP_SYN_SENT] = "SYN_SENT",
+		[AP_TCP_SYN_RECV] = "SYN_RECV", [AP_TCP_ESTABLISHED] = "ESTABLISHED",
+		[AP_TCP_FIN_WAIT] = "FIN_WAIT", [AP_TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+		[AP_TCP_LAST_ACK] = "LAST_ACK", [AP_TCP_TIME_WAIT] = "TIME_WAIT",
+		[AP_TCP_CLOSE] = "CLOSE",	[AP_TCP_SYN_SENT2] = "SYN_SENT2",
+		[AP_TCP_IGNORE] = "IGNORE",	[AP_TCP_INVALID] = "INVALID",
 	};
 
 	return s <= AP_TCP_INVALID ? names[s] : "?";

@@ -168,9 +168,9 @@ static void
 setup(void)
 {
 	char prefix[64];
-	char *argv[] = {"ct_test", "--no-huge", "-m",	      "64",
-			"--no-pci", "--no-telemetry", "-l", "0",
-			"--log-level=error", prefix, NULL};
+	char *argv[] = {"ct_test",	     "--no-huge",      "-m", "64",
+			"--no-pci",	     "--no-telemetry", "-l", "0",
+			"--log-level=error", prefix,	       NULL};
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=cttest-%d", (int)getpid());
 	cr_assert_geq(rte_eal_init(10, argv), 0);
@@ -319,8 +319,8 @@ Test(ct_table, icmp_errors_are_related)
 	uint8_t b[56] = {0};
 	struct ap_pkt_info pi = {0};
 	const uint8_t outer[20] = {0x45, [9] = 1, [12] = 192, 0, 2, 254, [16] = 10, 0, 0, 2};
-	const uint8_t inner[28] = {0x45, [9] = 17, [12] = 10, 0, 0, 2, [16] = 192, 0, 2, 1,
-				   [20] = 5353 >> 8, 5353 & 0xff, 0, 53};
+	const uint8_t inner[28] = {0x45, [9] = 17,	   [12] = 10,	0, 0, 2, [16] = 192, 0, 2,
+				   1,	 [20] = 5353 >> 8, 5353 & 0xff, 0, 53};
 
 	memcpy(b, outer, 20);
 	b[20] = 3; /* port unreachable */
@@ -354,8 +354,8 @@ egress_is_1(uint32_t dst_be)
 Test(ct_table, masquerade)
 {
 	const uint32_t nat = rte_cpu_to_be_32(0xc6336401); /* 198.51.100.1 */
-	uint8_t b[28] = {0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 2, 192, 0, 2, 1,
-			 0x13, 0x89, 0, 53, 0, 8, 0, 0};
+	uint8_t b[28] = {0x45, 0, 0,   28, 0, 1, 0,    0,    64, 17, 0, 0, 10, 0,
+			 0,    2, 192, 0,  2, 1, 0x13, 0x89, 0,	 53, 0, 8, 0,  0};
 	const struct ap_ct_flow *f;
 	uint16_t ck;
 

@@ -83,10 +83,10 @@ ap_fw_check_slow(const struct ap_mbuf_priv *pv, const uint8_t *l3hdr, uint16_t o
 	uint8_t to = out == AP_FW_TO_SELF ? AP_FW_ZONE_SELF
 		     : out < AP_L3_MAX	  ? ap_fw.zone_of[out]
 					  : AP_FW_ZONE_ANY;
-	uint8_t ct = (uint8_t)(1u << (pv->ct == AP_CT_NEW	     ? 0
+	uint8_t ct = (uint8_t)(1u << (pv->ct == AP_CT_NEW	? 0
 				      : pv->ct == AP_CT_INVALID ? 3
-				      : pv->ct == AP_CT_FULL	 ? 3
-								 : 4));
+				      : pv->ct == AP_CT_FULL	? 3
+								: 4));
 	unsigned lcore = rte_lcore_id();
 	enum ap_fw_action a;
 
@@ -138,7 +138,9 @@ ap_fw_start(const struct ap_config *cfg, const uint16_t *l3_of_iface, char *err,
 	for (unsigned a = 0; a < nz + 2; a++)
 		for (unsigned b = 0; b < nz + 2; b++) {
 			uint8_t from = a < nz ? (uint8_t)a : AP_FW_ZONE_ANY;
-			uint8_t to = b < nz ? (uint8_t)b : b == nz ? AP_FW_ZONE_ANY : AP_FW_ZONE_SELF;
+			uint8_t to = b < nz    ? (uint8_t)b
+				     : b == nz ? AP_FW_ZONE_ANY
+					       : AP_FW_ZONE_SELF;
 
 			ap_fw.policy[a][b] = (uint8_t)fw->default_action;
 			if (a == nz + 1)
@@ -157,9 +159,9 @@ ap_fw_start(const struct ap_config *cfg, const uint16_t *l3_of_iface, char *err,
 				 sizeof(uint64_t) * RTE_MAX_LCORE * (fw->n_rules ? fw->n_rules : 1),
 				 RTE_CACHE_LINE_SIZE);
 	ap_fw.last_hit = rte_zmalloc("ap_fw_last", sizeof(uint64_t) * (fw->n_rules + 1u), 0);
-	ap_fw.verdicts = rte_zmalloc("ap_fw_verdicts",
-				     sizeof(uint64_t) * RTE_MAX_LCORE * AP_FW_V_COUNT,
-				     RTE_CACHE_LINE_SIZE);
+	ap_fw.verdicts =
+		rte_zmalloc("ap_fw_verdicts", sizeof(uint64_t) * RTE_MAX_LCORE * AP_FW_V_COUNT,
+			    RTE_CACHE_LINE_SIZE);
 	if (!ap_fw.hits || !ap_fw.last_hit || !ap_fw.verdicts) {
 		ap_fw_stop();
 		snprintf(err, err_len, "firewall: out of memory for its counters");
@@ -218,8 +220,8 @@ ap_fw_json(void)
 	const struct ap_cfg_fw *fw = ap_fw.cfg;
 	static const char *const ct_names[] = {"new", "established", "related", "invalid",
 					       "untracked"};
-	static const char *const v_names[] = {"established",	 "rule_accept",	 "rule_drop",
-					      "rule_reject",	 "policy_accept", "policy_drop",
+	static const char *const v_names[] = {"established",  "rule_accept",   "rule_drop",
+					      "rule_reject",  "policy_accept", "policy_drop",
 					      "policy_reject"};
 	json_t *zones = json_array(), *policies = json_array(), *rules = json_array();
 	json_t *verdicts = json_object();

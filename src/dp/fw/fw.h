@@ -32,9 +32,9 @@ struct ap_fw {
 	/** Action when no rule matched, [from zone][to zone]; index n_zones is "no zone",
 	 * n_zones + 1 is self. */
 	uint8_t policy[AP_CFG_FW_MAX_ZONES + 2][AP_CFG_FW_MAX_ZONES + 2];
-	uint64_t *hits;	     /**< [lcore][rule] */
-	uint64_t *last_hit;  /**< [rule], TSC (racy across workers: the latest wins). */
-	uint64_t *verdicts;  /**< [lcore][AP_FW_V_*] */
+	uint64_t *hits;	    /**< [lcore][rule] */
+	uint64_t *last_hit; /**< [rule], TSC (racy across workers: the latest wins). */
+	uint64_t *verdicts; /**< [lcore][AP_FW_V_*] */
 };
 
 /** Verdict counters. */

@@ -65,14 +65,14 @@ struct ap_nh {
  */
 struct ap_l3_if {
 	uint8_t enabled;
-	uint8_t n_tags;	   /**< VLAN interface: tags put on output (1, or 2 for QinQ). */
-	uint8_t bvi;	   /**< Output goes through the bridge (l2-bridge). */
+	uint8_t n_tags; /**< VLAN interface: tags put on output (1, or 2 for QinQ). */
+	uint8_t bvi;	/**< Output goes through the bridge (l2-bridge). */
 	uint16_t iface;
 	uint16_t mtu;
 	uint8_t mac[6];
-	uint16_t tx_port;  /**< DPDK port of a port or VLAN interface. */
+	uint16_t tx_port;   /**< DPDK port of a port or VLAN interface. */
 	uint16_t l2_member; /**< BVI: its bridge member. */
-	uint32_t tags[2];  /**< TPID:TCI words in network order, outer first. */
+	uint32_t tags[2];   /**< TPID:TCI words in network order, outer first. */
 	/** IPv6 link-local address (EUI-64 from the MAC). */
 	uint8_t ll6[16];
 	uint32_t ll_glean; /**< Next hop that resolves link-local neighbours here. */

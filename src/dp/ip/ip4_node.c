@@ -88,8 +88,9 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 		if (!forward)
 			return drop(pv, AP_DROP_NO_SERVICE);
 		if (unlikely(ap_fw.enabled))
-			return ap_ip_fw_edge(pv, ap_fw_check(pv, (const uint8_t *)ip, AP_FW_TO_SELF),
-					  IP4_EDGE_LOCAL);
+			return ap_ip_fw_edge(pv,
+					     ap_fw_check(pv, (const uint8_t *)ip, AP_FW_TO_SELF),
+					     IP4_EDGE_LOCAL);
 		return IP4_EDGE_LOCAL;
 	case AP_NH_BLACKHOLE:
 		return drop(pv, AP_DROP_IP_BLACKHOLE);
@@ -100,7 +101,7 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 	}
 	if (forward && unlikely(ap_fw.enabled)) {
 		rte_edge_t e = ap_ip_fw_edge(pv, ap_fw_check(pv, (const uint8_t *)ip, nh->port),
-					  IP4_EDGE_COUNT);
+					     IP4_EDGE_COUNT);
 
 		if (e != IP4_EDGE_COUNT)
 			return e;

@@ -92,8 +92,9 @@ ip6_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv6_hdr *ip,
 		if (!forward)
 			return drop(pv, AP_DROP_NO_SERVICE);
 		if (unlikely(ap_fw.enabled))
-			return ap_ip_fw_edge(pv, ap_fw_check(pv, (const uint8_t *)ip, AP_FW_TO_SELF),
-					  IP6_EDGE_LOCAL);
+			return ap_ip_fw_edge(pv,
+					     ap_fw_check(pv, (const uint8_t *)ip, AP_FW_TO_SELF),
+					     IP6_EDGE_LOCAL);
 		return IP6_EDGE_LOCAL;
 	case AP_NH_BLACKHOLE:
 		return drop(pv, AP_DROP_IP_BLACKHOLE);
@@ -104,7 +105,7 @@ ip6_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv6_hdr *ip,
 	}
 	if (forward && unlikely(ap_fw.enabled)) {
 		rte_edge_t e = ap_ip_fw_edge(pv, ap_fw_check(pv, (const uint8_t *)ip, nh->port),
-					  IP6_EDGE_COUNT);
+					     IP6_EDGE_COUNT);
 
 		if (e != IP6_EDGE_COUNT)
 			return e;

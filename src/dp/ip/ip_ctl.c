@@ -44,9 +44,9 @@
 #define ICMP_RATE_PER_S	     1000 /* Token bucket for ICMP errors. */
 #define RA_MIN_DELAY_MS	     3000 /* MIN_DELAY_BETWEEN_RAS, RFC 4861 §10 */
 /* As many as both FIBs hold (a full IPv4 and IPv6 table). */
-#define MAX_ROUTES	     (FIB4_MAX_ROUTES + FIB6_MAX_ROUTES)
-#define FIB4_MAX_ROUTES	     (1u << 20)
-#define FIB6_MAX_ROUTES	     (1u << 18)
+#define MAX_ROUTES	(FIB4_MAX_ROUTES + FIB6_MAX_ROUTES)
+#define FIB4_MAX_ROUTES (1u << 20)
+#define FIB6_MAX_ROUTES (1u << 18)
 
 /* Reserved next hops. */
 #define NH_UNREACH    0
@@ -617,13 +617,12 @@ neigh_probe(struct neigh *n)
 	}
 }
 
+/* Out of the FIB and the list. */
 static void
-route_remove(const struct ap_cfg_prefix *p)
+route_drop(struct ctl_route *r)
 {
-	struct ctl_route *r = route_find(p);
+	const struct ap_cfg_prefix *p = &r->prefix;
 
-	if (!r)
-		return;
 	if (p->family == 4) {
 		uint32_t a;
 
@@ -633,6 +632,15 @@ route_remove(const struct ap_cfg_prefix *p)
 		rte_fib6_delete(ap_ip.fib6, p->addr, p->len);
 	}
 	route_unlink(r);
+}
+
+static void
+route_remove(const struct ap_cfg_prefix *p)
+{
+	struct ctl_route *r = route_find(p);
+
+	if (r)
+		route_drop(r);
 }
 
 static void
@@ -994,8 +1002,8 @@ fragment4(struct rte_mbuf *m)
 
 	/* The library wants the packet to start at the IPv4 header. */
 	rte_pktmbuf_adj(m, pv->pi.l3_off);
-	n = rte_ipv4_fragment_copy_nonseg_packet(m, frags, RTE_DIM(frags),
-						 ap_l3_ifs[nh->port].mtu, ctl.pool);
+	n = rte_ipv4_fragment_copy_nonseg_packet(m, frags, RTE_DIM(frags), ap_l3_ifs[nh->port].mtu,
+						 ctl.pool);
 	if (n < 0) {
 		ctl.counters[C_FRAG_FAILED]++;
 		return;
@@ -1161,14 +1169,14 @@ setup_tap(struct ctl_iface *ifc, unsigned idx, char *err, size_t err_len)
 		rc = rte_eth_dev_start(pid);
 	if (rc < 0)
 		return ap_errf(err, err_len, rc, "interface '%s': kernel mirror %s: %s",
-			    ifc->cfg->name, ifc->tap_name, rte_strerror(-rc));
+			       ifc->cfg->name, ifc->tap_name, rte_strerror(-rc));
 	ifc->tap_port = pid;
 	rc = ap_nl_link_up(ifc->tap_name, lp->mtu);
 	for (unsigned a = 0; rc == 0 && a < ifc->cfg->n_addrs; a++)
 		rc = ap_nl_addr_add(ifc->tap_name, &ifc->cfg->addrs[a]);
 	if (rc < 0)
-		return ap_errf(err, err_len, rc, "interface '%s': configuring %s: %s", ifc->cfg->name,
-			    ifc->tap_name, strerror(-rc));
+		return ap_errf(err, err_len, rc, "interface '%s': configuring %s: %s",
+			       ifc->cfg->name, ifc->tap_name, strerror(-rc));
 	AP_LOG_INFO(MOD, "interface '%s': kernel mirror %s", ifc->cfg->name, ifc->tap_name);
 	return 0;
 }
@@ -1254,10 +1262,11 @@ setup_iface(unsigned idx, const uint16_t *port_ids, char *err, size_t err_len)
 		lp->tx_port = port;
 		if (ci->vlan) {
 			lp->n_tags = ci->inner_vlan ? 2 : 1;
-			lp->tags[0] = rte_cpu_to_be_32(
-				(uint32_t)(ci->inner_vlan ? RTE_ETHER_TYPE_QINQ : RTE_ETHER_TYPE_VLAN)
-					<< 16 |
-				ci->vlan);
+			lp->tags[0] =
+				rte_cpu_to_be_32((uint32_t)(ci->inner_vlan ? RTE_ETHER_TYPE_QINQ
+									   : RTE_ETHER_TYPE_VLAN)
+							 << 16 |
+						 ci->vlan);
 			lp->tags[1] = rte_cpu_to_be_32((uint32_t)RTE_ETHER_TYPE_VLAN << 16 |
 						       ci->inner_vlan);
 			l3_edges(ifc->port, 0, 0, 0, &port);
@@ -1286,7 +1295,7 @@ setup_iface(unsigned idx, const uint16_t *port_ids, char *err, size_t err_len)
 
 		if (rc < 0)
 			return ap_errf(err, err_len, rc, "interface '%s': cannot add its routes",
-				    ci->name);
+				       ci->name);
 	}
 	lp->enabled = 1;
 	return 0;
@@ -1339,19 +1348,21 @@ setup_route(const struct ap_cfg_route *r, enum route_origin origin, char *err, s
 
 		if (r->n_via == 0 || r->n_via > AP_NH_ECMP_MAX)
 			return ap_errf(err, err_len, -EINVAL, "route %s: 1 to %d next hops",
-				    ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)),
-				    AP_NH_ECMP_MAX);
+				       ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)),
+				       AP_NH_ECMP_MAX);
 		for (unsigned v = 0; v < r->n_via; v++) {
 			members[v] = via_nh(&r->via[v]);
 			if (members[v] == -EHOSTUNREACH)
-				return ap_errf(err, err_len, -EHOSTUNREACH,
-					    "route %s: next hop %s on no subnet",
-					    ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)),
-					    ap_cfg_prefix_fmt(&r->via[v], false, vb, sizeof(vb)));
+				return ap_errf(
+					err, err_len, -EHOSTUNREACH,
+					"route %s: next hop %s on no subnet",
+					ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)),
+					ap_cfg_prefix_fmt(&r->via[v], false, vb, sizeof(vb)));
 			if (members[v] < 0)
-				return ap_errf(err, err_len, members[v],
-					    "route %s: out of next hops or neighbours",
-					    ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)));
+				return ap_errf(
+					err, err_len, members[v],
+					"route %s: out of next hops or neighbours",
+					ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)));
 		}
 		nh = members[0];
 		if (r->n_via > 1) {
@@ -1359,8 +1370,9 @@ setup_route(const struct ap_cfg_route *r, enum route_origin origin, char *err, s
 
 			nh = nh_alloc(AP_NH_ECMP, r->prefix.family, 0, 0, NULL);
 			if (nh < 0)
-				return ap_errf(err, err_len, nh, "route %s: out of next hops",
-					    ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)));
+				return ap_errf(
+					err, err_len, nh, "route %s: out of next hops",
+					ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)));
 			g = &ap_ip.nh[nh];
 			for (unsigned v = 0; v < r->n_via; v++)
 				g->members[v] = (uint16_t)members[v];
@@ -1369,7 +1381,7 @@ setup_route(const struct ap_cfg_route *r, enum route_origin origin, char *err, s
 	}
 	if (route_add(&r->prefix, (uint32_t)nh, origin) < 0)
 		return ap_errf(err, err_len, -ENOSPC, "route %s: FIB full",
-			    ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)));
+			       ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)));
 	return 0;
 }
 
@@ -1409,14 +1421,14 @@ ap_ip_route_add(const struct ap_cfg_route *r, enum ap_route_origin origin, char 
 		own = route_find(&hp);
 		if (own && own->origin == R_LOCAL)
 			return ap_errf(err, err_len, -EINVAL,
-				    "next hop %s is the router's own address",
-				    ap_cfg_prefix_fmt(&r->via[v], false, b, sizeof(b)));
+				       "next hop %s is the router's own address",
+				       ap_cfg_prefix_fmt(&r->via[v], false, b, sizeof(b)));
 	}
 	old = route_find(&r->prefix);
 	if (old && !may_replace(by, (enum route_origin)old->origin))
 		return ap_errf(err, err_len, -EEXIST, "%s is a %s route",
-			    ap_cfg_prefix_fmt(&r->prefix, true, b, sizeof(b)),
-			    origin_names[old->origin]);
+			       ap_cfg_prefix_fmt(&r->prefix, true, b, sizeof(b)),
+			       origin_names[old->origin]);
 	return setup_route(r, by, err, err_len);
 }
 
@@ -1429,23 +1441,15 @@ ap_ip_route_del(const struct ap_cfg_prefix *p, enum ap_route_origin origin, char
 
 	if (!r)
 		return ap_errf(err, err_len, -ENOENT, "no route %s",
-			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
+			       ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
 	/* A protocol removes only its own routes. */
 	if (origin == AP_ROUTE_BGP && r->origin != R_BGP)
 		return ap_errf(err, err_len, -EPERM, "%s is not a BGP route",
-			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
+			       ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
 	if (r->origin != R_STATIC && r->origin != R_API && r->origin != R_BGP)
 		return ap_errf(err, err_len, -EPERM, "%s is a %s route: remove the address instead",
-			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)), origin_names[r->origin]);
-	if (p->family == 4) {
-		uint32_t a;
-
-		memcpy(&a, p->addr, 4);
-		rte_fib_delete(ap_ip.fib4, rte_be_to_cpu_32(a), p->len);
-	} else {
-		rte_fib6_delete(ap_ip.fib6, p->addr, p->len);
-	}
-	route_unlink(r);
+			       ap_cfg_prefix_fmt(p, true, b, sizeof(b)), origin_names[r->origin]);
+	route_drop(r);
 	return 0;
 }
 
@@ -1488,21 +1492,22 @@ ap_ip_addr_add(const char *iface, const struct ap_cfg_prefix *p, char *err, size
 		return ap_errf(err, err_len, -ENOENT, "no routed interface '%s'", iface);
 	ci = &ctl.cfg.ifaces[ifc - ctl.ifaces];
 	if ((p->family == 4 && p->len > 31) || (p->family == 6 && p->len > 127))
-		return ap_errf(err, err_len, -EINVAL, "a /%u leaves no room for neighbours", p->len);
+		return ap_errf(err, err_len, -EINVAL, "a /%u leaves no room for neighbours",
+			       p->len);
 	for (unsigned i = 0; i < ctl.n_ifaces; i++)
 		for (unsigned a = 0; a < ctl.ifaces[i].cfg->n_addrs; a++)
 			if (ctl.ifaces[i].cfg->addrs[a].family == p->family &&
 			    memcmp(ctl.ifaces[i].cfg->addrs[a].addr, p->addr, 16) == 0)
 				return ap_errf(err, err_len, -EEXIST, "%s is already on '%s'",
-					    ap_cfg_prefix_fmt(p, false, b, sizeof(b)),
-					    ctl.ifaces[i].cfg->name);
+					       ap_cfg_prefix_fmt(p, false, b, sizeof(b)),
+					       ctl.ifaces[i].cfg->name);
 	if (ci->n_addrs == AP_CFG_MAX_ADDRS)
 		return ap_errf(err, err_len, -ENOSPC, "'%s' has %d addresses already", iface,
-			    AP_CFG_MAX_ADDRS);
+			       AP_CFG_MAX_ADDRS);
 	rc = addr_routes_add(ifc, p);
 	if (rc < 0)
 		return ap_errf(err, err_len, rc, "%s: cannot add its routes",
-			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
+			       ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
 	ci->addrs[ci->n_addrs++] = *p;
 	if (ifc->tap_port >= 0 && ap_nl_addr_add(ifc->tap_name, p) < 0)
 		AP_LOG_WARN(MOD, "%s: the kernel mirror did not take %s", ifc->tap_name,
@@ -1537,7 +1542,7 @@ ap_ip_addr_del(const char *iface, const struct ap_cfg_prefix *p, char *err, size
 			break;
 	if (a == ci->n_addrs)
 		return ap_errf(err, err_len, -ENOENT, "'%s' has no address %s", iface,
-			    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
+			       ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
 	network_of(p, &net);
 	host_prefix(p->family, p->addr, &host);
 	route_remove(&host);
@@ -1600,8 +1605,8 @@ ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_me
 	ap_ip.punt = rte_ring_create("ap_punt", RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
 	ap_ip.inject = rte_ring_create("ap_inject", RING_SIZE, (int)rte_socket_id(),
 				       RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (!ctl.routes || !ctl.route_free || !ctl.route_idx || !ap_ip.nh || !ap_ip.fib4 || !ap_ip.fib6 || !ap_ip.punt ||
-	    !ap_ip.inject) {
+	if (!ctl.routes || !ctl.route_free || !ctl.route_idx || !ap_ip.nh || !ap_ip.fib4 ||
+	    !ap_ip.fib6 || !ap_ip.punt || !ap_ip.inject) {
 		rc = ap_errf(err, err_len, -ENOMEM, "%s", "cannot allocate the routing tables");
 		goto fail;
 	}
@@ -1810,10 +1815,10 @@ ap_ip_ifaces_json(void)
 									    true, b, sizeof(b))));
 		memcpy(mac.addr_bytes, lp->mac, 6);
 		rte_ether_format_addr(b, sizeof(b), &mac);
-		json_array_append_new(
-			arr, json_pack("{s:s, s:s, s:i, s:o, s:s}", "name", ifc->cfg->name, "mac", b,
-				       "mtu", lp->mtu, "addresses", addrs, "link_local",
-				       fmt_addr(6, lp->ll6, (char[64]){0}, 64)));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:i, s:o, s:s}", "name",
+						     ifc->cfg->name, "mac", b, "mtu", lp->mtu,
+						     "addresses", addrs, "link_local",
+						     fmt_addr(6, lp->ll6, (char[64]){0}, 64)));
 		iface_where(json_array_get(arr, json_array_size(arr) - 1), ifc->cfg);
 		if (ifc->tap_port >= 0)
 			json_object_set_new(json_array_get(arr, json_array_size(arr) - 1),

@@ -127,8 +127,8 @@ setup(void)
 	char *argv[] = {"ip_nodes_test",     "--no-huge",      "-m", "512",
 			"--no-pci",	     "--no-telemetry", "-l", "0",
 			"--log-level=error", prefix,	       NULL};
-	const char *patterns[] = {"test-src", "ip4-input", "ip6-input", "drop",
-				  "punt",     "ip4-local", "ip6-local", "tx", "l2-bridge"};
+	const char *patterns[] = {"test-src",  "ip4-input", "ip6-input", "drop",     "punt",
+				  "ip4-local", "ip6-local", "tx",	 "l2-bridge"};
 	struct rte_graph_param gp = {
 		.socket_id = 0, .nb_node_patterns = RTE_DIM(patterns), .node_patterns = patterns};
 	struct rte_fib_conf c4 = {.type = RTE_FIB_DIR24_8,
@@ -204,7 +204,8 @@ setup(void)
 	ap_l3_ifs[0].ll6[15] = 1;
 	ap_l3_ifs[1] = (struct ap_l3_if){.enabled = 1, .mtu = 1400};
 	memcpy(ap_l3_ifs[1].mac, MAC_WAN, 6);
-	ap_l3_ifs[L3_VLAN] = (struct ap_l3_if){.enabled = 1, .mtu = 1500, .n_tags = 1, .tx_port = 1};
+	ap_l3_ifs[L3_VLAN] =
+		(struct ap_l3_if){.enabled = 1, .mtu = 1500, .n_tags = 1, .tx_port = 1};
 	ap_l3_ifs[L3_VLAN].tags[0] = rte_cpu_to_be_32(0x81000007);
 	memcpy(ap_l3_ifs[L3_VLAN].mac, MAC_WAN, 6);
 	ap_l3_ifs[L3_BVI] = (struct ap_l3_if){.enabled = 1, .mtu = 1500, .bvi = 1, .l2_member = 9};
@@ -421,6 +422,18 @@ Test(ip_nodes, mixed_burst)
 			     want[s]);
 }
 
+/* One IPv4 frame through the graph; it must come out once. */
+static void
+walk_one(const struct frame_spec *f)
+{
+	feed[0] = build(f);
+	n_feed = 1;
+	feed_edge = 0;
+	n_seen = 0;
+	rte_graph_walk(graph);
+	cr_assert_eq(n_seen, 1);
+}
+
 /* Out of a VLAN interface the frame carries its 802.1Q tag, whatever came
  * in; out of a bridge interface it goes to the bridge, untagged, as the
  * interface's member. */
@@ -432,12 +445,7 @@ Test(ip_nodes, vlan_and_bridge_interfaces)
 
 	for (int tagged = 0; tagged < 2; tagged++) {
 		f.vlan = tagged;
-		feed[0] = build(&f);
-		n_feed = 1;
-		feed_edge = 0;
-		n_seen = 0;
-		rte_graph_walk(graph);
-		cr_assert_eq(n_seen, 1);
+		walk_one(&f);
 		cr_assert_eq(seen[0].s, SINK_TX);
 		p = rte_pktmbuf_mtod(seen[0].m, const uint8_t *);
 		cr_assert_eq(memcmp(p, MAC_GW, 6), 0);
@@ -450,12 +458,7 @@ Test(ip_nodes, vlan_and_bridge_interfaces)
 		rte_pktmbuf_free(seen[0].m);
 	}
 	f = (struct frame_spec){4, "10.0.0.2", "10.0.8.9", 64, 32, .vlan = true};
-	feed[0] = build(&f);
-	n_feed = 1;
-	feed_edge = 0;
-	n_seen = 0;
-	rte_graph_walk(graph);
-	cr_assert_eq(n_seen, 1);
+	walk_one(&f);
 	cr_assert_eq(seen[0].s, SINK_BRIDGE);
 	cr_assert_eq(ap_mbuf_priv(seen[0].m)->l2_in, 9, "enters the bridge as the BVI's member");
 	p = rte_pktmbuf_mtod(seen[0].m, const uint8_t *);
@@ -479,12 +482,7 @@ Test(ip_nodes, ecmp_spreads_flows_and_keeps_each_on_one_path)
 			const uint8_t *p;
 			int which;
 
-			feed[0] = build(&f);
-			n_feed = 1;
-			feed_edge = 0;
-			n_seen = 0;
-			rte_graph_walk(graph);
-			cr_assert_eq(n_seen, 1);
+			walk_one(&f);
 			cr_assert_eq(seen[0].s, SINK_TX);
 			p = rte_pktmbuf_mtod(seen[0].m, const uint8_t *);
 			which = memcmp(p, MAC_GW, 6) == 0 ? 0 : memcmp(p, MAC_GW2, 6) == 0 ? 1 : -1;

@@ -44,8 +44,8 @@ int ap_nl_link_up(const char *ifname, unsigned mtu);
  * Sets what a BVI's bridge needs. @return false without headroom.
  */
 static __rte_always_inline bool
-ap_l3_if_encap(struct rte_mbuf *m, struct ap_mbuf_priv *pv, const struct ap_l3_if *out,
-	       uint64_t l2, uint16_t ethertype_be, uint32_t l3_len)
+ap_l3_if_encap(struct rte_mbuf *m, struct ap_mbuf_priv *pv, const struct ap_l3_if *out, uint64_t l2,
+	       uint16_t ethertype_be, uint32_t l3_len)
 {
 	uint16_t hl = (uint16_t)(RTE_ETHER_HDR_LEN + 4 * out->n_tags);
 	uint8_t *p;

@@ -79,8 +79,7 @@ inject_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint
 			ap_pkt_parse_l2(rte_pktmbuf_mtod(m, const uint8_t *),
 					rte_pktmbuf_data_len(m), &ap_mbuf_priv(m)->pi);
 			e = ap_ip_inject_reinput[to == INJECT_IP4_INPUT ? 0 : 1];
-		}
-		else if (to < RTE_MAX_ETHPORTS)
+		} else if (to < RTE_MAX_ETHPORTS)
 			e = ap_inject_tx[to];
 		else if (to < AP_L3_MAX && ap_l3_ifs[to].enabled)
 			e = inject_virtual(m, to);

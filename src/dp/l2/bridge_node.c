@@ -47,8 +47,8 @@ drop(struct ap_mbuf_priv *pv, enum ap_drop_reason r)
 
 /* Out of member @p out_id. */
 static __rte_always_inline rte_edge_t
-l2_out(struct rte_mbuf *m, struct ap_mbuf_priv *pv, const struct ap_l2_member *in,
-       uint16_t out_id, struct ap_l2_stats *st)
+l2_out(struct rte_mbuf *m, struct ap_mbuf_priv *pv, const struct ap_l2_member *in, uint16_t out_id,
+       struct ap_l2_stats *st)
 {
 	const struct ap_l2_member *out = &ap_l2_members[out_id];
 

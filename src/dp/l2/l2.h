@@ -41,12 +41,12 @@ extern struct rte_node_register ap_xconnect_node;
 /** Registration of the l2-bridge node. */
 extern struct rte_node_register ap_l2_bridge_node;
 
-#define AP_BD_MAX	   AP_CFG_MAX_BRIDGES
+#define AP_BD_MAX AP_CFG_MAX_BRIDGES
 /* Every member of every bridge, plus one BVI per bridge; index 0 unused. */
-#define AP_L2_MEMBERS_MAX  (AP_BD_MAX * (AP_CFG_BRIDGE_MAX_MEMBERS + 1) + 1)
+#define AP_L2_MEMBERS_MAX (AP_BD_MAX * (AP_CFG_BRIDGE_MAX_MEMBERS + 1) + 1)
 /* Bindings: members, VLAN interfaces and QinQ outer tags; index 0 is "none". */
-#define AP_L2_BINDS_MAX	   (AP_L2_MEMBERS_MAX + 2 * AP_CFG_MAX_IFACES + 1)
-#define AP_VLAN_IDS	   4096
+#define AP_L2_BINDS_MAX (AP_L2_MEMBERS_MAX + 2 * AP_CFG_MAX_IFACES + 1)
+#define AP_VLAN_IDS	4096
 
 /** What frames of one tag stack of a port go to. */
 enum ap_l2_bind_kind {

@@ -110,8 +110,8 @@ new_bind(enum ap_l2_bind_kind kind, uint8_t n_tags, uint16_t id)
 {
 	if (l2.n_binds == AP_L2_BINDS_MAX)
 		return -ENOSPC;
-	ap_l2_binds[l2.n_binds] = (struct ap_l2_bind){.kind = (uint8_t)kind, .n_tags = n_tags,
-						      .id = id};
+	ap_l2_binds[l2.n_binds] =
+		(struct ap_l2_bind){.kind = (uint8_t)kind, .n_tags = n_tags, .id = id};
 	return l2.n_binds++;
 }
 
@@ -304,18 +304,18 @@ tables_create(const struct ap_config *cfg, char *err, size_t err_len)
 	ap_l2.macs = rte_hash_create(&hp);
 	if (ap_l2.macs == NULL)
 		return ap_errf(err, err_len, -rte_errno, "cannot create the MAC table: %s",
-			    rte_strerror(rte_errno));
+			       rte_strerror(rte_errno));
 	/* 8-byte keys would be compared with memcmp(): one word compare instead. */
 	rte_hash_set_cmp_func(ap_l2.macs, key_eq);
 	if (ap_dp_qsbr != NULL && rte_hash_rcu_qsbr_add(ap_l2.macs, &rc) != 0)
 		return ap_errf(err, err_len, -rte_errno, "MAC table: RCU: %s",
-			    rte_strerror(rte_errno));
+			       rte_strerror(rte_errno));
 	l2.max_pos = rte_hash_max_key_id(ap_l2.macs);
-	ap_l2.entries = rte_zmalloc("ap_mac_entries", ((size_t)l2.max_pos + 1) *
-							     sizeof(*ap_l2.entries),
-				    RTE_CACHE_LINE_SIZE);
-	ap_l2.learn = rte_ring_create_elem("ap_l2_learn", sizeof(struct ap_l2_learn_ev),
-					   LEARN_RING, (int)rte_socket_id(), RING_F_SC_DEQ);
+	ap_l2.entries =
+		rte_zmalloc("ap_mac_entries", ((size_t)l2.max_pos + 1) * sizeof(*ap_l2.entries),
+			    RTE_CACHE_LINE_SIZE);
+	ap_l2.learn = rte_ring_create_elem("ap_l2_learn", sizeof(struct ap_l2_learn_ev), LEARN_RING,
+					   (int)rte_socket_id(), RING_F_SC_DEQ);
 	if (ap_l2.entries == NULL || ap_l2.learn == NULL)
 		return ap_errf(err, err_len, -ENOMEM, "out of memory for the MAC table");
 	l2.age_every_tsc = rte_get_tsc_hz();
@@ -348,10 +348,10 @@ ap_l2_start(const struct ap_config *cfg, const uint16_t *port_ids, const uint16_
 		if (ci->bridge[0] != '\0' || ci->vlan == 0)
 			continue;
 		rc = bind_tags(port_ids[ci->port_idx], ci->vlan, ci->inner_vlan, AP_BIND_L3,
-			  (uint16_t)AP_L3_VIRT(i));
+			       (uint16_t)AP_L3_VIRT(i));
 		if (rc < 0)
 			return ap_errf(err, err_len, rc, "interface '%s': out of VLAN bindings",
-				    ci->name);
+				       ci->name);
 	}
 	if (cfg->n_bridges == 0)
 		return 0;
@@ -373,15 +373,16 @@ ap_l2_start(const struct ap_config *cfg, const uint16_t *port_ids, const uint16_
 
 			if (id < 0)
 				return ap_errf(err, err_len, id, "bridge '%s': too many members",
-					    bc->name);
+					       bc->name);
 			m = &ap_l2_members[id];
 			m->port = port;
 			m->n_tags = tags_of(mc->vlan, mc->inner_vlan, m->tags);
 			m->tx_edge = tx_edges[port];
-			rc = bind_tags(port, mc->vlan, mc->inner_vlan, AP_BIND_BRIDGE, (uint16_t)id);
+			rc = bind_tags(port, mc->vlan, mc->inner_vlan, AP_BIND_BRIDGE,
+				       (uint16_t)id);
 			if (rc < 0)
-				return ap_errf(err, err_len, rc, "bridge '%s': out of VLAN bindings",
-					    bc->name);
+				return ap_errf(err, err_len, rc,
+					       "bridge '%s': out of VLAN bindings", bc->name);
 		}
 		/* The BVI's MAC: its first port's, as a Linux bridge takes one of its
 		 * ports'; without one, a locally administered one. */
@@ -408,7 +409,7 @@ ap_l2_start(const struct ap_config *cfg, const uint16_t *port_ids, const uint16_
 		id = new_member(b, NULL, 0);
 		if (id < 0)
 			return ap_errf(err, err_len, id, "bridge '%s': too many members",
-				    cfg->bridges[b].name);
+				       cfg->bridges[b].name);
 		ap_l2_members[id].bvi = 1;
 		ap_l2_members[id].l3 = (uint16_t)AP_L3_VIRT(i);
 		l2.members[id].iface = ci->name;
@@ -416,7 +417,7 @@ ap_l2_start(const struct ap_config *cfg, const uint16_t *port_ids, const uint16_
 		rc = mac_add(b, ap_l2_key(b, l2.bds[b].bvi_mac), (uint16_t)id, true);
 		if (rc < 0)
 			return ap_errf(err, err_len, rc, "bridge '%s': MAC table full",
-				    cfg->bridges[b].name);
+				       cfg->bridges[b].name);
 	}
 	for (uint16_t b = 0; b < cfg->n_bridges; b++) {
 		const struct ap_cfg_bridge *bc = &cfg->bridges[b];
@@ -428,7 +429,7 @@ ap_l2_start(const struct ap_config *cfg, const uint16_t *port_ids, const uint16_
 			rc = mac_add(b, ap_l2_key(b, bc->static_macs[s].mac), id, true);
 			if (rc < 0)
 				return ap_errf(err, err_len, rc, "bridge '%s': MAC table full",
-					    bc->name);
+					       bc->name);
 		}
 	}
 	AP_LOG_INFO(MOD, "%u bridges, %u members, MAC table of %u", cfg->n_bridges,
@@ -554,16 +555,16 @@ ap_l2_bridges_json(void)
 			json_array_append_new(members, j);
 		}
 		json_array_append_new(
-			arr, json_pack("{s:s, s:i, s:b, s:b, s:I, s:o, s:{s:I, s:I, s:I, s:I, "
-				       "s:I, s:I}}",
-				       "name", bm->cfg->name, "mac_age", (json_int_t)bm->cfg->mac_age,
-				       "learn", bm->cfg->learn, "flood", bm->cfg->flood, "macs",
-				       (json_int_t)macs[b], "members", members, "counters",
-				       "learned", (json_int_t)bm->learned, "moved",
-				       (json_int_t)bm->moved, "aged", (json_int_t)bm->aged,
-				       "learn_limit_hits", (json_int_t)bm->limit_hits,
-				       "table_full", (json_int_t)bm->table_full, "flooded",
-				       (json_int_t)flooded));
+			arr,
+			json_pack("{s:s, s:i, s:b, s:b, s:I, s:o, s:{s:I, s:I, s:I, s:I, "
+				  "s:I, s:I}}",
+				  "name", bm->cfg->name, "mac_age", (json_int_t)bm->cfg->mac_age,
+				  "learn", bm->cfg->learn, "flood", bm->cfg->flood, "macs",
+				  (json_int_t)macs[b], "members", members, "counters", "learned",
+				  (json_int_t)bm->learned, "moved", (json_int_t)bm->moved, "aged",
+				  (json_int_t)bm->aged, "learn_limit_hits",
+				  (json_int_t)bm->limit_hits, "table_full",
+				  (json_int_t)bm->table_full, "flooded", (json_int_t)flooded));
 	}
 	return json_pack("{s:o}", "bridges", arr);
 }

@@ -157,7 +157,7 @@ static struct rte_graph *graph;
 
 /* Bridge b: port 6 untagged (access), port 5 VLAN 10 (trunk), and its
  * interface; a static MAC on the trunk. Ports 5 and 6 send to tx-b and tx-a. */
-#define BR_TRUNK 5
+#define BR_TRUNK  5
 #define BR_ACCESS 6
 static const uint8_t MAC_STATIC[6] = {2, 0, 0, 0, 0x0b, 1};
 static uint8_t mac_bvi[6];
@@ -166,16 +166,17 @@ static struct ap_config br_cfg;
 static void
 bridge_setup(void)
 {
-	static const char yaml[] = "ports:\n"
-				   "  - {name: trk, driver: null}\n"
-				   "  - {name: acc, driver: null}\n"
-				   "dataplane: {mac_table_size: 1024}\n"
-				   "bridges:\n"
-				   "  - name: b\n"
-				   "    members: [{port: acc}, {port: trk, vlan: 10}]\n"
-				   "    static_macs: [{mac: '02:00:00:00:0b:01', port: trk, vlan: 10}]\n"
-				   "interfaces:\n"
-				   "  - {name: b, bridge: b, addresses: [10.9.0.1/24]}\n";
+	static const char yaml[] =
+		"ports:\n"
+		"  - {name: trk, driver: null}\n"
+		"  - {name: acc, driver: null}\n"
+		"dataplane: {mac_table_size: 1024}\n"
+		"bridges:\n"
+		"  - name: b\n"
+		"    members: [{port: acc}, {port: trk, vlan: 10}]\n"
+		"    static_macs: [{mac: '02:00:00:00:0b:01', port: trk, vlan: 10}]\n"
+		"interfaces:\n"
+		"  - {name: b, bridge: b, addresses: [10.9.0.1/24]}\n";
 	const uint16_t port_ids[] = {BR_TRUNK, BR_ACCESS};
 	uint16_t tx[RTE_MAX_ETHPORTS] = {0};
 	rte_node_t br = rte_node_from_name("l2-bridge");
@@ -204,8 +205,8 @@ setup(void)
 	char *argv[] = {"l2_nodes_test",     "--no-huge",      "-m", "64",
 			"--no-pci",	     "--no-telemetry", "-l", "0",
 			"--log-level=error", prefix,	       NULL};
-	const char *patterns[] = {"test-src", "eth-input", "xconnect",	"drop", "tx-a",
-				  "tx-b",     "ip4-input", "ip6-input", "punt",	"l2-bridge", "ct"};
+	const char *patterns[] = {"test-src",  "eth-input", "xconnect", "drop",	     "tx-a", "tx-b",
+				  "ip4-input", "ip6-input", "punt",	"l2-bridge", "ct"};
 	struct rte_graph_param gp = {
 		.socket_id = 0, .nb_node_patterns = RTE_DIM(patterns), .node_patterns = patterns};
 	const char *a = "tx-a", *b = "tx-b";
@@ -318,7 +319,8 @@ static const struct {
 	 AP_DROP_L2_NOT_FOR_US},
 	{"group address on a routed port is taken", 4, 0, 0, 0xff, SINK_IP4, AP_DROP_NONE},
 	{"other ethertype on a routed port", 4, 0, 12, 0x88, SINK_DROP, AP_DROP_L3_ETHERTYPE},
-	{"tagged frame on an untagged routed port", 4, 0, 12, 0x81, SINK_DROP, AP_DROP_VLAN_UNKNOWN},
+	{"tagged frame on an untagged routed port", 4, 0, 12, 0x81, SINK_DROP,
+	 AP_DROP_VLAN_UNKNOWN},
 };
 
 Test(l2_nodes, edges_one_by_one)
@@ -398,7 +400,8 @@ bridged(uint16_t port, const uint8_t *dst, const uint8_t *src, uint16_t vlan)
 	memcpy(buf, dst, 6);
 	memcpy(buf + 6, src, 6);
 	if (vlan) {
-		buf[12] = 0x81, buf[13] = 0, buf[14] = (uint8_t)(vlan >> 8), buf[15] = (uint8_t)vlan;
+		buf[12] = 0x81, buf[13] = 0, buf[14] = (uint8_t)(vlan >> 8),
+		buf[15] = (uint8_t)vlan;
 		off = 16;
 	}
 	memcpy(buf + off, udp4 + 12, sizeof(udp4) - 12);
