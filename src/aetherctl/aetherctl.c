@@ -616,10 +616,10 @@ static int
 render_conntrack(json_t *root)
 {
 	static const struct column cols[] = {
-		{"PROTO", false}, {"ORIGINAL", false}, {"STATE", false},    {"FLAGS", false},
-		{"PKTS", true},	  {"BYTES", true},     {"EXPIRES-S", true},
+		{"PROTO", false}, {"ORIGINAL", false}, {"TRANSLATED", false}, {"STATE", false},
+		{"FLAGS", false}, {"PKTS", true},      {"BYTES", true},	      {"EXPIRES-S", true},
 	};
-	struct table t = {.cols = cols, .ncols = 7};
+	struct table t = {.cols = cols, .ncols = 8};
 	json_t *flows = json_object_get(root, "flows"), *f, *st = json_object_get(root, "stats");
 	size_t i;
 
@@ -627,13 +627,15 @@ render_conntrack(json_t *root)
 		return -1;
 	json_array_foreach(flows, i, f)
 	{
-		char orig[160], pk[64], by[64], ex[32];
+		char orig[160], nat[160] = "-", pk[64], by[64], ex[32];
 		const char *flags = json_is_true(json_object_get(f, "assured"))	     ? "assured"
 				    : json_is_true(json_object_get(f, "seen_reply")) ? "replied"
 										     : "unreplied";
-		char *row[7];
+		char *row[8];
 
 		ends_str(json_object_get(f, "orig"), orig, sizeof(orig));
+		if (json_object_get(f, "nat"))
+			ends_str(json_object_get(f, "nat"), nat, sizeof(nat));
 		snprintf(pk, sizeof(pk), "%lld/%lld",
 			 json_integer_value(json_object_get(f, "orig_packets")),
 			 json_integer_value(json_object_get(f, "reply_packets")));
@@ -642,11 +644,12 @@ render_conntrack(json_t *root)
 			 json_integer_value(json_object_get(f, "reply_bytes")));
 		row[0] = (char *)str_or_dash(f, "proto");
 		row[1] = orig;
-		row[2] = (char *)str_or_dash(f, "state");
-		row[3] = (char *)flags;
-		row[4] = pk;
-		row[5] = by;
-		row[6] = fmt_num(json_object_get(f, "expires_s"), ex, sizeof(ex), 0);
+		row[2] = nat;
+		row[3] = (char *)str_or_dash(f, "state");
+		row[4] = (char *)flags;
+		row[5] = pk;
+		row[6] = by;
+		row[7] = fmt_num(json_object_get(f, "expires_s"), ex, sizeof(ex), 0);
 		table_add(&t, row);
 	}
 	table_print(&t);

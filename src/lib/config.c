@@ -2318,9 +2318,75 @@ parse_nat_fwd(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 			  fwd_item, cfg);
 }
 
+/* nat: one_to_one. */
+
+static int
+parse_one_addr(struct ctx *c, const yaml_node_t *v, const char *what, struct ap_cfg_prefix *p)
+{
+	int ret = get_prefix(c, v, what, false, p);
+
+	if (ret == 0 && (p->family != 4 || p->len != 32))
+		return fail(c, v->start_mark, "%s: 1:1 NAT maps one IPv4 address", what);
+	return ret;
+}
+
+static int
+parse_one_internal(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	return parse_one_addr(c, v, what, &((struct ap_cfg_nat_one *)obj)->internal);
+}
+
+static int
+parse_one_external(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	return parse_one_addr(c, v, what, &((struct ap_cfg_nat_one *)obj)->external);
+}
+
+static const struct field one_fields[] = {
+	{.key = "interface",
+	 .type = FT_STRING,
+	 .off = offsetof(struct ap_cfg_nat_one, iface),
+	 .size = AP_NAME_MAX,
+	 .flags = F_REQUIRED},
+	{.key = "internal", .type = FT_CUSTOM, .custom = parse_one_internal, .flags = F_REQUIRED},
+	{.key = "external", .type = FT_CUSTOM, .custom = parse_one_external, .flags = F_REQUIRED},
+};
+static const struct table one_table = TABLE(one_fields);
+
+static int
+one_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_cfg_nat_one *o = &cfg->nat.one[cfg->nat.n_one];
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	o->iface_idx = UINT16_MAX;
+	o->line = (uint32_t)item->start_mark.line + 1;
+	o->col = (uint32_t)item->start_mark.column + 1;
+	ret = parse_map(c, item, &one_table, o, where, seen);
+	if (ret == 0)
+		cfg->nat.n_one++;
+	return ret;
+}
+
+static int
+parse_nat_one(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_config *cfg = obj;
+
+	return parse_list(c, v, what, &cfg->nat.n_one, AP_CFG_NAT_MAX_ONE, "1:1 entries", one_item,
+			  cfg);
+}
+
 static const struct field nat_fields[] = {
 	{.key = "masquerade", .type = FT_CUSTOM, .custom = parse_nat_masq},
 	{.key = "forward", .type = FT_CUSTOM, .custom = parse_nat_fwd},
+	{.key = "one_to_one", .type = FT_CUSTOM, .custom = parse_nat_one},
+	{.key = "hairpin",
+	 .type = FT_BOOL,
+	 .off = offsetof(struct ap_config, nat.hairpin),
+	 .size = sizeof(bool)},
 };
 static const struct table nat_table = TABLE(nat_fields);
 
@@ -2331,11 +2397,35 @@ parse_nat(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 	struct ap_config *cfg = obj;
 
 	cfg->nat.enabled = true;
+	cfg->nat.hairpin = true;
 	cfg->conntrack.enabled = true; /* translations live in the flows */
 	c->nat_mark = v->start_mark;
 	if (is_null(v))
 		return 0;
 	return parse_map(c, v, &nat_table, cfg, what, seen);
+}
+
+/* The interface entry @p k of nat.@p list names: its index in @p idx, and
+ * it must have an IPv4 address when @p need_v4. */
+static int
+nat_iface(struct ctx *c, const char *list, unsigned k, const char *name, uint32_t line,
+	  uint32_t col, bool need_v4, uint16_t *idx)
+{
+	const struct ap_config *cfg = c->cfg;
+
+	for (uint16_t i = 0; i < cfg->n_ifaces; i++) {
+		if (strcmp(cfg->ifaces[i].name, name) != 0)
+			continue;
+		*idx = i;
+		for (unsigned a = 0; a < cfg->ifaces[i].n_addrs; a++)
+			if (cfg->ifaces[i].addrs[a].family == 4)
+				return 0;
+		if (!need_v4)
+			return 0;
+		return fail(c, mark_at(line, col), "nat.%s[%u]: interface '%s' has no IPv4 address",
+			    list, k, name);
+	}
+	return fail(c, mark_at(line, col), "nat.%s[%u]: unknown interface '%s'", list, k, name);
 }
 
 static int
@@ -2351,40 +2441,36 @@ resolve_nat(struct ctx *c)
 			    "flow must meet one worker's table)");
 	for (uint16_t k = 0; k < cfg->nat.n_fwd; k++) {
 		struct ap_cfg_nat_fwd *f = &cfg->nat.fwd[k];
-		bool v4 = false;
 
-		for (uint16_t i = 0; i < cfg->n_ifaces; i++)
-			if (strcmp(cfg->ifaces[i].name, f->iface) == 0) {
-				f->iface_idx = i;
-				for (unsigned a = 0; a < cfg->ifaces[i].n_addrs; a++)
-					v4 |= cfg->ifaces[i].addrs[a].family == 4;
-			}
-		if (f->iface_idx == UINT16_MAX)
-			return fail(c, mark_at(f->line, f->col),
-				    "nat.forward[%u]: unknown interface '%s'", k, f->iface);
-		if (!v4)
-			return fail(c, mark_at(f->line, f->col),
-				    "nat.forward[%u]: interface '%s' has no IPv4 address", k,
-				    f->iface);
+		int ret =
+			nat_iface(c, "forward", k, f->iface, f->line, f->col, true, &f->iface_idx);
+
+		if (ret < 0)
+			return ret;
 	}
 	for (uint16_t k = 0; k < cfg->nat.n_masq; k++) {
 		struct ap_cfg_nat_masq *m = &cfg->nat.masq[k];
-		bool found = false, v4 = false;
 
-		for (uint16_t i = 0; i < cfg->n_ifaces && !found; i++)
-			if (strcmp(cfg->ifaces[i].name, m->iface) == 0) {
-				found = true;
-				m->iface_idx = i;
-				for (unsigned a = 0; a < cfg->ifaces[i].n_addrs; a++)
-					v4 |= cfg->ifaces[i].addrs[a].family == 4;
-			}
-		if (!found)
-			return fail(c, mark_at(m->line, m->col),
-				    "nat.masquerade[%u]: unknown interface '%s'", k, m->iface);
-		if (!v4)
-			return fail(c, mark_at(m->line, m->col),
-				    "nat.masquerade[%u]: interface '%s' has no IPv4 address", k,
-				    m->iface);
+		int ret = nat_iface(c, "masquerade", k, m->iface, m->line, m->col, true,
+				    &m->iface_idx);
+
+		if (ret < 0)
+			return ret;
+	}
+	for (uint16_t k = 0; k < cfg->nat.n_one; k++) {
+		struct ap_cfg_nat_one *o = &cfg->nat.one[k];
+
+		int ret = nat_iface(c, "one_to_one", k, o->iface, o->line, o->col, false,
+				    &o->iface_idx);
+
+		if (ret < 0)
+			return ret;
+		for (uint16_t j = 0; j < k; j++)
+			if (memcmp(cfg->nat.one[j].internal.addr, o->internal.addr, 4) == 0 ||
+			    memcmp(cfg->nat.one[j].external.addr, o->external.addr, 4) == 0)
+				return fail(c, mark_at(o->line, o->col),
+					    "nat.one_to_one[%u]: an address of entry %u again", k,
+					    j);
 	}
 	return 0;
 }

@@ -295,9 +295,22 @@ struct ap_cfg_nat_fwd {
 	uint32_t line, col;
 };
 
+#define AP_CFG_NAT_MAX_ONE 64
+
+/** nat.one_to_one[]: an inside host's own outside address on an interface. */
+struct ap_cfg_nat_one {
+	char iface[AP_NAME_MAX];
+	uint16_t iface_idx; /**< Resolved. */
+	struct ap_cfg_prefix internal, external;
+	uint32_t line, col;
+};
+
 /** The nat: section. */
 struct ap_cfg_nat {
 	bool enabled;
+	bool hairpin; /**< Default true: forwards apply from inside too (NAT reflection). */
+	struct ap_cfg_nat_one one[AP_CFG_NAT_MAX_ONE];
+	uint16_t n_one;
 	struct ap_cfg_nat_masq masq[AP_CFG_NAT_MAX_MASQ];
 	uint16_t n_masq;
 	struct ap_cfg_nat_fwd fwd[AP_CFG_NAT_MAX_FWD];

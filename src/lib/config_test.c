@@ -159,6 +159,16 @@ static const struct bad_case bad_cases[] = {
 	 "nat.forward[0].proto must be tcp or udp"},
 	{FW_BASE "nat: {forward: [{interface: wan, proto: tcp, port: 1, to: 'fd00::1'}]}\n",
 	 "nat.forward[0].to: port forwarding is IPv4 only"},
+	{FW_BASE
+	 "nat: {one_to_one: [{interface: wan, internal: 10.0.0.0/24, external: 1.2.3.4}]}\n",
+	 "t.yaml:3:47: nat.one_to_one[0].internal: 1:1 NAT maps one IPv4 address"},
+	{FW_BASE "nat: {one_to_one: [{interface: lan2, internal: 10.0.0.5, external: 1.2.3.4}]}\n",
+	 "t.yaml:3:20: nat.one_to_one[0]: unknown interface 'lan2'"},
+	{FW_BASE
+	 "nat:\n  one_to_one:\n    - {interface: wan, internal: 10.0.0.5, external: 1.2.3.4}\n"
+	 "    - {interface: wan, internal: 10.0.0.6, external: 1.2.3.4}\n",
+	 "t.yaml:6:7: nat.one_to_one[1]: an address of entry 0 again"},
+	{FW_BASE "nat: {hairpin: maybe}\n", "t.yaml:3:16: nat.hairpin must be true or false"},
 	{FW_BASE "nat: {forward: [{interface: wan, proto: tcp, port: 1, to: 10.0.0.1},\n"
 		 "  {interface: wan, proto: tcp, port: 1, to: 10.0.0.2}]}\n",
 	 "nat.forward[1]: port 1 is already forwarded"},

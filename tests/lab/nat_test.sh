@@ -4,7 +4,9 @@
 # come back. Masquerade: curl, iperf3 and ping from the client reach the
 # server, which sees the router's address; the flows show their translation.
 # A port forward: the server reaches a web server on the client through a
-# port of the router's address.
+# port of the router's address, and so does the client itself (hairpin). An
+# ICMP error from beyond the NAT reaches the inside host it is about. Then
+# 1:1 NAT: the client's own outside address, answered in ARP by the router.
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -13,11 +15,12 @@ lab_require_root
 lab_require_cmd ip ethtool ping jq curl iperf3 python3
 lab_require_aetherd
 
-tap_plan 9
+tap_plan 16
 
 lab_topo_routed
 tap_ok $? "topology client - router - server built"
-C4=$LAB_CLIENT4 S4=$LAB_SERVER4 R4W=$LAB_ROUTER4_WAN
+C4=$LAB_CLIENT4 S4=$LAB_SERVER4 R4W=$LAB_ROUTER4_WAN R4L=$LAB_ROUTER4_LAN
+EXT=${R4W%.*}.50
 lab_exec server ip route del default
 # af_packet copies frames to aetherd but leaves them to the kernel too; the
 # kernel knows the router's addresses (on the kernel mirrors) and would answer
@@ -64,8 +67,8 @@ bps=$(echo "$out" | jq -r '.end.sum_received.bits_per_second // empty' 2>/dev/nu
 tap_ok "$([ -n "$bps" ] && echo 0 || echo 1)" "iperf3 through masquerade ($(jq -n "${bps:-0} / 1e9 * 100 | round / 100") Gbit/s)"
 
 ct=$(lab_ctl -j show conntrack tcp 8080)
-echo "$ct" | jq -e --arg r "$R4W" '([.flows[] | select(.snat.addr == $r and .snat.port >= 20000 and
-	.snat.port <= 20999)] | length >= 1) and .stats.nat_created >= 3' >/dev/null
+echo "$ct" | jq -e --arg r "$R4W" '([.flows[] | select(.nat.snat and .nat.src == $r and
+	.nat.sport >= 20000 and .nat.sport <= 20999)] | length >= 1) and .stats.nat_created >= 3' >/dev/null
 rc=$?
 [ $rc -eq 0 ] || tap_diag "$ct"
 tap_ok $rc "flows show their translation to $R4W, ports from the configured range"
@@ -74,13 +77,67 @@ tap_ok $rc "flows show their translation to $R4W, ports from the configured rang
 mkdir -p "$www/in" && echo inside >"$www/in/index.html"
 lab_bg client python3 -m http.server --bind 0.0.0.0 --directory "$www/in" 8000
 in_log=$LAB_BG_LOG
+# reaches_inside NS URL FROM WHAT: NS gets the inside page at URL (two checks:
+# the page, and the inside server's log showing the client as FROM).
+reaches_inside() {
+	local out rc
+	out=$(lab_exec "$1" curl -s -m 5 "$2")
+	[ "$out" = inside ]
+	tap_ok $? "$4: $1 reaches the inside web server through $2"
+	grep -q "^$3 " "$in_log"
+	rc=$?
+	[ $rc -eq 0 ] || tap_diag "$(tail -3 "$in_log")"
+	tap_ok $rc "$4: the inside server sees $1 as $3"
+}
 lab_wait_for 10 lab_exec server curl -s -o /dev/null -m 2 "http://$R4W:8080/"
-out=$(lab_exec server curl -s -m 5 "http://$R4W:8080/")
-[ "$out" = inside ]
-tap_ok $? "port forward: the outside reaches the inside web server through $R4W:8080"
-grep -q "^$S4 " "$in_log"
+reaches_inside server "http://$R4W:8080/" "$S4" "port forward"
+# Hairpin: the client reaches its own forwarded port through the outside
+# address; the flow comes back through the router, which it seems to come from.
+reaches_inside client "http://$R4W:8080/" "$R4L" "hairpin"
+
+# The server answers a datagram to a closed port with port unreachable, sent
+# to the router's address about the translated packet: the client's socket
+# must hear it (the kernel matches the quoted header to the socket).
+udp_refused() {
+	lab_exec client python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.connect((sys.argv[1], 9))
+for _ in range(3):
+    s.send(b"x")
+    try:
+        s.recv(16)
+    except ConnectionRefusedError:
+        print("refused")
+        break
+    except socket.timeout:
+        pass
+' "$S4"
+}
+out=$(udp_refused)
+[ "$out" = refused ]
 rc=$?
-[ $rc -eq 0 ] || tap_diag "$(tail -3 "$in_log")"
-tap_ok $rc "the inside server sees the outside client's own address"
+[ $rc -eq 0 ] || tap_diag "client heard: '$out'; $(lab_ctl show conntrack udp 2>&1 | head -5)"
+tap_ok $rc "an ICMP error from beyond the NAT reaches the inside socket it is about"
+
+# 1:1: the client is $EXT outside, both ways, ports kept.
+lab_aetherd_stop
+sed -i '/^nat:/,$d' "$cfg"
+cat >>"$cfg" <<EOF2
+nat:
+  one_to_one:
+    - {interface: wan, internal: $C4, external: $EXT}
+EOF2
+lab_aetherd_start dut "$cfg"
+tap_ok $? "aetherd restarted with 1:1 NAT of $C4 as $EXT"
+: >"$in_log"
+lab_wait_for 10 lab_exec server curl -s -o /dev/null -m 2 "http://$EXT:8000/"
+reaches_inside server "http://$EXT:8000/" "$S4" "1:1 (the router answers ARP for $EXT)"
+: >"$http_log"
+lab_exec client curl -s -o /dev/null -m 5 "http://$S4:8080/blob" && grep -q "^$EXT " "$http_log"
+rc=$?
+[ $rc -eq 0 ] || tap_diag "$(tail -3 "$http_log")"
+tap_ok $rc "1:1: the server sees the client as $EXT"
 
 tap_done

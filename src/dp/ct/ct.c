@@ -70,63 +70,19 @@ expired(const struct ap_ct_flow *f, uint32_t now)
 static bool key_fill(struct ap_ct_key *k, size_t alen, const uint8_t *src, const uint8_t *dst,
 		     uint16_t sp, uint16_t dp);
 
-/* The key a translated flow's replies come in with: from its destination to
- * the address and port it took. */
+/* The key a translated flow's replies come in with: the inverse of its
+ * originator's packets once translated. */
 static void
 nat_reply_key(const struct ap_ct_flow *f, struct ap_ct_key *k)
 {
-	const uint8_t *dst = f->orig_lo ? f->key.addr_hi : f->key.addr_lo;
-	const uint8_t *src = f->orig_lo ? f->key.addr_lo : f->key.addr_hi;
-	uint16_t dport = f->orig_lo ? f->key.port_hi : f->key.port_lo;
-	uint16_t sport = f->orig_lo ? f->key.port_lo : f->key.port_hi;
-	uint8_t nat[4];
+	uint8_t sa[4], da[4];
 
-	memcpy(nat, &f->nat_addr, 4);
+	memcpy(sa, &f->nat_saddr, 4);
+	memcpy(da, &f->nat_daddr, 4);
 	memset(k, 0, sizeof(*k));
 	k->family = f->key.family;
 	k->proto = f->key.proto;
-	if (f->nat == AP_CT_DNAT) {
-		/* Replies come from the inside host to the original source. */
-		key_fill(k, 4, nat, src, f->nat_port, sport);
-		return;
-	}
-	if (f->key.proto == 1)
-		dport = f->nat_port; /* an echo keys on the id alone */
-	key_fill(k, 4, dst, nat, dport, f->nat_port);
-}
-
-/* A port forward for a new flow that came in on @p in_l3 to one of its
- * ports: its destination becomes the inside host's. */
-static bool
-fwd_new(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_t in_l3)
-{
-	const uint8_t *dst = f->orig_lo ? f->key.addr_hi : f->key.addr_lo;
-	uint16_t dport = f->orig_lo ? f->key.port_hi : f->key.port_lo;
-	struct ap_ct_key rk;
-	uint32_t dst_be;
-
-	if (in_l3 >= AP_L3_MAX || ap_nat_conf.if_addr[in_l3] == 0)
-		return false;
-	memcpy(&dst_be, dst, 4);
-	if (dst_be != ap_nat_conf.if_addr[in_l3])
-		return false;
-	for (unsigned i = 0; i < ap_nat_conf.n_fwd; i++) {
-		if (ap_nat_conf.fwd[i].l3 != in_l3 || ap_nat_conf.fwd[i].proto != f->key.proto ||
-		    ap_nat_conf.fwd[i].port != dport)
-			continue;
-		f->nat_addr = ap_nat_conf.fwd[i].to;
-		f->nat_port = ap_nat_conf.fwd[i].to_port;
-		f->nat = AP_CT_DNAT;
-		nat_reply_key(f, &rk);
-		if (rte_hash_add_key_data(t->hash, &rk, (void *)(uintptr_t)(idx | AP_CT_NAT_KEY)) <
-		    0) {
-			f->nat = 0;
-			return false;
-		}
-		t->st.nat_created++;
-		return true;
-	}
-	return false;
+	key_fill(k, 4, da, sa, f->nat_dport, f->nat_sport);
 }
 
 static void
@@ -334,42 +290,123 @@ flow_new(struct ap_ct_table *t, const struct ap_ct_key *k, bool src_lo, uint8_t 
 	return AP_CT_NEW;
 }
 
-/* Masquerade a new IPv4 flow when it leaves by a masquerading interface: a
- * port (ICMP: echo id) of the interface's range whose reply key is free.
- * @return false when the range is exhausted. */
+/* Take a source port (ICMP: echo id) of [lo, hi] for flow @p f whose reply
+ * key is free, and add that key. @return false when the range is exhausted. */
 static bool
-nat_new(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx)
+nat_take_port(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_t lo, uint16_t hi)
 {
-	const uint8_t *dst = f->orig_lo ? f->key.addr_hi : f->key.addr_lo;
-	const uint8_t *src = f->orig_lo ? f->key.addr_lo : f->key.addr_hi;
-	uint32_t dst_be, src_be;
-	uint16_t out, lo, hi;
 	struct ap_ct_key rk;
 
-	memcpy(&dst_be, dst, 4);
-	memcpy(&src_be, src, 4);
-	out = ap_ct_egress4 ? ap_ct_egress4(dst_be) : AP_L3_MAX;
-	if (out >= AP_L3_MAX || ap_nat_conf.addr[out] == 0 || ap_nat_conf.addr[out] == src_be)
-		return true;
-	lo = ap_nat_conf.lo[out];
-	hi = ap_nat_conf.hi[out];
-	f->nat_addr = ap_nat_conf.addr[out];
 	for (unsigned tries = 0; tries < 256; tries++) {
 		uint16_t port = (uint16_t)(lo + t->nat_cursor++ % ((uint32_t)hi - lo + 1));
 
-		f->nat_port = rte_cpu_to_be_16(port);
+		f->nat_sport = rte_cpu_to_be_16(port);
+		if (f->key.proto == 1)
+			f->nat_dport = f->nat_sport; /* an echo keys on the id alone */
 		nat_reply_key(f, &rk);
 		if (rte_hash_lookup(t->hash, &rk) >= 0)
 			continue;
-		if (rte_hash_add_key_data(t->hash, &rk, (void *)(uintptr_t)(idx | AP_CT_NAT_KEY)) <
-		    0)
-			break;
-		f->nat = AP_CT_SNAT;
-		t->st.nat_created++;
+		return rte_hash_add_key_data(t->hash, &rk,
+					     (void *)(uintptr_t)(idx | AP_CT_NAT_KEY)) >= 0;
+	}
+	return false;
+}
+
+/* The inside host a new flow to @p dst:@p dport goes to, by a port forward
+ * (on the interface it came in on, or any with hairpin) or a 1:1 mapping. */
+static bool
+nat_dst_of(uint8_t proto, uint32_t dst, uint16_t dport, uint16_t in_l3, uint32_t *to,
+	   uint16_t *to_port)
+{
+	for (unsigned i = 0; i < ap_nat_conf.n_fwd; i++) {
+		uint16_t l3 = ap_nat_conf.fwd[i].l3;
+
+		if (ap_nat_conf.fwd[i].proto != proto || ap_nat_conf.fwd[i].port != dport ||
+		    ap_nat_conf.if_addr[l3] != dst || (l3 != in_l3 && !ap_nat_conf.hairpin))
+			continue;
+		*to = ap_nat_conf.fwd[i].to;
+		*to_port = ap_nat_conf.fwd[i].to_port;
 		return true;
 	}
-	t->st.nat_exhausted++;
+	for (unsigned i = 0; i < ap_nat_conf.n_one; i++)
+		if (ap_nat_conf.one[i].external == dst &&
+		    (ap_nat_conf.one[i].l3 == in_l3 || ap_nat_conf.hairpin)) {
+			*to = ap_nat_conf.one[i].internal;
+			*to_port = dport;
+			return true;
+		}
 	return false;
+}
+
+/*
+ * Translation of a new IPv4 flow that came in on @p in_l3, as netfilter's
+ * nat table would set it up: the destination by a port forward or 1:1
+ * mapping (before routing); then the source by the interface it leaves by
+ * (after routing): its 1:1 external address, masquerade to its address, or,
+ * when a forwarded flow goes back out where it came in (hairpin), the
+ * address of that interface, so the inside host answers through us.
+ * @return false when no source port was free.
+ */
+static bool
+nat_setup(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_t in_l3)
+{
+	const uint8_t *src, *dst;
+	uint16_t sport, dport, out, lo = 1024, hi = 65535;
+	bool shared = false; /* the new source is an address others use too */
+	uint32_t src_be, dst_be;
+	struct ap_ct_key rk;
+	uint8_t nat = 0;
+
+	ap_ct_orig_ends(f, &src, &dst, &sport, &dport);
+	memcpy(&src_be, src, 4);
+	memcpy(&dst_be, dst, 4);
+	f->nat_saddr = src_be;
+	f->nat_sport = sport;
+	f->nat_daddr = dst_be;
+	f->nat_dport = dport;
+	if (nat_dst_of(f->key.proto, dst_be, dport, in_l3, &f->nat_daddr, &f->nat_dport))
+		nat = AP_CT_DNAT;
+	out = ap_ct_egress4 ? ap_ct_egress4(f->nat_daddr) : AP_L3_MAX;
+	if (out < AP_L3_MAX) {
+		for (unsigned i = 0; i < ap_nat_conf.n_one && !(nat & AP_CT_SNAT); i++)
+			if (ap_nat_conf.one[i].internal == src_be && ap_nat_conf.one[i].l3 == out) {
+				f->nat_saddr = ap_nat_conf.one[i].external;
+				nat |= AP_CT_SNAT;
+			}
+		if (!(nat & AP_CT_SNAT) && ap_nat_conf.addr[out] != 0 &&
+		    ap_nat_conf.addr[out] != src_be) {
+			f->nat_saddr = ap_nat_conf.addr[out];
+			lo = ap_nat_conf.lo[out];
+			hi = ap_nat_conf.hi[out];
+			nat |= AP_CT_SNAT;
+			shared = true;
+		} else if (nat == AP_CT_DNAT && out == in_l3 && ap_nat_conf.if_addr[out] != 0) {
+			f->nat_saddr = ap_nat_conf.if_addr[out];
+			nat |= AP_CT_SNAT;
+			shared = true;
+		}
+	}
+	if (nat == 0)
+		return true;
+	f->nat = nat;
+	if (shared) {
+		/* A port of its own on the shared address. */
+		if (!nat_take_port(t, f, idx, lo, hi)) {
+			f->nat = 0;
+			t->st.nat_exhausted++;
+			return false;
+		}
+	} else {
+		nat_reply_key(f, &rk);
+		if (rte_hash_add_key_data(t->hash, &rk, (void *)(uintptr_t)(idx | AP_CT_NAT_KEY)) <
+		    0) {
+			f->nat = 0;
+			t->st.nat_exhausted++;
+			return false;
+		}
+	}
+	t->st.nat_created++;
+	return true;
 }
 
 static enum ap_ct_info
@@ -465,6 +502,10 @@ ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint, uint32_t 
 	if (cp->kind == AP_CT_PKT_RELATED) {
 		if (idx < 0)
 			return AP_CT_UNTRACKED;
+		/* A quote of a translated originator's packet comes back the
+		 * reply's way; any other came from the originator's side. */
+		cp->flow = idx;
+		cp->dir = via_nat ? AP_CT_REPLY : AP_CT_ORIG;
 		t->st.related++;
 		return AP_CT_RELATED;
 	}
@@ -494,8 +535,7 @@ ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint, uint32_t 
 			if (info_new != AP_CT_NEW)
 				return info_new;
 			if (ap_nat_conf.enabled && cp->k.family == 4 &&
-			    !fwd_new(t, &t->flows[fi], fi, cp->in_l3) &&
-			    !nat_new(t, &t->flows[fi], fi)) {
+			    !nat_setup(t, &t->flows[fi], fi, cp->in_l3)) {
 				flow_del(t, fi);
 				return AP_CT_FULL;
 			}
@@ -543,44 +583,50 @@ ap_ct_track(struct ap_ct_table *t, const uint8_t *l3, const struct ap_pkt_info *
 	return ap_ct_apply(t, &cp, -1, now);
 }
 
+/* Rewrite address @p off (12: source, 16: destination) of the IPv4 header
+ * at @p ip, without a transport header to follow. */
+static void
+nat_rewrite_addr4(uint8_t *ip, unsigned off, uint32_t addr)
+{
+	uint32_t old;
+	uint16_t csum;
+
+	memcpy(&old, ip + off, 4);
+	memcpy(ip + off, &addr, 4);
+	memcpy(&csum, ip + 10, 2);
+	csum = ap_csum_update32(csum, old, addr);
+	memcpy(ip + 10, &csum, 2);
+}
+
 void
 ap_nat_rewrite4(uint8_t *ip, uint8_t *l4, uint32_t l4_avail, uint8_t proto, bool src, uint32_t addr,
 		uint16_t port)
 {
-	uint8_t *a = ip + (src ? 12 : 16);
 	uint32_t old_addr;
 	uint16_t csum, old_port;
 
-	memcpy(&old_addr, a, 4);
-	memcpy(a, &addr, 4);
-	memcpy(&csum, ip + 10, 2);
-	csum = ap_csum_update32(csum, old_addr, addr);
-	memcpy(ip + 10, &csum, 2);
+	memcpy(&old_addr, ip + (src ? 12 : 16), 4);
+	nat_rewrite_addr4(ip, src ? 12 : 16, addr);
 	switch (proto) {
 	case 6:
-		if (l4_avail < 18)
+	case 17:
+		/* The ports; the checksum when it is there (a quote in an ICMP
+		 * error may hold only the first 8 bytes). */
+		if (l4_avail < 4)
 			return;
 		memcpy(&old_port, l4 + (src ? 0 : 2), 2);
 		memcpy(l4 + (src ? 0 : 2), &port, 2);
-		memcpy(&csum, l4 + 16, 2);
+		if (l4_avail < (proto == 6 ? 18u : 8u))
+			return;
+		memcpy(&csum, l4 + (proto == 6 ? 16 : 6), 2);
+		if (proto == 17 && csum == 0)
+			return; /* no checksum (RFC 768) */
 		/* The pseudo-header holds the address. */
 		csum = ap_csum_update32(csum, old_addr, addr);
 		csum = ap_csum_update16(csum, old_port, port);
-		memcpy(l4 + 16, &csum, 2);
-		return;
-	case 17:
-		if (l4_avail < 8)
-			return;
-		memcpy(&old_port, l4 + (src ? 0 : 2), 2);
-		memcpy(l4 + (src ? 0 : 2), &port, 2);
-		memcpy(&csum, l4 + 6, 2);
-		if (csum == 0)
-			return; /* no checksum (RFC 768) */
-		csum = ap_csum_update32(csum, old_addr, addr);
-		csum = ap_csum_update16(csum, old_port, port);
-		if (csum == 0)
+		if (proto == 17 && csum == 0)
 			csum = 0xffff;
-		memcpy(l4 + 6, &csum, 2);
+		memcpy(l4 + (proto == 6 ? 16 : 6), &csum, 2);
 		return;
 	case 1:
 		/* An echo's id; ICMP has no pseudo-header. */
@@ -595,6 +641,55 @@ ap_nat_rewrite4(uint8_t *ip, uint8_t *l4, uint32_t l4_avail, uint8_t proto, bool
 	default:
 		return;
 	}
+}
+
+bool
+ap_nat_icmp_error4(uint8_t *ip, uint32_t avail, const struct ap_ct_flow *f, bool quoted_orig)
+{
+	uint32_t hl = (ip[0] & 0xfu) * 4u, tot = (uint32_t)(ip[2] << 8 | ip[3]), qhl;
+	const uint8_t *osrc, *odst;
+	uint16_t osport, odport, csum;
+	uint8_t *icmp = ip + hl, *q;
+	uint32_t a;
+
+	if (tot > avail || tot < hl + 8 + 20)
+		return false;
+	q = icmp + 8;
+	qhl = (q[0] & 0xfu) * 4u;
+	if (qhl < 20 || hl + 8 + qhl > tot || ap_csum(icmp, tot - hl) != 0)
+		return false;
+	ap_ct_orig_ends(f, &osrc, &odst, &osport, &odport);
+	if (quoted_orig) {
+		/* It quotes an originator's packet as it left: back as it was
+		 * sent, to the originator, from whom the replies seem to come. */
+		if (f->nat & AP_CT_SNAT) {
+			memcpy(&a, osrc, 4);
+			nat_rewrite_addr4(ip, 16, a);
+			ap_nat_rewrite4(q, q + qhl, tot - hl - 8 - qhl, q[9], true, a, osport);
+		}
+		if (f->nat & AP_CT_DNAT) {
+			memcpy(&a, odst, 4);
+			nat_rewrite_addr4(ip, 12, a);
+			ap_nat_rewrite4(q, q + qhl, tot - hl - 8 - qhl, q[9], false, a, odport);
+		}
+	} else {
+		/* It quotes a reply as the originator got it: as it was sent,
+		 * from the originator's translated address. */
+		if (f->nat & AP_CT_SNAT) {
+			nat_rewrite_addr4(ip, 12, f->nat_saddr);
+			ap_nat_rewrite4(q, q + qhl, tot - hl - 8 - qhl, q[9], false, f->nat_saddr,
+					f->nat_sport);
+		}
+		if (f->nat & AP_CT_DNAT) {
+			nat_rewrite_addr4(ip, 16, f->nat_daddr);
+			ap_nat_rewrite4(q, q + qhl, tot - hl - 8 - qhl, q[9], true, f->nat_daddr,
+					f->nat_dport);
+		}
+	}
+	icmp[2] = icmp[3] = 0;
+	csum = ap_csum(icmp, tot - hl);
+	memcpy(icmp + 2, &csum, 2);
+	return true;
 }
 
 void

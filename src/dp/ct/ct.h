@@ -109,13 +109,27 @@ struct ap_ct_flow {
 	uint32_t created; /**< Coarse ticks. */
 	uint32_t pkts[2];
 	uint64_t bytes[2];
-	uint8_t nat;	   /**< AP_CT_SNAT (masquerade) or AP_CT_DNAT (port forward), 0: none. */
-	uint16_t nat_port; /**< Network order: the port (ICMP: echo id) it took or goes to. */
-	uint32_t nat_addr; /**< Network order: the address it took or goes to. */
+	/* Translation (netfilter's two tuples): an originator's packet leaves
+	 * as nat_saddr:nat_sport -> nat_daddr:nat_dport, and replies come back
+	 * as the inverse. Set with nat != 0 only. */
+	uint8_t nat;		       /**< AP_CT_SNAT | AP_CT_DNAT, 0: none. */
+	uint16_t nat_sport, nat_dport; /**< Network order (ICMP echo: the id, twice). */
+	uint32_t nat_saddr, nat_daddr; /**< Network order. */
 };
 
-#define AP_CT_SNAT 1 /**< The source is translated on the way out. */
-#define AP_CT_DNAT 2 /**< The destination is translated on the way in. */
+#define AP_CT_SNAT 1 /**< The originator's source is translated (on the way out). */
+#define AP_CT_DNAT 2 /**< The originator's destination is translated (on the way in). */
+
+/** The originator's addresses and ports (network order) of flow @p f. */
+static inline void
+ap_ct_orig_ends(const struct ap_ct_flow *f, const uint8_t **src, const uint8_t **dst,
+		uint16_t *sport, uint16_t *dport)
+{
+	*src = f->orig_lo ? f->key.addr_lo : f->key.addr_hi;
+	*dst = f->orig_lo ? f->key.addr_hi : f->key.addr_lo;
+	*sport = f->orig_lo ? f->key.port_lo : f->key.port_hi;
+	*dport = f->orig_lo ? f->key.port_hi : f->key.port_lo;
+}
 
 /** Hash data of the extra key a translated flow's replies come in with. */
 #define AP_CT_NAT_KEY (1ull << 31)
@@ -134,10 +148,28 @@ struct ap_nat_conf {
 		uint16_t to_port; /**< Network order. */
 	} fwd[AP_CFG_NAT_MAX_FWD];
 	unsigned n_fwd;
-	uint32_t if_addr[AP_L3_MAX]; /**< First IPv4 address of each interface with forwards. */
+	uint32_t if_addr[AP_L3_MAX]; /**< First IPv4 address of each interface. */
+	bool hairpin; /**< Forwards apply from inside too, with the source translated. */
+	/* 1:1 NAT: internal <-> external on the way through interface l3. */
+	struct {
+		uint16_t l3;
+		uint32_t internal, external; /**< Network order. */
+	} one[AP_CFG_NAT_MAX_ONE];
+	unsigned n_one;
 };
 
 extern struct ap_nat_conf ap_nat_conf;
+
+/** Is @p addr (network order) a 1:1 external address on L3 interface @p l3
+ * (answered in ARP there, as a proxy)? */
+static inline bool
+ap_nat_is_external(uint16_t l3, uint32_t addr)
+{
+	for (unsigned i = 0; i < ap_nat_conf.n_one; i++)
+		if (ap_nat_conf.one[i].external == addr && ap_nat_conf.one[i].l3 == l3)
+			return true;
+	return false;
+}
 
 /**
  * The egress L3 interface of IPv4 destination @p dst_be (network order) per
@@ -253,6 +285,16 @@ json_t *ap_ct_stats_json(void);
  * the FIB lookup new flows use. 0 or -errno. */
 int ap_nat_start(const struct ap_config *cfg, const uint16_t *l3_of_iface,
 		 uint16_t (*egress4)(uint32_t));
+
+/**
+ * Translate the IPv4 ICMP error at @p ip (@p avail bytes there, its header
+ * checked) about flow @p f: its outer addresses as a packet going the other
+ * way than the quoted one (@p quoted_orig: the quote is an originator's packet
+ * as it left), the quoted header back to what its sender sent or
+ * received, and the ICMP checksum. @return false when the quote is cut
+ * short or the checksum was wrong (left untouched).
+ */
+bool ap_nat_icmp_error4(uint8_t *ip, uint32_t avail, const struct ap_ct_flow *f, bool quoted_orig);
 
 /** Ask every worker to flush its table. @return flows there were. */
 unsigned ap_ct_flush_all(void);

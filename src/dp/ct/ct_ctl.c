@@ -135,6 +135,26 @@ ends_json(const struct ap_ct_flow *f, bool reply)
 	return j;
 }
 
+/* `{"src", "sport", "dst", "dport"}` (ICMP: "id"): how the originator's packets leave. */
+static json_t *
+nat_json(const struct ap_ct_flow *f)
+{
+	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	json_t *j;
+
+	inet_ntop(AF_INET, &f->nat_saddr, s, sizeof(s));
+	inet_ntop(AF_INET, &f->nat_daddr, d, sizeof(d));
+	j = json_pack("{s:s, s:s, s:b, s:b}", "src", s, "dst", d, "snat",
+		      (f->nat & AP_CT_SNAT) != 0, "dnat", (f->nat & AP_CT_DNAT) != 0);
+	if (f->key.proto == 1) {
+		json_object_set_new(j, "id", json_integer(ntohs(f->nat_sport)));
+	} else if (f->key.proto == 6 || f->key.proto == 17) {
+		json_object_set_new(j, "sport", json_integer(ntohs(f->nat_sport)));
+		json_object_set_new(j, "dport", json_integer(ntohs(f->nat_dport)));
+	}
+	return j;
+}
+
 static bool
 flow_matches(const struct ap_ct_flow *f, const char *proto, const char *addr, unsigned port)
 {
@@ -197,14 +217,8 @@ ap_ct_flows_json(const char *proto, const char *addr, unsigned port, unsigned li
 			if (f->key.proto == 6)
 				json_object_set_new(j, "state",
 						    json_string(ap_ct_tcp_state_name(f->state)));
-			if (f->nat) {
-				char na[INET_ADDRSTRLEN];
-
-				inet_ntop(AF_INET, &f->nat_addr, na, sizeof(na));
-				json_object_set_new(j, f->nat == AP_CT_DNAT ? "dnat" : "snat",
-						    json_pack("{s:s, s:i}", "addr", na, "port",
-							      ntohs(f->nat_port)));
-			}
+			if (f->nat)
+				json_object_set_new(j, "nat", nat_json(f));
 			json_array_append_new(arr, j);
 		}
 	}
@@ -264,21 +278,34 @@ ap_nat_start(const struct ap_config *cfg, const uint16_t *l3_of_iface,
 		ap_nat_conf.lo[l3] = m->port_lo;
 		ap_nat_conf.hi[l3] = m->port_hi;
 	}
+	for (unsigned i = 0; i < cfg->n_ifaces; i++) {
+		const struct ap_cfg_iface *ci = &cfg->ifaces[i];
+
+		for (unsigned a = 0; a < ci->n_addrs && l3_of_iface[i] < AP_L3_MAX; a++)
+			if (ci->addrs[a].family == 4) {
+				memcpy(&ap_nat_conf.if_addr[l3_of_iface[i]], ci->addrs[a].addr, 4);
+				break;
+			}
+	}
 	for (unsigned k = 0; k < cfg->nat.n_fwd; k++) {
 		const struct ap_cfg_nat_fwd *f = &cfg->nat.fwd[k];
-		const struct ap_cfg_iface *ci = &cfg->ifaces[f->iface_idx];
-		uint16_t l3 = l3_of_iface[f->iface_idx];
 		unsigned n = ap_nat_conf.n_fwd++;
 
-		for (unsigned a = 0; a < ci->n_addrs && !ap_nat_conf.if_addr[l3]; a++)
-			if (ci->addrs[a].family == 4)
-				memcpy(&ap_nat_conf.if_addr[l3], ci->addrs[a].addr, 4);
-		ap_nat_conf.fwd[n].l3 = l3;
+		ap_nat_conf.fwd[n].l3 = l3_of_iface[f->iface_idx];
 		ap_nat_conf.fwd[n].proto = f->proto;
 		ap_nat_conf.fwd[n].port = htons(f->port);
 		memcpy(&ap_nat_conf.fwd[n].to, f->to.addr, 4);
 		ap_nat_conf.fwd[n].to_port = htons(f->to_port);
 	}
+	for (unsigned k = 0; k < cfg->nat.n_one; k++) {
+		const struct ap_cfg_nat_one *o = &cfg->nat.one[k];
+		unsigned n = ap_nat_conf.n_one++;
+
+		ap_nat_conf.one[n].l3 = l3_of_iface[o->iface_idx];
+		memcpy(&ap_nat_conf.one[n].internal, o->internal.addr, 4);
+		memcpy(&ap_nat_conf.one[n].external, o->external.addr, 4);
+	}
+	ap_nat_conf.hairpin = cfg->nat.hairpin;
 	ap_nat_conf.enabled = true;
 	return 0;
 }

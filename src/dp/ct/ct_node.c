@@ -99,38 +99,49 @@ ct_prepare(struct rte_mbuf *m, struct ap_ct_pkt *cp)
 	return cp->kind != AP_CT_PKT_UNTRACKED;
 }
 
-/* A masqueraded flow: replies get their destination back now, before
- * routing; the way out is rewritten once the firewall has seen it. */
+/*
+ * A translated flow. The originator's packets get their destination now,
+ * before routing, and their source once the firewall has seen them (in
+ * ip4-output); replies get both back now. An ICMP error about the flow is
+ * translated whole here: outer addresses and the quoted header.
+ */
 static void
-ct_nat(struct rte_mbuf *m, const struct ap_ct_flow *f, uint8_t dir)
+ct_nat(struct rte_mbuf *m, const struct ap_ct_flow *f, uint8_t dir, bool related)
 {
 	struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
-	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-	uint32_t client;
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *), *ip = p + pv->pi.l3_off,
+		*l4 = p + pv->pi.l4_off;
+	uint32_t avail = rte_pktmbuf_data_len(m) - pv->pi.l4_off;
+	const uint8_t *src, *dst;
+	uint16_t sport, dport;
+	uint32_t a;
 
-	uint32_t avail = rte_pktmbuf_data_len(m) - pv->pi.l4_off, orig_dst;
-
-	if (f->nat == AP_CT_DNAT) {
-		/* A port forward: in, to the inside host; back, from where it went. */
-		if (dir == AP_CT_ORIG) {
-			ap_nat_rewrite4(p + pv->pi.l3_off, p + pv->pi.l4_off, avail, f->key.proto,
-					false, f->nat_addr, f->nat_port);
-			return;
-		}
-		memcpy(&orig_dst, f->orig_lo ? f->key.addr_hi : f->key.addr_lo, 4);
-		ap_nat_rewrite4(p + pv->pi.l3_off, p + pv->pi.l4_off, avail, f->key.proto, true,
-				orig_dst, f->orig_lo ? f->key.port_hi : f->key.port_lo);
+	if (related) {
+		if (!ap_nat_icmp_error4(ip, rte_pktmbuf_data_len(m) - pv->pi.l3_off, f,
+					dir == AP_CT_REPLY))
+			pv->ct = AP_CT_INVALID;
 		return;
 	}
 	if (dir == AP_CT_ORIG) {
-		pv->snat = 1;
-		pv->snat_addr = f->nat_addr;
-		pv->snat_port = f->nat_port;
+		if (f->nat & AP_CT_DNAT)
+			ap_nat_rewrite4(ip, l4, avail, f->key.proto, false, f->nat_daddr,
+					f->nat_dport);
+		if (f->nat & AP_CT_SNAT) {
+			pv->snat = 1;
+			pv->snat_addr = f->nat_saddr;
+			pv->snat_port = f->nat_sport;
+		}
 		return;
 	}
-	memcpy(&client, f->orig_lo ? f->key.addr_lo : f->key.addr_hi, 4);
-	ap_nat_rewrite4(p + pv->pi.l3_off, p + pv->pi.l4_off, avail, f->key.proto, false, client,
-			f->orig_lo ? f->key.port_lo : f->key.port_hi);
+	ap_ct_orig_ends(f, &src, &dst, &sport, &dport);
+	if (f->nat & AP_CT_SNAT) {
+		memcpy(&a, src, 4);
+		ap_nat_rewrite4(ip, l4, avail, f->key.proto, false, a, sport);
+	}
+	if (f->nat & AP_CT_DNAT) {
+		memcpy(&a, dst, 4);
+		ap_nat_rewrite4(ip, l4, avail, f->key.proto, true, a, dport);
+	}
 }
 
 static __rte_always_inline rte_edge_t
@@ -193,7 +204,8 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 				hint = (int64_t)(uintptr_t)data[slot[i]];
 			nexts[i] = ct_verdict(pkts[i], ap_ct_apply(t, &cp[i], hint, now));
 			if (cp[i].flow >= 0 && t->flows[cp[i].flow].nat)
-				ct_nat(pkts[i], &t->flows[cp[i].flow], cp[i].dir);
+				ct_nat(pkts[i], &t->flows[cp[i].flow], cp[i].dir,
+				       cp[i].kind == AP_CT_PKT_RELATED);
 		}
 		ap_node_enqueue_batch(graph, node, nexts, (void **)pkts, n, n == nb_objs);
 		done = (uint16_t)(done + n);

@@ -368,10 +368,14 @@ Test(ct_table, masquerade)
 	cr_expect_eq(track(17, C, S, 5001, 53, 0, 1), AP_CT_NEW);
 	f = only_flow();
 	cr_assert(f->nat);
-	cr_expect_eq(f->nat_addr, nat);
-	cr_expect(rte_be_to_cpu_16(f->nat_port) >= 40000 && rte_be_to_cpu_16(f->nat_port) <= 40009);
+	cr_expect_eq(f->nat, AP_CT_SNAT);
+	cr_expect_eq(f->nat_saddr, nat);
+	cr_expect(rte_be_to_cpu_16(f->nat_sport) >= 40000 &&
+		  rte_be_to_cpu_16(f->nat_sport) <= 40009);
+	cr_expect_eq(f->nat_daddr, rte_cpu_to_be_32(S));
+	cr_expect_eq(f->nat_dport, rte_cpu_to_be_16(53));
 	/* The reply, from the server to the translated address and port. */
-	cr_expect_eq(track(17, S, 0xc6336401, 53, rte_be_to_cpu_16(f->nat_port), 0, 2),
+	cr_expect_eq(track(17, S, 0xc6336401, 53, rte_be_to_cpu_16(f->nat_sport), 0, 2),
 		     AP_CT_ESTABLISHED);
 	cr_expect_eq(only_flow()->pkts[AP_CT_REPLY], 1);
 	cr_expect_eq(t->st.nat_created, 1);
@@ -380,9 +384,9 @@ Test(ct_table, masquerade)
 	memcpy(b + 10, &ck, 2);
 	ck = ap_l4_csum_ip4(b, b + 20, 8, 17);
 	memcpy(b + 26, &ck, 2);
-	ap_nat_rewrite4(b, b + 20, 8, 17, true, nat, f->nat_port);
+	ap_nat_rewrite4(b, b + 20, 8, 17, true, nat, f->nat_sport);
 	cr_expect_eq(memcmp(b + 12, &nat, 4), 0);
-	cr_expect_eq(memcmp(b + 20, &f->nat_port, 2), 0);
+	cr_expect_eq(memcmp(b + 20, &f->nat_sport, 2), 0);
 	cr_expect_eq(ap_csum(b, 20), 0, "IPv4 header checksum");
 	cr_expect_eq(ap_l4_csum_ip4(b, b + 20, 8, 17), 0, "UDP checksum");
 	/* A flush takes the reply key too. */
@@ -392,40 +396,258 @@ Test(ct_table, masquerade)
 	ap_ct_egress4 = NULL;
 }
 
-/* A port forward: a new flow to a forwarded port of the interface's address
- * goes to the inside host; the inside host's replies find the flow. */
-Test(ct_table, port_forward)
+/* The egress of the test's two interfaces: 0 (inside) for 10/8, 1 else. */
+static uint16_t
+egress_by_net(uint32_t dst_be)
 {
-	const uint32_t outside_if = rte_cpu_to_be_32(0xc6336401); /* 198.51.100.1 */
-	struct pkt p = mk(6, S, 0xc6336401, 40000, 8080, SYN);
-	const struct ap_ct_flow *f;
-	struct ap_ct_pkt cp;
+	return (rte_be_to_cpu_32(dst_be) >> 24) == 10 ? 0 : 1;
+}
 
+#define WAN 0xc6336401 /* 198.51.100.1, the outside interface's address */
+#define LAN 0x0a000001 /* 10.0.0.1, the inside one's */
+#define C2  0x0a000003 /* 10.0.0.3, a second inside host */
+
+static void
+forward_8080_to_c(bool hairpin)
+{
 	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
 	ap_nat_conf.enabled = true;
-	ap_nat_conf.if_addr[1] = outside_if;
+	ap_nat_conf.hairpin = hairpin;
+	ap_nat_conf.if_addr[0] = rte_cpu_to_be_32(LAN);
+	ap_nat_conf.if_addr[1] = rte_cpu_to_be_32(WAN);
 	ap_nat_conf.n_fwd = 1;
 	ap_nat_conf.fwd[0].l3 = 1;
 	ap_nat_conf.fwd[0].proto = 6;
 	ap_nat_conf.fwd[0].port = rte_cpu_to_be_16(8080);
 	ap_nat_conf.fwd[0].to = rte_cpu_to_be_32(C);
 	ap_nat_conf.fwd[0].to_port = rte_cpu_to_be_16(80);
+	ap_ct_egress4 = egress_by_net;
+}
+
+/* A port forward: a new flow to a forwarded port of the interface's address
+ * goes to the inside host; the inside host's replies find the flow. */
+Test(ct_table, port_forward)
+{
+	struct pkt p = mk(6, S, WAN, 40000, 8080, SYN);
+	const struct ap_ct_flow *f;
+	struct ap_ct_pkt cp;
+
+	forward_8080_to_c(false);
 	ap_ct_prepare(p.ip, &p.pi, 60, &cp);
 	cp.in_l3 = 1;
 	cr_expect_eq(ap_ct_apply(t, &cp, -1, 1), AP_CT_NEW);
 	f = only_flow();
 	cr_assert_eq(f->nat, AP_CT_DNAT);
-	cr_expect_eq(f->nat_addr, rte_cpu_to_be_32(C));
-	cr_expect_eq(f->nat_port, rte_cpu_to_be_16(80));
+	cr_expect_eq(f->nat_daddr, rte_cpu_to_be_32(C));
+	cr_expect_eq(f->nat_dport, rte_cpu_to_be_16(80));
+	cr_expect_eq(f->nat_saddr, rte_cpu_to_be_32(S), "the source stays");
 	/* The inside host answers the outside client directly. */
 	cr_expect_eq(track(6, C, S, 80, 40000, SYNACK, 2), AP_CT_ESTABLISHED);
 	cr_expect_eq(only_flow()->state, AP_TCP_SYN_RECV);
 	/* Not the forwarded port, or in on another interface: no translation. */
 	ap_ct_flush(t);
-	p = mk(6, S, 0xc6336401, 40001, 8081, SYN);
+	p = mk(6, S, WAN, 40001, 8081, SYN);
 	ap_ct_prepare(p.ip, &p.pi, 60, &cp);
 	cp.in_l3 = 1;
 	ap_ct_apply(t, &cp, -1, 3);
 	cr_expect_eq(only_flow()->nat, 0);
 	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
+}
+
+static enum ap_ct_info
+track_in(uint8_t proto, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t flags,
+	 uint16_t in_l3, uint32_t now)
+{
+	struct pkt p = mk(proto, src, dst, sport, dport, flags);
+	struct ap_ct_pkt cp;
+
+	ap_ct_prepare(p.ip, &p.pi, 60, &cp);
+	cp.in_l3 = in_l3;
+	return ap_ct_apply(t, &cp, -1, now);
+}
+
+/* Hairpin (NAT reflection): an inside host reaches the forwarded port of the
+ * outside address; the flow goes to the inside server with the source made
+ * the router's inside address, so the server answers through the router. */
+Test(ct_table, hairpin)
+{
+	const struct ap_ct_flow *f;
+	uint16_t port;
+
+	forward_8080_to_c(true);
+	cr_expect_eq(track_in(6, C2, WAN, 40000, 8080, SYN, 0, 1), AP_CT_NEW);
+	f = only_flow();
+	cr_assert_eq(f->nat, AP_CT_SNAT | AP_CT_DNAT);
+	cr_expect_eq(f->nat_daddr, rte_cpu_to_be_32(C));
+	cr_expect_eq(f->nat_dport, rte_cpu_to_be_16(80));
+	cr_expect_eq(f->nat_saddr, rte_cpu_to_be_32(LAN));
+	port = rte_be_to_cpu_16(f->nat_sport);
+	cr_expect_geq(port, 1024);
+	/* The server answers the router; the flow takes it as the reply. */
+	cr_expect_eq(track_in(6, C, LAN, 80, port, SYNACK, 0, 2), AP_CT_ESTABLISHED);
+	cr_expect_eq(only_flow()->state, AP_TCP_SYN_RECV);
+	cr_expect_eq(only_flow()->pkts[AP_CT_REPLY], 1);
+	/* Without hairpin, forwards are for who comes in on their interface. */
+	ap_ct_flush(t);
+	forward_8080_to_c(false);
+	cr_expect_eq(track_in(6, C2, WAN, 40001, 8080, SYN, 0, 3), AP_CT_NEW);
+	cr_expect_eq(only_flow()->nat, 0);
+	/* From outside it is a plain forward: the source stays. */
+	ap_ct_flush(t);
+	cr_expect_eq(track_in(6, S, WAN, 40002, 8080, SYN, 1, 4), AP_CT_NEW);
+	cr_expect_eq(only_flow()->nat, AP_CT_DNAT);
+	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
+	ap_ct_egress4 = NULL;
+}
+
+/* 1:1 NAT: the inside host goes out as its external address, ports kept;
+ * new flows to the external address come in to it. */
+Test(ct_table, one_to_one)
+{
+	const uint32_t ext = 0xc633640a; /* 198.51.100.10 */
+	const struct ap_ct_flow *f;
+
+	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
+	ap_nat_conf.enabled = true;
+	ap_nat_conf.addr[1] = rte_cpu_to_be_32(WAN); /* masquerade for the others */
+	ap_nat_conf.lo[1] = 1024;
+	ap_nat_conf.hi[1] = 65535;
+	ap_nat_conf.n_one = 1;
+	ap_nat_conf.one[0].l3 = 1;
+	ap_nat_conf.one[0].internal = rte_cpu_to_be_32(C);
+	ap_nat_conf.one[0].external = rte_cpu_to_be_32(ext);
+	ap_ct_egress4 = egress_by_net;
+	cr_expect_eq(track_in(17, C, S, 5000, 53, 0, 0, 1), AP_CT_NEW);
+	f = only_flow();
+	cr_expect_eq(f->nat, AP_CT_SNAT);
+	cr_expect_eq(f->nat_saddr, rte_cpu_to_be_32(ext));
+	cr_expect_eq(f->nat_sport, rte_cpu_to_be_16(5000), "the port is kept");
+	cr_expect_eq(track_in(17, S, ext, 53, 5000, 0, 1, 2), AP_CT_ESTABLISHED);
+	ap_ct_flush(t);
+	/* Inbound to the external address. */
+	cr_expect_eq(track_in(6, S, ext, 40000, 22, SYN, 1, 3), AP_CT_NEW);
+	f = only_flow();
+	cr_expect_eq(f->nat, AP_CT_DNAT);
+	cr_expect_eq(f->nat_daddr, rte_cpu_to_be_32(C));
+	cr_expect_eq(f->nat_dport, rte_cpu_to_be_16(22));
+	cr_expect_eq(track_in(6, C, S, 22, 40000, SYNACK, 0, 4), AP_CT_ESTABLISHED);
+	ap_ct_flush(t);
+	/* Another inside host is masqueraded as before. */
+	cr_expect_eq(track_in(17, C2, S, 5000, 53, 0, 0, 5), AP_CT_NEW);
+	cr_expect_eq(only_flow()->nat_saddr, rte_cpu_to_be_32(WAN));
+	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
+	ap_ct_egress4 = NULL;
+}
+
+/* An ICMP error built as a router would: from @p from to @p to about the
+ * packet @p quoted (an IPv4 header and 8 bytes of UDP), checksums right. */
+static void
+icmp_error(uint8_t *b, uint32_t from, uint32_t to, const uint8_t *quoted)
+{
+	uint16_t ck;
+
+	memset(b, 0, 56);
+	b[0] = 0x45;
+	b[3] = 56;
+	b[8] = 64;
+	b[9] = 1;
+	for (int i = 0; i < 4; i++) {
+		b[12 + i] = (uint8_t)(from >> (24 - 8 * i));
+		b[16 + i] = (uint8_t)(to >> (24 - 8 * i));
+	}
+	ck = ap_csum(b, 20);
+	memcpy(b + 10, &ck, 2);
+	b[20] = 11; /* time exceeded */
+	memcpy(b + 28, quoted, 28);
+	ck = ap_csum(b + 20, 36);
+	memcpy(b + 22, &ck, 2);
+}
+
+/* A UDP packet's first 28 bytes, checksums right (payload @p pl bytes). */
+static void
+udp_quote(uint8_t *q, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
+{
+	uint8_t full[28 + 4] = {0};
+	uint16_t ck;
+
+	full[0] = 0x45;
+	full[3] = sizeof(full);
+	full[8] = 1;
+	full[9] = 17;
+	for (int i = 0; i < 4; i++) {
+		full[12 + i] = (uint8_t)(src >> (24 - 8 * i));
+		full[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
+	}
+	full[20] = (uint8_t)(sport >> 8);
+	full[21] = (uint8_t)sport;
+	full[22] = (uint8_t)(dport >> 8);
+	full[23] = (uint8_t)dport;
+	full[25] = 12;
+	memcpy(full + 28, "abcd", 4);
+	ck = ap_csum(full, 20);
+	memcpy(full + 10, &ck, 2);
+	ck = ap_l4_csum_ip4(full, full + 20, 12, 17);
+	memcpy(full + 26, &ck, 2);
+	memcpy(q, full, 28);
+}
+
+/* ICMP errors of translated flows (netfilter's reply translation): one from
+ * beyond the masquerade about an outgoing packet reaches the inside host
+ * with the quote as that host sent it; the checksums stay right. */
+Test(ct_table, icmp_error_translation)
+{
+	const uint32_t hop = 0xc0000263; /* 192.0.2.99, a router on the way */
+	uint8_t b[56], q[28], want[28];
+	struct ap_pkt_info pi = {0};
+	const struct ap_ct_flow *f;
+	struct ap_ct_pkt cp;
+	uint16_t port;
+
+	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
+	ap_nat_conf.enabled = true;
+	ap_nat_conf.addr[1] = rte_cpu_to_be_32(WAN);
+	ap_nat_conf.lo[1] = 30000;
+	ap_nat_conf.hi[1] = 30000;
+	ap_ct_egress4 = egress_by_net;
+	cr_expect_eq(track_in(17, C, S, 5353, 53, 0, 0, 1), AP_CT_NEW);
+	f = only_flow();
+	port = rte_be_to_cpu_16(f->nat_sport);
+	cr_assert_eq(port, 30000);
+	/* The packet as it left, quoted back by a router on the way. */
+	udp_quote(q, WAN, S, port, 53);
+	icmp_error(b, hop, WAN, q);
+	pi.l3 = AP_L3_IPV4;
+	pi.l4_off = 20;
+	pi.l4_len = 36;
+	pi.l4_proto = 1;
+	pi.l4_sport = 11 << 8;
+	ap_ct_prepare(b, &pi, 56, &cp);
+	cr_assert_eq(ap_ct_apply(t, &cp, -1, 2), AP_CT_RELATED);
+	cr_assert_eq(cp.flow, f - t->flows);
+	cr_expect_eq(cp.dir, AP_CT_REPLY);
+	cr_assert(ap_nat_icmp_error4(b, sizeof(b), f, true));
+	udp_quote(want, C, S, 5353, 53);
+	cr_expect_eq(memcmp(b + 28, want, 28), 0, "the quote is what the client sent");
+	cr_expect_eq(b[16], 10, "to the client");
+	cr_expect_eq(b[19], 2);
+	cr_expect_eq(b[12], 192, "from the router that sent it");
+	cr_expect_eq(ap_csum(b, 20), 0, "outer IPv4 checksum");
+	cr_expect_eq(ap_csum(b + 20, 36), 0, "ICMP checksum");
+	/* The other way: the client reports an error about a reply it got. */
+	udp_quote(q, S, C, 53, 5353);
+	icmp_error(b, C, S, q);
+	ap_ct_prepare(b, &pi, 56, &cp);
+	cr_assert_eq(ap_ct_apply(t, &cp, -1, 3), AP_CT_RELATED);
+	cr_expect_eq(cp.dir, AP_CT_ORIG);
+	cr_assert(ap_nat_icmp_error4(b, sizeof(b), f, false));
+	udp_quote(want, S, WAN, 53, port);
+	cr_expect_eq(memcmp(b + 28, want, 28), 0, "the quote is the reply as the server sent it");
+	cr_expect_eq(memcmp(b + 12, &f->nat_saddr, 4), 0, "from the translated address");
+	cr_expect_eq(ap_csum(b, 20), 0);
+	cr_expect_eq(ap_csum(b + 20, 36), 0);
+	/* A wrong ICMP checksum: left alone. */
+	b[30] ^= 1;
+	cr_expect_not(ap_nat_icmp_error4(b, sizeof(b), f, false));
+	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
+	ap_ct_egress4 = NULL;
 }

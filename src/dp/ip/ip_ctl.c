@@ -27,6 +27,7 @@
 #include <rte_malloc.h>
 
 #include "dp/core/dp_core.h"
+#include "dp/ct/ct.h"
 #include "dp/ip/ip.h"
 #include "dp/ip/ip_priv.h"
 #include "dp/l2/l2.h"
@@ -815,7 +816,8 @@ handle_arp(struct rte_mbuf *m)
 	if (!ifc || ap_parse_arp(rte_pktmbuf_mtod_offset(m, const uint8_t *, pv->pi.l3_off),
 				 rte_pktmbuf_data_len(m) - pv->pi.l3_off, &a) != 0)
 		return false;
-	for_us = iface_has_addr4(ifc, a.tpa);
+	/* Ours, or a 1:1 NAT address on this interface (proxy ARP). */
+	for_us = iface_has_addr4(ifc, a.tpa) || ap_nat_is_external(ifc->port, a.tpa);
 	if (a.spa != 0)
 		neigh_learn(4, (uint16_t)(ifc - ctl.ifaces), (const uint8_t *)&a.spa, a.sha,
 			    for_us && !a.gratuitous);
