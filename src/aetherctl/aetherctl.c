@@ -736,6 +736,56 @@ render_firewall(json_t *root)
 }
 
 static int
+render_synproxy(json_t *root)
+{
+	static const struct column cols[] = {
+		{"ARMED FOR", false},
+		{"SINCE-S", true},
+		{"SYN/S", true},
+		{"HALF-OPEN", true},
+	};
+	struct table t = {.cols = cols, .ncols = 4};
+	json_t *d, *p, *v;
+	size_t i;
+	const char *k;
+
+	if (!json_is_true(json_object_get(root, "enabled"))) {
+		puts("synproxy: off");
+		return 0;
+	}
+	printf("protecting:");
+	json_array_foreach(json_object_get(root, "protect"), i, p)
+		printf(" %s ports %lld-%lld", str_or_dash(p, "prefix"),
+		       json_integer_value(json_object_get(p, "port_lo")),
+		       json_integer_value(json_object_get(p, "port_hi")));
+	printf("%s\n", json_is_true(json_object_get(root, "always")) ? " (always proxied)" : "");
+	json_array_foreach(json_object_get(root, "armed"), i, d)
+	{
+		char since[32], rate[32], half[32];
+		char *row[4] = {
+			(char *)str_or_dash(d, "destination"),
+			fmt_num(json_object_get(d, "armed_s"), since, sizeof(since), 0),
+			fmt_num(json_object_get(d, "syn_rate"), rate, sizeof(rate), 0),
+			fmt_num(json_object_get(d, "half_open"), half, sizeof(half), 0),
+		};
+
+		table_add(&t, row);
+	}
+	if (t.nrows > 0)
+		table_print(&t);
+	else
+		puts("armed for no destination");
+	json_array_foreach(json_object_get(root, "blocked"), i, d)
+		printf("blocked %s for %llds more\n", str_or_dash(d, "source"),
+		       json_integer_value(json_object_get(d, "expires_s")));
+	printf("counters:");
+	json_object_foreach(json_object_get(root, "counters"), k, v)
+		printf(" %s %lld", k, json_integer_value(v));
+	putchar('\n');
+	return 0;
+}
+
+static int
 render_interfaces(json_t *root)
 {
 	static const struct column cols[] = {
@@ -1619,6 +1669,14 @@ static const struct cmd commands[] = {
 		.path = "/api/v1/firewall",
 		.render = render_firewall,
 		.help = "firewall rules in order with hit counters, zone policies, verdicts",
+	},
+	{
+		.words = {"show", "synproxy"},
+		.method = "GET",
+		.path = "/api/v1/synproxy",
+		.render = render_synproxy,
+		.help = "SYN proxy: protected destinations, where it is armed, blocked sources, "
+			"counters (cookies sent, valid, invalid, spliced)",
 	},
 	{
 		.words = {"show", "bgp", "summary"},

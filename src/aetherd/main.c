@@ -497,6 +497,13 @@ h_firewall(void *ctx, const struct ap_api_req *req, json_t **out)
 	return dp_handler(ctx, ap_dp_firewall_json, out);
 }
 
+static int
+h_synproxy(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	(void)req;
+	return dp_handler(ctx, ap_dp_synproxy_json, out);
+}
+
 static void
 on_poll(uv_timer_t *t)
 {
@@ -994,7 +1001,8 @@ main(int argc, char **argv)
 		    ap_api_route(st.api, "GET", "/api/v1/conntrack", h_conntrack, &st) < 0 ||
 		    ap_api_route(st.api, "DELETE", "/api/v1/conntrack", h_conntrack_flush, &st) <
 			    0 ||
-		    ap_api_route(st.api, "GET", "/api/v1/firewall", h_firewall, &st) < 0) {
+		    ap_api_route(st.api, "GET", "/api/v1/firewall", h_firewall, &st) < 0 ||
+		    ap_api_route(st.api, "GET", "/api/v1/synproxy", h_synproxy, &st) < 0) {
 			fprintf(stderr, "aetherd: cannot register API routes\n");
 			st.exit_code = 1;
 			goto out;

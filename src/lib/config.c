@@ -2521,6 +2521,86 @@ parse_conntrack(struct ctx *c, const yaml_node_t *v, void *obj, const char *what
 	return parse_map(c, v, &ct_table, cfg, what, seen);
 }
 
+/* synproxy: */
+
+static int
+parse_syn_prefix(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	return get_prefix(c, v, what, true, &((struct ap_cfg_syn_protect *)obj)->prefix);
+}
+
+static const struct field syn_protect_fields[] = {
+	{.key = "prefix", .type = FT_CUSTOM, .custom = parse_syn_prefix, .flags = F_REQUIRED},
+	{.key = "ports",
+	 .type = FT_STRING,
+	 .off = offsetof(struct ap_cfg_syn_protect, ports),
+	 .size = sizeof(((struct ap_cfg_syn_protect *)0)->ports)},
+};
+static const struct table syn_protect_table = TABLE(syn_protect_fields);
+
+static int
+syn_protect_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_cfg_syn_protect *p = &cfg->synproxy.protect[cfg->synproxy.n_protect];
+	char sh[SHOW_MAX];
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->ports, sizeof(p->ports), "1-65535");
+	ret = parse_map(c, item, &syn_protect_table, p, where, seen);
+	if (ret < 0)
+		return ret;
+	if (!port_range(p->ports, &p->port_lo, &p->port_hi) || p->port_lo == 0)
+		return fail(c, seen[1] ? node_at(c, seen[1]->value)->start_mark : item->start_mark,
+			    "%s.ports: '%s' is not a port or a range of ports (80, 8000-8099)",
+			    where, show(p->ports, strlen(p->ports), sh));
+	cfg->synproxy.n_protect++;
+	return 0;
+}
+
+static int
+parse_syn_protect(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_config *cfg = obj;
+
+	return parse_list(c, v, what, &cfg->synproxy.n_protect, AP_CFG_SYN_MAX_PROTECT,
+			  "protected destinations", syn_protect_item, cfg);
+}
+
+#define SYN_FIELD(k, t, m)                                                                         \
+	.key = k, .type = t, .off = offsetof(struct ap_config, synproxy.m),                        \
+	.size = sizeof(((struct ap_config *)0)->synproxy.m)
+
+static const struct field syn_fields[] = {
+	{.key = "protect", .type = FT_CUSTOM, .custom = parse_syn_protect, .flags = F_REQUIRED},
+	{SYN_FIELD("always", FT_BOOL, always)},
+	{SYN_FIELD("mss", FT_UINT, mss), .min = 536, .max = 65495},
+	{SYN_FIELD("wscale", FT_UINT, wscale), .min = 0, .max = 14},
+	{SYN_FIELD("syn_rate", FT_UINT, syn_rate), .min = 1, .max = 100000000},
+	{SYN_FIELD("half_open", FT_UINT, half_open), .min = 1, .max = 100000000},
+	{SYN_FIELD("disarm_after", FT_UINT, disarm_after), .min = 1, .max = 86400},
+	{SYN_FIELD("source_rate", FT_UINT, source_rate), .min = 0, .max = 100000000},
+	{SYN_FIELD("source_burst", FT_UINT, source_burst), .min = 1, .max = 100000000},
+	{SYN_FIELD("block_time", FT_UINT, block_time), .min = 1, .max = 86400},
+};
+static const struct table syn_table = TABLE(syn_fields);
+
+static int
+parse_synproxy(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_config *cfg = obj;
+	int ret;
+
+	cfg->synproxy.enabled = true;
+	cfg->conntrack.enabled = true; /* proxied connections live in the flows */
+	ret = parse_map(c, v, &syn_table, cfg, what, seen);
+	if (ret == 0 && cfg->synproxy.source_burst == 0)
+		cfg->synproxy.source_burst = 2 * cfg->synproxy.source_rate;
+	return ret;
+}
+
 static int
 parse_bgp(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 {
@@ -2541,6 +2621,7 @@ static const struct field top_fields[] = {
 	{.key = "conntrack", .type = FT_CUSTOM, .custom = parse_conntrack},
 	{.key = "firewall", .type = FT_CUSTOM, .custom = parse_firewall},
 	{.key = "nat", .type = FT_CUSTOM, .custom = parse_nat},
+	{.key = "synproxy", .type = FT_CUSTOM, .custom = parse_synproxy},
 	{.key = "bgp", .type = FT_CUSTOM, .custom = parse_bgp},
 };
 static const struct table top_table = TABLE(top_fields);
@@ -2551,7 +2632,7 @@ _Static_assert(FITS(top_fields) && FITS(dataplane_fields) && FITS(port_fields) &
 		       FITS(bridge_fields) && FITS(member_fields) && FITS(static_mac_fields) &&
 		       FITS(ct_fields) && FITS(ct_timeout_fields) && FITS(rule_fields) &&
 		       FITS(fw_fields) && FITS(zone_fields) && FITS(set_fields) &&
-		       FITS(iface_fields),
+		       FITS(iface_fields) && FITS(syn_fields),
 	       "a table holds more keys than parse_map() tracks");
 
 /* libyaml reports reader errors (bad encoding) by byte offset only. */
@@ -2709,6 +2790,12 @@ ap_config_defaults(struct ap_config *cfg)
 	cfg->conntrack.t_udp_stream = 120;
 	cfg->conntrack.t_icmp = 30;
 	cfg->conntrack.t_generic = 600;
+	cfg->synproxy.mss = 1460;
+	cfg->synproxy.wscale = 7;
+	cfg->synproxy.syn_rate = 1000;
+	cfg->synproxy.half_open = 1000;
+	cfg->synproxy.disarm_after = 10;
+	cfg->synproxy.block_time = 60;
 	cfg->hugepages = AP_HUGE_AUTO;
 	snprintf(cfg->api_socket, sizeof(cfg->api_socket), "/run/aetherd/api.sock");
 	snprintf(cfg->api_listen, sizeof(cfg->api_listen), "127.0.0.1:8080");

@@ -317,6 +317,31 @@ struct ap_cfg_nat {
 	uint16_t n_fwd;
 };
 
+#define AP_CFG_SYN_MAX_PROTECT 32
+
+/** synproxy.protect[]: destinations (and a port range) the SYN proxy guards. */
+struct ap_cfg_syn_protect {
+	struct ap_cfg_prefix prefix;
+	char ports[24];		   /**< As written; default all ("1-65535"). */
+	uint16_t port_lo, port_hi; /**< Host order. */
+};
+
+/** The synproxy: section (SYN-flood protection of TCP servers behind us). */
+struct ap_cfg_syn {
+	bool enabled;
+	struct ap_cfg_syn_protect protect[AP_CFG_SYN_MAX_PROTECT];
+	uint16_t n_protect;
+	bool always;	       /**< Proxy every new connection, armed or not (default false). */
+	uint32_t mss;	       /**< MSS we announce to clients (default 1460). */
+	uint32_t wscale;       /**< Window scale we announce: the servers' own (default 7). */
+	uint32_t syn_rate;     /**< SYNs per second to one destination that arm it (1000). */
+	uint32_t half_open;    /**< Half-open connections to one destination that arm it (1000). */
+	uint32_t disarm_after; /**< Seconds of calm before disarming (10). */
+	uint32_t source_rate;  /**< New connections per second per source; 0: no limit. */
+	uint32_t source_burst; /**< Bucket depth (default: twice the rate). */
+	uint32_t block_time;   /**< Seconds an offending source stays blocked (60). */
+};
+
 #define AP_CFG_BGP_MAX_NEIGHBORS 64
 #define AP_CFG_BGP_MAX_NETWORKS	 256
 #define AP_CFG_ADDR_MAX		 48
@@ -456,6 +481,9 @@ struct ap_config {
 
 	/* nat: */
 	struct ap_cfg_nat nat;
+
+	/* synproxy: */
+	struct ap_cfg_syn synproxy;
 
 	/* bgp: */
 	struct ap_cfg_bgp bgp;

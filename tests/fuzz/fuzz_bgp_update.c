@@ -14,14 +14,7 @@
 #include <string.h>
 
 #include "svc/bgp/bgp.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			__builtin_trap();                                                          \
-	} while (0)
+#include "fuzz.h"
 
 #define MAX_PFX 512
 

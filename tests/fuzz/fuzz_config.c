@@ -11,7 +11,7 @@
 
 #define NAME "fuzz.yaml"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static void
 check(bool ok)

@@ -20,15 +20,7 @@
 
 #include "pkt/build.h"
 #include "pkt/pkt.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Not assert(): it must hold in every build type. */
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			__builtin_trap();                                                          \
-	} while (0)
+#include "fuzz.h"
 
 static uint16_t
 ref_sum(const uint8_t *b, uint32_t len)

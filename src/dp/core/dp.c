@@ -32,6 +32,7 @@
 #include "dp/core/nodes_priv.h"
 #include "dp/ip/ip.h"
 #include "dp/ct/ct.h"
+#include "dp/syn/syn.h"
 #include "dp/fw/fw.h"
 #include "dp/l2/l2.h"
 #include "svc/svc.h"
@@ -802,6 +803,8 @@ ap_dp_start(const struct ap_config *cfg, const struct ap_dp_opts *opts, struct a
 			goto fail;
 		dp->l2_up = true;
 		rc = ap_ct_start(&dp->cfg, dp->n_workers, err, err_len);
+		if (rc == 0)
+			rc = ap_syn_start(&dp->cfg, err, err_len);
 		if (rc < 0)
 			goto fail;
 		/* Offline runs touch no kernel state. */
@@ -932,6 +935,7 @@ ap_dp_destroy(struct ap_dp *dp)
 		ap_ip_stop();
 	if (dp->l2_up)
 		ap_l2_stop();
+	ap_syn_stop();
 	ap_ct_stop();
 	ap_fw_stop();
 	rte_free(ap_dp_qsbr);
@@ -1188,6 +1192,13 @@ ap_dp_firewall_json(struct ap_dp *dp)
 {
 	RTE_SET_USED(dp);
 	return ap_fw_json();
+}
+
+json_t *
+ap_dp_synproxy_json(struct ap_dp *dp)
+{
+	RTE_SET_USED(dp);
+	return ap_syn_json();
 }
 
 unsigned

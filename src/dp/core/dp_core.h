@@ -38,6 +38,12 @@
 	X(CT_FULL, "ct-table-full", "new flow with the connection table full")                     \
 	X(CT_INVALID, "ct-invalid", "packet conntrack finds invalid (conntrack.drop_invalid)")     \
 	X(FW_DROP, "fw-drop", "dropped by a firewall rule or policy")                              \
+	X(SYN_BLOCKED, "syn-source-blocked", "SYN from a source over its connection rate")         \
+	X(SYN_BAD_COOKIE, "syn-bad-cookie",                                                        \
+	  "ACK to a SYN-proxied destination without a valid cookie")                               \
+	X(SYN_EARLY, "syn-client-early",                                                           \
+	  "client segment of a proxied flow before the server answered")                           \
+	X(SYN_MALFORMED, "syn-malformed", "TCP header the SYN proxy cannot rewrite")               \
 	X(IP_BLACKHOLE, "ip-blackhole", "route to a blackhole")                                    \
 	X(IP_FRAG_FAILED, "ip4-fragmentation-failed", "could not fragment for the egress MTU")     \
 	X(IP_MCAST, "ip-multicast-unsupported", "multicast destination not handled")               \
@@ -85,6 +91,7 @@ struct ap_mbuf_priv {
 	uint8_t ct;	      /**< What conntrack says of it (enum ap_ct_info, dp/ct/ct.h). */
 	uint8_t fw_done;      /**< Firewall verdict given, or sent by the control plane. */
 	uint8_t snat;	      /**< Masquerade on the way out: take snat_addr:snat_port. */
+	uint8_t own; /**< Made by the data plane (SYN proxy): sent as our own from ip*-local. */
 	uint16_t snat_port;   /**< Network order. */
 	uint32_t snat_addr;   /**< Network order. */
 };

@@ -18,6 +18,7 @@
 #include <rte_malloc.h>
 
 #include "dp/ct/ct.h"
+#include "dp/syn/syn.h"
 #include "pkt/pkt.h"
 
 struct ap_ct_conf ap_ct_conf;
@@ -85,11 +86,30 @@ nat_reply_key(const struct ap_ct_flow *f, struct ap_ct_key *k)
 	key_fill(k, 4, da, sa, f->nat_dport, f->nat_sport);
 }
 
+/* The flow's originator's destination: where a SYN proxy counts it. */
+static const uint8_t *
+flow_dst(const struct ap_ct_flow *f)
+{
+	return f->orig_lo ? f->key.addr_hi : f->key.addr_lo;
+}
+
+/* A flow counted half-open at its destination stops being so. */
+static void
+half_open_done(struct ap_ct_table *t, struct ap_ct_flow *f)
+{
+	if (!(f->status & AP_CT_HALF_OPEN))
+		return;
+	f->status &= (uint8_t)~AP_CT_HALF_OPEN;
+	if (t->syn)
+		ap_syn_half_open(t->syn, f->key.family, flow_dst(f), false, 0);
+}
+
 static void
 flow_del(struct ap_ct_table *t, uint32_t idx)
 {
 	struct ap_ct_flow *f = &t->flows[idx];
 
+	half_open_done(t, f);
 	if (f->nat) {
 		struct ap_ct_key rk;
 
@@ -109,9 +129,19 @@ ap_ct_gc(struct ap_ct_table *t, uint32_t now, unsigned budget)
 		uint32_t idx = t->gc_cursor;
 
 		t->gc_cursor = idx + 1 == t->max ? 0 : idx + 1;
-		if (t->flows[idx].used && expired(&t->flows[idx], now)) {
+		if (!t->flows[idx].used)
+			continue;
+		if (expired(&t->flows[idx], now)) {
 			flow_del(t, idx);
 			t->st.expired++;
+		} else if (unlikely(t->flows[idx].status & AP_CT_HALF_OPEN) && t->syn &&
+			   ap_syn_armed(t->syn, t->flows[idx].key.family,
+					flow_dst(&t->flows[idx]))) {
+			/* The SYN proxy took over its destination: half-open flows
+			 * there are the flood's (a real client retries, and gets a
+			 * cookie). */
+			flow_del(t, idx);
+			t->st.early_drop++;
 		}
 	}
 }
@@ -427,10 +457,13 @@ tcp_update(struct ap_ct_table *t, struct ap_ct_flow *f, enum ap_ct_dir dir, uint
 		return AP_CT_ESTABLISHED;
 	if (n == AP_TCP_SYN_SENT && (old == AP_TCP_TIME_WAIT || old == AP_TCP_CLOSE)) {
 		/* A new connection on the same ports: start over. */
+		half_open_done(t, f);
 		f->status = 0;
 		f->state = (uint8_t)n;
 		return AP_CT_NEW;
 	}
+	if (n != AP_TCP_SYN_SENT && n != AP_TCP_SYN_RECV && n != AP_TCP_SYN_SENT2)
+		half_open_done(t, f);
 	if (seg == AP_SEG_FIN && closer < 0)
 		f->status |= dir == AP_CT_ORIG ? AP_CT_FIN_ORIG : AP_CT_FIN_REPLY;
 	/* The handshake's last ACK makes the connection worth keeping. */
@@ -444,6 +477,8 @@ void
 ap_ct_prepare(const uint8_t *l3, const struct ap_pkt_info *pi, uint32_t len, struct ap_ct_pkt *cp)
 {
 	cp->len = len;
+	cp->l4 = l3 + (pi->l4_off - pi->l3_off);
+	cp->l4_avail = pi->l4_len;
 	cp->tcp_flags = pi->tcp_flags;
 	cp->in_l3 = AP_L3_MAX;
 	if ((pi->l4_proto == 1 || pi->l4_proto == 58) &&
@@ -484,6 +519,80 @@ found:
 	return hint;
 }
 
+/* What the SYN proxy says of a TCP segment with no flow; @p guarded: its
+ * destination is one the proxy protects. */
+static enum ap_syn_verdict
+syn_guard(struct ap_ct_table *t, struct ap_ct_pkt *cp, bool *guarded)
+{
+	const uint8_t *src = cp->src_lo ? cp->k.addr_lo : cp->k.addr_hi;
+	const uint8_t *dst = cp->src_lo ? cp->k.addr_hi : cp->k.addr_lo;
+	uint16_t sport = cp->src_lo ? cp->k.port_lo : cp->k.port_hi;
+	uint16_t dport = cp->src_lo ? cp->k.port_hi : cp->k.port_lo;
+
+	*guarded = false;
+	if (t->syn == NULL || cp->k.proto != 6 || cp->l4_avail < 20 ||
+	    !ap_syn_protected(cp->k.family, dst, rte_be_to_cpu_16(dport)))
+		return AP_SYN_PASS;
+	*guarded = true;
+	return ap_syn_guard(t->syn, cp->k.family, src, dst, sport, dport, cp->l4, cp->l4_avail,
+			    rte_rdtsc(), &cp->syn_mss);
+}
+
+/* A packet with no flow: a new flow (translated as NAT says), or why not. */
+static enum ap_ct_info
+flow_open(struct ap_ct_table *t, struct ap_ct_pkt *cp, uint32_t now)
+{
+	enum ap_syn_verdict v = AP_SYN_PASS;
+	struct ap_ct_flow *f;
+	enum ap_ct_info info;
+	bool guarded = false;
+	uint8_t state = 0;
+	uint32_t fi;
+
+	if (cp->k.proto == 6) {
+		enum ap_ct_tcp_state n;
+
+		v = syn_guard(t, cp, &guarded);
+		if (v == AP_SYN_COOKIE)
+			return AP_CT_SYN_COOKIE;
+		if (v == AP_SYN_BLOCKED || v == AP_SYN_BAD_COOKIE)
+			return AP_CT_SYN_DROP;
+		/* A valid cookie opens the flow as the SYN it becomes. */
+		n = v == AP_SYN_SPLICE ? AP_TCP_SYN_SENT
+				       : ap_ct_tcp_next(AP_TCP_NONE, AP_CT_ORIG,
+							ap_ct_tcp_seg_of(cp->tcp_flags), -1,
+							ap_ct_conf.tcp_loose);
+		if (n >= AP_TCP_STATES) {
+			t->st.invalid++;
+			return AP_CT_INVALID;
+		}
+		state = (uint8_t)n;
+	} else if (cp->icmp_reply) {
+		/* An echo reply nobody asked for. */
+		t->st.invalid++;
+		return AP_CT_INVALID;
+	}
+	info = flow_new(t, &cp->k, cp->src_lo, state, cp->len, now, &fi);
+	if (info != AP_CT_NEW)
+		return info;
+	f = &t->flows[fi];
+	if (ap_nat_conf.enabled && cp->k.family == 4 && !nat_setup(t, f, fi, cp->in_l3)) {
+		flow_del(t, fi);
+		return AP_CT_FULL;
+	}
+	cp->flow = fi;
+	cp->dir = AP_CT_ORIG;
+	if (v == AP_SYN_SPLICE) {
+		f->syn = AP_CT_SYN_WAIT;
+		return AP_CT_SYN_SPLICE;
+	}
+	if (cp->k.proto == 6 && guarded && state == AP_TCP_SYN_SENT) {
+		f->status |= AP_CT_HALF_OPEN;
+		ap_syn_half_open(t->syn, f->key.family, flow_dst(f), true, rte_rdtsc());
+	}
+	return AP_CT_NEW;
+}
+
 enum ap_ct_info
 ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint, uint32_t now)
 {
@@ -509,45 +618,26 @@ ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint, uint32_t 
 		t->st.related++;
 		return AP_CT_RELATED;
 	}
-	if (idx < 0) {
-		uint8_t state = 0;
-
-		if (proto == 6) {
-			enum ap_ct_tcp_state n = ap_ct_tcp_next(AP_TCP_NONE, AP_CT_ORIG,
-								ap_ct_tcp_seg_of(cp->tcp_flags), -1,
-								ap_ct_conf.tcp_loose);
-
-			if (n >= AP_TCP_STATES) {
-				t->st.invalid++;
-				return AP_CT_INVALID;
-			}
-			state = (uint8_t)n;
-		} else if (cp->icmp_reply) {
-			/* An echo reply nobody asked for. */
-			t->st.invalid++;
-			return AP_CT_INVALID;
-		}
-		{
-			uint32_t fi;
-			enum ap_ct_info info_new =
-				flow_new(t, &cp->k, cp->src_lo, state, cp->len, now, &fi);
-
-			if (info_new != AP_CT_NEW)
-				return info_new;
-			if (ap_nat_conf.enabled && cp->k.family == 4 &&
-			    !nat_setup(t, &t->flows[fi], fi, cp->in_l3)) {
-				flow_del(t, fi);
-				return AP_CT_FULL;
-			}
-			cp->flow = fi;
-			cp->dir = AP_CT_ORIG;
-			return AP_CT_NEW;
-		}
-	}
+	if (idx < 0)
+		return flow_open(t, cp, now);
 	f = &t->flows[idx];
 	dir = via_nat || cp->src_lo != (bool)f->orig_lo ? AP_CT_REPLY : AP_CT_ORIG;
 	cp->flow = idx;
 	cp->dir = (uint8_t)dir;
+	if (unlikely(f->syn == AP_CT_SYN_WAIT) && !(cp->tcp_flags & 0x04)) {
+		/* Proxied, the server not answered yet: its SYN/ACK is the proxy's
+		 * to finish; the client has nothing to say until then. */
+		if (dir == AP_CT_REPLY && ap_ct_tcp_seg_of(cp->tcp_flags) == AP_SEG_SYNACK) {
+			f->state = AP_TCP_ESTABLISHED;
+			f->status |= AP_CT_SEEN_REPLY | AP_CT_ASSURED;
+			f->pkts[dir]++;
+			f->bytes[dir] += cp->len;
+			f->expires = now + flow_timeout(f);
+			return AP_CT_SYN_SERVER;
+		}
+		t->st.syn_retrans++;
+		return AP_CT_SYN_DROP;
+	}
 	if (proto == 6) {
 		info = tcp_update(t, f, dir, cp->tcp_flags);
 		if (info == AP_CT_INVALID)
@@ -703,6 +793,8 @@ ap_ct_housekeeping(unsigned w)
 		ap_ct_flush(t);
 		t->flush_done = t->flush_req;
 	}
+	if (t->syn)
+		ap_syn_housekeeping(t->syn, rte_rdtsc());
 	ap_ct_gc(t, (uint32_t)(rte_rdtsc() >> AP_CT_TICK_SHIFT), 64);
 }
 
@@ -743,6 +835,7 @@ ap_ct_table_free(struct ap_ct_table *t)
 	if (t == NULL)
 		return;
 	rte_hash_free(t->hash);
+	rte_free(t->syn);
 	rte_free(t->flows);
 	rte_free(t->free);
 	rte_free(t);

@@ -81,6 +81,12 @@ enum ap_ct_info {
 	AP_CT_RELATED,
 	AP_CT_INVALID,
 	AP_CT_FULL, /**< New, but the table has no room: dropped. */
+	/* The SYN proxy's (dp/syn/syn.h), for the ct node to act on. */
+	AP_CT_SYN_COOKIE, /**< A SYN to answer with a cookie; no flow. */
+	AP_CT_SYN_SPLICE, /**< A client's ACK with a valid cookie: its new flow opens to the server.
+			   */
+	AP_CT_SYN_SERVER, /**< The server's SYN/ACK of a proxied flow. */
+	AP_CT_SYN_DROP,	  /**< Blocked source, bad cookie, or a client early: dropped. */
 };
 
 /** Canonical flow key: the endpoint that sorts lower first. 40 bytes. */
@@ -97,6 +103,7 @@ struct ap_ct_key {
 #define AP_CT_ASSURED	 (1u << 1)
 #define AP_CT_FIN_ORIG	 (1u << 2) /**< The originator closed first. */
 #define AP_CT_FIN_REPLY	 (1u << 3) /**< The responder closed first. */
+#define AP_CT_HALF_OPEN	 (1u << 4) /**< Counted half-open at its SYN proxy destination. */
 
 /** A tracked flow. */
 struct ap_ct_flow {
@@ -115,7 +122,15 @@ struct ap_ct_flow {
 	uint8_t nat;		       /**< AP_CT_SNAT | AP_CT_DNAT, 0: none. */
 	uint16_t nat_sport, nat_dport; /**< Network order (ICMP echo: the id, twice). */
 	uint32_t nat_saddr, nat_daddr; /**< Network order. */
+	/* SYN proxy: waiting for the server, syn_delta is our ISN to the
+	 * client and syn_tsoff our TSval; spliced, they are what the server's
+	 * sequence numbers and TSvals are shifted by on the way to the client. */
+	uint8_t syn; /**< AP_CT_SYN_WAIT or AP_CT_SYN_ON, 0: not proxied. */
+	uint32_t syn_delta, syn_tsoff;
 };
+
+#define AP_CT_SYN_WAIT 1
+#define AP_CT_SYN_ON   2
 
 #define AP_CT_SNAT 1 /**< The originator's source is translated (on the way out). */
 #define AP_CT_DNAT 2 /**< The originator's destination is translated (on the way in). */
@@ -184,9 +199,12 @@ extern uint16_t (*ap_ct_egress4)(uint32_t dst_be);
 struct ap_ct_stats {
 	uint64_t created, expired, early_drop, table_full, invalid, flushed, related;
 	uint64_t nat_created, nat_exhausted;
+	uint64_t syn_retrans; /**< Client segments to a proxied flow before the server answered. */
 };
 
 /** One worker's table. */
+struct ap_syn_state;
+
 struct ap_ct_table {
 	struct rte_hash *hash; /**< Key -> flow index + 1. */
 	struct ap_ct_flow *flows;
@@ -196,6 +214,7 @@ struct ap_ct_table {
 	uint32_t count;
 	uint32_t gc_cursor;
 	uint32_t nat_cursor;	     /**< Next masquerade port to try. */
+	struct ap_syn_state *syn;    /**< SYN proxy state, NULL when it is off. */
 	volatile uint32_t flush_req; /**< Control plane bumps it; the worker flushes. */
 	uint32_t flush_done;
 	struct ap_ct_stats st;
@@ -226,6 +245,9 @@ struct ap_ct_pkt {
 	uint8_t tcp_flags;
 	uint32_t len;
 	uint16_t in_l3; /**< The L3 interface it came in on (port forwards match it). */
+	const uint8_t *l4; /**< Its transport header (the SYN proxy reads TCP's). */
+	uint32_t l4_avail; /**< Bytes there. */
+	uint16_t syn_mss;  /**< AP_CT_SYN_SPLICE: the MSS the cookie held. */
 	/* Set by ap_ct_apply() for the packet's flow. */
 	int64_t flow; /**< Its index, -1: none. */
 	uint8_t dir;  /**< enum ap_ct_dir. */

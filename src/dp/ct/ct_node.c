@@ -17,11 +17,14 @@
 
 #include "dp/core/dp_core.h"
 #include "dp/ct/ct.h"
+#include "dp/syn/syn.h"
 
 enum ct_edge {
 	CT_EDGE_DROP,
 	CT_EDGE_IP4,
 	CT_EDGE_IP6,
+	CT_EDGE_LOCAL4, /* the SYN proxy's own segments */
+	CT_EDGE_LOCAL6,
 	CT_EDGE_COUNT,
 };
 
@@ -59,6 +62,7 @@ ct_prepare(struct rte_mbuf *m, struct ap_ct_pkt *cp)
 
 	pv->ct = AP_CT_UNTRACKED;
 	pv->snat = 0;
+	pv->own = 0;
 	cp->kind = AP_CT_PKT_UNTRACKED;
 	cp->flow = -1;
 	/* The IP header as ip*-input checks it (inline for the common ones);
@@ -96,6 +100,7 @@ ct_prepare(struct rte_mbuf *m, struct ap_ct_pkt *cp)
 	}
 	ap_ct_prepare(p + pi->l3_off, pi, rte_pktmbuf_pkt_len(m), cp);
 	cp->in_l3 = pv->l3;
+	cp->l4_avail = avail;
 	return cp->kind != AP_CT_PKT_UNTRACKED;
 }
 
@@ -144,20 +149,61 @@ ct_nat(struct rte_mbuf *m, const struct ap_ct_flow *f, uint8_t dir, bool related
 	}
 }
 
+static rte_edge_t
+ct_drop(struct ap_mbuf_priv *pv, uint16_t reason)
+{
+	pv->drop_reason = reason;
+	return CT_EDGE_DROP;
+}
+
+/* The SYN proxy's share: segments conntrack marked as its. */
+static rte_edge_t
+ct_synproxy(struct rte_graph *graph, struct rte_node *node, struct ap_ct_table *t,
+	    struct rte_mbuf *m, const struct ap_ct_pkt *cp, enum ap_ct_info info)
+{
+	struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+	rte_edge_t local = pv->pi.l3 == AP_L3_IPV6 ? CT_EDGE_LOCAL6 : CT_EDGE_LOCAL4;
+	struct rte_mbuf *update;
+
+	switch (info) {
+	case AP_CT_SYN_COOKIE:
+		if (!ap_syn_answer(m, rte_rdtsc()))
+			return ct_drop(pv, AP_DROP_SYN_MALFORMED);
+		t->syn->st.cookies_sent++;
+		pv->own = 1;
+		return local;
+	case AP_CT_SYN_SPLICE:
+		if (!ap_syn_open(m, &t->flows[cp->flow], cp->syn_mss))
+			return ct_drop(pv, AP_DROP_SYN_MALFORMED);
+		t->syn->st.spliced++;
+		pv->ct = AP_CT_NEW;
+		return pv->pi.l3 == AP_L3_IPV6 ? CT_EDGE_IP6 : CT_EDGE_IP4;
+	case AP_CT_SYN_SERVER:
+		if (!ap_syn_server_up(m, &t->flows[cp->flow], &update))
+			return ct_drop(pv, AP_DROP_SYN_MALFORMED);
+		if (update != NULL)
+			rte_node_enqueue_x1(graph, node, local, update);
+		pv->ct = AP_CT_ESTABLISHED;
+		return local;
+	default:
+		pv->ct = AP_CT_INVALID;
+		if (cp->flow >= 0)
+			return ct_drop(pv, AP_DROP_SYN_EARLY);
+		return ct_drop(pv,
+			       cp->tcp_flags & 0x02 ? AP_DROP_SYN_BLOCKED : AP_DROP_SYN_BAD_COOKIE);
+	}
+}
+
 static __rte_always_inline rte_edge_t
 ct_verdict(struct rte_mbuf *m, enum ap_ct_info info)
 {
 	struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
 
 	pv->ct = (uint8_t)info;
-	if (unlikely(info == AP_CT_FULL)) {
-		pv->drop_reason = AP_DROP_CT_FULL;
-		return CT_EDGE_DROP;
-	}
-	if (unlikely(info == AP_CT_INVALID) && ap_ct_conf.drop_invalid) {
-		pv->drop_reason = AP_DROP_CT_INVALID;
-		return CT_EDGE_DROP;
-	}
+	if (unlikely(info == AP_CT_FULL))
+		return ct_drop(pv, AP_DROP_CT_FULL);
+	if (unlikely(info == AP_CT_INVALID) && ap_ct_conf.drop_invalid)
+		return ct_drop(pv, AP_DROP_CT_INVALID);
 	return pv->pi.l3 == AP_L3_IPV6 ? CT_EDGE_IP6 : CT_EDGE_IP4;
 }
 
@@ -194,6 +240,8 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 			if (hits & (1ull << k))
 				rte_prefetch0(&t->flows[(uintptr_t)data[k]]);
 		for (uint16_t i = 0; i < n; i++) {
+			struct ap_ct_flow *f;
+			enum ap_ct_info info;
 			int64_t hint = -1;
 
 			if (slot[i] == 0xff) {
@@ -202,10 +250,22 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 			}
 			if (hits & (1ull << slot[i]))
 				hint = (int64_t)(uintptr_t)data[slot[i]];
-			nexts[i] = ct_verdict(pkts[i], ap_ct_apply(t, &cp[i], hint, now));
-			if (cp[i].flow >= 0 && t->flows[cp[i].flow].nat)
-				ct_nat(pkts[i], &t->flows[cp[i].flow], cp[i].dir,
-				       cp[i].kind == AP_CT_PKT_RELATED);
+			info = ap_ct_apply(t, &cp[i], hint, now);
+			if (unlikely(info >= AP_CT_SYN_COOKIE)) {
+				nexts[i] = ct_synproxy(graph, node, t, pkts[i], &cp[i], info);
+				if (info != AP_CT_SYN_SPLICE || nexts[i] == CT_EDGE_DROP)
+					continue;
+			} else {
+				nexts[i] = ct_verdict(pkts[i], info);
+			}
+			if (cp[i].flow < 0)
+				continue;
+			f = &t->flows[cp[i].flow];
+			if (unlikely(f->syn) && info != AP_CT_SYN_SPLICE &&
+			    cp[i].kind != AP_CT_PKT_RELATED)
+				ap_syn_adjust(pkts[i], f, cp[i].dir);
+			if (f->nat)
+				ct_nat(pkts[i], f, cp[i].dir, cp[i].kind == AP_CT_PKT_RELATED);
 		}
 		ap_node_enqueue_batch(graph, node, nexts, (void **)pkts, n, n == nb_objs);
 		done = (uint16_t)(done + n);
@@ -224,5 +284,7 @@ struct rte_node_register ap_ct_node = {
 			[CT_EDGE_DROP] = "drop",
 			[CT_EDGE_IP4] = "ip4-input",
 			[CT_EDGE_IP6] = "ip6-input",
+			[CT_EDGE_LOCAL4] = "ip4-local",
+			[CT_EDGE_LOCAL6] = "ip6-local",
 		},
 };

@@ -224,12 +224,15 @@ ip4_local_one(struct rte_mbuf *m)
 	uint64_t nh;
 	uint32_t dst;
 
+	if (unlikely(pv->own))
+		goto out; /* made by the data plane (SYN proxy): send it */
 	if (ip->next_proto_id != IPPROTO_ICMP)
 		return punt(pv, AP_PUNT_LOCAL);
 	if (pv->pi.frag ||
 	    ap_icmp4_echo_to_reply((uint8_t *)ip,
 				   RTE_MIN(len, (uint32_t)rte_be_to_cpu_16(ip->total_length))) != 0)
 		return drop(pv, AP_DROP_ICMP_NOT_ECHO);
+out:
 	dst = rte_be_to_cpu_32(ip->dst_addr);
 	rte_fib_lookup_bulk(ap_ip.fib4, &dst, &nh, 1);
 	return ip4_output(m, pv, ip, (uint32_t)nh, false, ap_ip4_local_tx);

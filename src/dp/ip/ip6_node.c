@@ -216,6 +216,8 @@ ip6_local_one(struct rte_mbuf *m)
 	uint8_t dst[16], type;
 	uint64_t nh;
 
+	if (unlikely(pv->own))
+		goto out; /* made by the data plane (SYN proxy): send it */
 	if (pv->pi.l4_proto != IPPROTO_ICMPV6 || pv->pi.frag)
 		return punt(pv, AP_PUNT_LOCAL);
 	/* ip6-input parsed to L3; the ICMPv6 header is checked here. */
@@ -232,6 +234,7 @@ ip6_local_one(struct rte_mbuf *m)
 	if (ap_icmp6_echo_to_reply((uint8_t *)ip, len, ip->dst_addr[0] == 0xff ? lp->ll6 : NULL) !=
 	    0)
 		return drop(pv, AP_DROP_ICMP_NOT_ECHO);
+out:
 	memcpy(dst, ip->dst_addr, 16);
 	if (is_link_local(dst)) {
 		/* Link-local neighbours are reached on the port they came from. */

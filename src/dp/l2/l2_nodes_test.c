@@ -123,6 +123,17 @@ static struct rte_node_register ip6_node = {
 	.parent_id = RTE_NODE_ID_INVALID,
 	.process = ip6_sink,
 };
+/* The ct node's edges for the SYN proxy's own segments. */
+static struct rte_node_register local4_node = {
+	.name = "ip4-local",
+	.parent_id = RTE_NODE_ID_INVALID,
+	.process = ip4_sink,
+};
+static struct rte_node_register local6_node = {
+	.name = "ip6-local",
+	.parent_id = RTE_NODE_ID_INVALID,
+	.process = ip6_sink,
+};
 static struct rte_node_register punt_node = {
 	.name = "punt",
 	.parent_id = RTE_NODE_ID_INVALID,
@@ -229,6 +240,8 @@ setup(void)
 	cr_assert_neq(__rte_node_register(&ip6_node), RTE_NODE_ID_INVALID);
 	cr_assert_neq(__rte_node_register(&punt_node), RTE_NODE_ID_INVALID);
 	cr_assert_neq(__rte_node_register(&ap_l2_bridge_node), RTE_NODE_ID_INVALID);
+	cr_assert_neq(__rte_node_register(&local4_node), RTE_NODE_ID_INVALID);
+	cr_assert_neq(__rte_node_register(&local6_node), RTE_NODE_ID_INVALID);
 	cr_assert_neq(__rte_node_register(&ap_ct_node), RTE_NODE_ID_INVALID);
 	xc = rte_node_from_name("xconnect");
 	ea = rte_node_edge_count(xc);
