@@ -91,6 +91,8 @@ json_t *ap_dp_conntrack_json(struct ap_dp *dp, const char *proto, const char *ad
 			     unsigned limit);
 /** The firewall: zones, policies, rules with hit counters, verdicts (GET /api/v1/firewall). */
 json_t *ap_dp_firewall_json(struct ap_dp *dp);
+/** QoS classes and policers with their counters (GET /api/v1/qos). */
+json_t *ap_dp_qos_json(struct ap_dp *dp);
 /** Flush every connection table. @return flows there were. */
 unsigned ap_dp_conntrack_flush(struct ap_dp *dp);
 /** `{"neighbors":[...]}` (GET /api/v1/neighbors). */

@@ -93,6 +93,9 @@ static struct rte_node_register tx_node = {
 	.name = "tx", .parent_id = RTE_NODE_ID_INVALID, .process = tx_sink};
 static struct rte_node_register bridge_node = {
 	.name = "l2-bridge", .parent_id = RTE_NODE_ID_INVALID, .process = bridge_sink};
+/* QoS is off here: nothing may reach it (counted as a drop with no reason). */
+static struct rte_node_register qos_node = {
+	.name = "qos", .parent_id = RTE_NODE_ID_INVALID, .process = drop_sink};
 
 /* Next hops: 0 unreachable, 1 local, 2 blackhole, then these. */
 enum { NH_GW4 = 3, NH_UNRES4, NH_GLEAN4, NH_GW6, NH_UNRES6, NH_GW4B, NH_ECMP4, NH_VLAN4, NH_BVI4 };
@@ -157,6 +160,7 @@ setup(void)
 	cr_assert_neq(__rte_node_register(&local6_node), RTE_NODE_ID_INVALID);
 	cr_assert_neq(__rte_node_register(&tx_node), RTE_NODE_ID_INVALID);
 	cr_assert_neq(__rte_node_register(&bridge_node), RTE_NODE_ID_INVALID);
+	cr_assert_neq(__rte_node_register(&qos_node), RTE_NODE_ID_INVALID);
 	e4 = rte_node_edge_count(rte_node_from_name("ip4-input"));
 	cr_assert_eq(rte_node_edge_update(rte_node_from_name("ip4-input"), e4, &tx, 1), 1);
 	e6 = rte_node_edge_count(rte_node_from_name("ip6-input"));
