@@ -74,7 +74,10 @@ host_over(struct ap_qos_class *k, uint8_t family, const uint8_t *l3, uint64_t no
 	       RTE_COLOR_RED;
 }
 
-/* The edge of @p m, or QOS_EDGE_COUNT when it went into a queue. */
+/* What qos_one() returns for a packet it queued (port-tx edges follow QOS_EDGE_COUNT). */
+#define QOS_QUEUED RTE_EDGE_ID_INVALID
+
+/* The edge of @p m, or QOS_QUEUED. */
 static __rte_always_inline rte_edge_t
 qos_one(struct ap_qos_wk *wk, struct rte_mbuf *m, uint64_t now)
 {
@@ -128,7 +131,7 @@ qos_one(struct ap_qos_wk *wk, struct rte_mbuf *m, uint64_t now)
 		pv->drop_reason = AP_DROP_QOS_QUEUE_FULL;
 		return QOS_EDGE_DROP;
 	}
-	return QOS_EDGE_COUNT;
+	return QOS_QUEUED;
 }
 
 static uint16_t
@@ -140,7 +143,7 @@ qos_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_
 	for (uint16_t i = 0; i < nb_objs; i++) {
 		rte_edge_t e = qos_one(wk, objs[i], now);
 
-		if (e != QOS_EDGE_COUNT)
+		if (e != QOS_QUEUED)
 			ap_node_enqueue_x1(graph, node, e, objs[i]);
 	}
 	return nb_objs;

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# QoS on the routed lab (client "lan" - aetherd - server "wan", af_packet):
+# iperf3 TCP through classes shaped to 20 and 8 Mbit/s measures within 5 %
+# of each rate; iperf3 UDP at 30 Mbit/s into a 10 Mbit/s srTCM policer
+# passes about the CIR and the rest is counted red and dropped; ICMP arrives
+# on the far side remarked to DSCP EF (tcpdump); the API's counters agree
+# with each other and with the drop reasons.
+set -u
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+lab_require_root
+lab_require_cmd ip ethtool ping jq iperf3 tcpdump
+lab_require_aetherd
+
+tap_plan 9
+
+lab_topo_routed
+tap_ok $? "topology client - router - server built"
+C4=$LAB_CLIENT4 S4=$LAB_SERVER4
+cfg=$LAB_ROUTER_CONFIG
+cat >>"$cfg" <<'EOF'
+qos:
+  interfaces: [{name: wan, rate: 100mbit}]
+  policers:
+    - {name: udp-cap, type: srtcm, cir: 10mbit, cbs: 32k}
+  classes:
+    - {name: bulk, match: {out: wan, proto: tcp, dport: "5201"}, rate: 20mbit, queue: 256}
+    - {name: web, match: {out: wan, proto: tcp, dport: "5202"}, rate: 8mbit, queue: 256}
+    - {name: capped, match: {out: wan, proto: udp, dport: "5201"}, policer: udp-cap}
+    - {name: ef, match: {out: wan, proto: icmp}, set_dscp: 46}
+EOF
+lab_aetherd_start dut "$cfg"
+tap_ok $? "aetherd started with two shaped classes, a policer and a remarking class"
+
+lab_bg server iperf3 -s -p 5201
+lab_bg server iperf3 -s -p 5202
+lab_wait_for 10 lab_exec client ping -c 1 -W 1 "$S4"
+
+# Rates are of IP bytes; TCP goodput is 1448 of every 1500 (96.5 %).
+tcp_rate() { # PORT -> received bit/s
+	lab_exec client iperf3 -c "$S4" -p "$1" -t 4 -O 1 -J 2>/dev/null |
+		jq '.end.sum_received.bits_per_second | floor'
+}
+within() { # GOT WANT PCT
+	awk -v g="$1" -v w="$2" -v p="$3" 'BEGIN { exit !(g >= w * (1 - p / 100) && g <= w * (1 + p / 100)) }'
+}
+
+got=$(tcp_rate 5201)
+tap_diag "bulk (20 Mbit/s): iperf3 TCP ${got:-?} bit/s"
+within "${got:-0}" 20000000 5
+tap_ok $? "TCP through the 20 Mbit/s class: within 5 % (${got:-?} bit/s)"
+
+got=$(tcp_rate 5202)
+tap_diag "web (8 Mbit/s): iperf3 TCP ${got:-?} bit/s"
+within "${got:-0}" 8000000 5
+tap_ok $? "TCP through the 8 Mbit/s class: within 5 % (${got:-?} bit/s)"
+
+out=$(lab_exec client iperf3 -c "$S4" -p 5201 -u -b 30M -l 1400 -t 3 -J 2>/dev/null)
+udp=$(echo "$out" | jq '.end.sum.bits_per_second * (100 - .end.sum.lost_percent) / 100 | floor')
+tap_diag "policer (CIR 10 Mbit/s): UDP offered 30 Mbit/s, received ${udp:-?} bit/s"
+within "${udp:-0}" 10000000 10
+tap_ok $? "UDP at 30 Mbit/s through a 10 Mbit/s srTCM policer passes about CIR (${udp:-?} bit/s)"
+
+lab_bg server tcpdump -l -nn -v -i s0 -c 3 icmp and src "$C4"
+dump=$LAB_BG_LOG dump_pid=$LAB_BG_PID
+sleep 1
+lab_exec client ping -c 3 -i 0.2 -W 1 -Q 0 "$S4" >/dev/null 2>&1
+lab_wait_for 5 grep -q "tos 0xb8" "$dump"
+rc=$?
+[ $rc -eq 0 ] || tap_diag "$(cat "$dump")"
+tap_ok $rc "ICMP sent with DSCP 0 arrives with DSCP 46 (tos 0xb8)"
+lab_kill "$dump_pid" 1
+
+q=$(lab_ctl -j show qos)
+echo "$q" | jq -e '
+	(.classes[] | select(.name == "capped") | .counters) as $c |
+	$c.colors.red > 0 and $c.drops.policer == $c.colors.red + $c.colors.yellow and
+	$c.colors.green > 0 and $c.packets == $c.colors.green + $c.colors.yellow + $c.colors.red' \
+	>/dev/null
+rc=$?
+[ $rc -eq 0 ] || tap_diag "$q"
+tap_ok $rc "API: the policer's red packets are its drops, colours add up to matched packets"
+
+st=$(lab_ctl -j show stats)
+echo "$q" | jq -e --argjson st "$st" '
+	([.classes[].counters.drops.policer] | add) == $st.drops.reasons["qos-policed"] and
+	(.classes[] | select(.name == "bulk") | .counters.tx_bytes > 20000000 / 8 * 4 * 0.9 and
+	 .queue_limit == 256 and .counters.packets == .counters.tx_packets + .counters.drops.queue_full + .queue_depth) and
+	(.classes[] | select(.name == "ef") | .counters.remarked >= 3)' >/dev/null
+rc=$?
+[ $rc -eq 0 ] || tap_diag "$q"
+tap_ok $rc "API: drops match the qos-policed drop reason; shaped bytes, queues and remarks add up"
+
+lab_ctl show qos | grep -q "bulk"
+tap_ok $? "aetherctl show qos prints the classes"
+
+tap_done
