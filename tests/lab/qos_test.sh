@@ -4,16 +4,17 @@
 # of each rate; iperf3 UDP at 30 Mbit/s into a 10 Mbit/s srTCM policer
 # passes about the CIR and the rest is counted red and dropped; ICMP arrives
 # on the far side remarked to DSCP EF (tcpdump); the API's counters agree
-# with each other and with the drop reasons.
+# with each other, with the drop reasons and with /metrics (promtool); a
+# per-host limit holds each client to its rate.
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 lab_require_root
-lab_require_cmd ip ethtool ping jq iperf3 tcpdump
+lab_require_cmd ip ethtool ping jq iperf3 tcpdump curl promtool
 lab_require_aetherd
 
-tap_plan 9
+tap_plan 12
 
 lab_topo_routed
 tap_ok $? "topology client - router - server built"
@@ -29,12 +30,14 @@ qos:
     - {name: web, match: {out: wan, proto: tcp, dport: "5202"}, rate: 8mbit, queue: 256}
     - {name: capped, match: {out: wan, proto: udp, dport: "5201"}, policer: udp-cap}
     - {name: ef, match: {out: wan, proto: icmp}, set_dscp: 46}
+    - {name: per-host, match: {out: wan, proto: udp, dport: "5203"}, host_limit: {rate: 4mbit, by: src}}
 EOF
 lab_aetherd_start dut "$cfg"
 tap_ok $? "aetherd started with two shaped classes, a policer and a remarking class"
 
 lab_bg server iperf3 -s -p 5201
 lab_bg server iperf3 -s -p 5202
+lab_bg server iperf3 -s -p 5203
 lab_wait_for 10 lab_exec client ping -c 1 -W 1 "$S4"
 
 # Rates are of IP bytes; TCP goodput is 1448 of every 1500 (96.5 %).
@@ -57,7 +60,8 @@ within "${got:-0}" 8000000 5
 tap_ok $? "TCP through the 8 Mbit/s class: within 5 % (${got:-?} bit/s)"
 
 out=$(lab_exec client iperf3 -c "$S4" -p 5201 -u -b 30M -l 1400 -t 3 -J 2>/dev/null)
-udp=$(echo "$out" | jq '.end.sum.bits_per_second * (100 - .end.sum.lost_percent) / 100 | floor')
+udp_rx() { jq '.end.sum.bits_per_second * (100 - .end.sum.lost_percent) / 100 | floor'; }
+udp=$(echo "$out" | udp_rx)
 tap_diag "policer (CIR 10 Mbit/s): UDP offered 30 Mbit/s, received ${udp:-?} bit/s"
 within "${udp:-0}" 10000000 10
 tap_ok $? "UDP at 30 Mbit/s through a 10 Mbit/s srTCM policer passes about CIR (${udp:-?} bit/s)"
@@ -71,6 +75,12 @@ rc=$?
 [ $rc -eq 0 ] || tap_diag "$(cat "$dump")"
 tap_ok $rc "ICMP sent with DSCP 0 arrives with DSCP 46 (tos 0xb8)"
 lab_kill "$dump_pid" 1
+
+out=$(lab_exec client iperf3 -c "$S4" -p 5203 -u -b 12M -l 1400 -t 3 -J 2>/dev/null)
+host=$(echo "$out" | udp_rx)
+tap_diag "per-host limit (4 Mbit/s): UDP offered 12 Mbit/s, received ${host:-?} bit/s"
+within "${host:-0}" 4000000 10
+tap_ok $? "UDP at 12 Mbit/s from one host held to its 4 Mbit/s host limit (${host:-?} bit/s)"
 
 q=$(lab_ctl -j show qos)
 echo "$q" | jq -e '
@@ -94,5 +104,21 @@ tap_ok $rc "API: drops match the qos-policed drop reason; shaped bytes, queues a
 
 lab_ctl show qos | grep -q "bulk"
 tap_ok $? "aetherctl show qos prints the classes"
+
+echo "$q" | jq -e '.classes[] | select(.name == "per-host") |
+	.hosts == 1 and .counters.drops.host_limit > 0' >/dev/null
+rc=$?
+[ $rc -eq 0 ] || tap_diag "$q"
+tap_ok $rc "API: one host tracked by the per-host class, its excess counted as host_limit"
+
+m=$(lab_tmpdir)/metrics.txt
+curl -s --unix-socket "$LAB_API_SOCK" http://localhost/metrics >"$m"
+q=$(lab_ctl -j show qos)
+red=$(echo "$q" | jq '.classes[] | select(.name == "capped") | .counters.colors.red')
+out=$(promtool check metrics <"$m" 2>&1) &&
+	grep -qx "aether_qos_class_policer_packets_total{class=\"capped\",color=\"red\"} $red" "$m"
+rc=$?
+[ $rc -eq 0 ] || tap_diag "$out $(grep qos_class "$m")"
+tap_ok $rc "/metrics passes promtool and shows the API's red count ($red)"
 
 tap_done
