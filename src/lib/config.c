@@ -901,6 +901,16 @@ ap_cfg_prefix_parse(const char *s, bool need_len, struct ap_cfg_prefix *out)
 	return 0;
 }
 
+bool
+ap_cfg_prefix_has(const struct ap_cfg_prefix *p, uint8_t family, const uint8_t *a)
+{
+	unsigned bytes = p->len / 8, bits = p->len % 8;
+
+	if (p->family != family || memcmp(p->addr, a, bytes) != 0)
+		return false;
+	return bits == 0 || ((p->addr[bytes] ^ a[bytes]) & (0xff00 >> bits)) == 0;
+}
+
 const char *
 ap_cfg_prefix_fmt(const struct ap_cfg_prefix *p, bool with_len, char *buf, size_t len)
 {

@@ -132,6 +132,8 @@ struct ap_cfg_neighbor {
 int ap_cfg_prefix_parse(const char *s, bool need_len, struct ap_cfg_prefix *out);
 /** Format @p p as "addr/len" (or "addr" when @p with_len is false). */
 const char *ap_cfg_prefix_fmt(const struct ap_cfg_prefix *p, bool with_len, char *buf, size_t len);
+/** True when address @p a (network order, 4 or 16 bytes by @p family 4 or 6) is in @p p. */
+bool ap_cfg_prefix_has(const struct ap_cfg_prefix *p, uint8_t family, const uint8_t *a);
 
 #define AP_CFG_MAX_BRIDGES	  16
 #define AP_CFG_BRIDGE_MAX_MEMBERS 32

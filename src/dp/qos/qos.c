@@ -18,8 +18,9 @@ struct ap_qos ap_qos;
 
 /* Smallest bucket: two full-size frames, so one never waits on its own size. */
 #define MIN_DEPTH 3028u
-/* Default bucket: 5 ms at the rate. */
-#define DEFAULT_DEPTH_DIV 200u
+/* Default bucket: 20 ms at the rate, so a worker that the kernel does not
+ * run for a while (shared cores) catches up from its queue. */
+#define DEFAULT_DEPTH_DIV 50u
 /* Idle hosts leave the host tables after this many seconds. */
 #define HOST_IDLE_S 30
 
@@ -34,16 +35,6 @@ ap_qos_tb_init(struct ap_qos_tb *tb, uint64_t bps, uint64_t depth, uint64_t hz, 
 	tb->tokens = tb->depth;
 	tb->per_tsc = (double)bps / 8.0 / (double)hz;
 	tb->last = now;
-}
-
-static bool
-prefix_match(const struct ap_cfg_prefix *p, uint8_t family, const uint8_t *a)
-{
-	unsigned bytes = p->len / 8, bits = p->len % 8;
-
-	if (p->family != family || memcmp(p->addr, a, bytes) != 0)
-		return false;
-	return bits == 0 || ((p->addr[bytes] ^ a[bytes]) & (0xff00 >> bits)) == 0;
 }
 
 int
@@ -70,8 +61,8 @@ ap_qos_classify(const struct ap_qos_wk *wk, uint8_t family, const uint8_t *l3, u
 		if ((c->proto && c->proto != proto) ||
 		    (c->dscp != AP_QOS_DSCP_NONE && c->dscp != dscp))
 			continue;
-		if ((c->src_s[0] && !prefix_match(&c->src, family, src)) ||
-		    (c->dst_s[0] && !prefix_match(&c->dst, family, dst)))
+		if ((c->src_s[0] && !ap_cfg_prefix_has(&c->src, family, src)) ||
+		    (c->dst_s[0] && !ap_cfg_prefix_has(&c->dst, family, dst)))
 			continue;
 		if ((c->sport_s[0] || c->dport_s[0]) &&
 		    (!ports || sport < c->sport_lo || sport > c->sport_hi || dport < c->dport_lo ||
@@ -269,7 +260,8 @@ class_profiles(const struct ap_cfg_qos *cfg, const struct ap_cfg_qos_class *c, u
 		struct rte_meter_srtcm_params hp = {
 			.cir = c->host_rate / 8 / nw,
 			.cbs = c->host_burst ? c->host_burst
-					     : RTE_MAX(c->host_rate / 8 / 100, 3028ul),
+					     : RTE_MAX(c->host_rate / 8 / DEFAULT_DEPTH_DIV,
+						       (uint64_t)MIN_DEPTH),
 			.ebs = 0};
 
 		k->host_prof = rte_zmalloc("ap_qos_prof", sizeof(*k->host_prof), 0);
