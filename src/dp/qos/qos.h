@@ -22,6 +22,7 @@
 #define AP_QOS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -65,6 +66,15 @@ struct ap_qos_counters {
 	uint64_t remarked;	       /**< DSCP rewritten. */
 	uint64_t host_table_full;      /**< New host with the host table full: not limited. */
 };
+
+/* The qos node counts a colour as (&green)[colour]. */
+_Static_assert(offsetof(struct ap_qos_counters, yellow) ==
+			       offsetof(struct ap_qos_counters, green) +
+				       sizeof(uint64_t) * RTE_COLOR_YELLOW &&
+		       offsetof(struct ap_qos_counters, red) ==
+			       offsetof(struct ap_qos_counters, green) +
+				       sizeof(uint64_t) * RTE_COLOR_RED,
+	       "colour counters follow the rte_color order");
 
 /** One class on one worker. */
 struct ap_qos_class {
