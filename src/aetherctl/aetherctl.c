@@ -735,6 +735,89 @@ render_firewall(json_t *root)
 	return 0;
 }
 
+/* "20M" for 20000000 bit/s, "-" when absent. */
+static const char *
+fmt_bps(json_t *v, char *buf, size_t size)
+{
+	double x = (double)json_integer_value(v);
+
+	if (!json_is_integer(v))
+		return "-";
+	if (x >= 1e9)
+		snprintf(buf, size, "%.4gG", x / 1e9);
+	else if (x >= 1e6)
+		snprintf(buf, size, "%.4gM", x / 1e6);
+	else
+		snprintf(buf, size, "%.4gk", x / 1e3);
+	return buf;
+}
+
+static int
+render_qos(json_t *root)
+{
+	static const struct column cols[] = {
+		{"CLASS", false},  {"OUT", false},    {"RATE", true},  {"CEIL", true},
+		{"PKTS", true},	   {"BYTES", true},   {"SENT", true},  {"G/Y/R", true},
+		{"POLICED", true}, {"HOSTLIM", true}, {"QFULL", true}, {"QUEUE", true},
+	};
+	struct table t = {.cols = cols, .ncols = 12};
+	json_t *classes = json_object_get(root, "classes"), *c, *p;
+	size_t i;
+
+	if (!json_is_true(json_object_get(root, "enabled"))) {
+		puts("qos: off");
+		return 0;
+	}
+	if (!json_is_array(classes))
+		return -1;
+	json_array_foreach(classes, i, c)
+	{
+		json_t *k = json_object_get(c, "counters"), *col = json_object_get(k, "colors");
+		json_t *d = json_object_get(k, "drops");
+		char rate[16], ceil[16], pk[32], by[32], tx[32], gyr[96], pol[32], host[32], qf[32],
+			q[48];
+		char *row[12] = {
+			(char *)str_or_dash(c, "name"),
+			(char *)str_or_dash(c, "out"),
+			(char *)fmt_bps(json_object_get(c, "rate_bps"), rate, sizeof(rate)),
+			(char *)fmt_bps(json_object_get(c, "ceil_bps"), ceil, sizeof(ceil)),
+			fmt_num(json_object_get(k, "packets"), pk, sizeof(pk), 0),
+			fmt_num(json_object_get(k, "bytes"), by, sizeof(by), 0),
+			fmt_num(json_object_get(k, "tx_packets"), tx, sizeof(tx), 0),
+			gyr,
+			fmt_num(json_object_get(d, "policer"), pol, sizeof(pol), 0),
+			fmt_num(json_object_get(d, "host_limit"), host, sizeof(host), 0),
+			fmt_num(json_object_get(d, "queue_full"), qf, sizeof(qf), 0),
+			q,
+		};
+
+		snprintf(gyr, sizeof(gyr), "%lld/%lld/%lld",
+			 json_integer_value(json_object_get(col, "green")),
+			 json_integer_value(json_object_get(col, "yellow")),
+			 json_integer_value(json_object_get(col, "red")));
+		if (json_object_get(c, "queue_limit"))
+			snprintf(q, sizeof(q), "%lld/%lld",
+				 json_integer_value(json_object_get(c, "queue_depth")),
+				 json_integer_value(json_object_get(c, "queue_limit")));
+		else
+			snprintf(q, sizeof(q), "-");
+		table_add(&t, row);
+	}
+	table_print(&t);
+	json_array_foreach(json_object_get(root, "policers"), i, p)
+	{
+		char cir[16], pir[16];
+
+		printf("policer %s: %s cir %s", str_or_dash(p, "name"), str_or_dash(p, "type"),
+		       fmt_bps(json_object_get(p, "cir_bps"), cir, sizeof(cir)));
+		if (json_object_get(p, "pir_bps"))
+			printf(" pir %s", fmt_bps(json_object_get(p, "pir_bps"), pir, sizeof(pir)));
+		printf(", exceed %s, violate %s\n", str_or_dash(p, "exceed"),
+		       str_or_dash(p, "violate"));
+	}
+	return 0;
+}
+
 static int
 render_synproxy(json_t *root)
 {
@@ -1677,6 +1760,13 @@ static const struct cmd commands[] = {
 		.render = render_synproxy,
 		.help = "SYN proxy: protected destinations, where it is armed, blocked sources, "
 			"counters (cookies sent, valid, invalid, spliced)",
+	},
+	{
+		.words = {"show", "qos"},
+		.method = "GET",
+		.path = "/api/v1/qos",
+		.render = render_qos,
+		.help = "QoS classes with rates, counters, policer colours, drops, queue depth",
 	},
 	{
 		.words = {"show", "bgp", "summary"},

@@ -50,6 +50,25 @@ static const char nodes_human[] = "NAME        CALLS  PACKETS  CYCLES/PKT\n"
 				  "eth-input    1000    32000        20.0\n"
 				  "ip4-lookup    900    28800        45.2\n";
 
+static const char qos_json[] =
+	"{\"enabled\":true,\"interfaces\":[{\"name\":\"wan\",\"rate_bps\":100000000}],"
+	"\"policers\":[{\"name\":\"cap\",\"type\":\"trtcm\",\"cir_bps\":10000000,\"cbs\":32768,"
+	"\"pir_bps\":20000000,\"pbs\":65536,\"exceed\":\"remark\",\"violate\":\"drop\"}],"
+	"\"classes\":[{\"name\":\"bulk\",\"out\":\"wan\",\"rate_bps\":20000000,"
+	"\"ceil_bps\":1500000000,\"weight\":1,\"queue_limit\":256,\"queue_depth\":12,"
+	"\"counters\":{\"packets\":1000,\"bytes\":1500000,\"tx_packets\":980,"
+	"\"tx_bytes\":1470000,\"colors\":{\"green\":0,\"yellow\":0,\"red\":0},"
+	"\"drops\":{\"policer\":0,\"host_limit\":0,\"queue_full\":8},\"remarked\":0}},"
+	"{\"name\":\"udp\",\"policer\":\"cap\",\"counters\":{\"packets\":50,\"bytes\":70000,"
+	"\"tx_packets\":30,\"tx_bytes\":42000,\"colors\":{\"green\":20,\"yellow\":10,\"red\":20},"
+	"\"drops\":{\"policer\":20,\"host_limit\":0,\"queue_full\":0},\"remarked\":10}}]}";
+
+static const char qos_human[] =
+	"CLASS  OUT  RATE  CEIL  PKTS    BYTES  SENT     G/Y/R  POLICED  HOSTLIM  QFULL   QUEUE\n"
+	"bulk   wan   20M  1.5G  1000  1500000   980     0/0/0        0        0      8  12/256\n"
+	"udp    -       -     -    50    70000    30  20/10/20       20        0      0       -\n"
+	"policer cap: trtcm cir 10M pir 20M, exceed remark, violate drop\n";
+
 static const char stats_json[] =
 	"{\"uptime_s\":3723.5,\"workers\":1,\"rx_packets\":1000,\"tx_packets\":990,"
 	"\"packets_per_second\":12.5,\"drops\":{\"total\":10,\"reasons\":"
@@ -179,6 +198,7 @@ srv_up(void)
 		{"GET", "/api/v1/ports", h_ports, ports_json},
 		{"GET", "/api/v1/nodes", h_fixed, nodes_json},
 		{"GET", "/api/v1/stats", h_fixed, stats_json},
+		{"GET", "/api/v1/qos", h_fixed, qos_json},
 		{"GET", "/api/v1/boom", h_boom, NULL},
 		{"POST", "/api/v1/echo", h_echo, NULL},
 		{"DELETE", "/api/v1/things/{id}", h_delete, NULL},
@@ -327,6 +347,7 @@ Test(aetherctl, human_tables)
 		{"ports", ports_human},
 		{"nodes", nodes_human},
 		{"stats", stats_human},
+		{"qos", qos_human},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

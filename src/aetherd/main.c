@@ -504,6 +504,13 @@ h_synproxy(void *ctx, const struct ap_api_req *req, json_t **out)
 	return dp_handler(ctx, ap_dp_synproxy_json, out);
 }
 
+static int
+h_qos(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	(void)req;
+	return dp_handler(ctx, ap_dp_qos_json, out);
+}
+
 static void
 on_poll(uv_timer_t *t)
 {
@@ -550,6 +557,8 @@ restart_needed(const struct ap_config *a, const struct ap_config *b)
 	if (a->firewall.enabled != b->firewall.enabled ||
 	    memcmp(&a->firewall, &b->firewall, sizeof(a->firewall)) != 0)
 		return "firewall";
+	if (memcmp(&a->qos, &b->qos, sizeof(a->qos)) != 0)
+		return "qos";
 	if (a->n_bridges != b->n_bridges || a->mac_table_size != b->mac_table_size)
 		return "bridges";
 	for (unsigned i = 0; i < a->n_bridges; i++) {
@@ -1002,7 +1011,8 @@ main(int argc, char **argv)
 		    ap_api_route(st.api, "DELETE", "/api/v1/conntrack", h_conntrack_flush, &st) <
 			    0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/firewall", h_firewall, &st) < 0 ||
-		    ap_api_route(st.api, "GET", "/api/v1/synproxy", h_synproxy, &st) < 0) {
+		    ap_api_route(st.api, "GET", "/api/v1/synproxy", h_synproxy, &st) < 0 ||
+		    ap_api_route(st.api, "GET", "/api/v1/qos", h_qos, &st) < 0) {
 			fprintf(stderr, "aetherd: cannot register API routes\n");
 			st.exit_code = 1;
 			goto out;

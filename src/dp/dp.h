@@ -93,6 +93,8 @@ json_t *ap_dp_conntrack_json(struct ap_dp *dp, const char *proto, const char *ad
 json_t *ap_dp_firewall_json(struct ap_dp *dp);
 /** The SYN proxy: settings, armed destinations, blocked sources, counters. */
 json_t *ap_dp_synproxy_json(struct ap_dp *dp);
+/** QoS classes and policers with their counters (GET /api/v1/qos). */
+json_t *ap_dp_qos_json(struct ap_dp *dp);
 /** Flush every connection table. @return flows there were. */
 unsigned ap_dp_conntrack_flush(struct ap_dp *dp);
 /** `{"neighbors":[...]}` (GET /api/v1/neighbors). */

@@ -37,6 +37,8 @@ _Static_assert(sizeof(enum ap_port_driver) == sizeof(int), "enum stored as int")
 _Static_assert(sizeof(enum ap_port_validate) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum ap_hugepages) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum ap_fw_action) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum ap_qos_meter) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum ap_qos_action) == sizeof(int), "enum stored as int");
 
 struct ctx {
 	const char *name; /* Shown at the start of every message. */
@@ -64,6 +66,8 @@ enum ftype {
 	FT_BOOL,    /* true or false, stored as a bool. */
 	FT_SECTION, /* Mapping parsed with the 'sub' table into the same object. */
 	FT_CUSTOM,  /* Anything else: 'custom' does the work. */
+	FT_RATE,    /* "20mbit": bit/s in a uint64_t (units bit, kbit, mbit, gbit of 1000). */
+	FT_SIZE,    /* "32k": bytes in a uint64_t (units k, m of 1024; optional b). */
 };
 
 /* Field flags. */
@@ -297,6 +301,51 @@ resolve_path(struct ctx *c, const yaml_node_t *v, const char *what, const char *
 static int parse_value(struct ctx *c, const struct field *f, const yaml_node_t *v, void *obj,
 		       const char *what);
 
+/* A number with a unit from @p units (suffix, multiplier; the first entry is the
+ * unit of a bare number), in [lo, hi]. */
+struct unit {
+	const char *suffix;
+	uint64_t mult;
+};
+
+static int
+get_scaled(struct ctx *c, const yaml_node_t *v, const char *what, const struct unit *units,
+	   uint64_t lo, uint64_t hi, const char *example, uint64_t *out)
+{
+	char sh[SHOW_MAX];
+	unsigned long long x;
+	const char *s;
+	char *end;
+	int ret = get_string(c, v, what, &s);
+
+	if (ret < 0)
+		return ret;
+	if (s[0] < '0' || s[0] > '9')
+		goto bad;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno != 0)
+		goto bad;
+	for (const struct unit *u = units; u->suffix != NULL; u++) {
+		if (strcmp(end, u->suffix) != 0)
+			continue;
+		if (x > hi / u->mult || x * u->mult < lo || x * u->mult > hi)
+			return fail(c, v->start_mark, "%s '%s' is out of range", what,
+				    show(s, strlen(s), sh));
+		*out = x * u->mult;
+		return 0;
+	}
+bad:
+	return fail(c, v->start_mark, "%s: '%s' is not %s", what, show(s, strlen(s), sh), example);
+}
+
+static const struct unit rate_units[] = {
+	{"", 1}, {"bit", 1}, {"kbit", 1000}, {"mbit", 1000000}, {"gbit", 1000000000}, {NULL, 0},
+};
+static const struct unit size_units[] = {
+	{"", 1}, {"b", 1}, {"k", 1024}, {"kb", 1024}, {"m", 1 << 20}, {"mb", 1 << 20}, {NULL, 0},
+};
+
 /*
  * Walk mapping 'map' with table 't' into 'obj'. 'seen[i]' gets the pair that set field i
  * (NULL when absent), for checks that need the whole object. 'where' names the mapping in
@@ -428,6 +477,17 @@ parse_value(struct ctx *c, const struct field *f, const yaml_node_t *v, void *ob
 		return parse_map(c, v, f->sub, obj, what, seen);
 	case FT_CUSTOM:
 		return f->custom(c, v, obj, what);
+	case FT_RATE:
+		ret = get_scaled(c, v, what, rate_units, 8000, 400000000000ull,
+				 "a rate (8000 bit/s to 400gbit, e.g. 20mbit, 512kbit)", &x);
+		goto scaled;
+	case FT_SIZE:
+		ret = get_scaled(c, v, what, size_units, 64, 64u << 20,
+				 "a size in bytes (64 to 64m, e.g. 1500, 32k)", &x);
+	scaled:
+		if (ret == 0)
+			memcpy(dst, &x, sizeof(x));
+		return ret;
 	}
 	return -EINVAL;
 }
@@ -839,6 +899,16 @@ ap_cfg_prefix_parse(const char *s, bool need_len, struct ap_cfg_prefix *out)
 	}
 	*out = p;
 	return 0;
+}
+
+bool
+ap_cfg_prefix_has(const struct ap_cfg_prefix *p, uint8_t family, const uint8_t *a)
+{
+	unsigned bytes = p->len / 8, bits = p->len % 8;
+
+	if (p->family != family || memcmp(p->addr, a, bytes) != 0)
+		return false;
+	return bits == 0 || ((p->addr[bytes] ^ a[bytes]) & (0xff00 >> bits)) == 0;
 }
 
 const char *
@@ -1785,13 +1855,12 @@ static const struct field set_fields[] = {
 static const struct table set_table = TABLE(set_fields);
 
 static int
-parse_fw_proto(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+get_proto(struct ctx *c, const yaml_node_t *v, const char *what, uint8_t *out)
 {
 	static const struct {
 		const char *name;
 		uint8_t num;
 	} protos[] = {{"any", 0}, {"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmpv6", 58}};
-	struct ap_cfg_fw_rule *r = obj;
 	char sh[SHOW_MAX];
 	const char *str;
 	unsigned n;
@@ -1802,16 +1871,22 @@ parse_fw_proto(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 		return ret;
 	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
 		if (strcmp(str, protos[i].name) == 0) {
-			r->proto = protos[i].num;
+			*out = protos[i].num;
 			return 0;
 		}
 	if (sscanf(str, "%u%c", &n, &end) == 1 && n >= 1 && n <= 255) {
-		r->proto = (uint8_t)n;
+		*out = (uint8_t)n;
 		return 0;
 	}
 	return fail(c, v->start_mark,
 		    "%s: '%s' is not tcp, udp, icmp, icmpv6, any or a protocol number", what,
 		    show(str, strlen(str), sh));
+}
+
+static int
+parse_fw_proto(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	return get_proto(c, v, what, &((struct ap_cfg_fw_rule *)obj)->proto);
 }
 
 static int
@@ -2172,6 +2247,359 @@ resolve_fw(struct ctx *c)
 			return fail(c, m, "%s: ports need proto tcp or udp", what);
 		if (r->icmp_type >= 0 && r->proto != 1 && r->proto != 58)
 			return fail(c, m, "%s: icmp_type needs proto icmp or icmpv6", what);
+	}
+	return 0;
+}
+
+/* qos: interfaces, policers, classes. */
+
+static const char *const qos_meter_names[] = {
+	[AP_QOS_SRTCM] = "srtcm",
+	[AP_QOS_TRTCM] = "trtcm",
+	NULL,
+};
+
+static const char *const qos_action_names[] = {
+	[AP_QOS_TRANSMIT] = "transmit",
+	[AP_QOS_DROP] = "drop",
+	[AP_QOS_REMARK] = "remark",
+	NULL,
+};
+
+static const char *const qos_host_by_names[] = {"src", "dst", NULL};
+
+#define QIF_FIELD(k, t, m)                                                                         \
+	.key = k, .type = t, .off = offsetof(struct ap_cfg_qos_iface, m),                          \
+	.size = sizeof(((struct ap_cfg_qos_iface *)0)->m)
+
+static const struct field qos_iface_fields[] = {
+	{QIF_FIELD("name", FT_STRING, name), .flags = F_REQUIRED},
+	{QIF_FIELD("rate", FT_RATE, rate), .flags = F_REQUIRED},
+	{QIF_FIELD("burst", FT_SIZE, burst)},
+};
+static const struct table qos_iface_table = TABLE(qos_iface_fields);
+
+#define POL_FIELD(k, t, m)                                                                         \
+	.key = k, .type = t, .off = offsetof(struct ap_cfg_qos_policer, m),                        \
+	.size = sizeof(((struct ap_cfg_qos_policer *)0)->m)
+
+enum {
+	PF_TYPE = 1,
+	PF_CIR,
+	PF_CBS,
+	PF_EBS,
+	PF_PIR,
+	PF_PBS,
+	PF_EXCEED,
+	PF_EXCEED_DSCP,
+	PF_VIOLATE,
+	PF_VIOLATE_DSCP
+};
+
+static const struct field qos_policer_fields[] = {
+	{POL_FIELD("name", FT_STRING, name), .flags = F_REQUIRED, .check = check_port_name},
+	[PF_TYPE] = {POL_FIELD("type", FT_ENUM, type), .names = qos_meter_names,
+		     .flags = F_REQUIRED},
+	[PF_CIR] = {POL_FIELD("cir", FT_RATE, cir), .flags = F_REQUIRED},
+	[PF_CBS] = {POL_FIELD("cbs", FT_SIZE, cbs), .flags = F_REQUIRED},
+	[PF_EBS] = {POL_FIELD("ebs", FT_SIZE, ebs)},
+	[PF_PIR] = {POL_FIELD("pir", FT_RATE, pir)},
+	[PF_PBS] = {POL_FIELD("pbs", FT_SIZE, pbs)},
+	[PF_EXCEED] = {POL_FIELD("exceed", FT_ENUM, exceed), .names = qos_action_names},
+	[PF_EXCEED_DSCP] = {POL_FIELD("exceed_dscp", FT_UINT, exceed_dscp), .max = 63},
+	[PF_VIOLATE] = {POL_FIELD("violate", FT_ENUM, violate), .names = qos_action_names},
+	[PF_VIOLATE_DSCP] = {POL_FIELD("violate_dscp", FT_UINT, violate_dscp), .max = 63},
+};
+static const struct table qos_policer_table = TABLE(qos_policer_fields);
+
+#define QC_FIELD(k, t, m)                                                                          \
+	.key = k, .type = t, .off = offsetof(struct ap_cfg_qos_class, m),                          \
+	.size = sizeof(((struct ap_cfg_qos_class *)0)->m)
+
+static int
+parse_qos_proto(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	return get_proto(c, v, what, &((struct ap_cfg_qos_class *)obj)->proto);
+}
+
+static const struct field qos_match_fields[] = {
+	{QC_FIELD("in", FT_STRING, in)},
+	{QC_FIELD("out", FT_STRING, out)},
+	{QC_FIELD("src", FT_STRING, src_s)},
+	{QC_FIELD("dst", FT_STRING, dst_s)},
+	{QC_FIELD("sport", FT_STRING, sport_s)},
+	{QC_FIELD("dport", FT_STRING, dport_s)},
+	{.key = "proto", .type = FT_CUSTOM, .custom = parse_qos_proto},
+	{QC_FIELD("dscp", FT_UINT, dscp), .max = 63},
+};
+static const struct table qos_match_table = TABLE(qos_match_fields);
+
+static const struct field qos_host_fields[] = {
+	{QC_FIELD("rate", FT_RATE, host_rate), .flags = F_REQUIRED},
+	{QC_FIELD("burst", FT_SIZE, host_burst)},
+	{QC_FIELD("by", FT_ENUM, host_by), .names = qos_host_by_names},
+};
+static const struct table qos_host_table = TABLE(qos_host_fields);
+
+enum { CF_MATCH = 1, CF_RATE, CF_CEIL, CF_BURST, CF_WEIGHT, CF_QUEUE };
+
+static const struct field qos_class_fields[] = {
+	{QC_FIELD("name", FT_STRING, name), .flags = F_REQUIRED, .check = check_port_name},
+	[CF_MATCH] = {.key = "match", .type = FT_SECTION, .sub = &qos_match_table},
+	[CF_RATE] = {QC_FIELD("rate", FT_RATE, rate)},
+	[CF_CEIL] = {QC_FIELD("ceil", FT_RATE, ceil)},
+	[CF_BURST] = {QC_FIELD("burst", FT_SIZE, burst)},
+	[CF_WEIGHT] = {QC_FIELD("weight", FT_UINT, weight), .min = 1, .max = 1000},
+	[CF_QUEUE] = {QC_FIELD("queue", FT_UINT, queue), .min = 1, .max = 65536},
+	{QC_FIELD("set_dscp", FT_UINT, set_dscp), .max = 63},
+	{QC_FIELD("policer", FT_STRING, policer)},
+	{.key = "host_limit", .type = FT_SECTION, .sub = &qos_host_table},
+};
+static const struct table qos_class_table = TABLE(qos_class_fields);
+
+/* Where key @p i of an item was given, else the item. */
+static yaml_mark_t
+seen_mark(struct ctx *c, const yaml_node_pair_t *const *seen, unsigned i, const yaml_node_t *item)
+{
+	return seen[i] ? node_at(c, seen[i]->value)->start_mark : item->start_mark;
+}
+
+static int
+qos_iface_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_cfg_qos_iface *q = &cfg->qos.ifaces[cfg->qos.n_ifaces];
+	int ret;
+
+	memset(q, 0, sizeof(*q));
+	q->line = (uint32_t)item->start_mark.line + 1;
+	q->col = (uint32_t)item->start_mark.column + 1;
+	ret = parse_map(c, item, &qos_iface_table, q, where, seen);
+	if (ret == 0)
+		cfg->qos.n_ifaces++;
+	return ret;
+}
+
+static int
+qos_policer_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_cfg_qos_policer *p = &cfg->qos.policers[cfg->qos.n_policers];
+	bool tr;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->exceed = AP_QOS_DROP;
+	p->violate = AP_QOS_DROP;
+	p->exceed_dscp = AP_QOS_DSCP_NONE;
+	p->violate_dscp = AP_QOS_DSCP_NONE;
+	p->line = (uint32_t)item->start_mark.line + 1;
+	p->col = (uint32_t)item->start_mark.column + 1;
+	ret = parse_map(c, item, &qos_policer_table, p, where, seen);
+	if (ret < 0)
+		return ret;
+	tr = p->type == AP_QOS_TRTCM;
+	/* RFC 2697 §2: CIR, CBS and EBS; RFC 2698 §2: PIR >= CIR, PBS and CBS. */
+	if (tr && (!seen[PF_PIR] || !seen[PF_PBS]))
+		return fail(c, item->start_mark, "%s: a trtcm policer needs pir and pbs", where);
+	if (tr && seen[PF_EBS])
+		return fail(c, seen_mark(c, seen, PF_EBS, item),
+			    "%s.ebs: only an srtcm policer has ebs (trtcm: pir and pbs)", where);
+	if (!tr && (seen[PF_PIR] || seen[PF_PBS]))
+		return fail(c, seen_mark(c, seen, seen[PF_PIR] ? PF_PIR : PF_PBS, item),
+			    "%s: pir and pbs belong to a trtcm policer", where);
+	if (tr && p->pir < p->cir)
+		return fail(c, seen_mark(c, seen, PF_PIR, item), "%s.pir must be at least cir",
+			    where);
+	if ((p->exceed == AP_QOS_REMARK) != (p->exceed_dscp != AP_QOS_DSCP_NONE))
+		return fail(c,
+			    seen_mark(c, seen, seen[PF_EXCEED] ? PF_EXCEED : PF_EXCEED_DSCP, item),
+			    "%s: exceed: remark goes with exceed_dscp", where);
+	if ((p->violate == AP_QOS_REMARK) != (p->violate_dscp != AP_QOS_DSCP_NONE))
+		return fail(
+			c,
+			seen_mark(c, seen, seen[PF_VIOLATE] ? PF_VIOLATE : PF_VIOLATE_DSCP, item),
+			"%s: violate: remark goes with violate_dscp", where);
+	for (uint16_t i = 0; i < cfg->qos.n_policers; i++)
+		if (strcmp(cfg->qos.policers[i].name, p->name) == 0)
+			return fail(c, item->start_mark, "duplicate policer name '%s'", p->name);
+	cfg->qos.n_policers++;
+	return 0;
+}
+
+static int
+qos_class_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_cfg_qos_class *k = &cfg->qos.classes[cfg->qos.n_classes];
+	char sh[SHOW_MAX];
+	int ret;
+
+	memset(k, 0, sizeof(*k));
+	k->dscp = AP_QOS_DSCP_NONE;
+	k->set_dscp = AP_QOS_DSCP_NONE;
+	k->weight = 1;
+	k->queue = 256;
+	k->sport_hi = k->dport_hi = 65535;
+	k->line = (uint32_t)item->start_mark.line + 1;
+	k->col = (uint32_t)item->start_mark.column + 1;
+	ret = parse_map(c, item, &qos_class_table, k, where, seen);
+	if (ret < 0)
+		return ret;
+	if (k->src_s[0] &&
+	    (ap_cfg_prefix_parse(k->src_s, false, &k->src) < 0 || !prefix_host_bits_zero(&k->src)))
+		return fail(c, item->start_mark,
+			    "%s.match.src: '%s' is not an address or a prefix without host bits",
+			    where, show(k->src_s, strlen(k->src_s), sh));
+	if (k->dst_s[0] &&
+	    (ap_cfg_prefix_parse(k->dst_s, false, &k->dst) < 0 || !prefix_host_bits_zero(&k->dst)))
+		return fail(c, item->start_mark,
+			    "%s.match.dst: '%s' is not an address or a prefix without host bits",
+			    where, show(k->dst_s, strlen(k->dst_s), sh));
+	if ((k->sport_s[0] && !port_range(k->sport_s, &k->sport_lo, &k->sport_hi)) ||
+	    (k->dport_s[0] && !port_range(k->dport_s, &k->dport_lo, &k->dport_hi)))
+		return fail(c, item->start_mark,
+			    "%s.match: a port must be N or a range (8000-8080)", where);
+	if ((k->sport_s[0] || k->dport_s[0]) && k->proto != 6 && k->proto != 17)
+		return fail(c, item->start_mark, "%s.match: ports need proto tcp or udp", where);
+	if (k->rate == 0 && (seen[CF_CEIL] || seen[CF_BURST] || seen[CF_WEIGHT] || seen[CF_QUEUE]))
+		return fail(c, item->start_mark,
+			    "%s: ceil, burst, weight and queue shape a class: they need a rate",
+			    where);
+	if (k->ceil == 0)
+		k->ceil = k->rate;
+	if (k->ceil < k->rate)
+		return fail(c, seen_mark(c, seen, CF_CEIL, item), "%s.ceil must be at least rate",
+			    where);
+	for (uint16_t i = 0; i < cfg->qos.n_classes; i++)
+		if (strcmp(cfg->qos.classes[i].name, k->name) == 0)
+			return fail(c, item->start_mark, "duplicate class name '%s'", k->name);
+	cfg->qos.n_classes++;
+	return 0;
+}
+
+static int
+parse_qos_ifaces(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_config *cfg = obj;
+
+	return parse_list(c, v, what, &cfg->qos.n_ifaces, AP_CFG_QOS_MAX_IFACES, "interfaces",
+			  qos_iface_item, cfg);
+}
+
+static int
+parse_qos_policers(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_config *cfg = obj;
+
+	return parse_list(c, v, what, &cfg->qos.n_policers, AP_CFG_QOS_MAX_POLICERS, "policers",
+			  qos_policer_item, cfg);
+}
+
+static int
+parse_qos_classes(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_config *cfg = obj;
+
+	return parse_list(c, v, what, &cfg->qos.n_classes, AP_CFG_QOS_MAX_CLASSES, "classes",
+			  qos_class_item, cfg);
+}
+
+static const struct field qos_fields[] = {
+	{.key = "host_table",
+	 .type = FT_UINT,
+	 .off = offsetof(struct ap_config, qos.host_table),
+	 .size = sizeof(uint32_t),
+	 .min = 64,
+	 .max = 1u << 20,
+	 .flags = F_POW2},
+	{.key = "interfaces", .type = FT_CUSTOM, .custom = parse_qos_ifaces},
+	{.key = "policers", .type = FT_CUSTOM, .custom = parse_qos_policers},
+	{.key = "classes", .type = FT_CUSTOM, .custom = parse_qos_classes},
+};
+static const struct table qos_table = TABLE(qos_fields);
+
+static int
+parse_qos(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	const yaml_node_pair_t *seen[MAX_FIELDS];
+	struct ap_config *cfg = obj;
+
+	cfg->qos.enabled = true;
+	if (is_null(v))
+		return 0;
+	return parse_map(c, v, &qos_table, cfg, what, seen);
+}
+
+/* An interface name of the qos section: its config index, or -1 for "". */
+static int
+qos_iface_ref(struct ctx *c, const char *name, yaml_mark_t m, const char *what, int16_t *out)
+{
+	*out = -1;
+	if (name[0] == '\0')
+		return 0;
+	for (uint16_t f = 0; f < c->cfg->n_ifaces; f++)
+		if (strcmp(c->cfg->ifaces[f].name, name) == 0) {
+			*out = (int16_t)f;
+			return 0;
+		}
+	return fail(c, m, "%s: unknown interface '%s'", what, name);
+}
+
+static int
+resolve_qos(struct ctx *c)
+{
+	struct ap_cfg_qos *q = &c->cfg->qos;
+	char what[64];
+	int16_t idx;
+	int ret;
+
+	if (!q->enabled)
+		return 0;
+	for (uint16_t i = 0; i < q->n_ifaces; i++) {
+		struct ap_cfg_qos_iface *qi = &q->ifaces[i];
+
+		snprintf(what, sizeof(what), "qos.interfaces[%u]", i);
+		ret = qos_iface_ref(c, qi->name, mark_at(qi->line, qi->col), what, &idx);
+		if (ret < 0)
+			return ret;
+		if (c->cfg->ifaces[idx].bridge[0] != '\0')
+			return fail(c, mark_at(qi->line, qi->col),
+				    "%s: '%s' is a bridge interface: shape its members' ports "
+				    "instead",
+				    what, qi->name);
+		for (uint16_t k = 0; k < i; k++)
+			if (q->ifaces[k].iface_idx == (uint16_t)idx)
+				return fail(c, mark_at(qi->line, qi->col),
+					    "%s: interface '%s' is listed twice", what, qi->name);
+		qi->iface_idx = (uint16_t)idx;
+	}
+	for (uint16_t i = 0; i < q->n_classes; i++) {
+		struct ap_cfg_qos_class *k = &q->classes[i];
+		yaml_mark_t m = mark_at(k->line, k->col);
+
+		snprintf(what, sizeof(what), "qos.classes[%u]", i);
+		ret = qos_iface_ref(c, k->in, m, what, &k->in_idx);
+		if (ret == 0)
+			ret = qos_iface_ref(c, k->out, m, what, &k->out_idx);
+		if (ret < 0)
+			return ret;
+		if (k->rate && k->out_idx < 0)
+			return fail(c, m,
+				    "%s: a shaped class (rate) needs match.out, the interface "
+				    "whose queue it is",
+				    what);
+		if (k->rate && c->cfg->ifaces[k->out_idx].bridge[0] != '\0')
+			return fail(c, m, "%s: '%s' is a bridge interface: it has no queues", what,
+				    k->out);
+		k->policer_idx = -1;
+		if (k->policer[0] == '\0')
+			continue;
+		for (uint16_t p = 0; p < q->n_policers; p++)
+			if (strcmp(q->policers[p].name, k->policer) == 0)
+				k->policer_idx = (int16_t)p;
+		if (k->policer_idx < 0)
+			return fail(c, m, "%s: unknown policer '%s'", what, k->policer);
 	}
 	return 0;
 }
@@ -2622,6 +3050,7 @@ static const struct field top_fields[] = {
 	{.key = "firewall", .type = FT_CUSTOM, .custom = parse_firewall},
 	{.key = "nat", .type = FT_CUSTOM, .custom = parse_nat},
 	{.key = "synproxy", .type = FT_CUSTOM, .custom = parse_synproxy},
+	{.key = "qos", .type = FT_CUSTOM, .custom = parse_qos},
 	{.key = "bgp", .type = FT_CUSTOM, .custom = parse_bgp},
 };
 static const struct table top_table = TABLE(top_fields);
@@ -2632,7 +3061,8 @@ _Static_assert(FITS(top_fields) && FITS(dataplane_fields) && FITS(port_fields) &
 		       FITS(bridge_fields) && FITS(member_fields) && FITS(static_mac_fields) &&
 		       FITS(ct_fields) && FITS(ct_timeout_fields) && FITS(rule_fields) &&
 		       FITS(fw_fields) && FITS(zone_fields) && FITS(set_fields) &&
-		       FITS(iface_fields) && FITS(syn_fields),
+		       FITS(iface_fields) && FITS(syn_fields) && FITS(qos_fields) && FITS(qos_class_fields) &&
+		       FITS(qos_policer_fields) && FITS(qos_match_fields),
 	       "a table holds more keys than parse_map() tracks");
 
 /* libyaml reports reader errors (bad encoding) by byte offset only. */
@@ -2755,6 +3185,9 @@ load(const char *name, const char *dir, const char *buf, size_t len, struct ap_c
 	ret = resolve_nat(&c);
 	if (ret < 0)
 		goto fail;
+	ret = resolve_qos(&c);
+	if (ret < 0)
+		goto fail;
 
 	*out = *cfg;
 	ret = 0;
@@ -2777,6 +3210,7 @@ ap_config_defaults(struct ap_config *cfg)
 	cfg->neigh_reachable_s = 30;
 	cfg->mac_table_size = 65536;
 	cfg->firewall.default_action = AP_FW_DROP;
+	cfg->qos.host_table = 4096;
 	cfg->conntrack.max_flows = 65536;
 	cfg->conntrack.t_syn_sent = 120;
 	cfg->conntrack.t_syn_recv = 60;

@@ -132,6 +132,8 @@ struct ap_cfg_neighbor {
 int ap_cfg_prefix_parse(const char *s, bool need_len, struct ap_cfg_prefix *out);
 /** Format @p p as "addr/len" (or "addr" when @p with_len is false). */
 const char *ap_cfg_prefix_fmt(const struct ap_cfg_prefix *p, bool with_len, char *buf, size_t len);
+/** True when address @p a (network order, 4 or 16 bytes by @p family 4 or 6) is in @p p. */
+bool ap_cfg_prefix_has(const struct ap_cfg_prefix *p, uint8_t family, const uint8_t *a);
 
 #define AP_CFG_MAX_BRIDGES	  16
 #define AP_CFG_BRIDGE_MAX_MEMBERS 32
@@ -342,6 +344,85 @@ struct ap_cfg_syn {
 	uint32_t block_time;   /**< Seconds an offending source stays blocked (60). */
 };
 
+#define AP_CFG_QOS_MAX_CLASSES	64
+#define AP_CFG_QOS_MAX_POLICERS 32
+#define AP_CFG_QOS_MAX_IFACES	16
+/** A DSCP value left unset (any, or no remarking). */
+#define AP_QOS_DSCP_NONE 0xffff
+
+/** Policer kinds: RFC 2697 single-rate and RFC 2698 two-rate three-colour markers. */
+enum ap_qos_meter {
+	AP_QOS_SRTCM,
+	AP_QOS_TRTCM,
+};
+
+/** What a policer does with a packet of a colour. */
+enum ap_qos_action {
+	AP_QOS_TRANSMIT,
+	AP_QOS_DROP,
+	AP_QOS_REMARK, /**< Transmit with the colour's DSCP. */
+};
+
+/** qos.policers[]: a meter with an action for yellow (exceed) and red (violate) packets. */
+struct ap_cfg_qos_policer {
+	char name[AP_NAME_MAX];
+	enum ap_qos_meter type;
+	uint64_t cir, pir;		    /**< Bit/s (pir: trtcm only). */
+	uint64_t cbs, ebs, pbs;		    /**< Bytes (ebs: srtcm, pbs: trtcm). */
+	enum ap_qos_action exceed, violate; /**< Default drop, drop. */
+	uint16_t exceed_dscp, violate_dscp; /**< For remark, else AP_QOS_DSCP_NONE. */
+	uint32_t line, col;
+};
+
+/** qos.interfaces[]: the egress rate of an interface, shared by its shaped classes. */
+struct ap_cfg_qos_iface {
+	char name[AP_NAME_MAX];
+	uint16_t iface_idx; /**< Resolved. */
+	uint64_t rate;	    /**< Bit/s. */
+	uint64_t burst;	    /**< Bytes; 0: derived from the rate. */
+	uint32_t line, col;
+};
+
+/** qos.classes[]: what a class matches (every key given must match; the first class
+ * that matches takes the packet) and what it does with it. */
+struct ap_cfg_qos_class {
+	char name[AP_NAME_MAX];
+	/* match: */
+	char in[AP_NAME_MAX], out[AP_NAME_MAX]; /**< Interface names; empty: any. */
+	int16_t in_idx, out_idx;		/**< Resolved config indexes; -1: any. */
+	char src_s[48], dst_s[48];
+	struct ap_cfg_prefix src, dst; /**< Valid when src_s / dst_s is set. */
+	char sport_s[16], dport_s[16];
+	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
+	uint8_t proto; /**< 0: any. */
+	uint16_t dscp; /**< AP_QOS_DSCP_NONE: any. */
+	/* actions: */
+	uint64_t rate;	   /**< Guaranteed bit/s; 0: not shaped (no queue). */
+	uint64_t ceil;	   /**< Most bit/s when borrowing; default the rate. */
+	uint64_t burst;	   /**< Bytes; 0: derived from the rate. */
+	uint32_t weight;   /**< Share of spare rate among borrowing classes (default 1). */
+	uint32_t queue;	   /**< Queue length in packets (default 256). */
+	uint16_t set_dscp; /**< Remark to this DSCP; AP_QOS_DSCP_NONE: keep. */
+	char policer[AP_NAME_MAX];
+	int16_t policer_idx; /**< Resolved; -1: none. */
+	uint64_t host_rate;  /**< host_limit: bit/s per host; 0: none. */
+	uint64_t host_burst; /**< host_limit: bytes. */
+	int host_by;	     /**< host_limit: 0 source address, 1 destination address. */
+	uint32_t line, col;
+};
+
+/** The qos: section. */
+struct ap_cfg_qos {
+	bool enabled;
+	uint32_t host_table; /**< Hosts tracked per class with a host limit, per worker. */
+	struct ap_cfg_qos_iface ifaces[AP_CFG_QOS_MAX_IFACES];
+	uint16_t n_ifaces;
+	struct ap_cfg_qos_policer policers[AP_CFG_QOS_MAX_POLICERS];
+	uint16_t n_policers;
+	struct ap_cfg_qos_class classes[AP_CFG_QOS_MAX_CLASSES];
+	uint16_t n_classes;
+};
+
 #define AP_CFG_BGP_MAX_NEIGHBORS 64
 #define AP_CFG_BGP_MAX_NETWORKS	 256
 #define AP_CFG_ADDR_MAX		 48
@@ -484,6 +565,8 @@ struct ap_config {
 
 	/* synproxy: */
 	struct ap_cfg_syn synproxy;
+	/* qos: */
+	struct ap_cfg_qos qos;
 
 	/* bgp: */
 	struct ap_cfg_bgp bgp;

@@ -34,6 +34,7 @@
 #include "dp/ct/ct.h"
 #include "dp/syn/syn.h"
 #include "dp/fw/fw.h"
+#include "dp/qos/qos.h"
 #include "dp/l2/l2.h"
 #include "svc/svc.h"
 #include "lib/log.h"
@@ -521,7 +522,7 @@ register_nodes(struct ap_dp *dp, char *err, size_t err_len)
 		&ap_port_rx_node,   &ap_eth_input_node, &ap_xconnect_node,  &ap_port_tx_node,
 		&ap_drop_node,	    &ap_ip4_input_node, &ap_ip4_local_node, &ap_ip6_input_node,
 		&ap_ip6_local_node, &ap_punt_node,	&ap_inject_node,    &ap_l2_bridge_node,
-		&ap_ct_node,
+		&ap_ct_node,	    &ap_qos_node,	&ap_qos_sched_node,
 	};
 	static uint16_t edges[RTE_MAX_ETHPORTS];
 	rte_node_t tx_base = RTE_NODE_ID_INVALID;
@@ -563,6 +564,8 @@ register_nodes(struct ap_dp *dp, char *err, size_t err_len)
 		rc = ap_dp_link_tx(rte_node_from_name("l2-bridge"), l2_tx_edges);
 	if (rc == 0)
 		rc = ap_ip_link_nodes();
+	if (rc == 0)
+		rc = ap_qos_link_nodes();
 	if (rc < 0)
 		return ap_errf(err, err_len, rc, "cannot link nodes to the ports");
 	for (unsigned i = 0; i < dp->n_ports; i++)
@@ -682,10 +685,10 @@ build_workers(struct ap_dp *dp, char *err, size_t err_len)
 	/* Worker 0 also sends what the control plane injects. */
 	static const char *patterns[] = {"port-rx",   "eth-input", "xconnect",
 					 "port-tx-*", "drop",	   "inject"};
+	const char *pat[RTE_DIM(patterns) + 1];
 	struct rte_graph_param gp = {
 		.socket_id = (int)rte_socket_id(),
-		.nb_node_patterns = RTE_DIM(patterns),
-		.node_patterns = patterns,
+		.node_patterns = pat,
 	};
 	unsigned lcore, i = 0;
 
@@ -717,8 +720,12 @@ build_workers(struct ap_dp *dp, char *err, size_t err_len)
 			w->rxq[w->n_rxq].queue = (uint16_t)i;
 			w->n_rxq++;
 		}
+		memcpy(pat, patterns, sizeof(patterns));
 		gp.nb_node_patterns =
 			i == 0 && dp->cfg.n_ifaces ? RTE_DIM(patterns) : RTE_DIM(patterns) - 1;
+		/* qos-sched is a source node: in the graph only when some class shapes. */
+		if (ap_qos.shaping)
+			pat[gp.nb_node_patterns++] = "qos-sched";
 		snprintf(name, sizeof(name), "worker-%u", i);
 		ap_worker_building = w;
 		w->graph_id = rte_graph_create(name, &gp);
@@ -733,6 +740,18 @@ build_workers(struct ap_dp *dp, char *err, size_t err_len)
 		return ap_errf(err, err_len, -ENODEV, "only %u worker lcores for %u workers", i,
 			       dp->n_workers);
 	return 0;
+}
+
+/* QoS on the L3 interfaces of the config's (after ap_ip_start). */
+static int
+qos_start(struct ap_dp *dp, const uint16_t *l3, char *err, size_t err_len)
+{
+	static uint16_t port_of_l3[AP_L3_MAX];
+
+	for (unsigned i = 0; i < AP_L3_MAX; i++)
+		port_of_l3[i] = ap_l3_ifs[i].tx_port;
+	return ap_qos_start(&dp->cfg.qos, dp->n_workers, l3, port_of_l3, rte_get_tsc_hz(),
+			    rte_rdtsc(), err, err_len);
 }
 
 int
@@ -820,6 +839,8 @@ ap_dp_start(const struct ap_config *cfg, const struct ap_dp_opts *opts, struct a
 			rc = ap_fw_start(&dp->cfg, l3, err, err_len);
 			if (rc == 0)
 				rc = ap_nat_start(&dp->cfg, l3, ap_ip_egress4);
+			if (rc == 0)
+				rc = qos_start(dp, l3, err, err_len);
 			if (rc < 0)
 				goto fail;
 		}
@@ -938,6 +959,7 @@ ap_dp_destroy(struct ap_dp *dp)
 	ap_syn_stop();
 	ap_ct_stop();
 	ap_fw_stop();
+	ap_qos_stop();
 	rte_free(ap_dp_qsbr);
 	ap_dp_qsbr = NULL;
 	for (unsigned i = 0; i < dp->n_ports; i++)
@@ -1199,6 +1221,13 @@ ap_dp_synproxy_json(struct ap_dp *dp)
 {
 	RTE_SET_USED(dp);
 	return ap_syn_json();
+}
+
+json_t *
+ap_dp_qos_json(struct ap_dp *dp)
+{
+	RTE_SET_USED(dp);
+	return ap_qos_json();
 }
 
 unsigned

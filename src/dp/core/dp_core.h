@@ -50,7 +50,10 @@
 	X(IP_BAD_SRC, "ip-bad-source", "multicast, broadcast or loopback source address")          \
 	X(IP6_LL_FWD, "ip6-link-local-not-forwarded", "link-local destination not ours")           \
 	X(PUNT_FULL, "punt-queue-full", "control-plane queue full")                                \
-	X(ICMP_NOT_ECHO, "icmp-unhandled", "ICMP message to us other than echo request")
+	X(ICMP_NOT_ECHO, "icmp-unhandled", "ICMP message to us other than echo request")           \
+	X(QOS_POLICED, "qos-policed", "over a QoS policer's rate (its colour's action is drop)")   \
+	X(QOS_HOST_LIMIT, "qos-host-limit", "over a QoS class's per-host rate")                    \
+	X(QOS_QUEUE_FULL, "qos-queue-full", "QoS class queue full (drop-tail)")
 
 /** One id space for every drop reason: parser errors first, then data plane ones. */
 enum ap_drop_reason {
@@ -85,7 +88,7 @@ struct ap_mbuf_priv {
 	uint8_t reinjected;   /**< Times the control plane sent it back into routing. */
 	uint32_t trace_id;    /**< Non-zero: the packet is traced under this id. */
 	uint16_t tx_port;     /**< Injected packets: the port to send on. */
-	uint32_t nh;	      /**< Punted for resolution: the next-hop index. */
+	uint32_t nh;	      /**< Punted for resolution, or handed to qos: the next-hop index. */
 	uint16_t l3;	      /**< L3 interface the packet came in on (ap_l3_ifs index). */
 	uint16_t l2_in;	      /**< Bridged: the member it came from (ap_l2_members index). */
 	uint8_t ct;	      /**< What conntrack says of it (enum ap_ct_info, dp/ct/ct.h). */

@@ -34,16 +34,6 @@ zone_ok(uint8_t want, uint8_t got)
 }
 
 static bool
-prefix_has(const struct ap_cfg_prefix *p, uint8_t family, const uint8_t *a)
-{
-	unsigned bytes = p->len / 8, bits = p->len % 8;
-
-	if (p->family != family || memcmp(p->addr, a, bytes) != 0)
-		return false;
-	return bits == 0 || ((p->addr[bytes] ^ a[bytes]) & (0xff00 >> bits)) == 0;
-}
-
-static bool
 set_has_addr(int16_t set, uint8_t family, const uint8_t *a)
 {
 	const struct ap_cfg_fw_set *s;
@@ -52,7 +42,7 @@ set_has_addr(int16_t set, uint8_t family, const uint8_t *a)
 		return true;
 	s = &ap_fw.cfg->sets[set];
 	for (unsigned i = 0; i < s->n; i++)
-		if (prefix_has(&s->addrs[i], family, a))
+		if (ap_cfg_prefix_has(&s->addrs[i], family, a))
 			return true;
 	return false;
 }

@@ -11,7 +11,7 @@
  *
  * Uses: ap_mbuf_priv.pi (l3_off); ap_ip.fib4, ap_ip.nh, ap_l3_ifs.
  * Sets: drop_reason, punt, nh; rewrites the Ethernet header on output.
- * Next edges: drop, punt, ip4-local (input only), then one port-tx per port.
+ * Next edges: drop, punt, ip4-local and qos (input only), then one port-tx per port.
  */
 #include <rte_byteorder.h>
 #include <rte_ether.h>
@@ -30,6 +30,7 @@ enum ip4_edge {
 	IP4_EDGE_PUNT,
 	IP4_EDGE_BRIDGE, /* AP_IP_EDGE_BRIDGE: out of a bridge interface */
 	IP4_EDGE_LOCAL,
+	IP4_EDGE_QOS, /* forwarded, with QoS on */
 	IP4_EDGE_COUNT,
 };
 
@@ -149,7 +150,7 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 	 * padding of the incoming frame is not carried on. */
 	if (unlikely(!ap_l3_if_encap(m, pv, out, l2, RTE_BE16(RTE_ETHER_TYPE_IPV4), tot)))
 		return drop(pv, AP_DROP_L2_NO_BUFFER);
-	return tx_edges[nh->port];
+	return ap_ip_out_edge(pv, nh_id, forward, tx_edges[nh->port], IP4_EDGE_QOS);
 }
 
 static __rte_always_inline bool
@@ -257,6 +258,7 @@ struct rte_node_register ap_ip4_input_node = {
 			[IP4_EDGE_PUNT] = "punt",
 			[IP4_EDGE_BRIDGE] = "l2-bridge",
 			[IP4_EDGE_LOCAL] = "ip4-local",
+			[IP4_EDGE_QOS] = "qos",
 		},
 };
 

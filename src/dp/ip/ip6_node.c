@@ -9,7 +9,7 @@
  *
  * Uses: ap_mbuf_priv.pi; ap_ip.fib6, ap_ip.nh, ap_l3_ifs.
  * Sets: drop_reason, punt, nh; rewrites the Ethernet header on output.
- * Next edges: drop, punt, ip6-local (input only), then one port-tx per port.
+ * Next edges: drop, punt, ip6-local and qos (input only), then one port-tx per port.
  */
 #include <rte_byteorder.h>
 #include <rte_ether.h>
@@ -27,6 +27,7 @@ enum ip6_edge {
 	IP6_EDGE_PUNT,
 	IP6_EDGE_BRIDGE, /* AP_IP_EDGE_BRIDGE: out of a bridge interface */
 	IP6_EDGE_LOCAL,
+	IP6_EDGE_QOS, /* forwarded, with QoS on */
 	IP6_EDGE_COUNT,
 };
 
@@ -128,7 +129,7 @@ ip6_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv6_hdr *ip,
 	/* Whatever tags came in, the egress interface's go out. */
 	if (unlikely(!ap_l3_if_encap(m, pv, out, l2, RTE_BE16(RTE_ETHER_TYPE_IPV6), tot)))
 		return drop(pv, AP_DROP_L2_NO_BUFFER);
-	return tx_edges[nh->port];
+	return ap_ip_out_edge(pv, nh_id, forward, tx_edges[nh->port], IP6_EDGE_QOS);
 }
 
 /* Multicast groups a router listens to: all-nodes, all-routers and the
@@ -264,6 +265,7 @@ struct rte_node_register ap_ip6_input_node = {
 			[IP6_EDGE_PUNT] = "punt",
 			[IP6_EDGE_BRIDGE] = "l2-bridge",
 			[IP6_EDGE_LOCAL] = "ip6-local",
+			[IP6_EDGE_QOS] = "qos",
 		},
 };
 

@@ -16,11 +16,21 @@
 
 #include "dp/core/dp_core.h"
 #include "dp/ip/ip.h"
+#include "dp/qos/qos.h"
 #include "dp/ip/ip_priv.h"
 
 #define MAX_PKTS 32
 
-enum sink { SINK_NONE, SINK_DROP, SINK_PUNT, SINK_LOCAL4, SINK_LOCAL6, SINK_TX, SINK_BRIDGE };
+enum sink {
+	SINK_NONE,
+	SINK_DROP,
+	SINK_PUNT,
+	SINK_LOCAL4,
+	SINK_LOCAL6,
+	SINK_TX,
+	SINK_BRIDGE,
+	SINK_QOS
+};
 
 static struct rte_mempool *pool;
 static struct rte_graph *graph;
@@ -72,6 +82,7 @@ SINK(local4_sink, SINK_LOCAL4)
 SINK(local6_sink, SINK_LOCAL6)
 SINK(tx_sink, SINK_TX)
 SINK(bridge_sink, SINK_BRIDGE)
+SINK(qos_sink, SINK_QOS)
 
 static struct rte_node_register src_node = {
 	.name = "test-src",
@@ -93,6 +104,8 @@ static struct rte_node_register tx_node = {
 	.name = "tx", .parent_id = RTE_NODE_ID_INVALID, .process = tx_sink};
 static struct rte_node_register bridge_node = {
 	.name = "l2-bridge", .parent_id = RTE_NODE_ID_INVALID, .process = bridge_sink};
+static struct rte_node_register qos_node = {
+	.name = "qos", .parent_id = RTE_NODE_ID_INVALID, .process = qos_sink};
 
 /* Next hops: 0 unreachable, 1 local, 2 blackhole, then these. */
 enum { NH_GW4 = 3, NH_UNRES4, NH_GLEAN4, NH_GW6, NH_UNRES6, NH_GW4B, NH_ECMP4, NH_VLAN4, NH_BVI4 };
@@ -157,6 +170,7 @@ setup(void)
 	cr_assert_neq(__rte_node_register(&local6_node), RTE_NODE_ID_INVALID);
 	cr_assert_neq(__rte_node_register(&tx_node), RTE_NODE_ID_INVALID);
 	cr_assert_neq(__rte_node_register(&bridge_node), RTE_NODE_ID_INVALID);
+	cr_assert_neq(__rte_node_register(&qos_node), RTE_NODE_ID_INVALID);
 	e4 = rte_node_edge_count(rte_node_from_name("ip4-input"));
 	cr_assert_eq(rte_node_edge_update(rte_node_from_name("ip4-input"), e4, &tx, 1), 1);
 	e6 = rte_node_edge_count(rte_node_from_name("ip6-input"));
@@ -394,6 +408,41 @@ Test(ip_nodes, edges_one_by_one)
 		}
 		rte_pktmbuf_free(m);
 	}
+}
+
+/* With QoS on, what is forwarded goes to qos with its next hop, rewritten for
+ * its egress; traffic to the router and punted traffic do not. */
+Test(ip_nodes, forwarded_packets_go_through_qos)
+{
+	static const struct {
+		struct frame_spec f;
+		enum sink sink;
+	} qcases[] = {
+		{{4, "10.0.0.2", "10.0.1.9", 64, 32}, SINK_QOS},
+		{{6, "fd00::2", "fd01::9", 64, 32}, SINK_QOS},
+		{{4, "10.0.0.2", "10.0.0.1", 64, 32}, SINK_LOCAL4},
+		{{4, "10.0.0.2", "10.0.2.9", 64, 32}, SINK_PUNT},
+	};
+
+	ap_qos.enabled = true;
+	for (unsigned i = 0; i < RTE_DIM(qcases); i++) {
+		struct rte_mbuf *m = build(&qcases[i].f);
+
+		feed[0] = m;
+		n_feed = 1;
+		feed_edge = qcases[i].f.family == 4 ? 0 : 1;
+		n_seen = 0;
+		rte_graph_walk(graph);
+		cr_assert_eq(n_seen, 1, "case %u: seen %u times", i, n_seen);
+		cr_expect_eq(seen[0].s, qcases[i].sink, "case %u: sink %d", i, seen[0].s);
+		if (qcases[i].sink == SINK_QOS) {
+			cr_expect_eq(ap_mbuf_priv(m)->nh,
+				     qcases[i].f.family == 4 ? NH_GW4 : NH_GW6);
+			cr_expect_eq(memcmp(rte_pktmbuf_mtod(m, const uint8_t *), MAC_GW, 6), 0);
+		}
+		rte_pktmbuf_free(m);
+	}
+	ap_qos.enabled = false;
 }
 
 /* A burst with every kind at once is split per packet, none lost. */

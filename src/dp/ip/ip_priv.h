@@ -10,6 +10,7 @@
 #include <rte_mbuf.h>
 
 #include "dp/ip/ip.h"
+#include "dp/qos/qos.h"
 
 /* Per-port edges of each node to the port-tx clones (ap_dp_link_tx). */
 /* Per-L3-interface edges of each node: to the port-tx clone of the
@@ -84,6 +85,18 @@ ap_ip_fw_edge(struct ap_mbuf_priv *pv, enum ap_fw_action a, rte_edge_t pass)
 	}
 	pv->drop_reason = AP_DROP_FW_DROP;
 	return AP_IP_EDGE_DROP;
+}
+
+/* The last edge of a routed packet: its port's (@p tx), or with QoS on and
+ * the packet forwarded, @p qos with the next hop in pv->nh. */
+static __rte_always_inline rte_edge_t
+ap_ip_out_edge(struct ap_mbuf_priv *pv, uint32_t nh_id, bool forward, rte_edge_t tx, rte_edge_t qos)
+{
+	if (unlikely(ap_qos.enabled) && forward) {
+		pv->nh = nh_id;
+		return qos;
+	}
+	return tx;
 }
 
 static inline uint64_t

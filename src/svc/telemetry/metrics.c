@@ -112,6 +112,36 @@ port_errors(FILE *f, const json_t *ports)
 	}
 }
 
+/* A counter family over a list of objects labelled by their "name" and by
+ * the keys of their sub-object @p sub (e.g. a class's drops by reason). */
+static void
+per_object_keyed(FILE *f, const json_t *list, const char *name, const char *help, const char *label,
+		 const char *sub, const char *sublabel)
+{
+	const json_t *o, *v;
+	const char *key;
+	size_t i;
+
+	if (json_array_size(list) == 0)
+		return;
+	family(f, name, "counter", help);
+	json_array_foreach(list, i, o)
+	{
+		const char *n = json_string_value(json_object_get(o, "name"));
+
+		if (n == NULL)
+			continue;
+		json_object_foreach((json_t *)json_object_get(o, sub), key, v)
+		{
+			fprintf(f, "%s{%s=\"", name, label);
+			put_label_value(f, n);
+			fprintf(f, "\",%s=\"", sublabel);
+			put_label_value(f, key);
+			fprintf(f, "\"} %" JSON_INTEGER_FORMAT "\n", json_integer_value(v));
+		}
+	}
+}
+
 static void
 port_info(FILE *f, const json_t *ports)
 {
@@ -204,6 +234,52 @@ routing(FILE *f, const struct ap_metrics_input *in)
 	      "packets, fragments, punt path), by event.");
 }
 
+/* QoS classes: the API's counters, one family each. */
+static void
+qos(FILE *f, const struct ap_metrics_input *in)
+{
+	static const char *const counters[][3] = {
+		{"packets", "aether_qos_class_packets_total", "Packets the QoS class matched."},
+		{"bytes", "aether_qos_class_bytes_total", "IP bytes the QoS class matched."},
+		{"tx_packets", "aether_qos_class_tx_packets_total",
+		 "Packets that left the QoS class (sent on or dequeued)."},
+		{"tx_bytes", "aether_qos_class_tx_bytes_total",
+		 "IP bytes that left the QoS class (sent on or dequeued)."},
+		{"remarked", "aether_qos_class_remarked_total",
+		 "Packets whose DSCP the QoS class rewrote."},
+	};
+	const json_t *classes = json_object_get(in->qos, "classes");
+	json_t *flat = json_array(), *c;
+	size_t i;
+
+	if (json_array_size(classes) == 0) {
+		json_decref(flat);
+		return;
+	}
+	/* Counters sit in a sub-object per class: flattened for per_object(). */
+	json_array_foreach(classes, i, c)
+	{
+		json_t *o = json_deep_copy(json_object_get(c, "counters"));
+
+		json_object_set(o, "name", json_object_get(c, "name"));
+		json_object_set_new(o, "queue_depth", json_integer(int_of(c, "queue_depth")));
+		json_array_append_new(flat, o);
+	}
+	for (size_t k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
+		per_object(f, flat, counters[k][1], "counter", counters[k][2], "class",
+			   counters[k][0]);
+	per_object_keyed(f, flat, "aether_qos_class_policer_packets_total",
+			 "Packets the QoS class's policer coloured, by colour.", "class", "colors",
+			 "color");
+	per_object_keyed(f, flat, "aether_qos_class_drops_total",
+			 "Packets the QoS class dropped, by reason (policer, host_limit, "
+			 "queue_full).",
+			 "class", "drops", "reason");
+	per_object(f, flat, "aether_qos_class_queue_depth", "gauge",
+		   "Packets waiting in the QoS class's queue.", "class", "queue_depth");
+	json_decref(flat);
+}
+
 int
 ap_metrics_render_json(const struct ap_metrics_input *in, char **out, size_t *len)
 {
@@ -254,6 +330,7 @@ ap_metrics_render_json(const struct ap_metrics_input *in, char **out, size_t *le
 		   "node", "cycles");
 	drops(f, in);
 	routing(f, in);
+	qos(f, in);
 	if (fclose(f) != 0) {
 		free(buf);
 		return -ENOMEM;
@@ -268,7 +345,7 @@ ap_metrics_render(struct ap_dp *dp, double uptime_s, char **out, size_t *len)
 {
 	const char *reasons[AP_DROP_COUNT];
 	struct ap_metrics_input in = {.uptime_s = uptime_s, .version = AP_VERSION};
-	json_t *ports = NULL, *nodes = NULL, *stats = NULL, *ip = NULL;
+	json_t *ports = NULL, *nodes = NULL, *stats = NULL, *ip = NULL, *qj = NULL;
 	int ret;
 
 	if (dp != NULL) {
@@ -276,6 +353,7 @@ ap_metrics_render(struct ap_dp *dp, double uptime_s, char **out, size_t *len)
 		nodes = ap_dp_nodes_json(dp);
 		stats = ap_dp_stats_json(dp);
 		ip = ap_dp_ip_stats_json(dp);
+		qj = ap_dp_qos_json(dp);
 		/* Reason 0 is "dropped without a reason": exported like the others. */
 		for (unsigned r = 0; r < AP_DROP_COUNT; r++)
 			reasons[r] = ap_drop_name((enum ap_drop_reason)r);
@@ -286,7 +364,9 @@ ap_metrics_render(struct ap_dp *dp, double uptime_s, char **out, size_t *len)
 	in.nodes = nodes;
 	in.stats = stats;
 	in.ip = ip;
+	in.qos = qj;
 	ret = ap_metrics_render_json(&in, out, len);
+	json_decref(qj);
 	json_decref(ip);
 	json_decref(ports);
 	json_decref(nodes);

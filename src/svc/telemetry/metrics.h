@@ -24,6 +24,8 @@ struct ap_metrics_input {
 	const json_t *stats; /**< {"workers": N, "drops": {"reasons": {name: count}}} */
 	/** {"routes": {origin: n}, "neighbors": {state: n}, "control": {event: n}} or NULL */
 	const json_t *ip;
+	/** GET /api/v1/qos: {"classes":[{name, queue_depth, counters: {...}}]} or NULL */
+	const json_t *qos;
 	/** Every drop reason, so that reasons never seen still export 0. */
 	const char *const *drop_reasons;
 	size_t n_drop_reasons;

@@ -157,3 +157,30 @@ Test(metrics, without_a_data_plane_only_daemon_metrics)
 	cr_assert_eq(count(out, "aether_drops_total"), 0);
 	free(out);
 }
+
+Test(metrics, qos_classes_by_colour_and_drop_reason)
+{
+	json_t *q = json_loads(
+		"{\"enabled\":true,\"classes\":[{\"name\":\"bulk\",\"queue_depth\":17,"
+		"\"counters\":{\"packets\":100,\"bytes\":150000,\"tx_packets\":80,"
+		"\"tx_bytes\":120000,\"colors\":{\"green\":70,\"yellow\":10,\"red\":20},"
+		"\"drops\":{\"policer\":20,\"host_limit\":1,\"queue_full\":2},\"remarked\":5}}]}",
+		0, NULL);
+	struct ap_metrics_input in = {.uptime_s = 1, .version = "1", .qos = q};
+	char *out = NULL;
+	size_t len = 0;
+
+	cr_assert_not_null(q);
+	cr_assert_eq(ap_metrics_render_json(&in, &out, &len), 0);
+	cr_expect(has_line(out, "aether_qos_class_packets_total{class=\"bulk\"} 100"));
+	cr_expect(has_line(out, "aether_qos_class_tx_bytes_total{class=\"bulk\"} 120000"));
+	cr_expect(has_line(
+		out, "aether_qos_class_policer_packets_total{class=\"bulk\",color=\"red\"} 20"));
+	cr_expect(has_line(out,
+			   "aether_qos_class_drops_total{class=\"bulk\",reason=\"queue_full\"} 2"));
+	cr_expect(has_line(out, "aether_qos_class_queue_depth{class=\"bulk\"} 17"));
+	cr_expect(has_line(out, "# TYPE aether_qos_class_queue_depth gauge"));
+	cr_expect_eq(count(out, "# TYPE aether_qos_class_drops_total counter"), 1);
+	free(out);
+	json_decref(q);
+}
