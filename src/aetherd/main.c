@@ -497,6 +497,14 @@ h_firewall(void *ctx, const struct ap_api_req *req, json_t **out)
 	return dp_handler(ctx, ap_dp_firewall_json, out);
 }
 
+/* GET /api/v1/firewall/log */
+static int
+h_firewall_log(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	(void)req;
+	return dp_handler(ctx, ap_dp_firewall_log_json, out);
+}
+
 static void
 on_poll(uv_timer_t *t)
 {
@@ -515,6 +523,7 @@ on_stop_signal(uv_signal_t *h, int signum)
 }
 
 /* What a reload may not change without a restart: everything but routes,
+ * the firewall's rules, zones and policies,
  * logging and service sections whose service takes a reconfigure. Positions
  * of objects in the file do not count. */
 static const char *
@@ -540,8 +549,8 @@ restart_needed(const struct ap_config *a, const struct ap_config *b)
 		return "xconnect";
 	if (memcmp(&a->conntrack, &b->conntrack, sizeof(a->conntrack)) != 0)
 		return "conntrack";
-	if (a->firewall.enabled != b->firewall.enabled ||
-	    memcmp(&a->firewall, &b->firewall, sizeof(a->firewall)) != 0)
+	/* Rules, sets, zones and policies reload; the section's presence does not. */
+	if (a->firewall.enabled != b->firewall.enabled)
 		return "firewall";
 	if (a->n_bridges != b->n_bridges || a->mac_table_size != b->mac_table_size)
 		return "bridges";
@@ -994,7 +1003,8 @@ main(int argc, char **argv)
 		    ap_api_route(st.api, "GET", "/api/v1/conntrack", h_conntrack, &st) < 0 ||
 		    ap_api_route(st.api, "DELETE", "/api/v1/conntrack", h_conntrack_flush, &st) <
 			    0 ||
-		    ap_api_route(st.api, "GET", "/api/v1/firewall", h_firewall, &st) < 0) {
+		    ap_api_route(st.api, "GET", "/api/v1/firewall", h_firewall, &st) < 0 ||
+		    ap_api_route(st.api, "GET", "/api/v1/firewall/log", h_firewall_log, &st) < 0) {
 			fprintf(stderr, "aetherd: cannot register API routes\n");
 			st.exit_code = 1;
 			goto out;

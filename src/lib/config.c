@@ -1841,18 +1841,31 @@ parse_fw_ct_state(struct ctx *c, const yaml_node_t *v, void *obj, const char *wh
 	return 0;
 }
 
+/* A rule's small number (ICMP type, DSCP): 0 to @p max, else -1 stays. */
 static int
-parse_fw_icmp_type(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+parse_fw_small(struct ctx *c, const yaml_node_t *v, const char *what, unsigned max, int16_t *out)
 {
 	uint64_t x = 0;
 	int ret = get_uint(c, v, what, &x);
 
 	if (ret < 0)
 		return ret;
-	if (x > 255)
-		return fail(c, v->start_mark, "%s must be between 0 and 255", what);
-	((struct ap_cfg_fw_rule *)obj)->icmp_type = (int16_t)x;
+	if (x > max)
+		return fail(c, v->start_mark, "%s must be between 0 and %u", what, max);
+	*out = (int16_t)x;
 	return 0;
+}
+
+static int
+parse_fw_icmp_type(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	return parse_fw_small(c, v, what, 255, &((struct ap_cfg_fw_rule *)obj)->icmp_type);
+}
+
+static int
+parse_fw_dscp(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	return parse_fw_small(c, v, what, 63, &((struct ap_cfg_fw_rule *)obj)->dscp);
 }
 
 #define RULE_FIELD(k, t, m)                                                                        \
@@ -1871,6 +1884,7 @@ static const struct field rule_fields[] = {
 	{.key = "proto", .type = FT_CUSTOM, .custom = parse_fw_proto},
 	{.key = "icmp_type", .type = FT_CUSTOM, .custom = parse_fw_icmp_type},
 	{.key = "ct_state", .type = FT_CUSTOM, .custom = parse_fw_ct_state},
+	{.key = "dscp", .type = FT_CUSTOM, .custom = parse_fw_dscp},
 	{RULE_FIELD("action", FT_ENUM, action), .names = fw_action_names, .flags = F_REQUIRED},
 	{RULE_FIELD("log", FT_BOOL, log)},
 	{RULE_FIELD("comment", FT_STRING, comment)},
@@ -1913,6 +1927,7 @@ fw_item(struct ctx *c, const yaml_node_t *item, const char *where, const struct 
 		struct ap_cfg_fw_rule *r = obj;
 
 		r->icmp_type = -1;
+		r->dscp = -1;
 		r->line = line;
 		r->col = col;
 	}
@@ -2024,6 +2039,7 @@ parse_fw_rules(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 
 static const struct field fw_fields[] = {
 	{FW_FIELD("default", FT_ENUM, default_action), .names = fw_action_names},
+	{FW_FIELD("log_rate", FT_UINT, log_rate), .min = 1, .max = 1000000},
 	{.key = "zones", .type = FT_CUSTOM, .custom = parse_fw_zones},
 	{.key = "sets", .type = FT_CUSTOM, .custom = parse_fw_sets},
 	{.key = "policies", .type = FT_CUSTOM, .custom = parse_fw_policies},
@@ -2610,6 +2626,7 @@ ap_config_defaults(struct ap_config *cfg)
 	cfg->neigh_reachable_s = 30;
 	cfg->mac_table_size = 65536;
 	cfg->firewall.default_action = AP_FW_DROP;
+	cfg->firewall.log_rate = 100;
 	cfg->conntrack.max_flows = 65536;
 	cfg->conntrack.t_syn_sent = 120;
 	cfg->conntrack.t_syn_recv = 60;

@@ -237,13 +237,14 @@ struct ap_cfg_fw_rule {
 	uint8_t proto;				 /**< 0: any. */
 	int16_t icmp_type;			 /**< -1: any. */
 	uint8_t ct_state;			 /**< AP_FW_CT_* bits, 0: any. */
+	int16_t dscp;				 /**< DSCP (0-63), -1: any. */
 	/* Each is a set's index, or -1: any. Inline values become anonymous sets. */
 	int16_t src, dst, sport, dport;
 	/* As written: a set's name, an address or prefix, a port or "lo-hi". */
 	char src_s[48], dst_s[48];
 	char sport_s[48], dport_s[48];
 	enum ap_fw_action action;
-	bool log;
+	bool log; /**< Log the packets it decides (rate-limited), then act. */
 	char comment[64];
 	uint32_t line, col;
 };
@@ -260,6 +261,7 @@ struct ap_cfg_fw_policy {
 struct ap_cfg_fw {
 	bool enabled;
 	enum ap_fw_action default_action; /**< No rule, no policy (default drop). */
+	uint32_t log_rate;		  /**< Log records per second and worker (default 100). */
 	struct ap_cfg_fw_zone zones[AP_CFG_FW_MAX_ZONES];
 	uint16_t n_zones;
 	/* Named sets first, then the anonymous ones of inline rule values. */
