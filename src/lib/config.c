@@ -1721,16 +1721,33 @@ port_range(const char *s, uint16_t *lo, uint16_t *hi)
 	return false;
 }
 
+/* One item of a set: false when @p str is not a port (range) or an address
+ * (prefix without host bits), as @p ports says. */
+static bool
+set_item(struct ap_cfg_fw *fw, bool ports, const char *str)
+{
+	const unsigned i = fw->n_items;
+
+	if (ports ? !port_range(str, &fw->port_lo[i], &fw->port_hi[i])
+		  : ap_cfg_prefix_parse(str, false, &fw->addrs[i]) < 0 ||
+			    !prefix_host_bits_zero(&fw->addrs[i]))
+		return false;
+	fw->n_items++;
+	return true;
+}
+
 static int
 parse_set_items(struct ctx *c, const yaml_node_t *v, struct ap_cfg_fw_set *set, bool ports,
 		const char *what)
 {
+	struct ap_cfg_fw *fw = &c->cfg->firewall;
 	yaml_node_item_t *it;
 	char sh[SHOW_MAX];
 
 	if (v->type != YAML_SEQUENCE_NODE)
 		return fail(c, v->start_mark, "expected a list for %s", what);
 	set->ports = ports;
+	set->first = fw->n_items;
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
 		const yaml_node_t *item = node_at(c, *it);
 		const char *str;
@@ -1744,17 +1761,11 @@ parse_set_items(struct ctx *c, const yaml_node_t *v, struct ap_cfg_fw_set *set, 
 		ret = get_string(c, item, what, &str);
 		if (ret < 0)
 			return ret;
-		if (ports) {
-			if (!port_range(str, &set->port_lo[set->n], &set->port_hi[set->n]))
-				return fail(c, item->start_mark,
-					    "%s: '%s' is not a port or a range (8000-8080)", what,
-					    show(str, strlen(str), sh));
-		} else if (ap_cfg_prefix_parse(str, false, &set->addrs[set->n]) < 0 ||
-			   !prefix_host_bits_zero(&set->addrs[set->n])) {
-			return fail(c, item->start_mark,
-				    "%s: '%s' is not an address or a prefix without host bits",
-				    what, show(str, strlen(str), sh));
-		}
+		if (!set_item(fw, ports, str))
+			return fail(c, item->start_mark, "%s: '%s' is not %s", what,
+				    show(str, strlen(str), sh),
+				    ports ? "a port or a range (8000-8080)"
+					  : "an address or a prefix without host bits");
 		set->n++;
 	}
 	return 0;
@@ -2104,15 +2115,15 @@ fw_match_ref(struct ctx *c, struct ap_cfg_fw *fw, const char *s, bool ports, yam
 			*out = (int16_t)i;
 			return 0;
 		}
-	if (fw->n_sets == sizeof(fw->sets) / sizeof(fw->sets[0]))
+	if (fw->n_sets == sizeof(fw->sets) / sizeof(fw->sets[0]) ||
+	    fw->n_items == AP_CFG_FW_MAX_ITEMS)
 		return fail(c, m, "%s: too many inline addresses and ports", what);
 	set = &fw->sets[fw->n_sets];
 	memset(set, 0, sizeof(*set));
 	set->ports = ports;
 	set->n = 1;
-	if (ports ? !port_range(s, &set->port_lo[0], &set->port_hi[0])
-		  : (ap_cfg_prefix_parse(s, false, &set->addrs[0]) < 0 ||
-		     !prefix_host_bits_zero(&set->addrs[0])))
+	set->first = fw->n_items;
+	if (!set_item(fw, ports, s))
 		return fail(c, m, "%s: '%s' is no set and not %s", what, show(s, strlen(s), sh),
 			    ports ? "a port or a range (8000-8080)"
 				  : "an address or a prefix without host bits");

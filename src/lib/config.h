@@ -210,13 +210,16 @@ struct ap_cfg_fw_zone {
 	uint32_t line, col;
 };
 
-/** firewall.sets[]: named addresses (prefixes) or ports (ranges). */
+/** Set items in a firewall section: the named sets' and one per inline value. */
+#define AP_CFG_FW_MAX_ITEMS (AP_CFG_FW_MAX_SETS * AP_CFG_FW_SET_MAX + 4 * AP_CFG_FW_MAX_RULES)
+
+/** firewall.sets[]: named addresses (prefixes) or ports (ranges). Its items
+ * are ap_cfg_fw.addrs (or port_lo, port_hi) [first, first + n). */
 struct ap_cfg_fw_set {
 	char name[AP_NAME_MAX];
 	bool ports; /**< A port set; else an address set. */
-	struct ap_cfg_prefix addrs[AP_CFG_FW_SET_MAX];
-	uint16_t port_lo[AP_CFG_FW_SET_MAX], port_hi[AP_CFG_FW_SET_MAX];
 	uint8_t n;
+	uint16_t first;
 };
 
 /** Zone ids in rules and policies beside the zones' indexes. */
@@ -265,8 +268,12 @@ struct ap_cfg_fw {
 	struct ap_cfg_fw_zone zones[AP_CFG_FW_MAX_ZONES];
 	uint16_t n_zones;
 	/* Named sets first, then the anonymous ones of inline rule values. */
-	struct ap_cfg_fw_set sets[AP_CFG_FW_MAX_SETS * 4];
+	struct ap_cfg_fw_set sets[AP_CFG_FW_MAX_SETS + 4 * AP_CFG_FW_MAX_RULES];
 	uint16_t n_sets;
+	/* The sets' items; a set's are consecutive. */
+	struct ap_cfg_prefix addrs[AP_CFG_FW_MAX_ITEMS];
+	uint16_t port_lo[AP_CFG_FW_MAX_ITEMS], port_hi[AP_CFG_FW_MAX_ITEMS];
+	uint16_t n_items;
 	struct ap_cfg_fw_policy policies[AP_CFG_FW_MAX_POLICIES];
 	uint16_t n_policies;
 	struct ap_cfg_fw_rule rules[AP_CFG_FW_MAX_RULES];

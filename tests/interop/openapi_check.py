@@ -290,6 +290,9 @@ def main():
           then=lambda p, t: [] if p["flushed"] == 0 else ["flushed %s" % p["flushed"]])
     check("firewall (off in this lab)", "GET", "/api/v1/firewall", 200,
           then=lambda p, t: [] if p == {"enabled": False} else ["firewall: %s" % p])
+    check("firewall log (off in this lab)", "GET", "/api/v1/firewall/log", 200,
+          then=lambda p, t: [] if p == {"enabled": False, "records": []}
+          else ["firewall log: %s" % p])
     check("route without a body", "POST", "/api/v1/routes", 400, body={})
     check("route with host bits", "POST", "/api/v1/routes", 400,
           body={"prefix": "10.1.2.3/8", "via": "blackhole"})

@@ -140,8 +140,8 @@ set_has_addr(const struct ap_cfg_fw *fw, int16_t set, uint8_t family, const uint
 	if (set < 0)
 		return true;
 	s = &fw->sets[set];
-	for (unsigned i = 0; i < s->n; i++)
-		if (prefix_has(&s->addrs[i], family, a))
+	for (unsigned i = s->first; i < s->first + s->n; i++)
+		if (prefix_has(&fw->addrs[i], family, a))
 			return true;
 	return false;
 }
@@ -154,8 +154,8 @@ set_has_port(const struct ap_cfg_fw *fw, int16_t set, uint16_t port)
 	if (set < 0)
 		return true;
 	s = &fw->sets[set];
-	for (unsigned i = 0; i < s->n; i++)
-		if (port >= s->port_lo[i] && port <= s->port_hi[i])
+	for (unsigned i = s->first; i < s->first + s->n; i++)
+		if (port >= fw->port_lo[i] && port <= fw->port_hi[i])
 			return true;
 	return false;
 }
@@ -190,8 +190,9 @@ ap_fw_walk(const struct ap_cfg_fw *fw, const struct ap_fw_pkt *p)
 
 /* Compilation. */
 
-/* The entries of one match dimension: a set's items of the family, or one
- * wildcard (-1). Returns how many (0: the rule cannot match this family). */
+/* The entries of one match dimension: the pool indexes of a set's items of
+ * the family, or one wildcard (-1). Returns how many (0: the rule cannot
+ * match this family). */
 static unsigned
 dim_items(const struct ap_cfg_fw *fw, int16_t set, unsigned family, int16_t *out)
 {
@@ -203,8 +204,8 @@ dim_items(const struct ap_cfg_fw *fw, int16_t set, unsigned family, int16_t *out
 		return 1;
 	}
 	s = &fw->sets[set];
-	for (unsigned i = 0; i < s->n; i++)
-		if (s->ports || s->addrs[i].family == family)
+	for (unsigned i = s->first; i < s->first + s->n; i++)
+		if (s->ports || fw->addrs[i].family == family)
 			out[n++] = (int16_t)i;
 	return n;
 }
@@ -216,35 +217,67 @@ field_u8(struct rte_acl_field *f, int v, uint8_t mask)
 	f->mask_range.u8 = v < 0 ? 0 : mask;
 }
 
+/* An address in @p words 32-bit fields; @p p NULL: any. */
 static void
-field_addr(struct rte_acl_field *f, const struct ap_cfg_fw_set *s, int16_t item, unsigned words)
+field_addr(struct rte_acl_field *f, const struct ap_cfg_prefix *p, unsigned words)
 {
 	for (unsigned w = 0; w < words; w++) {
-		const uint8_t *a = item < 0 ? NULL : s->addrs[item].addr + 4 * w;
-		int bits = item < 0 ? 0 : (int)s->addrs[item].len - 32 * (int)w;
+		int bits = p ? (int)p->len - 32 * (int)w : 0;
+		const uint8_t *a = p ? p->addr + 4 * w : NULL;
 
-		f[w].value.u32 =
-			a ? (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3]
-			  : 0;
 		f[w].mask_range.u32 = (uint32_t)(bits < 0 ? 0 : bits > 32 ? 32 : bits);
-		if (f[w].mask_range.u32 == 0)
-			f[w].value.u32 = 0;
+		f[w].value.u32 = f[w].mask_range.u32 == 0
+					 ? 0
+					 : (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+						   (uint32_t)a[2] << 8 | a[3];
 	}
 }
 
 static void
-field_port(struct rte_acl_field *f, const struct ap_cfg_fw_set *s, int16_t item)
+field_range(struct rte_acl_field *f, uint16_t lo, uint16_t hi)
 {
-	f->value.u16 = item < 0 ? 0 : s->port_lo[item];
-	f->mask_range.u16 = item < 0 ? 0xffff : s->port_hi[item];
+	f->value.u16 = lo;
+	f->mask_range.u16 = hi;
 }
 
-/* An ICMP type: its codes where the source port is. */
+/* Item @p k of the port pool, or any (-1). */
 static void
-field_icmp(struct rte_acl_field *f, int16_t type)
+field_port(struct rte_acl_field *f, const struct ap_cfg_fw *fw, int16_t k)
 {
-	f->value.u16 = (uint16_t)(type << 8);
-	f->mask_range.u16 = (uint16_t)(type << 8 | 0xff);
+	if (k < 0)
+		field_range(f, 0, 0xffff);
+	else
+		field_range(f, fw->port_lo[k], fw->port_hi[k]);
+}
+
+/* One ACL entry of rule @p i: state bit @p ct (0: any) and pool items. */
+static void
+fill_entry(struct rte_acl_rule *x, const struct ap_cfg_fw *fw, unsigned i, unsigned words, int ct,
+	   const int16_t item[4])
+{
+	const struct ap_cfg_fw_rule *r = &fw->rules[i];
+	const bool ports = r->sport >= 0 || r->dport >= 0;
+	struct rte_acl_field *f = x->field;
+	const unsigned fp = F_ADDR + 2 * words;
+
+	x->data.category_mask = 1;
+	x->data.priority = (int32_t)(AP_CFG_FW_MAX_RULES - i);
+	x->data.userdata = i + 1;
+	field_u8(&f[F_PROTO], r->proto ? r->proto : -1, 0xff);
+	f[F_CT].value.u8 = (uint8_t)ct;
+	f[F_CT].mask_range.u8 = (uint8_t)(ct | (ports ? FW_CT_LATER : 0));
+	field_u8(&f[F_FROM], r->from_zone == AP_FW_ZONE_ANY ? -1 : r->from_zone, 0xff);
+	field_u8(&f[F_TO], r->to_zone == AP_FW_ZONE_ANY ? -1 : r->to_zone, 0xff);
+	field_u8(&f[F_DSCP], r->dscp, 0xff);
+	field_addr(&f[F_ADDR], item[0] < 0 ? NULL : &fw->addrs[item[0]], words);
+	field_addr(&f[F_ADDR + words], item[1] < 0 ? NULL : &fw->addrs[item[1]], words);
+	/* ICMP: the type's codes where the source port is. */
+	if (r->icmp_type >= 0)
+		field_range(&f[fp], (uint16_t)(r->icmp_type << 8),
+			    (uint16_t)(r->icmp_type << 8 | 0xff));
+	else
+		field_port(&f[fp], fw, item[2]);
+	field_port(&f[fp + 1], fw, item[3]);
 }
 
 /*
@@ -257,12 +290,10 @@ rule_entries(const struct ap_cfg_fw *fw, unsigned i, unsigned family, uint8_t *b
 	     unsigned room)
 {
 	const struct ap_cfg_fw_rule *r = &fw->rules[i];
-	const unsigned words = family == 4 ? 1 : 4;
 	int16_t src[AP_CFG_FW_SET_MAX], dst[AP_CFG_FW_SET_MAX];
 	int16_t sp[AP_CFG_FW_SET_MAX], dp[AP_CFG_FW_SET_MAX];
 	int cts[5], n_ct = 0;
 	unsigned ns, nd, nsp, ndp, n = 0;
-	const bool ports = r->sport >= 0 || r->dport >= 0;
 
 	ns = dim_items(fw, r->src, family, src);
 	nd = dim_items(fw, r->dst, family, dst);
@@ -278,51 +309,14 @@ rule_entries(const struct ap_cfg_fw *fw, unsigned i, unsigned family, uint8_t *b
 			for (unsigned c = 0; c < nsp; c++)
 				for (unsigned d = 0; d < ndp; d++)
 					for (int e = 0; e < n_ct; e++, n++) {
-						struct rte_acl_rule *x;
-						struct rte_acl_field *f;
+						const int16_t item[4] = {src[a], dst[b], sp[c],
+									 dp[d]};
 
-						if (n >= room)
-							continue;
-						x = (struct rte_acl_rule *)(buf + n * rsz);
-						f = x->field;
-						x->data.category_mask = 1;
-						x->data.priority =
-							(int32_t)(AP_CFG_FW_MAX_RULES - i);
-						x->data.userdata = i + 1;
-						field_u8(&f[F_PROTO], r->proto ? r->proto : -1,
-							 0xff);
-						f[F_CT].value.u8 = (uint8_t)cts[e];
-						f[F_CT].mask_range.u8 =
-							(uint8_t)(cts[e] |
-								  (ports ? FW_CT_LATER : 0));
-						field_u8(&f[F_FROM],
-							 r->from_zone == AP_FW_ZONE_ANY
-								 ? -1
-								 : r->from_zone,
-							 0xff);
-						field_u8(&f[F_TO],
-							 r->to_zone == AP_FW_ZONE_ANY ? -1
-										      : r->to_zone,
-							 0xff);
-						field_addr(&f[F_ADDR],
-							   &fw->sets[r->src < 0 ? 0 : r->src],
-							   src[a], words);
-						field_addr(&f[F_ADDR + words],
-							   &fw->sets[r->dst < 0 ? 0 : r->dst],
-							   dst[b], words);
-						if (r->icmp_type >= 0)
-							field_icmp(&f[F_ADDR + 2 * words],
-								   r->icmp_type);
-						else
-							field_port(
-								&f[F_ADDR + 2 * words],
-								&fw->sets[r->sport < 0 ? 0
-										       : r->sport],
-								sp[c]);
-						field_port(&f[F_ADDR + 2 * words + 1],
-							   &fw->sets[r->dport < 0 ? 0 : r->dport],
-							   dp[d]);
-						field_u8(&f[F_DSCP], r->dscp, 0xff);
+						if (n < room)
+							fill_entry((struct rte_acl_rule *)(buf +
+											   n * rsz),
+								   fw, i, family == 4 ? 1 : 4,
+								   cts[e], item);
 					}
 	return n;
 }
@@ -467,27 +461,64 @@ ap_fw_rs_entries(const struct ap_fw_rs *rs, unsigned family)
 	return rs->entries[family == 6];
 }
 
+static void
+fw_key_fill(const struct ap_fw_pkt *p, struct fw_key *k)
+{
+	const unsigned alen = p->family == 4 ? 4 : 16;
+	const uint16_t ports[2] = {rte_cpu_to_be_16(p->sport), rte_cpu_to_be_16(p->dport)};
+
+	k->proto = p->proto;
+	k->ct = (uint8_t)(p->ct | (p->frag_later ? FW_CT_LATER : 0));
+	k->from = p->from;
+	k->to = p->to;
+	k->dscp = p->dscp;
+	memcpy(k->addr, p->src, alen);
+	memcpy(k->addr + alen, p->dst, alen);
+	memcpy(k->addr + 2 * alen, ports, sizeof(ports));
+}
+
+/*
+ * First matching rule (index + 1, 0: none) of @p n keys of one family into
+ * @p res: one rte_acl call per context over the keys still unmatched.
+ */
+static void
+fw_classify(const struct fw_acl *a, const uint8_t **data, uint32_t *res, unsigned n)
+{
+	const uint8_t *left[AP_FW_BURST];
+	uint32_t got[AP_FW_BURST];
+	uint16_t at[AP_FW_BURST];
+	unsigned nl = 0;
+
+	memset(res, 0, n * sizeof(res[0]));
+	for (unsigned c = 0; c < a->n; c++) {
+		if (c == 0) {
+			rte_acl_classify(a->ctx[0], data, res, n, 1);
+			continue;
+		}
+		nl = 0;
+		for (unsigned i = 0; i < n; i++)
+			if (res[i] == 0) {
+				left[nl] = data[i];
+				at[nl++] = (uint16_t)i;
+			}
+		if (nl == 0)
+			return;
+		rte_acl_classify(a->ctx[c], left, got, nl, 1);
+		for (unsigned i = 0; i < nl; i++)
+			res[at[i]] = got[i];
+	}
+}
+
 int
 ap_fw_rs_classify(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p)
 {
-	const struct fw_acl *a = &rs->acl[p->family == 6];
-	const unsigned alen = p->family == 4 ? 4 : 16;
-	struct fw_key k = {.proto = p->proto,
-			   .ct = (uint8_t)(p->ct | (p->frag_later ? FW_CT_LATER : 0)),
-			   .from = p->from,
-			   .to = p->to,
-			   .dscp = p->dscp};
+	struct fw_key k = {0};
 	const uint8_t *data = (const uint8_t *)&k;
-	const uint16_t ports[2] = {rte_cpu_to_be_16(p->sport), rte_cpu_to_be_16(p->dport)};
-	uint32_t res = 0;
+	uint32_t res;
 
-	memcpy(k.addr, p->src, alen);
-	memcpy(k.addr + alen, p->dst, alen);
-	memcpy(k.addr + 2 * alen, ports, sizeof(ports));
-	for (unsigned c = 0; c < a->n; c++)
-		if (rte_acl_classify(a->ctx[c], &data, &res, 1, 1) == 0 && res != 0)
-			return (int)res - 1;
-	return -1;
+	fw_key_fill(p, &k);
+	fw_classify(&rs->acl[p->family == 6], &data, &res, 1);
+	return (int)res - 1;
 }
 
 /* The data plane's check. */
@@ -538,38 +569,43 @@ fw_log(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p, unsigned lcore, int
 		st[AP_FW_S_LOGGED]++;
 }
 
-enum ap_fw_action
-ap_fw_check_slow(const struct ap_mbuf_priv *pv, const uint8_t *l3hdr, uint16_t out)
+/* What the rules see of the packet @p pv with IP header @p l3hdr, going out
+ * of L3 interface @p out. */
+static __rte_always_inline void
+fw_pkt_fill(const struct ap_fw_rs *rs, const struct ap_mbuf_priv *pv, const uint8_t *l3hdr,
+	    uint16_t out, struct ap_fw_pkt *p)
 {
-	const struct ap_fw_rs *rs = __atomic_load_n(&ap_fw.rs, __ATOMIC_ACQUIRE);
 	const struct ap_pkt_info *pi = &pv->pi;
-	const unsigned lcore = rte_lcore_id();
-	struct ap_fw_pkt p;
-	enum ap_fw_action a;
-	int rule;
 
-	p.family = pi->l3 == AP_L3_IPV4 ? 4 : 6;
-	p.proto = pi->l4_proto;
-	p.ct = (uint8_t)(pv->ct == AP_CT_NEW				   ? AP_FW_CT_NEW
-			 : pv->ct == AP_CT_INVALID || pv->ct == AP_CT_FULL ? AP_FW_CT_INVALID
-									   : AP_FW_CT_UNTRACKED);
-	p.frag_later = (pi->frag & AP_PKT_FRAG_LATER) != 0;
-	p.from = pv->l3 < AP_L3_MAX ? rs->zone_of[pv->l3] : AP_FW_ZONE_ANY;
-	p.to = out == AP_FW_TO_SELF ? AP_FW_ZONE_SELF
-	       : out < AP_L3_MAX    ? rs->zone_of[out]
-				    : AP_FW_ZONE_ANY;
-	p.sport = pi->l4_sport;
-	p.dport = pi->l4_dport;
-	if (p.family == 4) {
-		p.dscp = l3hdr[1] >> 2;
-		memcpy(p.src, l3hdr + 12, 4);
-		memcpy(p.dst, l3hdr + 16, 4);
+	p->family = pi->l3 == AP_L3_IPV4 ? 4 : 6;
+	p->proto = pi->l4_proto;
+	p->ct = (uint8_t)(pv->ct == AP_CT_NEW				    ? AP_FW_CT_NEW
+			  : pv->ct == AP_CT_INVALID || pv->ct == AP_CT_FULL ? AP_FW_CT_INVALID
+									    : AP_FW_CT_UNTRACKED);
+	p->frag_later = (pi->frag & AP_PKT_FRAG_LATER) != 0;
+	p->from = pv->l3 < AP_L3_MAX ? rs->zone_of[pv->l3] : AP_FW_ZONE_ANY;
+	p->to = out == AP_FW_TO_SELF ? AP_FW_ZONE_SELF
+		: out < AP_L3_MAX    ? rs->zone_of[out]
+				     : AP_FW_ZONE_ANY;
+	p->sport = pi->l4_sport;
+	p->dport = pi->l4_dport;
+	if (p->family == 4) {
+		p->dscp = l3hdr[1] >> 2;
+		memcpy(p->src, l3hdr + 12, 4);
+		memcpy(p->dst, l3hdr + 16, 4);
 	} else {
-		p.dscp = (uint8_t)(((l3hdr[0] & 0x0f) << 4 | l3hdr[1] >> 4) >> 2);
-		memcpy(p.src, l3hdr + 8, 16);
-		memcpy(p.dst, l3hdr + 24, 16);
+		p->dscp = (uint8_t)(((l3hdr[0] & 0x0f) << 4 | l3hdr[1] >> 4) >> 2);
+		memcpy(p->src, l3hdr + 8, 16);
+		memcpy(p->dst, l3hdr + 24, 16);
 	}
-	rule = ap_fw_rs_classify(rs, &p);
+}
+
+/* The action for @p p, which matched rule @p rule (-1: none): counters, log. */
+static __rte_always_inline enum ap_fw_action
+fw_decide(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p, int rule, unsigned lcore)
+{
+	enum ap_fw_action a;
+
 	if (rule >= 0) {
 		const struct ap_cfg_fw_rule *r = &rs->cfg.rules[rule];
 		uint64_t now = rte_rdtsc();
@@ -578,12 +614,62 @@ ap_fw_check_slow(const struct ap_mbuf_priv *pv, const uint8_t *l3hdr, uint16_t o
 		rs->last_hit[rule] = now;
 		ap_fw.stats[lcore * AP_FW_S_COUNT + AP_FW_V_RULE_ACCEPT + r->action]++;
 		if (unlikely(r->log))
-			fw_log(rs, &p, lcore, rule, now);
+			fw_log(rs, p, lcore, rule, now);
 		return r->action;
 	}
-	a = (enum ap_fw_action)rs->policy[pidx(rs, p.from)][pidx(rs, p.to)];
+	a = (enum ap_fw_action)rs->policy[pidx(rs, p->from)][pidx(rs, p->to)];
 	ap_fw.stats[lcore * AP_FW_S_COUNT + AP_FW_V_POLICY_ACCEPT + a]++;
 	return a;
+}
+
+enum ap_fw_action
+ap_fw_check_slow(const struct ap_mbuf_priv *pv, const uint8_t *l3hdr, uint16_t out)
+{
+	const struct ap_fw_rs *rs = __atomic_load_n(&ap_fw.rs, __ATOMIC_ACQUIRE);
+	struct ap_fw_pkt p;
+
+	fw_pkt_fill(rs, pv, l3hdr, out, &p);
+	return fw_decide(rs, &p, ap_fw_rs_classify(rs, &p), rte_lcore_id());
+}
+
+void
+ap_fw_check_burst(struct ap_mbuf_priv **pvs, const uint8_t **l3hdrs, const uint16_t *outs,
+		  unsigned n, enum ap_fw_action *verdicts)
+{
+	const struct ap_fw_rs *rs = __atomic_load_n(&ap_fw.rs, __ATOMIC_ACQUIRE);
+	const unsigned lcore = rte_lcore_id();
+	struct ap_fw_pkt p[AP_FW_BURST];
+	struct fw_key keys[AP_FW_BURST];
+	const uint8_t *data[2][AP_FW_BURST];
+	uint32_t res[2][AP_FW_BURST];
+	uint16_t at[2][AP_FW_BURST];
+	unsigned nf[2] = {0, 0};
+
+	for (unsigned i = 0; i < n; i++) {
+		struct ap_mbuf_priv *pv = pvs[i];
+		unsigned f;
+
+		verdicts[i] = AP_FW_ACCEPT;
+		if (pv->fw_done)
+			continue;
+		pv->fw_done = 1;
+		if (likely(pv->ct == AP_CT_ESTABLISHED || pv->ct == AP_CT_RELATED)) {
+			ap_fw.stats[lcore * AP_FW_S_COUNT + AP_FW_V_ESTABLISHED]++;
+			continue;
+		}
+		fw_pkt_fill(rs, pv, l3hdrs[i], outs[i], &p[i]);
+		fw_key_fill(&p[i], &keys[i]);
+		f = p[i].family == 6;
+		data[f][nf[f]] = (const uint8_t *)&keys[i];
+		at[f][nf[f]++] = (uint16_t)i;
+	}
+	for (unsigned f = 0; f < 2; f++) {
+		if (nf[f] == 0)
+			continue;
+		fw_classify(&rs->acl[f], data[f], res[f], nf[f]);
+		for (unsigned k = 0; k < nf[f]; k++)
+			verdicts[at[f][k]] = fw_decide(rs, &p[at[f][k]], (int)res[f][k] - 1, lcore);
+	}
 }
 
 /* The control plane. */
@@ -634,9 +720,11 @@ same_set(const struct ap_cfg_fw *a, int16_t sa, const struct ap_cfg_fw *b, int16
 	if (x->ports != y->ports || x->n != y->n)
 		return false;
 	if (x->ports)
-		return memcmp(x->port_lo, y->port_lo, x->n * sizeof(x->port_lo[0])) == 0 &&
-		       memcmp(x->port_hi, y->port_hi, x->n * sizeof(x->port_hi[0])) == 0;
-	return memcmp(x->addrs, y->addrs, x->n * sizeof(x->addrs[0])) == 0;
+		return memcmp(&a->port_lo[x->first], &b->port_lo[y->first],
+			      x->n * sizeof(a->port_lo[0])) == 0 &&
+		       memcmp(&a->port_hi[x->first], &b->port_hi[y->first],
+			      x->n * sizeof(a->port_hi[0])) == 0;
+	return memcmp(&a->addrs[x->first], &b->addrs[y->first], x->n * sizeof(a->addrs[0])) == 0;
 }
 
 /* Rules that match the same packets with the same outcome (positions aside). */
@@ -849,14 +937,14 @@ set_json(const struct ap_cfg_fw *fw, int16_t set)
 	if (s->name[0] != '\0')
 		return json_string(s->name);
 	arr = json_array();
-	for (unsigned i = 0; i < s->n; i++) {
+	for (unsigned i = s->first; i < s->first + s->n; i++) {
 		if (s->ports) {
-			if (s->port_lo[i] == s->port_hi[i])
-				snprintf(b, sizeof(b), "%u", s->port_lo[i]);
+			if (fw->port_lo[i] == fw->port_hi[i])
+				snprintf(b, sizeof(b), "%u", fw->port_lo[i]);
 			else
-				snprintf(b, sizeof(b), "%u-%u", s->port_lo[i], s->port_hi[i]);
+				snprintf(b, sizeof(b), "%u-%u", fw->port_lo[i], fw->port_hi[i]);
 		} else {
-			ap_cfg_prefix_fmt(&s->addrs[i], true, b, sizeof(b));
+			ap_cfg_prefix_fmt(&fw->addrs[i], true, b, sizeof(b));
 		}
 		json_array_append_new(arr, json_string(b));
 	}

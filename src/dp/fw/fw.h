@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_graph.h>
 #include <rte_lcore.h>
 #include <rte_ring.h>
 #include <jansson.h>
@@ -105,6 +106,18 @@ int ap_fw_walk(const struct ap_cfg_fw *fw, const struct ap_fw_pkt *p);
  */
 enum ap_fw_action ap_fw_check_slow(const struct ap_mbuf_priv *pv, const uint8_t *l3hdr,
 				   uint16_t out);
+
+/** Most packets ap_fw_check_burst() takes at once. */
+#define AP_FW_BURST RTE_GRAPH_BURST_SIZE
+
+/**
+ * ap_fw_check() on @p n (at most AP_FW_BURST) packets at once, with one
+ * classification per family: @p verdicts[i] for @p pvs[i], whose IP header is
+ * @p l3hdrs[i], going out of @p outs[i]. Packets already checked get
+ * AP_FW_ACCEPT again.
+ */
+void ap_fw_check_burst(struct ap_mbuf_priv **pvs, const uint8_t **l3hdrs, const uint16_t *outs,
+		       unsigned n, enum ap_fw_action *verdicts);
 
 static __rte_always_inline enum ap_fw_action
 ap_fw_check(struct ap_mbuf_priv *pv, const uint8_t *l3hdr, uint16_t out)

@@ -88,7 +88,8 @@ rand_set(struct ap_cfg_fw *fw, bool ports)
 	/* Reuse a set now and then, as named sets are, and when all are taken. */
 	const unsigned max = sizeof(fw->sets) / sizeof(fw->sets[0]);
 
-	while (fw->n_sets == max || (fw->n_sets > 0 && rnd(3) == 0)) {
+	while (fw->n_sets == max || fw->n_items + 9 > AP_CFG_FW_MAX_ITEMS ||
+	       (fw->n_sets > 0 && rnd(3) == 0)) {
 		unsigned k = rnd(fw->n_sets);
 
 		if (fw->sets[k].ports == ports)
@@ -98,17 +99,19 @@ rand_set(struct ap_cfg_fw *fw, bool ports)
 	memset(s, 0, sizeof(*s));
 	s->ports = ports;
 	s->n = (uint8_t)(1 + rnd(rnd(4) == 0 ? 8 : 3));
-	for (unsigned i = 0; i < s->n; i++) {
+	s->first = fw->n_items;
+	for (unsigned i = s->first; i < s->first + s->n; i++) {
 		if (ports) {
 			uint16_t lo = rnd(8) == 0 ? (uint16_t)(65530 + rnd(6)) : (uint16_t)rnd(64);
 			uint16_t hi = rnd(2) ? lo : (uint16_t)(lo + rnd(20));
 
-			s->port_lo[i] = lo;
-			s->port_hi[i] = hi < lo ? 65535 : hi;
+			fw->port_lo[i] = lo;
+			fw->port_hi[i] = hi < lo ? 65535 : hi;
 		} else {
-			rand_prefix(&s->addrs[i]);
+			rand_prefix(&fw->addrs[i]);
 		}
 	}
+	fw->n_items = (uint16_t)(fw->n_items + s->n);
 	return (int16_t)fw->n_sets++;
 }
 
@@ -190,17 +193,18 @@ dump(const struct ap_cfg_fw *fw, const struct ap_fw_pkt *p, int got, int want)
 		fprintf(stderr, "\n");
 		if (si < 0)
 			continue;
-		for (unsigned i = 0; i < fw->sets[si].n; i++) {
-			fprintf(stderr, "  set %d: v%u /%u", si, fw->sets[si].addrs[i].family,
-				fw->sets[si].addrs[i].len);
+		for (unsigned i = fw->sets[si].first; i < fw->sets[si].first + fw->sets[si].n;
+		     i++) {
+			fprintf(stderr, "  set %d: v%u /%u", si, fw->addrs[i].family,
+				fw->addrs[i].len);
 			for (int b = 0; b < 16; b++)
-				fprintf(stderr, " %02x", fw->sets[si].addrs[i].addr[b]);
+				fprintf(stderr, " %02x", fw->addrs[i].addr[b]);
 			fprintf(stderr, "\n");
 		}
 	}
 }
 
-/* 40 random rule sets of up to 300 rules, 5000 packets each: the ACL's
+/* 40 random rule sets (up to 40 rules, up to 300, then two full), 5000 packets each: the ACL's
  * first match is the walk's on every packet, and most packets match. */
 Test(fw, acl_equals_walk)
 {
@@ -212,7 +216,9 @@ Test(fw, acl_equals_walk)
 		struct ap_fw_rs *rs;
 
 		rng_state = 0x9e3779b97f4a7c15ull + round;
-		rand_rules(&fw, 1 + rnd(round < 20 ? 40 : 300));
+		rand_rules(&fw, round < 20   ? 1 + rnd(40)
+				: round < 38 ? 1 + rnd(300)
+					     : AP_CFG_FW_MAX_RULES);
 		rs = ap_fw_rs_build(&fw, err, sizeof(err));
 		cr_assert_not_null(rs, "round %u: %s", round, err);
 		for (unsigned k = 0; k < 5000; k++) {
@@ -264,10 +270,11 @@ Test(fw, expansion_limit)
 	for (unsigned s = 0; s < 4; s++) {
 		fw.sets[s].ports = s >= 2;
 		fw.sets[s].n = AP_CFG_FW_SET_MAX;
-		for (unsigned i = 0; i < AP_CFG_FW_SET_MAX; i++) {
-			fw.sets[s].addrs[i] = (struct ap_cfg_prefix){
+		fw.sets[s].first = fw.n_items;
+		for (unsigned i = 0; i < AP_CFG_FW_SET_MAX; i++, fw.n_items++) {
+			fw.addrs[fw.n_items] = (struct ap_cfg_prefix){
 				.family = 4, .len = 32, .addr = {10, 0, 0, (uint8_t)i}};
-			fw.sets[s].port_lo[i] = fw.sets[s].port_hi[i] = (uint16_t)(1 + i);
+			fw.port_lo[fw.n_items] = fw.port_hi[fw.n_items] = (uint16_t)(1 + i);
 		}
 	}
 	fw.rules[0] = (struct ap_cfg_fw_rule){.from_zone = AP_FW_ZONE_ANY,
