@@ -40,7 +40,8 @@ static uint16_t fw_l3_of_iface[AP_CFG_MAX_IFACES];
 /* A ruleset replaced but maybe still read by a worker, and its RCU token. */
 static struct ap_fw_rs *fw_retired;
 static uint64_t fw_retired_token;
-static unsigned fw_generation;
+static unsigned fw_generation; /* ACL contexts created, for unique names */
+static unsigned fw_rulesets;
 
 #define FW_LOG_RING   1024
 #define FW_LOG_RECENT 256
@@ -67,6 +68,7 @@ struct ap_fw_rs {
 	struct fw_acl acl[2]; /* IPv4, IPv6 */
 	unsigned entries[2];
 	uint64_t build_us;
+	unsigned gen;		    /* rulesets built before it */
 	uint8_t zone_of[AP_L3_MAX]; /* zone of each L3 interface, AP_FW_ZONE_ANY: none */
 	/* Action when no rule matched, [from zone][to zone]; index n_zones is "no
 	 * zone", n_zones + 1 is self. */
@@ -425,6 +427,7 @@ ap_fw_rs_build(const struct ap_cfg_fw *fw, char *err, size_t err_len)
 		return NULL;
 	}
 	rs->cfg = *fw;
+	rs->gen = fw_rulesets++;
 	memset(rs->zone_of, AP_FW_ZONE_ANY, sizeof(rs->zone_of));
 	rs->hits = rte_zmalloc("ap_fw_hits", sizeof(uint64_t) * RTE_MAX_LCORE * nr,
 			       RTE_CACHE_LINE_SIZE);
@@ -560,7 +563,8 @@ fw_log(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p, unsigned lcore, int
 				     .dscp = p->dscp,
 				     .ct = p->ct,
 				     .from = p->from,
-				     .to = p->to};
+				     .to = p->to,
+				     .gen = (uint8_t)rs->gen};
 	memcpy(rec.src, p->src, 16);
 	memcpy(rec.dst, p->dst, 16);
 	if (rte_ring_mp_enqueue_elem(ap_fw.log_ring, &rec, sizeof(rec)) != 0)
@@ -895,7 +899,9 @@ ap_fw_poll(void)
 			unsigned slot = (fw_recent.head + fw_recent.n) % FW_LOG_RECENT;
 			/* The rule may be of a ruleset replaced since. */
 			const char *comment =
-				r->rule < rs->cfg.n_rules ? rs->cfg.rules[r->rule].comment : "";
+				r->gen == (uint8_t)rs->gen && r->rule < rs->cfg.n_rules
+					? rs->cfg.rules[r->rule].comment
+					: "";
 			char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], pb[8];
 
 			if (fw_recent.n == FW_LOG_RECENT)

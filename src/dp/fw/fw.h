@@ -82,7 +82,8 @@ struct ap_fw_log_rec {
 	uint16_t rule;
 	uint16_t sport, dport;
 	uint8_t action, family, proto, dscp, ct, from, to;
-	uint8_t pad[3];
+	uint8_t gen; /**< The ruleset's generation (low byte): @p rule is its index. */
+	uint8_t pad[2];
 	uint8_t src[16], dst[16];
 };
 
