@@ -406,3 +406,112 @@ Test(fw, dscp_range)
 	cr_assert_lt(ap_config_load_buf("fw.yaml", y, strlen(y), &cfg, err), 0);
 	cr_expect(strstr(err, "between 0 and 63") != NULL, "%s", err);
 }
+
+/* The data plane's side: a chunk checked at once decides as packets checked
+ * one by one; a reload keeps the hits of unchanged rules (wherever they
+ * moved) and starts changed ones from zero; a log rule's record reaches the
+ * control plane. */
+
+#define BURST 24
+
+static struct ap_mbuf_priv pvs[BURST];
+static uint8_t hdrs[BURST][20];
+
+/* IPv4 packet @p i of the chunk: from outside (wan, L3 1) to inside (lan, L3
+ * 0), TCP to port 80 + i % 8, DSCP 46 for every sixth. */
+static void
+chunk_pkt(unsigned i)
+{
+	struct ap_mbuf_priv *pv = &pvs[i];
+	uint8_t *h = hdrs[i];
+
+	memset(pv, 0, sizeof(*pv));
+	memset(h, 0, sizeof(hdrs[i]));
+	h[0] = 0x45;
+	h[1] = i % 6 == 5 ? 46 << 2 : 0;
+	h[9] = 6;
+	memcpy(h + 12, (const uint8_t[]){203, 0, 113, 9}, 4);
+	memcpy(h + 16, (const uint8_t[]){192, 168, 1, (uint8_t)(5 + i)}, 4);
+	pv->pi.l3 = AP_L3_IPV4;
+	pv->pi.l4_proto = 6;
+	pv->pi.l4_sport = (uint16_t)(40000 + i);
+	pv->pi.l4_dport = (uint16_t)(80 + i % 8);
+	pv->l3 = 1;
+	pv->ct = i % 7 == 3 ? AP_CT_ESTABLISHED : AP_CT_NEW;
+}
+
+static json_int_t
+rule_hits(unsigned idx)
+{
+	json_t *j = ap_fw_json();
+	json_int_t h = json_integer_value(
+		json_object_get(json_array_get(json_object_get(j, "rules"), idx), "hits"));
+
+	json_decref(j);
+	return h;
+}
+
+Test(fw, chunk_reload_log)
+{
+	static struct ap_config cfg;
+	static const uint16_t l3[] = {0, 1};
+	const uint8_t *hp[BURST];
+	struct ap_mbuf_priv *pp[BURST];
+	uint16_t outs[BURST];
+	enum ap_fw_action burst[BURST], one[BURST];
+	char err[AP_CFG_ERR_MAX];
+	json_int_t web, ssh, rej;
+	json_t *log;
+
+	cr_assert_eq(ap_config_load_buf("fw.yaml", fw_yaml, strlen(fw_yaml), &cfg, err), 0, "%s",
+		     err);
+	cr_assert_eq(ap_fw_start(&cfg, l3, err, sizeof(err)), 0, "%s", err);
+	for (unsigned i = 0; i < BURST; i++) {
+		chunk_pkt(i);
+		pp[i] = &pvs[i];
+		hp[i] = hdrs[i];
+		outs[i] = 0;
+	}
+	ap_fw_check_burst(pp, hp, outs, BURST, burst);
+	for (unsigned i = 0; i < BURST; i++) {
+		cr_expect_eq(ap_fw_check(pp[i], hp[i], 0), AP_FW_ACCEPT, "done: %u", i);
+		chunk_pkt(i);
+		one[i] = ap_fw_check(pp[i], hp[i], 0);
+		cr_expect_eq(burst[i], one[i], "packet %u: chunk %d, alone %d", i, burst[i],
+			     one[i]);
+	}
+	/* Rule 0 (web: 80) takes i = 0, 8, 16; EF ones meet rule 2 (logged);
+	 * the rest rule 5 (reject); i % 7 == 3 is established. */
+	cr_expect_eq(burst[1], AP_FW_REJECT);
+	cr_expect_eq(burst[3], AP_FW_ACCEPT, "established");
+	web = rule_hits(0);
+	rej = rule_hits(5);
+	cr_expect_eq(web, 2 * 3, "web hits %lld", (long long)web);
+	cr_expect_gt(rej, 0);
+	ap_fw_poll();
+	log = ap_fw_log_json();
+	/* i = 5, 11, 23 (17 is established), twice. */
+	cr_expect_eq(json_array_size(json_object_get(log, "records")), 2 * 3);
+	cr_expect_str_eq(json_string_value(json_object_get(
+				 json_array_get(json_object_get(log, "records"), 0), "ct")),
+			 "new");
+	json_decref(log);
+
+	/* A rule in front, the reject turned into a drop. */
+	memmove(&cfg.firewall.rules[1], &cfg.firewall.rules[0],
+		sizeof(cfg.firewall.rules[0]) * cfg.firewall.n_rules);
+	cfg.firewall.n_rules++;
+	cfg.firewall.rules[0].dport = -1;
+	cfg.firewall.rules[0].proto = 17;
+	cfg.firewall.rules[6].action = AP_FW_DROP;
+	ssh = rule_hits(3);
+	cr_assert_eq(ap_fw_reload(&cfg.firewall, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(rule_hits(1), web, "the web rule keeps its hits");
+	cr_expect_eq(rule_hits(4), ssh);
+	cr_expect_eq(rule_hits(0), 0, "a new rule");
+	cr_expect_eq(rule_hits(6), 0, "a changed rule");
+	chunk_pkt(1);
+	cr_expect_eq(ap_fw_check(&pvs[1], hdrs[1], 0), AP_FW_DROP);
+	ap_fw_poll();
+	ap_fw_stop();
+}
