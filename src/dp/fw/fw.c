@@ -8,10 +8,10 @@
  * the addresses and the ports. The state byte carries the packet's AP_FW_CT_*
  * bit, and bit 7 for a fragment after the first, which rules with ports must
  * not match (they cannot see its ports). ICMP keeps type << 8 | code where
- * the source port is, so an ICMP type is a range of that field. A rule becomes the
- * product of its sets and state bits as ACL entries that share its priority
- * (higher for earlier rules, so the first match wins) and its userdata
- * (index + 1; 0 is rte_acl's "no match").
+ * the source port is, so an ICMP type is a range of that field. A rule
+ * becomes the product of its sets and state bits as ACL entries that share
+ * its priority (higher for earlier rules, so the first match wins) and its
+ * userdata (index + 1; 0 is rte_acl's "no match").
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -46,7 +46,7 @@ static unsigned fw_rulesets;
 #define FW_LOG_RING   1024
 #define FW_LOG_RECENT 256
 #define FW_CT_LATER   0x80 /* state byte: a fragment after the first */
-/* Entries per context: past this, sets multiply too much. */
+/* ACL entries per family: past this, sets multiply too much. */
 #define FW_ACL_MAX (1u << 18)
 
 static struct {
