@@ -8,9 +8,11 @@
 # the flows. The peer measured in the same run is dpdk-testpmd macswap on the
 # same two null devices (no lookup at all).
 #
-# The issue's goals (200 cycles/packet with a 1k-rule firewall, 256 bytes a
-# flow) are the columns' goals; there is no firewall yet, so the cycles are
-# conntrack's alone.
+# A fourth run adds the firewall with 1000 rules on the 10k flows: every
+# packet is new to conntrack (no replies come back), so each one is
+# classified; it misses 998 rules (other ports, sources, protocols, sets) and
+# hits the 999th. The issue's goals (200 cycles/packet for conntrack and a
+# 1k-rule firewall, 256 bytes a flow) are the columns' goals.
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -56,10 +58,41 @@ huge_used() {
 		/proc/meminfo
 }
 
-# aetherd_run NAME FLOWS TRACK: sets AD_CPP, AD_HUGE (2 MiB pages in use
-# during the window), null when not measured.
+# gen_rules N: a firewall section of N rules between zones "inside" (port
+# in) and "outside" (port out); the template's traffic (UDP to port 53 from
+# 10.0/16) misses all but rule N-2.
+gen_rules() {
+	python3 - "$1" <<-'EOF'
+		import sys
+
+		n = int(sys.argv[1])
+		print("firewall:")
+		print("  zones: [{name: inside, interfaces: [in]}, {name: outside, interfaces: [out]}]")
+		print("  sets:")
+		print("    - {name: mgmt, ports: [\"22\", \"161-162\", \"830\"]}")
+		print("    - {name: partners, addresses: [192.0.2.0/24, 198.51.100.0/25, \"2001:db8::/32\"]}")
+		print("  policies: [{from: any, to: any, action: drop}]")
+		print("  rules:")
+		for i in range(n - 2):
+		    k = i % 4
+		    if k == 0:
+		        r = "proto: udp, dport: \"%d\"" % (1024 + i)
+		    elif k == 1:
+		        r = "proto: tcp, src: 172.%d.%d.0/24, dport: \"%d\"" % (16 + i // 256 % 16, i % 256, 2000 + i)
+		    elif k == 2:
+		        r = "proto: udp, src: partners, dport: \"53\""
+		    else:
+		        r = "proto: tcp, dport: mgmt, ct_state: [new]"
+		    print("    - {from: inside, to: outside, %s, action: accept}" % r)
+		print("    - {from: inside, to: outside, proto: udp, dport: \"53\", action: accept, comment: dns}")
+		print("    - {from: any, to: any, proto: icmp, action: accept}")
+	EOF
+}
+
+# aetherd_run NAME FLOWS TRACK [RULES]: sets AD_CPP, AD_HUGE (2 MiB pages in
+# use during the window), null when not measured. RULES: a firewall of that many.
 aetherd_run() {
-	local name=$1 n=$2 track=$3 dir=$BENCH_TMP/$1 pid i ct=""
+	local name=$1 n=$2 track=$3 rules=${4:-0} dir=$BENCH_TMP/$1 pid i ct=""
 	AD_CPP=null
 	AD_HUGE=null
 	HUGE_USED=null
@@ -82,6 +115,7 @@ aetherd_run() {
 		api: {socket: $BENCH_TMP/api.sock, listen: none, token_file: $dir/api.token}
 		log: {level: warning}
 	EOF
+	[ "$rules" -gt 0 ] && { gen_rules "$rules" >>"$dir/ct.yaml" || return 1; }
 	bench_aetherd_start "$dir" "$dir/ct.yaml" || return 1
 	pid=$BENCH_PID
 	# Every flow in the table before the window (or a few seconds untracked).
@@ -95,6 +129,8 @@ aetherd_run() {
 		sleep 0.1
 	done
 	[ "$track" = 1 ] && bench_log "$name: $(bench_api "/api/v1/conntrack?limit=0" | jq -c .stats)"
+	[ "$rules" -gt 0 ] && bench_log "$name: firewall $(bench_api /api/v1/firewall |
+		jq -c '{acl, verdicts, hit: [.rules[] | select(.hits > 0) | {index, hits}]}')"
 	BENCH_HOOK=read_huge bench_measure "$name" "$dir" "$pid" out || return 1
 	AD_CPP=$BENCH_CPP
 	AD_HUGE=$HUGE_USED
@@ -114,6 +150,8 @@ aetherd_run ct10k 10000 1 || status=1
 K10_CPP=$AD_CPP
 aetherd_run ct1m 1000000 1 || status=1
 M1_CPP=$AD_CPP M1_HUGE=$AD_HUGE
+aetherd_run fw1k 10000 1 1000 || status=1
+FW_CPP=$AD_CPP
 
 PER_FLOW=null
 if [ "$M1_HUGE" != null ] && [ "$OFF_HUGE" != null ] && [ "$M1_HUGE" -gt 0 ]; then
@@ -125,6 +163,9 @@ bench_case "routing + conntrack, 10k flows" cycles/packet "$(bench_round "$K10_C
 	"dpdk-testpmd macswap" "$(bench_round "$TP_CPP")"
 bench_case "routing + conntrack, 1M flows" cycles/packet "$(bench_round "$M1_CPP")" lower 200 \
 	"dpdk-testpmd macswap" "$(bench_round "$TP_CPP")"
+bench_case "routing + conntrack + firewall (1000 rules, the 999th matches), 10k new flows" \
+	cycles/packet "$(bench_round "$FW_CPP")" lower 200 "dpdk-testpmd macswap" \
+	"$(bench_round "$TP_CPP")"
 bench_case "conntrack memory per flow (table sized 1.25M)" bytes "$PER_FLOW" lower 256 "-" null
 bench_finish || status=1
 exit $status

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -708,7 +709,7 @@ render_firewall(json_t *root)
 		return -1;
 	json_array_foreach(rules, i, r)
 	{
-		char idx[16], pr[16], src[128], dst[128], dp[128], st[128], hits[32];
+		char idx[16], pr[16], src[128], dst[128], dp[128], st[128], hits[32], act[32];
 		char *row[10] = {
 			fmt_num(json_object_get(r, "index"), idx, sizeof(idx), 0),
 			(char *)str_or_dash(r, "from"),
@@ -718,9 +719,12 @@ render_firewall(json_t *root)
 			(char *)match_str(json_object_get(r, "dst"), dst, sizeof(dst)),
 			(char *)match_str(json_object_get(r, "dport"), dp, sizeof(dp)),
 			(char *)match_str(json_object_get(r, "ct_state"), st, sizeof(st)),
-			(char *)str_or_dash(r, "action"),
+			act,
 			fmt_num(json_object_get(r, "hits"), hits, sizeof(hits), 0),
 		};
+
+		snprintf(act, sizeof(act), "%s%s", str_or_dash(r, "action"),
+			 json_is_true(json_object_get(r, "log")) ? ",log" : "");
 
 		table_add(&t, row);
 	}
@@ -865,6 +869,41 @@ render_synproxy(json_t *root)
 	json_object_foreach(json_object_get(root, "counters"), k, v)
 		printf(" %s %lld", k, json_integer_value(v));
 	putchar('\n');
+	return 0;
+}
+
+/* GET /api/v1/firewall/log: one line a record, oldest first. */
+static int
+render_firewall_log(json_t *root)
+{
+	json_t *recs = json_object_get(root, "records"), *r;
+	size_t i;
+
+	if (!json_is_true(json_object_get(root, "enabled"))) {
+		puts("firewall: off");
+		return 0;
+	}
+	if (!json_is_array(recs))
+		return -1;
+	json_array_foreach(recs, i, r)
+	{
+		time_t t = (time_t)json_number_value(json_object_get(r, "time"));
+		char when[32];
+
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", localtime(&t));
+		printf("%s rule %lld%s%s: %s %s %s:%lld -> %s:%lld dscp %lld ct %s %s->%s\n", when,
+		       json_integer_value(json_object_get(r, "rule")),
+		       json_object_get(r, "comment") ? " " : "",
+		       json_object_get(r, "comment") ? str_or_dash(r, "comment") : "",
+		       str_or_dash(r, "action"), str_or_dash(r, "proto"), str_or_dash(r, "src"),
+		       json_integer_value(json_object_get(r, "sport")), str_or_dash(r, "dst"),
+		       json_integer_value(json_object_get(r, "dport")),
+		       json_integer_value(json_object_get(r, "dscp")), str_or_dash(r, "ct"),
+		       str_or_dash(r, "from"), str_or_dash(r, "to"));
+	}
+	printf("logged %lld, over the rate limit %lld\n",
+	       json_integer_value(json_object_get(root, "logged")),
+	       json_integer_value(json_object_get(root, "limited")));
 	return 0;
 }
 
@@ -1767,6 +1806,13 @@ static const struct cmd commands[] = {
 		.path = "/api/v1/qos",
 		.render = render_qos,
 		.help = "QoS classes with rates, counters, policer colours, drops, queue depth",
+	},
+	{
+		.words = {"show", "firewall", "log"},
+		.method = "GET",
+		.path = "/api/v1/firewall/log",
+		.render = render_firewall_log,
+		.help = "recent records of firewall rules with log: true",
 	},
 	{
 		.words = {"show", "bgp", "summary"},

@@ -511,6 +511,14 @@ h_qos(void *ctx, const struct ap_api_req *req, json_t **out)
 	return dp_handler(ctx, ap_dp_qos_json, out);
 }
 
+/* GET /api/v1/firewall/log */
+static int
+h_firewall_log(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	(void)req;
+	return dp_handler(ctx, ap_dp_firewall_log_json, out);
+}
+
 static void
 on_poll(uv_timer_t *t)
 {
@@ -529,6 +537,7 @@ on_stop_signal(uv_signal_t *h, int signum)
 }
 
 /* What a reload may not change without a restart: everything but routes,
+ * the firewall's rules, zones and policies,
  * logging and service sections whose service takes a reconfigure. Positions
  * of objects in the file do not count. */
 static const char *
@@ -554,8 +563,8 @@ restart_needed(const struct ap_config *a, const struct ap_config *b)
 		return "xconnect";
 	if (memcmp(&a->conntrack, &b->conntrack, sizeof(a->conntrack)) != 0)
 		return "conntrack";
-	if (a->firewall.enabled != b->firewall.enabled ||
-	    memcmp(&a->firewall, &b->firewall, sizeof(a->firewall)) != 0)
+	/* Rules, sets, zones and policies reload; the section's presence does not. */
+	if (a->firewall.enabled != b->firewall.enabled)
 		return "firewall";
 	if (memcmp(&a->qos, &b->qos, sizeof(a->qos)) != 0)
 		return "qos";
@@ -1012,7 +1021,8 @@ main(int argc, char **argv)
 			    0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/firewall", h_firewall, &st) < 0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/synproxy", h_synproxy, &st) < 0 ||
-		    ap_api_route(st.api, "GET", "/api/v1/qos", h_qos, &st) < 0) {
+		    ap_api_route(st.api, "GET", "/api/v1/qos", h_qos, &st) < 0 ||
+		    ap_api_route(st.api, "GET", "/api/v1/firewall/log", h_firewall_log, &st) < 0) {
 			fprintf(stderr, "aetherd: cannot register API routes\n");
 			st.exit_code = 1;
 			goto out;

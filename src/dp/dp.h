@@ -66,8 +66,10 @@ json_t *ap_dp_routes_json(struct ap_dp *dp, const char *prefix);
 /** Add or replace a route at runtime; 0 or -errno with @p err set. */
 int ap_dp_route_add(struct ap_dp *dp, const struct ap_cfg_route *r, char *err, size_t err_len);
 /**
- * Apply what a reload may change in the data plane: the static routes
- * (removed, changed and added as a diff, while traffic flows). The caller
+ * Apply what a reload may change in the data plane: the firewall's rules,
+ * zones and policies (compiled, then published whole; conntrack keeps its
+ * flows), then the static routes (removed, changed and added as a diff,
+ * while traffic flows). The caller
  * has checked that nothing else the data plane owns changed.
  */
 int ap_dp_reconfigure(struct ap_dp *dp, const struct ap_config *cfg, char *err, size_t err_len);
@@ -95,6 +97,8 @@ json_t *ap_dp_firewall_json(struct ap_dp *dp);
 json_t *ap_dp_synproxy_json(struct ap_dp *dp);
 /** QoS classes and policers with their counters (GET /api/v1/qos). */
 json_t *ap_dp_qos_json(struct ap_dp *dp);
+/** Recent firewall log records (GET /api/v1/firewall/log). */
+json_t *ap_dp_firewall_log_json(struct ap_dp *dp);
 /** Flush every connection table. @return flows there were. */
 unsigned ap_dp_conntrack_flush(struct ap_dp *dp);
 /** `{"neighbors":[...]}` (GET /api/v1/neighbors). */

@@ -1791,16 +1791,33 @@ port_range(const char *s, uint16_t *lo, uint16_t *hi)
 	return false;
 }
 
+/* One item of a set: false when @p str is not a port (range) or an address
+ * (prefix without host bits), as @p ports says. */
+static bool
+set_item(struct ap_cfg_fw *fw, bool ports, const char *str)
+{
+	const unsigned i = fw->n_items;
+
+	if (ports ? !port_range(str, &fw->port_lo[i], &fw->port_hi[i])
+		  : ap_cfg_prefix_parse(str, false, &fw->addrs[i]) < 0 ||
+			    !prefix_host_bits_zero(&fw->addrs[i]))
+		return false;
+	fw->n_items++;
+	return true;
+}
+
 static int
 parse_set_items(struct ctx *c, const yaml_node_t *v, struct ap_cfg_fw_set *set, bool ports,
 		const char *what)
 {
+	struct ap_cfg_fw *fw = &c->cfg->firewall;
 	yaml_node_item_t *it;
 	char sh[SHOW_MAX];
 
 	if (v->type != YAML_SEQUENCE_NODE)
 		return fail(c, v->start_mark, "expected a list for %s", what);
 	set->ports = ports;
+	set->first = fw->n_items;
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
 		const yaml_node_t *item = node_at(c, *it);
 		const char *str;
@@ -1814,17 +1831,11 @@ parse_set_items(struct ctx *c, const yaml_node_t *v, struct ap_cfg_fw_set *set, 
 		ret = get_string(c, item, what, &str);
 		if (ret < 0)
 			return ret;
-		if (ports) {
-			if (!port_range(str, &set->port_lo[set->n], &set->port_hi[set->n]))
-				return fail(c, item->start_mark,
-					    "%s: '%s' is not a port or a range (8000-8080)", what,
-					    show(str, strlen(str), sh));
-		} else if (ap_cfg_prefix_parse(str, false, &set->addrs[set->n]) < 0 ||
-			   !prefix_host_bits_zero(&set->addrs[set->n])) {
-			return fail(c, item->start_mark,
-				    "%s: '%s' is not an address or a prefix without host bits",
-				    what, show(str, strlen(str), sh));
-		}
+		if (!set_item(fw, ports, str))
+			return fail(c, item->start_mark, "%s: '%s' is not %s", what,
+				    show(str, strlen(str), sh),
+				    ports ? "a port or a range (8000-8080)"
+					  : "an address or a prefix without host bits");
 		set->n++;
 	}
 	return 0;
@@ -1916,18 +1927,31 @@ parse_fw_ct_state(struct ctx *c, const yaml_node_t *v, void *obj, const char *wh
 	return 0;
 }
 
+/* A rule's small number (ICMP type, DSCP): 0 to @p max, else -1 stays. */
 static int
-parse_fw_icmp_type(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+parse_fw_small(struct ctx *c, const yaml_node_t *v, const char *what, unsigned max, int16_t *out)
 {
 	uint64_t x = 0;
 	int ret = get_uint(c, v, what, &x);
 
 	if (ret < 0)
 		return ret;
-	if (x > 255)
-		return fail(c, v->start_mark, "%s must be between 0 and 255", what);
-	((struct ap_cfg_fw_rule *)obj)->icmp_type = (int16_t)x;
+	if (x > max)
+		return fail(c, v->start_mark, "%s must be between 0 and %u", what, max);
+	*out = (int16_t)x;
 	return 0;
+}
+
+static int
+parse_fw_icmp_type(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	return parse_fw_small(c, v, what, 255, &((struct ap_cfg_fw_rule *)obj)->icmp_type);
+}
+
+static int
+parse_fw_dscp(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	return parse_fw_small(c, v, what, 63, &((struct ap_cfg_fw_rule *)obj)->dscp);
 }
 
 #define RULE_FIELD(k, t, m)                                                                        \
@@ -1946,6 +1970,7 @@ static const struct field rule_fields[] = {
 	{.key = "proto", .type = FT_CUSTOM, .custom = parse_fw_proto},
 	{.key = "icmp_type", .type = FT_CUSTOM, .custom = parse_fw_icmp_type},
 	{.key = "ct_state", .type = FT_CUSTOM, .custom = parse_fw_ct_state},
+	{.key = "dscp", .type = FT_CUSTOM, .custom = parse_fw_dscp},
 	{RULE_FIELD("action", FT_ENUM, action), .names = fw_action_names, .flags = F_REQUIRED},
 	{RULE_FIELD("log", FT_BOOL, log)},
 	{RULE_FIELD("comment", FT_STRING, comment)},
@@ -1988,6 +2013,7 @@ fw_item(struct ctx *c, const yaml_node_t *item, const char *where, const struct 
 		struct ap_cfg_fw_rule *r = obj;
 
 		r->icmp_type = -1;
+		r->dscp = -1;
 		r->line = line;
 		r->col = col;
 	}
@@ -2099,6 +2125,7 @@ parse_fw_rules(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 
 static const struct field fw_fields[] = {
 	{FW_FIELD("default", FT_ENUM, default_action), .names = fw_action_names},
+	{FW_FIELD("log_rate", FT_UINT, log_rate), .min = 1, .max = 1000000},
 	{.key = "zones", .type = FT_CUSTOM, .custom = parse_fw_zones},
 	{.key = "sets", .type = FT_CUSTOM, .custom = parse_fw_sets},
 	{.key = "policies", .type = FT_CUSTOM, .custom = parse_fw_policies},
@@ -2163,15 +2190,15 @@ fw_match_ref(struct ctx *c, struct ap_cfg_fw *fw, const char *s, bool ports, yam
 			*out = (int16_t)i;
 			return 0;
 		}
-	if (fw->n_sets == sizeof(fw->sets) / sizeof(fw->sets[0]))
+	if (fw->n_sets == sizeof(fw->sets) / sizeof(fw->sets[0]) ||
+	    fw->n_items == AP_CFG_FW_MAX_ITEMS)
 		return fail(c, m, "%s: too many inline addresses and ports", what);
 	set = &fw->sets[fw->n_sets];
 	memset(set, 0, sizeof(*set));
 	set->ports = ports;
 	set->n = 1;
-	if (ports ? !port_range(s, &set->port_lo[0], &set->port_hi[0])
-		  : (ap_cfg_prefix_parse(s, false, &set->addrs[0]) < 0 ||
-		     !prefix_host_bits_zero(&set->addrs[0])))
+	set->first = fw->n_items;
+	if (!set_item(fw, ports, s))
 		return fail(c, m, "%s: '%s' is no set and not %s", what, show(s, strlen(s), sh),
 			    ports ? "a port or a range (8000-8080)"
 				  : "an address or a prefix without host bits");
@@ -3211,6 +3238,7 @@ ap_config_defaults(struct ap_config *cfg)
 	cfg->mac_table_size = 65536;
 	cfg->firewall.default_action = AP_FW_DROP;
 	cfg->qos.host_table = 4096;
+	cfg->firewall.log_rate = 100;
 	cfg->conntrack.max_flows = 65536;
 	cfg->conntrack.t_syn_sent = 120;
 	cfg->conntrack.t_syn_recv = 60;

@@ -212,13 +212,16 @@ struct ap_cfg_fw_zone {
 	uint32_t line, col;
 };
 
-/** firewall.sets[]: named addresses (prefixes) or ports (ranges). */
+/** Set items in a firewall section: the named sets' and one per inline value. */
+#define AP_CFG_FW_MAX_ITEMS (AP_CFG_FW_MAX_SETS * AP_CFG_FW_SET_MAX + 4 * AP_CFG_FW_MAX_RULES)
+
+/** firewall.sets[]: named addresses (prefixes) or ports (ranges). Its items
+ * are ap_cfg_fw.addrs (or port_lo, port_hi) [first, first + n). */
 struct ap_cfg_fw_set {
 	char name[AP_NAME_MAX];
 	bool ports; /**< A port set; else an address set. */
-	struct ap_cfg_prefix addrs[AP_CFG_FW_SET_MAX];
-	uint16_t port_lo[AP_CFG_FW_SET_MAX], port_hi[AP_CFG_FW_SET_MAX];
 	uint8_t n;
+	uint16_t first;
 };
 
 /** Zone ids in rules and policies beside the zones' indexes. */
@@ -239,13 +242,14 @@ struct ap_cfg_fw_rule {
 	uint8_t proto;				 /**< 0: any. */
 	int16_t icmp_type;			 /**< -1: any. */
 	uint8_t ct_state;			 /**< AP_FW_CT_* bits, 0: any. */
+	int16_t dscp;				 /**< DSCP (0-63), -1: any. */
 	/* Each is a set's index, or -1: any. Inline values become anonymous sets. */
 	int16_t src, dst, sport, dport;
 	/* As written: a set's name, an address or prefix, a port or "lo-hi". */
 	char src_s[48], dst_s[48];
 	char sport_s[48], dport_s[48];
 	enum ap_fw_action action;
-	bool log;
+	bool log; /**< Log the packets it decides (rate-limited), then act. */
 	char comment[64];
 	uint32_t line, col;
 };
@@ -262,11 +266,16 @@ struct ap_cfg_fw_policy {
 struct ap_cfg_fw {
 	bool enabled;
 	enum ap_fw_action default_action; /**< No rule, no policy (default drop). */
+	uint32_t log_rate;		  /**< Log records per second and worker (default 100). */
 	struct ap_cfg_fw_zone zones[AP_CFG_FW_MAX_ZONES];
 	uint16_t n_zones;
 	/* Named sets first, then the anonymous ones of inline rule values. */
-	struct ap_cfg_fw_set sets[AP_CFG_FW_MAX_SETS * 4];
+	struct ap_cfg_fw_set sets[AP_CFG_FW_MAX_SETS + 4 * AP_CFG_FW_MAX_RULES];
 	uint16_t n_sets;
+	/* The sets' items; a set's are consecutive. */
+	struct ap_cfg_prefix addrs[AP_CFG_FW_MAX_ITEMS];
+	uint16_t port_lo[AP_CFG_FW_MAX_ITEMS], port_hi[AP_CFG_FW_MAX_ITEMS];
+	uint16_t n_items;
 	struct ap_cfg_fw_policy policies[AP_CFG_FW_MAX_POLICIES];
 	uint16_t n_policies;
 	struct ap_cfg_fw_rule rules[AP_CFG_FW_MAX_RULES];

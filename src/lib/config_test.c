@@ -682,15 +682,15 @@ Test(config, firewall)
 	cr_assert_eq(fw->rules[0].proto, 6);
 	cr_assert_eq(fw->rules[0].dport, 0, "the named set");
 	cr_assert_eq(fw->rules[0].src, 1);
-	cr_assert_eq(fw->sets[0].port_lo[1], 8000);
-	cr_assert_eq(fw->sets[0].port_hi[1], 8080);
+	cr_assert_eq(fw->port_lo[fw->sets[0].first + 1], 8000);
+	cr_assert_eq(fw->port_hi[fw->sets[0].first + 1], 8080);
 	cr_assert_eq(fw->rules[1].to_zone, AP_FW_ZONE_SELF);
 	cr_assert_eq(fw->rules[1].icmp_type, 8);
 	cr_assert_eq(fw->rules[1].ct_state, AP_FW_CT_NEW);
 	cr_assert_eq(fw->rules[2].from_zone, AP_FW_ZONE_ANY);
 	cr_assert_geq(fw->rules[2].dport, 2, "an anonymous set");
-	cr_assert_eq(fw->sets[fw->rules[2].dport].port_lo[0], 53);
-	cr_assert_eq(fw->sets[fw->rules[2].src].addrs[0].len, 32);
+	cr_assert_eq(fw->port_lo[fw->sets[fw->rules[2].dport].first], 53);
+	cr_assert_eq(fw->addrs[fw->sets[fw->rules[2].src].first].len, 32);
 	cr_assert_eq(fw->policies[0].to_zone, AP_FW_ZONE_ANY);
 }
 

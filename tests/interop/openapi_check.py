@@ -292,6 +292,9 @@ def main():
           then=lambda p, t: [] if p == {"enabled": False} else ["firewall: %s" % p])
     check("synproxy (off in this lab)", "GET", "/api/v1/synproxy", 200,
           then=lambda p, t: [] if not p["enabled"] and p["armed"] == [] else ["synproxy: %s" % p])
+    check("firewall log (off in this lab)", "GET", "/api/v1/firewall/log", 200,
+          then=lambda p, t: [] if p == {"enabled": False, "records": []}
+          else ["firewall log: %s" % p])
     check("route without a body", "POST", "/api/v1/routes", 400, body={})
     check("route with host bits", "POST", "/api/v1/routes", 400,
           body={"prefix": "10.1.2.3/8", "via": "blackhole"})

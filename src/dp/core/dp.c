@@ -998,8 +998,10 @@ ap_dp_poll(struct ap_dp *dp)
 {
 	if (dp->stopped)
 		return;
-	if (dp->ip_up)
+	if (dp->ip_up) {
 		ap_ip_poll();
+		ap_fw_poll();
+	}
 	if (dp->l2_up)
 		ap_l2_poll();
 	ap_capture_poll();
@@ -1151,6 +1153,13 @@ ap_dp_reconfigure(struct ap_dp *dp, const struct ap_config *cfg, char *err, size
 			return ap_errf(err, err_len, -ENOTSUP, "routes need routed interfaces");
 		return 0;
 	}
+	/* The firewall first: when its rules do not compile, nothing changes. */
+	if (memcmp(&old->firewall, &cfg->firewall, sizeof(cfg->firewall)) != 0) {
+		rc = ap_fw_reload(&cfg->firewall, err, err_len);
+		if (rc < 0)
+			return rc;
+		dp->cfg.firewall = cfg->firewall;
+	}
 	/* Routes gone or changed first go, then new ones come: each is one FIB
 	 * update that lookups see before or after. */
 	for (unsigned i = 0; i < old->n_routes; i++) {
@@ -1228,6 +1237,13 @@ ap_dp_qos_json(struct ap_dp *dp)
 {
 	RTE_SET_USED(dp);
 	return ap_qos_json();
+}
+
+json_t *
+ap_dp_firewall_log_json(struct ap_dp *dp)
+{
+	RTE_SET_USED(dp);
+	return ap_fw_log_json();
 }
 
 unsigned

@@ -10,8 +10,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include <rte_eal.h>
-
+#include "dp/core/eal_test.h"
 #include "dp/core/dp_core.h"
 #include "dp/ct/ct.h"
 #include "pkt/build.h"
@@ -167,13 +166,7 @@ static struct ap_ct_table *t;
 static void
 setup(void)
 {
-	char prefix[64];
-	char *argv[] = {"ct_test",	     "--no-huge",      "-m", "64",
-			"--no-pci",	     "--no-telemetry", "-l", "0",
-			"--log-level=error", prefix,	       NULL};
-
-	snprintf(prefix, sizeof(prefix), "--file-prefix=cttest-%d", (int)getpid());
-	cr_assert_geq(rte_eal_init(10, argv), 0);
+	cr_assert_geq(ap_test_eal_init("ct_test", "64"), 0, "EAL init failed");
 	t = ap_ct_table_create(0, 16);
 	cr_assert_not_null(t);
 	for (unsigned s = 0; s < AP_TCP_STATES; s++)

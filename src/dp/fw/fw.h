@@ -10,7 +10,13 @@
  * the egress zone) is known, for forwarded traffic and traffic to the
  * appliance (zone "self"); what the control plane sends is not checked.
  *
- * Rules are walked in order (rte_acl compilation is the next step).
+ * Rules compile to two rte_acl contexts (IPv4, IPv6) that keep first-match
+ * order through rule priorities; a set expands to several ACL entries of one
+ * rule. Zones, policies, contexts and counters form a ruleset that the control
+ * plane builds off to the side and publishes with an atomic pointer store; the
+ * one it replaces is freed once every worker has passed a quiescent state
+ * (ap_dp_qsbr). Rules with `log` send a record per packet they decide (rate
+ * limited per worker) to the control plane through a ring.
  */
 #ifndef AP_FW_H
 #define AP_FW_H
@@ -18,26 +24,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_graph.h>
 #include <rte_lcore.h>
+#include <rte_ring.h>
 #include <jansson.h>
 
 #include "dp/core/dp_core.h"
 #include "dp/ct/ct.h"
 #include "lib/config.h"
 
-struct ap_fw {
-	bool enabled;
-	const struct ap_cfg_fw *cfg;
-	uint8_t zone_of[AP_L3_MAX]; /**< Zone of each L3 interface, AP_FW_ZONE_ANY: none. */
-	/** Action when no rule matched, [from zone][to zone]; index n_zones is "no zone",
-	 * n_zones + 1 is self. */
-	uint8_t policy[AP_CFG_FW_MAX_ZONES + 2][AP_CFG_FW_MAX_ZONES + 2];
-	uint64_t *hits;	    /**< [lcore][rule] */
-	uint64_t *last_hit; /**< [rule], TSC (racy across workers: the latest wins). */
-	uint64_t *verdicts; /**< [lcore][AP_FW_V_*] */
-};
+struct ap_fw_rs;
 
-/** Verdict counters. */
+/** Counters per worker: verdicts, then log records. */
 enum {
 	AP_FW_V_ESTABLISHED, /**< Accepted as established or related. */
 	AP_FW_V_RULE_ACCEPT,
@@ -47,12 +45,60 @@ enum {
 	AP_FW_V_POLICY_DROP,
 	AP_FW_V_POLICY_REJECT,
 	AP_FW_V_COUNT,
+	AP_FW_S_LOGGED = AP_FW_V_COUNT, /**< Log records sent to the control plane. */
+	AP_FW_S_LOG_LIMITED,		/**< Over the rate limit, or the ring was full. */
+	AP_FW_S_COUNT,
+};
+
+struct ap_fw {
+	bool enabled;
+	struct ap_fw_rs *rs;	   /**< The published ruleset (RCU: ap_dp_qsbr). */
+	uint64_t *stats;	   /**< [lcore][AP_FW_S_COUNT] */
+	struct rte_ring *log_ring; /**< struct ap_fw_log_rec, workers to control plane. */
+	uint64_t *log_window;	   /**< [lcore]: start (TSC) of the rate limit's second. */
+	uint32_t *log_count;	   /**< [lcore]: records in that second. */
 };
 
 extern struct ap_fw ap_fw;
 
 /** Egress "interface" meaning the appliance itself. */
 #define AP_FW_TO_SELF 0xffff
+
+/** A packet as the rules see it. */
+struct ap_fw_pkt {
+	uint8_t family;	    /**< 4 or 6 */
+	uint8_t proto;	    /**< IP protocol */
+	uint8_t ct;	    /**< The AP_FW_CT_* bit of its conntrack state. */
+	uint8_t frag_later; /**< A fragment after the first: no ports. */
+	uint8_t from, to;   /**< Zones: index, AP_FW_ZONE_ANY (none) or AP_FW_ZONE_SELF. */
+	uint8_t dscp;
+	uint16_t sport, dport; /**< Host order; ICMP: type << 8 | code, and id. */
+	uint8_t src[16], dst[16];
+};
+
+/** A log record (40 bytes + addresses), as the ring carries it. */
+struct ap_fw_log_rec {
+	uint64_t tsc;
+	uint16_t rule;
+	uint16_t sport, dport;
+	uint8_t action, family, proto, dscp, ct, from, to;
+	uint8_t gen; /**< The ruleset's generation (low byte): @p rule is its index. */
+	uint8_t pad[2];
+	uint8_t src[16], dst[16];
+};
+
+/**
+ * Compile @p fw's rules into a ruleset (contexts, counters; zones are left
+ * out). Control plane. NULL with a message in @p err on failure.
+ */
+struct ap_fw_rs *ap_fw_rs_build(const struct ap_cfg_fw *fw, char *err, size_t err_len);
+void ap_fw_rs_free(struct ap_fw_rs *rs);
+/** The index of the first rule of @p rs that matches @p p, or -1. */
+int ap_fw_rs_classify(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p);
+/** ACL entries of @p family (4 or 6) in @p rs. */
+unsigned ap_fw_rs_entries(const struct ap_fw_rs *rs, unsigned family);
+/** The reference: a walk over @p fw's rules in order. First match or -1. */
+int ap_fw_walk(const struct ap_cfg_fw *fw, const struct ap_fw_pkt *p);
 
 /**
  * The verdict on a routed packet: @p l3hdr its IP header, parsed into
@@ -62,6 +108,18 @@ extern struct ap_fw ap_fw;
 enum ap_fw_action ap_fw_check_slow(const struct ap_mbuf_priv *pv, const uint8_t *l3hdr,
 				   uint16_t out);
 
+/** Most packets ap_fw_check_burst() takes at once. */
+#define AP_FW_BURST RTE_GRAPH_BURST_SIZE
+
+/**
+ * ap_fw_check() on @p n (at most AP_FW_BURST) packets at once, with one
+ * classification per family: @p verdicts[i] for @p pvs[i], whose IP header is
+ * @p l3hdrs[i], going out of @p outs[i]. Packets already checked get
+ * AP_FW_ACCEPT again.
+ */
+void ap_fw_check_burst(struct ap_mbuf_priv **pvs, const uint8_t **l3hdrs, const uint16_t *outs,
+		       unsigned n, enum ap_fw_action *verdicts);
+
 static __rte_always_inline enum ap_fw_action
 ap_fw_check(struct ap_mbuf_priv *pv, const uint8_t *l3hdr, uint16_t out)
 {
@@ -69,7 +127,7 @@ ap_fw_check(struct ap_mbuf_priv *pv, const uint8_t *l3hdr, uint16_t out)
 		return AP_FW_ACCEPT;
 	pv->fw_done = 1;
 	if (likely(pv->ct == AP_CT_ESTABLISHED || pv->ct == AP_CT_RELATED)) {
-		ap_fw.verdicts[rte_lcore_id() * AP_FW_V_COUNT + AP_FW_V_ESTABLISHED]++;
+		ap_fw.stats[rte_lcore_id() * AP_FW_S_COUNT + AP_FW_V_ESTABLISHED]++;
 		return AP_FW_ACCEPT;
 	}
 	return ap_fw_check_slow(pv, l3hdr, out);
@@ -79,8 +137,19 @@ ap_fw_check(struct ap_mbuf_priv *pv, const uint8_t *l3hdr, uint16_t out)
  * interface index to L3 id). 0 or -errno. */
 int ap_fw_start(const struct ap_config *cfg, const uint16_t *l3_of_iface, char *err,
 		size_t err_len);
+/**
+ * Apply a new firewall section (reload): compile it, carry the hit counters of
+ * unchanged rules over, publish, and free the old ruleset after a grace
+ * period. On failure the running rules stay. 0 or -errno.
+ */
+int ap_fw_reload(const struct ap_cfg_fw *fw, char *err, size_t err_len);
+/** Control plane: write the log records the workers sent, free rulesets past
+ * their grace period. */
+void ap_fw_poll(void);
 void ap_fw_stop(void);
-/** `{"enabled", "default", "zones", "policies", "rules" (with hits), "verdicts"}` */
+/** `{"enabled", "default", "zones", "policies", "rules" (with hits), "verdicts", "acl"}` */
 json_t *ap_fw_json(void);
+/** `{"logged", "limited", "records": [...]}`: the recent log records, oldest first. */
+json_t *ap_fw_log_json(void);
 
 #endif

@@ -69,6 +69,21 @@ ip4_flow_hash(struct rte_mbuf *m, const struct ap_mbuf_priv *pv, const struct rt
 	return h ^ (h >> 16);
 }
 
+/* The next hop itself: an ECMP group's member for this flow. */
+static __rte_always_inline uint32_t
+ip4_nh_pick(struct rte_mbuf *m, uint32_t nh_id)
+{
+	const struct ap_nh *nh = &ap_ip.nh[nh_id];
+	const struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+
+	if (likely(nh->type != AP_NH_ECMP))
+		return nh_id;
+	return nh->members[ip4_flow_hash(m, pv,
+					 rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+								 pv->pi.l3_off)) %
+			   nh->n_members];
+}
+
 /* Send toward next hop 'nh_id'. 'forward' is false for our own replies,
  * which keep their TTL. */
 static __rte_always_inline rte_edge_t
@@ -80,10 +95,8 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 	uint16_t tot, old;
 	uint64_t l2;
 
-	if (nh->type == AP_NH_ECMP) {
-		nh_id = nh->members[ip4_flow_hash(m, pv, ip) % nh->n_members];
-		nh = &ap_ip.nh[nh_id];
-	}
+	nh_id = ip4_nh_pick(m, nh_id);
+	nh = &ap_ip.nh[nh_id];
 	switch (nh->type) {
 	case AP_NH_LOCAL:
 		if (!forward)
@@ -199,6 +212,15 @@ ip4_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, u
 			}
 		}
 		rte_fib_lookup_bulk(ap_ip.fib4, dst, nhs, n);
+		if (unlikely(ap_fw.enabled)) {
+			uint32_t picked[AP_NODE_CHUNK];
+
+			for (uint16_t i = 0; i < n; i++)
+				picked[i] = nexts[i] == IP4_EDGE_COUNT
+						    ? ip4_nh_pick(pkts[i], (uint32_t)nhs[i])
+						    : 0;
+			ap_ip_fw_chunk(pkts, picked, nexts, n, IP4_EDGE_COUNT);
+		}
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
 			struct ap_mbuf_priv *pv = ap_mbuf_priv(m);

@@ -8,12 +8,12 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include <rte_eal.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "dp/core/eal_test.h"
 #include "dp/core/dp_core.h"
 #include "dp/ip/ip.h"
 #include "dp/qos/qos.h"
@@ -136,10 +136,6 @@ add6(const char *a, uint8_t len, uint64_t nh)
 static void
 setup(void)
 {
-	char prefix[64];
-	char *argv[] = {"ip_nodes_test",     "--no-huge",      "-m", "512",
-			"--no-pci",	     "--no-telemetry", "-l", "0",
-			"--log-level=error", prefix,	       NULL};
 	const char *patterns[] = {"test-src",  "ip4-input", "ip6-input", "drop",     "punt",
 				  "ip4-local", "ip6-local", "tx",	 "l2-bridge"};
 	struct rte_graph_param gp = {
@@ -155,8 +151,7 @@ setup(void)
 	const char *tx = "tx";
 	rte_edge_t e4, e6;
 
-	snprintf(prefix, sizeof(prefix), "--file-prefix=iptest-%d", (int)getpid());
-	cr_assert_geq(rte_eal_init(10, argv), 0, "EAL init failed");
+	cr_assert_geq(ap_test_eal_init("ip_nodes_test", "512"), 0, "EAL init failed");
 	pool = rte_pktmbuf_pool_create("test", 1023, 0,
 				       RTE_ALIGN(sizeof(struct ap_mbuf_priv), RTE_MBUF_PRIV_ALIGN),
 				       RTE_MBUF_DEFAULT_BUF_SIZE, 0);

@@ -9,6 +9,7 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include "dp/fw/fw.h"
 #include "dp/ip/ip.h"
 #include "dp/qos/qos.h"
 
@@ -97,6 +98,44 @@ ap_ip_out_edge(struct ap_mbuf_priv *pv, uint32_t nh_id, bool forward, rte_edge_t
 		return qos;
 	}
 	return tx;
+}
+
+/*
+ * The firewall on a chunk of ip4/ip6-input after its lookups, in one
+ * classification: @p nh_ids are the next hops picked for the packets whose
+ * edge in @p nexts is still @p pending; those the firewall refuses get their
+ * drop or punt edge, the others go on to output, where the check finds them
+ * done.
+ */
+static __rte_always_inline void
+ap_ip_fw_chunk(struct rte_mbuf **pkts, const uint32_t *nh_ids, rte_edge_t *nexts, uint16_t n,
+	       rte_edge_t pending)
+{
+	struct ap_mbuf_priv *pvs[AP_NODE_CHUNK];
+	const uint8_t *hdrs[AP_NODE_CHUNK];
+	uint16_t outs[AP_NODE_CHUNK], at[AP_NODE_CHUNK];
+	enum ap_fw_action v[AP_NODE_CHUNK];
+	unsigned k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct ap_mbuf_priv *pv;
+		const struct ap_nh *nh;
+
+		if (nexts[i] != pending)
+			continue;
+		nh = &ap_ip.nh[nh_ids[i]];
+		if (nh->type == AP_NH_BLACKHOLE || nh->type == AP_NH_UNREACH)
+			continue;
+		pv = ap_mbuf_priv(pkts[i]);
+		pvs[k] = pv;
+		hdrs[k] = rte_pktmbuf_mtod_offset(pkts[i], const uint8_t *, pv->pi.l3_off);
+		outs[k] = nh->type == AP_NH_LOCAL ? AP_FW_TO_SELF : nh->port;
+		at[k++] = i;
+	}
+	ap_fw_check_burst(pvs, hdrs, outs, k, v);
+	for (unsigned j = 0; j < k; j++)
+		if (v[j] != AP_FW_ACCEPT)
+			nexts[at[j]] = ap_ip_fw_edge(pvs[j], v[j], pending);
 }
 
 static inline uint64_t

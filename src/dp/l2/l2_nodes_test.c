@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include <rte_eal.h>
 #include <rte_mbuf.h>
 
+#include "dp/core/eal_test.h"
 #include "dp/core/dp_core.h"
 #include "dp/ip/ip.h"
 #include "dp/ct/ct.h"
@@ -212,10 +212,6 @@ bridge_setup(void)
 static void
 setup(void)
 {
-	char prefix[64];
-	char *argv[] = {"l2_nodes_test",     "--no-huge",      "-m", "64",
-			"--no-pci",	     "--no-telemetry", "-l", "0",
-			"--log-level=error", prefix,	       NULL};
 	const char *patterns[] = {"test-src",  "eth-input", "xconnect", "drop",	     "tx-a", "tx-b",
 				  "ip4-input", "ip6-input", "punt",	"l2-bridge", "ct"};
 	struct rte_graph_param gp = {
@@ -224,8 +220,7 @@ setup(void)
 	rte_node_t xc;
 	rte_edge_t ea, eb;
 
-	snprintf(prefix, sizeof(prefix), "--file-prefix=l2test-%d", (int)getpid());
-	cr_assert_geq(rte_eal_init(10, argv), 0, "EAL init failed");
+	cr_assert_geq(ap_test_eal_init("l2_nodes_test", "64"), 0, "EAL init failed");
 	pool = rte_pktmbuf_pool_create("test", 1023, 0,
 				       RTE_ALIGN(sizeof(struct ap_mbuf_priv), RTE_MBUF_PRIV_ALIGN),
 				       RTE_MBUF_DEFAULT_BUF_SIZE, 0);
