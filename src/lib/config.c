@@ -2951,6 +2951,8 @@ static const struct field ct_timeout_fields[] = {
 	CT_TIMEOUT("udp_stream", t_udp_stream),
 	CT_TIMEOUT("icmp", t_icmp),
 	CT_TIMEOUT("generic", t_generic),
+	CT_TIMEOUT("tcp_max_retrans", t_max_retrans),
+	CT_TIMEOUT("tcp_unacknowledged", t_unack),
 };
 static const struct table ct_timeout_table = TABLE(ct_timeout_fields);
 
@@ -2958,6 +2960,8 @@ static const struct field ct_fields[] = {
 	{CT_FIELD("enabled", FT_BOOL, enabled)},
 	{CT_FIELD("max_flows", FT_UINT, max_flows), .min = 16, .max = 1u << 26},
 	{CT_FIELD("tcp_loose", FT_BOOL, tcp_loose)},
+	{CT_FIELD("tcp_liberal", FT_BOOL, tcp_liberal)},
+	{CT_FIELD("tcp_max_retrans", FT_UINT, tcp_max_retrans), .min = 1, .max = 255},
 	{CT_FIELD("drop_invalid", FT_BOOL, drop_invalid)},
 	{.key = "timeouts", .type = FT_SECTION, .sub = &ct_timeout_table},
 };
@@ -3252,6 +3256,9 @@ ap_config_defaults(struct ap_config *cfg)
 	cfg->conntrack.t_udp_stream = 120;
 	cfg->conntrack.t_icmp = 30;
 	cfg->conntrack.t_generic = 600;
+	cfg->conntrack.t_max_retrans = 300;
+	cfg->conntrack.t_unack = 300;
+	cfg->conntrack.tcp_max_retrans = 3;
 	cfg->synproxy.mss = 1460;
 	cfg->synproxy.wscale = 7;
 	cfg->synproxy.syn_rate = 1000;

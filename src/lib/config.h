@@ -184,10 +184,13 @@ struct ap_cfg_ct {
 	bool enabled;	    /**< The section is present (and not enabled: false). */
 	uint32_t max_flows; /**< Per worker (default 65536). */
 	bool tcp_loose;	    /**< Pick up TCP connections from the middle (default false). */
+	bool tcp_liberal;   /**< Track TCP windows, never mark a segment invalid for them. */
+	uint32_t tcp_max_retrans; /**< Retransmissions before the short timeout (default 3). */
 	bool drop_invalid;  /**< Drop what conntrack finds invalid (default false). */
 	/* Timeouts in seconds, as netfilter's defaults. */
 	uint32_t t_syn_sent, t_syn_recv, t_established, t_fin_wait, t_close_wait, t_last_ack;
 	uint32_t t_time_wait, t_close, t_udp, t_udp_stream, t_icmp, t_generic;
+	uint32_t t_max_retrans, t_unack;
 };
 
 #define AP_CFG_FW_MAX_ZONES    16

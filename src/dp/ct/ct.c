@@ -29,8 +29,19 @@ static uint32_t
 flow_timeout(const struct ap_ct_flow *f)
 {
 	switch (f->key.proto) {
-	case 6:
-		return ap_ct_conf.timeout[f->state < AP_TCP_STATES ? f->state : AP_TCP_CLOSE];
+	case 6: {
+		uint32_t to =
+			ap_ct_conf.timeout[f->state < AP_TCP_STATES ? f->state : AP_TCP_CLOSE];
+
+		/* A peer that does not answer: netfilter's shorter timeouts. */
+		if (ap_ct_conf.tcp_max_retrans && f->retrans >= ap_ct_conf.tcp_max_retrans &&
+		    to > ap_ct_conf.tcp_retrans)
+			return ap_ct_conf.tcp_retrans;
+		if (((f->win[0].scale | f->win[1].scale) & AP_CT_WIN_UNACK) &&
+		    ap_ct_conf.tcp_unack && to > ap_ct_conf.tcp_unack)
+			return ap_ct_conf.tcp_unack;
+		return to;
+	}
 	case 17:
 		return (f->status & AP_CT_SEEN_REPLY) ? ap_ct_conf.udp_stream : ap_ct_conf.udp;
 	case 1:
@@ -439,15 +450,43 @@ nat_setup(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_t in
 	return true;
 }
 
-static enum ap_ct_info
-tcp_update(struct ap_ct_table *t, struct ap_ct_flow *f, enum ap_ct_dir dir, uint8_t flags)
+/* The segment's window fields, when its TCP header is at hand. */
+static bool
+seg_info(const struct ap_ct_pkt *cp, struct ap_ct_tcp_seg_info *si)
 {
-	enum ap_ct_tcp_seg seg = ap_ct_tcp_seg_of(flags);
+	return cp->l4 != NULL && cp->l4_avail >= 20 &&
+	       ap_ct_tcp_seg_parse(cp->l4, cp->l4_avail, cp->l4_len, si);
+}
+
+/* Same segment as the last one this way, with nothing new: a retransmission
+ * (netfilter counts them to shorten the timeout of a dead peer). */
+static void
+retrans_count(struct ap_ct_flow *f, enum ap_ct_dir dir, const struct ap_ct_tcp_seg_info *si)
+{
+	uint32_t h = rte_hash_crc_4byte(si->seq, si->ack);
+
+	h = rte_hash_crc_4byte(si->len ^ ((uint32_t)si->win << 16) ^ ((uint32_t)dir << 31), h);
+	if (h == f->last_seg) {
+		if (f->retrans < UINT8_MAX)
+			f->retrans++;
+	} else {
+		f->last_seg = h;
+		f->retrans = 0;
+	}
+}
+
+static enum ap_ct_info
+tcp_update(struct ap_ct_table *t, struct ap_ct_flow *f, enum ap_ct_dir dir,
+	   const struct ap_ct_pkt *cp)
+{
+	enum ap_ct_tcp_seg seg = ap_ct_tcp_seg_of(cp->tcp_flags);
 	int closer = (f->status & AP_CT_FIN_ORIG)    ? AP_CT_ORIG
 		     : (f->status & AP_CT_FIN_REPLY) ? AP_CT_REPLY
 						     : -1;
 	enum ap_ct_tcp_state old = f->state,
 			     n = ap_ct_tcp_next(old, dir, seg, closer, ap_ct_conf.tcp_loose);
+	struct ap_ct_tcp_seg_info si;
+	bool have = seg_info(cp, &si);
 
 	if (n == AP_TCP_INVALID) {
 		t->st.invalid++;
@@ -460,7 +499,23 @@ tcp_update(struct ap_ct_table *t, struct ap_ct_flow *f, enum ap_ct_dir dir, uint
 		half_open_done(t, f);
 		f->status = 0;
 		f->state = (uint8_t)n;
+		memset(f->win, 0, sizeof(f->win));
+		if (have)
+			ap_ct_tcp_win_new(&f->win[dir], &si);
+		else
+			f->status |= AP_CT_LIBERAL;
 		return AP_CT_NEW;
+	}
+	if (have) {
+		if (!ap_ct_tcp_in_window(&f->win[dir], &f->win[!dir], old, dir == AP_CT_ORIG,
+					 &si)) {
+			t->st.out_of_window++;
+			if (!(f->status & AP_CT_LIBERAL) && !ap_ct_conf.tcp_liberal) {
+				t->st.invalid++;
+				return AP_CT_INVALID;
+			}
+		}
+		retrans_count(f, dir, &si);
 	}
 	if (n != AP_TCP_SYN_SENT && n != AP_TCP_SYN_RECV && n != AP_TCP_SYN_SENT2)
 		half_open_done(t, f);
@@ -479,6 +534,7 @@ ap_ct_prepare(const uint8_t *l3, const struct ap_pkt_info *pi, uint32_t len, str
 	cp->len = len;
 	cp->l4 = l3 + (pi->l4_off - pi->l3_off);
 	cp->l4_avail = pi->l4_len;
+	cp->l4_len = pi->l4_len;
 	cp->tcp_flags = pi->tcp_flags;
 	cp->in_l3 = AP_L3_MAX;
 	if ((pi->l4_proto == 1 || pi->l4_proto == 58) &&
@@ -582,6 +638,16 @@ flow_open(struct ap_ct_table *t, struct ap_ct_pkt *cp, uint32_t now)
 	}
 	cp->flow = fi;
 	cp->dir = AP_CT_ORIG;
+	if (cp->k.proto == 6) {
+		struct ap_ct_tcp_seg_info si;
+
+		/* Its side of the window; picked up mid-stream, proxied (its
+		 * numbers are shifted), or without a header to read: liberal. */
+		if (v != AP_SYN_SPLICE && seg_info(cp, &si))
+			ap_ct_tcp_win_new(&f->win[AP_CT_ORIG], &si);
+		if (v == AP_SYN_SPLICE || !(cp->tcp_flags & 0x02) || f->win[AP_CT_ORIG].maxwin == 0)
+			f->status |= AP_CT_LIBERAL;
+	}
 	if (v == AP_SYN_SPLICE) {
 		f->syn = AP_CT_SYN_WAIT;
 		return AP_CT_SYN_SPLICE;
@@ -639,7 +705,7 @@ ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint, uint32_t 
 		return AP_CT_SYN_DROP;
 	}
 	if (proto == 6) {
-		info = tcp_update(t, f, dir, cp->tcp_flags);
+		info = tcp_update(t, f, dir, cp);
 		if (info == AP_CT_INVALID)
 			return info;
 	} else {

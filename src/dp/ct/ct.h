@@ -73,6 +73,48 @@ enum ap_ct_tcp_state ap_ct_tcp_next(enum ap_ct_tcp_state s, enum ap_ct_dir dir,
 
 const char *ap_ct_tcp_state_name(enum ap_ct_tcp_state s);
 
+/** One direction's window as the tracker sees it (netfilter's td_*). */
+struct __attribute__((packed)) ap_ct_tcp_win {
+	uint32_t end;	 /**< Highest sequence number sent + 1 (seq + len, SYN and FIN count). */
+	uint32_t maxend; /**< Highest sequence number the other side may accept + 1. */
+	uint32_t maxwin; /**< Largest window the other side was offered, scaled; 0: unseen. */
+	uint8_t scale;	 /**< Low 4 bits: its window scale; AP_CT_WIN_* above. */
+};
+
+#define AP_CT_WIN_SACK	0x10 /**< It sent SACK-permitted. */
+#define AP_CT_WIN_UNACK 0x20 /**< It sent data not acknowledged yet. */
+#define AP_CT_WIN_WS	0x40 /**< It sent a window scale option. */
+
+/** What the window check reads of a TCP segment. */
+struct ap_ct_tcp_seg_info {
+	uint32_t seq, ack; /**< Host order. */
+	uint32_t len;	   /**< Payload bytes. */
+	uint16_t win;	   /**< As sent (unscaled). */
+	uint8_t flags;	   /**< TCP flags byte. */
+	uint8_t wscale;	   /**< Window scale option, 0xff: none. */
+	bool sack_perm;	   /**< SACK-permitted option. */
+	bool has_sack;	   /**< SACK blocks present: sack is the highest right edge. */
+	uint32_t sack;	   /**< Host order. */
+};
+
+/** Read @p si from the TCP header at @p tcp (@p avail bytes there) of a
+ * segment with @p l4_len bytes of TCP in all. false: cut short. */
+bool ap_ct_tcp_seg_parse(const uint8_t *tcp, uint32_t avail, uint32_t l4_len,
+			 struct ap_ct_tcp_seg_info *si);
+
+/** The originator's side of a new flow from its first segment @p si. */
+void ap_ct_tcp_win_new(struct ap_ct_tcp_win *w, const struct ap_ct_tcp_seg_info *si);
+
+/**
+ * netfilter's window check (after Guido van Rooij's "Real Stateful TCP
+ * Packet Filtering in IP Filter") of segment @p si from @p sender to
+ * @p receiver in state @p state (@p from_orig: the originator sent it), and
+ * the window update when it passes. @return whether it is in the window.
+ */
+bool ap_ct_tcp_in_window(struct ap_ct_tcp_win *sender, struct ap_ct_tcp_win *receiver,
+			 enum ap_ct_tcp_state state, bool from_orig,
+			 const struct ap_ct_tcp_seg_info *si);
+
 /** What conntrack says of a packet (netfilter's ctinfo), kept for the firewall. */
 enum ap_ct_info {
 	AP_CT_UNTRACKED,
@@ -104,6 +146,7 @@ struct ap_ct_key {
 #define AP_CT_FIN_ORIG	 (1u << 2) /**< The originator closed first. */
 #define AP_CT_FIN_REPLY	 (1u << 3) /**< The responder closed first. */
 #define AP_CT_HALF_OPEN	 (1u << 4) /**< Counted half-open at its SYN proxy destination. */
+#define AP_CT_LIBERAL	 (1u << 5) /**< Out-of-window segments pass (picked up, or proxied). */
 
 /** A tracked flow. */
 struct ap_ct_flow {
@@ -112,6 +155,9 @@ struct ap_ct_flow {
 	uint8_t orig_lo;  /**< The originator is the key's lower endpoint. */
 	uint8_t state;	  /**< TCP: enum ap_ct_tcp_state; others: 0 unreplied, 1 replied. */
 	uint8_t status;	  /**< AP_CT_* bits. */
+	uint8_t nat;	  /**< AP_CT_SNAT | AP_CT_DNAT, 0: none. */
+	uint8_t syn;	  /**< AP_CT_SYN_WAIT or AP_CT_SYN_ON, 0: not proxied. */
+	uint8_t retrans;  /**< Same segment again without progress (TCP). */
 	uint32_t expires; /**< Coarse ticks (rdtsc >> AP_CT_TICK_SHIFT). */
 	uint32_t created; /**< Coarse ticks. */
 	uint32_t pkts[2];
@@ -119,14 +165,14 @@ struct ap_ct_flow {
 	/* Translation (netfilter's two tuples): an originator's packet leaves
 	 * as nat_saddr:nat_sport -> nat_daddr:nat_dport, and replies come back
 	 * as the inverse. Set with nat != 0 only. */
-	uint8_t nat;		       /**< AP_CT_SNAT | AP_CT_DNAT, 0: none. */
 	uint16_t nat_sport, nat_dport; /**< Network order (ICMP echo: the id, twice). */
 	uint32_t nat_saddr, nat_daddr; /**< Network order. */
 	/* SYN proxy: waiting for the server, syn_delta is our ISN to the
 	 * client and syn_tsoff our TSval; spliced, they are what the server's
 	 * sequence numbers and TSvals are shifted by on the way to the client. */
-	uint8_t syn; /**< AP_CT_SYN_WAIT or AP_CT_SYN_ON, 0: not proxied. */
 	uint32_t syn_delta, syn_tsoff;
+	uint32_t last_seg; /**< Hash of the last segment (direction, seq, ack, end, window). */
+	struct ap_ct_tcp_win win[2]; /**< TCP: per direction (enum ap_ct_dir). */
 };
 
 #define AP_CT_SYN_WAIT 1
@@ -200,6 +246,7 @@ struct ap_ct_stats {
 	uint64_t created, expired, early_drop, table_full, invalid, flushed, related;
 	uint64_t nat_created, nat_exhausted;
 	uint64_t syn_retrans; /**< Client segments to a proxied flow before the server answered. */
+	uint64_t out_of_window; /**< TCP segments outside the window (invalid unless liberal). */
 };
 
 /** One worker's table. */
@@ -224,8 +271,12 @@ struct ap_ct_table {
 struct ap_ct_conf {
 	bool enabled;
 	bool tcp_loose;
+	bool tcp_liberal; /**< Track windows but never call a segment invalid for them. */
 	bool drop_invalid;
+	uint8_t tcp_max_retrans;	 /**< Retransmissions before the short timeout. */
 	uint32_t timeout[AP_TCP_STATES]; /**< Ticks per TCP state. */
+	uint32_t tcp_retrans;		 /**< Ticks: timeout after max retransmissions. */
+	uint32_t tcp_unack;		 /**< Ticks: timeout with data unacknowledged. */
 	uint32_t udp, udp_stream, icmp, generic;
 };
 
@@ -247,6 +298,7 @@ struct ap_ct_pkt {
 	uint16_t in_l3; /**< The L3 interface it came in on (port forwards match it). */
 	const uint8_t *l4; /**< Its transport header (the SYN proxy reads TCP's). */
 	uint32_t l4_avail; /**< Bytes there. */
+	uint32_t l4_len;   /**< Its transport bytes in all (the IP header's count). */
 	uint16_t syn_mss;  /**< AP_CT_SYN_SPLICE: the MSS the cookie held. */
 	/* Set by ap_ct_apply() for the packet's flow. */
 	int64_t flow; /**< Its index, -1: none. */

@@ -36,6 +36,10 @@ ap_ct_start(const struct ap_config *cfg, unsigned n_workers, char *err, size_t e
 	if (!c->enabled)
 		return 0;
 	ap_ct_conf.tcp_loose = c->tcp_loose;
+	ap_ct_conf.tcp_liberal = c->tcp_liberal;
+	ap_ct_conf.tcp_max_retrans = (uint8_t)c->tcp_max_retrans;
+	ap_ct_conf.tcp_retrans = ticks(c->t_max_retrans);
+	ap_ct_conf.tcp_unack = ticks(c->t_unack);
 	ap_ct_conf.drop_invalid = c->drop_invalid;
 	ap_ct_conf.timeout[AP_TCP_NONE] = ticks(c->t_close);
 	ap_ct_conf.timeout[AP_TCP_SYN_SENT] = ticks(c->t_syn_sent);
@@ -246,15 +250,16 @@ ap_ct_stats_json(void)
 		s.related += t->st.related;
 		s.nat_created += t->st.nat_created;
 		s.nat_exhausted += t->st.nat_exhausted;
+		s.out_of_window += t->st.out_of_window;
 	}
-	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "enabled",
-			 ap_ct_conf.enabled, "flows", (json_int_t)flows, "max_flows",
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "enabled", ap_ct_conf.enabled, "flows", (json_int_t)flows, "max_flows",
 			 (json_int_t)max, "created", (json_int_t)s.created, "expired",
 			 (json_int_t)s.expired, "early_drop", (json_int_t)s.early_drop,
 			 "table_full", (json_int_t)s.table_full, "invalid", (json_int_t)s.invalid,
 			 "flushed", (json_int_t)s.flushed, "related", (json_int_t)s.related,
 			 "nat_created", (json_int_t)s.nat_created, "nat_exhausted",
-			 (json_int_t)s.nat_exhausted);
+			 (json_int_t)s.nat_exhausted, "out_of_window", (json_int_t)s.out_of_window);
 }
 
 int

@@ -6,8 +6,10 @@
  * CLOSE reopens; a RST closes; segments that cannot belong to the state are
  * invalid; retransmitted or stale ones (a second SYN/ACK) are ignored.
  * Written here from RFC 793's state diagram and netfilter's documented
- * behaviour; window tracking is not part of it.
+ * behaviour; and window tracking as netfilter does it.
  */
+#include <string.h>
+
 #include "dp/ct/ct.h"
 
 enum ap_ct_tcp_seg
@@ -124,4 +126,175 @@ ap_ct_tcp_state_name(enum ap_ct_tcp_state s)
 	};
 
 	return s <= AP_TCP_INVALID ? names[s] : "?";
+}
+
+/* Window tracking. Sequence numbers compare modulo 2^32. */
+
+static inline bool
+before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static inline bool
+after(uint32_t a, uint32_t b)
+{
+	return before(b, a);
+}
+
+static inline uint32_t
+rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+bool
+ap_ct_tcp_seg_parse(const uint8_t *tcp, uint32_t avail, uint32_t l4_len,
+		    struct ap_ct_tcp_seg_info *si)
+{
+	uint32_t hlen = (uint32_t)(tcp[12] >> 4) * 4, i = 20;
+
+	if (avail < 20 || hlen < 20 || hlen > avail || hlen > l4_len)
+		return false;
+	memset(si, 0, sizeof(*si));
+	si->seq = rd32(tcp + 4);
+	si->ack = rd32(tcp + 8);
+	si->flags = tcp[13];
+	si->win = (uint16_t)(tcp[14] << 8 | tcp[15]);
+	si->len = l4_len - hlen;
+	si->wscale = 0xff;
+	while (i < hlen) {
+		uint8_t kind = tcp[i], len;
+
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= hlen || (len = tcp[i + 1]) < 2 || i + len > hlen)
+			break;
+		if (kind == 3 && len == 3)
+			si->wscale = tcp[i + 2] > 14 ? 14 : tcp[i + 2];
+		else if (kind == 4 && len == 2)
+			si->sack_perm = true;
+		else if (kind == 5 && len >= 10)
+			for (uint32_t b = i + 2; b + 8 <= i + len; b += 8) {
+				uint32_t right = rd32(tcp + b + 4);
+
+				if (!si->has_sack || after(right, si->sack))
+					si->sack = right;
+				si->has_sack = true;
+			}
+		i += len;
+	}
+	return true;
+}
+
+/* A SYN's options set up its sender's direction. */
+static void
+win_from_syn(struct ap_ct_tcp_win *w, const struct ap_ct_tcp_seg_info *si, uint32_t end)
+{
+	w->end = w->maxend = end;
+	w->maxwin = si->win == 0 ? 1 : si->win;
+	w->scale = 0;
+	if (si->wscale != 0xff)
+		w->scale = AP_CT_WIN_WS | si->wscale;
+	if (si->sack_perm)
+		w->scale |= AP_CT_WIN_SACK;
+}
+
+bool
+ap_ct_tcp_in_window(struct ap_ct_tcp_win *sender, struct ap_ct_tcp_win *receiver,
+		    enum ap_ct_tcp_state state, bool from_orig, const struct ap_ct_tcp_seg_info *si)
+{
+	const uint8_t fin = 0x01, syn = 0x02, rst = 0x04, ackf = 0x10;
+	uint32_t seq = si->seq, ack = si->ack, sack, end, win = si->win, swin, maxack;
+
+	end = seq + si->len + ((si->flags & syn) ? 1 : 0) + ((si->flags & fin) ? 1 : 0);
+	sack = (si->has_sack && (receiver->scale & AP_CT_WIN_SACK) && after(si->sack, ack))
+		       ? si->sack
+		       : ack;
+	if (sender->maxwin == 0) {
+		/* The first segment this way (the originator's SYN set up its
+		 * side when the flow was made: ap_ct_tcp_win_new()). */
+		if (si->flags & syn) {
+			win_from_syn(sender, si, end);
+			/* RFC 1323: scaling holds only when both sides offer it. */
+			if (!(sender->scale & receiver->scale & AP_CT_WIN_WS)) {
+				sender->scale &= (uint8_t)~0x0f;
+				receiver->scale &= (uint8_t)~0x0f;
+			}
+			if (!(si->flags & ackf))
+				return true; /* simultaneous open */
+		} else {
+			/* The reply of a flow picked up mid-stream. */
+			sender->end = end;
+			swin = win << (sender->scale & 0x0f);
+			sender->maxwin = swin == 0 ? 1 : swin;
+			sender->maxend = end + sender->maxwin;
+			if (receiver->maxwin == 0) {
+				receiver->end = receiver->maxend = sack;
+			} else if (sack == receiver->end + 1) {
+				/* Our SYN's +1: the receiver saw it. */
+				receiver->end++;
+				receiver->maxend++;
+			}
+		}
+	} else if (((state == AP_TCP_SYN_SENT && from_orig) ||
+		    (state == AP_TCP_SYN_RECV && !from_orig)) &&
+		   (si->flags & syn) && after(end, sender->end)) {
+		/* A SYN again with another sequence number: start over. */
+		win_from_syn(sender, si, end);
+	}
+	if (!(si->flags & ackf)) {
+		ack = sack = receiver->end;
+	} else if ((si->flags & (ackf | rst)) == (ackf | rst) && ack == 0) {
+		/* Stacks that reset with ACK set and a zero ack. */
+		ack = sack = receiver->end;
+	}
+	if ((si->flags & rst) && seq == 0 && state == AP_TCP_SYN_SENT)
+		seq = end = sender->end;
+	maxack = sender->maxwin ? sender->maxwin : 66000;
+	if (!(!after(seq, sender->maxend) && after(end, sender->end - receiver->maxwin - 1) &&
+	      !after(sack, receiver->end) && after(sack, receiver->end - maxack - 1)))
+		return false;
+	/* In the window: move it. */
+	if (!(si->flags & syn))
+		win <<= sender->scale & 0x0f;
+	swin = win + (sack - ack);
+	if (sender->maxwin < swin)
+		sender->maxwin = swin;
+	if (after(end, sender->end)) {
+		sender->end = end;
+		sender->scale |= AP_CT_WIN_UNACK;
+	}
+	if (receiver->maxwin != 0 && after(end, sender->maxend))
+		receiver->maxwin += end - sender->maxend;
+	if (after(sack + win, receiver->maxend - 1)) {
+		receiver->maxend = sack + win;
+		if (win == 0)
+			receiver->maxend++;
+	}
+	if (ack == receiver->end)
+		receiver->scale &= (uint8_t)~AP_CT_WIN_UNACK;
+	return true;
+}
+
+void
+ap_ct_tcp_win_new(struct ap_ct_tcp_win *w, const struct ap_ct_tcp_seg_info *si)
+{
+	uint32_t end =
+		si->seq + si->len + ((si->flags & 0x02) ? 1 : 0) + ((si->flags & 0x01) ? 1 : 0);
+
+	memset(w, 0, sizeof(*w));
+	if (si->flags & 0x02) {
+		win_from_syn(w, si, end);
+		return;
+	}
+	/* Picked up mid-stream: the window as it is, unscaled (the flow is
+	 * liberal from then on, as netfilter's pickup). */
+	w->end = end;
+	w->maxwin = si->win == 0 ? 1 : si->win;
+	w->maxend = end + w->maxwin;
 }

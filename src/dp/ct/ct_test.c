@@ -644,3 +644,156 @@ Test(ct_table, icmp_error_translation)
 	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
 	ap_ct_egress4 = NULL;
 }
+
+/* Window tracking (netfilter's tcp_in_window), step by step. */
+
+struct wstep {
+	enum ap_ct_dir dir;
+	uint8_t flags;
+	uint32_t seq, ack, len;
+	uint16_t win;
+	uint8_t wscale; /* 0xff: none */
+	bool in;
+	const char *what;
+};
+
+static void
+win_walk(const struct wstep *s, unsigned n)
+{
+	struct ap_ct_tcp_win w[2] = {0};
+	enum ap_ct_tcp_state st = AP_TCP_NONE;
+	int closer = -1;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct ap_ct_tcp_seg_info si = {.seq = s[i].seq,
+						.ack = s[i].ack,
+						.len = s[i].len,
+						.win = s[i].win,
+						.flags = s[i].flags,
+						.wscale = s[i].wscale,
+						.sack_perm = (s[i].flags & SYN) != 0};
+		bool in;
+
+		if (i == 0) {
+			ap_ct_tcp_win_new(&w[AP_CT_ORIG], &si);
+			st = AP_TCP_SYN_SENT;
+			continue;
+		}
+		in = ap_ct_tcp_in_window(&w[s[i].dir], &w[!s[i].dir], st, s[i].dir == O, &si);
+		cr_expect_eq(in, s[i].in, "step %u (%s): %s, want %s", i, s[i].what,
+			     in ? "in" : "out", s[i].in ? "in" : "out");
+		if (in) {
+			enum ap_ct_tcp_state nx = ap_ct_tcp_next(
+				st, s[i].dir, ap_ct_tcp_seg_of(s[i].flags), closer, false);
+			if (nx < AP_TCP_STATES)
+				st = nx;
+		}
+	}
+}
+
+Test(ct_window, handshake_data_and_what_falls_outside)
+{
+	const struct wstep s[] = {
+		{O, SYN, 1000, 0, 0, 64240, 7, true, "SYN, window scale 7"},
+		{R, SYNACK, 5000, 1001, 0, 65160, 7, true, "SYN/ACK"},
+		{O, ACK, 1001, 5001, 0, 502, 0xff, true, "handshake's ACK (window 502 << 7)"},
+		{O, ACK | 0x08, 1001, 5001, 1400, 502, 0xff, true, "data"},
+		{R, ACK, 5001, 2401, 0, 509, 0xff, true, "its ACK"},
+		{O, ACK, 1001, 5001, 1400, 502, 0xff, true, "a retransmission is in"},
+		{O, ACK, 2401 + 20000000, 5001, 1400, 502, 0xff, false,
+		 "data far beyond the receiver's window"},
+		{O, ACK, 2401 - 70000000, 5001, 100, 502, 0xff, false, "data from long ago"},
+		{O, ACK, 2401, 5001 + 100000, 0, 502, 0xff, false, "acks data never sent"},
+		{O, ACK, 2401, 5001 - 10000000, 0, 502, 0xff, false, "acks far behind"},
+		{R, ACK | 0x08, 5001, 2401, 64000, 509, 0xff, true,
+		 "the server's data within the client's scaled window"},
+		{R, RST | ACK, 69001, 2401, 0, 0, 0xff, true, "a reset at the edge"},
+	};
+
+	win_walk(s, sizeof(s) / sizeof(s[0]));
+}
+
+Test(ct_window, scaling_needs_both_sides)
+{
+	const struct wstep s[] = {
+		{O, SYN, 1000, 0, 0, 64240, 7, true, "SYN offers scaling"},
+		{R, SYNACK, 5000, 1001, 0, 29200, 0xff, true, "the SYN/ACK does not"},
+		{O, ACK, 1001, 5001, 0, 502, 0xff, true, "ACK, window 502 (not scaled now)"},
+		/* 502 unscaled bytes of window: 2000 bytes past it is out. */
+		{R, ACK | 0x08, 5001 + 29200 + 2000, 1001, 100, 29200, 0xff, false,
+		 "data beyond the unscaled window"},
+	};
+
+	win_walk(s, sizeof(s) / sizeof(s[0]));
+}
+
+/* A TCP/IPv4 packet with a real header for ap_ct_track(). */
+static enum ap_ct_info
+track_tcp(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq,
+	  uint32_t ack, uint16_t win, uint32_t len, uint32_t now)
+{
+	uint8_t b[40] = {0x45};
+	struct ap_pkt_info pi = {0};
+
+	b[9] = 6;
+	for (int i = 0; i < 4; i++) {
+		b[12 + i] = (uint8_t)(src >> (24 - 8 * i));
+		b[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
+	}
+	b[24] = (uint8_t)(seq >> 24), b[25] = (uint8_t)(seq >> 16), b[26] = (uint8_t)(seq >> 8);
+	b[27] = (uint8_t)seq;
+	b[28] = (uint8_t)(ack >> 24), b[29] = (uint8_t)(ack >> 16), b[30] = (uint8_t)(ack >> 8);
+	b[31] = (uint8_t)ack;
+	b[32] = 5 << 4;
+	b[33] = flags;
+	b[34] = (uint8_t)(win >> 8), b[35] = (uint8_t)win;
+	pi.l3 = AP_L3_IPV4;
+	pi.l4_off = 20;
+	pi.l4_len = (uint16_t)(20 + len);
+	pi.l4_proto = 6;
+	pi.l4_sport = sport;
+	pi.l4_dport = dport;
+	pi.tcp_flags = flags;
+	return ap_ct_track(t, b, &pi, 60 + len, now);
+}
+
+Test(ct_table, out_of_window_is_invalid_unless_liberal)
+{
+	cr_expect_eq(track_tcp(C, S, 40000, 80, SYN, 1000, 0, 64240, 0, 1), AP_CT_NEW);
+	cr_expect_eq(track_tcp(S, C, 80, 40000, SYNACK, 5000, 1001, 65160, 0, 1),
+		     AP_CT_ESTABLISHED);
+	cr_expect_eq(track_tcp(C, S, 40000, 80, ACK, 1001, 5001, 64240, 0, 1), AP_CT_ESTABLISHED);
+	cr_expect_eq(track_tcp(C, S, 40000, 80, ACK, 1001, 5001, 64240, 500, 2), AP_CT_ESTABLISHED);
+	cr_expect_eq(track_tcp(C, S, 40000, 80, ACK, 900000000, 5001, 64240, 500, 3), AP_CT_INVALID,
+		     "far outside the window");
+	cr_expect_eq(t->st.out_of_window, 1);
+	cr_expect_eq(only_flow()->state, AP_TCP_ESTABLISHED, "the state did not move");
+	cr_expect_eq(track_tcp(S, C, 80, 40000, RST | ACK, 77777777, 1501, 0, 0, 3), AP_CT_INVALID,
+		     "a blind reset does not close it");
+	cr_expect_eq(only_flow()->state, AP_TCP_ESTABLISHED);
+	cr_expect_eq(t->st.out_of_window, 2);
+	ap_ct_conf.tcp_liberal = true;
+	cr_expect_eq(track_tcp(C, S, 40000, 80, ACK, 900000000, 5001, 64240, 500, 4),
+		     AP_CT_ESTABLISHED, "liberal: tracked, not invalid");
+	cr_expect_eq(t->st.out_of_window, 3);
+	ap_ct_conf.tcp_liberal = false;
+}
+
+Test(ct_table, retransmissions_shorten_the_timeout)
+{
+	ap_ct_conf.tcp_max_retrans = 3;
+	ap_ct_conf.tcp_retrans = 300;
+	track_tcp(C, S, 40000, 80, SYN, 1000, 0, 64240, 0, 1);
+	track_tcp(S, C, 80, 40000, SYNACK, 5000, 1001, 65160, 0, 1);
+	track_tcp(C, S, 40000, 80, ACK, 1001, 5001, 64240, 0, 1);
+	for (int i = 0; i < 3; i++)
+		track_tcp(S, C, 80, 40000, ACK, 5001, 1001, 65160, 100, 2);
+	cr_expect_eq(only_flow()->expires, 2 + 1000, "twice resent: the established timeout");
+	track_tcp(S, C, 80, 40000, ACK, 5001, 1001, 65160, 100, 3);
+	cr_expect_eq(only_flow()->retrans, 3);
+	cr_expect_eq(only_flow()->expires, 3 + 300, "three times: the short one");
+	track_tcp(C, S, 40000, 80, ACK, 1001, 5101, 64240, 0, 4);
+	track_tcp(S, C, 80, 40000, ACK, 5101, 1001, 65160, 100, 4);
+	cr_expect_eq(only_flow()->retrans, 0, "progress");
+	ap_ct_conf.tcp_max_retrans = 0;
+}
