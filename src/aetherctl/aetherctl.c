@@ -563,8 +563,10 @@ prepare_flush_macs(char **args, unsigned n, struct call *c)
 }
 
 /* show conntrack [tcp|udp|icmp|icmpv6|other] [ADDRESS] [PORT]: any order. */
+/* [tcp|udp|icmp|icmpv6|other] [ADDRESS] [PORT] in any order, as the query of
+ * a GET (at most 1000 flows) or a DELETE of /api/v1/conntrack. */
 static int
-prepare_conntrack(char **args, unsigned n, struct call *c)
+conntrack_call(char **args, unsigned n, struct call *c, const char *method)
 {
 	static char path[256];
 	const char *proto = NULL, *addr = NULL, *port = NULL;
@@ -585,16 +587,29 @@ prepare_conntrack(char **args, unsigned n, struct call *c)
 			return -1;
 		}
 	}
-	off = (size_t)snprintf(path, sizeof(path), "/api/v1/conntrack?limit=1000");
+	off = (size_t)snprintf(path, sizeof(path), "/api/v1/conntrack?limit=%s",
+			       strcmp(method, "GET") == 0 ? "1000" : "0");
 	if (proto)
 		off += (size_t)snprintf(path + off, sizeof(path) - off, "&proto=%s", proto);
 	if (addr)
 		off += (size_t)snprintf(path + off, sizeof(path) - off, "&address=%s", addr);
 	if (port)
 		snprintf(path + off, sizeof(path) - off, "&port=%s", port);
-	snprintf(c->method, sizeof(c->method), "GET");
+	snprintf(c->method, sizeof(c->method), "%s", method);
 	c->path = path;
 	return 0;
+}
+
+static int
+prepare_conntrack(char **args, unsigned n, struct call *c)
+{
+	return conntrack_call(args, n, c, "GET");
+}
+
+static int
+prepare_clear_conntrack(char **args, unsigned n, struct call *c)
+{
+	return conntrack_call(args, n, c, "DELETE");
 }
 
 static void
@@ -663,6 +678,44 @@ render_conntrack(json_t *root)
 	       json_integer_value(json_object_get(st, "early_drop")),
 	       json_integer_value(json_object_get(st, "table_full")),
 	       json_integer_value(json_object_get(st, "invalid")));
+	return 0;
+}
+
+/* GET /api/v1/conntrack/events: one line an event, oldest first. */
+static int
+render_ct_events(json_t *root)
+{
+	json_t *evs = json_object_get(root, "events"), *e;
+	size_t i;
+
+	if (!json_is_true(json_object_get(root, "enabled"))) {
+		puts("conntrack events: off (conntrack.events: true turns them on)");
+		return 0;
+	}
+	json_array_foreach(evs, i, e)
+	{
+		time_t t = (time_t)json_number_value(json_object_get(e, "time"));
+		char when[32], orig[160], nat[160] = "";
+
+		strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
+		ends_str(json_object_get(e, "orig"), orig, sizeof(orig));
+		if (json_object_get(e, "nat")) {
+			strcpy(nat, " as ");
+			ends_str(json_object_get(e, "nat"), nat + 4, sizeof(nat) - 4);
+		}
+		printf("%s [%s] %s %s%s %s", when, str_or_dash(e, "type"), str_or_dash(e, "proto"),
+		       orig, nat, str_or_dash(e, "community_id"));
+		if (json_object_get(e, "reason"))
+			printf(" %s after %.1fs, %lld/%lld packets", str_or_dash(e, "reason"),
+			       json_number_value(json_object_get(e, "duration_s")),
+			       json_integer_value(json_object_get(e, "orig_packets")),
+			       json_integer_value(json_object_get(e, "reply_packets")));
+		putchar('\n');
+	}
+	printf("new %lld, destroy %lld, lost %lld\n",
+	       json_integer_value(json_object_get(root, "new")),
+	       json_integer_value(json_object_get(root, "destroy")),
+	       json_integer_value(json_object_get(root, "lost")));
 	return 0;
 }
 
@@ -1779,11 +1832,20 @@ static const struct cmd commands[] = {
 			"and bytes each way, time left",
 	},
 	{
+		.words = {"show", "conntrack", "events"},
+		.method = "GET",
+		.path = "/api/v1/conntrack/events",
+		.render = render_ct_events,
+		.help = "the latest flow events (new, destroy with the reason, counters and "
+			"duration), with their Community IDs",
+	},
+	{
 		.words = {"clear", "conntrack"},
-		.method = "DELETE",
-		.path = "/api/v1/conntrack",
+		.args = "[tcp|udp|icmp|icmpv6|other] [ADDRESS] [PORT]",
+		.max_args = 3,
+		.prepare = prepare_clear_conntrack,
 		.render = render_ct_flushed,
-		.help = "forget every tracked connection",
+		.help = "forget the tracked connections (all, or those matching)",
 	},
 	{
 		.words = {"show", "firewall"},

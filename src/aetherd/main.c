@@ -455,26 +455,41 @@ query_uint(const char *s, long max)
 	return v <= max ? v : -1;
 }
 
+/* The data plane and the filter of GET/DELETE /api/v1/conntrack, checked:
+ * 0 or an answer. */
 static int
-h_conntrack(void *ctx, const struct ap_api_req *req, json_t **out)
+ct_query(const struct daemon_state *st, const struct ap_api_req *req, json_t **out, long *port,
+	 long *limit)
 {
-	struct daemon_state *st = ctx;
-	const char *proto = ap_api_req_query(req, "proto"), *port = ap_api_req_query(req, "port");
-	const char *limit = ap_api_req_query(req, "limit");
-	long pn = port ? query_uint(port, 65535) : 0, ln = limit ? query_uint(limit, 100000) : 1000;
+	const char *proto = ap_api_req_query(req, "proto"), *p = ap_api_req_query(req, "port");
+	const char *l = ap_api_req_query(req, "limit");
 	static const char *const protos[] = {"tcp", "udp", "icmp", "icmpv6", "other", NULL};
 	bool known = proto == NULL;
 
 	if (!st->dp)
 		return ap_api_error(out, 503, "the data plane is not running");
+	*port = p ? query_uint(p, 65535) : 0;
+	*limit = l ? query_uint(l, 100000) : 1000;
 	for (unsigned i = 0; proto && protos[i]; i++)
 		known |= strcmp(proto, protos[i]) == 0;
 	if (!known)
 		return ap_api_error(out, 400, "proto must be tcp, udp, icmp, icmpv6 or other");
-	if (pn < 0 || ln < 0)
+	if (*port < 0 || *limit < 0)
 		return ap_api_error(out, 400, "port must be 0..65535 and limit 0..100000");
-	*out = ap_dp_conntrack_json(st->dp, proto, ap_api_req_query(req, "address"), (unsigned)pn,
-				    (unsigned)ln);
+	return 0;
+}
+
+static int
+h_conntrack(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct daemon_state *st = ctx;
+	long pn, ln;
+	int rc = ct_query(st, req, out, &pn, &ln);
+
+	if (rc != 0)
+		return rc;
+	*out = ap_dp_conntrack_json(st->dp, ap_api_req_query(req, "proto"),
+				    ap_api_req_query(req, "address"), (unsigned)pn, (unsigned)ln);
 	return 200;
 }
 
@@ -482,11 +497,31 @@ static int
 h_conntrack_flush(void *ctx, const struct ap_api_req *req, json_t **out)
 {
 	struct daemon_state *st = ctx;
+	long pn, ln;
+	int rc = ct_query(st, req, out, &pn, &ln);
 
-	(void)req;
+	if (rc != 0)
+		return rc;
+	rc = ap_dp_conntrack_flush(st->dp, ap_api_req_query(req, "proto"),
+				   ap_api_req_query(req, "address"), (unsigned)pn);
+	if (rc < 0)
+		return ap_api_error(out, 400, "address is not an IPv4 or IPv6 address");
+	*out = json_pack("{s:i}", "flushed", rc);
+	return 200;
+}
+
+static int
+h_conntrack_events(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct daemon_state *st = ctx;
+	const char *l = ap_api_req_query(req, "limit");
+	long ln = l ? query_uint(l, 1024) : 100;
+
 	if (!st->dp)
 		return ap_api_error(out, 503, "the data plane is not running");
-	*out = json_pack("{s:i}", "flushed", ap_dp_conntrack_flush(st->dp));
+	if (ln < 0)
+		return ap_api_error(out, 400, "limit must be 0..1024");
+	*out = ap_dp_conntrack_events_json(st->dp, (unsigned)ln);
 	return 200;
 }
 
@@ -1019,6 +1054,8 @@ main(int argc, char **argv)
 		    ap_api_route(st.api, "GET", "/api/v1/conntrack", h_conntrack, &st) < 0 ||
 		    ap_api_route(st.api, "DELETE", "/api/v1/conntrack", h_conntrack_flush, &st) <
 			    0 ||
+		    ap_api_route(st.api, "GET", "/api/v1/conntrack/events", h_conntrack_events,
+				 &st) < 0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/firewall", h_firewall, &st) < 0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/synproxy", h_synproxy, &st) < 0 ||
 		    ap_api_route(st.api, "GET", "/api/v1/qos", h_qos, &st) < 0 ||

@@ -100,7 +100,9 @@ json_t *ap_dp_qos_json(struct ap_dp *dp);
 /** Recent firewall log records (GET /api/v1/firewall/log). */
 json_t *ap_dp_firewall_log_json(struct ap_dp *dp);
 /** Flush every connection table. @return flows there were. */
-unsigned ap_dp_conntrack_flush(struct ap_dp *dp);
+int ap_dp_conntrack_flush(struct ap_dp *dp, const char *proto, const char *addr, unsigned port);
+/** The latest conntrack events (GET /api/v1/conntrack/events). */
+json_t *ap_dp_conntrack_events_json(struct ap_dp *dp, unsigned limit);
 /** `{"neighbors":[...]}` (GET /api/v1/neighbors). */
 json_t *ap_dp_neighbors_json(struct ap_dp *dp);
 /**

@@ -2961,6 +2961,7 @@ static const struct field ct_fields[] = {
 	{CT_FIELD("max_flows", FT_UINT, max_flows), .min = 16, .max = 1u << 26},
 	{CT_FIELD("tcp_loose", FT_BOOL, tcp_loose)},
 	{CT_FIELD("tcp_liberal", FT_BOOL, tcp_liberal)},
+	{CT_FIELD("events", FT_BOOL, events)},
 	{CT_FIELD("tcp_max_retrans", FT_UINT, tcp_max_retrans), .min = 1, .max = 255},
 	{CT_FIELD("drop_invalid", FT_BOOL, drop_invalid)},
 	{.key = "timeouts", .type = FT_SECTION, .sub = &ct_timeout_table},

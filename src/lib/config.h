@@ -185,6 +185,7 @@ struct ap_cfg_ct {
 	uint32_t max_flows; /**< Per worker (default 65536). */
 	bool tcp_loose;	    /**< Pick up TCP connections from the middle (default false). */
 	bool tcp_liberal;   /**< Track TCP windows, never mark a segment invalid for them. */
+	bool events;	    /**< NEW/DESTROY events to the control plane (default false). */
 	uint32_t tcp_max_retrans; /**< Retransmissions before the short timeout (default 3). */
 	bool drop_invalid;  /**< Drop what conntrack finds invalid (default false). */
 	/* Timeouts in seconds, as netfilter's defaults. */

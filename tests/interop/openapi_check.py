@@ -285,6 +285,11 @@ def main():
     check("conntrack, filtered", "GET", "/api/v1/conntrack?proto=tcp&address=10.0.0.1&port=80&limit=5",
           200)
     check("conntrack, bad protocol", "GET", "/api/v1/conntrack?proto=sctp", 400)
+    check("conntrack events (off in this lab)", "GET", "/api/v1/conntrack/events?limit=10", 200,
+          then=lambda p, t: [] if not p["enabled"] and p["events"] == [] else ["events: %s" % p])
+    check("conntrack events, bad limit", "GET", "/api/v1/conntrack/events?limit=5000", 400)
+    check("flush conntrack by filter", "DELETE", "/api/v1/conntrack?proto=tcp&port=80", 200)
+    check("flush conntrack, bad address", "DELETE", "/api/v1/conntrack?address=nope", 400)
     check("conntrack, bad port", "GET", "/api/v1/conntrack?port=70000", 400)
     check("flush conntrack", "DELETE", "/api/v1/conntrack", 200,
           then=lambda p, t: [] if p["flushed"] == 0 else ["flushed %s" % p["flushed"]])

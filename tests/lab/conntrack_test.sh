@@ -2,7 +2,9 @@
 # Connection tracking on the routed lab (client - aetherd - server, af_packet):
 # flows show up with both directions' endpoints, TCP state and counters; a
 # full table refuses new flows, counted, while an established TCP transfer
-# keeps going; clearing the table lets new flows in again.
+# keeps going; clearing the table lets new flows in again. Events announce
+# each flow's birth and end with its Community ID; clearing by a filter takes
+# only the flows it matches.
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -11,7 +13,7 @@ lab_require_root
 lab_require_cmd ip ethtool ping iperf3 jq curl
 lab_require_aetherd
 
-tap_plan 11
+tap_plan 14
 
 MAX=48
 lab_topo_routed
@@ -21,6 +23,7 @@ cfg=$LAB_ROUTER_CONFIG
 cat >>"$cfg" <<EOF
 conntrack:
   max_flows: $MAX
+  events: true
   timeouts: {icmp: 60}
 EOF
 lab_aetherd_start dut "$cfg"
@@ -56,6 +59,27 @@ rc=$?
 tap_ok $rc "curl over IPv6: a TCP flow, assured, 200 kB back, closed by FIN"
 lab_ctl show conntrack tcp | grep -q "ESTABLISHED\|TIME_WAIT"
 tap_ok $? "aetherctl show conntrack prints the table"
+
+# The IPv4 curl flow's events: new, with the Community ID its flow shows.
+ev=$(lab_ctl -j show conntrack events)
+id=$(lab_ctl -j show conntrack tcp "$S4" 8080 | jq -r '.flows[0].community_id')
+echo "$ev" | jq -e --arg id "$id" '[.events[] | select(.type == "new" and .proto == "tcp" and
+	.community_id == $id)] | length == 1' >/dev/null && [[ $id == 1:*= ]]
+rc=$?
+[ $rc -eq 0 ] || tap_diag "id $id; $(echo "$ev" | jq -c '.events[-3:]')"
+tap_ok $rc "events: the curl flow's birth, with its Community ID ($id)"
+
+# Clearing by filter: the TCP flows to 8080 go (with destroy events), the
+# ICMP ones stay.
+before=$(lab_ctl -j show conntrack icmp | jq .total)
+n=$(lab_ctl -j clear conntrack tcp 8080 | jq .flushed)
+lab_wait_for 5 sh -c "'$AETHERCTL' -s '$LAB_API_SOCK' -j show conntrack tcp 8080 | jq -e '.total == 0' >/dev/null"
+rc=$?
+after=$(lab_ctl -j show conntrack icmp | jq .total)
+[ $rc -eq 0 ] && [ "${n:-0}" -ge 1 ] && [ "$after" -ge "$before" ] && [ "$before" -ge 1 ]
+tap_ok $? "clear conntrack tcp 8080 takes $n flows, the $before ICMP flows stay"
+lab_wait_for 3 sh -c "'$AETHERCTL' -s '$LAB_API_SOCK' -j show conntrack events | jq -e '[.events[] | select(.type == \"destroy\" and .reason == \"flushed\" and .orig.dport == 8080)] | length >= 1' >/dev/null"
+tap_ok $? "their destroy events say flushed, with counters and duration"
 
 # A long TCP transfer, then new flows until the table is full.
 lab_bg server iperf3 -s -1

@@ -1001,6 +1001,7 @@ ap_dp_poll(struct ap_dp *dp)
 	if (dp->ip_up) {
 		ap_ip_poll();
 		ap_fw_poll();
+		ap_ct_poll();
 	}
 	if (dp->l2_up)
 		ap_l2_poll();
@@ -1246,11 +1247,21 @@ ap_dp_firewall_log_json(struct ap_dp *dp)
 	return ap_fw_log_json();
 }
 
-unsigned
-ap_dp_conntrack_flush(struct ap_dp *dp)
+int
+ap_dp_conntrack_flush(struct ap_dp *dp, const char *proto, const char *addr, unsigned port)
+{
+	struct ap_ct_filter flt;
+	int rc = ap_ct_filter_parse(proto, addr, port, &flt);
+
+	RTE_SET_USED(dp);
+	return rc < 0 ? rc : (int)ap_ct_flush_all(&flt);
+}
+
+json_t *
+ap_dp_conntrack_events_json(struct ap_dp *dp, unsigned limit)
 {
 	RTE_SET_USED(dp);
-	return ap_ct_flush_all();
+	return ap_ct_events_json(limit);
 }
 
 json_t *

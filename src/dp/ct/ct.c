@@ -16,6 +16,7 @@
 #include <rte_cycles.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
+#include <rte_ring_elem.h>
 
 #include "dp/ct/ct.h"
 #include "dp/syn/syn.h"
@@ -115,11 +116,49 @@ half_open_done(struct ap_ct_table *t, struct ap_ct_flow *f)
 		ap_syn_half_open(t->syn, f->key.family, flow_dst(f), false, 0);
 }
 
+/* Tell the control plane of a flow's birth or end (when it listens). */
 static void
-flow_del(struct ap_ct_table *t, uint32_t idx)
+flow_event(struct ap_ct_table *t, const struct ap_ct_flow *f, uint8_t type, uint8_t reason,
+	   uint32_t now)
+{
+	struct ap_ct_event ev;
+
+	if (t->events == NULL)
+		return;
+	ev.type = type;
+	ev.reason = reason;
+	ev.state = f->state;
+	ev.orig_lo = f->orig_lo;
+	ev.nat = f->nat;
+	ev.status = f->status;
+	ev.worker = 0;
+	ev.key = f->key;
+	ev.nat_sport = f->nat_sport;
+	ev.nat_dport = f->nat_dport;
+	ev.nat_saddr = f->nat_saddr;
+	ev.nat_daddr = f->nat_daddr;
+	memcpy(ev.pkts, f->pkts, sizeof(ev.pkts));
+	memcpy(ev.bytes, f->bytes, sizeof(ev.bytes));
+	ev.created = f->created;
+	ev.ended = now;
+	if (rte_ring_sp_enqueue_elem(t->events, &ev, sizeof(ev)) != 0)
+		t->st.events_lost++;
+}
+
+static uint32_t
+now_ticks(void)
+{
+	return (uint32_t)(rte_rdtsc() >> AP_CT_TICK_SHIFT);
+}
+
+/* Remove flow @p idx, announcing its end for @p reason. */
+static void
+flow_del(struct ap_ct_table *t, uint32_t idx, enum ap_ct_end reason)
 {
 	struct ap_ct_flow *f = &t->flows[idx];
 
+	if (reason != AP_CT_END_NONE && t->events != NULL)
+		flow_event(t, f, AP_CT_EV_DESTROY, (uint8_t)reason, now_ticks());
 	half_open_done(t, f);
 	if (f->nat) {
 		struct ap_ct_key rk;
@@ -143,7 +182,7 @@ ap_ct_gc(struct ap_ct_table *t, uint32_t now, unsigned budget)
 		if (!t->flows[idx].used)
 			continue;
 		if (expired(&t->flows[idx], now)) {
-			flow_del(t, idx);
+			flow_del(t, idx, AP_CT_END_EXPIRED);
 			t->st.expired++;
 		} else if (unlikely(t->flows[idx].status & AP_CT_HALF_OPEN) && t->syn &&
 			   ap_syn_armed(t->syn, t->flows[idx].key.family,
@@ -151,20 +190,41 @@ ap_ct_gc(struct ap_ct_table *t, uint32_t now, unsigned budget)
 			/* The SYN proxy took over its destination: half-open flows
 			 * there are the flood's (a real client retries, and gets a
 			 * cookie). */
-			flow_del(t, idx);
+			flow_del(t, idx, AP_CT_END_EVICTED);
 			t->st.early_drop++;
 		}
 	}
 }
 
 void
-ap_ct_flush(struct ap_ct_table *t)
+ap_ct_flush(struct ap_ct_table *t, const struct ap_ct_filter *flt)
 {
 	for (uint32_t i = 0; i < t->max; i++)
-		if (t->flows[i].used) {
-			flow_del(t, i);
+		if (t->flows[i].used && (flt == NULL || ap_ct_flow_match(&t->flows[i], flt))) {
+			flow_del(t, i, AP_CT_END_FLUSHED);
 			t->st.flushed++;
 		}
+}
+
+bool
+ap_ct_flow_match(const struct ap_ct_flow *f, const struct ap_ct_filter *flt)
+{
+	const struct ap_ct_key *k = &f->key;
+	size_t alen = k->family == 4 ? 4 : 16;
+
+	if (flt->proto == 256) {
+		if (k->proto == 6 || k->proto == 17 || k->proto == 1 || k->proto == 58)
+			return false;
+	} else if (flt->proto >= 0 && k->proto != flt->proto) {
+		return false;
+	}
+	if (flt->family && (flt->family != k->family || (memcmp(flt->addr, k->addr_lo, alen) != 0 &&
+							 memcmp(flt->addr, k->addr_hi, alen) != 0)))
+		return false;
+	if (flt->port && (k->proto == 6 || k->proto == 17) &&
+	    rte_be_to_cpu_16(k->port_lo) != flt->port && rte_be_to_cpu_16(k->port_hi) != flt->port)
+		return false;
+	return true;
 }
 
 /* Room for one more flow: a free slot, or a flow that never saw a reply
@@ -179,12 +239,12 @@ make_room(struct ap_ct_table *t, uint32_t now)
 		const struct ap_ct_flow *f = &t->flows[idx];
 
 		if (expired(f, now)) {
-			flow_del(t, idx);
+			flow_del(t, idx, AP_CT_END_EXPIRED);
 			t->st.expired++;
 			return true;
 		}
 		if (!(f->status & AP_CT_ASSURED)) {
-			flow_del(t, idx);
+			flow_del(t, idx, AP_CT_END_EVICTED);
 			t->st.early_drop++;
 			return true;
 		}
@@ -496,10 +556,15 @@ tcp_update(struct ap_ct_table *t, struct ap_ct_flow *f, enum ap_ct_dir dir,
 		return AP_CT_ESTABLISHED;
 	if (n == AP_TCP_SYN_SENT && (old == AP_TCP_TIME_WAIT || old == AP_TCP_CLOSE)) {
 		/* A new connection on the same ports: start over. */
+		if (t->events != NULL)
+			flow_event(t, f, AP_CT_EV_DESTROY, AP_CT_END_REOPENED, now_ticks());
 		half_open_done(t, f);
 		f->status = 0;
 		f->state = (uint8_t)n;
 		memset(f->win, 0, sizeof(f->win));
+		memset(f->pkts, 0, sizeof(f->pkts));
+		memset(f->bytes, 0, sizeof(f->bytes));
+		f->created = now_ticks();
 		if (have)
 			ap_ct_tcp_win_new(&f->win[dir], &si);
 		else
@@ -568,7 +633,7 @@ flow_find(struct ap_ct_table *t, const struct ap_ct_pkt *cp, int64_t hint, uint3
 	hint = (int64_t)(d & ~AP_CT_NAT_KEY);
 found:
 	if (expired(&t->flows[hint], now)) {
-		flow_del(t, (uint32_t)hint);
+		flow_del(t, (uint32_t)hint, AP_CT_END_EXPIRED);
 		t->st.expired++;
 		return -1;
 	}
@@ -633,7 +698,7 @@ flow_open(struct ap_ct_table *t, struct ap_ct_pkt *cp, uint32_t now)
 		return info;
 	f = &t->flows[fi];
 	if (ap_nat_conf.enabled && cp->k.family == 4 && !nat_setup(t, f, fi, cp->in_l3)) {
-		flow_del(t, fi);
+		flow_del(t, fi, AP_CT_END_NONE);
 		return AP_CT_FULL;
 	}
 	cp->flow = fi;
@@ -648,6 +713,8 @@ flow_open(struct ap_ct_table *t, struct ap_ct_pkt *cp, uint32_t now)
 		if (v == AP_SYN_SPLICE || !(cp->tcp_flags & 0x02) || f->win[AP_CT_ORIG].maxwin == 0)
 			f->status |= AP_CT_LIBERAL;
 	}
+	if (t->events != NULL)
+		flow_event(t, f, AP_CT_EV_NEW, 0, now);
 	if (v == AP_SYN_SPLICE) {
 		f->syn = AP_CT_SYN_WAIT;
 		return AP_CT_SYN_SPLICE;
@@ -856,8 +923,10 @@ ap_ct_housekeeping(unsigned w)
 	if (t == NULL)
 		return;
 	if (t->flush_req != t->flush_done) {
-		ap_ct_flush(t);
-		t->flush_done = t->flush_req;
+		uint32_t req = __atomic_load_n(&t->flush_req, __ATOMIC_ACQUIRE);
+
+		ap_ct_flush(t, &t->flush_filter);
+		t->flush_done = req;
 	}
 	if (t->syn)
 		ap_syn_housekeeping(t->syn, rte_rdtsc());
@@ -901,6 +970,7 @@ ap_ct_table_free(struct ap_ct_table *t)
 	if (t == NULL)
 		return;
 	rte_hash_free(t->hash);
+	rte_ring_free(t->events);
 	rte_free(t->syn);
 	rte_free(t->flows);
 	rte_free(t->free);

@@ -241,12 +241,54 @@ extern uint16_t (*ap_ct_egress4)(uint32_t dst_be);
 
 #define AP_CT_TICK_SHIFT 24
 
+/** Why a flow ended (DESTROY events). */
+enum ap_ct_end {
+	AP_CT_END_NONE,	    /**< Never announced (its translation failed): no event. */
+	AP_CT_END_EXPIRED,  /**< Its timeout ran out. */
+	AP_CT_END_EVICTED,  /**< Early drop for room, or a SYN proxy took its destination. */
+	AP_CT_END_FLUSHED,  /**< `clear conntrack` (all, or matching a filter). */
+	AP_CT_END_REOPENED, /**< A new connection on the same ports replaced it. */
+};
+
+/** A flow's birth or end, from a worker to the control plane (a ring per
+ * worker, when conntrack.events is on). 96 bytes. */
+struct ap_ct_event {
+	uint8_t type;	/**< AP_CT_EV_NEW or AP_CT_EV_DESTROY. */
+	uint8_t reason; /**< enum ap_ct_end (DESTROY). */
+	uint8_t state;
+	uint8_t orig_lo;
+	uint8_t nat;
+	uint8_t status;
+	uint16_t worker;
+	struct ap_ct_key key;
+	uint16_t nat_sport, nat_dport;
+	uint32_t nat_saddr, nat_daddr;
+	uint32_t pkts[2];
+	uint64_t bytes[2];
+	uint32_t created, ended; /**< Coarse ticks. */
+};
+
+#define AP_CT_EV_NEW	 1
+#define AP_CT_EV_DESTROY 2
+
+/** Which flows `clear conntrack` takes (any field unset: any). */
+struct ap_ct_filter {
+	int proto;	/**< Protocol number, -1: any; 256: none of TCP/UDP/ICMP/ICMPv6. */
+	uint8_t family; /**< 0: any; else the address below is one endpoint. */
+	uint8_t addr[16];
+	uint16_t port; /**< Host order, 0: any. */
+};
+
+/** Does flow @p f match @p flt? */
+bool ap_ct_flow_match(const struct ap_ct_flow *f, const struct ap_ct_filter *flt);
+
 /** Counters of one worker's table. */
 struct ap_ct_stats {
 	uint64_t created, expired, early_drop, table_full, invalid, flushed, related;
 	uint64_t nat_created, nat_exhausted;
 	uint64_t syn_retrans; /**< Client segments to a proxied flow before the server answered. */
 	uint64_t out_of_window; /**< TCP segments outside the window (invalid unless liberal). */
+	uint64_t events_lost;	/**< Events the control plane had no room for. */
 };
 
 /** One worker's table. */
@@ -262,6 +304,8 @@ struct ap_ct_table {
 	uint32_t gc_cursor;
 	uint32_t nat_cursor;	     /**< Next masquerade port to try. */
 	struct ap_syn_state *syn;    /**< SYN proxy state, NULL when it is off. */
+	struct rte_ring *events;     /**< NEW/DESTROY events out, NULL when off. */
+	struct ap_ct_filter flush_filter; /**< What the next flush takes. */
 	volatile uint32_t flush_req; /**< Control plane bumps it; the worker flushes. */
 	uint32_t flush_done;
 	struct ap_ct_stats st;
@@ -270,6 +314,7 @@ struct ap_ct_table {
 /** Settings the node reads. */
 struct ap_ct_conf {
 	bool enabled;
+	bool events; /**< Workers send NEW/DESTROY events. */
 	bool tcp_loose;
 	bool tcp_liberal; /**< Track windows but never call a segment invalid for them. */
 	bool drop_invalid;
@@ -336,8 +381,8 @@ enum ap_ct_info ap_ct_track(struct ap_ct_table *t, const uint8_t *l3, const stru
 
 /** Expire up to @p budget flows from the table's GC cursor. */
 void ap_ct_gc(struct ap_ct_table *t, uint32_t now, unsigned budget);
-/** Remove every flow (the table's worker only). */
-void ap_ct_flush(struct ap_ct_table *t);
+/** Remove the flows @p flt matches (NULL: all; the table's worker only). */
+void ap_ct_flush(struct ap_ct_table *t, const struct ap_ct_filter *flt);
 
 /** Worker @p w, between walks: act on a flush request, expire some flows. */
 void ap_ct_housekeeping(unsigned w);
@@ -370,7 +415,15 @@ int ap_nat_start(const struct ap_config *cfg, const uint16_t *l3_of_iface,
  */
 bool ap_nat_icmp_error4(uint8_t *ip, uint32_t avail, const struct ap_ct_flow *f, bool quoted_orig);
 
-/** Ask every worker to flush its table. @return flows there were. */
-unsigned ap_ct_flush_all(void);
+/** Ask every worker to remove the flows @p flt matches (NULL: all).
+ * @return how many there were. */
+unsigned ap_ct_flush_all(const struct ap_ct_filter *flt);
+/** A filter from the API's words (NULL: any). 0, or -EINVAL for a bad one. */
+int ap_ct_filter_parse(const char *proto, const char *addr, unsigned port,
+		       struct ap_ct_filter *flt);
+/** Move the workers' events to the recent list (control plane, often). */
+void ap_ct_poll(void);
+/** `{"enabled", "events": [...], "new", "destroy", "lost"}`, the @p limit most recent. */
+json_t *ap_ct_events_json(unsigned limit);
 
 #endif

@@ -9,13 +9,27 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <time.h>
+
 #include <rte_cycles.h>
+#include <rte_ring_elem.h>
 
 #include "dp/core/dp_core.h"
 #include "dp/ct/ct.h"
+#include "lib/community_id.h"
 
 struct ap_ct_table *ap_ct_tables[AP_MAX_WORKERS];
 static unsigned n_tables;
+
+/* Events: the most recent ones, newest last. */
+#define CT_EVENTS_RECENT 1024
+
+static struct {
+	struct ap_ct_event ev[CT_EVENTS_RECENT];
+	double wall[CT_EVENTS_RECENT]; /**< Unix seconds it was read. */
+	unsigned head, n;
+	uint64_t news, destroys;
+} ct_recent;
 
 static uint32_t
 ticks(uint32_t s)
@@ -64,7 +78,23 @@ ap_ct_start(const struct ap_config *cfg, unsigned n_workers, char *err, size_t e
 			return -ENOMEM;
 		}
 		n_tables++;
+		if (c->events) {
+			char name[RTE_RING_NAMESIZE];
+
+			snprintf(name, sizeof(name), "ap_ct_ev_%u", w);
+			ap_ct_tables[w]->events = rte_ring_create_elem(
+				name, sizeof(struct ap_ct_event), 16384, (int)rte_socket_id(),
+				RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (ap_ct_tables[w]->events == NULL) {
+				snprintf(err, err_len,
+					 "conntrack: no memory for worker %u's events", w);
+				ap_ct_stop();
+				return -ENOMEM;
+			}
+		}
 	}
+	memset(&ct_recent, 0, sizeof(ct_recent));
+	ap_ct_conf.events = c->events;
 	ap_ct_conf.enabled = true;
 	return 0;
 }
@@ -82,15 +112,59 @@ ap_ct_stop(void)
 }
 
 unsigned
-ap_ct_flush_all(void)
+ap_ct_flush_all(const struct ap_ct_filter *flt)
 {
+	static const struct ap_ct_filter all = {.proto = -1};
+	uint32_t now = (uint32_t)(rte_rdtsc() >> AP_CT_TICK_SHIFT);
 	unsigned n = 0;
 
+	if (flt == NULL)
+		flt = &all;
 	for (unsigned w = 0; w < n_tables; w++) {
-		n += ap_ct_tables[w]->count;
-		__atomic_fetch_add(&ap_ct_tables[w]->flush_req, 1, __ATOMIC_RELEASE);
+		struct ap_ct_table *t = ap_ct_tables[w];
+
+		/* The worker reads the filter after it sees the request (the
+		 * previous request is done: the API waits for none, so a filter
+		 * still in use is only replaced by a newer one). */
+		for (uint32_t i = 0; i < t->max; i++)
+			n += t->flows[i].used && (int32_t)(now - t->flows[i].expires) < 0 &&
+			     ap_ct_flow_match(&t->flows[i], flt);
+		t->flush_filter = *flt;
+		__atomic_fetch_add(&t->flush_req, 1, __ATOMIC_RELEASE);
 	}
 	return n;
+}
+
+int
+ap_ct_filter_parse(const char *proto, const char *addr, unsigned port, struct ap_ct_filter *flt)
+{
+	static const struct {
+		const char *name;
+		int num;
+	} protos[] = {{"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmpv6", 58}, {"other", 256}};
+
+	memset(flt, 0, sizeof(*flt));
+	flt->proto = -1;
+	if (proto != NULL) {
+		flt->proto = -2;
+		for (unsigned i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+			if (strcmp(proto, protos[i].name) == 0)
+				flt->proto = protos[i].num;
+		if (flt->proto == -2)
+			return -EINVAL;
+	}
+	if (addr != NULL) {
+		if (inet_pton(AF_INET, addr, flt->addr) == 1)
+			flt->family = 4;
+		else if (inet_pton(AF_INET6, addr, flt->addr) == 1)
+			flt->family = 6;
+		else
+			return -EINVAL;
+	}
+	if (port > 65535)
+		return -EINVAL;
+	flt->port = (uint16_t)port;
+	return 0;
 }
 
 static const char *
@@ -159,75 +233,168 @@ nat_json(const struct ap_ct_flow *f)
 	return j;
 }
 
-static bool
-flow_matches(const struct ap_ct_flow *f, const char *proto, const char *addr, unsigned port)
+/* The flow's Community ID (from its originator's view). */
+static json_t *
+community_id_json(const struct ap_ct_flow *f)
 {
-	const struct ap_ct_key *k = &f->key;
-	const char *pn = proto_name(k->proto);
+	const uint8_t *src, *dst;
+	uint16_t sport, dport;
+	char id[AP_COMMUNITY_ID_LEN];
 
-	if (proto && (pn == NULL ? strcmp(proto, "other") != 0 : strcmp(proto, pn) != 0))
-		return false;
-	if (addr) {
-		uint8_t a[16] = {0};
-		size_t alen = k->family == 4 ? 4 : 16;
-
-		if (inet_pton(k->family == 4 ? AF_INET : AF_INET6, addr, a) != 1)
-			return false;
-		if (memcmp(a, k->addr_lo, alen) != 0 && memcmp(a, k->addr_hi, alen) != 0)
-			return false;
+	ap_ct_orig_ends(f, &src, &dst, &sport, &dport);
+	if (f->key.proto == 1 || f->key.proto == 58) {
+		sport = f->key.proto == 1 ? 8 : 128; /* echo requests are what start one */
+		dport = 0;
+	} else {
+		sport = ntohs(sport);
+		dport = ntohs(dport);
 	}
-	if (port && (k->proto == 6 || k->proto == 17) && ntohs(k->port_lo) != port &&
-	    ntohs(k->port_hi) != port)
-		return false;
-	return true;
+	return json_string(
+		ap_community_id(0, f->key.family, f->key.proto, src, dst, sport, dport, id));
+}
+
+/* One flow (or a flow as an event saw it). */
+static json_t *
+flow_json(const struct ap_ct_flow *f)
+{
+	const char *pn = proto_name(f->key.proto);
+	json_t *j = json_pack(
+		"{s:i, s:s, s:i, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b}", "family",
+		f->key.family, "proto", pn ? pn : "other", "proto_number", f->key.proto, "orig",
+		ends_json(f, false), "reply", ends_json(f, true), "community_id",
+		community_id_json(f), "orig_packets", (json_int_t)f->pkts[AP_CT_ORIG], "orig_bytes",
+		(json_int_t)f->bytes[AP_CT_ORIG], "reply_packets", (json_int_t)f->pkts[AP_CT_REPLY],
+		"reply_bytes", (json_int_t)f->bytes[AP_CT_REPLY], "seen_reply",
+		(f->status & AP_CT_SEEN_REPLY) != 0, "assured", (f->status & AP_CT_ASSURED) != 0);
+
+	if (f->key.proto == 6)
+		json_object_set_new(j, "state", json_string(ap_ct_tcp_state_name(f->state)));
+	if (f->nat)
+		json_object_set_new(j, "nat", nat_json(f));
+	return j;
+}
+
+static double
+ticks_s(uint32_t t)
+{
+	return (double)((uint64_t)t << AP_CT_TICK_SHIFT) / (double)rte_get_tsc_hz();
 }
 
 json_t *
 ap_ct_flows_json(const char *proto, const char *addr, unsigned port, unsigned limit)
 {
 	uint32_t now = (uint32_t)(rte_rdtsc() >> AP_CT_TICK_SHIFT);
-	uint64_t hz = rte_get_tsc_hz();
 	json_t *arr = json_array();
+	struct ap_ct_filter flt;
 	unsigned total = 0;
 
+	if (ap_ct_filter_parse(proto, addr, port, &flt) < 0)
+		return json_pack("{s:o, s:i, s:b}", "flows", arr, "total", 0, "truncated", false);
 	for (unsigned w = 0; w < n_tables; w++) {
 		const struct ap_ct_table *t = ap_ct_tables[w];
 
 		for (uint32_t i = 0; i < t->max; i++) {
 			const struct ap_ct_flow *f = &t->flows[i];
-			const char *pn;
 			json_t *j;
 
 			if (!f->used || (int32_t)(now - f->expires) >= 0 ||
-			    !flow_matches(f, proto, addr, port))
+			    !ap_ct_flow_match(f, &flt))
 				continue;
 			if (total++ >= limit)
 				continue;
-			pn = proto_name(f->key.proto);
-			j = json_pack(
-				"{s:i, s:s, s:i, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b, s:I, s:i}",
-				"family", f->key.family, "proto", pn ? pn : "other", "proto_number",
-				f->key.proto, "orig", ends_json(f, false), "reply",
-				ends_json(f, true), "orig_packets", (json_int_t)f->pkts[AP_CT_ORIG],
-				"orig_bytes", (json_int_t)f->bytes[AP_CT_ORIG], "reply_packets",
-				(json_int_t)f->pkts[AP_CT_REPLY], "reply_bytes",
-				(json_int_t)f->bytes[AP_CT_REPLY], "seen_reply",
-				(f->status & AP_CT_SEEN_REPLY) != 0, "assured",
-				(f->status & AP_CT_ASSURED) != 0, "expires_s",
-				(json_int_t)(((uint64_t)(uint32_t)(f->expires - now)
-					      << AP_CT_TICK_SHIFT) /
-					     hz),
-				"worker", w);
-			if (f->key.proto == 6)
-				json_object_set_new(j, "state",
-						    json_string(ap_ct_tcp_state_name(f->state)));
-			if (f->nat)
-				json_object_set_new(j, "nat", nat_json(f));
+			j = flow_json(f);
+			json_object_set_new(j, "expires_s",
+					    json_integer((json_int_t)ticks_s(f->expires - now)));
+			json_object_set_new(j, "worker", json_integer(w));
 			json_array_append_new(arr, j);
 		}
 	}
 	return json_pack("{s:o, s:i, s:b}", "flows", arr, "total", total, "truncated",
 			 total > limit);
+}
+
+static const char *const end_names[] = {
+	[AP_CT_END_NONE] = "none",	   [AP_CT_END_EXPIRED] = "expired",
+	[AP_CT_END_EVICTED] = "evicted",   [AP_CT_END_FLUSHED] = "flushed",
+	[AP_CT_END_REOPENED] = "reopened",
+};
+
+void
+ap_ct_poll(void)
+{
+	struct ap_ct_event ev[64];
+	struct timespec ts;
+	double wall;
+
+	if (!ap_ct_conf.events)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	wall = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	for (unsigned w = 0; w < n_tables; w++) {
+		struct rte_ring *r = ap_ct_tables[w]->events;
+		unsigned n;
+
+		while (r &&
+		       (n = rte_ring_sc_dequeue_burst_elem(r, ev, sizeof(ev[0]), 64, NULL)) > 0)
+			for (unsigned i = 0; i < n; i++) {
+				unsigned slot = (ct_recent.head + ct_recent.n) % CT_EVENTS_RECENT;
+
+				ev[i].worker = (uint16_t)w;
+				if (ct_recent.n == CT_EVENTS_RECENT)
+					ct_recent.head = (ct_recent.head + 1) % CT_EVENTS_RECENT;
+				else
+					ct_recent.n++;
+				ct_recent.ev[slot] = ev[i];
+				ct_recent.wall[slot] = wall;
+				if (ev[i].type == AP_CT_EV_NEW)
+					ct_recent.news++;
+				else
+					ct_recent.destroys++;
+			}
+	}
+}
+
+json_t *
+ap_ct_events_json(unsigned limit)
+{
+	json_t *arr = json_array();
+	uint64_t lost = 0;
+	unsigned from = ct_recent.n > limit ? ct_recent.n - limit : 0;
+
+	for (unsigned w = 0; w < n_tables; w++)
+		lost += ap_ct_tables[w]->st.events_lost;
+	for (unsigned k = from; k < ct_recent.n; k++) {
+		unsigned slot = (ct_recent.head + k) % CT_EVENTS_RECENT;
+		const struct ap_ct_event *e = &ct_recent.ev[slot];
+		struct ap_ct_flow f = {
+			.key = e->key,
+			.orig_lo = e->orig_lo,
+			.state = e->state,
+			.status = e->status,
+			.nat = e->nat,
+			.nat_sport = e->nat_sport,
+			.nat_dport = e->nat_dport,
+			.nat_saddr = e->nat_saddr,
+			.nat_daddr = e->nat_daddr,
+			.pkts = {e->pkts[0], e->pkts[1]},
+			.bytes = {e->bytes[0], e->bytes[1]},
+		};
+		json_t *j = flow_json(&f);
+
+		json_object_set_new(j, "type",
+				    json_string(e->type == AP_CT_EV_NEW ? "new" : "destroy"));
+		json_object_set_new(j, "time", json_real(ct_recent.wall[slot]));
+		json_object_set_new(j, "worker", json_integer(e->worker));
+		if (e->type == AP_CT_EV_DESTROY) {
+			json_object_set_new(j, "reason", json_string(end_names[e->reason]));
+			json_object_set_new(j, "duration_s",
+					    json_real(ticks_s(e->ended - e->created)));
+		}
+		json_array_append_new(arr, j);
+	}
+	return json_pack("{s:b, s:o, s:I, s:I, s:I}", "enabled", ap_ct_conf.events, "events", arr,
+			 "new", (json_int_t)ct_recent.news, "destroy",
+			 (json_int_t)ct_recent.destroys, "lost", (json_int_t)lost);
 }
 
 json_t *

@@ -272,7 +272,7 @@ Test(ct_table, udp_icmp_and_timeouts)
 	/* Expired, the next packet starts a new flow. */
 	cr_expect_eq(track(17, C, S, 5353, 53, 0, 12 + 120), AP_CT_NEW);
 	cr_expect_eq(t->st.expired, 1);
-	ap_ct_flush(t);
+	ap_ct_flush(t, NULL);
 	cr_expect_eq(t->count, 0);
 	/* ICMP echo: the id is the key's port; a reply alone is invalid. */
 	cr_expect_eq(track(1, S, C, 0 << 8, 7, 0, 20), AP_CT_INVALID);
@@ -296,7 +296,7 @@ Test(ct_table, full_table_drops_unassured_first_then_refuses)
 	cr_expect_eq(track(17, C, S, 2000, 53, 0, 2), AP_CT_NEW);
 	cr_expect_eq(t->st.early_drop, 1);
 	/* With only assured flows left, new ones are refused, old ones flow on. */
-	ap_ct_flush(t);
+	ap_ct_flush(t, NULL);
 	for (uint16_t p = 0; p < 16; p++) {
 		track(17, C, S, (uint16_t)(3000 + p), 53, 0, 3);
 		track(17, S, C, 53, (uint16_t)(3000 + p), 0, 3);
@@ -383,7 +383,7 @@ Test(ct_table, masquerade)
 	cr_expect_eq(ap_csum(b, 20), 0, "IPv4 header checksum");
 	cr_expect_eq(ap_l4_csum_ip4(b, b + 20, 8, 17), 0, "UDP checksum");
 	/* A flush takes the reply key too. */
-	ap_ct_flush(t);
+	ap_ct_flush(t, NULL);
 	cr_expect_eq(rte_hash_count(t->hash), 0);
 	ap_nat_conf.enabled = false;
 	ap_ct_egress4 = NULL;
@@ -438,7 +438,7 @@ Test(ct_table, port_forward)
 	cr_expect_eq(track(6, C, S, 80, 40000, SYNACK, 2), AP_CT_ESTABLISHED);
 	cr_expect_eq(only_flow()->state, AP_TCP_SYN_RECV);
 	/* Not the forwarded port, or in on another interface: no translation. */
-	ap_ct_flush(t);
+	ap_ct_flush(t, NULL);
 	p = mk(6, S, WAN, 40001, 8081, SYN);
 	ap_ct_prepare(p.ip, &p.pi, 60, &cp);
 	cp.in_l3 = 1;
@@ -481,12 +481,12 @@ Test(ct_table, hairpin)
 	cr_expect_eq(only_flow()->state, AP_TCP_SYN_RECV);
 	cr_expect_eq(only_flow()->pkts[AP_CT_REPLY], 1);
 	/* Without hairpin, forwards are for who comes in on their interface. */
-	ap_ct_flush(t);
+	ap_ct_flush(t, NULL);
 	forward_8080_to_c(false);
 	cr_expect_eq(track_in(6, C2, WAN, 40001, 8080, SYN, 0, 3), AP_CT_NEW);
 	cr_expect_eq(only_flow()->nat, 0);
 	/* From outside it is a plain forward: the source stays. */
-	ap_ct_flush(t);
+	ap_ct_flush(t, NULL);
 	cr_expect_eq(track_in(6, S, WAN, 40002, 8080, SYN, 1, 4), AP_CT_NEW);
 	cr_expect_eq(only_flow()->nat, AP_CT_DNAT);
 	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
@@ -516,7 +516,7 @@ Test(ct_table, one_to_one)
 	cr_expect_eq(f->nat_saddr, rte_cpu_to_be_32(ext));
 	cr_expect_eq(f->nat_sport, rte_cpu_to_be_16(5000), "the port is kept");
 	cr_expect_eq(track_in(17, S, ext, 53, 5000, 0, 1, 2), AP_CT_ESTABLISHED);
-	ap_ct_flush(t);
+	ap_ct_flush(t, NULL);
 	/* Inbound to the external address. */
 	cr_expect_eq(track_in(6, S, ext, 40000, 22, SYN, 1, 3), AP_CT_NEW);
 	f = only_flow();
@@ -524,7 +524,7 @@ Test(ct_table, one_to_one)
 	cr_expect_eq(f->nat_daddr, rte_cpu_to_be_32(C));
 	cr_expect_eq(f->nat_dport, rte_cpu_to_be_16(22));
 	cr_expect_eq(track_in(6, C, S, 22, 40000, SYNACK, 0, 4), AP_CT_ESTABLISHED);
-	ap_ct_flush(t);
+	ap_ct_flush(t, NULL);
 	/* Another inside host is masqueraded as before. */
 	cr_expect_eq(track_in(17, C2, S, 5000, 53, 0, 0, 5), AP_CT_NEW);
 	cr_expect_eq(only_flow()->nat_saddr, rte_cpu_to_be_32(WAN));
