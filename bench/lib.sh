@@ -245,3 +245,76 @@ bench_measure() {
 	BENCH_MPPS=$(echo "$d" | jq .mpps)
 	bench_log "$name: $(bench_round "$BENCH_CPP") cycles/packet, $(bench_round "$BENCH_MPPS") Mpps"
 }
+
+# ---- a 1000-rule stateful firewall, for aetherd and for nftables -----------------
+# bench_fw_rules aetherd|nft N DPORT [IIF OIF]: a ruleset of N rules from the
+# zone "inside" (interface in, or IIF for nft) to "outside" (out, or OIF):
+# N-2 rules that UDP traffic to port DPORT from 10/8 misses (other ports,
+# /24 sources of 172.16/12, a named address set, a named port set with
+# ct_state new), then the rule it matches (the (N-1)th), then ICMP; the
+# policy drops the rest. aetherd: its firewall section (YAML). nft: a table
+# "apbench" in the same shape as nftables is written for it: established
+# and related packets accepted first (as aetherd does before its rules), the
+# zone pair as a jump to a chain of its own, the policy as the base chain's.
+bench_fw_rules() {
+	python3 - "$@" <<-'EOF'
+		import sys
+
+		fmt, n, dport = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+		iif, oif = (sys.argv[4], sys.argv[5]) if len(sys.argv) > 5 else ("in", "out")
+		partners, mgmt = ["192.0.2.0/24", "198.51.100.0/25"], ["22", "161-162", "830"]
+		rules = []
+		for i in range(n - 2):
+		    k = i % 4
+		    if k == 0:
+		        rules.append(("udp", None, 1024 + i, None))
+		    elif k == 1:
+		        rules.append(("tcp", "172.%d.%d.0/24" % (16 + i // 256 % 16, i % 256), 2000 + i, None))
+		    elif k == 2:
+		        rules.append(("udp", "partners", dport, None))
+		    else:
+		        rules.append(("tcp", None, "mgmt", "new"))
+		rules.append(("udp", None, dport, "match"))
+		if fmt == "aetherd":
+		    print("firewall:")
+		    print("  zones: [{name: inside, interfaces: [in]}, {name: outside, interfaces: [out]}]")
+		    print("  sets:")
+		    print("    - {name: mgmt, ports: [%s]}" % ", ".join('"%s"' % p for p in mgmt))
+		    print("    - {name: partners, addresses: [%s, \"2001:db8::/32\"]}" % ", ".join(partners))
+		    print("  policies: [{from: any, to: any, action: drop}]")
+		    print("  rules:")
+		    for proto, src, dp, extra in rules:
+		        r = "proto: %s" % proto
+		        if src:
+		            r += ", src: %s" % src
+		        r += ", dport: %s" % (dp if dp == "mgmt" else '"%d"' % dp)
+		        if extra == "new":
+		            r += ", ct_state: [new]"
+		        print("    - {from: inside, to: outside, %s, action: accept%s}" %
+		              (r, ", comment: match" if extra == "match" else ""))
+		    print("    - {from: any, to: any, proto: icmp, action: accept}")
+		    sys.exit(0)
+		print("table ip apbench {")
+		print("  set partners { type ipv4_addr; flags interval; elements = { %s } }" % ", ".join(partners))
+		print("  set mgmt { type inet_service; flags interval; elements = { %s } }" % ", ".join(mgmt))
+		print("  chain inside_outside {")
+		for proto, src, dp, extra in rules:
+		    r = ""
+		    if extra == "new":
+		        r += "ct state new "
+		    if src:
+		        r += "ip saddr %s " % ("@partners" if src == "partners" else src)
+		    r += "%s dport %s accept" % (proto, "@mgmt" if dp == "mgmt" else dp)
+		    if extra == "match":
+		        r += ' comment "match"'
+		    print("    " + r)
+		print("  }")
+		print("  chain forward {")
+		print("    type filter hook forward priority filter; policy drop;")
+		print("    ct state established,related accept")
+		print('    iifname "%s" oifname "%s" jump inside_outside' % (iif, oif))
+		print("    ip protocol icmp accept")
+		print("  }")
+		print("}")
+	EOF
+}
