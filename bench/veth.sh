@@ -213,7 +213,7 @@ router_counters() {
 # "stateful", also conntrack, the 1000-rule firewall and masquerade on the
 # egress interface (the same configuration as the kernel's nftables case).
 aetherd_case() {
-	local driver=$1 mode=${2:-} cfg=$BENCH_TMP/router-$1$2.yaml name=aetherd-$1${2:+-$2} rc
+	local driver=$1 mode=${2:-} cfg=$BENCH_TMP/router-$1${2:-}.yaml name=aetherd-$1${2:+-$2} rc
 	cat >"$cfg" <<-EOF
 		dataplane: {workers: 1}
 		ports:
