@@ -58,12 +58,6 @@ gen_pcap() {
 	EOF
 }
 
-# shellcheck disable=SC2317 # called by read_huge
-huge_used() {
-	awk '/^HugePages_Total:/ { t = $2 } /^HugePages_Free:/ { f = $2 } END { print t - f }' \
-		/proc/meminfo
-}
-
 # aetherd_run NAME FLOWS TRACK [RULES [NAT]]: sets AD_CPP, AD_HUGE (2 MiB
 # pages in use during the window), null when not measured. RULES: a firewall
 # of that many; NAT 1: masquerade on the egress interface.
@@ -117,9 +111,12 @@ aetherd_run() {
 	AD_HUGE=$HUGE_USED
 }
 
+# The hugepage memory (2 MiB pages) aetherd has mapped, its own: other DPDK
+# programs on the machine may hold pages too.
 # shellcheck disable=SC2317 # called through BENCH_HOOK
 read_huge() {
-	HUGE_USED=$(huge_used)
+	HUGE_USED=$(awk '/_Hugetlb:/ { kb += $2 } END { print int(kb / 2048) }' \
+		"/proc/$BENCH_PID/smaps_rollup")
 }
 
 status=0
