@@ -8,11 +8,17 @@
 # the flows. The peer measured in the same run is dpdk-testpmd macswap on the
 # same two null devices (no lookup at all).
 #
-# A fourth run adds the firewall with 1000 rules on the 10k flows: every
-# packet is new to conntrack (no replies come back), so each one is
-# classified; it misses 998 rules (other ports, sources, protocols, sets) and
-# hits the 999th. The issue's goals (200 cycles/packet for conntrack and a
-# 1k-rule firewall, 256 bytes a flow) are the columns' goals.
+# Then the firewall with 1000 rules (bench_fw_rules in lib.sh) on 10k and on
+# 1M flows: every packet is new to conntrack (no replies come back), so each
+# one is classified; it misses 998 rules (other ports, sources, protocols,
+# sets) and hits the 999th. Then the same with masquerade on the egress
+# interface, 10k and 1M flows: each flow takes a port of 1024-65535 on the
+# egress address; the reply key holds the destination too, and the template
+# spreads its flows over 64k destinations, so 1M flows fit one address. A
+# translated flow has two keys in the hash (original and reply), so these
+# tables are sized for twice the keys. The issue's goals (200 cycles/packet for
+# conntrack and a 1k-rule firewall, 300 with NAT, 256 bytes a flow) are the
+# columns' goals.
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -52,57 +58,25 @@ gen_pcap() {
 	EOF
 }
 
-# shellcheck disable=SC2317 # called by read_huge
-huge_used() {
-	awk '/^HugePages_Total:/ { t = $2 } /^HugePages_Free:/ { f = $2 } END { print t - f }' \
-		/proc/meminfo
-}
-
-# gen_rules N: a firewall section of N rules between zones "inside" (port
-# in) and "outside" (port out); the template's traffic (UDP to port 53 from
-# 10.0/16) misses all but rule N-2.
-gen_rules() {
-	python3 - "$1" <<-'EOF'
-		import sys
-
-		n = int(sys.argv[1])
-		print("firewall:")
-		print("  zones: [{name: inside, interfaces: [in]}, {name: outside, interfaces: [out]}]")
-		print("  sets:")
-		print("    - {name: mgmt, ports: [\"22\", \"161-162\", \"830\"]}")
-		print("    - {name: partners, addresses: [192.0.2.0/24, 198.51.100.0/25, \"2001:db8::/32\"]}")
-		print("  policies: [{from: any, to: any, action: drop}]")
-		print("  rules:")
-		for i in range(n - 2):
-		    k = i % 4
-		    if k == 0:
-		        r = "proto: udp, dport: \"%d\"" % (1024 + i)
-		    elif k == 1:
-		        r = "proto: tcp, src: 172.%d.%d.0/24, dport: \"%d\"" % (16 + i // 256 % 16, i % 256, 2000 + i)
-		    elif k == 2:
-		        r = "proto: udp, src: partners, dport: \"53\""
-		    else:
-		        r = "proto: tcp, dport: mgmt, ct_state: [new]"
-		    print("    - {from: inside, to: outside, %s, action: accept}" % r)
-		print("    - {from: inside, to: outside, proto: udp, dport: \"53\", action: accept, comment: dns}")
-		print("    - {from: any, to: any, proto: icmp, action: accept}")
-	EOF
-}
-
-# aetherd_run NAME FLOWS TRACK [RULES]: sets AD_CPP, AD_HUGE (2 MiB pages in
-# use during the window), null when not measured. RULES: a firewall of that many.
+# aetherd_run NAME FLOWS TRACK [RULES [NAT]]: sets AD_CPP, AD_HUGE (2 MiB
+# pages in use during the window), null when not measured. RULES: a firewall
+# of that many; NAT 1: masquerade on the egress interface.
 aetherd_run() {
-	local name=$1 n=$2 track=$3 rules=${4:-0} dir=$BENCH_TMP/$1 pid i ct=""
+	local name=$1 n=$2 track=$3 rules=${4:-0} nat=${5:-0} dir=$BENCH_TMP/$1 pid i ct=""
+	local pcap=$BENCH_TMP/in-$2.pcap max=$(($2 + $2 / 4))
 	AD_CPP=null
 	AD_HUGE=null
 	HUGE_USED=null
 	mkdir -p "$dir"
-	gen_pcap "$n" "$dir/in.pcap" || return 1
-	[ "$track" = 1 ] && ct="conntrack: {max_flows: $((n + n / 4))}"
+	[ -s "$pcap" ] || gen_pcap "$n" "$pcap" || return 1
+	# A translated flow has a second key in the hash (its reply tuple), and
+	# the hash is sized by max_flows: twice the room at the same load.
+	[ "$nat" = 1 ] && max=$((2 * max))
+	[ "$track" = 1 ] && ct="conntrack: {max_flows: $max}"
 	cat >"$dir/ct.yaml" <<-EOF
 		dataplane: {workers: 1}
 		ports:
-		  - {name: in, driver: null, rx_template: $dir/in.pcap}
+		  - {name: in, driver: null, rx_template: $pcap}
 		  - {name: out, driver: devargs, devargs: "net_null_out,no-rx=1"}
 		interfaces:
 		  - {name: in, port: in, addresses: [10.0.0.1/16], punt: false}
@@ -115,7 +89,8 @@ aetherd_run() {
 		api: {socket: $BENCH_TMP/api.sock, listen: none, token_file: $dir/api.token}
 		log: {level: warning}
 	EOF
-	[ "$rules" -gt 0 ] && { gen_rules "$rules" >>"$dir/ct.yaml" || return 1; }
+	[ "$rules" -gt 0 ] && { bench_fw_rules aetherd "$rules" 53 >>"$dir/ct.yaml" || return 1; }
+	[ "$nat" = 1 ] && echo "nat: {masquerade: [{interface: out}]}" >>"$dir/ct.yaml"
 	bench_aetherd_start "$dir" "$dir/ct.yaml" || return 1
 	pid=$BENCH_PID
 	# Every flow in the table before the window (or a few seconds untracked).
@@ -136,9 +111,12 @@ aetherd_run() {
 	AD_HUGE=$HUGE_USED
 }
 
+# The hugepage memory (2 MiB pages) aetherd has mapped, its own: other DPDK
+# programs on the machine may hold pages too.
 # shellcheck disable=SC2317 # called through BENCH_HOOK
 read_huge() {
-	HUGE_USED=$(huge_used)
+	HUGE_USED=$(awk '/_Hugetlb:/ { kb += $2 } END { print int(kb / 2048) }' \
+		"/proc/$BENCH_PID/smaps_rollup")
 }
 
 status=0
@@ -150,22 +128,47 @@ aetherd_run ct10k 10000 1 || status=1
 K10_CPP=$AD_CPP
 aetherd_run ct1m 1000000 1 || status=1
 M1_CPP=$AD_CPP M1_HUGE=$AD_HUGE
-aetherd_run fw1k 10000 1 1000 || status=1
+aetherd_run fw10k 10000 1 1000 || status=1
 FW_CPP=$AD_CPP
+aetherd_run fw1m 1000000 1 1000 || status=1
+FW1M_CPP=$AD_CPP FW1M_HUGE=$AD_HUGE
+aetherd_run nat10k 10000 1 1000 1 || status=1
+NAT_CPP=$AD_CPP
+aetherd_run nat1m 1000000 1 1000 1 || status=1
+NAT1M_CPP=$AD_CPP NAT1M_HUGE=$AD_HUGE
 
-PER_FLOW=null
+# Bytes per flow the table was sized for: hugepage memory beyond the
+# untracked run over the flows it holds (1.25M; with NAT, whose flows take two
+# hash keys, 2.5M keys hold 1.25M translated flows). The NAT run's figure
+# leaves out the firewall's own tables (the 1M-flow firewall run minus the
+# 1M-flow conntrack one, the same table).
+PER_FLOW=null NAT_PER_FLOW=null
 if [ "$M1_HUGE" != null ] && [ "$OFF_HUGE" != null ] && [ "$M1_HUGE" -gt 0 ]; then
 	PER_FLOW=$(jq -n "($M1_HUGE - $OFF_HUGE) * 2097152 / 1250000 | round")
+	if [ "$NAT1M_HUGE" != null ] && [ "$FW1M_HUGE" != null ]; then
+		bench_log "hugepages in use (2 MiB): off $OFF_HUGE, ct1m $M1_HUGE, fw1m $FW1M_HUGE, nat1m $NAT1M_HUGE"
+		NAT_PER_FLOW=$(jq -n "($NAT1M_HUGE - ($FW1M_HUGE - $M1_HUGE) - $OFF_HUGE) * 2097152 /
+			1250000 | round")
+	fi
 fi
+PEER="dpdk-testpmd macswap"
+PEER_CPP=$(bench_round "$TP_CPP")
 bench_case "routing, 1M UDP flows, no tracking (context)" cycles/packet \
-	"$(bench_round "$OFF_CPP")" lower null "dpdk-testpmd macswap" "$(bench_round "$TP_CPP")"
+	"$(bench_round "$OFF_CPP")" lower null "$PEER" "$PEER_CPP"
 bench_case "routing + conntrack, 10k flows" cycles/packet "$(bench_round "$K10_CPP")" lower 200 \
-	"dpdk-testpmd macswap" "$(bench_round "$TP_CPP")"
+	"$PEER" "$PEER_CPP"
 bench_case "routing + conntrack, 1M flows" cycles/packet "$(bench_round "$M1_CPP")" lower 200 \
-	"dpdk-testpmd macswap" "$(bench_round "$TP_CPP")"
+	"$PEER" "$PEER_CPP"
 bench_case "routing + conntrack + firewall (1000 rules, the 999th matches), 10k new flows" \
-	cycles/packet "$(bench_round "$FW_CPP")" lower 200 "dpdk-testpmd macswap" \
-	"$(bench_round "$TP_CPP")"
+	cycles/packet "$(bench_round "$FW_CPP")" lower 200 "$PEER" "$PEER_CPP"
+bench_case "routing + conntrack + firewall (1000 rules), 1M new flows" \
+	cycles/packet "$(bench_round "$FW1M_CPP")" lower 200 "$PEER" "$PEER_CPP"
+bench_case "routing + conntrack + firewall (1000 rules) + masquerade, 10k flows" \
+	cycles/packet "$(bench_round "$NAT_CPP")" lower 300 "$PEER" "$PEER_CPP"
+bench_case "routing + conntrack + firewall (1000 rules) + masquerade, 1M flows" \
+	cycles/packet "$(bench_round "$NAT1M_CPP")" lower 300 "$PEER" "$PEER_CPP"
 bench_case "conntrack memory per flow (table sized 1.25M)" bytes "$PER_FLOW" lower 256 "-" null
+bench_case "conntrack memory per masqueraded flow (table sized 1.25M translated flows)" bytes \
+	"$NAT_PER_FLOW" lower 256 "-" null
 bench_finish || status=1
 exit $status

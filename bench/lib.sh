@@ -213,19 +213,43 @@ bench_aetherd_start() {
 	return 1
 }
 
+# bench_worker_cpu PID: CPU seconds (user + system) of aetherd PID's worker
+# lcore threads so far, or nothing when they cannot be read.
+bench_worker_cpu() {
+	local t ticks=0 n=0 st
+	for t in /proc/"$1"/task/*; do
+		case $(cat "$t/comm" 2>/dev/null) in
+		rte-worker-* | lcore-worker-*) ;;
+		*) continue ;;
+		esac
+		# Fields 14 and 15 after the command (which may hold spaces).
+		st=$(sed 's/^.*) //' "$t/stat" 2>/dev/null) || continue
+		read -r -a st <<<"$st"
+		ticks=$((ticks + st[11] + st[12]))
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] && jq -n "$ticks / $(getconf CLK_TCK)"
+}
+
 # bench_measure NAME DIR PID PORT: with aetherd PID running (its summary and
 # log in DIR) and its traffic steady, two samples SECONDS_RUN apart, then stop
 # it. Sets BENCH_CPP and BENCH_MPPS (null and returns 1 unless at least 99 %
 # of the received packets left on PORT with at most 1 % dropped or punted).
 # BENCH_HOOK, when set, runs between the samples (e.g. to read memory use).
+# On a busy machine the worker loses the CPU now and then, and the TSC runs
+# on: the log also gives the share of the window the worker was on a CPU and
+# its cycles per packet counted over that time only (BENCH_ONCPU_CPP).
 bench_measure() {
-	local name=$1 dir=$2 pid=$3 port=$4 s0 s1 hz d
+	local name=$1 dir=$2 pid=$3 port=$4 s0 s1 hz d c0 c1
 	BENCH_CPP=null
 	BENCH_MPPS=null
+	BENCH_ONCPU_CPP=null
+	c0=$(bench_worker_cpu "$pid")
 	s0=$(bench_sample "$port")
 	[ -n "${BENCH_HOOK:-}" ] && $BENCH_HOOK
 	sleep "$SECONDS_RUN"
 	s1=$(bench_sample "$port")
+	c1=$(bench_worker_cpu "$pid")
 	kill -TERM "$pid"
 	wait "$pid"
 	if [ -z "$s0" ] || [ -z "$s1" ] || ! hz=$(jq -e '.tsc_hz' "$dir/summary.json" 2>/dev/null); then
@@ -244,4 +268,82 @@ bench_measure() {
 	BENCH_CPP=$(echo "$d" | jq .cpp)
 	BENCH_MPPS=$(echo "$d" | jq .mpps)
 	bench_log "$name: $(bench_round "$BENCH_CPP") cycles/packet, $(bench_round "$BENCH_MPPS") Mpps"
+	if [ -n "$c0" ] && [ -n "$c1" ]; then
+		BENCH_ONCPU_CPP=$(echo "$d" | jq --argjson c "$(jq -n "$c1 - $c0")" --argjson hz "$hz" \
+			'if .rx > 0 then $hz * $c / .rx else null end')
+		bench_log "$name: worker on a CPU $(bench_round "$(echo "$d" | jq "100 * ($c1 - $c0) / .secs")" 1) % of the window: $(bench_round "$BENCH_ONCPU_CPP") cycles/packet of its own CPU time"
+	fi
+}
+
+# ---- a 1000-rule stateful firewall, for aetherd and for nftables -----------------
+# bench_fw_rules aetherd|nft N DPORT [IIF OIF]: a ruleset of N rules from the
+# zone "inside" (interface in, or IIF for nft) to "outside" (out, or OIF):
+# N-2 rules that UDP traffic to port DPORT from 10/8 misses (other ports,
+# /24 sources of 172.16/12, a named address set, a named port set with
+# ct_state new), then the rule it matches (the (N-1)th), then ICMP; the
+# policy drops the rest. aetherd: its firewall section (YAML). nft: a table
+# "apbench" in the same shape as nftables is written for it: established
+# and related packets accepted first (as aetherd does before its rules), the
+# zone pair as a jump to a chain of its own, the policy as the base chain's.
+bench_fw_rules() {
+	python3 - "$@" <<-'EOF'
+		import sys
+
+		fmt, n, dport = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+		iif, oif = (sys.argv[4], sys.argv[5]) if len(sys.argv) > 5 else ("in", "out")
+		partners, mgmt = ["192.0.2.0/24", "198.51.100.0/25"], ["22", "161-162", "830"]
+		rules = []
+		for i in range(n - 2):
+		    k = i % 4
+		    if k == 0:
+		        rules.append(("udp", None, 1024 + i, None))
+		    elif k == 1:
+		        rules.append(("tcp", "172.%d.%d.0/24" % (16 + i // 256 % 16, i % 256), 2000 + i, None))
+		    elif k == 2:
+		        rules.append(("udp", "partners", dport, None))
+		    else:
+		        rules.append(("tcp", None, "mgmt", "new"))
+		rules.append(("udp", None, dport, "match"))
+		if fmt == "aetherd":
+		    print("firewall:")
+		    print("  zones: [{name: inside, interfaces: [in]}, {name: outside, interfaces: [out]}]")
+		    print("  sets:")
+		    print("    - {name: mgmt, ports: [%s]}" % ", ".join('"%s"' % p for p in mgmt))
+		    print("    - {name: partners, addresses: [%s, \"2001:db8::/32\"]}" % ", ".join(partners))
+		    print("  policies: [{from: any, to: any, action: drop}]")
+		    print("  rules:")
+		    for proto, src, dp, extra in rules:
+		        r = "proto: %s" % proto
+		        if src:
+		            r += ", src: %s" % src
+		        r += ", dport: %s" % (dp if dp == "mgmt" else '"%d"' % dp)
+		        if extra == "new":
+		            r += ", ct_state: [new]"
+		        print("    - {from: inside, to: outside, %s, action: accept%s}" %
+		              (r, ", comment: match" if extra == "match" else ""))
+		    print("    - {from: any, to: any, proto: icmp, action: accept}")
+		    sys.exit(0)
+		print("table ip apbench {")
+		print("  set partners { type ipv4_addr; flags interval; elements = { %s } }" % ", ".join(partners))
+		print("  set mgmt { type inet_service; flags interval; elements = { %s } }" % ", ".join(mgmt))
+		print("  chain inside_outside {")
+		for proto, src, dp, extra in rules:
+		    r = ""
+		    if extra == "new":
+		        r += "ct state new "
+		    if src:
+		        r += "ip saddr %s " % ("@partners" if src == "partners" else src)
+		    r += "%s dport %s accept" % (proto, "@mgmt" if dp == "mgmt" else dp)
+		    if extra == "match":
+		        r += ' comment "match"'
+		    print("    " + r)
+		print("  }")
+		print("  chain forward {")
+		print("    type filter hook forward priority filter; policy drop;")
+		print("    ct state established,related accept")
+		print('    iifname "%s" oifname "%s" jump inside_outside' % (iif, oif))
+		print("    ip protocol icmp accept")
+		print("  }")
+		print("}")
+	EOF
 }

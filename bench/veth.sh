@@ -10,7 +10,15 @@
 #   - aetherd routing with two af_xdp ports, one worker (null, with the reason
 #     in the log, when af_xdp cannot run on veth here);
 #   - the kernel: ip_forward in the router namespace, same addresses, route
-#     and neighbour (the peer, and the goal for both aetherd cases).
+#     and neighbour (the peer, and the goal for both aetherd cases);
+#   - stateful security, aetherd with af_packet ports and conntrack, a
+#     firewall of 1000 rules (bench_fw_rules: the generator's packets miss
+#     998 and match the 999th) and masquerade on the egress interface,
+#     against the kernel with the same in nftables (a forward chain accepting
+#     established and related packets first, then the zone pair's 1000 rules;
+#     a postrouting chain masquerading out of r1), run after the plain kernel
+#     case in the same namespace. The sink never answers, so every packet is
+#     "new" to both conntracks and walks the rules.
 #
 # Generator: bench/src/veth_gen in the gen namespace, one process, sending
 # 64-byte frames (60 on the wire plus FCS) through an AF_PACKET TX ring that
@@ -64,6 +72,8 @@ trap 'lab_cleanup; rm -rf "$BENCH_TMP"' EXIT
 SECONDS_RUN=${BENCH_SECONDS:-5}
 WARMUP=${BENCH_WARMUP:-2}
 FLOWS=256
+GEN_DPORT=9 # veth_gen's UDP destination port
+FW_RULES=1000
 RPS=${BENCH_VETH_RPS:-kernel}
 case $RPS in
 kernel | all | none) ;;
@@ -74,7 +84,7 @@ kernel | all | none) ;;
 esac
 bench_init veth
 
-for c in ip ethtool taskset timeout jq; do
+for c in ip ethtool taskset timeout jq nft python3; do
 	if ! command -v "$c" >/dev/null 2>&1; then
 		bench_log "$c not installed (scripts/install-deps installs it)"
 		exit 1
@@ -199,8 +209,11 @@ router_counters() {
 }
 
 # ---- aetherd --------------------------------------------------------------------
+# aetherd_case DRIVER [stateful]: aetherd routing with two DRIVER ports; with
+# "stateful", also conntrack, the 1000-rule firewall and masquerade on the
+# egress interface (the same configuration as the kernel's nftables case).
 aetherd_case() {
-	local driver=$1 cfg=$BENCH_TMP/router-$1.yaml rc
+	local driver=$1 mode=${2:-} cfg=$BENCH_TMP/router-$1${2:-}.yaml name=aetherd-$1${2:+-$2} rc
 	cat >"$cfg" <<-EOF
 		dataplane: {workers: 1}
 		ports:
@@ -216,13 +229,17 @@ aetherd_case() {
 		api: {listen: none}
 		log: {level: warning}
 	EOF
+	if [ "$mode" = stateful ]; then
+		bench_fw_rules aetherd "$FW_RULES" "$GEN_DPORT" >>"$cfg" &&
+			echo "nat: {masquerade: [{interface: out}]}" >>"$cfg" || return 1
+	fi
 	# Creating an AF_XDP socket right after another program left the
 	# interface can fail once: detach and try a second time.
-	if ! lab_aetherd_start rtr "$cfg" 2>"$BENCH_TMP/start-$driver.err" &&
+	if ! lab_aetherd_start rtr "$cfg" 2>"$BENCH_TMP/start-$name.err" &&
 		! { [ "$driver" = af_xdp ] && xdp_off && sleep 1 &&
-			lab_aetherd_start rtr "$cfg" 2>"$BENCH_TMP/start-$driver.err"; }; then
+			lab_aetherd_start rtr "$cfg" 2>"$BENCH_TMP/start-$name.err"; }; then
 		bench_log "aetherd with $driver ports did not start:"
-		tail -n 15 "$BENCH_TMP/start-$driver.err" >&2
+		tail -n 15 "$BENCH_TMP/start-$name.err" >&2
 		return 1
 	fi
 	# The router must own the MAC the generator sends to.
@@ -234,14 +251,16 @@ aetherd_case() {
 		return 1
 	fi
 	if [ "$RPS" = all ]; then steer_ingress yes; else steer_ingress no; fi
-	measure "aetherd-$driver"
+	measure "$name"
 	rc=$?
+	[ "$mode" = stateful ] && bench_log "$name: conntrack $(lab_ctl -j show conntrack 2>/dev/null |
+		jq -c .stats), firewall $(lab_ctl -j show firewall 2>/dev/null | jq -c .verdicts)"
 	# Its own view: per-port counters and drops by reason. Frames the kernel
 	# dropped before a port's ring (full PACKET_MMAP ring, full XSK ring)
 	# may not show here; the router's veth counters above show them.
 	{ lab_ctl show ports && lab_ctl show stats; } 2>/dev/null |
-		sed "/^$/d; s/^/[veth] aetherd $driver: /" >&2
-	lab_aetherd_stop || bench_log "aetherd $driver did not stop cleanly"
+		sed "/^$/d; s/^/[veth] $name: /" >&2
+	lab_aetherd_stop || bench_log "$name did not stop cleanly"
 	xdp_off
 	return $rc
 }
@@ -268,6 +287,33 @@ kernel_case() {
 	measure kernel
 }
 
+# kernel_stateful_case: the kernel router of kernel_case with nftables:
+# conntrack, the 1000-rule forward filter of bench_fw_rules and masquerade on
+# the egress veth, in the router's namespace.
+kernel_stateful_case() {
+	if ! bench_fw_rules nft "$FW_RULES" "$GEN_DPORT" r0 r1 >"$BENCH_TMP/ruleset.nft"; then
+		bench_log "nftables: could not write the ruleset"
+		return 1
+	fi
+	cat >>"$BENCH_TMP/ruleset.nft" <<-'EOF'
+		table ip apbench_nat {
+		  chain postrouting {
+		    type nat hook postrouting priority srcnat;
+		    oifname "r1" masquerade
+		  }
+		}
+	EOF
+	if ! lab_exec rtr nft -f "$BENCH_TMP/ruleset.nft"; then
+		bench_log "nftables: the ruleset did not load"
+		return 1
+	fi
+	measure kernel-nft
+	local rc=$?
+	bench_log "kernel-nft: $(lab_exec rtr cat /proc/sys/net/netfilter/nf_conntrack_count) conntrack entries, $(lab_exec rtr nft list ruleset | grep -c accept) accept rules loaded"
+	lab_exec rtr nft flush ruleset
+	return $rc
+}
+
 GEN=$AP_BUILD/bench/src/veth_gen
 if [ ! -x "$GEN" ]; then
 	bench_log "veth_gen not built ($GEN)"
@@ -280,6 +326,7 @@ if ! lab_build; then
 	exit 1
 fi
 PK_MPPS=null PK_SHARE=null XDP_MPPS=null XDP_SHARE=null K_MPPS=null K_SHARE=null
+ST_MPPS=null ST_SHARE=null KN_MPPS=null KN_SHARE=null
 if [ -x "$AETHERD" ] && [ -x "$AETHERCTL" ]; then
 	if aetherd_case af_packet; then
 		PK_MPPS=$RX_MPPS PK_SHARE=$SHARE
@@ -292,6 +339,11 @@ if [ -x "$AETHERD" ] && [ -x "$AETHERCTL" ]; then
 	else
 		bench_log "af_xdp case reported as null (see above)"
 	fi
+	if aetherd_case af_packet stateful; then
+		ST_MPPS=$RX_MPPS ST_SHARE=$SHARE
+	else
+		status=1
+	fi
 else
 	bench_log "aetherd or aetherctl not built ($AETHERD)"
 	status=1
@@ -299,6 +351,11 @@ fi
 # Last, so the kernel's addresses and forwarding never see aetherd's runs.
 if kernel_case; then
 	K_MPPS=$RX_MPPS K_SHARE=$SHARE
+else
+	status=1
+fi
+if kernel_stateful_case; then
+	KN_MPPS=$RX_MPPS KN_SHARE=$SHARE
 else
 	status=1
 fi
@@ -312,5 +369,11 @@ bench_case "share of offered packets forwarded, aetherd af_packet" "%" \
 	"$(bench_round "$PK_SHARE" 1)" higher null "linux kernel (ip_forward)" "$(bench_round "$K_SHARE" 1)"
 bench_case "share of offered packets forwarded, aetherd af_xdp" "%" \
 	"$(bench_round "$XDP_SHARE" 1)" higher null "linux kernel (ip_forward)" "$(bench_round "$K_SHARE" 1)"
+KN=$(bench_round "$KN_MPPS" 3)
+KN_PEER="linux kernel (nftables: conntrack, 1000 rules, masquerade)"
+bench_case "IPv4 64 B via veth, conntrack + firewall (1000 rules) + masquerade, aetherd af_packet, 1 worker" \
+	Mpps "$(bench_round "$ST_MPPS" 3)" higher "$KN" "$KN_PEER" "$KN"
+bench_case "share of offered packets forwarded, aetherd af_packet stateful" "%" \
+	"$(bench_round "$ST_SHARE" 1)" higher null "$KN_PEER" "$(bench_round "$KN_SHARE" 1)"
 bench_finish || status=1
 exit $status
