@@ -69,9 +69,6 @@ aetherd_run() {
 	HUGE_USED=null
 	mkdir -p "$dir"
 	[ -s "$pcap" ] || gen_pcap "$n" "$pcap" || return 1
-	# A translated flow has a second key in the hash (its reply tuple), and
-	# the hash is sized by max_flows: twice the room at the same load.
-	[ "$nat" = 1 ] && max=$((2 * max))
 	[ "$track" = 1 ] && ct="conntrack: {max_flows: $max}"
 	cat >"$dir/ct.yaml" <<-EOF
 		dataplane: {workers: 1}

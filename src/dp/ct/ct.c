@@ -934,12 +934,12 @@ ap_ct_housekeeping(unsigned w)
 }
 
 struct ap_ct_table *
-ap_ct_table_create(unsigned w, uint32_t max)
+ap_ct_table_create(unsigned w, uint32_t max, uint32_t keys)
 {
 	char name[RTE_HASH_NAMESIZE];
 	struct rte_hash_parameters hp = {
 		.name = name,
-		.entries = max < 8 ? 8 : max,
+		.entries = keys < 8 ? 8 : keys,
 		.key_len = sizeof(struct ap_ct_key),
 		.hash_func = rte_hash_crc,
 		.socket_id = (int)rte_socket_id(),

@@ -387,8 +387,9 @@ void ap_ct_flush(struct ap_ct_table *t, const struct ap_ct_filter *flt);
 /** Worker @p w, between walks: act on a flush request, expire some flows. */
 void ap_ct_housekeeping(unsigned w);
 
-/** Create a table of @p max flows for worker @p w. NULL on failure. */
-struct ap_ct_table *ap_ct_table_create(unsigned w, uint32_t max);
+/** Create a table of @p max flows for worker @p w, its hash room for @p keys
+ * (a translated flow has two). NULL on failure. */
+struct ap_ct_table *ap_ct_table_create(unsigned w, uint32_t max, uint32_t keys);
 void ap_ct_table_free(struct ap_ct_table *t);
 
 /* Control plane. */

@@ -70,7 +70,10 @@ ap_ct_start(const struct ap_config *cfg, unsigned n_workers, char *err, size_t e
 	ap_ct_conf.icmp = ticks(c->t_icmp);
 	ap_ct_conf.generic = ticks(c->t_generic);
 	for (unsigned w = 0; w < n_workers; w++) {
-		ap_ct_tables[w] = ap_ct_table_create(w, c->max_flows);
+		/* A translated flow's replies have a key of their own. */
+		ap_ct_tables[w] = ap_ct_table_create(
+			w, c->max_flows,
+			cfg->nat.enabled ? c->max_flows * 2 : c->max_flows);
 		if (ap_ct_tables[w] == NULL) {
 			snprintf(err, err_len, "conntrack: no memory for %u flows on worker %u",
 				 c->max_flows, w);

@@ -167,7 +167,7 @@ static void
 setup(void)
 {
 	cr_assert_geq(ap_test_eal_init("ct_test", "64"), 0, "EAL init failed");
-	t = ap_ct_table_create(0, 16);
+	t = ap_ct_table_create(0, 16, 32);
 	cr_assert_not_null(t);
 	for (unsigned s = 0; s < AP_TCP_STATES; s++)
 		ap_ct_conf.timeout[s] = 100;
