@@ -101,6 +101,8 @@ json_t *ap_dp_qos_json(struct ap_dp *dp);
 json_t *ap_dp_firewall_log_json(struct ap_dp *dp);
 /** Flush every connection table. @return flows there were. */
 int ap_dp_conntrack_flush(struct ap_dp *dp, const char *proto, const char *addr, unsigned port);
+/** The connection tables' counters (no walk over the flows). */
+json_t *ap_dp_conntrack_stats_json(struct ap_dp *dp);
 /** The latest conntrack events (GET /api/v1/conntrack/events). */
 json_t *ap_dp_conntrack_events_json(struct ap_dp *dp, unsigned limit);
 /** `{"neighbors":[...]}` (GET /api/v1/neighbors). */

@@ -11,10 +11,10 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 lab_require_root
-lab_require_cmd ip ethtool jq curl hping3 python3
+lab_require_cmd ip ethtool jq curl hping3 python3 promtool
 lab_require_aetherd
 
-tap_plan 13
+tap_plan 14
 
 FLOOD_S=${SYN_FLOOD_SECONDS:-10}
 
@@ -109,5 +109,16 @@ echo "$drops" | grep -q syn-source-blocked
 rc=$?
 [ $rc -eq 0 ] || tap_diag "$drops"
 tap_ok $rc "the blocked SYNs are counted as drops by reason"
+
+# The counters in /metrics, as promtool reads them, agree with the API.
+m=$(lab_tmpdir)/metrics.txt
+curl -s --unix-socket "$LAB_API_SOCK" http://localhost/metrics >"$m"
+sent=$(syn | jq .counters.cookies_sent)
+out=$(promtool check metrics <"$m" 2>&1) &&
+	grep -qx "aether_synproxy_events_total{event=\"cookies_sent\"} $sent" "$m" &&
+	grep -q '^aether_conntrack_events_total{event="created"} [1-9]' "$m"
+rc=$?
+[ $rc -eq 0 ] || tap_diag "$out $(grep -E 'synproxy|conntrack' "$m")"
+tap_ok $rc "/metrics passes promtool with the SYN proxy's and conntrack's counters ($sent cookies)"
 
 tap_done

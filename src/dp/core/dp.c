@@ -1258,6 +1258,13 @@ ap_dp_conntrack_flush(struct ap_dp *dp, const char *proto, const char *addr, uns
 }
 
 json_t *
+ap_dp_conntrack_stats_json(struct ap_dp *dp)
+{
+	RTE_SET_USED(dp);
+	return ap_ct_stats_json();
+}
+
+json_t *
 ap_dp_conntrack_events_json(struct ap_dp *dp, unsigned limit)
 {
 	RTE_SET_USED(dp);

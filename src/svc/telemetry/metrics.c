@@ -280,6 +280,45 @@ qos(FILE *f, const struct ap_metrics_input *in)
 	json_decref(flat);
 }
 
+/* Conntrack, the firewall's verdicts and the SYN proxy, when they are on. */
+static void
+stateful(FILE *f, const struct ap_metrics_input *in)
+{
+	if (json_is_true(json_object_get(in->ct, "enabled"))) {
+		json_t *ev = json_deep_copy(in->ct);
+
+		family(f, "aether_conntrack_flows", "gauge", "Flows in the connection tables.");
+		sample_u64(f, "aether_conntrack_flows", NULL, NULL, int_of(in->ct, "flows"));
+		family(f, "aether_conntrack_max_flows", "gauge",
+		       "Room in the connection tables (all workers).");
+		sample_u64(f, "aether_conntrack_max_flows", NULL, NULL,
+			   int_of(in->ct, "max_flows"));
+		json_object_del(ev, "enabled");
+		json_object_del(ev, "flows");
+		json_object_del(ev, "max_flows");
+		keyed(f, ev, "aether_conntrack_events_total", "counter", "event",
+		      "What the connection tables did (flows created, expired, evicted early, "
+		      "refused with the table full, invalid packets, ICMP errors related, flows "
+		      "translated, ...), by event.");
+		json_decref(ev);
+	}
+	if (json_is_true(json_object_get(in->fw, "enabled")))
+		keyed(f, json_object_get(in->fw, "verdicts"), "aether_firewall_verdicts_total",
+		      "counter", "verdict",
+		      "Firewall decisions: established/related passed, rule and policy "
+		      "accept/drop/reject, by verdict.");
+	if (json_is_true(json_object_get(in->syn, "enabled"))) {
+		family(f, "aether_synproxy_armed_destinations", "gauge",
+		       "Destinations the SYN proxy is armed for.");
+		sample_u64(f, "aether_synproxy_armed_destinations", NULL, NULL,
+			   (json_int_t)json_array_size(json_object_get(in->syn, "armed")));
+		keyed(f, json_object_get(in->syn, "counters"), "aether_synproxy_events_total",
+		      "counter", "event",
+		      "SYN proxy: SYNs received, cookies sent, valid and invalid, connections "
+		      "spliced, arming and disarming, sources blocked, by event.");
+	}
+}
+
 int
 ap_metrics_render_json(const struct ap_metrics_input *in, char **out, size_t *len)
 {
@@ -331,6 +370,7 @@ ap_metrics_render_json(const struct ap_metrics_input *in, char **out, size_t *le
 	drops(f, in);
 	routing(f, in);
 	qos(f, in);
+	stateful(f, in);
 	if (fclose(f) != 0) {
 		free(buf);
 		return -ENOMEM;
@@ -345,7 +385,8 @@ ap_metrics_render(struct ap_dp *dp, double uptime_s, char **out, size_t *len)
 {
 	const char *reasons[AP_DROP_COUNT];
 	struct ap_metrics_input in = {.uptime_s = uptime_s, .version = AP_VERSION};
-	json_t *ports = NULL, *nodes = NULL, *stats = NULL, *ip = NULL, *qj = NULL;
+	json_t *ports = NULL, *nodes = NULL, *stats = NULL, *ip = NULL, *qj = NULL, *ct = NULL;
+	json_t *fw = NULL, *syn = NULL;
 	int ret;
 
 	if (dp != NULL) {
@@ -354,6 +395,9 @@ ap_metrics_render(struct ap_dp *dp, double uptime_s, char **out, size_t *len)
 		stats = ap_dp_stats_json(dp);
 		ip = ap_dp_ip_stats_json(dp);
 		qj = ap_dp_qos_json(dp);
+		ct = ap_dp_conntrack_stats_json(dp);
+		fw = ap_dp_firewall_json(dp);
+		syn = ap_dp_synproxy_json(dp);
 		/* Reason 0 is "dropped without a reason": exported like the others. */
 		for (unsigned r = 0; r < AP_DROP_COUNT; r++)
 			reasons[r] = ap_drop_name((enum ap_drop_reason)r);
@@ -365,7 +409,13 @@ ap_metrics_render(struct ap_dp *dp, double uptime_s, char **out, size_t *len)
 	in.stats = stats;
 	in.ip = ip;
 	in.qos = qj;
+	in.ct = ct;
+	in.fw = fw;
+	in.syn = syn;
 	ret = ap_metrics_render_json(&in, out, len);
+	json_decref(syn);
+	json_decref(fw);
+	json_decref(ct);
 	json_decref(qj);
 	json_decref(ip);
 	json_decref(ports);

@@ -26,6 +26,12 @@ struct ap_metrics_input {
 	const json_t *ip;
 	/** GET /api/v1/qos: {"classes":[{name, queue_depth, counters: {...}}]} or NULL */
 	const json_t *qos;
+	/** Conntrack's counters {"enabled", "flows", "max_flows", counter: n...} or NULL */
+	const json_t *ct;
+	/** GET /api/v1/firewall ({"enabled", "verdicts": {...}}) or NULL */
+	const json_t *fw;
+	/** GET /api/v1/synproxy ({"enabled", "armed": [...], "counters": {...}}) or NULL */
+	const json_t *syn;
 	/** Every drop reason, so that reasons never seen still export 0. */
 	const char *const *drop_reasons;
 	size_t n_drop_reasons;

@@ -184,3 +184,44 @@ Test(metrics, qos_classes_by_colour_and_drop_reason)
 	free(out);
 	json_decref(q);
 }
+
+Test(metrics, conntrack_firewall_and_synproxy)
+{
+	json_t *ct = json_loads("{\"enabled\":true,\"flows\":12,\"max_flows\":65536,\"created\":40,"
+				"\"table_full\":3,\"out_of_window\":2}",
+				0, NULL);
+	json_t *fw = json_loads("{\"enabled\":true,\"verdicts\":{\"established\":900,"
+				"\"rule_reject\":4}}",
+				0, NULL);
+	json_t *syn = json_loads("{\"enabled\":true,\"armed\":[{\"destination\":\"192.0.2.1\"}],"
+				 "\"counters\":{\"cookies_sent\":5000,\"spliced\":7}}",
+				 0, NULL);
+	json_t *off = json_loads("{\"enabled\":false}", 0, NULL);
+	struct ap_metrics_input in = {
+		.uptime_s = 1, .version = "1", .ct = ct, .fw = fw, .syn = syn};
+	char *out = NULL;
+	size_t len = 0;
+
+	cr_assert_eq(ap_metrics_render_json(&in, &out, &len), 0);
+	cr_expect(has_line(out, "aether_conntrack_flows 12"));
+	cr_expect(has_line(out, "aether_conntrack_max_flows 65536"));
+	cr_expect(has_line(out, "aether_conntrack_events_total{event=\"table_full\"} 3"));
+	cr_expect(has_line(out, "aether_conntrack_events_total{event=\"out_of_window\"} 2"));
+	cr_expect_eq(count(out, "aether_conntrack_events_total{event=\"flows\"}"), 0,
+		     "the gauges are not events");
+	cr_expect(has_line(out, "aether_firewall_verdicts_total{verdict=\"rule_reject\"} 4"));
+	cr_expect(has_line(out, "aether_synproxy_armed_destinations 1"));
+	cr_expect(has_line(out, "aether_synproxy_events_total{event=\"cookies_sent\"} 5000"));
+	free(out);
+	/* Off: no family at all. */
+	in.ct = in.fw = in.syn = off;
+	cr_assert_eq(ap_metrics_render_json(&in, &out, &len), 0);
+	cr_expect_eq(count(out, "aether_conntrack"), 0);
+	cr_expect_eq(count(out, "aether_firewall"), 0);
+	cr_expect_eq(count(out, "aether_synproxy"), 0);
+	free(out);
+	json_decref(ct);
+	json_decref(fw);
+	json_decref(syn);
+	json_decref(off);
+}
