@@ -55,7 +55,6 @@ struct ctx {
 	yaml_mark_t if_marks[AP_CFG_MAX_IFACES];
 	yaml_mark_t route_marks[AP_CFG_MAX_ROUTES];
 	yaml_mark_t neigh_marks[AP_CFG_MAX_NEIGHBORS][2]; /* interface, address */
-	yaml_mark_t nat_mark;				  /* where the nat: section starts */
 	struct ap_cfg_bridge *cur_bridge; /* whose members and static MACs are parsed */
 };
 
@@ -2854,7 +2853,6 @@ parse_nat(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
 	cfg->nat.enabled = true;
 	cfg->nat.hairpin = true;
 	cfg->conntrack.enabled = true; /* translations live in the flows */
-	c->nat_mark = v->start_mark;
 	if (is_null(v))
 		return 0;
 	return parse_map(c, v, &nat_table, cfg, what, seen);
@@ -2890,10 +2888,6 @@ resolve_nat(struct ctx *c)
 
 	if (!cfg->nat.enabled)
 		return 0;
-	if (cfg->workers > 1)
-		return fail(c, c->nat_mark,
-			    "nat: needs dataplane.workers: 1 (both directions of a translated "
-			    "flow must meet one worker's table)");
 	for (uint16_t k = 0; k < cfg->nat.n_fwd; k++) {
 		struct ap_cfg_nat_fwd *f = &cfg->nat.fwd[k];
 

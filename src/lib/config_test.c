@@ -172,8 +172,6 @@ static const struct bad_case bad_cases[] = {
 	{FW_BASE "nat: {forward: [{interface: wan, proto: tcp, port: 1, to: 10.0.0.1},\n"
 		 "  {interface: wan, proto: tcp, port: 1, to: 10.0.0.2}]}\n",
 	 "nat.forward[1]: port 1 is already forwarded"},
-	{FW_BASE "dataplane: {workers: 2}\nnat: {masquerade: []}\n",
-	 "t.yaml:4:6: nat: needs dataplane.workers: 1"},
 	{L3_PORTS "dataplane: {mac_table_size: 1000}\n",
 	 "t.yaml:4:29: dataplane.mac_table_size must be a power of two between 1024 and"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24]}\n"

@@ -7,6 +7,8 @@
 # port of the router's address, and so does the client itself (hairpin). An
 # ICMP error from beyond the NAT reaches the inside host it is about. Then
 # 1:1 NAT: the client's own outside address, answered in ARP by the router.
+# Last, masquerade and the forward with two workers: packets whose
+# translation another worker owns are handed to it.
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +17,7 @@ lab_require_root
 lab_require_cmd ip ethtool ping jq curl iperf3 python3
 lab_require_aetherd
 
-tap_plan 16
+tap_plan 19
 
 lab_topo_routed
 tap_ok $? "topology client - router - server built"
@@ -139,5 +141,36 @@ lab_exec client curl -s -o /dev/null -m 5 "http://$S4:8080/blob" && grep -q "^$E
 rc=$?
 [ $rc -eq 0 ] || tap_diag "$(tail -3 "$http_log")"
 tap_ok $rc "1:1: the server sees the client as $EXT"
+
+# Two workers (one af_packet queue pair each).
+lab_aetherd_stop
+sed -i -e '/^nat:/,$d' -e 's/^dataplane: {workers: 1}/dataplane: {workers: 2}/' "$cfg"
+cat >>"$cfg" <<EOF2
+nat:
+  masquerade:
+    - {interface: wan, ports: "20000-29999"}
+  forward:
+    - {interface: wan, proto: tcp, port: 8080, to: $C4, to_port: 8000}
+EOF2
+lab_aetherd_start dut "$cfg"
+tap_ok $? "aetherd restarted with two workers, masquerade and the forward"
+ok=0
+for i in $(seq 1 24); do
+	lab_exec client curl -s -o /dev/null -m 5 "http://$S4:8080/blob" && ok=$((ok + 1))
+done
+out=$(lab_exec server curl -s -m 5 "http://$R4W:8080/")
+ct=$(lab_ctl -j show conntrack)
+[ $ok -eq 24 ] && [ "$out" = inside ] &&
+	echo "$ct" | jq -e '.stats.nat_handed_off > 0 and ([.flows[].worker] | unique | length) == 2' \
+		>/dev/null
+rc=$?
+[ $rc -eq 0 ] || tap_diag "curl $ok/24, forward '$out'; $(echo "$ct" | jq -c .stats)"
+tap_ok $rc "two workers: 24 masqueraded connections and the forward work; flows on both, $(echo "$ct" | jq .stats.nat_handed_off) packets handed over"
+lab_bg server iperf3 -s -1
+lab_wait_for 5 lab_exec client sh -c "exec 3<>/dev/tcp/$S4/5201" 2>/dev/null
+out=$(lab_exec client timeout 20 iperf3 -c "$S4" -t 2 -P 4 -J 2>&1)
+bps=$(echo "$out" | jq -r '.end.sum_received.bits_per_second // empty' 2>/dev/null)
+[ -n "$bps" ] || tap_diag "$(echo "$out" | tail -5)"
+tap_ok "$([ -n "$bps" ] && echo 0 || echo 1)" "two workers: iperf3 with 4 streams through masquerade ($(jq -n "${bps:-0} / 1e9 * 100 | round / 100") Gbit/s)"
 
 tap_done

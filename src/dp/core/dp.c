@@ -522,7 +522,7 @@ register_nodes(struct ap_dp *dp, char *err, size_t err_len)
 		&ap_port_rx_node,   &ap_eth_input_node, &ap_xconnect_node,  &ap_port_tx_node,
 		&ap_drop_node,	    &ap_ip4_input_node, &ap_ip4_local_node, &ap_ip6_input_node,
 		&ap_ip6_local_node, &ap_punt_node,	&ap_inject_node,    &ap_l2_bridge_node,
-		&ap_ct_node,	    &ap_qos_node,	&ap_qos_sched_node,
+		&ap_ct_node,	    &ap_qos_node,	&ap_qos_sched_node, &ap_ct_handoff_node,
 	};
 	static uint16_t edges[RTE_MAX_ETHPORTS];
 	rte_node_t tx_base = RTE_NODE_ID_INVALID;
@@ -685,7 +685,7 @@ build_workers(struct ap_dp *dp, char *err, size_t err_len)
 	/* Worker 0 also sends what the control plane injects. */
 	static const char *patterns[] = {"port-rx",   "eth-input", "xconnect",
 					 "port-tx-*", "drop",	   "inject"};
-	const char *pat[RTE_DIM(patterns) + 1];
+	const char *pat[RTE_DIM(patterns) + 2];
 	struct rte_graph_param gp = {
 		.socket_id = (int)rte_socket_id(),
 		.node_patterns = pat,
@@ -726,6 +726,9 @@ build_workers(struct ap_dp *dp, char *err, size_t err_len)
 		/* qos-sched is a source node: in the graph only when some class shapes. */
 		if (ap_qos.shaping)
 			pat[gp.nb_node_patterns++] = "qos-sched";
+		/* ct-handoff is too: only when NAT runs on several workers. */
+		if (ap_nat_conf.steer)
+			pat[gp.nb_node_patterns++] = "ct-handoff";
 		snprintf(name, sizeof(name), "worker-%u", i);
 		ap_worker_building = w;
 		w->graph_id = rte_graph_create(name, &gp);

@@ -38,6 +38,8 @@
 	X(CT_FULL, "ct-table-full", "new flow with the connection table full")                     \
 	X(CT_INVALID, "ct-invalid", "packet conntrack finds invalid (conntrack.drop_invalid)")     \
 	X(FW_DROP, "fw-drop", "dropped by a firewall rule or policy")                              \
+	X(NAT_HANDOFF, "nat-handoff-full",                                                         \
+	  "the worker owning the packet's translation had no room")                                \
 	X(SYN_BLOCKED, "syn-source-blocked", "SYN from a source over its connection rate")         \
 	X(SYN_BAD_COOKIE, "syn-bad-cookie",                                                        \
 	  "ACK to a SYN-proxied destination without a valid cookie")                               \

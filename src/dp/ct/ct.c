@@ -282,7 +282,8 @@ icmp_error(uint8_t proto, uint8_t type)
  * @return false when the quote is too short or not a tracked protocol.
  */
 static bool
-related_key(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k)
+related_key(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k,
+	    bool *quote_src_lo)
 {
 	const uint8_t *in = l3 + (pi->l4_off - pi->l3_off) + 8;
 	uint32_t avail = pi->l4_len >= 8 ? pi->l4_len - 8u : 0, hl;
@@ -315,7 +316,8 @@ related_key(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k
 		memcpy(&sp, in + hl + 4, 2); /* the echo id */
 		dp = sp;
 	}
-	key_fill(k, alen, in + (alen == 4 ? 12 : 8), in + (alen == 4 ? 16 : 24), sp, dp);
+	*quote_src_lo =
+		key_fill(k, alen, in + (alen == 4 ? 12 : 8), in + (alen == 4 ? 16 : 24), sp, dp);
 	return true;
 }
 
@@ -391,6 +393,102 @@ flow_new(struct ap_ct_table *t, const struct ap_ct_key *k, bool src_lo, uint8_t 
 	return AP_CT_NEW;
 }
 
+/* Worker @p w's slice of the port range [@p lo, @p hi] (several workers
+ * share every range; the last one takes the remainder). */
+static void
+nat_slice(unsigned w, uint16_t *lo, uint16_t *hi)
+{
+	uint32_t n = ap_nat_conf.n_workers, span;
+
+	if (n <= 1)
+		return;
+	span = ((uint32_t)*hi - *lo + 1) / n;
+	if (span == 0)
+		return;
+	*lo = (uint16_t)(*lo + w * span);
+	if (w + 1 < n)
+		*hi = (uint16_t)(*lo + span - 1);
+}
+
+/* Is @p port (network order) of address @p addr forwarded for @p proto? */
+static bool
+nat_forwarded(uint32_t addr, uint16_t port, uint8_t proto)
+{
+	for (unsigned i = 0; i < ap_nat_conf.n_fwd; i++)
+		if (ap_nat_conf.fwd[i].port == port && ap_nat_conf.fwd[i].proto == proto &&
+		    ap_nat_conf.if_addr[ap_nat_conf.fwd[i].l3] == addr)
+			return true;
+	return false;
+}
+
+/* The port range flows translated to address @p addr take their ports from:
+ * a masquerading interface's, else (hairpin) 1024-65535 on any of ours. */
+static bool
+nat_range_of(uint32_t addr, uint16_t *lo, uint16_t *hi)
+{
+	for (unsigned i = 0; i < ap_nat_conf.n_xaddr; i++)
+		if (ap_nat_conf.xaddr[i].addr == addr) {
+			*lo = ap_nat_conf.xaddr[i].lo;
+			*hi = ap_nat_conf.xaddr[i].hi;
+			return true;
+		}
+	return false;
+}
+
+static bool
+nat_one_external(uint32_t addr)
+{
+	for (unsigned i = 0; i < ap_nat_conf.n_one; i++)
+		if (ap_nat_conf.one[i].external == addr)
+			return true;
+	return false;
+}
+
+static unsigned
+end_hash(const uint8_t *addr, uint16_t port)
+{
+	uint32_t a;
+
+	memcpy(&a, addr, 4);
+	return rte_hash_crc_4byte(a, port) % ap_nat_conf.n_workers;
+}
+
+unsigned
+ap_ct_owner(const struct ap_ct_pkt *cp)
+{
+	const struct ap_ct_key *k = &cp->k;
+	/* An ICMP error travels against the packet it quotes. */
+	bool src_lo = cp->kind == AP_CT_PKT_RELATED ? !cp->src_lo : cp->src_lo;
+	const uint8_t *src = src_lo ? k->addr_lo : k->addr_hi;
+	const uint8_t *dst = src_lo ? k->addr_hi : k->addr_lo;
+	uint16_t sport = src_lo ? k->port_lo : k->port_hi, dport = src_lo ? k->port_hi : k->port_lo;
+	uint16_t lo, hi, dp = rte_be_to_cpu_16(dport), eg;
+	uint32_t d;
+	bool in_out, eg_out;
+
+	memcpy(&d, dst, 4);
+	/* To a port we gave out: the worker of its slice. */
+	if ((k->proto == 6 || k->proto == 17 || k->proto == 1) && nat_range_of(d, &lo, &hi) &&
+	    dp >= lo && dp <= hi && !nat_forwarded(d, dport, k->proto)) {
+		uint32_t span = ((uint32_t)hi - lo + 1) / ap_nat_conf.n_workers;
+		uint32_t w = span ? (dp - lo) / span : 0;
+
+		return w < ap_nat_conf.n_workers ? w : ap_nat_conf.n_workers - 1;
+	}
+	/* To a forwarded port or a 1:1 address: by the outside end, the source. */
+	if (nat_one_external(d) || nat_forwarded(d, dport, k->proto))
+		return end_hash(src, sport);
+	/* Else by the outside end (which no translation changes), or both. */
+	eg = ap_ct_egress4 ? ap_ct_egress4(d) : AP_L3_MAX;
+	in_out = cp->in_l3 < AP_L3_MAX && ap_nat_conf.outside[cp->in_l3];
+	eg_out = eg < AP_L3_MAX && ap_nat_conf.outside[eg];
+	if (in_out && !eg_out)
+		return end_hash(src, sport);
+	if (!in_out && eg_out)
+		return end_hash(dst, dport);
+	return rte_hash_crc(k, sizeof(*k), 0) % ap_nat_conf.n_workers;
+}
+
 /* Take a source port (ICMP: echo id) of [lo, hi] for flow @p f whose reply
  * key is free, and add that key. @return false when the range is exhausted. */
 static bool
@@ -398,9 +496,12 @@ nat_take_port(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_
 {
 	struct ap_ct_key rk;
 
+	nat_slice(t->worker, &lo, &hi);
 	for (unsigned tries = 0; tries < 256; tries++) {
 		uint16_t port = (uint16_t)(lo + t->nat_cursor++ % ((uint32_t)hi - lo + 1));
 
+		if (nat_forwarded(f->nat_saddr, rte_cpu_to_be_16(port), f->key.proto))
+			continue; /* the forward's, not ours to give */
 		f->nat_sport = rte_cpu_to_be_16(port);
 		if (f->key.proto == 1)
 			f->nat_dport = f->nat_sport; /* an echo keys on the id alone */
@@ -483,6 +584,7 @@ nat_setup(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_t in
 			shared = true;
 		} else if (nat == AP_CT_DNAT && out == in_l3 && ap_nat_conf.if_addr[out] != 0) {
 			f->nat_saddr = ap_nat_conf.if_addr[out];
+			nat_range_of(f->nat_saddr, &lo, &hi);
 			nat |= AP_CT_SNAT;
 			shared = true;
 		}
@@ -605,7 +707,8 @@ ap_ct_prepare(const uint8_t *l3, const struct ap_pkt_info *pi, uint32_t len, str
 	if ((pi->l4_proto == 1 || pi->l4_proto == 58) &&
 	    icmp_error(pi->l4_proto, (uint8_t)(pi->l4_sport >> 8))) {
 		/* RELATED to the flow it reports on, if we track that flow. */
-		cp->kind = related_key(l3, pi, &cp->k) ? AP_CT_PKT_RELATED : AP_CT_PKT_UNTRACKED;
+		cp->kind = related_key(l3, pi, &cp->k, &cp->src_lo) ? AP_CT_PKT_RELATED
+								    : AP_CT_PKT_UNTRACKED;
 		return;
 	}
 	cp->kind = key_of(l3, pi, &cp->k, &cp->src_lo, &cp->icmp_reply) ? AP_CT_PKT_FLOW
@@ -950,6 +1053,7 @@ ap_ct_table_create(unsigned w, uint32_t max, uint32_t keys)
 	if (t == NULL)
 		return NULL;
 	t->max = max;
+	t->worker = (uint16_t)w;
 	t->hash = rte_hash_create(&hp);
 	t->flows = rte_zmalloc("ap_ct_flows", sizeof(*t->flows) * max, RTE_CACHE_LINE_SIZE);
 	t->free = rte_malloc("ap_ct_free", sizeof(*t->free) * max, 0);
@@ -971,6 +1075,7 @@ ap_ct_table_free(struct ap_ct_table *t)
 		return;
 	rte_hash_free(t->hash);
 	rte_ring_free(t->events);
+	rte_ring_free(t->handoff);
 	rte_free(t->syn);
 	rte_free(t->flows);
 	rte_free(t->free);

@@ -211,6 +211,18 @@ struct ap_nat_conf {
 	unsigned n_fwd;
 	uint32_t if_addr[AP_L3_MAX]; /**< First IPv4 address of each interface. */
 	bool hairpin; /**< Forwards apply from inside too, with the source translated. */
+	bool outside[AP_L3_MAX]; /**< Interfaces that masquerade, forward or map 1:1. */
+	/* With several workers, translated flows must meet one table: each
+	 * worker takes ports from its slice of every range, and packets go to
+	 * the worker their translation belongs to (ap_ct_owner()). */
+	unsigned n_workers;
+	bool steer;
+	/* Addresses translations take ports on, and their ranges. */
+	struct {
+		uint32_t addr; /**< Network order. */
+		uint16_t lo, hi;
+	} xaddr[AP_L3_MAX];
+	unsigned n_xaddr;
 	/* 1:1 NAT: internal <-> external on the way through interface l3. */
 	struct {
 		uint16_t l3;
@@ -289,6 +301,8 @@ struct ap_ct_stats {
 	uint64_t syn_retrans; /**< Client segments to a proxied flow before the server answered. */
 	uint64_t out_of_window; /**< TCP segments outside the window (invalid unless liberal). */
 	uint64_t events_lost;	/**< Events the control plane had no room for. */
+	uint64_t handed_off;	/**< Packets sent to the worker owning their translation. */
+	uint64_t handoff_full;	/**< ... dropped: that worker's ring was full. */
 };
 
 /** One worker's table. */
@@ -303,6 +317,8 @@ struct ap_ct_table {
 	uint32_t count;
 	uint32_t gc_cursor;
 	uint32_t nat_cursor;	     /**< Next masquerade port to try. */
+	uint16_t worker;	     /**< Its worker's index. */
+	struct rte_ring *handoff;    /**< Packets other workers hand it (NAT with workers > 1). */
 	struct ap_syn_state *syn;    /**< SYN proxy state, NULL when it is off. */
 	struct rte_ring *events;     /**< NEW/DESTROY events out, NULL when off. */
 	struct ap_ct_filter flush_filter; /**< What the next flush takes. */
@@ -331,6 +347,8 @@ extern struct ap_ct_table *ap_ct_tables[];
 
 /** Registration of the ct4 / ct6 node (IPv4 and IPv6 share one). */
 extern struct rte_node_register ap_ct_node;
+/** The source node that feeds ct what other workers hand over (NAT on several workers). */
+extern struct rte_node_register ap_ct_handoff_node;
 
 /** A packet made ready for a table: its key and what the key is for. */
 struct ap_ct_pkt {
@@ -374,6 +392,15 @@ enum ap_ct_info ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t
  */
 void ap_nat_rewrite4(uint8_t *ip, uint8_t *l4, uint32_t l4_avail, uint8_t proto, bool src,
 		     uint32_t addr, uint16_t port);
+
+/**
+ * The worker a prepared IPv4 packet @p cp belongs to when NAT runs on
+ * several workers: the one whose port slice holds the translated port it is
+ * addressed to, else by a hash of its outside endpoint (unchanged by any
+ * translation), else of both endpoints. Both directions of a flow, before
+ * and after translation, get the same answer.
+ */
+unsigned ap_ct_owner(const struct ap_ct_pkt *cp);
 
 /** ap_ct_prepare() and ap_ct_apply() with a lookup of its own. */
 enum ap_ct_info ap_ct_track(struct ap_ct_table *t, const uint8_t *l3, const struct ap_pkt_info *pi,

@@ -81,6 +81,19 @@ ap_ct_start(const struct ap_config *cfg, unsigned n_workers, char *err, size_t e
 			return -ENOMEM;
 		}
 		n_tables++;
+		if (cfg->nat.enabled && n_workers > 1) {
+			char name[RTE_RING_NAMESIZE];
+
+			snprintf(name, sizeof(name), "ap_ct_ho_%u", w);
+			ap_ct_tables[w]->handoff =
+				rte_ring_create(name, 4096, (int)rte_socket_id(), RING_F_SC_DEQ);
+			if (ap_ct_tables[w]->handoff == NULL) {
+				snprintf(err, err_len,
+					 "conntrack: no memory for worker %u's handoff", w);
+				ap_ct_stop();
+				return -ENOMEM;
+			}
+		}
 		if (c->events) {
 			char name[RTE_RING_NAMESIZE];
 
@@ -421,15 +434,34 @@ ap_ct_stats_json(void)
 		s.nat_created += t->st.nat_created;
 		s.nat_exhausted += t->st.nat_exhausted;
 		s.out_of_window += t->st.out_of_window;
+		s.handed_off += t->st.handed_off;
+		s.handoff_full += t->st.handoff_full;
 	}
-	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+			 "s:I}",
 			 "enabled", ap_ct_conf.enabled, "flows", (json_int_t)flows, "max_flows",
 			 (json_int_t)max, "created", (json_int_t)s.created, "expired",
 			 (json_int_t)s.expired, "early_drop", (json_int_t)s.early_drop,
 			 "table_full", (json_int_t)s.table_full, "invalid", (json_int_t)s.invalid,
 			 "flushed", (json_int_t)s.flushed, "related", (json_int_t)s.related,
 			 "nat_created", (json_int_t)s.nat_created, "nat_exhausted",
-			 (json_int_t)s.nat_exhausted, "out_of_window", (json_int_t)s.out_of_window);
+			 (json_int_t)s.nat_exhausted, "out_of_window", (json_int_t)s.out_of_window,
+			 "nat_handed_off", (json_int_t)s.handed_off, "nat_handoff_full",
+			 (json_int_t)s.handoff_full);
+}
+
+/* An address translations take ports on, once. */
+static void
+nat_xaddr(uint32_t addr, uint16_t lo, uint16_t hi)
+{
+	for (unsigned i = 0; i < ap_nat_conf.n_xaddr; i++)
+		if (ap_nat_conf.xaddr[i].addr == addr)
+			return;
+	if (ap_nat_conf.n_xaddr == AP_L3_MAX)
+		return;
+	ap_nat_conf.xaddr[ap_nat_conf.n_xaddr].addr = addr;
+	ap_nat_conf.xaddr[ap_nat_conf.n_xaddr].lo = lo;
+	ap_nat_conf.xaddr[ap_nat_conf.n_xaddr++].hi = hi;
 }
 
 int
@@ -481,6 +513,22 @@ ap_nat_start(const struct ap_config *cfg, const uint16_t *l3_of_iface,
 		memcpy(&ap_nat_conf.one[n].external, o->external.addr, 4);
 	}
 	ap_nat_conf.hairpin = cfg->nat.hairpin;
+	for (unsigned k = 0; k < cfg->nat.n_masq; k++)
+		ap_nat_conf.outside[l3_of_iface[cfg->nat.masq[k].iface_idx]] = true;
+	for (unsigned k = 0; k < cfg->nat.n_fwd; k++)
+		ap_nat_conf.outside[l3_of_iface[cfg->nat.fwd[k].iface_idx]] = true;
+	for (unsigned k = 0; k < cfg->nat.n_one; k++)
+		ap_nat_conf.outside[l3_of_iface[cfg->nat.one[k].iface_idx]] = true;
+	/* Where translations take ports: masquerading interfaces with their
+	 * ranges, then (hairpin) every interface's address with 1024-65535. */
+	for (unsigned l3 = 0; l3 < AP_L3_MAX; l3++)
+		if (ap_nat_conf.addr[l3] != 0)
+			nat_xaddr(ap_nat_conf.addr[l3], ap_nat_conf.lo[l3], ap_nat_conf.hi[l3]);
+	for (unsigned l3 = 0; l3 < AP_L3_MAX; l3++)
+		if (ap_nat_conf.if_addr[l3] != 0)
+			nat_xaddr(ap_nat_conf.if_addr[l3], 1024, 65535);
+	ap_nat_conf.n_workers = n_tables ? n_tables : 1;
+	ap_nat_conf.steer = n_tables > 1;
 	ap_nat_conf.enabled = true;
 	return 0;
 }

@@ -14,6 +14,7 @@
  */
 #include <rte_cycles.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
 
 #include "dp/core/dp_core.h"
 #include "dp/ct/ct.h"
@@ -207,6 +208,56 @@ ct_verdict(struct rte_mbuf *m, enum ap_ct_info info)
 	return pv->pi.l3 == AP_L3_IPV6 ? CT_EDGE_IP6 : CT_EDGE_IP4;
 }
 
+/*
+ * NAT on several workers: hand each IPv4 packet whose translation belongs to
+ * another worker to that worker's ring (VPP's NAT handoff); the others stay,
+ * compacted at the front of @p objs. @return how many stay.
+ */
+/* Hand @p n packets to worker @p w's ring; what does not fit is dropped. */
+static void
+handoff(struct rte_graph *graph, struct rte_node *node, struct ap_ct_table *t, unsigned w,
+	struct rte_mbuf **pkts, unsigned n)
+{
+	unsigned sent = rte_ring_mp_enqueue_burst(ap_ct_tables[w]->handoff, (void **)pkts, n, NULL);
+
+	t->st.handed_off += sent;
+	for (unsigned k = sent; k < n; k++) {
+		ap_mbuf_priv(pkts[k])->drop_reason = AP_DROP_NAT_HANDOFF;
+		rte_node_enqueue_x1(graph, node, CT_EDGE_DROP, pkts[k]);
+		t->st.handoff_full++;
+	}
+}
+
+static uint16_t
+ct_steer(struct rte_graph *graph, struct rte_node *node, struct ap_ct_table *t, void **objs,
+	 uint16_t nb_objs)
+{
+	struct rte_mbuf *out[AP_MAX_WORKERS][CT_CHUNK];
+	unsigned n_out[AP_MAX_WORKERS] = {0};
+	uint16_t keep = 0;
+
+	for (uint16_t i = 0; i < nb_objs; i++) {
+		struct rte_mbuf *m = objs[i];
+		struct ap_ct_pkt cp;
+		unsigned w;
+
+		if (ap_mbuf_priv(m)->pi.l3 != AP_L3_IPV4 || !ct_prepare(m, &cp) ||
+		    (w = ap_ct_owner(&cp)) == t->worker) {
+			objs[keep++] = m;
+			continue;
+		}
+		out[w][n_out[w]++] = m;
+		if (n_out[w] == CT_CHUNK) {
+			handoff(graph, node, t, w, out[w], n_out[w]);
+			n_out[w] = 0;
+		}
+	}
+	for (unsigned w = 0; w < ap_nat_conf.n_workers; w++)
+		if (n_out[w] > 0)
+			handoff(graph, node, t, w, out[w], n_out[w]);
+	return keep;
+}
+
 static uint16_t
 ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
@@ -217,9 +268,14 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 	void *data[CT_CHUNK];
 	uint8_t slot[CT_CHUNK];
 	rte_edge_t nexts[CT_CHUNK];
+	bool whole = true;
 
 	if (t != NULL)
 		ap_ct_gc(t, now, CT_GC_PER_CALL);
+	if (unlikely(ap_nat_conf.steer) && t != NULL) {
+		nb_objs = ct_steer(graph, node, t, objs, nb_objs);
+		whole = false;
+	}
 	for (uint16_t done = 0; done < nb_objs;) {
 		struct rte_mbuf **pkts = (struct rte_mbuf **)objs + done;
 		uint16_t n = RTE_MIN((uint16_t)(nb_objs - done), (uint16_t)CT_CHUNK);
@@ -267,7 +323,7 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 			if (f->nat)
 				ct_nat(pkts[i], f, cp[i].dir, cp[i].kind == AP_CT_PKT_RELATED);
 		}
-		ap_node_enqueue_batch(graph, node, nexts, (void **)pkts, n, n == nb_objs);
+		ap_node_enqueue_batch(graph, node, nexts, (void **)pkts, n, whole && n == nb_objs);
 		done = (uint16_t)(done + n);
 	}
 	return nb_objs;
@@ -287,4 +343,44 @@ struct rte_node_register ap_ct_node = {
 			[CT_EDGE_LOCAL4] = "ip4-local",
 			[CT_EDGE_LOCAL6] = "ip6-local",
 		},
+};
+
+/* ct-handoff: a source node in each worker's graph (NAT on several workers)
+ * that takes the packets other workers handed this one and gives them to
+ * ct, where they are this worker's to track and translate. */
+static int
+handoff_init(const struct rte_graph *graph, struct rte_node *node)
+{
+	struct ct_ctx *c = (struct ct_ctx *)node->ctx;
+
+	RTE_SET_USED(graph);
+	c->t = ap_worker_building ? ap_ct_tables[ap_worker_building->index] : NULL;
+	return 0;
+}
+
+static uint16_t
+handoff_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
+{
+	struct ap_ct_table *t = ((struct ct_ctx *)node->ctx)->t;
+	void **to;
+	unsigned n;
+
+	RTE_SET_USED(objs);
+	RTE_SET_USED(nb_objs);
+	if (t == NULL || t->handoff == NULL || rte_ring_count(t->handoff) == 0)
+		return 0;
+	to = rte_node_next_stream_get(graph, node, 0, RTE_GRAPH_BURST_SIZE);
+	n = rte_ring_sc_dequeue_burst(t->handoff, to, RTE_GRAPH_BURST_SIZE, NULL);
+	rte_node_next_stream_put(graph, node, 0, (uint16_t)n);
+	return (uint16_t)n;
+}
+
+struct rte_node_register ap_ct_handoff_node = {
+	.name = "ct-handoff",
+	.flags = RTE_NODE_SOURCE_F,
+	.parent_id = RTE_NODE_ID_INVALID,
+	.process = handoff_process,
+	.init = handoff_init,
+	.nb_edges = 1,
+	.next_nodes = {"ct"},
 };

@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "dp/core/eal_test.h"
@@ -796,4 +797,88 @@ Test(ct_table, retransmissions_shorten_the_timeout)
 	track_tcp(S, C, 80, 40000, ACK, 5101, 1001, 65160, 100, 4);
 	cr_expect_eq(only_flow()->retrans, 0, "progress");
 	ap_ct_conf.tcp_max_retrans = 0;
+}
+
+/* NAT on several workers: the owner of a flow's packets is the same for
+ * both directions, before and after translation, for every kind of flow;
+ * translated ports come from the owner's slice. */
+static unsigned
+owner_of(uint8_t proto, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint16_t in_l3)
+{
+	struct pkt p = mk(proto, src, dst, sport, dport, proto == 6 ? SYN : 0);
+	struct ap_ct_pkt cp;
+
+	ap_ct_prepare(p.ip, &p.pi, 60, &cp);
+	cp.in_l3 = in_l3;
+	return ap_ct_owner(&cp);
+}
+
+Test(ct_table, nat_owner_is_one_worker_both_ways)
+{
+	const uint32_t ext = 0xc633640a; /* 198.51.100.10, 10.0.0.3's 1:1 address */
+	unsigned n = 4, w, back;
+
+	forward_8080_to_c(true);
+	ap_nat_conf.addr[1] = rte_cpu_to_be_32(WAN);
+	ap_nat_conf.lo[1] = 1024;
+	ap_nat_conf.hi[1] = 65535;
+	ap_nat_conf.n_one = 1;
+	ap_nat_conf.one[0].l3 = 1;
+	ap_nat_conf.one[0].internal = rte_cpu_to_be_32(C2);
+	ap_nat_conf.one[0].external = rte_cpu_to_be_32(ext);
+	ap_nat_conf.outside[1] = true;
+	ap_nat_conf.n_xaddr = 2;
+	ap_nat_conf.xaddr[0].addr = rte_cpu_to_be_32(WAN);
+	ap_nat_conf.xaddr[0].lo = 1024;
+	ap_nat_conf.xaddr[0].hi = 65535;
+	ap_nat_conf.xaddr[1].addr = rte_cpu_to_be_32(LAN);
+	ap_nat_conf.xaddr[1].lo = 1024;
+	ap_nat_conf.xaddr[1].hi = 65535;
+	ap_nat_conf.n_workers = n;
+	srand(7);
+	for (int i = 0; i < 400; i++) {
+		uint32_t out = 0xc0000200 | (uint32_t)(rand() % 250 + 1); /* 192.0.2.x */
+		uint32_t in = C; /* 10.0.0.2, masqueraded */
+		uint16_t op = (uint16_t)(rand() % 60000 + 1024),
+			 ip = (uint16_t)(rand() % 60000 + 1024);
+		uint8_t proto = i % 2 ? 6 : 17;
+		const struct ap_ct_flow *f;
+
+		/* Masquerade: the owner's slice holds the port, the reply finds it. */
+		w = owner_of(proto, in, out, ip, 80, 0);
+		t->worker = (uint16_t)w;
+		ap_ct_flush(t, NULL);
+		cr_assert_eq(track_in(proto, in, out, ip, 80, proto == 6 ? SYN : 0, 0, 1),
+			     AP_CT_NEW);
+		f = only_flow();
+		cr_assert(f->nat & AP_CT_SNAT);
+		back = owner_of(proto, out, WAN, 80, rte_be_to_cpu_16(f->nat_sport), 1);
+		cr_expect_eq(back, w, "masquerade %u: out by %u, back by %u", i, w, back);
+		/* The port forward, from outside and its answer. */
+		w = owner_of(6, out, WAN, op, 8080, 1);
+		cr_expect_eq(owner_of(6, C, out, 80, op, 0), w, "forward %u", i);
+		/* 1:1 both ways. */
+		cr_expect_eq(owner_of(proto, C2, out, ip, 53, 0),
+			     owner_of(proto, out, ext, 53, ip, 1), "1:1 out %u", i);
+		cr_expect_eq(owner_of(proto, out, ext, op, 22, 1),
+			     owner_of(proto, C2, out, 22, op, 0), "1:1 in %u", i);
+		/* Routed without translation, from outside; and inside to inside. */
+		cr_expect_eq(owner_of(proto, out, C, op, 25, 1), owner_of(proto, C, out, 25, op, 0),
+			     "routed %u", i);
+		cr_expect_eq(owner_of(proto, C, C2, ip, op, 0), owner_of(proto, C2, C, op, ip, 0),
+			     "inside %u", i);
+		/* Hairpin: C2 to the forward, the server's answer to our inside address. */
+		w = owner_of(6, C2, WAN, ip, 8080, 0);
+		t->worker = (uint16_t)w;
+		ap_ct_flush(t, NULL);
+		cr_assert_eq(track_in(6, C2, WAN, ip, 8080, SYN, 0, 2), AP_CT_NEW);
+		f = only_flow();
+		cr_assert_eq(f->nat, AP_CT_SNAT | AP_CT_DNAT);
+		cr_expect_eq(owner_of(6, C, LAN, 80, rte_be_to_cpu_16(f->nat_sport), 0), w,
+			     "hairpin %u", i);
+	}
+	t->worker = 0;
+	ap_ct_flush(t, NULL);
+	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
+	ap_ct_egress4 = NULL;
 }
