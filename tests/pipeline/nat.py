@@ -16,7 +16,7 @@ dropped), its second holds the replies and the flows the outside opens; lan's
 third burst answers those. Filler pads each burst to 32 frames.
 
 Ports are taken in order from a cursor shared by all ranges: 40000, 40001,
-40002 for the three masqueraded flows, then 1024 + 3 for the hairpinned one.
+40002 for the three masqueraded flows, then 61000 + 3 (the hairpin range) for the hairpinned one.
 """
 import json
 
@@ -87,7 +87,7 @@ def lan_walk1():
         ("hairpin-syn", lan("10.0.0.3", "10.0.1.1", H3) /
          TCP(sport=3000, dport=8080, flags="S", seq=5000)),
         ("hairpin-synack", lan("10.0.0.2", "10.0.0.1") /
-         TCP(sport=80, dport=1027, flags="SA", seq=9000, ack=5001)),
+         TCP(sport=80, dport=61003, flags="SA", seq=9000, ack=5001)),
     ]
 
 
@@ -239,9 +239,9 @@ def check(d):
 
     # Hairpin.
     p = one(lo, lambda p: TCP in p and p[TCP].dport == 80 and p[IP].src == "10.0.0.1")
-    ok(p and p[IP].src == "10.0.0.1" and p[TCP].sport == 1027 and p[IP].dst == "10.0.0.2" and
+    ok(p and p[IP].src == "10.0.0.1" and p[TCP].sport == 61003 and p[IP].dst == "10.0.0.2" and
        p.dst == H2 and sums_ok(p),
-       "hairpin: 10.0.0.3 to 10.0.1.1:8080 reaches 10.0.0.2:80 from 10.0.0.1:1027")
+       "hairpin: 10.0.0.3 to 10.0.1.1:8080 reaches 10.0.0.2:80 from 10.0.0.1:61003")
     p = one(lo, lambda p: TCP in p and p[TCP].dport == 3000)
     ok(p and p[IP].src == "10.0.1.1" and p[TCP].sport == 8080 and p[IP].dst == "10.0.0.3" and
        p.dst == H3 and sums_ok(p),

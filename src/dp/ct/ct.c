@@ -467,12 +467,15 @@ ap_ct_owner(const struct ap_ct_pkt *cp)
 	bool in_out, eg_out;
 
 	memcpy(&d, dst, 4);
-	/* To a port we gave out: the worker of its slice. */
+	/* To a port we gave out: the worker of its slice. To another port of
+	 * ours: worker 0, which tracks what the appliance itself sends. */
 	if ((k->proto == 6 || k->proto == 17 || k->proto == 1) && nat_range_of(d, &lo, &hi) &&
-	    dp >= lo && dp <= hi && !nat_forwarded(d, dport, k->proto)) {
+	    !nat_forwarded(d, dport, k->proto)) {
 		uint32_t span = ((uint32_t)hi - lo + 1) / ap_nat_conf.n_workers;
 		uint32_t w = span ? (dp - lo) / span : 0;
 
+		if (dp < lo || dp > hi)
+			return 0;
 		return w < ap_nat_conf.n_workers ? w : ap_nat_conf.n_workers - 1;
 	}
 	/* To a forwarded port or a 1:1 address: by the outside end, the source. */
@@ -553,7 +556,7 @@ static bool
 nat_setup(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_t in_l3)
 {
 	const uint8_t *src, *dst;
-	uint16_t sport, dport, out, lo = 1024, hi = 65535;
+	uint16_t sport, dport, out, lo = AP_NAT_HAIRPIN_LO, hi = AP_NAT_HAIRPIN_HI;
 	bool shared = false; /* the new source is an address others use too */
 	uint32_t src_be, dst_be;
 	struct ap_ct_key rk;
@@ -699,6 +702,7 @@ void
 ap_ct_prepare(const uint8_t *l3, const struct ap_pkt_info *pi, uint32_t len, struct ap_ct_pkt *cp)
 {
 	cp->len = len;
+	cp->local = false;
 	cp->l4 = l3 + (pi->l4_off - pi->l3_off);
 	cp->l4_avail = pi->l4_len;
 	cp->l4_len = pi->l4_len;
@@ -754,7 +758,7 @@ syn_guard(struct ap_ct_table *t, struct ap_ct_pkt *cp, bool *guarded)
 	uint16_t dport = cp->src_lo ? cp->k.port_hi : cp->k.port_lo;
 
 	*guarded = false;
-	if (t->syn == NULL || cp->k.proto != 6 || cp->l4_avail < 20 ||
+	if (t->syn == NULL || cp->local || cp->k.proto != 6 || cp->l4_avail < 20 ||
 	    !ap_syn_protected(cp->k.family, dst, rte_be_to_cpu_16(dport)))
 		return AP_SYN_PASS;
 	*guarded = true;
@@ -800,7 +804,8 @@ flow_open(struct ap_ct_table *t, struct ap_ct_pkt *cp, uint32_t now)
 	if (info != AP_CT_NEW)
 		return info;
 	f = &t->flows[fi];
-	if (ap_nat_conf.enabled && cp->k.family == 4 && !nat_setup(t, f, fi, cp->in_l3)) {
+	if (ap_nat_conf.enabled && cp->k.family == 4 && !cp->local &&
+	    !nat_setup(t, f, fi, cp->in_l3)) {
 		flow_del(t, fi, AP_CT_END_NONE);
 		return AP_CT_FULL;
 	}

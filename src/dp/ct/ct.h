@@ -178,6 +178,12 @@ struct ap_ct_flow {
 #define AP_CT_SYN_WAIT 1
 #define AP_CT_SYN_ON   2
 
+/** Ports hairpinned flows take on an interface's address: above the Linux
+ * kernel's ephemeral range (32768-60999), which the appliance's own
+ * connections use on the same address. */
+#define AP_NAT_HAIRPIN_LO 61000
+#define AP_NAT_HAIRPIN_HI 65535
+
 #define AP_CT_SNAT 1 /**< The originator's source is translated (on the way out). */
 #define AP_CT_DNAT 2 /**< The originator's destination is translated (on the way in). */
 
@@ -363,6 +369,7 @@ struct ap_ct_pkt {
 	uint32_t l4_avail; /**< Bytes there. */
 	uint32_t l4_len;   /**< Its transport bytes in all (the IP header's count). */
 	uint16_t syn_mss;  /**< AP_CT_SYN_SPLICE: the MSS the cookie held. */
+	bool local;	   /**< Sent by the appliance itself: no NAT, no SYN proxy. */
 	/* Set by ap_ct_apply() for the packet's flow. */
 	int64_t flow; /**< Its index, -1: none. */
 	uint8_t dir;  /**< enum ap_ct_dir. */

@@ -520,13 +520,13 @@ ap_nat_start(const struct ap_config *cfg, const uint16_t *l3_of_iface,
 	for (unsigned k = 0; k < cfg->nat.n_one; k++)
 		ap_nat_conf.outside[l3_of_iface[cfg->nat.one[k].iface_idx]] = true;
 	/* Where translations take ports: masquerading interfaces with their
-	 * ranges, then (hairpin) every interface's address with 1024-65535. */
+	 * ranges, then (hairpin) every interface's address with its own range. */
 	for (unsigned l3 = 0; l3 < AP_L3_MAX; l3++)
 		if (ap_nat_conf.addr[l3] != 0)
 			nat_xaddr(ap_nat_conf.addr[l3], ap_nat_conf.lo[l3], ap_nat_conf.hi[l3]);
 	for (unsigned l3 = 0; l3 < AP_L3_MAX; l3++)
 		if (ap_nat_conf.if_addr[l3] != 0)
-			nat_xaddr(ap_nat_conf.if_addr[l3], 1024, 65535);
+			nat_xaddr(ap_nat_conf.if_addr[l3], AP_NAT_HAIRPIN_LO, AP_NAT_HAIRPIN_HI);
 	ap_nat_conf.n_workers = n_tables ? n_tables : 1;
 	ap_nat_conf.steer = n_tables > 1;
 	ap_nat_conf.enabled = true;

@@ -9,7 +9,10 @@
  * Uses: ap_mbuf_priv.punt / tx_port.  Next edges: punt: drop; inject: drop,
  * then one port-tx per port.
  */
+#include <rte_cycles.h>
+
 #include "dp/core/dp_core.h"
+#include "dp/ct/ct.h"
 #include "dp/ip/ip.h"
 #include "dp/ip/ip_priv.h"
 #include "dp/l2/l2.h"
@@ -56,6 +59,26 @@ inject_virtual(struct rte_mbuf *m, uint16_t l3)
 	return ap_inject_tx[l3];
 }
 
+/* What the appliance itself sends (its kernel, through the mirror) is
+ * tracked as netfilter's OUTPUT conntrack does, so that the answers come
+ * back as established (this worker's table: the one that sends). */
+static void
+inject_track(struct rte_mbuf *m)
+{
+	struct ap_ct_table *t = ap_ct_tables[0];
+	struct ap_pkt_info pi;
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct ap_ct_pkt cp;
+
+	if (t == NULL ||
+	    ap_pkt_parse(p, rte_pktmbuf_data_len(m), AP_PARSE_L3 | AP_PARSE_L4, &pi) != AP_PKT_OK ||
+	    (pi.l3 != AP_L3_IPV4 && pi.l3 != AP_L3_IPV6) || (pi.frag & AP_PKT_FRAG_LATER))
+		return;
+	ap_ct_prepare(p + pi.l3_off, &pi, rte_pktmbuf_pkt_len(m) - pi.l3_off, &cp);
+	cp.local = true;
+	ap_ct_apply(t, &cp, -1, (uint32_t)(rte_rdtsc() >> AP_CT_TICK_SHIFT));
+}
+
 static uint16_t
 inject_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
@@ -79,9 +102,11 @@ inject_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint
 			ap_pkt_parse_l2(rte_pktmbuf_mtod(m, const uint8_t *),
 					rte_pktmbuf_data_len(m), &ap_mbuf_priv(m)->pi);
 			e = ap_ip_inject_reinput[to == INJECT_IP4_INPUT ? 0 : 1];
-		} else if (to < RTE_MAX_ETHPORTS)
+		} else if (to < RTE_MAX_ETHPORTS) {
+			if (unlikely(ap_ct_conf.enabled))
+				inject_track(m);
 			e = ap_inject_tx[to];
-		else if (to < AP_L3_MAX && ap_l3_ifs[to].enabled)
+		} else if (to < AP_L3_MAX && ap_l3_ifs[to].enabled)
 			e = inject_virtual(m, to);
 		else
 			e = 0;
