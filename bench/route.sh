@@ -16,10 +16,13 @@
 # The egress port is a null device with no-rx=1: a sink.
 #
 # Table: ROUTE_PREFIXES4 (default 1M) IPv4 /24s spread over the unicast space
-# and ROUTE_PREFIXES6 (default 5000) IPv6 /48s, both in every run. The IPv6
-# FIB (rte_fib6 trie) reserves the worst case of tbl8 groups per route, three
-# for a /48, out of the 16384 it is created with: about 5400 /48s fit, and a
-# larger IPv6 table needs a larger tbl8 budget there. The file's
+# and ROUTE_PREFIXES6 (default 200k, a full IPv6 table) IPv6 prefixes with the
+# length mix of the Internet's (about half /48, then /32, /40, /44; see
+# bench/src/route_feed.c), both in every run, as a router with both full
+# tables holds them. The IPv6 FIB (rte_fib6 trie) reserves the worst case of
+# tbl8 groups per route (three for a /48 with no covering route), so the
+# config sizes it: dataplane.fib6 {max_routes: ROUTE_FIB6_ROUTES, default
+# 262144; tbl8: ROUTE_FIB6_TBL8, default 524288, 512 MiB}. The file's
 # static routes are a small fixed array and the REST API adds one route per
 # request, so the table comes the way a router gets it: over BGP.
 # bench/src/route_feed opens a session to aetherd's BGP speaker on loopback
@@ -43,7 +46,9 @@ set -u
 
 SECONDS_RUN=${BENCH_SECONDS:-5}
 N4=${ROUTE_PREFIXES4:-1000000}
-N6=${ROUTE_PREFIXES6:-5000}
+N6=${ROUTE_PREFIXES6:-200000}
+FIB6_ROUTES=${ROUTE_FIB6_ROUTES:-262144}
+FIB6_TBL8=${ROUTE_FIB6_TBL8:-524288}
 FLOWS=${ROUTE_FLOWS:-16384}
 LOAD_TIMEOUT=${ROUTE_LOAD_TIMEOUT:-600}
 # A table whose count stops growing this long is refused, not slow.
@@ -138,7 +143,9 @@ aetherd_run() {
 	mkdir -p "$dir"
 	port=$((20000 + RANDOM % 20000))
 	cat >"$cfg" <<-EOF
-		dataplane: {workers: 1}
+		dataplane:
+		  workers: 1
+		  fib6: {max_routes: $FIB6_ROUTES, tbl8: $FIB6_TBL8}
 		ports:
 		  - {name: in, driver: null, rx_template: $BENCH_TMP/v$fam.pcap}
 		  - {name: out, driver: devargs, devargs: "net_null_out,no-rx=1"}

@@ -7,7 +7,7 @@
  *
  * Connects from LOCAL_ADDR to REMOTE_ADDR:PORT, opens a session as ASN (hold
  * time 0, IPv4 and IPv6 unicast), announces N4 IPv4 /24s with next hop NH4
- * and N6 IPv6 /48s with next hop NH6, all with one set of attributes and
+ * and N6 IPv6 prefixes with next hop NH6, all with one set of attributes and
  * packed into as few UPDATEs as fit, then End-of-RIB for both families;
  * prints "sent N4 N6" and stays connected (the routes stay) until the other
  * side closes or the process is killed.
@@ -18,7 +18,17 @@
  *
  * The /24s are spread over the unicast space (every 13th /24 from 1.0.0.0,
  * skipping 10/8 and 127/8), so lookups land all over the FIB's first-level
- * table; the /48s are consecutive under 2a00::/24.
+ * table.
+ *
+ * The IPv6 table has the length mix of today's Internet table, mostly /48
+ * with /32, /44 and /40 next: prefixes come in fours, one allocation each
+ * (a /29 slot of 2000::/3 picked by a bijective hash of its number, so no two
+ * meet): the first is the allocation's aggregate (a /32, sometimes a /29) or,
+ * four times in ten, a more specific of its own; the other three are more
+ * specifics (/36 to /48) in distinct quarters of the allocation's /32, as a
+ * holder announces its sites. Over the table: about half /48s, 15% /29 and
+ * /32, 10% each /44 and /40, 5% /36, the rest /46 and /47. All of it is
+ * deterministic.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,7 +43,6 @@
 #include "bgp_feed.h"
 
 #define V4_STRIDE 13
-#define V6_BASE	  0x2a0000000000ull /* 2a00::/24 as the top 48 bits. */
 
 /* The k-th IPv4 /24 of the table, as a host-order address. */
 static uint32_t
@@ -47,14 +56,73 @@ v4_prefix(uint32_t *state)
 	return a;
 }
 
-static void
+static uint64_t
+mix64(uint64_t x)
+{
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/* A bijection of [0, 2^26): odd multipliers and xor-shifts, modulo 2^26. */
+static uint32_t
+perm26(uint32_t x)
+{
+	const uint32_t m = (1u << 26) - 1;
+
+	x = (x * 0x2545f49u) & m;
+	x ^= x >> 13;
+	x = (x * 0x1b873593u) & m;
+	return x ^ (x >> 11);
+}
+
+/* The length of a more specific, per 100: /48 60, /44 12, /40 12, /36 6,
+ * /46 5, /47 5. */
+static uint8_t
+more_specific_len(uint64_t h)
+{
+	static const struct {
+		uint8_t len, upto;
+	} mix[] = {{48, 60}, {44, 72}, {40, 84}, {36, 90}, {46, 95}, {47, 100}};
+	unsigned r = (unsigned)(h % 100);
+
+	for (unsigned i = 0;; i++)
+		if (r < mix[i].upto)
+			return mix[i].len;
+}
+
+/* The k-th IPv6 prefix (k < 2^28): its address and length. */
+static uint8_t
 v6_prefix(uint32_t k, uint8_t addr[16])
 {
-	uint64_t top = V6_BASE + k;
+	uint32_t top = 1u << 29 | perm26(k >> 2) << 3; /* The allocation's /29. */
+	uint32_t quarter = k & 3;
+	uint64_t h = mix64(k);
+	uint8_t len;
 
 	memset(addr, 0, 16);
-	for (int i = 0; i < 6; i++)
-		addr[i] = (uint8_t)(top >> (40 - 8 * i));
+	if (quarter == 0 && h % 10 < 5)
+		len = 32;
+	else if (quarter == 0 && h % 10 < 6)
+		len = 29;
+	else
+		len = more_specific_len(h >> 8);
+	if (len > 32) {
+		/* In the allocation's first /32, under its aggregate: bits 32-33
+		 * keep the four apart, the rest are the site's. */
+		uint64_t low = (uint64_t)quarter << 30 | ((h >> 32) & ((1u << 30) - 1));
+
+		low &= ~0ull << (64 - len); /* Within 32 + 32 bits: clear past len. */
+		addr[4] = (uint8_t)(low >> 24);
+		addr[5] = (uint8_t)(low >> 16);
+		addr[6] = (uint8_t)(low >> 8);
+		addr[7] = (uint8_t)low;
+	}
+	addr[0] = (uint8_t)(top >> 24);
+	addr[1] = (uint8_t)(top >> 16);
+	addr[2] = (uint8_t)(top >> 8);
+	addr[3] = (uint8_t)top;
+	return len;
 }
 
 /* Announce pfx[0..n) in as many UPDATEs as they need. */
@@ -92,10 +160,9 @@ print_prefixes(const char *what, const char *count)
 
 			printf("%s/24\n", inet_ntop(AF_INET, &a, buf, sizeof(buf)));
 		} else {
-			uint8_t a[16];
+			uint8_t a[16], len = v6_prefix(k, a);
 
-			v6_prefix(k, a);
-			printf("%s/48\n", inet_ntop(AF_INET6, a, buf, sizeof(buf)));
+			printf("%s/%u\n", inet_ntop(AF_INET6, a, buf, sizeof(buf)), len);
 		}
 	}
 	return fflush(stdout) == 0 ? 0 : 1;
@@ -167,8 +234,8 @@ main(int argc, char **argv)
 	if (announce(fd, &so, &a4, AP_BGP_IPV4, pfx, n4) < 0)
 		return 1;
 	for (uint32_t k = 0; k < n6; k++) {
-		pfx[k] = (struct ap_bgp_prefix){.af = AP_BGP_IPV6, .len = 48};
-		v6_prefix(k, pfx[k].addr);
+		pfx[k] = (struct ap_bgp_prefix){.af = AP_BGP_IPV6};
+		pfx[k].len = v6_prefix(k, pfx[k].addr);
 	}
 	if (announce(fd, &so, &a6, AP_BGP_IPV6, pfx, n6) < 0)
 		return 1;

@@ -1684,6 +1684,16 @@ resolve_xconnects(struct ctx *c)
 	.key = k, .type = t, .off = offsetof(struct ap_config, m),                                 \
 	.size = sizeof(((struct ap_config *)0)->m)
 
+#define FIB_FIELDS(fam, routes_max)                                                                \
+	{CFG_FIELD("max_routes", FT_UINT, fam.max_routes), .min = 1024, .max = routes_max},        \
+	{                                                                                          \
+		CFG_FIELD("tbl8", FT_UINT, fam.tbl8), .min = 256, .max = 1u << 22                  \
+	}
+static const struct field fib4_fields[] = {FIB_FIELDS(fib4, 1u << 24)};
+static const struct table fib4_table = TABLE(fib4_fields);
+static const struct field fib6_fields[] = {FIB_FIELDS(fib6, 1u << 22)};
+static const struct table fib6_table = TABLE(fib6_fields);
+
 static const struct field dataplane_fields[] = {
 	{CFG_FIELD("workers", FT_UINT, workers), .min = 1, .max = 64},
 	{CFG_FIELD("mbufs", FT_UINT, mbufs), .min = 1024, .max = 4194304},
@@ -1694,6 +1704,8 @@ static const struct field dataplane_fields[] = {
 	{CFG_FIELD("neighbor_reachable_time", FT_UINT, neigh_reachable_s), .min = 1, .max = 3600},
 	{CFG_FIELD("mac_table_size", FT_UINT, mac_table_size), .min = 1024, .max = 1u << 24,
 	 .flags = F_POW2},
+	{.key = "fib4", .type = FT_SECTION, .sub = &fib4_table},
+	{.key = "fib6", .type = FT_SECTION, .sub = &fib6_table},
 };
 static const struct table dataplane_table = TABLE(dataplane_fields);
 
@@ -3235,6 +3247,8 @@ ap_config_defaults(struct ap_config *cfg)
 	cfg->burst = 32;
 	cfg->neigh_reachable_s = 30;
 	cfg->mac_table_size = 65536;
+	cfg->fib4 = (struct ap_cfg_fib){.max_routes = 1u << 20, .tbl8 = 1u << 14};
+	cfg->fib6 = (struct ap_cfg_fib){.max_routes = 1u << 16, .tbl8 = 1u << 14};
 	cfg->firewall.default_action = AP_FW_DROP;
 	cfg->qos.host_table = 4096;
 	cfg->firewall.log_rate = 100;

@@ -537,6 +537,12 @@ struct ap_config {
 	uint16_t burst;	  /**< RX burst size (default 32, max 256). */
 	enum ap_hugepages hugepages;
 	char eal_args[AP_PATH_MAX]; /**< Extra EAL arguments, space separated (expert use). */
+	/** FIB sizes (dataplane.fib4, dataplane.fib6): routes each holds and tbl8
+	 *  groups (256 next-hop entries each) for its prefixes longer than /24. */
+	struct ap_cfg_fib {
+		uint32_t max_routes;
+		uint32_t tbl8;
+	} fib4, fib6;
 
 	struct ap_cfg_port ports[AP_CFG_MAX_PORTS];
 	uint16_t n_ports;

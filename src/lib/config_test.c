@@ -39,6 +39,15 @@ static const struct bad_case bad_cases[] = {
 	{"dataplane:\n  mbufs: 4194305\n",
 	 "t.yaml:2:10: dataplane.mbufs must be between 1024 and 4194304"},
 	{"dataplane:\n  burst: 257\n", "t.yaml:2:10: dataplane.burst must be between 1 and 256"},
+	{"dataplane:\n  fib6: {tbl8: 255}\n",
+	 "t.yaml:2:16: dataplane.fib6.tbl8 must be between 256 and 4194304"},
+	{"dataplane:\n  fib6:\n    max_routes: 4194305\n",
+	 "t.yaml:3:17: dataplane.fib6.max_routes must be between 1024 and 4194304"},
+	{"dataplane:\n  fib4: {max_routes: 1000}\n",
+	 "t.yaml:2:22: dataplane.fib4.max_routes must be between 1024 and 16777216"},
+	{"dataplane:\n  fib4: {tbl8s: 1024}\n",
+	 "t.yaml:2:10: unknown key 'tbl8s' in dataplane.fib4"},
+	{"dataplane:\n  fib6: 65536\n", "t.yaml:2:9: expected a mapping for dataplane.fib6"},
 	{"dataplane:\n  hugepages: yes\n", "t.yaml:2:14: invalid value 'yes' for "
 					   "dataplane.hugepages (expected one of: auto, on, off)"},
 	{"dataplane:\n  eal_args: [a]\n", "t.yaml:2:13: expected a string for dataplane.eal_args"},
@@ -392,6 +401,10 @@ assert_defaults(const struct ap_config *cfg)
 	cr_assert_eq(cfg->mbufs, 16384);
 	cr_assert_eq(cfg->burst, 32);
 	cr_assert_eq(cfg->hugepages, AP_HUGE_AUTO);
+	cr_assert_eq(cfg->fib4.max_routes, 1u << 20);
+	cr_assert_eq(cfg->fib4.tbl8, 1u << 14);
+	cr_assert_eq(cfg->fib6.max_routes, 1u << 16);
+	cr_assert_eq(cfg->fib6.tbl8, 1u << 14);
 	cr_assert_str_eq(cfg->eal_args, "");
 	cr_assert_eq(cfg->n_ports, 0);
 	cr_assert_eq(cfg->n_xconnects, 0);
@@ -555,6 +568,27 @@ Test(config, range_limits_accepted)
 	cr_assert_eq(cfg.mbufs, 1024);
 	cr_assert_eq(cfg.burst, 1);
 	cr_assert_eq(cfg.hugepages, AP_HUGE_ON);
+}
+
+Test(config, fib_sizes)
+{
+	struct ap_config cfg = load_ok("dataplane:\n"
+				       "  fib6: {max_routes: 262144, tbl8: 655360}\n");
+
+	/* A section given in part keeps the defaults of the keys it leaves out. */
+	cr_assert_eq(cfg.fib6.max_routes, 262144);
+	cr_assert_eq(cfg.fib6.tbl8, 655360);
+	cr_assert_eq(cfg.fib4.max_routes, 1u << 20);
+	cr_assert_eq(cfg.fib4.tbl8, 1u << 14);
+
+	cfg = load_ok("dataplane:\n"
+		      "  fib4: {max_routes: 16777216, tbl8: 256}\n"
+		      "  fib6:\n"
+		      "    max_routes: 1024\n");
+	cr_assert_eq(cfg.fib4.max_routes, 1u << 24);
+	cr_assert_eq(cfg.fib4.tbl8, 256);
+	cr_assert_eq(cfg.fib6.max_routes, 1024);
+	cr_assert_eq(cfg.fib6.tbl8, 1u << 14);
 }
 
 Test(config, xconnect_before_ports_and_self_loop)

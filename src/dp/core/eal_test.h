@@ -12,17 +12,26 @@
 
 #include <rte_eal.h>
 
+/* EAL for test @p name with @p mem_mb MiB of memory and, unless NULL, the
+ * virtual device @p vdev ("net_null0"); < 0 on failure. */
+static inline int
+ap_test_eal_init_vdev(const char *name, const char *mem_mb, const char *vdev)
+{
+	char prefix[64], dev[64];
+	char *argv[] = {(char *)name,	     "--no-huge",      "-m", (char *)mem_mb,
+			"--no-pci",	     "--no-telemetry", "-l", "0",
+			"--log-level=error", prefix,	       dev,  NULL};
+
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s-%d", name, (int)getpid());
+	snprintf(dev, sizeof(dev), "--vdev=%s", vdev ? vdev : "");
+	return rte_eal_init(vdev ? 11 : 10, argv);
+}
+
 /* EAL for test @p name with @p mem_mb MiB of memory; < 0 on failure. */
 static inline int
 ap_test_eal_init(const char *name, const char *mem_mb)
 {
-	char prefix[64];
-	char *argv[] = {(char *)name,	     "--no-huge",      "-m", (char *)mem_mb,
-			"--no-pci",	     "--no-telemetry", "-l", "0",
-			"--log-level=error", prefix,	       NULL};
-
-	snprintf(prefix, sizeof(prefix), "--file-prefix=%s-%d", name, (int)getpid());
-	return rte_eal_init(10, argv);
+	return ap_test_eal_init_vdev(name, mem_mb, NULL);
 }
 
 #endif

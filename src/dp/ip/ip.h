@@ -125,6 +125,13 @@ int ap_ip_link_nodes(void);
 int ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_mempool *pool,
 		bool punt, char *err, size_t err_len);
 
+/**
+ * DPDK memory, in MiB, that ap_ip_start() takes for @p cfg: both FIBs at the
+ * sizes of dataplane.fib4 and dataplane.fib6, the route index, next hops and
+ * rings. For sizing the EAL's memory when it runs without hugepages.
+ */
+unsigned ap_ip_mem_mb(const struct ap_config *cfg);
+
 /** Handle punted packets, age neighbours, release queued packets. */
 void ap_ip_poll(void);
 

@@ -12,6 +12,7 @@
  * one 64-bit word, written with a release store after everything else.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -44,10 +45,6 @@
 #define NEIGH_FAILED_HOLD_MS 20000
 #define ICMP_RATE_PER_S	     1000 /* Token bucket for ICMP errors. */
 #define RA_MIN_DELAY_MS	     3000 /* MIN_DELAY_BETWEEN_RAS, RFC 4861 §10 */
-/* As many as both FIBs hold (a full IPv4 and IPv6 table). */
-#define MAX_ROUTES	(FIB4_MAX_ROUTES + FIB6_MAX_ROUTES)
-#define FIB4_MAX_ROUTES (1u << 20)
-#define FIB6_MAX_ROUTES (1u << 18)
 
 /* Reserved next hops. */
 #define NH_UNREACH    0
@@ -111,6 +108,7 @@ static struct {
 	struct neigh neigh[MAX_NEIGH];
 	struct ctl_route *routes;
 	unsigned n_routes;
+	unsigned max_routes;	    /* As many as both FIBs hold. */
 	struct rte_hash *route_idx; /* Prefix -> index in routes[]. */
 	uint32_t *route_free;	    /* Slots of removed routes, reused first. */
 	unsigned n_route_free;
@@ -137,6 +135,8 @@ enum {
 	C_TO_KERNEL,
 	C_FROM_KERNEL,
 	C_RA_SENT,
+	C_FIB4_FULL,
+	C_FIB6_FULL,
 };
 
 static uint64_t
@@ -219,36 +219,69 @@ route_unlink(struct ctl_route *r)
 	ctl.route_free[ctl.n_route_free++] = (uint32_t)(r - ctl.routes);
 }
 
+/* A route its FIB has no room for (no rule left, or no tbl8 group for a
+ * prefix longer than /24): counted, and logged at the 1st, 2nd, 4th, 8th...
+ * refusal so that a table which keeps coming (a BGP feed) cannot flood the log.
+ * Nothing of the route is left behind. */
+static int
+route_refused(const struct ap_cfg_prefix *p, int rc)
+{
+	uint64_t n;
+	char b[64];
+
+	/* A RIB out of nodes says ENOMEM: that too is a full FIB. */
+	if (rc != -ENOSPC && rc != -ENOMEM)
+		return rc;
+	n = ++ctl.counters[p->family == 4 ? C_FIB4_FULL : C_FIB6_FULL];
+	if ((n & (n - 1)) == 0)
+		AP_LOG_WARN(MOD,
+			    "IPv%u FIB full: %s not installed (%" PRIu64
+			    " refused so far); dataplane.fib%u sets its size",
+			    p->family, ap_cfg_prefix_fmt(p, true, b, sizeof(b)), n, p->family);
+	return -ENOSPC;
+}
+
+static int
+fib_add(const struct ap_cfg_prefix *p, uint32_t nh)
+{
+	uint32_t a;
+
+	if (p->family == 6)
+		return rte_fib6_add(ap_ip.fib6, p->addr, p->len, nh);
+	memcpy(&a, p->addr, 4);
+	return rte_fib_add(ap_ip.fib4, rte_be_to_cpu_32(a), p->len, nh);
+}
+
+/* A new prefix takes its slot in the list before it goes into the FIB, so a
+ * FIB that refuses it leaves the list as it was. */
 static int
 route_add(const struct ap_cfg_prefix *p, uint32_t nh, enum route_origin origin)
 {
+	struct ctl_route *r = route_find(p);
 	struct route_key key;
-	struct ctl_route *r;
-	uint32_t slot;
+	uint32_t slot = 0;
 	int rc;
 
-	if (p->family == 4) {
-		uint32_t a;
-
-		memcpy(&a, p->addr, 4);
-		rc = rte_fib_add(ap_ip.fib4, rte_be_to_cpu_32(a), p->len, nh);
-	} else {
-		rc = rte_fib6_add(ap_ip.fib6, p->addr, p->len, nh);
+	if (!r) {
+		if (ctl.n_route_free == 0 && ctl.n_routes == ctl.max_routes)
+			return route_refused(p, -ENOSPC);
+		slot = ctl.n_route_free ? ctl.route_free[ctl.n_route_free - 1] : ctl.n_routes;
+		rc = rte_hash_add_key_data(ctl.route_idx, route_key(p, &key),
+					   (void *)(uintptr_t)slot);
+		if (rc < 0)
+			return route_refused(p, rc);
 	}
-	if (rc < 0)
-		return rc;
-	r = route_find(p);
+	rc = fib_add(p, nh);
+	if (rc < 0) {
+		if (!r)
+			rte_hash_del_key(ctl.route_idx, &key);
+		return route_refused(p, rc);
+	}
 	if (r) {
 		r->nh = nh;
 		r->origin = (uint8_t)origin;
 		return 0;
 	}
-	if (ctl.n_route_free == 0 && ctl.n_routes == MAX_ROUTES)
-		return -ENOSPC;
-	slot = ctl.n_route_free ? ctl.route_free[ctl.n_route_free - 1] : ctl.n_routes;
-	rc = rte_hash_add_key_data(ctl.route_idx, route_key(p, &key), (void *)(uintptr_t)slot);
-	if (rc < 0)
-		return rc;
 	if (ctl.n_route_free)
 		ctl.n_route_free--;
 	else
@@ -1343,7 +1376,7 @@ static int
 setup_route(const struct ap_cfg_route *r, enum route_origin origin, char *err, size_t err_len)
 {
 	char buf[64], vb[64];
-	int nh = NH_BLACKHOLE;
+	int nh = NH_BLACKHOLE, rc;
 
 	if (!r->blackhole) {
 		int members[AP_NH_ECMP_MAX] = {0};
@@ -1381,9 +1414,11 @@ setup_route(const struct ap_cfg_route *r, enum route_origin origin, char *err, s
 			g->n_members = r->n_via;
 		}
 	}
-	if (route_add(&r->prefix, (uint32_t)nh, origin) < 0)
-		return ap_errf(err, err_len, -ENOSPC, "route %s: FIB full",
-			       ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)));
+	rc = route_add(&r->prefix, (uint32_t)nh, origin);
+	if (rc < 0)
+		return ap_errf(err, err_len, rc, "route %s: %s",
+			       ap_cfg_prefix_fmt(&r->prefix, true, buf, sizeof(buf)),
+			       rc == -ENOSPC ? "FIB full" : strerror(-rc));
 	return 0;
 }
 
@@ -1570,14 +1605,14 @@ ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_me
 	struct rte_fib_conf c4 = {
 		.type = RTE_FIB_DIR24_8,
 		.default_nh = NH_UNREACH,
-		.max_routes = FIB4_MAX_ROUTES,
-		.dir24_8 = {.nh_sz = RTE_FIB_DIR24_8_4B, .num_tbl8 = 1 << 14},
+		.max_routes = (int)cfg->fib4.max_routes,
+		.dir24_8 = {.nh_sz = RTE_FIB_DIR24_8_4B, .num_tbl8 = cfg->fib4.tbl8},
 	};
 	struct rte_fib6_conf c6 = {
 		.type = RTE_FIB6_TRIE,
 		.default_nh = NH_UNREACH,
-		.max_routes = FIB6_MAX_ROUTES,
-		.trie = {.nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = 1 << 14},
+		.max_routes = (int)cfg->fib6.max_routes,
+		.trie = {.nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = cfg->fib6.tbl8},
 	};
 	int rc;
 
@@ -1592,14 +1627,18 @@ ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_me
 	if (cfg->n_ifaces == 0)
 		return 0;
 
-	ctl.routes = calloc(MAX_ROUTES, sizeof(*ctl.routes));
-	ctl.route_free = calloc(MAX_ROUTES, sizeof(*ctl.route_free));
+	ctl.max_routes = cfg->fib4.max_routes + cfg->fib6.max_routes;
+	ctl.routes = calloc(ctl.max_routes, sizeof(*ctl.routes));
+	ctl.route_free = calloc(ctl.max_routes, sizeof(*ctl.route_free));
+	/* The extendable table: every one of max_routes keys fits, whatever
+	 * their hashes (the FIBs are the limit, not the index). */
 	ctl.route_idx = rte_hash_create(&(struct rte_hash_parameters){
 		.name = "ap_routes",
-		.entries = MAX_ROUTES,
+		.entries = ctl.max_routes,
 		.key_len = sizeof(struct route_key),
 		.hash_func = rte_jhash,
 		.socket_id = (int)rte_socket_id(),
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	});
 	ap_ip.nh = rte_zmalloc("ap_nh", sizeof(struct ap_nh) * AP_NH_MAX, RTE_CACHE_LINE_SIZE);
 	ap_ip.fib4 = rte_fib_create("ap_fib4", (int)rte_socket_id(), &c4);
@@ -1661,6 +1700,21 @@ ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_me
 fail:
 	ap_ip_stop();
 	return rc;
+}
+
+/* Measured with DPDK 22.11 and 4-byte next hops: each FIB has a 64 MiB
+ * first-level table (2^24 entries), a route takes about 430 bytes of RIB nodes
+ * (two nodes a route, mempool headers included) and 50 of the route index, a
+ * tbl8 group 1 KiB (256 entries). */
+unsigned
+ap_ip_mem_mb(const struct ap_config *cfg)
+{
+	uint64_t routes = (uint64_t)cfg->fib4.max_routes + cfg->fib6.max_routes;
+	uint64_t tbl8 = (uint64_t)cfg->fib4.tbl8 + cfg->fib6.tbl8;
+	uint64_t b = 2 * (64ull << 20) + routes * (432 + 56) + tbl8 * 1032 +
+		     sizeof(struct ap_nh) * AP_NH_MAX;
+
+	return (unsigned)(b >> 20) + 16; /* Rings and rounding. */
 }
 
 bool
@@ -1900,6 +1954,8 @@ ap_ip_stats_json(void)
 		[C_TO_KERNEL] = "punted_to_kernel",
 		[C_FROM_KERNEL] = "sent_for_kernel",
 		[C_RA_SENT] = "router_advertisements_sent",
+		[C_FIB4_FULL] = "routes_refused_fib4_full",
+		[C_FIB6_FULL] = "routes_refused_fib6_full",
 	};
 	json_t *routes = json_object(), *neigh = json_object(), *ctlj = json_object();
 
