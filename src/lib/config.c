@@ -2644,6 +2644,25 @@ resolve_qos(struct ctx *c)
 
 /* nat: masquerade. */
 
+static int
+parse_masq_mapping(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
+{
+	struct ap_cfg_nat_masq *m = obj;
+	const char *str;
+	int ret = get_string(c, v, what, &str);
+
+	if (ret < 0)
+		return ret;
+	if (strcmp(str, "endpoint-independent") == 0)
+		m->eim = true;
+	else if (strcmp(str, "address-and-port-dependent") == 0)
+		m->eim = false;
+	else
+		return fail(c, v->start_mark,
+			    "%s must be endpoint-independent or address-and-port-dependent", what);
+	return 0;
+}
+
 static const struct field masq_fields[] = {
 	{.key = "interface",
 	 .type = FT_STRING,
@@ -2654,6 +2673,7 @@ static const struct field masq_fields[] = {
 	 .type = FT_STRING,
 	 .off = offsetof(struct ap_cfg_nat_masq, ports),
 	 .size = sizeof(((struct ap_cfg_nat_masq *)0)->ports)},
+	{.key = "mapping", .type = FT_CUSTOM, .custom = parse_masq_mapping},
 };
 static const struct table masq_table = TABLE(masq_fields);
 

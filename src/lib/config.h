@@ -294,6 +294,7 @@ struct ap_cfg_nat_masq {
 	uint16_t iface_idx; /**< Resolved. */
 	char ports[24];	    /**< As written, default "1024-65535". */
 	uint16_t port_lo, port_hi;
+	bool eim; /**< mapping: endpoint-independent (RFC 4787 4.1), else per flow. */
 	uint32_t line, col;
 };
 

@@ -162,6 +162,8 @@ static const struct bad_case bad_cases[] = {
 	 "t.yaml:3:20: nat.masquerade[0]: unknown interface 'nope'"},
 	{FW_BASE "nat: {masquerade: [{interface: wan}]}\n",
 	 "t.yaml:3:20: nat.masquerade[0]: interface 'wan' has no IPv4 address"},
+	{FW_BASE "nat: {masquerade: [{interface: wan, mapping: full-cone}]}\n",
+	 "t.yaml:3:46: nat.masquerade[0].mapping must be endpoint-independent or"},
 	{FW_BASE "nat: {masquerade: [{interface: wan, ports: '10-5'}]}\n",
 	 "nat.masquerade[0].ports: '10-5' is not a range of ports"},
 	{FW_BASE "nat: {forward: [{interface: wan, proto: icmp, port: 1, to: 10.0.0.1}]}\n",

@@ -17,7 +17,7 @@ lab_require_root
 lab_require_cmd ip ethtool ping jq curl iperf3 python3
 lab_require_aetherd
 
-tap_plan 19
+tap_plan 20
 
 lab_topo_routed
 tap_ok $? "topology client - router - server built"
@@ -36,7 +36,7 @@ cfg=$LAB_ROUTER_CONFIG
 cat >>"$cfg" <<'EOF2'
 nat:
   masquerade:
-    - {interface: wan, ports: "20000-20999"}
+    - {interface: wan, ports: "20000-20999", mapping: endpoint-independent}
   forward:
     - {interface: wan, proto: tcp, port: 8080, to: CLIENT, to_port: 8000}
 EOF2
@@ -60,6 +60,34 @@ tap_ok $rc "the server sees the router's address ($R4W), never the client's"
 
 lab_exec client ping -q -c 3 -i 0.2 -W 1 "$S4" >/dev/null 2>&1
 tap_ok $? "ping through masquerade (ICMP echo id translated)"
+
+# Endpoint-independent mapping: one inside socket, two destinations (ports
+# 9001 and 9002 of the server): the server sees one outside port.
+seen=$(lab_tmpdir)/seen
+lab_bg server python3 -c '
+import select, socket, sys
+socks = []
+for p in (9001, 9002):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", p)); socks.append(s)
+out = open(sys.argv[1], "w")
+for _ in range(2):
+    r, _, _ = select.select(socks, [], [], 10)
+    for s in r:
+        _, peer = s.recvfrom(64); out.write("%s %d\n" % peer); out.flush()
+' "$seen"
+lab_wait_for 5 lab_exec server sh -c "ss -lun | grep -q ':9002 '"
+lab_exec client python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 5555))
+for p in (9001, 9002):
+    s.sendto(b"x", (sys.argv[1], p))
+' "$S4"
+lab_wait_for 5 sh -c "[ \$(wc -l <'$seen') -ge 2 ]"
+ports=$(awk '{print $2}' "$seen" | sort -u)
+[ "$(wc -l <"$seen")" -eq 2 ] && [ "$(echo "$ports" | wc -l)" -eq 1 ] && grep -q "^$R4W " "$seen"
+rc=$?
+[ $rc -eq 0 ] || tap_diag "server saw: $(cat "$seen")"
+tap_ok $rc "endpoint-independent mapping: one outside port ($ports) for both destinations"
 
 lab_bg server iperf3 -s -1
 lab_wait_for 5 lab_exec client sh -c "exec 3<>/dev/tcp/$S4/5201" 2>/dev/null

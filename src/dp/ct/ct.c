@@ -98,6 +98,67 @@ nat_reply_key(const struct ap_ct_flow *f, struct ap_ct_key *k)
 	key_fill(k, 4, da, sa, f->nat_dport, f->nat_sport);
 }
 
+/*
+ * Endpoint-independent mappings (RFC 4787 4.1): an inside endpoint keeps
+ * one port on a masquerade address for every destination while any of its
+ * flows lives. Two kinds of key in one hash: the inside endpoint (to find
+ * its port; data: port << 32 | flows using it) and the port it holds (so no
+ * other flow takes it).
+ */
+struct eim_key {
+	uint8_t kind; /* 1: inside endpoint, 2: the mapped port */
+	uint8_t proto;
+	uint16_t port; /* network order: the inside port, or the mapped one */
+	uint32_t in_addr, nat_addr;
+};
+
+static bool
+eim_port_held(const struct ap_ct_table *t, uint32_t nat_addr, uint16_t port, uint8_t proto)
+{
+	struct eim_key k = {.kind = 2, .proto = proto, .port = port, .nat_addr = nat_addr};
+
+	return t->eim != NULL && rte_hash_lookup(t->eim, &k) >= 0;
+}
+
+/* Flow @p f's inside endpoint's key. */
+static void
+eim_key_of(const struct ap_ct_flow *f, struct eim_key *k)
+{
+	const uint8_t *src, *dst;
+	uint16_t sport, dport;
+
+	ap_ct_orig_ends(f, &src, &dst, &sport, &dport);
+	memset(k, 0, sizeof(*k));
+	k->kind = 1;
+	k->proto = f->key.proto;
+	k->port = sport;
+	memcpy(&k->in_addr, src, 4);
+	k->nat_addr = f->nat_saddr;
+}
+
+/* A flow of an endpoint-independent mapping goes: the mapping with its last. */
+static void
+eim_release(struct ap_ct_table *t, const struct ap_ct_flow *f)
+{
+	struct eim_key k, rk = {.kind = 2,
+				.proto = f->key.proto,
+				.port = f->nat_sport,
+				.nat_addr = f->nat_saddr};
+	void *data;
+	uint64_t d;
+
+	eim_key_of(f, &k);
+	if (rte_hash_lookup_data(t->eim, &k, &data) < 0)
+		return;
+	d = (uint64_t)(uintptr_t)data;
+	if ((uint32_t)d > 1) {
+		rte_hash_add_key_data(t->eim, &k, (void *)(uintptr_t)(d - 1));
+		return;
+	}
+	rte_hash_del_key(t->eim, &k);
+	rte_hash_del_key(t->eim, &rk);
+}
+
 /* The flow's originator's destination: where a SYN proxy counts it. */
 static const uint8_t *
 flow_dst(const struct ap_ct_flow *f)
@@ -160,6 +221,8 @@ flow_del(struct ap_ct_table *t, uint32_t idx, enum ap_ct_end reason)
 	if (reason != AP_CT_END_NONE && t->events != NULL)
 		flow_event(t, f, AP_CT_EV_DESTROY, (uint8_t)reason, now_ticks());
 	half_open_done(t, f);
+	if (unlikely(f->status & AP_CT_EIM))
+		eim_release(t, f);
 	if (f->nat) {
 		struct ap_ct_key rk;
 
@@ -503,8 +566,9 @@ nat_take_port(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_
 	for (unsigned tries = 0; tries < 256; tries++) {
 		uint16_t port = (uint16_t)(lo + t->nat_cursor++ % ((uint32_t)hi - lo + 1));
 
-		if (nat_forwarded(f->nat_saddr, rte_cpu_to_be_16(port), f->key.proto))
-			continue; /* the forward's, not ours to give */
+		if (nat_forwarded(f->nat_saddr, rte_cpu_to_be_16(port), f->key.proto) ||
+		    eim_port_held(t, f->nat_saddr, rte_cpu_to_be_16(port), f->key.proto))
+			continue; /* the forward's or a mapping's, not ours to give */
 		f->nat_sport = rte_cpu_to_be_16(port);
 		if (f->key.proto == 1)
 			f->nat_dport = f->nat_sport; /* an echo keys on the id alone */
@@ -515,6 +579,43 @@ nat_take_port(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_
 					     (void *)(uintptr_t)(idx | AP_CT_NAT_KEY)) >= 0;
 	}
 	return false;
+}
+
+/* Flow @p f's source port by its inside endpoint's mapping: the one it
+ * holds, or a new one of [lo, hi]. */
+static bool
+nat_eim_take(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_t lo, uint16_t hi)
+{
+	struct eim_key k, rk = {.kind = 2, .proto = f->key.proto, .nat_addr = f->nat_saddr};
+	struct ap_ct_key reply;
+	void *data;
+	uint64_t d;
+
+	eim_key_of(f, &k);
+	if (rte_hash_lookup_data(t->eim, &k, &data) >= 0) {
+		d = (uint64_t)(uintptr_t)data;
+		f->nat_sport = (uint16_t)(d >> 32);
+		if (f->key.proto == 1)
+			f->nat_dport = f->nat_sport;
+		nat_reply_key(f, &reply);
+		if (rte_hash_add_key_data(t->hash, &reply,
+					  (void *)(uintptr_t)(idx | AP_CT_NAT_KEY)) < 0)
+			return false;
+		rte_hash_add_key_data(t->eim, &k, (void *)(uintptr_t)(d + 1));
+		f->status |= AP_CT_EIM;
+		return true;
+	}
+	if (!nat_take_port(t, f, idx, lo, hi))
+		return false;
+	rk.port = f->nat_sport;
+	if (rte_hash_add_key_data(t->eim, &k,
+				  (void *)(uintptr_t)((uint64_t)f->nat_sport << 32 | 1)) < 0 ||
+	    rte_hash_add_key(t->eim, &rk) < 0) {
+		rte_hash_del_key(t->eim, &k);
+		return true; /* translated, just not mapped: no room for the mapping */
+	}
+	f->status |= AP_CT_EIM;
+	return true;
 }
 
 /* The inside host a new flow to @p dst:@p dport goes to, by a port forward
@@ -596,8 +697,11 @@ nat_setup(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_t in
 		return true;
 	f->nat = nat;
 	if (shared) {
-		/* A port of its own on the shared address. */
-		if (!nat_take_port(t, f, idx, lo, hi)) {
+		/* A port of its own on the shared address, or its mapping's. */
+		bool eim = t->eim != NULL && out < AP_L3_MAX && ap_nat_conf.eim[out] &&
+			   f->nat_saddr == ap_nat_conf.addr[out];
+
+		if (!(eim ? nat_eim_take(t, f, idx, lo, hi) : nat_take_port(t, f, idx, lo, hi))) {
 			f->nat = 0;
 			t->st.nat_exhausted++;
 			return false;
@@ -1073,11 +1177,29 @@ ap_ct_table_create(unsigned w, uint32_t max, uint32_t keys)
 	return t;
 }
 
+int
+ap_ct_eim_create(struct ap_ct_table *t, uint32_t n)
+{
+	char name[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = n < 8 ? 8 : n,
+		.key_len = sizeof(struct eim_key),
+		.hash_func = rte_hash_crc,
+		.socket_id = (int)rte_socket_id(),
+	};
+
+	snprintf(name, sizeof(name), "ap_eim_%u", t->worker);
+	t->eim = rte_hash_create(&hp);
+	return t->eim ? 0 : -ENOMEM;
+}
+
 void
 ap_ct_table_free(struct ap_ct_table *t)
 {
 	if (t == NULL)
 		return;
+	rte_hash_free(t->eim);
 	rte_hash_free(t->hash);
 	rte_ring_free(t->events);
 	rte_ring_free(t->handoff);

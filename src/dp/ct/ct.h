@@ -147,6 +147,7 @@ struct ap_ct_key {
 #define AP_CT_FIN_REPLY	 (1u << 3) /**< The responder closed first. */
 #define AP_CT_HALF_OPEN	 (1u << 4) /**< Counted half-open at its SYN proxy destination. */
 #define AP_CT_LIBERAL	 (1u << 5) /**< Out-of-window segments pass (picked up, or proxied). */
+#define AP_CT_EIM	 (1u << 6) /**< Its source port is an endpoint-independent mapping's. */
 
 /** A tracked flow. */
 struct ap_ct_flow {
@@ -218,6 +219,7 @@ struct ap_nat_conf {
 	uint32_t if_addr[AP_L3_MAX]; /**< First IPv4 address of each interface. */
 	bool hairpin; /**< Forwards apply from inside too, with the source translated. */
 	bool outside[AP_L3_MAX]; /**< Interfaces that masquerade, forward or map 1:1. */
+	bool eim[AP_L3_MAX];	 /**< Masquerade there maps endpoint-independently. */
 	/* With several workers, translated flows must meet one table: each
 	 * worker takes ports from its slice of every range, and packets go to
 	 * the worker their translation belongs to (ap_ct_owner()). */
@@ -325,6 +327,7 @@ struct ap_ct_table {
 	uint32_t nat_cursor;	     /**< Next masquerade port to try. */
 	uint16_t worker;	     /**< Its worker's index. */
 	struct rte_ring *handoff;    /**< Packets other workers hand it (NAT with workers > 1). */
+	struct rte_hash *eim;	     /**< Endpoint-independent mappings, both ways; NULL: none. */
 	struct ap_syn_state *syn;    /**< SYN proxy state, NULL when it is off. */
 	struct rte_ring *events;     /**< NEW/DESTROY events out, NULL when off. */
 	struct ap_ct_filter flush_filter; /**< What the next flush takes. */
@@ -420,6 +423,9 @@ void ap_ct_flush(struct ap_ct_table *t, const struct ap_ct_filter *flt);
 
 /** Worker @p w, between walks: act on a flush request, expire some flows. */
 void ap_ct_housekeeping(unsigned w);
+
+/** Give table @p t room for @p n endpoint-independent mappings. 0 or -ENOMEM. */
+int ap_ct_eim_create(struct ap_ct_table *t, uint32_t n);
 
 /** Create a table of @p max flows for worker @p w, its hash room for @p keys
  * (a translated flow has two). NULL on failure. */

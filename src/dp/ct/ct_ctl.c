@@ -94,6 +94,14 @@ ap_ct_start(const struct ap_config *cfg, unsigned n_workers, char *err, size_t e
 				return -ENOMEM;
 			}
 		}
+		for (unsigned k = 0; k < cfg->nat.n_masq; k++)
+			if (cfg->nat.masq[k].eim && ap_ct_tables[w]->eim == NULL &&
+			    ap_ct_eim_create(ap_ct_tables[w], c->max_flows * 2) < 0) {
+				snprintf(err, err_len,
+					 "conntrack: no memory for worker %u's mappings", w);
+				ap_ct_stop();
+				return -ENOMEM;
+			}
 		if (c->events) {
 			char name[RTE_RING_NAMESIZE];
 
@@ -484,6 +492,7 @@ ap_nat_start(const struct ap_config *cfg, const uint16_t *l3_of_iface,
 			}
 		ap_nat_conf.lo[l3] = m->port_lo;
 		ap_nat_conf.hi[l3] = m->port_hi;
+		ap_nat_conf.eim[l3] = m->eim;
 	}
 	for (unsigned i = 0; i < cfg->n_ifaces; i++) {
 		const struct ap_cfg_iface *ci = &cfg->ifaces[i];

@@ -882,3 +882,49 @@ Test(ct_table, nat_owner_is_one_worker_both_ways)
 	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
 	ap_ct_egress4 = NULL;
 }
+
+/* Endpoint-independent mapping (RFC 4787 4.1): an inside endpoint keeps its
+ * outside port for every destination while its flows live; nobody else gets
+ * that port; the mapping goes with its last flow. */
+Test(ct_table, endpoint_independent_mapping)
+{
+	const uint32_t s2 = 0xc0000202;
+	const struct ap_ct_flow *f;
+	uint16_t port = 0, other = 0;
+
+	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
+	ap_nat_conf.enabled = true;
+	ap_nat_conf.addr[1] = rte_cpu_to_be_32(WAN);
+	ap_nat_conf.lo[1] = 30000;
+	ap_nat_conf.hi[1] = 30009;
+	ap_nat_conf.eim[1] = true;
+	ap_ct_egress4 = egress_by_net;
+	cr_assert_eq(ap_ct_eim_create(t, 32), 0);
+	cr_expect_eq(track_in(17, C, S, 5000, 53, 0, 0, 1), AP_CT_NEW);
+	cr_expect_eq(track_in(17, C, s2, 5000, 53, 0, 0, 1), AP_CT_NEW);
+	cr_expect_eq(track_in(17, C2, S, 5000, 53, 0, 0, 1), AP_CT_NEW);
+	for (uint32_t i = 0; i < t->max; i++) {
+		f = &t->flows[i];
+		if (!f->used)
+			continue;
+		if (f->key.addr_lo[3] == 2 || f->key.addr_hi[3] == 2) { /* 10.0.0.2 */
+			cr_expect(f->status & AP_CT_EIM);
+			if (port == 0)
+				port = f->nat_sport;
+			cr_expect_eq(f->nat_sport, port, "one port for every destination");
+		} else {
+			other = f->nat_sport;
+		}
+	}
+	cr_expect_neq(port, 0);
+	cr_expect_neq(other, port, "another inside host never gets it");
+	/* Both destinations' answers come back to the one mapping. */
+	cr_expect_eq(track_in(17, S, WAN, 53, rte_be_to_cpu_16(port), 0, 1, 2), AP_CT_ESTABLISHED);
+	cr_expect_eq(track_in(17, s2, WAN, 53, rte_be_to_cpu_16(port), 0, 1, 2), AP_CT_ESTABLISHED);
+	ap_ct_flush(t, NULL);
+	cr_expect_eq(rte_hash_count(t->eim), 0, "the mappings went with their flows");
+	rte_hash_free(t->eim);
+	t->eim = NULL;
+	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
+	ap_ct_egress4 = NULL;
+}
