@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Connection tracking tables: one per worker, written only by it. A flow is
- * found by its canonical key from either direction; TCP follows the state
- * machine of ct_tcp.c, UDP and ICMP echo become "replied" on the first
+ * found by its canonical key from either direction (a translated flow also
+ * by its reply tuple's key); TCP follows the state machine and the window
+ * check of ct_tcp.c, UDP and ICMP echo become "replied" on the first
  * answer, anything else is tracked by addresses and protocol. Expired flows
  * go lazily: when met again, and a few per burst from a GC cursor. A full
  * table evicts a flow that never saw a reply, as netfilter's early drop; if
- * there is none, the new flow is refused.
+ * there is none, the new flow is refused. NAT (both tuples, port slices per
+ * worker, endpoint-independent mappings) and the SYN proxy's hooks for new
+ * flows live here too.
  */
 #include <errno.h>
 #include <stdio.h>

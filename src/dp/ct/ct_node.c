@@ -2,15 +2,21 @@
 /*
  * ct: connection tracking of routed IPv4 and IPv6 packets before routing,
  * where netfilter's PREROUTING conntrack sits. Reads the IP header and the
- * transport fields it keys on, tracks the
- * packet in the worker's table, records what conntrack says of it for the
- * firewall, and hands it to ip4-input or ip6-input (which also drop what is
- * malformed). Drops: a new flow with the table full; invalid packets when
- * configured so.
+ * transport fields it keys on, tracks the packet in the worker's table
+ * (state, window, counters), records what conntrack says of it for the
+ * firewall, translates it when its flow is NATed (and shifts the sequence
+ * numbers of a SYN-proxied flow), and hands it to ip4-input or ip6-input
+ * (which also drop what is malformed). The SYN proxy's own segments go to
+ * ip4-local/ip6-local. With NAT on several workers, packets whose
+ * translation another worker owns are handed to it first (ct-handoff feeds
+ * them back in there). Drops: a new flow with the table full; invalid
+ * packets when configured so; the SYN proxy's (blocked source, bad cookie,
+ * a client early); a full handoff ring.
  *
- * Uses: ap_mbuf_priv.pi (l3); ap_ct_tables[worker], ap_ct_conf.
- * Sets: pi (IP header and the transport fields conntrack keys on), ct. Next edges: drop, ip4-input,
- * ip6-input.
+ * Uses: ap_mbuf_priv.pi (l3), l3; ap_ct_tables[worker], ap_ct_conf,
+ * ap_nat_conf, ap_syn_conf.
+ * Sets: pi (IP header and the transport fields conntrack keys on), ct, snat,
+ * own. Next edges: drop, ip4-input, ip6-input, ip4-local, ip6-local.
  */
 #include <rte_cycles.h>
 #include <rte_prefetch.h>
