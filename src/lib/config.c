@@ -1985,6 +1985,8 @@ static const struct field rule_fields[] = {
 	{RULE_FIELD("action", FT_ENUM, action), .names = fw_action_names, .flags = F_REQUIRED},
 	{RULE_FIELD("log", FT_BOOL, log)},
 	{RULE_FIELD("comment", FT_STRING, comment)},
+	{RULE_FIELD("iif", FT_STRING, iif)},
+	{RULE_FIELD("oif", FT_STRING, oif)},
 };
 static const struct table rule_table = TABLE(rule_fields);
 
@@ -2217,6 +2219,22 @@ fw_match_ref(struct ctx *c, struct ap_cfg_fw *fw, const char *s, bool ports, yam
 	return 0;
 }
 
+/* A rule's iif/oif: an interface's index, -1 for none given. */
+static int
+fw_iface_ref(struct ctx *c, const char *name, yaml_mark_t m, const char *what, const char *key,
+	     int16_t *idx)
+{
+	*idx = -1;
+	if (name[0] == '\0')
+		return 0;
+	for (uint16_t f = 0; f < c->cfg->n_ifaces; f++)
+		if (strcmp(c->cfg->ifaces[f].name, name) == 0) {
+			*idx = (int16_t)f;
+			return 0;
+		}
+	return fail(c, m, "%s.%s: unknown interface '%s'", what, key, name);
+}
+
 static int
 resolve_fw(struct ctx *c)
 {
@@ -2279,6 +2297,10 @@ resolve_fw(struct ctx *c)
 			ret = fw_match_ref(c, fw, r->sport_s, true, m, what, &r->sport);
 		if (ret == 0)
 			ret = fw_match_ref(c, fw, r->dport_s, true, m, what, &r->dport);
+		if (ret == 0)
+			ret = fw_iface_ref(c, r->iif, m, what, "iif", &r->iif_idx);
+		if (ret == 0)
+			ret = fw_iface_ref(c, r->oif, m, what, "oif", &r->oif_idx);
 		if (ret < 0)
 			return ret;
 		if ((r->sport >= 0 || r->dport >= 0) && r->proto != 6 && r->proto != 17)

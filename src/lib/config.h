@@ -243,6 +243,8 @@ struct ap_cfg_fw_set {
 struct ap_cfg_fw_rule {
 	char from[AP_NAME_MAX], to[AP_NAME_MAX]; /**< Zone names, "any" or "self". */
 	uint8_t from_zone, to_zone;		 /**< Resolved. */
+	char iif[AP_NAME_MAX], oif[AP_NAME_MAX]; /**< Interface names, empty: any. */
+	int16_t iif_idx, oif_idx;		 /**< Resolved interface index, -1: any. */
 	uint8_t proto;				 /**< 0: any. */
 	int16_t icmp_type;			 /**< -1: any. */
 	uint8_t ct_state;			 /**< AP_FW_CT_* bits, 0: any. */

@@ -142,6 +142,8 @@ static const struct bad_case bad_cases[] = {
 	 "t.yaml:3:20: firewall.rules[0]: unknown zone 'nowhere'"},
 	{FW_BASE "firewall: {rules: [{from: self, action: accept}]}\n",
 	 "t.yaml:3:20: firewall.rules[0]: traffic does not come from 'self'"},
+	{FW_BASE "firewall: {rules: [{iif: eth9, action: accept}]}\n",
+	 "t.yaml:3:20: firewall.rules[0].iif: unknown interface 'eth9'"},
 	{FW_BASE "firewall: {rules: [{dport: '22', action: accept}]}\n",
 	 "t.yaml:3:20: firewall.rules[0]: ports need proto tcp or udp"},
 	{FW_BASE "firewall: {rules: [{proto: tcp, dport: web, action: accept}]}\n",

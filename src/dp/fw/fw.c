@@ -4,14 +4,13 @@
  * per-packet check, log records, and the reference walk (see fw.h).
  *
  * The ACL search key: the protocol alone (rte_acl reads one byte first),
- * then one word of conntrack state, ingress zone, egress zone and DSCP, then
- * the addresses and the ports. The state byte carries the packet's AP_FW_CT_*
- * bit, and bit 7 for a fragment after the first, which rules with ports must
- * not match (they cannot see its ports). ICMP keeps type << 8 | code where
- * the source port is, so an ICMP type is a range of that field. A rule
- * becomes the product of its sets and state bits as ACL entries that share
- * its priority (higher for earlier rules, so the first match wins) and its
- * userdata (index + 1; 0 is rte_acl's "no match").
+ * then one word of conntrack state, ingress zone, egress zone and DSCP, one
+ * of the ingress and egress interfaces, then the addresses and the ports. The state byte carries
+ * the packet's AP_FW_CT_* bit, and bit 7 for a fragment after the first, which rules with ports
+ * must not match (they cannot see its ports). ICMP keeps type << 8 | code where the source port is,
+ * so an ICMP type is a range of that field. A rule becomes the product of its sets and state bits
+ * as ACL entries that share its priority (higher for earlier rules, so the first match wins) and
+ * its userdata (index + 1; 0 is rte_acl's "no match").
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -70,6 +69,7 @@ struct ap_fw_rs {
 	uint64_t build_us;
 	unsigned gen;		    /* rulesets built before it */
 	uint8_t zone_of[AP_L3_MAX]; /* zone of each L3 interface, AP_FW_ZONE_ANY: none */
+	uint8_t ifno_of[AP_L3_MAX]; /* config interface index + 1 of each L3 interface */
 	/* Action when no rule matched, [from zone][to zone]; index n_zones is "no
 	 * zone", n_zones + 1 is self. */
 	uint8_t policy[AP_CFG_FW_MAX_ZONES + 2][AP_CFG_FW_MAX_ZONES + 2];
@@ -84,12 +84,15 @@ static const char *const ct_names[] = {"new", "established", "related", "invalid
 struct fw_key {
 	uint8_t proto, pad[3];
 	uint8_t ct, from, to, dscp;
+	uint8_t iif, oif, pad2[2];
 	uint8_t addr[32]; /* source, destination: 4 + 4 or 16 + 16 bytes */
 	uint16_t sport, dport;
 } __rte_packed;
 
-/* Fields in rule order: protocol, the word, address words, ports. */
-enum { F_PROTO, F_CT, F_FROM, F_TO, F_DSCP, F_ADDR };
+/* Fields in rule order: protocol, the two words (the second's last two bytes
+ * padding, as fields that match anything: rte_acl takes whole 4-byte groups),
+ * address words, ports. */
+enum { F_PROTO, F_CT, F_FROM, F_TO, F_DSCP, F_IIF, F_OIF, F_PAD0, F_PAD1, F_ADDR };
 #define NF4 (F_ADDR + 2 + 2)
 #define NF6 (F_ADDR + 8 + 2)
 
@@ -101,19 +104,23 @@ fw_defs(struct rte_acl_field_def *d, unsigned words)
 	unsigned f;
 
 	d[F_PROTO] = (struct rte_acl_field_def){RTE_ACL_FIELD_TYPE_BITMASK, 1, F_PROTO, 0, 0};
-	for (f = F_CT; f < F_ADDR; f++)
+	for (f = F_CT; f < F_IIF; f++)
 		d[f] = (struct rte_acl_field_def){
 			RTE_ACL_FIELD_TYPE_BITMASK, 1, (uint8_t)f, 1,
 			(uint32_t)(offsetof(struct fw_key, ct) + f - F_CT)};
+	for (; f < F_ADDR; f++)
+		d[f] = (struct rte_acl_field_def){
+			RTE_ACL_FIELD_TYPE_BITMASK, 1, (uint8_t)f, 2,
+			(uint32_t)(offsetof(struct fw_key, iif) + f - F_IIF)};
 	for (unsigned w = 0; w < 2 * words; w++, f++)
 		d[f] = (struct rte_acl_field_def){
-			RTE_ACL_FIELD_TYPE_MASK, 4, (uint8_t)f, (uint8_t)(2 + w),
+			RTE_ACL_FIELD_TYPE_MASK, 4, (uint8_t)f, (uint8_t)(3 + w),
 			(uint32_t)(offsetof(struct fw_key, addr) + 4 * w)};
 	d[f] = (struct rte_acl_field_def){RTE_ACL_FIELD_TYPE_RANGE, 2, (uint8_t)f,
-					  (uint8_t)(2 + 2 * words), (uint32_t)ports};
+					  (uint8_t)(3 + 2 * words), (uint32_t)ports};
 	f++;
 	d[f] = (struct rte_acl_field_def){RTE_ACL_FIELD_TYPE_RANGE, 2, (uint8_t)f,
-					  (uint8_t)(2 + 2 * words), (uint32_t)(ports + 2)};
+					  (uint8_t)(3 + 2 * words), (uint32_t)(ports + 2)};
 }
 
 /* The reference walk. */
@@ -159,6 +166,9 @@ ap_fw_walk(const struct ap_cfg_fw *fw, const struct ap_fw_pkt *p)
 		const struct ap_cfg_fw_rule *r = &fw->rules[i];
 
 		if (!zone_ok(r->from_zone, p->from) || !zone_ok(r->to_zone, p->to))
+			continue;
+		if ((r->iif_idx >= 0 && p->iif != r->iif_idx + 1) ||
+		    (r->oif_idx >= 0 && p->oif != r->oif_idx + 1))
 			continue;
 		if (r->proto && r->proto != p->proto)
 			continue;
@@ -261,6 +271,10 @@ fill_entry(struct rte_acl_rule *x, const struct ap_cfg_fw *fw, unsigned i, unsig
 	field_u8(&f[F_FROM], r->from_zone == AP_FW_ZONE_ANY ? -1 : r->from_zone, 0xff);
 	field_u8(&f[F_TO], r->to_zone == AP_FW_ZONE_ANY ? -1 : r->to_zone, 0xff);
 	field_u8(&f[F_DSCP], r->dscp, 0xff);
+	field_u8(&f[F_IIF], r->iif_idx >= 0 ? r->iif_idx + 1 : -1, 0xff);
+	field_u8(&f[F_OIF], r->oif_idx >= 0 ? r->oif_idx + 1 : -1, 0xff);
+	field_u8(&f[F_PAD0], -1, 0);
+	field_u8(&f[F_PAD1], -1, 0);
 	field_addr(&f[F_ADDR], item[0] < 0 ? NULL : &fw->addrs[item[0]], words);
 	field_addr(&f[F_ADDR + words], item[1] < 0 ? NULL : &fw->addrs[item[1]], words);
 	/* ICMP: the type's codes where the source port is. */
@@ -465,6 +479,8 @@ fw_key_fill(const struct ap_fw_pkt *p, struct fw_key *k)
 	k->from = p->from;
 	k->to = p->to;
 	k->dscp = p->dscp;
+	k->iif = p->iif;
+	k->oif = p->oif;
 	memcpy(k->addr, p->src, alen);
 	memcpy(k->addr + alen, p->dst, alen);
 	memcpy(k->addr + 2 * alen, ports, sizeof(ports));
@@ -581,6 +597,8 @@ fw_pkt_fill(const struct ap_fw_rs *rs, const struct ap_mbuf_priv *pv, const uint
 	p->to = out == AP_FW_TO_SELF ? AP_FW_ZONE_SELF
 		: out < AP_L3_MAX    ? rs->zone_of[out]
 				     : AP_FW_ZONE_ANY;
+	p->iif = pv->l3 < AP_L3_MAX ? rs->ifno_of[pv->l3] : 0;
+	p->oif = out < AP_L3_MAX ? rs->ifno_of[out] : 0;
 	p->sport = pi->l4_sport;
 	p->dport = pi->l4_dport;
 	if (p->family == 4) {
@@ -675,6 +693,9 @@ rs_zones(struct ap_fw_rs *rs)
 	const struct ap_cfg_fw *fw = &rs->cfg;
 	const unsigned nz = fw->n_zones;
 
+	for (unsigned f = 0; fw_ifcfg && f < fw_ifcfg->n_ifaces; f++)
+		if (fw_l3_of_iface[f] < AP_L3_MAX)
+			rs->ifno_of[fw_l3_of_iface[f]] = (uint8_t)(f + 1);
 	for (unsigned z = 0; z < nz; z++)
 		for (unsigned k = 0; k < fw->zones[z].n_ifaces; k++)
 			for (unsigned f = 0; f < fw_ifcfg->n_ifaces; f++)
@@ -727,6 +748,7 @@ same_rule(const struct ap_cfg_fw *a, const struct ap_cfg_fw_rule *x, const struc
 	  const struct ap_cfg_fw_rule *y)
 {
 	return x->from_zone == y->from_zone && x->to_zone == y->to_zone &&
+	       x->iif_idx == y->iif_idx && x->oif_idx == y->oif_idx &&
 	       strcmp(x->from, y->from) == 0 && strcmp(x->to, y->to) == 0 && x->proto == y->proto &&
 	       x->icmp_type == y->icmp_type && x->ct_state == y->ct_state && x->dscp == y->dscp &&
 	       x->action == y->action && x->log == y->log && strcmp(x->comment, y->comment) == 0 &&
@@ -1011,6 +1033,10 @@ ap_fw_json(void)
 			json_object_set_new(j, "dport", set_json(fw, r->dport));
 		if (r->icmp_type >= 0)
 			json_object_set_new(j, "icmp_type", json_integer(r->icmp_type));
+		if (r->iif_idx >= 0)
+			json_object_set_new(j, "iif", json_string(r->iif));
+		if (r->oif_idx >= 0)
+			json_object_set_new(j, "oif", json_string(r->oif));
 		if (r->ct_state) {
 			json_t *cs = json_array();
 

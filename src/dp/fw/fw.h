@@ -71,6 +71,7 @@ struct ap_fw_pkt {
 	uint8_t ct;	    /**< The AP_FW_CT_* bit of its conntrack state. */
 	uint8_t frag_later; /**< A fragment after the first: no ports. */
 	uint8_t from, to;   /**< Zones: index, AP_FW_ZONE_ANY (none) or AP_FW_ZONE_SELF. */
+	uint8_t iif, oif;   /**< Config interface index + 1; 0: none (oif: to self). */
 	uint8_t dscp;
 	uint16_t sport, dport; /**< Host order; ICMP: type << 8 | code, and id. */
 	uint8_t src[16], dst[16];

@@ -131,6 +131,8 @@ rand_rules(struct ap_cfg_fw *fw, unsigned n_rules)
 
 		r->from_zone = zones[rnd(sizeof(zones) - 1)];
 		r->to_zone = zones[rnd(sizeof(zones))];
+		r->iif_idx = rnd(5) == 0 ? (int16_t)rnd(3) : -1;
+		r->oif_idx = rnd(5) == 0 ? (int16_t)rnd(3) : -1;
 		r->proto = protos[rnd(sizeof(protos))];
 		r->icmp_type = -1;
 		r->dscp = rnd(4) == 0 ? (int16_t)rnd(4) : -1;
@@ -161,6 +163,8 @@ rand_pkt(struct ap_fw_pkt *p)
 	p->frag_later = rnd(10) == 0;
 	p->from = zones[rnd(sizeof(zones) - 1)];
 	p->to = zones[rnd(sizeof(zones))];
+	p->iif = (uint8_t)rnd(4);
+	p->oif = (uint8_t)rnd(4);
 	p->dscp = (uint8_t)rnd(4);
 	p->sport = rnd(8) == 0 ? (uint16_t)(65530 + rnd(6)) : (uint16_t)rnd(90);
 	if (p->proto == 1 || p->proto == 58)
@@ -176,9 +180,12 @@ dump(const struct ap_cfg_fw *fw, const struct ap_fw_pkt *p, int got, int want)
 	int r = got >= 0 ? got : want;
 	const struct ap_cfg_fw_rule *x = &fw->rules[r];
 
-	fprintf(stderr, "pkt fam %u proto %u ct %x later %u from %u to %u dscp %u %u>%u\n",
-		p->family, p->proto, p->ct, p->frag_later, p->from, p->to, p->dscp, p->sport,
-		p->dport);
+	fprintf(stderr,
+		"pkt fam %u proto %u ct %x later %u from %u to %u iif %u oif %u dscp %u %u>%u\n",
+		p->family, p->proto, p->ct, p->frag_later, p->from, p->to, p->iif, p->oif, p->dscp,
+		p->sport, p->dport);
+	fprintf(stderr, "rule iif %d oif %d\n", fw->rules[got >= 0 ? got : want].iif_idx,
+		fw->rules[got >= 0 ? got : want].oif_idx);
 	fprintf(stderr,
 		"rule %d: from %u to %u proto %u ct %x dscp %d icmp %d src %d dst %d sp %d dp %d\n",
 		r, x->from_zone, x->to_zone, x->proto, x->ct_state, x->dscp, x->icmp_type, x->src,
@@ -279,6 +286,8 @@ Test(fw, expansion_limit)
 	}
 	fw.rules[0] = (struct ap_cfg_fw_rule){.from_zone = AP_FW_ZONE_ANY,
 					      .to_zone = AP_FW_ZONE_ANY,
+					      .iif_idx = -1,
+					      .oif_idx = -1,
 					      .proto = 6,
 					      .icmp_type = -1,
 					      .dscp = -1,
