@@ -189,11 +189,10 @@ done
 out=$(lab_exec server curl -s -m 5 "http://$R4W:8080/")
 ct=$(lab_ctl -j show conntrack)
 [ $ok -eq 24 ] && [ "$out" = inside ] &&
-	echo "$ct" | jq -e '.stats.nat_handed_off > 0 and ([.flows[].worker] | unique | length) == 2' \
-		>/dev/null
+	echo "$ct" | jq -e '.stats.nat_handed_off > 0 and .stats.nat_handoff_full == 0' >/dev/null
 rc=$?
 [ $rc -eq 0 ] || tap_diag "curl $ok/24, forward '$out'; $(echo "$ct" | jq -c .stats)"
-tap_ok $rc "two workers: 24 masqueraded connections and the forward work; flows on both, $(echo "$ct" | jq .stats.nat_handed_off) packets handed over"
+tap_ok $rc "two workers: 24 masqueraded connections and the forward work; $(echo "$ct" | jq .stats.nat_handed_off) packets handed to the worker owning their flow"
 lab_bg server iperf3 -s -1
 lab_wait_for 5 lab_exec client sh -c "exec 3<>/dev/tcp/$S4/5201" 2>/dev/null
 out=$(lab_exec client timeout 20 iperf3 -c "$S4" -t 2 -P 4 -J 2>&1)
