@@ -21,42 +21,6 @@
 #include "svc/bgp/bgp.h"
 #include "bgp_feed.h"
 
-static uint8_t *
-slurp(const char *path, size_t *len)
-{
-	char cmd[1024];
-	size_t cap = 1 << 20, n = 0, r, plen = strlen(path);
-	bool gz = plen > 3 && strcmp(path + plen - 3, ".gz") == 0;
-	uint8_t *buf = malloc(cap);
-	FILE *f;
-
-	if (buf == NULL || plen + 16 > sizeof(cmd))
-		return NULL;
-	if (gz) {
-		memcpy(cmd, "gzip -cd '", 10);
-		memcpy(cmd + 10, path, plen);
-		memcpy(cmd + 10 + plen, "'", 2);
-		f = popen(cmd, "r");
-	} else {
-		f = fopen(path, "rb");
-	}
-	if (f == NULL)
-		return NULL;
-	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += r;
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			if (buf == NULL)
-				return NULL;
-		}
-	}
-	if (gz ? pclose(f) != 0 : fclose(f) != 0)
-		return NULL;
-	*len = n;
-	return buf;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -81,7 +45,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	remote.sin_port = htons((uint16_t)atoi(argv[5]));
-	dump = slurp(argv[1], &len);
+	dump = ap_feed_slurp(argv[1], &len);
 	if (dump == NULL) {
 		fprintf(stderr, "cannot read %s\n", argv[1]);
 		return 1;

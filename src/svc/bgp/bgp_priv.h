@@ -44,6 +44,7 @@ struct bgp_peer {
 	uint8_t local_addr[16]; /* Our end of the connection, for next hop self. */
 	bool local_v6;
 	bool need_full;	      /* Send the whole table (after Established or a refresh). */
+	bool resync;	      /* That pass follows an export policy change: withdraw too. */
 	uint64_t gr_deadline; /* Graceful restart: stale paths go at this time (0: none). */
 	bool notif_rx;	      /* The session is ending on a NOTIFICATION from the peer. */
 	bool need_full_af[AP_BGP_N_AF];

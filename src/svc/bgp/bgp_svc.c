@@ -1077,6 +1077,10 @@ on_export(uv_timer_t *t)
 		if (p->need_full) {
 			c->af[0] = p->need_full_af[0];
 			c->af[1] = p->need_full_af[1];
+			/* After an export policy change, withdraw what no longer goes
+			 * out (the Adj-RIB-Out is not stored: some withdrawals are for
+			 * prefixes the peer never had, which RFC 4271 allows). */
+			c->withdraws = p->resync;
 			ap_bgp_rib_walk(s->rib, collect_one, c);
 		} else {
 			c->withdraws = true;
@@ -1095,9 +1099,10 @@ on_export(uv_timer_t *t)
 			/* RFC 4724 §2 End-of-RIB after the initial table; RFC 7313
 			 * EoRR is left for the enhanced refresh work. */
 			for (uint8_t af = 0; af < AP_BGP_N_AF; af++)
-				if (p->need_full_af[af] && p->af[af])
+				if (p->need_full_af[af] && p->af[af] && !p->resync)
 					send_eor(p, af);
 			p->need_full = false;
+			p->resync = false;
 			p->need_full_af[0] = p->need_full_af[1] = false;
 		}
 		peer_flush(p);
@@ -1179,6 +1184,20 @@ find_policy(const struct bgp_svc *s, const char *name)
 		if (strcmp(s->cfg.policies[p].name, name) == 0)
 			return &s->pols[p];
 	return NULL;
+}
+
+/* The policies of 'p' from its configuration. */
+static void
+peer_set_policies(struct bgp_peer *p)
+{
+	const struct ap_cfg_bgp_neighbor *n = &p->cfg;
+
+	/* RFC 8212: external sessions exchange nothing without a policy;
+	 * internal ones default to everything. */
+	p->import_all = n->import[0] ? strcmp(n->import, "all") == 0 : p->ibgp;
+	p->export_all = n->export[0] ? strcmp(n->export, "all") == 0 : p->ibgp;
+	p->import_pol = find_policy(p->svc, n->import);
+	p->export_pol = find_policy(p->svc, n->export);
 }
 
 static void
@@ -1397,12 +1416,7 @@ svc_start(const struct ap_svc_env *env, const struct ap_config *cfg, void **stat
 		p->svc = s;
 		p->cfg = *n;
 		p->ibgp = info.ibgp;
-		/* RFC 8212: external sessions exchange nothing without a policy;
-		 * internal ones default to everything. */
-		p->import_all = n->import[0] ? strcmp(n->import, "all") == 0 : p->ibgp;
-		p->export_all = n->export[0] ? strcmp(n->export, "all") == 0 : p->ibgp;
-		p->import_pol = find_policy(s, n->import);
-		p->export_pol = find_policy(s, n->export);
+		peer_set_policies(p);
 		rc = ap_bgp_rib_peer_add(s->rib, &info);
 		if (rc < 0)
 			goto fail;
@@ -1433,13 +1447,154 @@ fail:
 	return rc;
 }
 
+/* Whether 'a' and 'b' differ at most in policies, prefix lists and the
+ * neighbours' import and export (positions in the file do not count). */
+static bool
+cfg_policy_only(const struct ap_cfg_bgp *a, const struct ap_cfg_bgp *b)
+{
+	if (a->enabled != b->enabled || a->asn != b->asn || a->router_id != b->router_id ||
+	    strcmp(a->listen_address, b->listen_address) != 0 || a->listen_port != b->listen_port ||
+	    a->always_compare_med != b->always_compare_med || a->cluster_id != b->cluster_id ||
+	    a->n_neighbors != b->n_neighbors || a->n_networks != b->n_networks ||
+	    memcmp(a->networks, b->networks, sizeof(a->networks[0]) * a->n_networks) != 0)
+		return false;
+	for (uint16_t i = 0; i < a->n_neighbors; i++) {
+		struct ap_cfg_bgp_neighbor na = a->neighbors[i], nb = b->neighbors[i];
+
+		memset(na.import, 0, sizeof(na.import));
+		memset(na.export, 0, sizeof(na.export));
+		memset(nb.import, 0, sizeof(nb.import));
+		memset(nb.export, 0, sizeof(nb.export));
+		na.line = nb.line = na.col = nb.col = 0;
+		if (memcmp(&na, &nb, sizeof(na)) != 0)
+			return false;
+	}
+	return true;
+}
+
+static const struct ap_cfg_bgp_policy *
+cfg_policy(const struct ap_cfg_bgp *c, const char *name)
+{
+	for (uint16_t i = 0; i < c->n_policies; i++)
+		if (strcmp(c->policies[i].name, name) == 0)
+			return &c->policies[i];
+	return NULL;
+}
+
+static const struct ap_cfg_bgp_plist *
+cfg_plist(const struct ap_cfg_bgp *c, const char *name)
+{
+	for (uint16_t i = 0; i < c->n_plists; i++)
+		if (strcmp(c->plists[i].name, name) == 0)
+			return &c->plists[i];
+	return NULL;
+}
+
+/* Whether the policy a neighbour names, 'na' in 'a' then 'nb' in 'b', decides
+ * differently: another name, other rules, or a prefix list they use changed. */
+static bool
+policy_changed(const struct ap_cfg_bgp *a, const char *na, const struct ap_cfg_bgp *b,
+	       const char *nb)
+{
+	const struct ap_cfg_bgp_policy *pa = cfg_policy(a, na), *pb = cfg_policy(b, nb);
+
+	if (strcmp(na, nb) != 0)
+		return true;
+	if (pa == NULL || pb == NULL)
+		return pa != pb;
+	if (pa->n != pb->n || memcmp(pa->r, pb->r, sizeof(pa->r[0]) * pa->n) != 0)
+		return true;
+	for (uint16_t i = 0; i < pa->n; i++) {
+		const struct ap_cfg_bgp_plist *la, *lb;
+
+		if (pa->r[i].prefix_list[0] == '\0')
+			continue;
+		la = cfg_plist(a, pa->r[i].prefix_list);
+		lb = cfg_plist(b, pb->r[i].prefix_list);
+		if (la == NULL || lb == NULL
+			    ? la != lb
+			    : la->n != lb->n || memcmp(la->e, lb->e, sizeof(la->e[0]) * la->n) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* RFC 2918: ask 'p' to send its routes again, for every family of the session. */
+static void
+send_refresh(struct bgp_peer *p)
+{
+	for (uint8_t af = 0; af < AP_BGP_N_AF; af++) {
+		struct ap_wire_w w;
+
+		if (!p->af[af])
+			continue;
+		ap_wire_w_init(&w, p->svc->wbuf, AP_BGP_MAX_LEN);
+		if (ap_bgp_refresh_encode(&w, af, AP_BGP_RR_NORMAL) == 0)
+			peer_send(p, p->svc->wbuf, ap_wire_w_used(&w));
+	}
+	peer_flush(p);
+}
+
+/*
+ * A reload that changes only policies, prefix lists or the neighbours' import
+ * and export applies here with sessions kept up: a neighbour whose import
+ * policy changed is asked for its routes again with ROUTE-REFRESH (accepted
+ * paths are stored with the attributes the old policy set, so the Adj-RIB-In
+ * cannot be re-run); one whose export policy changed gets the whole table
+ * again through the new policy, with withdrawals for what it no longer gets.
+ * Anything else needs a restart.
+ */
 static int
 svc_reconfigure(void *state, const struct ap_config *cfg)
 {
-	/* Neighbour changes need a restart for now; see docs/bgp.md. */
-	(void)state;
-	(void)cfg;
-	return -EOPNOTSUPP;
+	struct bgp_svc *s = state;
+	const struct ap_cfg_bgp *nc = &cfg->bgp;
+	bool imp[AP_CFG_BGP_MAX_NEIGHBORS], exp[AP_CFG_BGP_MAX_NEIGHBORS];
+	char buf[64];
+	int rc;
+
+	if (!cfg_policy_only(&s->cfg, nc))
+		return -EOPNOTSUPP;
+	for (uint16_t i = 0; i < s->n_peers; i++) {
+		const struct ap_cfg_bgp_neighbor *o = &s->cfg.neighbors[i], *n = &nc->neighbors[i];
+
+		imp[i] = policy_changed(&s->cfg, o->import, nc, n->import);
+		exp[i] = policy_changed(&s->cfg, o->export, nc, n->export);
+	}
+	free_policies(s);
+	memset(s->pols, 0, sizeof(s->pols));
+	s->cfg = *nc;
+	rc = compile_policies(s);
+	for (uint16_t i = 0; i < s->n_peers; i++) {
+		struct bgp_peer *p = &s->peers[i];
+
+		p->cfg = nc->neighbors[i];
+		peer_set_policies(p);
+		if (rc < 0 || p->fsm.state != AP_BGP_ESTABLISHED || p->conn == NULL)
+			continue;
+		addr_str(p->cfg.addr, p->cfg.v6, buf, sizeof(buf));
+		if (imp[i] && p->peer_open.route_refresh) {
+			AP_LOG_INFO(MOD, "neighbor %s: import policy changed, asking for a refresh",
+				    buf);
+			send_refresh(p);
+		} else if (imp[i]) {
+			AP_LOG_WARN(MOD,
+				    "neighbor %s: import policy changed; the peer has no route "
+				    "refresh, so it applies to the routes it sends from now on",
+				    buf);
+		}
+		if (exp[i]) {
+			AP_LOG_INFO(MOD, "neighbor %s: export policy changed, re-advertising", buf);
+			p->need_full = true;
+			p->resync = true;
+			p->need_full_af[0] = p->af[0];
+			p->need_full_af[1] = p->af[1];
+			export_schedule(s);
+		}
+	}
+	if (rc < 0)
+		AP_LOG_ERR(MOD, "reload: cannot compile the policies: %s", strerror(-rc));
+	return rc;
 }
 
 const struct ap_svc_ops ap_bgp_svc = {
