@@ -8,6 +8,10 @@
  * hold time 0), sends every route that peer had in the dump as one UPDATE,
  * then End-of-RIB, prints "sent N routes" and stays connected until the other
  * side closes. Blocking sockets: it is a test tool, not product code.
+ *
+ *   bgp_mrt_feed --print DUMP[.gz]
+ *
+ * prints every route of the dump as `bgpdump -m` would, through our reader.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +24,29 @@
 
 #include "svc/bgp/bgp.h"
 #include "bgp_feed.h"
+
+static int
+print_dump(const char *path)
+{
+	static char line[16384];
+	struct ap_bgp_mrt_reader *r;
+	struct ap_bgp_mrt_entry e;
+	size_t len;
+	uint8_t *dump = ap_feed_slurp(path, &len);
+	int rc;
+
+	if (dump == NULL || (r = ap_bgp_mrt_open(dump, len)) == NULL) {
+		fprintf(stderr, "cannot read %s\n", path);
+		return 1;
+	}
+	while ((rc = ap_bgp_mrt_next(r, &e)) == 1)
+		printf("%s\n", ap_bgp_mrt_line(&e, line, sizeof(line)));
+	ap_bgp_mrt_close(r);
+	free(dump);
+	if (rc < 0)
+		fprintf(stderr, "%s: malformed record\n", path);
+	return rc < 0 || fflush(stdout) != 0 ? 1 : 0;
+}
 
 int
 main(int argc, char **argv)
@@ -37,6 +64,8 @@ main(int argc, char **argv)
 	uint32_t asn = 0;
 	int fd, rc;
 
+	if (argc == 3 && strcmp(argv[1], "--print") == 0)
+		return print_dump(argv[2]);
 	if (argc != 6 || inet_pton(AF_INET, argv[2], &peer) != 1 ||
 	    inet_pton(AF_INET, argv[3], &local.sin_addr) != 1 ||
 	    inet_pton(AF_INET, argv[4], &remote.sin_addr) != 1) {
