@@ -9,6 +9,7 @@
 
 #include "lib/config.h"
 #include "svc/bgp/bgp.h"
+#include "svc/svc.h"
 
 struct bgp_svc;
 struct ap_api;
@@ -55,6 +56,16 @@ struct bgp_peer {
 	char last_error[128];
 };
 
+/* A BGP next hop and the gateway the data plane resolves it to. */
+struct bgp_nh {
+	bool used;
+	bool ok;      /* Resolved: routes through it are in the FIB via 'gw'. */
+	bool changed; /* The last resolution moved it. */
+	uint8_t af;
+	uint8_t nh[16];
+	uint8_t gw[16];
+};
+
 struct bgp_svc {
 	uv_loop_t *loop;
 	struct ap_cfg_bgp cfg;
@@ -76,6 +87,12 @@ struct bgp_svc {
 	struct ap_bgp_pfx_list plists[AP_CFG_BGP_MAX_PLISTS];
 	uv_timer_t export_timer;
 	bool export_armed;
+	/* Recursive next hops, when a FIB resolves them (NULL dpfib: none). */
+	const struct ap_svc_fib *dpfib;
+	struct bgp_nh *nhs; /* Open addressing, nh_cap slots. */
+	uint32_t n_nhs, nh_cap;
+	uint64_t nh_gen; /* The data plane's route generation they were resolved at. */
+	uv_timer_t resolve_timer;
 	unsigned open_handles; /* Timers not yet closed. */
 	uint64_t started_ms;
 };

@@ -793,6 +793,154 @@ peer_apply(struct bgp_peer *p, const struct ap_bgp_fsm_out *out)
 
 /* ----------------------------------------------------------------- export */
 
+/* ------------------------------------------------ recursive next hops */
+
+/*
+ * With a FIB, each distinct BGP next hop is resolved once through the data
+ * plane (a connected subnet, else the longest static or API route covering
+ * it) and cached here with its gateway; routes are installed via the
+ * gateway. Once a second the data plane's route generation is checked: when
+ * it moved, every cached next hop is resolved again, and only the routes
+ * whose next hop now resolves differently are installed again (or taken out
+ * of the FIB, staying in the RIB, when it no longer resolves).
+ */
+static uint32_t
+nh_hash(uint8_t af, const uint8_t *nh)
+{
+	uint32_t h = 2166136261u ^ af;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ nh[i]) * 16777619u;
+	return h;
+}
+
+static void
+nh_resolve(struct bgp_svc *s, struct bgp_nh *e)
+{
+	uint8_t gw[16] = {0};
+	bool ok = s->dpfib->resolve(s->dpfib->ctx, e->af == AP_BGP_IPV4 ? 4 : 6, e->nh, gw) == 0;
+
+	e->changed = ok != e->ok || (ok && memcmp(gw, e->gw, 16) != 0);
+	e->ok = ok;
+	memcpy(e->gw, gw, 16);
+}
+
+static bool
+nh_grow(struct bgp_svc *s)
+{
+	uint32_t cap = s->nh_cap ? 2 * s->nh_cap : 64;
+	struct bgp_nh *t = calloc(cap, sizeof(*t));
+
+	if (t == NULL)
+		return false;
+	for (uint32_t i = 0; i < s->nh_cap; i++) {
+		uint32_t k;
+
+		if (!s->nhs[i].used)
+			continue;
+		for (k = nh_hash(s->nhs[i].af, s->nhs[i].nh) & (cap - 1); t[k].used;
+		     k = (k + 1) & (cap - 1))
+			;
+		t[k] = s->nhs[i];
+	}
+	free(s->nhs);
+	s->nhs = t;
+	s->nh_cap = cap;
+	return true;
+}
+
+/* The cache entry of next hop 'nh', resolved when new; NULL without memory. */
+static const struct bgp_nh *
+nh_lookup(struct bgp_svc *s, uint8_t af, const uint8_t *nh)
+{
+	uint32_t k;
+
+	if (2 * (s->n_nhs + 1) > s->nh_cap && !nh_grow(s))
+		return NULL;
+	for (k = nh_hash(af, nh) & (s->nh_cap - 1); s->nhs[k].used; k = (k + 1) & (s->nh_cap - 1))
+		if (s->nhs[k].af == af && memcmp(s->nhs[k].nh, nh, 16) == 0)
+			return &s->nhs[k];
+	s->nhs[k] = (struct bgp_nh){.used = true, .af = af};
+	memcpy(s->nhs[k].nh, nh, 16);
+	nh_resolve(s, &s->nhs[k]);
+	s->n_nhs++;
+	return &s->nhs[k];
+}
+
+/* The BGP next hop of a path, 16 bytes (IPv4 in the first 4). */
+static void
+path_nh(const struct ap_bgp_path *p, uint8_t af, uint8_t nh[16])
+{
+	struct ap_bgp_attrs a;
+
+	ap_bgp_pattr_view(p->attrs, &a);
+	memset(nh, 0, 16);
+	if (af == AP_BGP_IPV4) {
+		nh[0] = (uint8_t)(a.next_hop >> 24);
+		nh[1] = (uint8_t)(a.next_hop >> 16);
+		nh[2] = (uint8_t)(a.next_hop >> 8);
+		nh[3] = (uint8_t)a.next_hop;
+	} else {
+		memcpy(nh, a.mp_nh, 16);
+	}
+}
+
+/* Best route 'best' of 'pfx' into the FIB via its resolved next hop, or out
+ * of it when the next hop does not resolve. */
+static void
+fib_put(struct bgp_svc *s, const struct ap_bgp_prefix *pfx, const struct ap_bgp_path *best)
+{
+	const struct bgp_nh *e;
+	uint8_t nh[16];
+
+	path_nh(best, pfx->af, nh);
+	e = nh_lookup(s, pfx->af, nh);
+	if (e && e->ok)
+		s->fib->install(s->fib->ctx, pfx, e->gw, pfx->af == AP_BGP_IPV4 ? 4 : 16);
+	else
+		s->fib->withdraw(s->fib->ctx, pfx);
+}
+
+static int
+refib_one(void *ctx, const struct ap_bgp_dest *d)
+{
+	struct bgp_svc *s = ctx;
+	const struct bgp_nh *e;
+	uint8_t nh[16];
+
+	if (d->best == NULL || d->best->peer == s->local_idx)
+		return 0;
+	path_nh(d->best, d->pfx.af, nh);
+	e = nh_lookup(s, d->pfx.af, nh);
+	if (e == NULL || e->changed)
+		fib_put(s, &d->pfx, d->best);
+	return 0;
+}
+
+static void
+on_resolve_timer(uv_timer_t *t)
+{
+	struct bgp_svc *s = t->data;
+	uint64_t gen = s->dpfib->generation(s->dpfib->ctx);
+	uint32_t changed = 0;
+
+	if (gen == s->nh_gen)
+		return;
+	s->nh_gen = gen;
+	for (uint32_t i = 0; i < s->nh_cap; i++)
+		if (s->nhs[i].used) {
+			nh_resolve(s, &s->nhs[i]);
+			changed += s->nhs[i].changed;
+		}
+	if (changed == 0)
+		return;
+	AP_LOG_INFO(MOD, "%u BGP next hops resolve differently: installing their routes again",
+		    changed);
+	ap_bgp_rib_walk(s->rib, refib_one, s);
+	for (uint32_t i = 0; i < s->nh_cap; i++)
+		s->nhs[i].changed = false;
+}
+
 static void
 on_best(void *ctx, const struct ap_bgp_dest *d, const struct ap_bgp_path *old,
 	const struct ap_bgp_path *best)
@@ -800,22 +948,10 @@ on_best(void *ctx, const struct ap_bgp_dest *d, const struct ap_bgp_path *old,
 	struct bgp_svc *s = ctx;
 
 	if (s->fib && !(best && best->peer == s->local_idx)) {
-		if (best) {
-			struct ap_bgp_attrs a;
-
-			ap_bgp_pattr_view(best->attrs, &a);
-			if (d->pfx.af == AP_BGP_IPV4) {
-				uint8_t nh[4] = {(uint8_t)(a.next_hop >> 24),
-						 (uint8_t)(a.next_hop >> 16),
-						 (uint8_t)(a.next_hop >> 8), (uint8_t)a.next_hop};
-
-				s->fib->install(s->fib->ctx, &d->pfx, nh, 4);
-			} else {
-				s->fib->install(s->fib->ctx, &d->pfx, a.mp_nh, 16);
-			}
-		} else if (old) {
+		if (best)
+			fib_put(s, &d->pfx, best);
+		else if (old)
 			s->fib->withdraw(s->fib->ctx, &d->pfx);
-		}
 	}
 	if (s->n_dirty == s->cap_dirty) {
 		uint32_t cap = s->cap_dirty ? s->cap_dirty * 2 : 4096;
@@ -1275,16 +1411,25 @@ start_listen(struct bgp_svc *s)
 
 /* The timers live inside 's': free it once the loop has closed them all. */
 static void
-on_timer_closed(uv_handle_t *h)
+svc_handle_closed(struct bgp_svc *s)
 {
-	struct bgp_svc *s = h->data;
-
-	if (h != (uv_handle_t *)&s->export_timer)
-		s = ((struct bgp_peer *)h->data)->svc;
 	if (--s->open_handles == 0) {
 		free(s->peers);
+		free(s->nhs);
 		free(s);
 	}
+}
+
+static void
+on_timer_closed(uv_handle_t *h)
+{
+	svc_handle_closed(((struct bgp_peer *)h->data)->svc);
+}
+
+static void
+on_svc_timer_closed(uv_handle_t *h)
+{
+	svc_handle_closed(h->data);
 }
 
 static void
@@ -1329,11 +1474,16 @@ svc_stop(void *state)
 	free(s->dirty);
 	if (s->open_handles == 0) {
 		free(s->peers);
+		free(s->nhs);
 		free(s);
 		return;
 	}
+	if (s->dpfib) {
+		uv_timer_stop(&s->resolve_timer);
+		uv_close((uv_handle_t *)&s->resolve_timer, on_svc_timer_closed);
+	}
 	uv_timer_stop(&s->export_timer);
-	uv_close((uv_handle_t *)&s->export_timer, on_timer_closed);
+	uv_close((uv_handle_t *)&s->export_timer, on_svc_timer_closed);
 }
 
 /* Best routes go to the data plane's FIB through the service environment. */
@@ -1389,6 +1539,14 @@ svc_start(const struct ap_svc_env *env, const struct ap_config *cfg, void **stat
 	uv_timer_init(s->loop, &s->export_timer);
 	s->export_timer.data = s;
 	s->open_handles = 1;
+	if (env->fib && env->fib->resolve && env->fib->generation) {
+		s->dpfib = env->fib;
+		s->nh_gen = env->fib->generation(env->fib->ctx);
+		uv_timer_init(s->loop, &s->resolve_timer);
+		s->resolve_timer.data = s;
+		s->open_handles++;
+		uv_timer_start(&s->resolve_timer, on_resolve_timer, 1000, 1000);
+	}
 
 	rc = compile_policies(s);
 	if (rc < 0)
