@@ -96,6 +96,13 @@ bird_up() {
 	birdc -s "$BENCH_TMP/$1.ctl" show protocols "$2" 2>/dev/null | grep -q Established
 }
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+# cpu_s PID: user + system CPU seconds of the process's main thread so far
+# (BIRD's only one; aetherd's control plane, where the BGP speaker runs, and
+# not the data plane's busy-polling workers).
+cpu_s() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / hz }' \
+		"/proc/$1/task/$1/stat" 2>/dev/null
+}
 
 # session NAME LOCAL LOCAL_PORT LOCAL_AS NEIGHBOR NEIGHBOR_PORT NEIGHBOR_AS CHANNEL:
 # one BGP protocol over loopback.
@@ -163,10 +170,11 @@ ad_up() {
 ad_fib() { bench_api /metrics | awk '/^aether_routes\{origin="bgp"\}/ { print $2 }'; }
 
 # run KIND: KIND is aetherd, aetherd-dp or bird. Sets T_RIB, T_FIB, T_RX (s),
-# RSS_MB (the middle's peak); null when not measured.
+# CPU_S (the middle's CPU seconds from session up to the end), RSS_MB (the
+# middle's peak); null when not measured.
 run() {
-	local kind=$1 mpid t0 t1 now n i
-	T_RIB=null T_FIB=null T_RX=null RSS_MB=null
+	local kind=$1 mpid t0 t1 c0 now n i
+	T_RIB=null T_FIB=null T_RX=null RSS_MB=null CPU_S=null
 	receiver_conf >"$BENCH_TMP/recv.conf"
 	bird_start recv "$BENCH_TMP/recv.conf" || return 1
 	case $kind in
@@ -213,6 +221,7 @@ run() {
 		sleep 0.05
 	done
 	t0=$(date +%s.%N)
+	c0=$(cpu_s "$mpid")
 	bird_up feed mid || {
 		bench_log "$kind: the feeder's session did not come up"
 		return 1
@@ -249,25 +258,35 @@ run() {
 		fi
 		sleep 0.05
 	done
+	[ "$kind" != bird ] && bench_log "$kind: $(bench_api /api/v1/bgp/neighbors |
+		jq -c '[.neighbors[] | {address, updates_received, updates_sent}]' 2>/dev/null)"
+	CPU_S=$(jq -n "$(cpu_s "$mpid") - $c0")
 	t1=$(hwm_kb "$mpid")
 	RSS_MB=$(jq -n "${t1:-0} / 1024 | round")
-	bench_log "$kind: Loc-RIB $T_RIB s, FIB $T_FIB s, receiver $T_RX s, peak RSS $RSS_MB MB" \
-		"(receiver BIRD $(($(hwm_kb "$PID_recv") / 1024)) MB)"
+	bench_log "$kind: Loc-RIB $T_RIB s, FIB $T_FIB s, receiver $T_RX s, CPU $CPU_S s," \
+		"peak RSS $RSS_MB MB (receiver BIRD $(($(hwm_kb "$PID_recv") / 1024)) MB;" \
+		"CPU s since start: feeder $(cpu_s "$PID_feed"), receiver $(cpu_s "$PID_recv"))"
 	stop_all
 }
 
+# BGP_CASES picks some of the middles (default: all three).
+CASES=" ${BGP_CASES:-bird aetherd aetherd-dp} "
+case_run() {
+	T_RIB=null T_FIB=null T_RX=null RSS_MB=null CPU_S=null
+	case $CASES in *" $1 "*) ;; *) return 0 ;; esac
+	if [ "$1" = aetherd-dp ] && [ "$(id -u)" != 0 ]; then
+		bench_log "not root: no data-plane case"
+		return 0
+	fi
+	run "$1"
+}
 status=0
-run bird || status=1
-B_RIB=$T_RIB B_RX=$T_RX B_RSS=$RSS_MB
-run aetherd || status=1
-A_RIB=$T_RIB A_RX=$T_RX A_RSS=$RSS_MB
-if [ "$(id -u)" = 0 ]; then
-	run aetherd-dp || status=1
-else
-	bench_log "not root: no data-plane case"
-	T_RIB=null T_FIB=null T_RX=null RSS_MB=null
-fi
-D_RIB=$T_RIB D_FIB=$T_FIB D_RX=$T_RX D_RSS=$RSS_MB
+case_run bird || status=1
+B_RIB=$T_RIB B_RX=$T_RX B_RSS=$RSS_MB B_CPU=$CPU_S
+case_run aetherd || status=1
+A_RIB=$T_RIB A_RX=$T_RX A_RSS=$RSS_MB A_CPU=$CPU_S
+case_run aetherd-dp || status=1
+D_RIB=$T_RIB D_FIB=$T_FIB D_RX=$T_RX D_RSS=$RSS_MB D_CPU=$CPU_S
 
 PARSE=null
 if out=$(taskset -c "$(($(nproc) - 1))" "$TABLE" parse "$DUMP" "$N" 5); then
@@ -285,6 +304,9 @@ bench_case "$k prefixes: session up to all in the Loc-RIB (--no-dataplane)" s \
 bench_case "$k prefixes: session up to all at the next BIRD (--no-dataplane)" s \
 	"$(bench_round "$A_RX")" lower "$(bench_round "$(half "$B_RX")")" "BIRD 2 (middle)" \
 	"$(bench_round "$B_RX")"
+bench_case "$k prefixes: CPU time of the middle, session up to all at the next BIRD (--no-dataplane)" \
+	s "$(bench_round "$A_CPU")" lower "$(bench_round "$(half "$B_CPU")")" "BIRD 2 (middle)" \
+	"$(bench_round "$B_CPU")"
 bench_case "$k prefixes: peak RSS of the middle (--no-dataplane)" MB "$A_RSS" lower \
 	"$B_RSS" "BIRD 2 (middle)" "$B_RSS"
 bench_case "$k prefixes: session up to all in the Loc-RIB (data plane)" s \
@@ -295,6 +317,8 @@ bench_case "$k prefixes: session up to all in the FIB (data plane)" s \
 bench_case "$k prefixes: session up to all at the next BIRD (data plane)" s \
 	"$(bench_round "$D_RX")" lower "$(bench_round "$(half "$B_RX")")" "BIRD 2 (middle)" \
 	"$(bench_round "$B_RX")"
+bench_case "$k prefixes: CPU time of the middle's control thread (data plane)" s \
+	"$(bench_round "$D_CPU")" lower null "BIRD 2 (middle)" "$(bench_round "$B_CPU")"
 bench_case "$k prefixes: peak RSS of the middle (data plane)" MB "$D_RSS" lower "$B_RSS" \
 	"BIRD 2 (middle)" "$B_RSS"
 bench_case "UPDATE decode, $k prefixes in 4096-byte UPDATEs, 1 core" prefixes/s "$PARSE" \

@@ -625,6 +625,9 @@ struct ap_bgp_dest {
 	struct ap_bgp_path *paths;
 	struct ap_bgp_path *best; /**< NULL when no eligible path. */
 	struct ap_bgp_prefix pfx;
+	/** Peers (index < 32) this destination was last advertised to, kept by
+	 * the service so it withdraws only what a peer got; the RIB never reads it. */
+	uint32_t adv;
 };
 
 struct ap_bgp_rib;

@@ -13,6 +13,7 @@
 
 struct bgp_svc;
 struct ap_api;
+struct export_memo;
 
 /* A configured policy, compiled: rules pointing at compiled prefix lists and
  * regular expressions owned by the service. */
@@ -87,6 +88,8 @@ struct bgp_svc {
 	struct ap_bgp_pfx_list plists[AP_CFG_BGP_MAX_PLISTS];
 	uv_timer_t export_timer;
 	bool export_armed;
+	struct export_memo *memo; /* See export_view(). */
+	uint32_t memo_epoch;
 	/* Recursive next hops, when a FIB resolves them (NULL dpfib: none). */
 	const struct ap_svc_fib *dpfib;
 	struct bgp_nh *nhs; /* Open addressing, nh_cap slots. */

@@ -1071,9 +1071,11 @@ bgp_export_attrs(struct bgp_svc *s, const struct bgp_peer *p, const struct ap_bg
 }
 
 /* One prefix to send, with the interned attributes it goes out with. */
+/* A prefix to send: 16 bytes, since a full table makes a million of them.
+ * 'pfx' points into the RIB or the dirty list, both unchanged for the pass. */
 struct out_item {
 	struct ap_bgp_pattr *pa; /* NULL: withdraw. */
-	struct ap_bgp_prefix pfx;
+	const struct ap_bgp_prefix *pfx;
 };
 
 static int
@@ -1081,8 +1083,8 @@ out_cmp(const void *a, const void *b)
 {
 	const struct out_item *x = a, *y = b;
 
-	if (x->pfx.af != y->pfx.af)
-		return x->pfx.af < y->pfx.af ? -1 : 1;
+	if (x->pfx->af != y->pfx->af)
+		return x->pfx->af < y->pfx->af ? -1 : 1;
 	if (x->pa != y->pa)
 		return (uintptr_t)x->pa < (uintptr_t)y->pa ? -1 : 1;
 	return 0;
@@ -1093,23 +1095,29 @@ static void
 send_items(struct bgp_peer *p, struct out_item *it, size_t n)
 {
 	struct bgp_svc *s = p->svc;
-	struct ap_bgp_prefix *pf;
-	size_t i = 0;
+	struct ap_bgp_prefix *pf = NULL;
+	size_t i = 0, pf_cap = 0;
 
 	if (n == 0)
 		return;
 	qsort(it, n, sizeof(*it), out_cmp);
-	pf = malloc(n * sizeof(*pf));
-	if (pf == NULL)
-		return;
 	while (i < n) {
 		size_t j = i, k;
 		struct ap_bgp_attrs a;
 
-		while (j < n && it[j].pa == it[i].pa && it[j].pfx.af == it[i].pfx.af)
+		while (j < n && it[j].pa == it[i].pa && it[j].pfx->af == it[i].pfx->af)
 			j++;
+		/* The run's prefixes side by side, as the encoder takes them. */
+		if (j - i > pf_cap) {
+			struct ap_bgp_prefix *np = realloc(pf, (j - i) * sizeof(*pf));
+
+			if (np == NULL)
+				break;
+			pf = np;
+			pf_cap = j - i;
+		}
 		for (k = i; k < j; k++)
-			pf[k - i] = it[k].pfx;
+			pf[k - i] = *it[k].pfx;
 		if (it[i].pa)
 			ap_bgp_pattr_view(it[i].pa, &a);
 		for (size_t done = 0; done < j - i;) {
@@ -1117,7 +1125,7 @@ send_items(struct bgp_peer *p, struct out_item *it, size_t n)
 			int rc;
 
 			ap_wire_w_init(&w, s->wbuf, p->max_len ? p->max_len : AP_BGP_MAX_LEN);
-			rc = ap_bgp_update_encode(&w, &p->sess, it[i].pa ? &a : NULL, it[i].pfx.af,
+			rc = ap_bgp_update_encode(&w, &p->sess, it[i].pa ? &a : NULL, it[i].pfx->af,
 						  pf + done, (uint32_t)(j - i - done), !it[i].pa);
 			if (rc <= 0)
 				break;
@@ -1148,41 +1156,101 @@ struct collect {
 	size_t n, cap;
 	bool withdraws; /* Dirty pass: unexported prefixes become withdrawals. */
 	bool af[AP_BGP_N_AF];
+	uint32_t epoch; /* Of the export memo (s->memo) for this peer's pass. */
 	uint8_t scratch[ASPATH_SCRAP];
 	struct ap_bgp_pol_buf pb;
 };
 
-static int
-collect_one(void *ctx, const struct ap_bgp_dest *d)
-{
-	struct collect *c = ctx;
-	struct bgp_svc *s = c->p->svc;
-	struct ap_bgp_attrs a;
-	struct ap_bgp_pattr *pa = NULL;
+/*
+ * Without a named export policy, what a peer gets depends only on the best
+ * path's attribute set, the peer it came from and the family, not on the
+ * prefix: the export view is computed and interned once per such triple and
+ * pass (a full table has a few tens of thousands of sets for a million
+ * prefixes). A direct-mapped memo; entries of older passes are stale by epoch.
+ */
+#define MEMO_SIZE (1u << 16)
 
-	if (!c->af[d->pfx.af])
-		return 0;
+struct export_memo {
+	const struct ap_bgp_pattr *src;
+	struct ap_bgp_pattr *out; /* NULL: not exported. */
+	uint32_t epoch;
+	uint16_t peer;
+	uint8_t af;
+};
+
+/* The interned export view of 'd' for the peer of 'c' (a new reference), or
+ * NULL when it does not go there. */
+static struct ap_bgp_pattr *
+export_view(struct collect *c, const struct ap_bgp_dest *d)
+{
+	struct bgp_svc *s = c->p->svc;
+	struct export_memo *m = NULL;
+	struct ap_bgp_pattr *pa = NULL;
+	struct ap_bgp_attrs a;
+
+	if (d->best && !c->p->export_pol && s->memo) {
+		uintptr_t h =
+			((uintptr_t)d->best->attrs >> 4) ^ d->best->peer * 0x9e37u ^ d->pfx.af;
+
+		m = &s->memo[(h ^ h >> 16) & (MEMO_SIZE - 1)];
+		if (m->epoch == c->epoch && m->src == d->best->attrs && m->peer == d->best->peer &&
+		    m->af == d->pfx.af)
+			return m->out ? ap_bgp_pattr_ref(m->out) : NULL;
+	}
 	if (bgp_export_attrs(s, c->p, d, &a, c->scratch, sizeof(c->scratch), &c->pb)) {
 		pa = ap_bgp_pattr_intern(s->rib, &a);
 		if (pa == NULL)
-			return 0;
-	} else if (!c->withdraws || !c->p->af[d->pfx.af]) {
-		return 0;
+			return NULL;
 	}
+	/* The items hold the references; the memo only points. */
+	if (m)
+		*m = (struct export_memo){.src = d->best->attrs,
+					  .out = pa,
+					  .epoch = c->epoch,
+					  .peer = d->best->peer,
+					  .af = d->pfx.af};
+	return pa;
+}
+
+/* Add 'pfx' (destination 'd', NULL when gone) to the pass of 'c'. A
+ * withdrawal goes only where the prefix may have been advertised: the
+ * destination's 'adv' bit for the peer, or always for a gone destination or
+ * a peer index past the bits. */
+static void
+collect_add(struct collect *c, struct ap_bgp_dest *d, const struct ap_bgp_prefix *pfx)
+{
+	uint32_t bit = c->p->idx < 32 ? 1u << c->p->idx : 0;
+	struct ap_bgp_pattr *pa = NULL;
+
+	if (!c->af[pfx->af])
+		return;
+	if (d)
+		pa = export_view(c, d);
+	if (pa == NULL && (!c->withdraws || !c->p->af[pfx->af] || (d && bit && !(d->adv & bit))))
+		return;
+	if (d)
+		d->adv = pa ? d->adv | bit : d->adv & ~bit;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 1024;
 		struct out_item *ni = realloc(c->it, cap * sizeof(*ni));
 
 		if (ni == NULL) {
-			ap_bgp_pattr_unref(s->rib, pa);
-			return 0;
+			ap_bgp_pattr_unref(c->p->svc->rib, pa);
+			return;
 		}
 		c->it = ni;
 		c->cap = cap;
 	}
 	c->it[c->n].pa = pa;
-	c->it[c->n].pfx = d->pfx;
+	c->it[c->n].pfx = pfx;
 	c->n++;
+}
+
+static int
+collect_one(void *ctx, const struct ap_bgp_dest *d)
+{
+	/* The walk hands out the RIB's destinations; 'adv' is ours to write. */
+	collect_add(ctx, (struct ap_bgp_dest *)d, &d->pfx);
 	return 0;
 }
 
@@ -1199,10 +1267,17 @@ on_export(uv_timer_t *t)
 {
 	struct bgp_svc *s = t->data;
 	struct collect *c = malloc(sizeof(*c));
+	struct ap_bgp_dest **dd;
 
 	s->export_armed = false;
+	if (s->memo == NULL)
+		s->memo = calloc(MEMO_SIZE, sizeof(*s->memo)); /* Without it: no memo. */
 	if (c == NULL)
 		return;
+	/* The changed destinations, looked up once for every peer. */
+	dd = s->n_dirty ? malloc(s->n_dirty * sizeof(*dd)) : NULL;
+	for (uint32_t k = 0; dd && k < s->n_dirty; k++)
+		dd[k] = (struct ap_bgp_dest *)ap_bgp_rib_lookup(s->rib, &s->dirty[k]);
 	for (uint16_t i = 0; i < s->n_peers; i++) {
 		struct bgp_peer *p = &s->peers[i];
 
@@ -1210,6 +1285,7 @@ on_export(uv_timer_t *t)
 			continue;
 		memset(c, 0, offsetof(struct collect, scratch));
 		c->p = p;
+		c->epoch = ++s->memo_epoch;
 		if (p->need_full) {
 			c->af[0] = p->need_full_af[0];
 			c->af[1] = p->need_full_af[1];
@@ -1221,13 +1297,12 @@ on_export(uv_timer_t *t)
 		} else {
 			c->withdraws = true;
 			c->af[0] = c->af[1] = true;
-			for (uint32_t k = 0; k < s->n_dirty; k++) {
-				const struct ap_bgp_dest *d =
-					ap_bgp_rib_lookup(s->rib, &s->dirty[k]);
-				struct ap_bgp_dest gone = {.pfx = s->dirty[k]};
-
-				collect_one(c, d ? d : &gone);
-			}
+			for (uint32_t k = 0; k < s->n_dirty; k++)
+				collect_add(c,
+					    dd ? dd[k]
+					       : (struct ap_bgp_dest *)ap_bgp_rib_lookup(
+							 s->rib, &s->dirty[k]),
+					    &s->dirty[k]);
 		}
 		send_items(p, c->it, c->n);
 		collect_free(s, c);
@@ -1244,6 +1319,7 @@ on_export(uv_timer_t *t)
 		peer_flush(p);
 	}
 	s->n_dirty = 0;
+	free(dd);
 	free(c);
 }
 
@@ -1472,6 +1548,7 @@ svc_stop(void *state)
 	free(s->upd);
 	free(s->wbuf);
 	free(s->dirty);
+	free(s->memo);
 	if (s->open_handles == 0) {
 		free(s->peers);
 		free(s->nhs);
