@@ -625,6 +625,8 @@ struct ap_bgp_dest {
 	struct ap_bgp_path *paths;
 	struct ap_bgp_path *best; /**< NULL when no eligible path. */
 	struct ap_bgp_prefix pfx;
+	/** Held by the caller (ap_bgp_rib_hold()): kept, even without paths. */
+	uint8_t held;
 	/** Peers (index < 32) this destination was last advertised to, kept by
 	 * the service so it withdraws only what a peer got; the RIB never reads it. */
 	uint32_t adv;
@@ -647,6 +649,15 @@ struct ap_bgp_rib_opts {
 struct ap_bgp_rib *ap_bgp_rib_new(const struct ap_bgp_rib_opts *opts);
 /** Free the RIB, its paths and attributes. */
 void ap_bgp_rib_free(struct ap_bgp_rib *rib);
+
+/**
+ * Keep destination @p d (and so the pointer) until ap_bgp_rib_release(), even
+ * when its last path goes: a caller can queue destinations, not prefixes.
+ * @return false when it was already held.
+ */
+bool ap_bgp_rib_hold(struct ap_bgp_rib *rib, const struct ap_bgp_dest *d);
+/** End a hold; the destination is freed now when it has no path left. */
+void ap_bgp_rib_release(struct ap_bgp_rib *rib, const struct ap_bgp_dest *d);
 
 /** Register a peer. @return its index, or -ENOSPC / -ENOMEM. */
 int ap_bgp_rib_peer_add(struct ap_bgp_rib *rib, const struct ap_bgp_peer_info *info);

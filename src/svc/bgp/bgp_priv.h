@@ -79,8 +79,8 @@ struct bgp_svc {
 	uint8_t *wbuf;
 	const struct ap_bgp_fib_ops *fib;
 	struct ap_bgp_fib_ops fib_ops; /**< What 'fib' points to when a FIB exists. */
-	/* Prefixes whose best path changed since the last export pass. */
-	struct ap_bgp_prefix *dirty;
+	/* Destinations whose best path changed since the last export pass. */
+	const struct ap_bgp_dest **dirty; /* Held (ap_bgp_rib_hold()) until exported. */
 	uint32_t n_dirty, cap_dirty;
 	/* Compiled policies and what they point at. */
 	struct bgp_policy pols[AP_CFG_BGP_MAX_POLICIES];

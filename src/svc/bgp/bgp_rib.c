@@ -661,11 +661,33 @@ dest_maybe_free(struct ap_bgp_rib *rib, struct ap_bgp_dest **slot)
 {
 	struct ap_bgp_dest *d = *slot;
 
-	if (d->paths)
+	if (d->paths || d->held)
 		return;
 	*slot = d->next;
 	rib->n_dests--;
 	pool_put(&rib->dest_pool, d);
+}
+
+bool
+ap_bgp_rib_hold(struct ap_bgp_rib *rib, const struct ap_bgp_dest *d)
+{
+	struct ap_bgp_dest *m = (struct ap_bgp_dest *)d; /* Ours: the RIB hands it out const. */
+
+	(void)rib;
+	if (m->held)
+		return false;
+	m->held = 1;
+	return true;
+}
+
+void
+ap_bgp_rib_release(struct ap_bgp_rib *rib, const struct ap_bgp_dest *d)
+{
+	struct ap_bgp_dest *m = (struct ap_bgp_dest *)d;
+
+	m->held = 0;
+	if (m->paths == NULL)
+		dest_maybe_free(rib, dest_slot(rib, &m->pfx));
 }
 
 int

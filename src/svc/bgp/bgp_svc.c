@@ -953,16 +953,20 @@ on_best(void *ctx, const struct ap_bgp_dest *d, const struct ap_bgp_path *old,
 		else if (old)
 			s->fib->withdraw(s->fib->ctx, &d->pfx);
 	}
+	/* Queued once per pass, held by the RIB until the pass has run. */
+	if (d->held)
+		return;
 	if (s->n_dirty == s->cap_dirty) {
 		uint32_t cap = s->cap_dirty ? s->cap_dirty * 2 : 4096;
-		struct ap_bgp_prefix *nd = realloc(s->dirty, cap * sizeof(*nd));
+		const struct ap_bgp_dest **nd = realloc(s->dirty, cap * sizeof(*nd));
 
 		if (nd == NULL)
 			return;
 		s->dirty = nd;
 		s->cap_dirty = cap;
 	}
-	s->dirty[s->n_dirty++] = d->pfx;
+	ap_bgp_rib_hold(s->rib, d);
+	s->dirty[s->n_dirty++] = d;
 	export_schedule(s);
 }
 
@@ -1214,8 +1218,9 @@ export_view(struct collect *c, const struct ap_bgp_dest *d)
 
 /* Add 'pfx' (destination 'd', NULL when gone) to the pass of 'c'. A
  * withdrawal goes only where the prefix may have been advertised: the
- * destination's 'adv' bit for the peer, or always for a gone destination or
- * a peer index past the bits. */
+ * destination's 'adv' bit for the peer, or always for a peer index past the
+ * bits. Changed destinations are held by the RIB until their pass has run,
+ * so a withdrawn one is still there, without a best path. */
 static void
 collect_add(struct collect *c, struct ap_bgp_dest *d, const struct ap_bgp_prefix *pfx)
 {
@@ -1267,17 +1272,12 @@ on_export(uv_timer_t *t)
 {
 	struct bgp_svc *s = t->data;
 	struct collect *c = malloc(sizeof(*c));
-	struct ap_bgp_dest **dd;
 
 	s->export_armed = false;
 	if (s->memo == NULL)
 		s->memo = calloc(MEMO_SIZE, sizeof(*s->memo)); /* Without it: no memo. */
 	if (c == NULL)
 		return;
-	/* The changed destinations, looked up once for every peer. */
-	dd = s->n_dirty ? malloc(s->n_dirty * sizeof(*dd)) : NULL;
-	for (uint32_t k = 0; dd && k < s->n_dirty; k++)
-		dd[k] = (struct ap_bgp_dest *)ap_bgp_rib_lookup(s->rib, &s->dirty[k]);
 	for (uint16_t i = 0; i < s->n_peers; i++) {
 		struct bgp_peer *p = &s->peers[i];
 
@@ -1298,11 +1298,7 @@ on_export(uv_timer_t *t)
 			c->withdraws = true;
 			c->af[0] = c->af[1] = true;
 			for (uint32_t k = 0; k < s->n_dirty; k++)
-				collect_add(c,
-					    dd ? dd[k]
-					       : (struct ap_bgp_dest *)ap_bgp_rib_lookup(
-							 s->rib, &s->dirty[k]),
-					    &s->dirty[k]);
+				collect_one(c, s->dirty[k]);
 		}
 		send_items(p, c->it, c->n);
 		collect_free(s, c);
@@ -1318,8 +1314,9 @@ on_export(uv_timer_t *t)
 		}
 		peer_flush(p);
 	}
+	for (uint32_t k = 0; k < s->n_dirty; k++)
+		ap_bgp_rib_release(s->rib, s->dirty[k]);
 	s->n_dirty = 0;
-	free(dd);
 	free(c);
 }
 
