@@ -476,13 +476,13 @@ Test(bgp_rib, graceful_restart_stale_paths)
 
 Test(bgp_rib, held_destination_outlives_its_paths)
 {
-	struct events e = {0};
-	int p1, p2;
-	struct ap_bgp_rib *rib = mk_rib(&e, &p1, &p2);
+	static struct events e;
 	struct ap_bgp_prefix pfx;
 	struct ap_bgp_attrs a;
-	const struct ap_bgp_dest *d;
 	struct ap_bgp_rib_stats st;
+	int peers[2];
+	struct ap_bgp_rib *rib = mk_rib(&e, &peers[0], &peers[1]);
+	const struct ap_bgp_dest *d;
 
 	ap_bgp_prefix_parse("203.0.113.0/24", &pfx);
 	mk_attrs(&a, 0, 65001, 2, 0);
