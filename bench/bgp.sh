@@ -73,12 +73,13 @@ stop_all() {
 }
 trap 'stop_all; rm -rf "$BENCH_TMP"' EXIT
 
+declare -A BIRD_PID
 # bird_start NAME CONF: BIRD in the foreground (its pid in PIDS), wait for its socket.
 bird_start() {
 	local i
 	bird -f -c "$2" -s "$BENCH_TMP/$1.ctl" >"$BENCH_TMP/$1.out" 2>&1 &
 	PIDS+=($!)
-	eval "PID_$1=$!"
+	BIRD_PID[$1]=$!
 	for ((i = 0; i < 600; i++)); do
 		birdc -s "$BENCH_TMP/$1.ctl" show status 2>/dev/null | grep -q 'Daemon is up' &&
 			return 0
@@ -163,10 +164,6 @@ middle_aetherd_conf() {
 
 ad_summary() { bench_api /api/v1/bgp/summary; }
 ad_rib() { ad_summary | jq -r '.rib.prefixes // 0'; }
-ad_up() {
-	ad_summary | jq -e --arg a "$1" \
-		'.neighbors[] | select(.address == $a) | .state == "Established"' >/dev/null
-}
 ad_fib() { bench_api /metrics | awk '/^aether_routes\{origin="bgp"\}/ { print $2 }'; }
 
 # run KIND: KIND is aetherd, aetherd-dp or bird. Sets T_RIB, T_FIB, T_RX (s),
@@ -181,7 +178,7 @@ run() {
 	bird)
 		middle_bird_conf >"$BENCH_TMP/mid.conf"
 		bird_start mid "$BENCH_TMP/mid.conf" || return 1
-		mpid=$PID_mid
+		mpid=${BIRD_PID[mid]}
 		;;
 	*)
 		local dir=$BENCH_TMP/$kind args=(--no-dataplane)
@@ -249,9 +246,9 @@ run() {
 		[ "$T_RIB" != null ] && [ "$T_RX" != null ] &&
 			{ [ "$kind" != aetherd-dp ] || [ "$T_FIB" != null ]; } && break
 		if [ "$(jq -n "$now - $t0 > $TIMEOUT")" = true ] || ! kill -0 "$mpid" 2>/dev/null; then
-			bench_log "$kind: incomplete after $TIMEOUT s (middle $(
-				[ "$kind" = bird ] && bird_count mid || ad_rib
-			), receiver $(bird_count recv))"
+			if [ "$kind" = bird ]; then n=$(bird_count mid); else n=$(ad_rib); fi
+			bench_log "$kind: incomplete after $TIMEOUT s (middle $n," \
+				"receiver $(bird_count recv))"
 			[ "$kind" != bird ] && tail -n 20 "$BENCH_TMP/$kind/aetherd.log" >&2
 			stop_all
 			return 1
@@ -264,8 +261,9 @@ run() {
 	t1=$(hwm_kb "$mpid")
 	RSS_MB=$(jq -n "${t1:-0} / 1024 | round")
 	bench_log "$kind: Loc-RIB $T_RIB s, FIB $T_FIB s, receiver $T_RX s, CPU $CPU_S s," \
-		"peak RSS $RSS_MB MB (receiver BIRD $(($(hwm_kb "$PID_recv") / 1024)) MB;" \
-		"CPU s since start: feeder $(cpu_s "$PID_feed"), receiver $(cpu_s "$PID_recv"))"
+		"peak RSS $RSS_MB MB (receiver BIRD $(($(hwm_kb "${BIRD_PID[recv]}") / 1024)) MB;" \
+		"CPU s since start: feeder $(cpu_s "${BIRD_PID[feed]}")," \
+		"receiver $(cpu_s "${BIRD_PID[recv]}"))"
 	stop_all
 }
 
@@ -296,7 +294,7 @@ else
 	status=1
 fi
 
-half() { [ "$1" = null ] && echo null || jq -n "$1 * 0.5"; }
+half() { if [ "$1" = null ]; then echo null; else jq -n "$1 * 0.5"; fi; }
 k=$((N / 1000))k
 bench_case "$k prefixes: session up to all in the Loc-RIB (--no-dataplane)" s \
 	"$(bench_round "$A_RIB")" lower "$(bench_round "$(half "$B_RIB")")" "BIRD 2 (middle)" \
