@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Benchmark helper: a full-size IPv4 table derived from an MRT RIB dump, for
+ * Benchmark tool: a full-size IPv4 table derived from an MRT RIB dump, for
  * bench/bgp.sh.
  *
  *   bgp_table bird DUMP[.gz] N
