@@ -1067,6 +1067,54 @@ render_deleted(json_t *root)
 }
 
 /* capture PORT -w FILE [-c N] [rx|tx|both] */
+/* The call: METHOD PATH with 'body' (taken over) as its JSON text. */
+static int
+call_json(struct call *c, const char *method, const char *path, json_t *body)
+{
+	c->owned = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (!c->owned) {
+		errmsg("out of memory");
+		return -1;
+	}
+	c->body = c->owned;
+	snprintf(c->method, sizeof(c->method), "%s", method);
+	c->path = path;
+	return 0;
+}
+
+/* aetherd writes the files it is asked for: 'file' as an absolute path (in
+ * 'buf' when it had to be made one), or NULL with a message. */
+static const char *
+abs_file(const char *what, const char *file, char *buf, size_t size)
+{
+	char cwd[2048];
+
+	if (file[0] == '/')
+		return file;
+	if (!getcwd(cwd, sizeof(cwd))) {
+		errmsg("%s: cannot get the current directory: %s", what, strerror(errno));
+		return NULL;
+	}
+	snprintf(buf, size, "%s/%s", cwd, file);
+	return buf;
+}
+
+/* bgp dump FILE: the Loc-RIB as an MRT TABLE_DUMP_V2 file, written by aetherd. */
+static int
+prepare_bgp_dump(char **args, unsigned n, struct call *c)
+{
+	char path[4096];
+	const char *file = abs_file("bgp dump", args[0], path, sizeof(path));
+	json_t *body;
+
+	(void)n;
+	if (!file)
+		return -1;
+	body = json_pack("{s:s}", "file", file);
+	return call_json(c, "POST", "/api/v1/bgp/mrt-dump", body);
+}
+
 static int
 prepare_capture(char **args, unsigned n, struct call *c)
 {
@@ -1102,29 +1150,12 @@ prepare_capture(char **args, unsigned n, struct call *c)
 		errmsg("usage: capture PORT -w FILE.pcapng [-c N] [rx|tx|both]");
 		return -1;
 	}
-	/* aetherd writes the file: give it an absolute path. */
-	if (file[0] != '/') {
-		char cwd[2048];
-
-		if (!getcwd(cwd, sizeof(cwd))) {
-			errmsg("capture: cannot get the current directory: %s", strerror(errno));
-			return -1;
-		}
-		snprintf(path, sizeof(path), "%s/%s", cwd, file);
-		file = path;
-	}
+	file = abs_file("capture", file, path, sizeof(path));
+	if (!file)
+		return -1;
 	body = json_pack("{s:s, s:s, s:I, s:s, s:s}", "port", args[0], "file", file, "count",
 			 (json_int_t)count, "direction", dir, "filter", filter);
-	c->owned = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	if (!c->owned) {
-		errmsg("out of memory");
-		return -1;
-	}
-	c->body = c->owned;
-	snprintf(c->method, sizeof(c->method), "POST");
-	c->path = "/api/v1/capture";
-	return 0;
+	return call_json(c, "POST", "/api/v1/capture", body);
 }
 
 static volatile sig_atomic_t interrupted;
@@ -1190,6 +1221,20 @@ render_message(json_t *root)
 	return 0;
 }
 
+static int
+render_bgp_dump(json_t *root)
+{
+	const char *f = json_string_value(json_object_get(root, "file"));
+	json_t *r = json_object_get(root, "routes"), *b = json_object_get(root, "bytes");
+
+	if (!f || !json_is_integer(r) || !json_is_integer(b))
+		return -1;
+	printf("%s: %" JSON_INTEGER_FORMAT " routes, %" JSON_INTEGER_FORMAT
+	       " bytes (MRT TABLE_DUMP_V2)\n",
+	       f, json_integer_value(r), json_integer_value(b));
+	return 0;
+}
+
 /* One block per traced packet: each node it went through, with what it did. */
 static int
 render_trace(json_t *root)
@@ -1249,16 +1294,7 @@ prepare_trace_add(char **args, unsigned n, struct call *c)
 		}
 		body = json_pack("{s:I, s:s}", "count", (json_int_t)count, "filter", filter);
 	}
-	c->owned = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	if (!c->owned) {
-		errmsg("out of memory");
-		return -1;
-	}
-	c->body = c->owned;
-	snprintf(c->method, sizeof(c->method), "POST");
-	c->path = "/api/v1/trace";
-	return 0;
+	return call_json(c, "POST", "/api/v1/trace", body);
 }
 
 /* address add|del IFACE ADDRESS/LEN */
@@ -1317,23 +1353,13 @@ static int
 prepare_route_add(char **args, unsigned n, struct call *c)
 {
 	json_t *body;
-	char *text;
 
 	if (n != 3 || strcmp(args[1], "via") != 0) {
 		errmsg("usage: route add PREFIX via ADDRESS|blackhole");
 		return -1;
 	}
 	body = json_pack("{s:s, s:s}", "prefix", args[0], "via", args[2]);
-	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	if (!text) {
-		errmsg("out of memory");
-		return -1;
-	}
-	snprintf(c->method, sizeof(c->method), "POST");
-	c->path = "/api/v1/routes";
-	c->body = c->owned = text;
-	return 0;
+	return call_json(c, "POST", "/api/v1/routes", body);
 }
 
 static int
@@ -1758,6 +1784,16 @@ static const struct cmd commands[] = {
 		.follow = follow_capture,
 		.help = "copy the next N packets (default 1000) of PORT to a pcapng file; Ctrl-C "
 			"stops",
+	},
+	{
+		.words = {"bgp", "dump"},
+		.args = "FILE",
+		.min_args = 1,
+		.max_args = 1,
+		.prepare = prepare_bgp_dump,
+		.render = render_bgp_dump,
+		.help = "write the BGP Loc-RIB (best paths) to FILE as MRT TABLE_DUMP_V2 (RFC "
+			"6396); aetherd writes it",
 	},
 	{
 		.words = {"reload"},

@@ -28,6 +28,12 @@ struct ap_svc_fib {
 		       const uint8_t *nh);
 	/** Remove what install put there. 0 or -errno. */
 	int (*withdraw)(void *ctx, uint8_t family, const uint8_t *addr, uint8_t len);
+	/** The gateway @p gw to reach a protocol next hop @p nh: @p nh itself on a
+	 * connected subnet, else through the longest static or API route covering
+	 * it (recursive resolution). 0 or -EHOSTUNREACH. */
+	int (*resolve)(void *ctx, uint8_t family, const uint8_t *nh, uint8_t *gw);
+	/** Changes whenever resolve() may answer differently (routes, addresses). */
+	uint64_t (*generation)(void *ctx);
 	void *ctx;
 };
 

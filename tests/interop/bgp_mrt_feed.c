@@ -8,6 +8,10 @@
  * hold time 0), sends every route that peer had in the dump as one UPDATE,
  * then End-of-RIB, prints "sent N routes" and stays connected until the other
  * side closes. Blocking sockets: it is a test tool, not product code.
+ *
+ *   bgp_mrt_feed --print DUMP[.gz]
+ *
+ * prints every route of the dump as `bgpdump -m` would, through our reader.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,40 +25,27 @@
 #include "svc/bgp/bgp.h"
 #include "bgp_feed.h"
 
-static uint8_t *
-slurp(const char *path, size_t *len)
+static int
+print_dump(const char *path)
 {
-	char cmd[1024];
-	size_t cap = 1 << 20, n = 0, r, plen = strlen(path);
-	bool gz = plen > 3 && strcmp(path + plen - 3, ".gz") == 0;
-	uint8_t *buf = malloc(cap);
-	FILE *f;
+	static char line[16384];
+	struct ap_bgp_mrt_reader *r;
+	struct ap_bgp_mrt_entry e;
+	size_t len;
+	uint8_t *dump = ap_feed_slurp(path, &len);
+	int rc;
 
-	if (buf == NULL || plen + 16 > sizeof(cmd))
-		return NULL;
-	if (gz) {
-		memcpy(cmd, "gzip -cd '", 10);
-		memcpy(cmd + 10, path, plen);
-		memcpy(cmd + 10 + plen, "'", 2);
-		f = popen(cmd, "r");
-	} else {
-		f = fopen(path, "rb");
+	if (dump == NULL || (r = ap_bgp_mrt_open(dump, len)) == NULL) {
+		fprintf(stderr, "cannot read %s\n", path);
+		return 1;
 	}
-	if (f == NULL)
-		return NULL;
-	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += r;
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			if (buf == NULL)
-				return NULL;
-		}
-	}
-	if (gz ? pclose(f) != 0 : fclose(f) != 0)
-		return NULL;
-	*len = n;
-	return buf;
+	while ((rc = ap_bgp_mrt_next(r, &e)) == 1)
+		printf("%s\n", ap_bgp_mrt_line(&e, line, sizeof(line)));
+	ap_bgp_mrt_close(r);
+	free(dump);
+	if (rc < 0)
+		fprintf(stderr, "%s: malformed record\n", path);
+	return rc < 0 || fflush(stdout) != 0 ? 1 : 0;
 }
 
 int
@@ -73,6 +64,8 @@ main(int argc, char **argv)
 	uint32_t asn = 0;
 	int fd, rc;
 
+	if (argc == 3 && strcmp(argv[1], "--print") == 0)
+		return print_dump(argv[2]);
 	if (argc != 6 || inet_pton(AF_INET, argv[2], &peer) != 1 ||
 	    inet_pton(AF_INET, argv[3], &local.sin_addr) != 1 ||
 	    inet_pton(AF_INET, argv[4], &remote.sin_addr) != 1) {
@@ -81,7 +74,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	remote.sin_port = htons((uint16_t)atoi(argv[5]));
-	dump = slurp(argv[1], &len);
+	dump = ap_feed_slurp(argv[1], &len);
 	if (dump == NULL) {
 		fprintf(stderr, "cannot read %s\n", argv[1]);
 		return 1;

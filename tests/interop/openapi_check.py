@@ -385,6 +385,15 @@ def main():
               400)
         check("bgp %s, unknown neighbour" % rib, "GET", nb + "192.0.2.99/" + rib, 404)
         check("bgp %s, malformed neighbour" % rib, "GET", nb + "not-an-address/" + rib, 400)
+    mrt = "/tmp/apcheck-%d.mrt" % os.getpid()
+    check("bgp mrt dump without a file", "POST", "/api/v1/bgp/mrt-dump", 400, body={})
+    check("bgp mrt dump, relative path", "POST", "/api/v1/bgp/mrt-dump", 400,
+          body={"file": "rib.mrt"})
+    check("bgp mrt dump, unwritable", "POST", "/api/v1/bgp/mrt-dump", 500,
+          body={"file": "/nonexistent-dir/rib.mrt"})
+    check("bgp mrt dump", "POST", "/api/v1/bgp/mrt-dump", 200, body={"file": mrt},
+          then=lambda p, t: [] if p["routes"] == len(own) and p["peers"] == 2 and
+          os.path.getsize(mrt) == p["bytes"] else ["unexpected dump: %s" % t])
     check("metrics", "GET", "/metrics", 200,
           then=lambda p, t: [] if "aether_port_rx_packets_total{" in t else ["no port metrics"])
     check("dashboard without a token", "GET", "/", 200, auth=False,
@@ -424,10 +433,11 @@ def main():
     missing = {(p, m) for p, ops in spec.paths.items() for m in ops} - exercised
     tap.ok(not missing, "every documented operation was exercised", [sorted(missing)])
     print("1..%d" % tap.n)
-    try:
-        os.unlink("/tmp/apcheck-%d.pcapng" % os.getpid())
-    except OSError:
-        pass
+    for f in ("/tmp/apcheck-%d.pcapng" % os.getpid(), mrt):
+        try:
+            os.unlink(f)
+        except OSError:
+            pass
     return 1 if tap.failed else 0
 
 

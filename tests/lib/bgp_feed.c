@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* See bgp_feed.h. */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -80,4 +83,40 @@ ap_feed_session(const struct sockaddr_in *local, const struct sockaddr_in *remot
 fail:
 	close(fd);
 	return -1;
+}
+
+uint8_t *
+ap_feed_slurp(const char *path, size_t *len)
+{
+	char cmd[1024];
+	size_t cap = 1 << 20, n = 0, r, plen = strlen(path);
+	bool gz = plen > 3 && strcmp(path + plen - 3, ".gz") == 0;
+	uint8_t *buf = malloc(cap);
+	FILE *f;
+
+	if (buf == NULL || plen + 16 > sizeof(cmd))
+		return NULL;
+	if (gz) {
+		memcpy(cmd, "gzip -cd '", 10);
+		memcpy(cmd + 10, path, plen);
+		memcpy(cmd + 10 + plen, "'", 2);
+		f = popen(cmd, "r");
+	} else {
+		f = fopen(path, "rb");
+	}
+	if (f == NULL)
+		return NULL;
+	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			if (buf == NULL)
+				return NULL;
+		}
+	}
+	if (gz ? pclose(f) != 0 : fclose(f) != 0)
+		return NULL;
+	*len = n;
+	return buf;
 }

@@ -27,4 +27,10 @@ int ap_feed_read_msg(int fd, uint8_t *buf);
 int ap_feed_session(const struct sockaddr_in *local, const struct sockaddr_in *remote, uint32_t asn,
 		    bool v6, const char *who);
 
+/**
+ * Whole contents of @p path, through `gzip -cd` when it ends in .gz, in a
+ * malloc()ed buffer of *@p len bytes. @return NULL when it cannot be read.
+ */
+uint8_t *ap_feed_slurp(const char *path, size_t *len);
+
 #endif

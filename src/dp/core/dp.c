@@ -1136,6 +1136,23 @@ proto_withdraw(void *ctx, uint8_t family, const uint8_t *addr, uint8_t len)
 	return ap_ip_route_del(&p, AP_ROUTE_BGP, err, sizeof(err));
 }
 
+static int
+proto_resolve(void *ctx, uint8_t family, const uint8_t *nh, uint8_t *gw)
+{
+	struct ap_dp *dp = ctx;
+
+	if (!ap_dp_routed(dp) || dp->stopped)
+		return -ENOTSUP;
+	return ap_ip_resolve(family, nh, gw);
+}
+
+static uint64_t
+proto_generation(void *ctx)
+{
+	(void)ctx;
+	return ap_ip_route_gen();
+}
+
 const struct ap_svc_fib *
 ap_dp_fib(struct ap_dp *dp)
 {
@@ -1143,6 +1160,8 @@ ap_dp_fib(struct ap_dp *dp)
 		return NULL;
 	dp->fib_sink.install = proto_install;
 	dp->fib_sink.withdraw = proto_withdraw;
+	dp->fib_sink.resolve = proto_resolve;
+	dp->fib_sink.generation = proto_generation;
 	dp->fib_sink.ctx = dp;
 	return &dp->fib_sink;
 }

@@ -150,6 +150,16 @@ enum ap_route_origin {
 
 int ap_ip_route_add(const struct ap_cfg_route *r, enum ap_route_origin origin, char *err,
 		    size_t err_len);
+/**
+ * Recursive next-hop resolution for the routing protocols: the gateway to
+ * reach @p addr, written to @p gw: @p addr itself on a connected subnet, else
+ * the next hop of the longest static or API route covering it (never a BGP
+ * route; the first member of an ECMP group).
+ * @return 0, -EHOSTUNREACH (no such route, or a blackhole), -ENOTSUP.
+ */
+int ap_ip_resolve(uint8_t family, const uint8_t *addr, uint8_t *gw);
+/** A counter bumped whenever what ap_ip_resolve() answers may have changed. */
+uint64_t ap_ip_route_gen(void);
 /** Remove a static or api route. @return 0, -ENOENT or -EPERM. */
 int ap_ip_route_del(const struct ap_cfg_prefix *p, enum ap_route_origin origin, char *err,
 		    size_t err_len);

@@ -1336,9 +1336,9 @@ setup_iface(unsigned idx, const uint16_t *port_ids, char *err, size_t err_len)
 	return 0;
 }
 
-/* The neighbour next hop for @p via (on a connected subnet), created when new. */
+/* The interface whose connected subnet holds @p via, or -1. */
 static int
-via_nh(const struct ap_cfg_prefix *via)
+connected_iface(const struct ap_cfg_prefix *via)
 {
 	for (unsigned i = 0; i < ctl.n_ifaces; i++) {
 		const struct ap_cfg_iface *ci = ctl.ifaces[i].cfg;
@@ -1346,8 +1346,6 @@ via_nh(const struct ap_cfg_prefix *via)
 		for (unsigned a = 0; a < ci->n_addrs; a++) {
 			const struct ap_cfg_prefix *p = &ci->addrs[a];
 			struct ap_cfg_prefix net, vnet;
-			struct neigh *n;
-			int nh;
 
 			if (p->family != via->family)
 				continue;
@@ -1355,19 +1353,74 @@ via_nh(const struct ap_cfg_prefix *via)
 			vnet = *via;
 			vnet.len = p->len;
 			network_of(&vnet, &vnet);
-			if (memcmp(net.addr, vnet.addr, 16) != 0)
-				continue;
-			n = neigh_find(p->family, (uint16_t)i, via->addr);
-			if (n)
-				return (int)n->nh;
-			nh = nh_alloc(AP_NH_NEIGH, p->family, ctl.ifaces[i].port, (uint16_t)i,
-				      via->addr);
-			if (nh < 0)
-				return nh;
-			if (!neigh_new(p->family, (uint16_t)i, via->addr, nh))
-				return -ENOSPC;
-			return nh;
+			if (memcmp(net.addr, vnet.addr, 16) == 0)
+				return (int)i;
 		}
+	}
+	return -1;
+}
+
+/* The neighbour next hop for @p via (on a connected subnet), created when new. */
+static int
+via_nh(const struct ap_cfg_prefix *via)
+{
+	int i = connected_iface(via), nh;
+	struct neigh *n;
+
+	if (i < 0)
+		return -EHOSTUNREACH;
+	n = neigh_find(via->family, (uint16_t)i, via->addr);
+	if (n)
+		return (int)n->nh;
+	nh = nh_alloc(AP_NH_NEIGH, via->family, ctl.ifaces[i].port, (uint16_t)i, via->addr);
+	if (nh < 0)
+		return nh;
+	if (!neigh_new(via->family, (uint16_t)i, via->addr, nh))
+		return -ENOSPC;
+	return nh;
+}
+
+/* Bumped by every change of a route other than BGP's, or of an address. */
+static uint64_t route_gen;
+
+uint64_t
+ap_ip_route_gen(void)
+{
+	return route_gen;
+}
+
+int
+ap_ip_resolve(uint8_t family, const uint8_t *addr, uint8_t *gw)
+{
+	unsigned alen = family == 4 ? 4 : 16;
+	struct ap_cfg_prefix via = {.family = family, .len = (uint8_t)(8 * alen)};
+
+	if (!ap_ip.fib4)
+		return -ENOTSUP;
+	memcpy(via.addr, addr, alen);
+	if (connected_iface(&via) >= 0) {
+		memcpy(gw, addr, alen);
+		return 0;
+	}
+	/* Longest match among the routes the operator set: never over BGP's
+	 * own routes (no recursion loops), never over the router's addresses. */
+	for (int len = 8 * (int)alen; len >= 0; len--) {
+		struct ap_cfg_prefix p = via;
+		const struct ctl_route *r;
+		const struct ap_nh *nh;
+
+		p.len = (uint8_t)len;
+		network_of(&p, &p);
+		r = route_find(&p);
+		if (r == NULL || (r->origin != R_STATIC && r->origin != R_API))
+			continue;
+		nh = &ap_ip.nh[r->nh];
+		if (nh->type == AP_NH_ECMP)
+			nh = &ap_ip.nh[nh->members[0]];
+		if (nh->type != AP_NH_NEIGH)
+			return -EHOSTUNREACH;
+		memcpy(gw, nh->addr, alen);
+		return 0;
 	}
 	return -EHOSTUNREACH;
 }
@@ -1466,6 +1519,8 @@ ap_ip_route_add(const struct ap_cfg_route *r, enum ap_route_origin origin, char 
 		return ap_errf(err, err_len, -EEXIST, "%s is a %s route",
 			       ap_cfg_prefix_fmt(&r->prefix, true, b, sizeof(b)),
 			       origin_names[old->origin]);
+	if (by != R_BGP)
+		route_gen++;
 	return setup_route(r, by, err, err_len);
 }
 
@@ -1486,6 +1541,8 @@ ap_ip_route_del(const struct ap_cfg_prefix *p, enum ap_route_origin origin, char
 	if (r->origin != R_STATIC && r->origin != R_API && r->origin != R_BGP)
 		return ap_errf(err, err_len, -EPERM, "%s is a %s route: remove the address instead",
 			       ap_cfg_prefix_fmt(p, true, b, sizeof(b)), origin_names[r->origin]);
+	if (r->origin != R_BGP)
+		route_gen++;
 	route_drop(r);
 	return 0;
 }
@@ -1556,6 +1613,7 @@ ap_ip_addr_add(const char *iface, const struct ap_cfg_prefix *p, char *err, size
 		memcpy(&ip, p->addr, 4);
 		send_arp(ifc, AP_ARP_OP_REQUEST, ip, NULL, NULL, ip);
 	}
+	route_gen++;
 	AP_LOG_INFO(MOD, "interface '%s': address %s added", iface,
 		    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
 	return 0;
@@ -1593,6 +1651,7 @@ ap_ip_addr_del(const char *iface, const struct ap_cfg_prefix *p, char *err, size
 	if (ifc->tap_port >= 0)
 		ap_nl_addr_del(ifc->tap_name, p);
 	ci->addrs[a] = ci->addrs[--ci->n_addrs];
+	route_gen++;
 	AP_LOG_INFO(MOD, "interface '%s': address %s removed", iface,
 		    ap_cfg_prefix_fmt(p, true, b, sizeof(b)));
 	return 0;

@@ -446,6 +446,13 @@ int ap_bgp_update_encode(struct ap_wire_w *w, const struct ap_bgp_sess_opts *opt
 			 const struct ap_bgp_attrs *attrs, uint8_t af,
 			 const struct ap_bgp_prefix *pfx, uint32_t n, bool withdraw);
 
+/**
+ * Encode a bare path attribute block as MRT RIB entries hold it (RFC 6396
+ * §4.3.4): 4-byte ASNs, and for IPv6 an MP_REACH_NLRI holding only the next
+ * hop. @return the bytes written, or -ENOSPC.
+ */
+int ap_bgp_attrs_encode_mrt(struct ap_wire_w *w, const struct ap_bgp_attrs *a, uint8_t af);
+
 /* --------------------------------------------------------------- helpers */
 
 /** AS_PATH length for route selection: a set counts 1, confederation segments 0. */
@@ -618,6 +625,11 @@ struct ap_bgp_dest {
 	struct ap_bgp_path *paths;
 	struct ap_bgp_path *best; /**< NULL when no eligible path. */
 	struct ap_bgp_prefix pfx;
+	/** Held by the caller (ap_bgp_rib_hold()): kept, even without paths. */
+	uint8_t held;
+	/** Peers (index < 32) this destination was last advertised to, kept by
+	 * the service so it withdraws only what a peer got; the RIB never reads it. */
+	uint32_t adv;
 };
 
 struct ap_bgp_rib;
@@ -637,6 +649,15 @@ struct ap_bgp_rib_opts {
 struct ap_bgp_rib *ap_bgp_rib_new(const struct ap_bgp_rib_opts *opts);
 /** Free the RIB, its paths and attributes. */
 void ap_bgp_rib_free(struct ap_bgp_rib *rib);
+
+/**
+ * Keep destination @p d (and so the pointer) until ap_bgp_rib_release(), even
+ * when its last path goes: a caller can queue destinations, not prefixes.
+ * @return false when it was already held.
+ */
+bool ap_bgp_rib_hold(struct ap_bgp_rib *rib, const struct ap_bgp_dest *d);
+/** End a hold; the destination is freed now when it has no path left. */
+void ap_bgp_rib_release(struct ap_bgp_rib *rib, const struct ap_bgp_dest *d);
 
 /** Register a peer. @return its index, or -ENOSPC / -ENOMEM. */
 int ap_bgp_rib_peer_add(struct ap_bgp_rib *rib, const struct ap_bgp_peer_info *info);
@@ -799,6 +820,36 @@ void ap_bgp_mrt_close(struct ap_bgp_mrt_reader *r);
 int ap_bgp_mrt_next(struct ap_bgp_mrt_reader *r, struct ap_bgp_mrt_entry *e);
 /** The entry as one line of `bgpdump -m` (without the newline). @return @p buf. */
 char *ap_bgp_mrt_line(const struct ap_bgp_mrt_entry *e, char *buf, size_t size);
+
+/** A peer of a TABLE_DUMP_V2 PEER_INDEX_TABLE. */
+struct ap_bgp_mrt_peer {
+	uint32_t bgp_id; /**< Host order. */
+	uint8_t addr[16];
+	bool v6;
+	uint32_t as;
+};
+
+/**
+ * Write a PEER_INDEX_TABLE record (RFC 6396 §4.3.1; every peer with a 4-byte
+ * AS field). @p view may be empty. @return 0, or -ENOSPC when @p w is full.
+ */
+int ap_bgp_mrt_write_peers(struct ap_wire_w *w, uint32_t ts, uint32_t collector_id,
+			   const char *view, const struct ap_bgp_mrt_peer *peers, uint16_t n);
+
+/** One route of a RIB record: which peer (index in the peer table), when, what. */
+struct ap_bgp_mrt_rib_entry {
+	uint16_t peer;
+	uint32_t originated;
+	const struct ap_bgp_attrs *attrs;
+};
+
+/**
+ * Write a RIB_IPV4_UNICAST or RIB_IPV6_UNICAST record (RFC 6396 §4.3.2) for
+ * @p pfx with @p n entries. @return 0, or -ENOSPC when @p w is full.
+ */
+int ap_bgp_mrt_write_rib(struct ap_wire_w *w, uint32_t ts, uint32_t seq,
+			 const struct ap_bgp_prefix *pfx, const struct ap_bgp_mrt_rib_entry *e,
+			 uint16_t n);
 
 /* --------------------------------------------------------------- service */
 

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "svc/api/api.h"
 
@@ -450,6 +452,109 @@ h_adj_out(void *ctx, const struct ap_api_req *req, json_t **out)
 	return 200;
 }
 
+/*
+ * The Loc-RIB as an MRT TABLE_DUMP_V2 file (RFC 6396 §4.3): the peer table
+ * (this speaker first, for the routes it originates, then every neighbour),
+ * then one RIB record per destination with its best path, in address order.
+ * Written next to 'file' and renamed over it, so a reader never sees half a
+ * dump. The loop is busy meanwhile: about a second for a full table.
+ */
+static int
+mrt_dump(struct bgp_svc *s, const char *file, size_t *routes, size_t *bytes)
+{
+	uint16_t n_rib = (uint16_t)(s->n_peers + 1u), *index = calloc(n_rib, sizeof(*index));
+	struct ap_bgp_mrt_peer *peers = calloc(n_rib, sizeof(*peers));
+	uint32_t now = (uint32_t)time(NULL), up = (uint32_t)(uv_now(s->loop) / 1000);
+	uint8_t *buf = malloc(AP_BGP_EXT_MAX_LEN + 4096);
+	char tmp[AP_PATH_MAX + 8];
+	struct walk w = {0};
+	struct ap_wire_w ww;
+	FILE *f = NULL;
+	int rc = -ENOMEM;
+
+	*routes = *bytes = 0;
+	if (index == NULL || peers == NULL || buf == NULL ||
+	    ap_bgp_rib_walk(s->rib, walk_add, &w) < 0)
+		goto out;
+	qsort(w.d, w.n, sizeof(*w.d), dest_cmp);
+	peers[0] = (struct ap_bgp_mrt_peer){.bgp_id = s->cfg.router_id, .as = s->cfg.asn};
+	index[s->local_idx] = 0;
+	for (uint16_t i = 0; i < s->n_peers; i++) {
+		const struct bgp_peer *p = &s->peers[i];
+
+		peers[i + 1] = (struct ap_bgp_mrt_peer){
+			.bgp_id = p->peer_open.router_id, .v6 = p->cfg.v6, .as = p->cfg.remote_as};
+		memcpy(peers[i + 1].addr, p->cfg.addr, 16);
+		if (p->idx < n_rib)
+			index[p->idx] = (uint16_t)(i + 1);
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+	f = fopen(tmp, "wb");
+	if (f == NULL) {
+		rc = -errno;
+		goto out;
+	}
+	ap_wire_w_init(&ww, buf, AP_BGP_EXT_MAX_LEN + 4096);
+	rc = ap_bgp_mrt_write_peers(&ww, now, s->cfg.router_id, "", peers, n_rib);
+	if (rc == 0 && fwrite(buf, 1, ap_wire_w_used(&ww), f) != ap_wire_w_used(&ww))
+		rc = -EIO;
+	*bytes += ap_wire_w_used(&ww);
+	for (size_t i = 0; i < w.n && rc == 0; i++) {
+		const struct ap_bgp_path *b = w.d[i]->best;
+		struct ap_bgp_mrt_rib_entry e;
+		struct ap_bgp_attrs a;
+
+		if (b == NULL)
+			continue;
+		ap_bgp_pattr_view(b->attrs, &a);
+		/* Paths carry the loop's clock in seconds: back to Unix time. */
+		e = (struct ap_bgp_mrt_rib_entry){
+			.peer = b->peer < n_rib ? index[b->peer] : 0,
+			.originated = now - (up > b->since ? up - b->since : 0),
+			.attrs = &a,
+		};
+		ap_wire_w_init(&ww, buf, AP_BGP_EXT_MAX_LEN + 4096);
+		rc = ap_bgp_mrt_write_rib(&ww, now, (uint32_t)*routes, &w.d[i]->pfx, &e, 1);
+		if (rc == 0 && fwrite(buf, 1, ap_wire_w_used(&ww), f) != ap_wire_w_used(&ww))
+			rc = -EIO;
+		*bytes += ap_wire_w_used(&ww);
+		(*routes)++;
+	}
+	if (fclose(f) != 0 && rc == 0)
+		rc = -EIO;
+	f = NULL;
+	if (rc == 0 && rename(tmp, file) != 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
+out:
+	free(w.d);
+	free(buf);
+	free(peers);
+	free(index);
+	return rc;
+}
+
+/* POST /api/v1/bgp/mrt-dump {"file": ABSOLUTE_PATH} */
+static int
+h_mrt_dump(void *ctx, const struct ap_api_req *req, json_t **out)
+{
+	struct bgp_svc *s = ctx;
+	const char *file = json_string_value(json_object_get(req->json, "file"));
+	size_t routes, bytes;
+	int rc;
+
+	if (file == NULL || file[0] != '/' || strlen(file) >= AP_PATH_MAX)
+		return ap_api_error(out, 400, "expected {\"file\": ABSOLUTE_PATH}");
+	rc = mrt_dump(s, file, &routes, &bytes);
+	if (rc < 0)
+		return ap_api_error(out, 500, "cannot write %s: %s", file, strerror(-rc));
+	*out = json_pack("{s:s,s:s,s:I,s:I,s:I}", "file", file, "format", "TABLE_DUMP_V2", "peers",
+			 (json_int_t)s->n_peers + 1, "routes", (json_int_t)routes, "bytes",
+			 (json_int_t)bytes);
+	return 200;
+}
+
 int
 bgp_api_register(struct bgp_svc *s, struct ap_api *api)
 {
@@ -471,5 +576,5 @@ bgp_api_register(struct bgp_svc *s, struct ap_api *api)
 		if (rc < 0)
 			return rc;
 	}
-	return 0;
+	return ap_api_route(api, "POST", "/api/v1/bgp/mrt-dump", h_mrt_dump, s);
 }

@@ -871,6 +871,24 @@ put_attrs(struct ap_wire_w *w, const struct ap_bgp_sess_opts *o, const struct ap
 	}
 }
 
+int
+ap_bgp_attrs_encode_mrt(struct ap_wire_w *w, const struct ap_bgp_attrs *a, uint8_t af)
+{
+	const struct ap_bgp_sess_opts as4 = {.as4 = true};
+	uint32_t start = ap_wire_w_used(w);
+
+	put_attrs(w, &as4, a, af);
+	if (af == AP_BGP_IPV6) {
+		/* RFC 6396 §4.3.4: only the next hop's length and value. */
+		uint8_t nhl = a->mp_nh_len == 32 ? 32 : 16;
+
+		put_attr_hdr(w, OPT_NONTR, AP_BGP_ATTR_MP_REACH, 1u + nhl);
+		ap_wire_put_u8(w, nhl);
+		ap_wire_put_bytes(w, a->mp_nh, nhl);
+	}
+	return ap_wire_w_ok(w) ? (int)(ap_wire_w_used(w) - start) : -ENOSPC;
+}
+
 static void
 reverse(uint8_t *p, uint32_t n)
 {

@@ -280,3 +280,79 @@ ap_bgp_mrt_line(const struct ap_bgp_mrt_entry *e, char *buf, size_t size)
 	put(buf, size, o, "|");
 	return buf;
 }
+
+/* ---------------------------------------------------------------- writing */
+
+/* MRT common header (RFC 6396 §2); the length is filled by mrt_end(). */
+static uint32_t
+mrt_begin(struct ap_wire_w *w, uint32_t ts, uint16_t subtype)
+{
+	uint32_t at;
+
+	ap_wire_put_u32(w, ts);
+	ap_wire_put_u16(w, MRT_TABLE_DUMP_V2);
+	ap_wire_put_u16(w, subtype);
+	at = ap_wire_w_used(w);
+	ap_wire_put_u32(w, 0);
+	return at;
+}
+
+static int
+mrt_end(struct ap_wire_w *w, uint32_t len_at)
+{
+	uint32_t len = ap_wire_w_used(w) - len_at - 4;
+
+	ap_wire_poke_u16(w, len_at, (uint16_t)(len >> 16));
+	ap_wire_poke_u16(w, len_at + 2, (uint16_t)len);
+	return ap_wire_w_ok(w) ? 0 : -ENOSPC;
+}
+
+int
+ap_bgp_mrt_write_peers(struct ap_wire_w *w, uint32_t ts, uint32_t collector_id, const char *view,
+		       const struct ap_bgp_mrt_peer *peers, uint16_t n)
+{
+	uint32_t at = mrt_begin(w, ts, TD2_PEER_INDEX);
+	size_t vlen = strlen(view);
+
+	if (vlen > UINT16_MAX)
+		return -ENOSPC;
+	ap_wire_put_u32(w, collector_id);
+	ap_wire_put_u16(w, (uint16_t)vlen);
+	ap_wire_put_bytes(w, view, (uint32_t)vlen);
+	ap_wire_put_u16(w, n);
+	for (uint16_t i = 0; i < n; i++) {
+		/* Peer type: bit 0 an IPv6 address, bit 1 a 4-byte AS. */
+		ap_wire_put_u8(w, (uint8_t)(2 | (peers[i].v6 ? 1 : 0)));
+		ap_wire_put_u32(w, peers[i].bgp_id);
+		ap_wire_put_bytes(w, peers[i].addr, peers[i].v6 ? 16 : 4);
+		ap_wire_put_u32(w, peers[i].as);
+	}
+	return mrt_end(w, at);
+}
+
+int
+ap_bgp_mrt_write_rib(struct ap_wire_w *w, uint32_t ts, uint32_t seq,
+		     const struct ap_bgp_prefix *pfx, const struct ap_bgp_mrt_rib_entry *e,
+		     uint16_t n)
+{
+	uint32_t at = mrt_begin(w, ts, pfx->af == AP_BGP_IPV6 ? TD2_RIB_IPV6 : TD2_RIB_IPV4);
+
+	ap_wire_put_u32(w, seq);
+	ap_wire_put_u8(w, pfx->len);
+	ap_wire_put_bytes(w, pfx->addr, (pfx->len + 7u) / 8);
+	ap_wire_put_u16(w, n);
+	for (uint16_t i = 0; i < n; i++) {
+		uint32_t alen_at;
+		int len;
+
+		ap_wire_put_u16(w, e[i].peer);
+		ap_wire_put_u32(w, e[i].originated);
+		alen_at = ap_wire_w_used(w);
+		ap_wire_put_u16(w, 0);
+		len = ap_bgp_attrs_encode_mrt(w, e[i].attrs, pfx->af);
+		if (len < 0 || len > UINT16_MAX)
+			return -ENOSPC;
+		ap_wire_poke_u16(w, alen_at, (uint16_t)len);
+	}
+	return mrt_end(w, at);
+}

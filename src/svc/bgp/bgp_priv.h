@@ -9,9 +9,11 @@
 
 #include "lib/config.h"
 #include "svc/bgp/bgp.h"
+#include "svc/svc.h"
 
 struct bgp_svc;
 struct ap_api;
+struct export_memo;
 
 /* A configured policy, compiled: rules pointing at compiled prefix lists and
  * regular expressions owned by the service. */
@@ -44,6 +46,7 @@ struct bgp_peer {
 	uint8_t local_addr[16]; /* Our end of the connection, for next hop self. */
 	bool local_v6;
 	bool need_full;	      /* Send the whole table (after Established or a refresh). */
+	bool resync;	      /* That pass follows an export policy change: withdraw too. */
 	uint64_t gr_deadline; /* Graceful restart: stale paths go at this time (0: none). */
 	bool notif_rx;	      /* The session is ending on a NOTIFICATION from the peer. */
 	bool need_full_af[AP_BGP_N_AF];
@@ -52,6 +55,16 @@ struct bgp_peer {
 	uint8_t rx_code, rx_subcode;
 	char rx_shutdown[AP_BGP_SHUTDOWN_MAX + 1];
 	char last_error[128];
+};
+
+/* A BGP next hop and the gateway the data plane resolves it to. */
+struct bgp_nh {
+	bool used;
+	bool ok;      /* Resolved: routes through it are in the FIB via 'gw'. */
+	bool changed; /* The last resolution moved it. */
+	uint8_t af;
+	uint8_t nh[16];
+	uint8_t gw[16];
 };
 
 struct bgp_svc {
@@ -66,8 +79,8 @@ struct bgp_svc {
 	uint8_t *wbuf;
 	const struct ap_bgp_fib_ops *fib;
 	struct ap_bgp_fib_ops fib_ops; /**< What 'fib' points to when a FIB exists. */
-	/* Prefixes whose best path changed since the last export pass. */
-	struct ap_bgp_prefix *dirty;
+	/* Destinations whose best path changed since the last export pass. */
+	const struct ap_bgp_dest **dirty; /* Held (ap_bgp_rib_hold()) until exported. */
 	uint32_t n_dirty, cap_dirty;
 	/* Compiled policies and what they point at. */
 	struct bgp_policy pols[AP_CFG_BGP_MAX_POLICIES];
@@ -75,6 +88,14 @@ struct bgp_svc {
 	struct ap_bgp_pfx_list plists[AP_CFG_BGP_MAX_PLISTS];
 	uv_timer_t export_timer;
 	bool export_armed;
+	struct export_memo *memo; /* See export_view(). */
+	uint32_t memo_epoch;
+	/* Recursive next hops, when a FIB resolves them (NULL dpfib: none). */
+	const struct ap_svc_fib *dpfib;
+	struct bgp_nh *nhs; /* Open addressing, nh_cap slots. */
+	uint32_t n_nhs, nh_cap;
+	uint64_t nh_gen; /* The data plane's route generation they were resolved at. */
+	uv_timer_t resolve_timer;
 	unsigned open_handles; /* Timers not yet closed. */
 	uint64_t started_ms;
 };

@@ -48,8 +48,67 @@ struct peer {
 	bool used;
 };
 
+/*
+ * Destinations and paths come from pools of fixed-size objects carved out of
+ * 256 KiB blocks, with a free list: no allocator header per object (a third
+ * of a path's size), a full table in a few hundred allocations, and the whole
+ * RIB freed block by block. Blocks go back with the RIB only.
+ */
+#define POOL_BLOCK (256u << 10)
+
+struct pool {
+	size_t size;  /* Object size, a multiple of 8. */
+	void *free;   /* Free objects, linked through their first word. */
+	uint8_t *cur; /* Next object to carve... */
+	uint8_t *end; /* ...up to here. */
+	void *blocks; /* Blocks, linked through their first word. */
+};
+
+static void *
+pool_get(struct pool *pl)
+{
+	void *o = pl->free;
+
+	if (o) {
+		pl->free = *(void **)o;
+	} else {
+		if (pl->cur == NULL || pl->cur + pl->size > pl->end) {
+			uint8_t *b = malloc(POOL_BLOCK);
+
+			if (b == NULL)
+				return NULL;
+			*(void **)b = pl->blocks;
+			pl->blocks = b;
+			pl->cur = b + 16;
+			pl->end = b + POOL_BLOCK;
+		}
+		o = pl->cur;
+		pl->cur += pl->size;
+	}
+	return memset(o, 0, pl->size);
+}
+
+static void
+pool_put(struct pool *pl, void *o)
+{
+	*(void **)o = pl->free;
+	pl->free = o;
+}
+
+static void
+pool_destroy(struct pool *pl)
+{
+	while (pl->blocks) {
+		void *next = *(void **)pl->blocks;
+
+		free(pl->blocks);
+		pl->blocks = next;
+	}
+}
+
 struct ap_bgp_rib {
 	struct ap_bgp_rib_opts opts;
+	struct pool dest_pool, path_pool;
 	struct ap_bgp_dest **dests;
 	uint32_t n_dbuckets;
 	uint64_t n_dests, n_paths, n_best;
@@ -60,17 +119,26 @@ struct ap_bgp_rib {
 	uint16_t n_peers;
 };
 
-/* FNV-1a: short keys, good enough spread, no allocation. */
+/* A multiply-xorshift hash taking 8 bytes a step: attribute sets are hashed
+ * once per UPDATE, and a full table can come one prefix per UPDATE. */
 static uint32_t
-fnv(uint32_t h, const void *p, size_t n)
+mixhash(uint32_t h, const void *p, size_t n)
 {
 	const uint8_t *b = p;
+	uint64_t x = h, w;
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 16777619u;
+	for (; n >= 8; n -= 8, b += 8) {
+		memcpy(&w, b, 8);
+		x = (x ^ w) * 0x9e3779b97f4a7c15ull;
+		x ^= x >> 29;
 	}
-	return h;
+	if (n) {
+		w = 0;
+		memcpy(&w, b, n);
+		x = (x ^ w ^ (uint64_t)n << 56) * 0x9e3779b97f4a7c15ull;
+		x ^= x >> 29;
+	}
+	return (uint32_t)(x ^ x >> 32);
 }
 
 /* ------------------------------------------------------------- decision */
@@ -202,6 +270,36 @@ copy(uint8_t *d, const void *src, size_t n)
 	return d + n;
 }
 
+/* Whether 'q' holds key 'k' and the arrays of 'a', laid out as intern copies them. */
+static bool
+pattr_equal(const struct ap_bgp_pattr *q, const struct pattr_key *k, const struct ap_bgp_attrs *a,
+	    uint32_t len)
+{
+	const struct {
+		const void *p;
+		uint32_t n;
+	} piece[] = {
+		{a->as_path, k->as_path_len},	      {a->communities, 4u * k->n_comm},
+		{a->ext_communities, 8u * k->n_ext},  {a->large_communities, 12u * k->n_large},
+		{a->cluster_list, 4u * k->n_cluster},
+	};
+	uint32_t off = 0;
+
+	if (memcmp(&q->k, k, sizeof(*k)) != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(piece) / sizeof(piece[0]); i++) {
+		if (piece[i].n && memcmp(q->data + off, piece[i].p, piece[i].n) != 0)
+			return false;
+		off += piece[i].n;
+	}
+	for (uint8_t i = 0; i < a->n_unknown && off + a->unknown[i].len <= len; i++) {
+		if (memcmp(q->data + off, a->unknown[i].p, a->unknown[i].len) != 0)
+			return false;
+		off += a->unknown[i].len;
+	}
+	return true;
+}
+
 struct ap_bgp_pattr *
 ap_bgp_pattr_intern(struct ap_bgp_rib *rib, const struct ap_bgp_attrs *a)
 {
@@ -233,16 +331,24 @@ ap_bgp_pattr_intern(struct ap_bgp_rib *rib, const struct ap_bgp_attrs *a)
 	k.mp_nh_len = a->mp_nh_len;
 	memcpy(k.mp_nh, a->mp_nh, a->mp_nh_len <= 32 ? a->mp_nh_len : 32);
 
-	h = fnv(2166136261u, &k, sizeof(k));
-	h = fnv(h, a->as_path, k.as_path_len);
-	h = fnv(h, a->communities, 4u * k.n_comm);
-	h = fnv(h, a->ext_communities, 8u * k.n_ext);
-	h = fnv(h, a->large_communities, 12u * k.n_large);
-	h = fnv(h, a->cluster_list, 4u * k.n_cluster);
+	h = mixhash(2166136261u, &k, sizeof(k));
+	h = mixhash(h, a->as_path, k.as_path_len);
+	h = mixhash(h, a->communities, 4u * k.n_comm);
+	h = mixhash(h, a->ext_communities, 8u * k.n_ext);
+	h = mixhash(h, a->large_communities, 12u * k.n_large);
+	h = mixhash(h, a->cluster_list, 4u * k.n_cluster);
 	for (uint8_t i = 0; i < a->n_unknown; i++)
-		h = fnv(h, a->unknown[i].p, a->unknown[i].len);
+		h = mixhash(h, a->unknown[i].p, a->unknown[i].len);
 
 	len = pattr_data_len(&k);
+	/* An equal set is found without building a copy: most UPDATEs of a
+	 * full table carry a set already known. */
+	for (struct ap_bgp_pattr *q = rib->attrs[h & (rib->n_abuckets - 1)]; q; q = q->next) {
+		if (q->hash == h && pattr_equal(q, &k, a, len)) {
+			q->refcnt++;
+			return q;
+		}
+	}
 	pa = malloc(sizeof(*pa) + len);
 	if (pa == NULL)
 		return NULL;
@@ -256,16 +362,6 @@ ap_bgp_pattr_intern(struct ap_bgp_rib *rib, const struct ap_bgp_attrs *a)
 	for (uint8_t i = 0; i < a->n_unknown && (uint32_t)(d - pa->data) + a->unknown[i].len <= len;
 	     i++)
 		d = copy(d, a->unknown[i].p, a->unknown[i].len);
-
-	/* Look for an equal set only now: comparing the flattened data is one memcmp. */
-	for (struct ap_bgp_pattr *q = rib->attrs[h & (rib->n_abuckets - 1)]; q; q = q->next) {
-		if (q->hash == h && memcmp(&q->k, &k, sizeof(k)) == 0 &&
-		    memcmp(q->data, pa->data, len) == 0) {
-			free(pa);
-			q->refcnt++;
-			return q;
-		}
-	}
 	if (rib->n_attrs >= rib->n_abuckets && !grow_attrs(rib)) {
 		free(pa);
 		return NULL;
@@ -369,6 +465,8 @@ ap_bgp_rib_new(const struct ap_bgp_rib_opts *opts)
 		rib->opts = *opts;
 	rib->n_dbuckets = MIN_BUCKETS;
 	rib->n_abuckets = MIN_BUCKETS;
+	rib->dest_pool.size = (sizeof(struct ap_bgp_dest) + 7) & ~(size_t)7;
+	rib->path_pool.size = (sizeof(struct ap_bgp_path) + 7) & ~(size_t)7;
 	rib->dests = calloc(rib->n_dbuckets, sizeof(*rib->dests));
 	rib->attrs = calloc(rib->n_abuckets, sizeof(*rib->attrs));
 	if (rib->dests == NULL || rib->attrs == NULL) {
@@ -383,20 +481,8 @@ ap_bgp_rib_free(struct ap_bgp_rib *rib)
 {
 	if (rib == NULL)
 		return;
-	for (uint32_t i = 0; rib->dests && i < rib->n_dbuckets; i++) {
-		struct ap_bgp_dest *d = rib->dests[i], *dn;
-
-		for (; d; d = dn) {
-			struct ap_bgp_path *p = d->paths, *pn;
-
-			dn = d->next;
-			for (; p; p = pn) {
-				pn = p->next;
-				free(p);
-			}
-			free(d);
-		}
-	}
+	pool_destroy(&rib->dest_pool);
+	pool_destroy(&rib->path_pool);
 	for (uint32_t i = 0; rib->attrs && i < rib->n_abuckets; i++) {
 		struct ap_bgp_pattr *pa = rib->attrs[i], *pn;
 
@@ -436,9 +522,9 @@ ap_bgp_rib_peer(const struct ap_bgp_rib *rib, int id)
 static uint32_t
 pfx_hash(const struct ap_bgp_prefix *p)
 {
-	uint32_t h = fnv(2166136261u, &p->af, 2);
+	uint32_t h = mixhash(2166136261u, &p->af, 2);
 
-	return fnv(h, p->addr, p->af == AP_BGP_IPV6 ? 16 : 4);
+	return mixhash(h, p->addr, p->af == AP_BGP_IPV6 ? 16 : 4);
 }
 
 static bool
@@ -567,7 +653,7 @@ path_free(struct ap_bgp_rib *rib, struct ap_bgp_path *p)
 		pe->accepted--;
 	rib->n_paths--;
 	ap_bgp_pattr_unref(rib, p->attrs);
-	free(p);
+	pool_put(&rib->path_pool, p);
 }
 
 static void
@@ -575,11 +661,33 @@ dest_maybe_free(struct ap_bgp_rib *rib, struct ap_bgp_dest **slot)
 {
 	struct ap_bgp_dest *d = *slot;
 
-	if (d->paths)
+	if (d->paths || d->held)
 		return;
 	*slot = d->next;
 	rib->n_dests--;
-	free(d);
+	pool_put(&rib->dest_pool, d);
+}
+
+bool
+ap_bgp_rib_hold(struct ap_bgp_rib *rib, const struct ap_bgp_dest *d)
+{
+	struct ap_bgp_dest *m = (struct ap_bgp_dest *)d; /* Ours: the RIB hands it out const. */
+
+	(void)rib;
+	if (m->held)
+		return false;
+	m->held = 1;
+	return true;
+}
+
+void
+ap_bgp_rib_release(struct ap_bgp_rib *rib, const struct ap_bgp_dest *d)
+{
+	struct ap_bgp_dest *m = (struct ap_bgp_dest *)d;
+
+	m->held = 0;
+	if (m->paths == NULL)
+		dest_maybe_free(rib, dest_slot(rib, &m->pfx));
 }
 
 int
@@ -602,7 +710,7 @@ ap_bgp_rib_update(struct ap_bgp_rib *rib, uint16_t peer, const struct ap_bgp_pre
 			grow_dests(rib);
 			slot = dest_slot(rib, pfx);
 		}
-		d = calloc(1, sizeof(*d));
+		d = pool_get(&rib->dest_pool);
 		if (d == NULL) {
 			ap_bgp_pattr_unref(rib, pa);
 			return -ENOMEM;
@@ -617,7 +725,7 @@ ap_bgp_rib_update(struct ap_bgp_rib *rib, uint16_t peer, const struct ap_bgp_pre
 		if (p->peer == peer)
 			break;
 	if (p == NULL) {
-		p = calloc(1, sizeof(*p));
+		p = pool_get(&rib->path_pool);
 		if (p == NULL) {
 			ap_bgp_pattr_unref(rib, pa);
 			dest_maybe_free(rib, slot);

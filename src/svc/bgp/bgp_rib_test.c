@@ -473,3 +473,43 @@ Test(bgp_rib, graceful_restart_stale_paths)
 	cr_assert_eq(st.paths, 2);
 	ap_bgp_rib_free(rib);
 }
+
+Test(bgp_rib, held_destination_outlives_its_paths)
+{
+	static struct events e;
+	struct ap_bgp_prefix pfx;
+	struct ap_bgp_attrs a;
+	struct ap_bgp_rib_stats st;
+	int peers[2];
+	struct ap_bgp_rib *rib = mk_rib(&e, &peers[0], &peers[1]);
+	const struct ap_bgp_dest *d;
+
+	ap_bgp_prefix_parse("203.0.113.0/24", &pfx);
+	mk_attrs(&a, 0, 65001, 2, 0);
+	ap_bgp_rib_update(rib, 0, &pfx, ap_bgp_pattr_intern(rib, &a), false, 1);
+	d = ap_bgp_rib_lookup(rib, &pfx);
+	cr_assert_not_null(d);
+	cr_assert(ap_bgp_rib_hold(rib, d));
+	cr_assert_not(ap_bgp_rib_hold(rib, d), "held once");
+	/* The last path goes: the destination stays, without a best path. */
+	cr_assert_eq(ap_bgp_rib_withdraw(rib, 0, &pfx), 0);
+	cr_assert_eq(ap_bgp_rib_lookup(rib, &pfx), d);
+	cr_assert_null(d->paths);
+	cr_assert_null(d->best);
+	/* A path coming back finds the same destination. */
+	ap_bgp_rib_update(rib, 1, &pfx, ap_bgp_pattr_intern(rib, &a), false, 2);
+	cr_assert_eq(ap_bgp_rib_lookup(rib, &pfx), d);
+	cr_assert_eq(ap_bgp_rib_withdraw(rib, 1, &pfx), 0);
+	/* Released without paths: freed. */
+	ap_bgp_rib_release(rib, d);
+	cr_assert_null(ap_bgp_rib_lookup(rib, &pfx));
+	ap_bgp_rib_stats(rib, &st);
+	cr_assert_eq(st.dests, 0);
+	/* Released with a path: kept. */
+	ap_bgp_rib_update(rib, 0, &pfx, ap_bgp_pattr_intern(rib, &a), false, 3);
+	d = ap_bgp_rib_lookup(rib, &pfx);
+	ap_bgp_rib_hold(rib, d);
+	ap_bgp_rib_release(rib, d);
+	cr_assert_eq(ap_bgp_rib_lookup(rib, &pfx), d);
+	ap_bgp_rib_free(rib);
+}

@@ -793,6 +793,154 @@ peer_apply(struct bgp_peer *p, const struct ap_bgp_fsm_out *out)
 
 /* ----------------------------------------------------------------- export */
 
+/* ------------------------------------------------ recursive next hops */
+
+/*
+ * With a FIB, each distinct BGP next hop is resolved once through the data
+ * plane (a connected subnet, else the longest static or API route covering
+ * it) and cached here with its gateway; routes are installed via the
+ * gateway. Once a second the data plane's route generation is checked: when
+ * it moved, every cached next hop is resolved again, and only the routes
+ * whose next hop now resolves differently are installed again (or taken out
+ * of the FIB, staying in the RIB, when it no longer resolves).
+ */
+static uint32_t
+nh_hash(uint8_t af, const uint8_t *nh)
+{
+	uint32_t h = 2166136261u ^ af;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ nh[i]) * 16777619u;
+	return h;
+}
+
+static void
+nh_resolve(struct bgp_svc *s, struct bgp_nh *e)
+{
+	uint8_t gw[16] = {0};
+	bool ok = s->dpfib->resolve(s->dpfib->ctx, e->af == AP_BGP_IPV4 ? 4 : 6, e->nh, gw) == 0;
+
+	e->changed = ok != e->ok || (ok && memcmp(gw, e->gw, 16) != 0);
+	e->ok = ok;
+	memcpy(e->gw, gw, 16);
+}
+
+static bool
+nh_grow(struct bgp_svc *s)
+{
+	uint32_t cap = s->nh_cap ? 2 * s->nh_cap : 64;
+	struct bgp_nh *t = calloc(cap, sizeof(*t));
+
+	if (t == NULL)
+		return false;
+	for (uint32_t i = 0; i < s->nh_cap; i++) {
+		uint32_t k;
+
+		if (!s->nhs[i].used)
+			continue;
+		for (k = nh_hash(s->nhs[i].af, s->nhs[i].nh) & (cap - 1); t[k].used;
+		     k = (k + 1) & (cap - 1))
+			;
+		t[k] = s->nhs[i];
+	}
+	free(s->nhs);
+	s->nhs = t;
+	s->nh_cap = cap;
+	return true;
+}
+
+/* The cache entry of next hop 'nh', resolved when new; NULL without memory. */
+static const struct bgp_nh *
+nh_lookup(struct bgp_svc *s, uint8_t af, const uint8_t *nh)
+{
+	uint32_t k;
+
+	if (2 * (s->n_nhs + 1) > s->nh_cap && !nh_grow(s))
+		return NULL;
+	for (k = nh_hash(af, nh) & (s->nh_cap - 1); s->nhs[k].used; k = (k + 1) & (s->nh_cap - 1))
+		if (s->nhs[k].af == af && memcmp(s->nhs[k].nh, nh, 16) == 0)
+			return &s->nhs[k];
+	s->nhs[k] = (struct bgp_nh){.used = true, .af = af};
+	memcpy(s->nhs[k].nh, nh, 16);
+	nh_resolve(s, &s->nhs[k]);
+	s->n_nhs++;
+	return &s->nhs[k];
+}
+
+/* The BGP next hop of a path, 16 bytes (IPv4 in the first 4). */
+static void
+path_nh(const struct ap_bgp_path *p, uint8_t af, uint8_t nh[16])
+{
+	struct ap_bgp_attrs a;
+
+	ap_bgp_pattr_view(p->attrs, &a);
+	memset(nh, 0, 16);
+	if (af == AP_BGP_IPV4) {
+		nh[0] = (uint8_t)(a.next_hop >> 24);
+		nh[1] = (uint8_t)(a.next_hop >> 16);
+		nh[2] = (uint8_t)(a.next_hop >> 8);
+		nh[3] = (uint8_t)a.next_hop;
+	} else {
+		memcpy(nh, a.mp_nh, 16);
+	}
+}
+
+/* Best route 'best' of 'pfx' into the FIB via its resolved next hop, or out
+ * of it when the next hop does not resolve. */
+static void
+fib_put(struct bgp_svc *s, const struct ap_bgp_prefix *pfx, const struct ap_bgp_path *best)
+{
+	const struct bgp_nh *e;
+	uint8_t nh[16];
+
+	path_nh(best, pfx->af, nh);
+	e = nh_lookup(s, pfx->af, nh);
+	if (e && e->ok)
+		s->fib->install(s->fib->ctx, pfx, e->gw, pfx->af == AP_BGP_IPV4 ? 4 : 16);
+	else
+		s->fib->withdraw(s->fib->ctx, pfx);
+}
+
+static int
+refib_one(void *ctx, const struct ap_bgp_dest *d)
+{
+	struct bgp_svc *s = ctx;
+	const struct bgp_nh *e;
+	uint8_t nh[16];
+
+	if (d->best == NULL || d->best->peer == s->local_idx)
+		return 0;
+	path_nh(d->best, d->pfx.af, nh);
+	e = nh_lookup(s, d->pfx.af, nh);
+	if (e == NULL || e->changed)
+		fib_put(s, &d->pfx, d->best);
+	return 0;
+}
+
+static void
+on_resolve_timer(uv_timer_t *t)
+{
+	struct bgp_svc *s = t->data;
+	uint64_t gen = s->dpfib->generation(s->dpfib->ctx);
+	uint32_t changed = 0;
+
+	if (gen == s->nh_gen)
+		return;
+	s->nh_gen = gen;
+	for (uint32_t i = 0; i < s->nh_cap; i++)
+		if (s->nhs[i].used) {
+			nh_resolve(s, &s->nhs[i]);
+			changed += s->nhs[i].changed;
+		}
+	if (changed == 0)
+		return;
+	AP_LOG_INFO(MOD, "%u BGP next hops resolve differently: installing their routes again",
+		    changed);
+	ap_bgp_rib_walk(s->rib, refib_one, s);
+	for (uint32_t i = 0; i < s->nh_cap; i++)
+		s->nhs[i].changed = false;
+}
+
 static void
 on_best(void *ctx, const struct ap_bgp_dest *d, const struct ap_bgp_path *old,
 	const struct ap_bgp_path *best)
@@ -800,33 +948,25 @@ on_best(void *ctx, const struct ap_bgp_dest *d, const struct ap_bgp_path *old,
 	struct bgp_svc *s = ctx;
 
 	if (s->fib && !(best && best->peer == s->local_idx)) {
-		if (best) {
-			struct ap_bgp_attrs a;
-
-			ap_bgp_pattr_view(best->attrs, &a);
-			if (d->pfx.af == AP_BGP_IPV4) {
-				uint8_t nh[4] = {(uint8_t)(a.next_hop >> 24),
-						 (uint8_t)(a.next_hop >> 16),
-						 (uint8_t)(a.next_hop >> 8), (uint8_t)a.next_hop};
-
-				s->fib->install(s->fib->ctx, &d->pfx, nh, 4);
-			} else {
-				s->fib->install(s->fib->ctx, &d->pfx, a.mp_nh, 16);
-			}
-		} else if (old) {
+		if (best)
+			fib_put(s, &d->pfx, best);
+		else if (old)
 			s->fib->withdraw(s->fib->ctx, &d->pfx);
-		}
 	}
+	/* Queued once per pass, held by the RIB until the pass has run. */
+	if (d->held)
+		return;
 	if (s->n_dirty == s->cap_dirty) {
 		uint32_t cap = s->cap_dirty ? s->cap_dirty * 2 : 4096;
-		struct ap_bgp_prefix *nd = realloc(s->dirty, cap * sizeof(*nd));
+		const struct ap_bgp_dest **nd = realloc(s->dirty, cap * sizeof(*nd));
 
 		if (nd == NULL)
 			return;
 		s->dirty = nd;
 		s->cap_dirty = cap;
 	}
-	s->dirty[s->n_dirty++] = d->pfx;
+	ap_bgp_rib_hold(s->rib, d);
+	s->dirty[s->n_dirty++] = d;
 	export_schedule(s);
 }
 
@@ -935,9 +1075,11 @@ bgp_export_attrs(struct bgp_svc *s, const struct bgp_peer *p, const struct ap_bg
 }
 
 /* One prefix to send, with the interned attributes it goes out with. */
+/* A prefix to send: 16 bytes, since a full table makes a million of them.
+ * 'pfx' points into the RIB or the dirty list, both unchanged for the pass. */
 struct out_item {
 	struct ap_bgp_pattr *pa; /* NULL: withdraw. */
-	struct ap_bgp_prefix pfx;
+	const struct ap_bgp_prefix *pfx;
 };
 
 static int
@@ -945,8 +1087,8 @@ out_cmp(const void *a, const void *b)
 {
 	const struct out_item *x = a, *y = b;
 
-	if (x->pfx.af != y->pfx.af)
-		return x->pfx.af < y->pfx.af ? -1 : 1;
+	if (x->pfx->af != y->pfx->af)
+		return x->pfx->af < y->pfx->af ? -1 : 1;
 	if (x->pa != y->pa)
 		return (uintptr_t)x->pa < (uintptr_t)y->pa ? -1 : 1;
 	return 0;
@@ -957,23 +1099,29 @@ static void
 send_items(struct bgp_peer *p, struct out_item *it, size_t n)
 {
 	struct bgp_svc *s = p->svc;
-	struct ap_bgp_prefix *pf;
-	size_t i = 0;
+	struct ap_bgp_prefix *pf = NULL;
+	size_t i = 0, pf_cap = 0;
 
 	if (n == 0)
 		return;
 	qsort(it, n, sizeof(*it), out_cmp);
-	pf = malloc(n * sizeof(*pf));
-	if (pf == NULL)
-		return;
 	while (i < n) {
 		size_t j = i, k;
 		struct ap_bgp_attrs a;
 
-		while (j < n && it[j].pa == it[i].pa && it[j].pfx.af == it[i].pfx.af)
+		while (j < n && it[j].pa == it[i].pa && it[j].pfx->af == it[i].pfx->af)
 			j++;
+		/* The run's prefixes side by side, as the encoder takes them. */
+		if (j - i > pf_cap) {
+			struct ap_bgp_prefix *np = realloc(pf, (j - i) * sizeof(*pf));
+
+			if (np == NULL)
+				break;
+			pf = np;
+			pf_cap = j - i;
+		}
 		for (k = i; k < j; k++)
-			pf[k - i] = it[k].pfx;
+			pf[k - i] = *it[k].pfx;
 		if (it[i].pa)
 			ap_bgp_pattr_view(it[i].pa, &a);
 		for (size_t done = 0; done < j - i;) {
@@ -981,7 +1129,7 @@ send_items(struct bgp_peer *p, struct out_item *it, size_t n)
 			int rc;
 
 			ap_wire_w_init(&w, s->wbuf, p->max_len ? p->max_len : AP_BGP_MAX_LEN);
-			rc = ap_bgp_update_encode(&w, &p->sess, it[i].pa ? &a : NULL, it[i].pfx.af,
+			rc = ap_bgp_update_encode(&w, &p->sess, it[i].pa ? &a : NULL, it[i].pfx->af,
 						  pf + done, (uint32_t)(j - i - done), !it[i].pa);
 			if (rc <= 0)
 				break;
@@ -1012,41 +1160,102 @@ struct collect {
 	size_t n, cap;
 	bool withdraws; /* Dirty pass: unexported prefixes become withdrawals. */
 	bool af[AP_BGP_N_AF];
+	uint32_t epoch; /* Of the export memo (s->memo) for this peer's pass. */
 	uint8_t scratch[ASPATH_SCRAP];
 	struct ap_bgp_pol_buf pb;
 };
 
-static int
-collect_one(void *ctx, const struct ap_bgp_dest *d)
-{
-	struct collect *c = ctx;
-	struct bgp_svc *s = c->p->svc;
-	struct ap_bgp_attrs a;
-	struct ap_bgp_pattr *pa = NULL;
+/*
+ * Without a named export policy, what a peer gets depends only on the best
+ * path's attribute set, the peer it came from and the family, not on the
+ * prefix: the export view is computed and interned once per such triple and
+ * pass (a full table has a few tens of thousands of sets for a million
+ * prefixes). A direct-mapped memo; entries of older passes are stale by epoch.
+ */
+#define MEMO_SIZE (1u << 16)
 
-	if (!c->af[d->pfx.af])
-		return 0;
+struct export_memo {
+	const struct ap_bgp_pattr *src;
+	struct ap_bgp_pattr *out; /* NULL: not exported. */
+	uint32_t epoch;
+	uint16_t peer;
+	uint8_t af;
+};
+
+/* The interned export view of 'd' for the peer of 'c' (a new reference), or
+ * NULL when it does not go there. */
+static struct ap_bgp_pattr *
+export_view(struct collect *c, const struct ap_bgp_dest *d)
+{
+	struct bgp_svc *s = c->p->svc;
+	struct export_memo *m = NULL;
+	struct ap_bgp_pattr *pa = NULL;
+	struct ap_bgp_attrs a;
+
+	if (d->best && !c->p->export_pol && s->memo) {
+		uintptr_t h =
+			((uintptr_t)d->best->attrs >> 4) ^ d->best->peer * 0x9e37u ^ d->pfx.af;
+
+		m = &s->memo[(h ^ h >> 16) & (MEMO_SIZE - 1)];
+		if (m->epoch == c->epoch && m->src == d->best->attrs && m->peer == d->best->peer &&
+		    m->af == d->pfx.af)
+			return m->out ? ap_bgp_pattr_ref(m->out) : NULL;
+	}
 	if (bgp_export_attrs(s, c->p, d, &a, c->scratch, sizeof(c->scratch), &c->pb)) {
 		pa = ap_bgp_pattr_intern(s->rib, &a);
 		if (pa == NULL)
-			return 0;
-	} else if (!c->withdraws || !c->p->af[d->pfx.af]) {
-		return 0;
+			return NULL;
 	}
+	/* The items hold the references; the memo only points. */
+	if (m)
+		*m = (struct export_memo){.src = d->best->attrs,
+					  .out = pa,
+					  .epoch = c->epoch,
+					  .peer = d->best->peer,
+					  .af = d->pfx.af};
+	return pa;
+}
+
+/* Add 'pfx' (destination 'd', NULL when gone) to the pass of 'c'. A
+ * withdrawal goes only where the prefix may have been advertised: the
+ * destination's 'adv' bit for the peer, or always for a peer index past the
+ * bits. Changed destinations are held by the RIB until their pass has run,
+ * so a withdrawn one is still there, without a best path. */
+static void
+collect_add(struct collect *c, struct ap_bgp_dest *d, const struct ap_bgp_prefix *pfx)
+{
+	uint32_t bit = c->p->idx < 32 ? 1u << c->p->idx : 0;
+	struct ap_bgp_pattr *pa = NULL;
+
+	if (!c->af[pfx->af])
+		return;
+	if (d)
+		pa = export_view(c, d);
+	if (pa == NULL && (!c->withdraws || !c->p->af[pfx->af] || (d && bit && !(d->adv & bit))))
+		return;
+	if (d)
+		d->adv = pa ? d->adv | bit : d->adv & ~bit;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 1024;
 		struct out_item *ni = realloc(c->it, cap * sizeof(*ni));
 
 		if (ni == NULL) {
-			ap_bgp_pattr_unref(s->rib, pa);
-			return 0;
+			ap_bgp_pattr_unref(c->p->svc->rib, pa);
+			return;
 		}
 		c->it = ni;
 		c->cap = cap;
 	}
 	c->it[c->n].pa = pa;
-	c->it[c->n].pfx = d->pfx;
+	c->it[c->n].pfx = pfx;
 	c->n++;
+}
+
+static int
+collect_one(void *ctx, const struct ap_bgp_dest *d)
+{
+	/* The walk hands out the RIB's destinations; 'adv' is ours to write. */
+	collect_add(ctx, (struct ap_bgp_dest *)d, &d->pfx);
 	return 0;
 }
 
@@ -1065,6 +1274,8 @@ on_export(uv_timer_t *t)
 	struct collect *c = malloc(sizeof(*c));
 
 	s->export_armed = false;
+	if (s->memo == NULL)
+		s->memo = calloc(MEMO_SIZE, sizeof(*s->memo)); /* Without it: no memo. */
 	if (c == NULL)
 		return;
 	for (uint16_t i = 0; i < s->n_peers; i++) {
@@ -1074,20 +1285,20 @@ on_export(uv_timer_t *t)
 			continue;
 		memset(c, 0, offsetof(struct collect, scratch));
 		c->p = p;
+		c->epoch = ++s->memo_epoch;
 		if (p->need_full) {
 			c->af[0] = p->need_full_af[0];
 			c->af[1] = p->need_full_af[1];
+			/* After an export policy change, withdraw what no longer goes
+			 * out (the Adj-RIB-Out is not stored: some withdrawals are for
+			 * prefixes the peer never had, which RFC 4271 allows). */
+			c->withdraws = p->resync;
 			ap_bgp_rib_walk(s->rib, collect_one, c);
 		} else {
 			c->withdraws = true;
 			c->af[0] = c->af[1] = true;
-			for (uint32_t k = 0; k < s->n_dirty; k++) {
-				const struct ap_bgp_dest *d =
-					ap_bgp_rib_lookup(s->rib, &s->dirty[k]);
-				struct ap_bgp_dest gone = {.pfx = s->dirty[k]};
-
-				collect_one(c, d ? d : &gone);
-			}
+			for (uint32_t k = 0; k < s->n_dirty; k++)
+				collect_one(c, s->dirty[k]);
 		}
 		send_items(p, c->it, c->n);
 		collect_free(s, c);
@@ -1095,13 +1306,16 @@ on_export(uv_timer_t *t)
 			/* RFC 4724 §2 End-of-RIB after the initial table; RFC 7313
 			 * EoRR is left for the enhanced refresh work. */
 			for (uint8_t af = 0; af < AP_BGP_N_AF; af++)
-				if (p->need_full_af[af] && p->af[af])
+				if (p->need_full_af[af] && p->af[af] && !p->resync)
 					send_eor(p, af);
 			p->need_full = false;
+			p->resync = false;
 			p->need_full_af[0] = p->need_full_af[1] = false;
 		}
 		peer_flush(p);
 	}
+	for (uint32_t k = 0; k < s->n_dirty; k++)
+		ap_bgp_rib_release(s->rib, s->dirty[k]);
 	s->n_dirty = 0;
 	free(c);
 }
@@ -1181,6 +1395,20 @@ find_policy(const struct bgp_svc *s, const char *name)
 	return NULL;
 }
 
+/* The policies of 'p' from its configuration. */
+static void
+peer_set_policies(struct bgp_peer *p)
+{
+	const struct ap_cfg_bgp_neighbor *n = &p->cfg;
+
+	/* RFC 8212: external sessions exchange nothing without a policy;
+	 * internal ones default to everything. */
+	p->import_all = n->import[0] ? strcmp(n->import, "all") == 0 : p->ibgp;
+	p->export_all = n->export[0] ? strcmp(n->export, "all") == 0 : p->ibgp;
+	p->import_pol = find_policy(p->svc, n->import);
+	p->export_pol = find_policy(p->svc, n->export);
+}
+
 static void
 free_policies(struct bgp_svc *s)
 {
@@ -1256,16 +1484,25 @@ start_listen(struct bgp_svc *s)
 
 /* The timers live inside 's': free it once the loop has closed them all. */
 static void
-on_timer_closed(uv_handle_t *h)
+svc_handle_closed(struct bgp_svc *s)
 {
-	struct bgp_svc *s = h->data;
-
-	if (h != (uv_handle_t *)&s->export_timer)
-		s = ((struct bgp_peer *)h->data)->svc;
 	if (--s->open_handles == 0) {
 		free(s->peers);
+		free(s->nhs);
 		free(s);
 	}
+}
+
+static void
+on_timer_closed(uv_handle_t *h)
+{
+	svc_handle_closed(((struct bgp_peer *)h->data)->svc);
+}
+
+static void
+on_svc_timer_closed(uv_handle_t *h)
+{
+	svc_handle_closed(h->data);
 }
 
 static void
@@ -1308,13 +1545,19 @@ svc_stop(void *state)
 	free(s->upd);
 	free(s->wbuf);
 	free(s->dirty);
+	free(s->memo);
 	if (s->open_handles == 0) {
 		free(s->peers);
+		free(s->nhs);
 		free(s);
 		return;
 	}
+	if (s->dpfib) {
+		uv_timer_stop(&s->resolve_timer);
+		uv_close((uv_handle_t *)&s->resolve_timer, on_svc_timer_closed);
+	}
 	uv_timer_stop(&s->export_timer);
-	uv_close((uv_handle_t *)&s->export_timer, on_timer_closed);
+	uv_close((uv_handle_t *)&s->export_timer, on_svc_timer_closed);
 }
 
 /* Best routes go to the data plane's FIB through the service environment. */
@@ -1370,6 +1613,14 @@ svc_start(const struct ap_svc_env *env, const struct ap_config *cfg, void **stat
 	uv_timer_init(s->loop, &s->export_timer);
 	s->export_timer.data = s;
 	s->open_handles = 1;
+	if (env->fib && env->fib->resolve && env->fib->generation) {
+		s->dpfib = env->fib;
+		s->nh_gen = env->fib->generation(env->fib->ctx);
+		uv_timer_init(s->loop, &s->resolve_timer);
+		s->resolve_timer.data = s;
+		s->open_handles++;
+		uv_timer_start(&s->resolve_timer, on_resolve_timer, 1000, 1000);
+	}
 
 	rc = compile_policies(s);
 	if (rc < 0)
@@ -1397,12 +1648,7 @@ svc_start(const struct ap_svc_env *env, const struct ap_config *cfg, void **stat
 		p->svc = s;
 		p->cfg = *n;
 		p->ibgp = info.ibgp;
-		/* RFC 8212: external sessions exchange nothing without a policy;
-		 * internal ones default to everything. */
-		p->import_all = n->import[0] ? strcmp(n->import, "all") == 0 : p->ibgp;
-		p->export_all = n->export[0] ? strcmp(n->export, "all") == 0 : p->ibgp;
-		p->import_pol = find_policy(s, n->import);
-		p->export_pol = find_policy(s, n->export);
+		peer_set_policies(p);
 		rc = ap_bgp_rib_peer_add(s->rib, &info);
 		if (rc < 0)
 			goto fail;
@@ -1433,13 +1679,154 @@ fail:
 	return rc;
 }
 
+/* Whether 'a' and 'b' differ at most in policies, prefix lists and the
+ * neighbours' import and export (positions in the file do not count). */
+static bool
+cfg_policy_only(const struct ap_cfg_bgp *a, const struct ap_cfg_bgp *b)
+{
+	if (a->enabled != b->enabled || a->asn != b->asn || a->router_id != b->router_id ||
+	    strcmp(a->listen_address, b->listen_address) != 0 || a->listen_port != b->listen_port ||
+	    a->always_compare_med != b->always_compare_med || a->cluster_id != b->cluster_id ||
+	    a->n_neighbors != b->n_neighbors || a->n_networks != b->n_networks ||
+	    memcmp(a->networks, b->networks, sizeof(a->networks[0]) * a->n_networks) != 0)
+		return false;
+	for (uint16_t i = 0; i < a->n_neighbors; i++) {
+		struct ap_cfg_bgp_neighbor na = a->neighbors[i], nb = b->neighbors[i];
+
+		memset(na.import, 0, sizeof(na.import));
+		memset(na.export, 0, sizeof(na.export));
+		memset(nb.import, 0, sizeof(nb.import));
+		memset(nb.export, 0, sizeof(nb.export));
+		na.line = nb.line = na.col = nb.col = 0;
+		if (memcmp(&na, &nb, sizeof(na)) != 0)
+			return false;
+	}
+	return true;
+}
+
+static const struct ap_cfg_bgp_policy *
+cfg_policy(const struct ap_cfg_bgp *c, const char *name)
+{
+	for (uint16_t i = 0; i < c->n_policies; i++)
+		if (strcmp(c->policies[i].name, name) == 0)
+			return &c->policies[i];
+	return NULL;
+}
+
+static const struct ap_cfg_bgp_plist *
+cfg_plist(const struct ap_cfg_bgp *c, const char *name)
+{
+	for (uint16_t i = 0; i < c->n_plists; i++)
+		if (strcmp(c->plists[i].name, name) == 0)
+			return &c->plists[i];
+	return NULL;
+}
+
+/* Whether the policy a neighbour names, 'na' in 'a' then 'nb' in 'b', decides
+ * differently: another name, other rules, or a prefix list they use changed. */
+static bool
+policy_changed(const struct ap_cfg_bgp *a, const char *na, const struct ap_cfg_bgp *b,
+	       const char *nb)
+{
+	const struct ap_cfg_bgp_policy *pa = cfg_policy(a, na), *pb = cfg_policy(b, nb);
+
+	if (strcmp(na, nb) != 0)
+		return true;
+	if (pa == NULL || pb == NULL)
+		return pa != pb;
+	if (pa->n != pb->n || memcmp(pa->r, pb->r, sizeof(pa->r[0]) * pa->n) != 0)
+		return true;
+	for (uint16_t i = 0; i < pa->n; i++) {
+		const struct ap_cfg_bgp_plist *la, *lb;
+
+		if (pa->r[i].prefix_list[0] == '\0')
+			continue;
+		la = cfg_plist(a, pa->r[i].prefix_list);
+		lb = cfg_plist(b, pb->r[i].prefix_list);
+		if (la == NULL || lb == NULL
+			    ? la != lb
+			    : la->n != lb->n || memcmp(la->e, lb->e, sizeof(la->e[0]) * la->n) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* RFC 2918: ask 'p' to send its routes again, for every family of the session. */
+static void
+send_refresh(struct bgp_peer *p)
+{
+	for (uint8_t af = 0; af < AP_BGP_N_AF; af++) {
+		struct ap_wire_w w;
+
+		if (!p->af[af])
+			continue;
+		ap_wire_w_init(&w, p->svc->wbuf, AP_BGP_MAX_LEN);
+		if (ap_bgp_refresh_encode(&w, af, AP_BGP_RR_NORMAL) == 0)
+			peer_send(p, p->svc->wbuf, ap_wire_w_used(&w));
+	}
+	peer_flush(p);
+}
+
+/*
+ * A reload that changes only policies, prefix lists or the neighbours' import
+ * and export applies here with sessions kept up: a neighbour whose import
+ * policy changed is asked for its routes again with ROUTE-REFRESH (accepted
+ * paths are stored with the attributes the old policy set, so the Adj-RIB-In
+ * cannot be re-run); one whose export policy changed gets the whole table
+ * again through the new policy, with withdrawals for what it no longer gets.
+ * Anything else needs a restart.
+ */
 static int
 svc_reconfigure(void *state, const struct ap_config *cfg)
 {
-	/* Neighbour changes need a restart for now; see docs/bgp.md. */
-	(void)state;
-	(void)cfg;
-	return -EOPNOTSUPP;
+	struct bgp_svc *s = state;
+	const struct ap_cfg_bgp *nc = &cfg->bgp;
+	bool imp[AP_CFG_BGP_MAX_NEIGHBORS], exp[AP_CFG_BGP_MAX_NEIGHBORS];
+	char buf[64];
+	int rc;
+
+	if (!cfg_policy_only(&s->cfg, nc))
+		return -EOPNOTSUPP;
+	for (uint16_t i = 0; i < s->n_peers; i++) {
+		const struct ap_cfg_bgp_neighbor *o = &s->cfg.neighbors[i], *n = &nc->neighbors[i];
+
+		imp[i] = policy_changed(&s->cfg, o->import, nc, n->import);
+		exp[i] = policy_changed(&s->cfg, o->export, nc, n->export);
+	}
+	free_policies(s);
+	memset(s->pols, 0, sizeof(s->pols));
+	s->cfg = *nc;
+	rc = compile_policies(s);
+	for (uint16_t i = 0; i < s->n_peers; i++) {
+		struct bgp_peer *p = &s->peers[i];
+
+		p->cfg = nc->neighbors[i];
+		peer_set_policies(p);
+		if (rc < 0 || p->fsm.state != AP_BGP_ESTABLISHED || p->conn == NULL)
+			continue;
+		addr_str(p->cfg.addr, p->cfg.v6, buf, sizeof(buf));
+		if (imp[i] && p->peer_open.route_refresh) {
+			AP_LOG_INFO(MOD, "neighbor %s: import policy changed, asking for a refresh",
+				    buf);
+			send_refresh(p);
+		} else if (imp[i]) {
+			AP_LOG_WARN(MOD,
+				    "neighbor %s: import policy changed; the peer has no route "
+				    "refresh, so it applies to the routes it sends from now on",
+				    buf);
+		}
+		if (exp[i]) {
+			AP_LOG_INFO(MOD, "neighbor %s: export policy changed, re-advertising", buf);
+			p->need_full = true;
+			p->resync = true;
+			p->need_full_af[0] = p->af[0];
+			p->need_full_af[1] = p->af[1];
+			export_schedule(s);
+		}
+	}
+	if (rc < 0)
+		AP_LOG_ERR(MOD, "reload: cannot compile the policies: %s", strerror(-rc));
+	return rc;
 }
 
 const struct ap_svc_ops ap_bgp_svc = {
