@@ -92,7 +92,10 @@ sleep 2
 conf 30 '        - {prefix_list: allowed, local_pref: 300}
         - {action: reject}' '        - {prefix_list: second, action: reject}
         - {prepend: 2}' '{prefix: 203.0.113.0/24}'
-tap_check "aetherctl reload accepts a policy and prefix-list change" lab_ctl reload
+out=$(lab_ctl reload 2>&1)
+rc=$?
+[ $rc -eq 0 ] || tap_diag "$out"
+tap_ok $rc "aetherctl reload accepts a policy and prefix-list change"
 
 import_done() { gone 192.0.2.0/25 && route_json 203.0.113.0/24 |
 	jq -e '.routes[0].local_pref == 300' >/dev/null; }
