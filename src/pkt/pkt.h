@@ -244,4 +244,27 @@ ap_csum_update32(uint16_t csum, uint32_t old_v, uint32_t new_v)
 	return ap_csum_update16(csum, (uint16_t)old_v, (uint16_t)new_v);
 }
 
+/** The big-endian 32-bit word at @p p (a sequence number, a timestamp). */
+static inline uint32_t
+ap_rd32be(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/**
+ * The next option of the TCP header at @p tcp (@p hlen bytes) from offset
+ * @p *i, NOPs skipped: its kind at tcp[*i], its length in @p *len.
+ * @return false at the end of the list or at an option that does not fit.
+ */
+static inline bool
+ap_tcp_opt_next(const uint8_t *tcp, uint32_t hlen, uint32_t *i, uint8_t *len)
+{
+	while (*i < hlen && tcp[*i] == 1) /* NOP */
+		(*i)++;
+	if (*i >= hlen || tcp[*i] == 0 || *i + 1 >= hlen)
+		return false;
+	*len = tcp[*i + 1];
+	return *len >= 2 && *i + *len <= hlen;
+}
+
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dp/ct/ct.h"
+#include "pkt/pkt.h"
 
 enum ap_ct_tcp_seg
 ap_ct_tcp_seg_of(uint8_t flags)
@@ -142,51 +143,35 @@ after(uint32_t a, uint32_t b)
 	return before(b, a);
 }
 
-static inline uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 bool
 ap_ct_tcp_seg_parse(const uint8_t *tcp, uint32_t avail, uint32_t l4_len,
 		    struct ap_ct_tcp_seg_info *si)
 {
-	uint32_t hlen = (uint32_t)(tcp[12] >> 4) * 4, i = 20;
+	uint32_t hlen = (uint32_t)(tcp[12] >> 4) * 4;
+	uint8_t len;
 
 	if (avail < 20 || hlen < 20 || hlen > avail || hlen > l4_len)
 		return false;
 	memset(si, 0, sizeof(*si));
-	si->seq = rd32(tcp + 4);
-	si->ack = rd32(tcp + 8);
+	si->seq = ap_rd32be(tcp + 4);
+	si->ack = ap_rd32be(tcp + 8);
 	si->flags = tcp[13];
 	si->win = (uint16_t)(tcp[14] << 8 | tcp[15]);
 	si->len = l4_len - hlen;
 	si->wscale = 0xff;
-	while (i < hlen) {
-		uint8_t kind = tcp[i], len;
-
-		if (kind == 0)
-			break;
-		if (kind == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= hlen || (len = tcp[i + 1]) < 2 || i + len > hlen)
-			break;
-		if (kind == 3 && len == 3)
+	for (uint32_t i = 20; ap_tcp_opt_next(tcp, hlen, &i, &len); i += len) {
+		if (tcp[i] == 3 && len == 3)
 			si->wscale = tcp[i + 2] > 14 ? 14 : tcp[i + 2];
-		else if (kind == 4 && len == 2)
+		else if (tcp[i] == 4 && len == 2)
 			si->sack_perm = true;
-		else if (kind == 5 && len >= 10)
+		else if (tcp[i] == 5 && len >= 10)
 			for (uint32_t b = i + 2; b + 8 <= i + len; b += 8) {
-				uint32_t right = rd32(tcp + b + 4);
+				uint32_t right = ap_rd32be(tcp + b + 4);
 
 				if (!si->has_sack || after(right, si->sack))
 					si->sack = right;
 				si->has_sack = true;
 			}
-		i += len;
 	}
 	return true;
 }

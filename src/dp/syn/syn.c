@@ -39,7 +39,7 @@ ap_syn_parse_opts(const uint8_t *tcp, uint32_t hlen, struct ap_syn_opts *o)
 	uint8_t len;
 
 	memset(o, 0, sizeof(*o));
-	for (uint32_t i = 20; syn_opt_next(tcp, hlen, &i, &len); i += len) {
+	for (uint32_t i = 20; ap_tcp_opt_next(tcp, hlen, &i, &len); i += len) {
 		const uint8_t *v = tcp + i + 2;
 
 		if (tcp[i] == 2 && len == 4) {
@@ -51,8 +51,8 @@ ap_syn_parse_opts(const uint8_t *tcp, uint32_t hlen, struct ap_syn_opts *o)
 		} else if (tcp[i] == 4 && len == 2) {
 			o->has |= AP_SYN_OPT_SACK;
 		} else if (tcp[i] == 8 && len == 10) {
-			o->tsval = syn_rd32(v);
-			o->tsecr = syn_rd32(v + 4);
+			o->tsval = ap_rd32be(v);
+			o->tsecr = ap_rd32be(v + 4);
 			o->has |= AP_SYN_OPT_TS;
 		}
 	}
@@ -232,7 +232,7 @@ shift32(uint8_t *p, uint32_t d, uint8_t *ck)
 	uint16_t c;
 
 	memcpy(&old, p, 4);
-	wr32(p, syn_rd32(p) + d);
+	wr32(p, ap_rd32be(p) + d);
 	memcpy(&new, p, 4);
 	memcpy(&c, ck, 2);
 	c = ap_csum_update32(c, old, new);
@@ -248,7 +248,7 @@ ap_syn_seqadj(uint8_t *tcp, uint32_t hlen, bool from_server, uint32_t delta, uin
 		shift32(tcp + 4, (uint32_t)-delta, ck);
 	else if (tcp[13] & TCP_ACK)
 		shift32(tcp + 8, delta, ck);
-	for (uint32_t i = 20; syn_opt_next(tcp, hlen, &i, &len); i += len) {
+	for (uint32_t i = 20; ap_tcp_opt_next(tcp, hlen, &i, &len); i += len) {
 		if (tcp[i] == 8 && len == 10 && tsoff != 0) {
 			if (from_server)
 				shift32(tcp + i + 2, (uint32_t)-tsoff, ck);
@@ -398,7 +398,7 @@ ap_syn_guard(struct ap_syn_state *s, uint8_t family, const uint8_t *src, const u
 	if ((flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_ACK)
 		return AP_SYN_PASS;
 	if (ap_syn_cookie_check(ap_syn_conf.key, family, src, dst, sport, dport,
-				syn_rd32(tcp + 4) - 1, syn_rd32(tcp + 8) - 1, sec >> 6, mss)) {
+				ap_rd32be(tcp + 4) - 1, ap_rd32be(tcp + 8) - 1, sec >> 6, mss)) {
 		s->st.cookie_valid++;
 		return AP_SYN_SPLICE;
 	}

@@ -16,6 +16,7 @@
 #include "dp/ct/ct.h"
 #include "dp/syn/syn.h"
 #include "dp/syn/syn_priv.h"
+#include "pkt/pkt.h"
 
 /* The TCP header of a packet conntrack parsed, and its length. */
 static uint8_t *
@@ -81,7 +82,7 @@ ap_syn_answer(struct rte_mbuf *m, uint64_t now_tsc)
 	if (tcp == NULL)
 		return false;
 	ap_syn_parse_opts(tcp, hlen, &client);
-	cisn = syn_rd32(tcp + 4);
+	cisn = ap_rd32be(tcp + 4);
 	seg_addrs(l3, &s, true);
 	memcpy(&s.sport, tcp + 2, 2);
 	memcpy(&s.dport, tcp, 2);
@@ -123,7 +124,7 @@ ap_syn_open(struct rte_mbuf *m, struct ap_ct_flow *f, uint16_t mss)
 	seg_addrs(l3, &s, false);
 	memcpy(&s.sport, tcp, 2);
 	memcpy(&s.dport, tcp + 2, 2);
-	s.seq = syn_rd32(tcp + 4) - 1;
+	s.seq = ap_rd32be(tcp + 4) - 1;
 	s.ack = 0;
 	s.flags = TCP_SYN;
 	s.window = (uint16_t)(tcp[14] << 8 | tcp[15]);
@@ -136,7 +137,7 @@ ap_syn_open(struct rte_mbuf *m, struct ap_ct_flow *f, uint16_t mss)
 		s.o.tsval = ack.tsval;
 		s.o.tsecr = 0;
 	}
-	f->syn_delta = syn_rd32(tcp + 8) - 1; /* our ISN, until the server's is known */
+	f->syn_delta = ap_rd32be(tcp + 8) - 1; /* our ISN, until the server's is known */
 	f->syn_tsoff = (ack.has & AP_SYN_OPT_TS) ? ack.tsecr : 0;
 	return emit(m, &s);
 }
@@ -159,8 +160,8 @@ ap_syn_server_up(struct rte_mbuf *m, struct ap_ct_flow *f, struct rte_mbuf **upd
 	if (tcp == NULL)
 		return false;
 	ap_syn_parse_opts(tcp, hlen, &sa);
-	sseq = syn_rd32(tcp + 4);
-	sack = syn_rd32(tcp + 8);
+	sseq = ap_rd32be(tcp + 4);
+	sack = ap_rd32be(tcp + 8);
 	win = (uint16_t)(tcp[14] << 8 | tcp[15]);
 	/* From now on the server's numbers are shifted to the client's view. */
 	to_cli.seq = f->syn_delta + 1;
@@ -225,7 +226,7 @@ ap_syn_adjust(struct rte_mbuf *m, struct ap_ct_flow *f, uint8_t dir)
 		 * it must come at the sequence number we gave it. */
 		if (dir != AP_CT_REPLY || !(tcp[13] & TCP_RST))
 			return;
-		f->syn_delta = syn_rd32(tcp + 4) - (f->syn_delta + 1);
+		f->syn_delta = ap_rd32be(tcp + 4) - (f->syn_delta + 1);
 		f->syn_tsoff = 0;
 		f->syn = AP_CT_SYN_ON;
 	}
