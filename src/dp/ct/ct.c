@@ -1148,25 +1148,33 @@ ap_ct_housekeeping(unsigned w)
 	ap_ct_gc(t, (uint32_t)(rte_rdtsc() >> AP_CT_TICK_SHIFT), 64);
 }
 
-struct ap_ct_table *
-ap_ct_table_create(unsigned w, uint32_t max, uint32_t keys)
+/* A worker's hash of @p n keys of @p key_len bytes, named @p what and the worker. */
+static struct rte_hash *
+table_hash(const char *what, unsigned w, uint32_t n, uint32_t key_len)
 {
 	char name[RTE_HASH_NAMESIZE];
 	struct rte_hash_parameters hp = {
 		.name = name,
-		.entries = keys < 8 ? 8 : keys,
-		.key_len = sizeof(struct ap_ct_key),
+		.entries = n < 8 ? 8 : n,
+		.key_len = key_len,
 		.hash_func = rte_hash_crc,
 		.socket_id = (int)rte_socket_id(),
 	};
+
+	snprintf(name, sizeof(name), "%s_%u", what, w);
+	return rte_hash_create(&hp);
+}
+
+struct ap_ct_table *
+ap_ct_table_create(unsigned w, uint32_t max, uint32_t keys)
+{
 	struct ap_ct_table *t = rte_zmalloc("ap_ct", sizeof(*t), RTE_CACHE_LINE_SIZE);
 
-	snprintf(name, sizeof(name), "ap_ct_%u", w);
 	if (t == NULL)
 		return NULL;
 	t->max = max;
 	t->worker = (uint16_t)w;
-	t->hash = rte_hash_create(&hp);
+	t->hash = table_hash("ap_ct", w, keys, sizeof(struct ap_ct_key));
 	t->flows = rte_zmalloc("ap_ct_flows", sizeof(*t->flows) * max, RTE_CACHE_LINE_SIZE);
 	t->free = rte_malloc("ap_ct_free", sizeof(*t->free) * max, 0);
 	if (t->hash == NULL || t->flows == NULL || t->free == NULL) {
@@ -1183,17 +1191,7 @@ ap_ct_table_create(unsigned w, uint32_t max, uint32_t keys)
 int
 ap_ct_eim_create(struct ap_ct_table *t, uint32_t n)
 {
-	char name[RTE_HASH_NAMESIZE];
-	struct rte_hash_parameters hp = {
-		.name = name,
-		.entries = n < 8 ? 8 : n,
-		.key_len = sizeof(struct eim_key),
-		.hash_func = rte_hash_crc,
-		.socket_id = (int)rte_socket_id(),
-	};
-
-	snprintf(name, sizeof(name), "ap_eim_%u", t->worker);
-	t->eim = rte_hash_create(&hp);
+	t->eim = table_hash("ap_eim", t->worker, n, sizeof(struct eim_key));
 	return t->eim ? 0 : -ENOMEM;
 }
 
