@@ -82,6 +82,15 @@ lab_wait_for 10 both_in
 tap_check "before the reload: both of BIRD's routes with us, both of ours with BIRD" both_in
 
 bird_since() { ctl show protocols peer | awk '$1 == "peer" { print $4, $5 }'; }
+# BIRD's "since" moves while the session settles just after it comes up:
+# take it once two readings a second apart agree.
+since_settled() {
+	local a
+	a=$(bird_since)
+	sleep 1
+	[ "$a" = "$(bird_since)" ]
+}
+lab_wait_for 10 since_settled
 since0=$(bird_since)
 up0=$(nbr state_seconds)
 t0=$(date +%s)
