@@ -795,6 +795,16 @@ parse_list(struct ctx *c, const yaml_node_t *v, const char *what, const uint16_t
 	return 0;
 }
 
+/* The custom field parser @p fn for the list cfg->@p field of at most
+ * @p max @p noun, each entry by @p item. */
+#define CFG_LIST(fn, field, max, noun, item)                                                       \
+	static int fn(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)            \
+	{                                                                                          \
+		struct ap_config *cfg = obj;                                                       \
+                                                                                                   \
+		return parse_list(c, v, what, &cfg->field, max, noun, item, cfg);                  \
+	}
+
 static int
 port_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_config *cfg)
 {
@@ -815,13 +825,7 @@ port_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_c
 	return 0;
 }
 
-static int
-parse_ports(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
-{
-	struct ap_config *cfg = obj;
-
-	return parse_list(c, v, what, &cfg->n_ports, AP_CFG_MAX_PORTS, "ports", port_item, cfg);
-}
+CFG_LIST(parse_ports, n_ports, AP_CFG_MAX_PORTS, "ports", port_item)
 
 static const struct field xconnect_fields[] = {
 	{.key = "a",
@@ -852,14 +856,7 @@ xconnect_item(struct ctx *c, const yaml_node_t *item, const char *where, struct 
 	return 0;
 }
 
-static int
-parse_xconnects(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
-{
-	struct ap_config *cfg = obj;
-
-	return parse_list(c, v, what, &cfg->n_xconnects, AP_CFG_MAX_XCONNECTS, "cross-connects",
-			  xconnect_item, cfg);
-}
+CFG_LIST(parse_xconnects, n_xconnects, AP_CFG_MAX_XCONNECTS, "cross-connects", xconnect_item)
 
 /* L3: interfaces and static routes. */
 
@@ -1090,14 +1087,7 @@ iface_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_
 	return 0;
 }
 
-static int
-parse_ifaces(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
-{
-	struct ap_config *cfg = obj;
-
-	return parse_list(c, v, what, &cfg->n_ifaces, AP_CFG_MAX_IFACES, "interfaces", iface_item,
-			  cfg);
-}
+CFG_LIST(parse_ifaces, n_ifaces, AP_CFG_MAX_IFACES, "interfaces", iface_item)
 
 static int
 parse_route_prefix(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
@@ -1186,14 +1176,7 @@ route_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_
 	return 0;
 }
 
-static int
-parse_routes(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
-{
-	struct ap_config *cfg = obj;
-
-	return parse_list(c, v, what, &cfg->n_routes, AP_CFG_MAX_ROUTES, "static routes",
-			  route_item, cfg);
-}
+CFG_LIST(parse_routes, n_routes, AP_CFG_MAX_ROUTES, "static routes", route_item)
 
 static int
 parse_neigh_addr(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
@@ -1247,14 +1230,7 @@ neighbor_item(struct ctx *c, const yaml_node_t *item, const char *where, struct 
 	return 0;
 }
 
-static int
-parse_neighbors(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
-{
-	struct ap_config *cfg = obj;
-
-	return parse_list(c, v, what, &cfg->n_neighbors, AP_CFG_MAX_NEIGHBORS, "static neighbours",
-			  neighbor_item, cfg);
-}
+CFG_LIST(parse_neighbors, n_neighbors, AP_CFG_MAX_NEIGHBORS, "static neighbours", neighbor_item)
 
 /* L2: bridges, their members and static MACs. */
 
@@ -1418,14 +1394,7 @@ bridge_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap
 	return 0;
 }
 
-static int
-parse_bridges(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
-{
-	struct ap_config *cfg = obj;
-
-	return parse_list(c, v, what, &cfg->n_bridges, AP_CFG_MAX_BRIDGES, "bridges", bridge_item,
-			  cfg);
-}
+CFG_LIST(parse_bridges, n_bridges, AP_CFG_MAX_BRIDGES, "bridges", bridge_item)
 
 static yaml_mark_t
 mark_at(uint32_t line, uint32_t col)
@@ -2096,41 +2065,13 @@ fw_rule_item(struct ctx *c, const yaml_node_t *item, const char *where, struct a
 	return ret;
 }
 
-static int
-parse_fw_zones(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
-{
-	struct ap_config *cfg = obj;
+CFG_LIST(parse_fw_zones, firewall.n_zones, AP_CFG_FW_MAX_ZONES, "zones", fw_zone_item)
 
-	return parse_list(c, v, what, &cfg->firewall.n_zones, AP_CFG_FW_MAX_ZONES, "zones",
-			  fw_zone_item, cfg);
-}
+CFG_LIST(parse_fw_sets, firewall.n_sets, AP_CFG_FW_MAX_SETS, "sets", fw_set_item)
 
-static int
-parse_fw_sets(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
-{
-	struct ap_config *cfg = obj;
+CFG_LIST(parse_fw_policies, firewall.n_policies, AP_CFG_FW_MAX_POLICIES, "policies", fw_policy_item)
 
-	return parse_list(c, v, what, &cfg->firewall.n_sets, AP_CFG_FW_MAX_SETS, "sets",
-			  fw_set_item, cfg);
-}
-
-static int
-parse_fw_policies(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
-{
-	struct ap_config *cfg = obj;
-
-	return parse_list(c, v, what, &cfg->firewall.n_policies, AP_CFG_FW_MAX_POLICIES, "policies",
-			  fw_policy_item, cfg);
-}
-
-static int
-parse_fw_rules(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
-{
-	struct ap_config *cfg = obj;
-
-	return parse_list(c, v, what, &cfg->firewall.n_rules, AP_CFG_FW_MAX_RULES, "rules",
-			  fw_rule_item, cfg);
-}
+CFG_LIST(parse_fw_rules, firewall.n_rules, AP_CFG_FW_MAX_RULES, "rules", fw_rule_item)
 
 #define FW_FIELD(k, t, m)                                                                          \
 	.key = k, .type = t, .off = offsetof(struct ap_config, firewall.m),                        \
@@ -2538,32 +2479,11 @@ qos_class_item(struct ctx *c, const yaml_node_t *item, const char *where, struct
 	return 0;
 }
 
-static int
-parse_qos_ifaces(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
-{
-	struct ap_config *cfg = obj;
+CFG_LIST(parse_qos_ifaces, qos.n_ifaces, AP_CFG_QOS_MAX_IFACES, "interfaces", qos_iface_item)
 
-	return parse_list(c, v, what, &cfg->qos.n_ifaces, AP_CFG_QOS_MAX_IFACES, "interfaces",
-			  qos_iface_item, cfg);
-}
+CFG_LIST(parse_qos_policers, qos.n_policers, AP_CFG_QOS_MAX_POLICERS, "policers", qos_policer_item)
 
-static int
-parse_qos_policers(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
-{
-	struct ap_config *cfg = obj;
-
-	return parse_list(c, v, what, &cfg->qos.n_policers, AP_CFG_QOS_MAX_POLICERS, "policers",
-			  qos_policer_item, cfg);
-}
-
-static int
-parse_qos_classes(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
-{
-	struct ap_config *cfg = obj;
-
-	return parse_list(c, v, what, &cfg->qos.n_classes, AP_CFG_QOS_MAX_CLASSES, "classes",
-			  qos_class_item, cfg);
-}
+CFG_LIST(parse_qos_classes, qos.n_classes, AP_CFG_QOS_MAX_CLASSES, "classes", qos_class_item)
 
 static const struct field qos_fields[] = {
 	{.key = "host_table",
@@ -2730,14 +2650,7 @@ masq_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_c
 	return 0;
 }
 
-static int
-parse_nat_masq(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
-{
-	struct ap_config *cfg = obj;
-
-	return parse_list(c, v, what, &cfg->nat.n_masq, AP_CFG_NAT_MAX_MASQ, "masquerade entries",
-			  masq_item, cfg);
-}
+CFG_LIST(parse_nat_masq, nat.n_masq, AP_CFG_NAT_MAX_MASQ, "masquerade entries", masq_item)
 
 static int
 parse_fwd_proto(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
@@ -2817,14 +2730,7 @@ fwd_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_co
 	return 0;
 }
 
-static int
-parse_nat_fwd(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
-{
-	struct ap_config *cfg = obj;
-
-	return parse_list(c, v, what, &cfg->nat.n_fwd, AP_CFG_NAT_MAX_FWD, "forwarded ports",
-			  fwd_item, cfg);
-}
+CFG_LIST(parse_nat_fwd, nat.n_fwd, AP_CFG_NAT_MAX_FWD, "forwarded ports", fwd_item)
 
 /* nat: one_to_one. */
 
@@ -2878,14 +2784,7 @@ one_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_co
 	return ret;
 }
 
-static int
-parse_nat_one(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
-{
-	struct ap_config *cfg = obj;
-
-	return parse_list(c, v, what, &cfg->nat.n_one, AP_CFG_NAT_MAX_ONE, "1:1 entries", one_item,
-			  cfg);
-}
+CFG_LIST(parse_nat_one, nat.n_one, AP_CFG_NAT_MAX_ONE, "1:1 entries", one_item)
 
 static const struct field nat_fields[] = {
 	{.key = "masquerade", .type = FT_CUSTOM, .custom = parse_nat_masq},
@@ -3067,14 +2966,8 @@ syn_protect_item(struct ctx *c, const yaml_node_t *item, const char *where, stru
 	return 0;
 }
 
-static int
-parse_syn_protect(struct ctx *c, const yaml_node_t *v, void *obj, const char *what)
-{
-	struct ap_config *cfg = obj;
-
-	return parse_list(c, v, what, &cfg->synproxy.n_protect, AP_CFG_SYN_MAX_PROTECT,
-			  "protected destinations", syn_protect_item, cfg);
-}
+CFG_LIST(parse_syn_protect, synproxy.n_protect, AP_CFG_SYN_MAX_PROTECT, "protected destinations",
+	 syn_protect_item)
 
 #define SYN_FIELD(k, t, m)                                                                         \
 	.key = k, .type = t, .off = offsetof(struct ap_config, synproxy.m),                        \
