@@ -187,12 +187,15 @@ for i in $(seq 1 24); do
 	lab_exec client curl -s -o /dev/null -m 5 "http://$S4:8080/blob" && ok=$((ok + 1))
 done
 out=$(lab_exec server curl -s -m 5 "http://$R4W:8080/")
+# Flows to one server share a worker; 16 pings (16 echo ids) spread.
+for i in $(seq 1 16); do lab_exec client ping -c 1 -W 1 "$S4" >/dev/null 2>&1 && ok=$((ok + 1)); done
 ct=$(lab_ctl -j show conntrack)
-[ $ok -eq 24 ] && [ "$out" = inside ] &&
-	echo "$ct" | jq -e '.stats.nat_handed_off > 0 and .stats.nat_handoff_full == 0' >/dev/null
+[ $ok -eq 40 ] && [ "$out" = inside ] &&
+	echo "$ct" | jq -e '.stats.nat_handed_off > 0 and .stats.nat_handoff_full == 0 and
+		([.flows[].worker] | unique | length) == 2' >/dev/null
 rc=$?
-[ $rc -eq 0 ] || tap_diag "curl $ok/24, forward '$out'; $(echo "$ct" | jq -c .stats)"
-tap_ok $rc "two workers: 24 masqueraded connections and the forward work; $(echo "$ct" | jq .stats.nat_handed_off) packets handed to the worker owning their flow"
+[ $rc -eq 0 ] || tap_diag "curl and ping $ok/40, forward '$out'; $(echo "$ct" | jq -c .stats)"
+tap_ok $rc "two workers: 24 masqueraded connections, 16 pings and the forward work; flows on both, $(echo "$ct" | jq .stats.nat_handed_off) packets handed to the worker owning their flow"
 lab_bg server iperf3 -s -1
 lab_wait_for 5 lab_exec client sh -c "exec 3<>/dev/tcp/$S4/5201" 2>/dev/null
 out=$(lab_exec client timeout 20 iperf3 -c "$S4" -t 2 -P 4 -J 2>&1)
