@@ -226,6 +226,13 @@ run() {
 	# Each figure is the time a poll saw it complete, taken after the poll
 	# returned: an upper bound, the same way for every middle.
 	while :; do
+		# Wake the feeder. BIRD 2.0's event loop computes its poll timeout
+		# before a work-list event (its route feed) schedules the transmit
+		# event, so when the last batch of the feed lands while its socket is
+		# idle (the middle has read everything) it sleeps up to 3 s with
+		# UPDATEs unsent. A BIRD middle is woken by these polls anyway; a
+		# control-socket request wakes the feeder in every case.
+		birdc -s "$BENCH_TMP/feed.ctl" show status >/dev/null 2>&1
 		if [ "$T_RIB" = null ]; then
 			if [ "$kind" = bird ]; then
 				n=$(bird_count mid)
