@@ -29,6 +29,9 @@
 # Goal (the issue's): aetherd's time to the receiver <= 0.5 x BIRD's, and its
 # peak RSS <= BIRD's. The UPDATE decode rate is bgp_table parse: the table
 # packed in 4096-byte UPDATEs, decoded and its NLRI walked, pinned to one core.
+# The RIB load rate is bgp_table load: the table one prefix per UPDATE in a
+# shuffled order, decoded, interned and put into an empty RIB on one core,
+# with the read-ahead the speaker does and, as the peer column, without it.
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -170,7 +173,7 @@ ad_fib() { bench_api /metrics | awk '/^aether_routes\{origin="bgp"\}/ { print $2
 # CPU_S (the middle's CPU seconds from session up to the end), RSS_MB (the
 # middle's peak); null when not measured.
 run() {
-	local kind=$1 mpid t0 t1 c0 now n i
+	local kind=$1 mpid t0 t1 c0 f0 r0 now n i
 	T_RIB=null T_FIB=null T_RX=null RSS_MB=null CPU_S=null
 	receiver_conf >"$BENCH_TMP/recv.conf"
 	bird_start recv "$BENCH_TMP/recv.conf" || return 1
@@ -219,6 +222,8 @@ run() {
 	done
 	t0=$(date +%s.%N)
 	c0=$(cpu_s "$mpid")
+	f0=$(cpu_s "${BIRD_PID[feed]}")
+	r0=$(cpu_s "${BIRD_PID[recv]}")
 	bird_up feed mid || {
 		bench_log "$kind: the feeder's session did not come up"
 		return 1
@@ -269,8 +274,8 @@ run() {
 	RSS_MB=$(jq -n "${t1:-0} / 1024 | round")
 	bench_log "$kind: Loc-RIB $T_RIB s, FIB $T_FIB s, receiver $T_RX s, CPU $CPU_S s," \
 		"peak RSS $RSS_MB MB (receiver BIRD $(($(hwm_kb "${BIRD_PID[recv]}") / 1024)) MB;" \
-		"CPU s since start: feeder $(cpu_s "${BIRD_PID[feed]}")," \
-		"receiver $(cpu_s "${BIRD_PID[recv]}"))"
+		"CPU s from session up: feeder $(jq -n "$(cpu_s "${BIRD_PID[feed]}") - $f0")," \
+		"receiver $(jq -n "$(cpu_s "${BIRD_PID[recv]}") - $r0"))"
 	stop_all
 }
 
@@ -297,6 +302,18 @@ PARSE=null
 if out=$(taskset -c "$(($(nproc) - 1))" "$TABLE" parse "$DUMP" "$N" 5); then
 	bench_log "$out"
 	PARSE=$(echo "$out" | awk '{ for (i = 1; i < NF; i++) if ($i == "rate") print $(i + 1) }')
+else
+	status=1
+fi
+
+# The RIB load on one core: the table one prefix per UPDATE, shuffled (as the
+# feeder sends it), decoded, interned and put into an empty RIB, without and
+# with the speaker's read-ahead (bgp_table load).
+LOAD=null LOAD_NORA=null
+if out=$(taskset -c "$(($(nproc) - 1))" "$TABLE" load "$DUMP" "$N" 3); then
+	bench_log "load: $out"
+	LOAD=$(echo "$out" | awk '{ for (i = 1; i < NF; i++) if ($i == "read_ahead_rate") print $(i + 1) }')
+	LOAD_NORA=$(echo "$out" | awk '{ for (i = 1; i < NF; i++) if ($i == "rate") print $(i + 1) }')
 else
 	status=1
 fi
@@ -328,5 +345,7 @@ bench_case "$k prefixes: peak RSS of the middle (data plane)" MB "$D_RSS" lower 
 	"BIRD 2 (middle)" "$B_RSS"
 bench_case "UPDATE decode, $k prefixes in 4096-byte UPDATEs, 1 core" prefixes/s "$PARSE" \
 	higher null "-" null
+bench_case "RIB load, $k prefixes one per UPDATE (decode, intern, RIB), 1 core" prefixes/s \
+	"$LOAD" higher null "the same without read-ahead" "$LOAD_NORA"
 bench_finish || status=1
 exit $status

@@ -5,6 +5,7 @@
  *
  *   bgp_table bird DUMP[.gz] N
  *   bgp_table parse DUMP[.gz] N [ROUNDS]
+ *   bgp_table load DUMP[.gz] N [ROUNDS]
  *
  * The routes of the dump's largest IPv4 peer are the base table. When it
  * holds fewer than N prefixes, copies of it are added until N distinct ones
@@ -299,6 +300,29 @@ now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Room for one more UPDATE at 'used' in the buffer: NULL when out of memory. */
+static uint8_t *
+room(uint8_t *buf, size_t *cap, size_t used)
+{
+	if (used + AP_BGP_MAX_LEN <= *cap)
+		return buf;
+	*cap *= 2;
+	return realloc(buf, *cap);
+}
+
+/* Prefix 'a'/'len' (host order) as the encoder takes it. */
+static struct ap_bgp_prefix
+v4_prefix(uint32_t a, uint8_t len)
+{
+	struct ap_bgp_prefix p = {.af = AP_BGP_IPV4, .len = len};
+
+	p.addr[0] = (uint8_t)(a >> 24);
+	p.addr[1] = (uint8_t)(a >> 16);
+	p.addr[2] = (uint8_t)(a >> 8);
+	p.addr[3] = (uint8_t)a;
+	return p;
+}
+
 static int
 parse_bench(const struct table *t, unsigned rounds)
 {
@@ -319,15 +343,8 @@ parse_bench(const struct table *t, unsigned rounds)
 		start[s + 1] += start[s];
 	for (uint32_t i = 0; i < t->n; i++)
 		order[start[t->set[i]]++] = i;
-	for (uint32_t i = 0; i < t->n; i++) {
-		uint32_t a = t->addr[order[i]];
-
-		pfx[i] = (struct ap_bgp_prefix){.af = AP_BGP_IPV4, .len = t->len[order[i]]};
-		pfx[i].addr[0] = (uint8_t)(a >> 24);
-		pfx[i].addr[1] = (uint8_t)(a >> 16);
-		pfx[i].addr[2] = (uint8_t)(a >> 8);
-		pfx[i].addr[3] = (uint8_t)a;
-	}
+	for (uint32_t i = 0; i < t->n; i++)
+		pfx[i] = v4_prefix(t->addr[order[i]], t->len[order[i]]);
 	for (uint32_t i = 0; i < t->n;) {
 		uint32_t s = t->set[order[i]], j = i;
 
@@ -337,12 +354,9 @@ parse_bench(const struct table *t, unsigned rounds)
 			struct ap_wire_w w;
 			int k;
 
-			if (used + AP_BGP_MAX_LEN > cap) {
-				cap *= 2;
-				buf = realloc(buf, cap);
-				if (buf == NULL)
-					return 1;
-			}
+			buf = room(buf, &cap, used);
+			if (buf == NULL)
+				return 1;
 			ap_wire_w_init(&w, buf + used, AP_BGP_MAX_LEN);
 			k = ap_bgp_update_encode(&w, &so, &t->sets[s].a, AP_BGP_IPV4, &pfx[i],
 						 j - i, false);
@@ -388,6 +402,116 @@ parse_bench(const struct table *t, unsigned rounds)
 	return 0;
 }
 
+/*
+ * load: the table the way the feeder of bench/bgp.sh sends it, one prefix per
+ * UPDATE in a shuffled order, put into an empty RIB from one peer: each
+ * UPDATE decoded, its attribute set interned and its prefix updated in the
+ * RIB, on the calling thread. Once without and once with the read-ahead the
+ * speaker does over the messages of a read (bucket PF_FAR messages ahead,
+ * chain PF_NEAR ahead). Prints the rate of each, best of ROUNDS.
+ */
+#define PF_FAR	8
+#define PF_NEAR 4
+
+static int
+load_bench(const struct table *t, unsigned rounds)
+{
+	const struct ap_bgp_sess_opts so = {.as4 = true};
+	const struct ap_bgp_peer_info pi = {.addr = {192, 0, 2, 1}, .asn = 64512, .router_id = 1};
+	uint32_t *order = xalloc(t->n * sizeof(*order)), *moff = xalloc(t->n * sizeof(*moff));
+	size_t cap = (size_t)t->n * 128, used = 0;
+	uint8_t *buf = xalloc(cap);
+	struct ap_bgp_update *u = xalloc(sizeof(*u));
+	struct ap_bgp_prefix *ahead = xalloc(t->n * sizeof(*ahead));
+	uint8_t *have = xalloc(t->n);
+	double best[2] = {0, 0};
+	uint64_t x = 88172645463325252ull;
+
+	for (uint32_t i = 0; i < t->n; i++)
+		order[i] = i;
+	for (uint32_t i = t->n - 1; i > 0; i--) { /* Fisher-Yates, xorshift64. */
+		uint32_t j, tmp;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		j = (uint32_t)(x % (i + 1));
+		tmp = order[i];
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	for (uint32_t i = 0; i < t->n; i++) {
+		uint32_t r = order[i];
+		struct ap_bgp_prefix p = v4_prefix(t->addr[r], t->len[r]);
+		struct ap_wire_w w;
+
+		buf = room(buf, &cap, used);
+		if (buf == NULL)
+			return 1;
+		ap_wire_w_init(&w, buf + used, AP_BGP_MAX_LEN);
+		if (ap_bgp_update_encode(&w, &so, &t->sets[t->set[r]].a, AP_BGP_IPV4, &p, 1,
+					 false) != 1) {
+			fprintf(stderr, "bgp_table: cannot encode route %u\n", r);
+			return 1;
+		}
+		moff[i] = (uint32_t)used;
+		used += ap_wire_w_used(&w);
+	}
+	for (unsigned r = 0; r < 2 * rounds; r++) {
+		const struct ap_bgp_rib_opts ro = {0};
+		struct ap_bgp_rib *rib = ap_bgp_rib_new(&ro);
+		int peer = rib ? ap_bgp_rib_peer_add(rib, &pi) : -1;
+		bool pf = r % 2;
+		struct ap_bgp_rib_stats st;
+		double t0, dt;
+
+		if (peer < 0)
+			return 1;
+		t0 = now();
+		for (uint32_t i = 0; i < t->n; i++) {
+			const uint8_t *m = buf + moff[i];
+			uint32_t len = (uint32_t)m[16] << 8 | m[17];
+			struct ap_bgp_pattr *pa;
+			struct ap_bgp_prefix p;
+			struct ap_wire w;
+
+			if (pf && i + PF_FAR < t->n) {
+				const uint8_t *f = buf + moff[i + PF_FAR];
+
+				have[i + PF_FAR] = ap_bgp_update_peek_prefix(
+					f, (uint32_t)f[16] << 8 | f[17], &ahead[i + PF_FAR]);
+				if (have[i + PF_FAR])
+					ap_bgp_rib_prefetch(rib, &ahead[i + PF_FAR], false);
+			}
+			if (pf && i + PF_NEAR < t->n && i + PF_NEAR >= PF_FAR && have[i + PF_NEAR])
+				ap_bgp_rib_prefetch(rib, &ahead[i + PF_NEAR], true);
+			if (ap_bgp_update_decode(m, len, &so, u) != AP_BGP_ACT_OK) {
+				fprintf(stderr, "bgp_table: UPDATE %u not accepted\n", i);
+				return 1;
+			}
+			pa = ap_bgp_pattr_intern(rib, &u->attrs);
+			ap_wire_init(&w, u->nlri.p, u->nlri.len);
+			while (pa && ap_bgp_nlri_next(&w, AP_BGP_IPV4, &p))
+				ap_bgp_rib_update(rib, (uint16_t)peer, &p, ap_bgp_pattr_ref(pa),
+						  false, 0);
+			ap_bgp_pattr_unref(rib, pa);
+		}
+		dt = now() - t0;
+		ap_bgp_rib_stats(rib, &st);
+		if (st.best != t->n) {
+			fprintf(stderr, "bgp_table: Loc-RIB holds %lu of %u prefixes\n",
+				(unsigned long)st.best, t->n);
+			return 1;
+		}
+		ap_bgp_rib_free(rib);
+		if (best[pf] == 0 || dt < best[pf])
+			best[pf] = dt;
+	}
+	printf("prefixes %u updates %u rate %.0f read_ahead_rate %.0f\n", t->n, t->n,
+	       t->n / best[0], t->n / best[1]);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -396,9 +520,11 @@ main(int argc, char **argv)
 	uint8_t *dump;
 	long n;
 
-	if (argc < 4 || (strcmp(argv[1], "bird") != 0 && strcmp(argv[1], "parse") != 0) ||
+	if (argc < 4 ||
+	    (strcmp(argv[1], "bird") != 0 && strcmp(argv[1], "parse") != 0 &&
+	     strcmp(argv[1], "load") != 0) ||
 	    (n = atol(argv[3])) <= 0) {
-		fprintf(stderr, "usage: %s bird|parse DUMP[.gz] N [ROUNDS]\n", argv[0]);
+		fprintf(stderr, "usage: %s bird|parse|load DUMP[.gz] N [ROUNDS]\n", argv[0]);
 		return 2;
 	}
 	dump = ap_feed_slurp(argv[2], &len);
@@ -414,5 +540,7 @@ main(int argc, char **argv)
 		print_bird(&t);
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
+	if (argv[1][0] == 'l')
+		return load_bench(&t, argc > 4 ? (unsigned)atoi(argv[4]) : 3);
 	return parse_bench(&t, argc > 4 ? (unsigned)atoi(argv[4]) : 5);
 }

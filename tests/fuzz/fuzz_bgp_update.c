@@ -50,7 +50,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ap_bgp_sess_opts o = {0};
 	struct ap_wire_w w;
 	enum ap_bgp_action a;
+	struct ap_bgp_prefix pk;
 	uint32_t len, n;
+	bool peeked;
 	int enc;
 
 	if (size < 1 || size - 1 > sizeof(msg) - AP_BGP_HDR_LEN)
@@ -64,7 +66,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	len = ap_wire_w_used(&w);
 
+	/* The read-ahead peek takes any bytes; what it finds of a well-formed
+	 * UPDATE is what the decoder finds first. */
+	peeked = ap_bgp_update_peek_prefix(msg, len, &pk);
 	a = ap_bgp_update_decode(msg, len, &o, &u1);
+	if (a == AP_BGP_ACT_OK && u1.nlri.len > 0) {
+		struct ap_bgp_prefix first;
+		struct ap_wire nw;
+
+		ap_wire_init(&nw, u1.nlri.p, u1.nlri.len);
+		CHECK(peeked == ap_bgp_nlri_next(&nw, AP_BGP_IPV4, &first));
+		CHECK(!peeked || (first.len == pk.len && memcmp(first.addr, pk.addr, 16) == 0));
+	}
 	if (a == AP_BGP_ACT_SESSION_RESET) {
 		CHECK(u1.err.code == AP_BGP_ERR_UPDATE);
 		CHECK(u1.err.data_len <= AP_BGP_ERR_DATA_MAX);

@@ -430,6 +430,13 @@ enum ap_bgp_action ap_bgp_attrs_decode(const uint8_t *p, uint32_t len,
  * @return true with @p p filled, false at the end.
  */
 bool ap_bgp_nlri_next(struct ap_wire *w, uint8_t af, struct ap_bgp_prefix *p);
+/**
+ * The first IPv4 prefix the UPDATE @p msg (@p len bytes, header included)
+ * announces in its NLRI field, or else withdraws, found without decoding or
+ * validating the rest: a hint for read-ahead (ap_bgp_rib_prefetch()), never a
+ * substitute for ap_bgp_update_decode(). @return false when there is none.
+ */
+bool ap_bgp_update_peek_prefix(const uint8_t *msg, uint32_t len, struct ap_bgp_prefix *pfx);
 
 /**
  * Encode one UPDATE carrying prefixes of one family, as many as fit.
@@ -688,6 +695,14 @@ uint32_t ap_bgp_pattr_refcnt(const struct ap_bgp_pattr *pa);
  */
 int ap_bgp_rib_update(struct ap_bgp_rib *rib, uint16_t peer, const struct ap_bgp_prefix *pfx,
 		      struct ap_bgp_pattr *pa, bool rejected, uint32_t now);
+/**
+ * Start loading what a later update or withdrawal of @p pfx reads: with
+ * @p chain false the hash bucket, with @p chain true (some updates later,
+ * once the bucket is in cache) the first destination of its chain. A full
+ * table's lookups miss the caches; issued a few messages ahead, these loads
+ * overlap instead of stalling one after another.
+ */
+void ap_bgp_rib_prefetch(const struct ap_bgp_rib *rib, const struct ap_bgp_prefix *pfx, bool chain);
 /** Remove peer @p peer's path to @p pfx. @return 0, or -ENOENT if there was none. */
 int ap_bgp_rib_withdraw(struct ap_bgp_rib *rib, uint16_t peer, const struct ap_bgp_prefix *pfx);
 /** Remove every path of @p peer (session down). @return how many were removed. */

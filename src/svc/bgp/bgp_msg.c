@@ -608,3 +608,27 @@ ap_bgp_prefix_parse(const char *s, struct ap_bgp_prefix *p)
 		p->addr[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
 	return 0;
 }
+
+bool
+ap_bgp_update_peek_prefix(const uint8_t *m, uint32_t len, struct ap_bgp_prefix *pfx)
+{
+	const uint32_t fixed = AP_BGP_HDR_LEN + 4; /* Header and the two lengths. */
+	struct ap_wire w;
+	uint32_t wl, al;
+
+	if (len < fixed || m[18] != AP_BGP_UPDATE)
+		return false;
+	wl = (uint32_t)m[19] << 8 | m[20];
+	if (fixed + wl > len)
+		return false;
+	al = (uint32_t)m[21 + wl] << 8 | m[22 + wl];
+	if (fixed + wl + al > len)
+		return false;
+	if (len > fixed + wl + al)
+		ap_wire_init(&w, m + fixed + wl + al, len - (fixed + wl + al));
+	else if (wl)
+		ap_wire_init(&w, m + AP_BGP_HDR_LEN + 2, wl);
+	else
+		return false;
+	return ap_bgp_nlri_next(&w, AP_BGP_IPV4, pfx);
+}

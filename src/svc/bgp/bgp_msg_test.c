@@ -1148,3 +1148,44 @@ Test(bgp_conformance, ryu_update_contents)
 	cr_assert_str_eq(ap_bgp_prefix_str(&p, s, sizeof(s)), "192.168.0.0/24");
 	free(u);
 }
+
+/* The read-ahead peek: the first announced IPv4 prefix, else the first
+ * withdrawn one; nothing from other messages or cut-short UPDATEs. */
+Test(bgp_update, peek_prefix)
+{
+	struct ap_bgp_sess_opts o = {.as4 = true};
+	struct ap_bgp_prefix pfx[3], got;
+	struct ap_bgp_attrs a;
+	uint8_t buf[4096];
+	struct ap_wire_w w;
+	uint32_t len;
+
+	full_attrs(&a);
+	prefixes(pfx, 3, AP_BGP_IPV4);
+	ap_wire_w_init(&w, buf, sizeof(buf));
+	cr_assert_eq(ap_bgp_update_encode(&w, &o, &a, AP_BGP_IPV4, pfx, 3, false), 3);
+	len = ap_wire_w_used(&w);
+	cr_assert(ap_bgp_update_peek_prefix(buf, len, &got));
+	cr_assert_eq(got.len, pfx[0].len);
+	cr_assert_arr_eq(got.addr, pfx[0].addr, 16);
+	/* Lengths pointing past the message: nothing. */
+	cr_assert_not(ap_bgp_update_peek_prefix(buf, AP_BGP_HDR_LEN + 3, &got));
+	buf[21] = 0xff;
+	cr_assert_not(ap_bgp_update_peek_prefix(buf, len, &got));
+
+	ap_wire_w_init(&w, buf, sizeof(buf));
+	cr_assert_eq(ap_bgp_update_encode(&w, &o, NULL, AP_BGP_IPV4, pfx + 1, 2, true), 2);
+	cr_assert(ap_bgp_update_peek_prefix(buf, ap_wire_w_used(&w), &got));
+	cr_assert_arr_eq(got.addr, pfx[1].addr, 16);
+	cr_assert_eq(got.len, pfx[1].len);
+
+	/* IPv6 travels in MP_REACH_NLRI: not peeked. */
+	prefixes(pfx, 1, AP_BGP_IPV6);
+	ap_wire_w_init(&w, buf, sizeof(buf));
+	cr_assert_eq(ap_bgp_update_encode(&w, &o, &a, AP_BGP_IPV6, pfx, 1, false), 1);
+	cr_assert_not(ap_bgp_update_peek_prefix(buf, ap_wire_w_used(&w), &got));
+
+	ap_wire_w_init(&w, buf, sizeof(buf));
+	cr_assert_geq(ap_bgp_keepalive_encode(&w), 0);
+	cr_assert_not(ap_bgp_update_peek_prefix(buf, ap_wire_w_used(&w), &got));
+}

@@ -89,7 +89,7 @@ struct bgp_svc {
 	uv_timer_t export_timer;
 	bool export_armed;
 	struct export_memo *memo; /* See export_view(). */
-	uint32_t memo_epoch;
+	uint32_t memo_gen;	  /* From 1: a zeroed entry is stale. */
 	/* Recursive next hops, when a FIB resolves them (NULL dpfib: none). */
 	const struct ap_svc_fib *dpfib;
 	struct bgp_nh *nhs; /* Open addressing, nh_cap slots. */

@@ -543,6 +543,17 @@ dest_slot(const struct ap_bgp_rib *rib, const struct ap_bgp_prefix *p)
 	return dp;
 }
 
+void
+ap_bgp_rib_prefetch(const struct ap_bgp_rib *rib, const struct ap_bgp_prefix *pfx, bool chain)
+{
+	struct ap_bgp_dest *const *slot = &rib->dests[pfx_hash(pfx) & (rib->n_dbuckets - 1)];
+
+	if (!chain)
+		__builtin_prefetch(slot);
+	else if (*slot)
+		__builtin_prefetch(*slot);
+}
+
 static void
 grow_dests(struct ap_bgp_rib *rib)
 {

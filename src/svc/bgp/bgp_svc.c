@@ -35,6 +35,10 @@
 #define MOD	     "bgp"
 #define RBUF_MAX     (2u * AP_BGP_EXT_MAX_LEN)
 #define OBUF_FLUSH   (256u * 1024)
+/* Read-ahead distances (messages) of the RIB prefetch: see read_ahead(). */
+#define PF_FAR	     8
+#define PF_NEAR	     4
+#define PF_RING	     16
 #define DEFAULT_LP   100
 #define ASPATH_SCRAP 4096
 
@@ -312,16 +316,23 @@ handle_update(struct bgp_peer *p, const uint8_t *msg, uint32_t len)
 		}
 		for (int b = 0; b < 2; b++) {
 			const struct ap_bgp_nlri *n = blocks[b];
-			struct ap_bgp_prefix pfx;
-			struct ap_wire w;
+			struct ap_bgp_prefix pfx, pf;
+			struct ap_wire w, ahead;
 
 			if (n->len == 0 || n->af == AP_BGP_AF_NONE || !p->af[n->af])
 				continue;
 			ap_wire_init(&w, n->p, n->len);
+			/* The buckets of the next prefixes load while one is handled. */
+			ahead = w;
+			for (int i = 0; i < PF_NEAR && ap_bgp_nlri_next(&ahead, n->af, &pf); i++)
+				ap_bgp_rib_prefetch(s->rib, &pf, false);
 			while (ap_bgp_nlri_next(&w, n->af, &pfx)) {
 				struct ap_bgp_attrs a2;
 				struct ap_bgp_pattr *pp;
 				bool acc;
+
+				if (ap_bgp_nlri_next(&ahead, n->af, &pf))
+					ap_bgp_rib_prefetch(s->rib, &pf, false);
 
 				if (same) {
 					ap_bgp_rib_update(s->rib, p->idx, &pfx,
@@ -386,6 +397,7 @@ handle_open(struct bgp_peer *p, const uint8_t *msg, uint32_t len)
 	info = *ap_bgp_rib_peer(s->rib, p->idx);
 	info.router_id = o->router_id;
 	ap_bgp_rib_peer_set(s->rib, p->idx, &info);
+	s->memo_gen++; /* Views of its routes name its identifier. */
 	arg.hold_time = o->hold_time;
 	fsm_event(p, AP_BGP_EV_OPEN, &arg);
 }
@@ -490,11 +502,53 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	buf->len = p->rcap - p->rlen;
 }
 
+/*
+ * Read-ahead over the messages a read brought: a full table often comes one
+ * prefix per UPDATE, and each one's RIB lookup misses the caches. The first
+ * prefix of the UPDATE PF_FAR messages ahead gets its hash bucket loaded, the
+ * one PF_NEAR ahead its chain, so the misses overlap (the scan only peeks:
+ * every message is still decoded and checked when its turn comes).
+ */
+struct read_ahead {
+	uint32_t off;	  /* Scanned up to here... */
+	uint32_t scanned; /* ...that many messages. */
+	uint32_t have;	  /* Bit (index % PF_RING): pfx[] holds one. */
+	struct ap_bgp_prefix pfx[PF_RING];
+};
+
+/* Before message 'done' is handled: scan up to PF_FAR messages past it. */
+static void
+read_ahead(struct bgp_peer *p, struct read_ahead *ra, uint32_t done, uint32_t max)
+{
+	const struct ap_bgp_rib *rib = p->svc->rib;
+	uint32_t k;
+
+	while (ra->scanned < done + PF_FAR && p->rlen - ra->off >= AP_BGP_HDR_LEN) {
+		const uint8_t *m = p->rbuf + ra->off;
+		uint32_t len = (uint32_t)m[16] << 8 | m[17];
+
+		if (len < AP_BGP_HDR_LEN || len > max || len > p->rlen - ra->off)
+			break;
+		k = ra->scanned % PF_RING;
+		ra->have &= ~(1u << k);
+		if (p->af[AP_BGP_IPV4] && ap_bgp_update_peek_prefix(m, len, &ra->pfx[k])) {
+			ra->have |= 1u << k;
+			ap_bgp_rib_prefetch(rib, &ra->pfx[k], false);
+		}
+		ra->off += len;
+		ra->scanned++;
+	}
+	k = (done + PF_NEAR) % PF_RING;
+	if (done + PF_NEAR < ra->scanned && (ra->have >> k & 1))
+		ap_bgp_rib_prefetch(rib, &ra->pfx[k], true);
+}
+
 static void
 on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
 	struct bgp_peer *p = st->data;
-	uint32_t off = 0;
+	struct read_ahead ra = {0};
+	uint32_t off = 0, done = 0;
 
 	(void)buf;
 	if (p == NULL)
@@ -509,7 +563,11 @@ on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		struct ap_bgp_err e;
 		/* Until OPEN settles it, accept up to the largest size. */
 		uint32_t max = p->max_len ? p->max_len : AP_BGP_EXT_MAX_LEN;
-		int rc = ap_bgp_hdr_decode(p->rbuf + off, p->rlen - off, max, &h, &e);
+		int rc;
+
+		if (p->fsm.state == AP_BGP_ESTABLISHED)
+			read_ahead(p, &ra, done++, max);
+		rc = ap_bgp_hdr_decode(p->rbuf + off, p->rlen - off, max, &h, &e);
 
 		if (rc == -EAGAIN)
 			break;
@@ -781,6 +839,8 @@ peer_apply(struct bgp_peer *p, const struct ap_bgp_fsm_out *out)
 		send_open(p);
 	if (out->acts & AP_BGP_DO_KEEPALIVE)
 		send_keepalive(p);
+	if (out->acts & (AP_BGP_DO_ESTABLISHED | AP_BGP_DO_DOWN))
+		s->memo_gen++; /* The views name our end of the session. */
 	if (out->acts & AP_BGP_DO_ESTABLISHED) {
 		AP_LOG_INFO(MOD, "neighbor %s: established (AS %u)",
 			    addr_str(p->cfg.addr, p->cfg.v6, buf, sizeof(buf)), p->peer_open.asn);
@@ -1160,7 +1220,6 @@ struct collect {
 	size_t n, cap;
 	bool withdraws; /* Dirty pass: unexported prefixes become withdrawals. */
 	bool af[AP_BGP_N_AF];
-	uint32_t epoch; /* Of the export memo (s->memo) for this peer's pass. */
 	uint8_t scratch[ASPATH_SCRAP];
 	struct ap_bgp_pol_buf pb;
 };
@@ -1169,16 +1228,21 @@ struct collect {
  * Without a named export policy, what a peer gets depends only on the best
  * path's attribute set, the peer it came from and the family, not on the
  * prefix: the export view is computed and interned once per such triple and
- * pass (a full table has a few tens of thousands of sets for a million
- * prefixes). A direct-mapped memo; entries of older passes are stale by epoch.
+ * target peer (a full table has a few tens of thousands of sets for a million
+ * prefixes, and comes over many passes). A direct-mapped memo that outlives
+ * the passes: an entry holds references on both sets, so a set's address is
+ * never reused while the memo names it, and every change the view depends on
+ * besides those (a session up or down, a peer's OPEN, a reload) moves
+ * s->memo_gen on, which makes all entries stale.
  */
 #define MEMO_SIZE (1u << 16)
 
 struct export_memo {
-	const struct ap_bgp_pattr *src;
-	struct ap_bgp_pattr *out; /* NULL: not exported. */
-	uint32_t epoch;
-	uint16_t peer;
+	struct ap_bgp_pattr *src; /* Held. */
+	struct ap_bgp_pattr *out; /* Held; NULL: not exported. */
+	uint32_t gen;
+	uint16_t peer; /* The best path's. */
+	uint16_t to;   /* The target peer. */
 	uint8_t af;
 };
 
@@ -1193,12 +1257,12 @@ export_view(struct collect *c, const struct ap_bgp_dest *d)
 	struct ap_bgp_attrs a;
 
 	if (d->best && !c->p->export_pol && s->memo) {
-		uintptr_t h =
-			((uintptr_t)d->best->attrs >> 4) ^ d->best->peer * 0x9e37u ^ d->pfx.af;
+		uintptr_t h = ((uintptr_t)d->best->attrs >> 4) ^ d->best->peer * 0x9e37u ^
+			      c->p->idx * 0x85ebu ^ d->pfx.af;
 
 		m = &s->memo[(h ^ h >> 16) & (MEMO_SIZE - 1)];
-		if (m->epoch == c->epoch && m->src == d->best->attrs && m->peer == d->best->peer &&
-		    m->af == d->pfx.af)
+		if (m->gen == s->memo_gen && m->src == d->best->attrs && m->peer == d->best->peer &&
+		    m->to == c->p->idx && m->af == d->pfx.af)
 			return m->out ? ap_bgp_pattr_ref(m->out) : NULL;
 	}
 	if (bgp_export_attrs(s, c->p, d, &a, c->scratch, sizeof(c->scratch), &c->pb)) {
@@ -1206,13 +1270,16 @@ export_view(struct collect *c, const struct ap_bgp_dest *d)
 		if (pa == NULL)
 			return NULL;
 	}
-	/* The items hold the references; the memo only points. */
-	if (m)
-		*m = (struct export_memo){.src = d->best->attrs,
-					  .out = pa,
-					  .epoch = c->epoch,
+	if (m) {
+		ap_bgp_pattr_unref(s->rib, m->src);
+		ap_bgp_pattr_unref(s->rib, m->out);
+		*m = (struct export_memo){.src = ap_bgp_pattr_ref(d->best->attrs),
+					  .out = pa ? ap_bgp_pattr_ref(pa) : NULL,
+					  .gen = s->memo_gen,
 					  .peer = d->best->peer,
+					  .to = c->p->idx,
 					  .af = d->pfx.af};
+	}
 	return pa;
 }
 
@@ -1285,7 +1352,6 @@ on_export(uv_timer_t *t)
 			continue;
 		memset(c, 0, offsetof(struct collect, scratch));
 		c->p = p;
-		c->epoch = ++s->memo_epoch;
 		if (p->need_full) {
 			c->af[0] = p->need_full_af[0];
 			c->af[1] = p->need_full_af[1];
@@ -1594,6 +1660,7 @@ svc_start(const struct ap_svc_env *env, const struct ap_config *cfg, void **stat
 		return -ENOMEM;
 	s->loop = env->loop;
 	s->cfg = cfg->bgp;
+	s->memo_gen = 1;
 	if (env->fib) {
 		s->fib_ops.install = fib_install;
 		s->fib_ops.withdraw = fib_withdraw;
@@ -1787,6 +1854,7 @@ svc_reconfigure(void *state, const struct ap_config *cfg)
 
 	if (!cfg_policy_only(&s->cfg, nc))
 		return -EOPNOTSUPP;
+	s->memo_gen++;
 	for (uint16_t i = 0; i < s->n_peers; i++) {
 		const struct ap_cfg_bgp_neighbor *o = &s->cfg.neighbors[i], *n = &nc->neighbors[i];
 
