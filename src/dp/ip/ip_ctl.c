@@ -120,6 +120,10 @@ static struct {
 	uint64_t reachable_ms;
 	uint64_t icmp_last_ms;
 	uint64_t counters[16];
+	/* IPv6 FIB rebuilds: see fib6_rebuild(). */
+	struct rte_fib6_conf c6;
+	unsigned fib6_builds;
+	uint64_t fib6_stranded; /* tbl8 groups deleted routes may hold, at most. */
 } ctl;
 
 enum {
@@ -137,6 +141,7 @@ enum {
 	C_RA_SENT,
 	C_FIB4_FULL,
 	C_FIB6_FULL,
+	C_FIB6_REBUILDS,
 };
 
 static uint64_t
@@ -241,13 +246,79 @@ route_refused(const struct ap_cfg_prefix *p, int rc)
 	return -ENOSPC;
 }
 
+/*
+ * DPDK 22.11's IPv6 trie reserves, when it adds a route longer than /24, the
+ * tbl8 groups that route could need, and does not give them back when the
+ * route is deleted: a FIB whose long routes churn (a BGP feed's withdrawals
+ * and re-announcements) runs out of groups while holding few routes. The
+ * groups deleted routes may still hold are counted (an upper bound: one per
+ * 8 bits past /24); when the trie refuses a route for room and they come to
+ * at least 1/64 of its groups, a fresh trie is built from the route list, the
+ * workers are switched to it (the pointer is what they read per burst), and
+ * the old one is freed once every worker has passed a quiescent state. The
+ * old trie keeps forwarding while the new one is built; a FIB that is full of
+ * live routes is refused as before, without a rebuild.
+ */
+static int
+fib6_rebuild(void)
+{
+	struct rte_fib6 *nf, *old = ap_ip.fib6;
+	char name[32]; /* RTE_FIB6_NAMESIZE, private to the library. */
+	uint64_t t0 = now_ms();
+	unsigned n = 0;
+
+	snprintf(name, sizeof(name), "ap_fib6_%u", ++ctl.fib6_builds);
+	nf = rte_fib6_create(name, (int)rte_socket_id(), &ctl.c6);
+	if (nf == NULL) {
+		AP_LOG_WARN(MOD, "IPv6 FIB: no memory to rebuild it and free the tbl8 groups of "
+				 "deleted routes: %s", rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < ctl.n_routes; i++) {
+		const struct ctl_route *r = &ctl.routes[i];
+
+		if (!r->used || r->prefix.family != 6)
+			continue;
+		if (rte_fib6_add(nf, r->prefix.addr, r->prefix.len, r->nh) < 0) {
+			rte_fib6_free(nf);
+			AP_LOG_WARN(MOD, "IPv6 FIB: a rebuild does not hold its %u routes either", n);
+			return -ENOSPC;
+		}
+		n++;
+	}
+	__atomic_store_n(&ap_ip.fib6, nf, __ATOMIC_RELEASE);
+	if (ap_dp_qsbr)
+		rte_rcu_qsbr_synchronize(ap_dp_qsbr, RTE_QSBR_THRID_INVALID);
+	rte_fib6_free(old);
+	ctl.fib6_stranded = 0;
+	ctl.counters[C_FIB6_REBUILDS]++;
+	AP_LOG_INFO(MOD,
+		    "IPv6 FIB rebuilt with its %u routes in %" PRIu64
+		    " ms: the tbl8 groups of deleted routes are free again",
+		    n, now_ms() - t0);
+	return 0;
+}
+
+/* Groups a route of length @p len may have reserved (see fib6_rebuild()). */
+static unsigned
+fib6_groups(uint8_t len)
+{
+	return len > 24 ? (len - 24u + 7u) / 8u : 0;
+}
+
 static int
 fib_add(const struct ap_cfg_prefix *p, uint32_t nh)
 {
 	uint32_t a;
+	int rc;
 
-	if (p->family == 6)
-		return rte_fib6_add(ap_ip.fib6, p->addr, p->len, nh);
+	if (p->family == 6) {
+		rc = rte_fib6_add(ap_ip.fib6, p->addr, p->len, nh);
+		if (rc == -ENOSPC && fib6_groups(p->len) &&
+		    ctl.fib6_stranded * 64 >= ctl.c6.trie.num_tbl8 && fib6_rebuild() == 0)
+			rc = rte_fib6_add(ap_ip.fib6, p->addr, p->len, nh);
+		return rc;
+	}
 	memcpy(&a, p->addr, 4);
 	return rte_fib_add(ap_ip.fib4, rte_be_to_cpu_32(a), p->len, nh);
 }
@@ -662,8 +733,8 @@ route_drop(struct ctl_route *r)
 
 		memcpy(&a, p->addr, 4);
 		rte_fib_delete(ap_ip.fib4, rte_be_to_cpu_32(a), p->len);
-	} else {
-		rte_fib6_delete(ap_ip.fib6, p->addr, p->len);
+	} else if (rte_fib6_delete(ap_ip.fib6, p->addr, p->len) == 0) {
+		ctl.fib6_stranded += fib6_groups(p->len);
 	}
 	route_unlink(r);
 }
@@ -1701,6 +1772,7 @@ ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_me
 	});
 	ap_ip.nh = rte_zmalloc("ap_nh", sizeof(struct ap_nh) * AP_NH_MAX, RTE_CACHE_LINE_SIZE);
 	ap_ip.fib4 = rte_fib_create("ap_fib4", (int)rte_socket_id(), &c4);
+	ctl.c6 = c6;
 	ap_ip.fib6 = rte_fib6_create("ap_fib6", (int)rte_socket_id(), &c6);
 	ap_ip.punt = rte_ring_create("ap_punt", RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
 	ap_ip.inject = rte_ring_create("ap_inject", RING_SIZE, (int)rte_socket_id(),
@@ -1774,6 +1846,15 @@ ap_ip_mem_mb(const struct ap_config *cfg)
 		     sizeof(struct ap_nh) * AP_NH_MAX;
 
 	return (unsigned)(b >> 20) + 16; /* Rings and rounding. */
+}
+
+unsigned
+ap_ip_fib6_rebuild_mb(const struct ap_config *cfg)
+{
+	uint64_t b = (64ull << 20) + (uint64_t)cfg->fib6.max_routes * 432 +
+		     (uint64_t)cfg->fib6.tbl8 * 1032;
+
+	return (unsigned)(b >> 20) + 1;
 }
 
 bool
@@ -2015,6 +2096,7 @@ ap_ip_stats_json(void)
 		[C_RA_SENT] = "router_advertisements_sent",
 		[C_FIB4_FULL] = "routes_refused_fib4_full",
 		[C_FIB6_FULL] = "routes_refused_fib6_full",
+		[C_FIB6_REBUILDS] = "fib6_rebuilds",
 	};
 	json_t *routes = json_object(), *neigh = json_object(), *ctlj = json_object();
 

@@ -118,6 +118,20 @@ lookup(uint32_t k, uint8_t len)
 	return ap_ip.nh[nh % AP_NH_MAX].type;
 }
 
+/* Where @p addr goes: its next hop's type. */
+static uint8_t
+lookup6(const char *addr)
+{
+	struct ap_cfg_prefix p;
+	uint8_t ip[1][16];
+	uint64_t nh = 0;
+
+	cr_assert_eq(ap_cfg_prefix_parse(addr, false, &p), 0);
+	memcpy(ip[0], p.addr, 16);
+	rte_fib6_lookup_bulk(ap_ip.fib6, ip, &nh, 1);
+	return ap_ip.nh[nh % AP_NH_MAX].type;
+}
+
 static json_int_t
 stat(const char *group, const char *key)
 {
@@ -172,6 +186,34 @@ Test(ip_fib, default_fib6_refuses_a_large_table_and_counts_it)
 	cr_assert_eq(lookup(ok - 1, 48), AP_NH_NEIGH);
 	cr_assert_eq(lookup(ok, 48), AP_NH_UNREACH);
 	cr_assert_eq(stat("routes", "bgp"), ok);
+}
+
+/* Withdrawn long routes hand their tbl8 groups back: the trie keeps them
+ * reserved, so the control plane rebuilds it when a route is refused for room
+ * that deleted routes hold. Here the same /48s go in, all out, and all in
+ * again, as a flapping BGP feed would do. */
+Test(ip_fib, withdrawn_routes_give_their_tbl8_groups_back)
+{
+	uint32_t ok, again;
+
+	start("{fib4: " SMALL_FIB4 ", fib6: {max_routes: 1024, tbl8: 256}}");
+	ok = load(200, 48);
+	cr_assert(ok > 50 && ok < 86, "%u /48s taken", ok);
+	cr_assert_eq(stat("control", "fib6_rebuilds"), 0, "a full FIB of live routes is no reason");
+	for (uint32_t k = 0; k < ok; k++)
+		cr_assert_eq(del(k, 48), 0);
+	cr_assert_eq(stat("routes", "bgp"), 0);
+	again = load(ok, 48);
+	cr_assert_eq(again, ok, "%u of %u /48s back in", again, ok);
+	cr_assert_eq(stat("control", "fib6_rebuilds"), 1);
+	cr_assert_eq(stat("control", "routes_refused_fib6_full"), 200 - ok);
+	for (uint32_t k = 0; k < 200; k++)
+		cr_assert_eq(lookup(k, 48), k < ok ? AP_NH_NEIGH : AP_NH_UNREACH, "route %u", k);
+	cr_assert_eq(stat("routes", "bgp"), ok);
+	/* The interface's own routes came along into the new trie. */
+	cr_assert_neq(lookup6("2001:db8::42"), AP_NH_UNREACH);
+	cr_assert_neq(lookup6("2001:db8::1"), AP_NH_UNREACH);
+	cr_assert_eq(lookup6("2001:db9::1"), AP_NH_UNREACH);
 }
 
 Test(ip_fib, larger_fib6_holds_the_table)
