@@ -17,8 +17,9 @@
 #
 # The middle is, in turn: aetherd --no-dataplane; aetherd with its data plane
 # (two DPDK null ports, the feeder announcing next hop 10.0.1.2 on a connected
-# subnet, so every best route is also installed in the FIB); and BIRD 2 (the
-# peer). The receiver and the middle are up first; the clock starts when the
+# subnet, so every best route is also installed in the FIB; no packet comes,
+# and with dataplane.poll_sleep_us the idle worker sleeps rather than keeping
+# one of the machine's cores); and BIRD 2 (the peer). The receiver and the middle are up first; the clock starts when the
 # feeder's session to the middle is Established (polled every 50 ms from the
 # feeder) and stops when the middle's Loc-RIB holds every prefix (aetherd:
 # rib.prefixes of /api/v1/bgp/summary, and the bgp routes of the FIB in
@@ -141,7 +142,7 @@ middle_bird_conf() {
 middle_aetherd_conf() {
 	if [ "${1:-}" = dp ]; then
 		cat <<-EOF
-			dataplane: {workers: 1}
+			dataplane: {workers: 1, poll_sleep_us: 100}
 			ports:
 			  - {name: in, driver: null}
 			  - {name: out, driver: devargs, devargs: "net_null_out,no-rx=1"}

@@ -1670,6 +1670,7 @@ static const struct field dataplane_fields[] = {
 	{CFG_FIELD("hugepages", FT_ENUM, hugepages), .names = hugepages_names},
 	{CFG_FIELD("eal_args", FT_STRING, eal_args)},
 	{CFG_FIELD("node_cycles", FT_BOOL, node_cycles)},
+	{CFG_FIELD("poll_sleep_us", FT_UINT, poll_sleep_us), .max = 10000},
 	{CFG_FIELD("neighbor_reachable_time", FT_UINT, neigh_reachable_s), .min = 1, .max = 3600},
 	{CFG_FIELD("mac_table_size", FT_UINT, mac_table_size), .min = 1024, .max = 1u << 24,
 	 .flags = F_POW2},

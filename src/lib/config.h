@@ -538,6 +538,9 @@ struct ap_config {
 	bool node_cycles; /**< Per-node TSC cycle accounting (default false: costs cycles). */
 	uint16_t neigh_reachable_s; /**< Seconds before a neighbour is re-confirmed (default 30). */
 	uint16_t burst;	  /**< RX burst size (default 32, max 256). */
+	/** Microseconds a worker sleeps when its graph walks find no work (0:
+	 *  busy-poll, the default). */
+	uint16_t poll_sleep_us;
 	enum ap_hugepages hugepages;
 	char eal_args[AP_PATH_MAX]; /**< Extra EAL arguments, space separated (expert use). */
 	/** FIB sizes (dataplane.fib4, dataplane.fib6): routes each holds and tbl8

@@ -187,6 +187,8 @@ static const struct bad_case bad_cases[] = {
 	 "nat.forward[1]: port 1 is already forwarded"},
 	{L3_PORTS "dataplane: {mac_table_size: 1000}\n",
 	 "t.yaml:4:29: dataplane.mac_table_size must be a power of two between 1024 and"},
+	{L3_PORTS "dataplane: {poll_sleep_us: 10001}\n",
+	 "t.yaml:4:28: dataplane.poll_sleep_us must be"},
 	{L3_PORTS "interfaces:\n  - {name: x, port: a, addresses: [10.0.0.1/24]}\n"
 		  "routes:\n  - {prefix: 0.0.0.0/0, via: 10.0.1.1}\n",
 	 "t.yaml:7:5: routes[0]: next hop 10.0.1.1 is on no interface's subnet"},

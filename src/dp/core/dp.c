@@ -619,7 +619,7 @@ setup_fast_table(struct ap_dp *dp)
  * visits is the library's: source nodes first, then pending streams in the
  * circular buffer until it is empty.
  */
-static __rte_always_inline void
+static __rte_always_inline bool
 graph_walk_counting(struct rte_graph *graph)
 {
 	const rte_graph_off_t *cir = graph->cir_start;
@@ -637,7 +637,26 @@ graph_walk_counting(struct rte_graph *graph)
 		node->idx = 0;
 		head = likely((int32_t)head > 0) ? head & mask : head;
 	}
+	/* Any stream pended past the source nodes: packets moved. */
+	if (graph->tail == 0)
+		return false;
 	graph->tail = 0;
+	return true;
+}
+
+/* Empty walks in a row before a worker with dataplane.poll_sleep_us sleeps. */
+#define IDLE_WALKS 64
+
+/* Sleep for dataplane.poll_sleep_us, offline for RCU so that no writer waits. */
+static void
+worker_sleep(struct ap_worker *w)
+{
+	struct timespec ts = {.tv_nsec = (long)w->poll_sleep_us * 1000};
+
+	rte_rcu_qsbr_thread_offline(ap_dp_qsbr, w->index);
+	nanosleep(&ts, NULL);
+	rte_rcu_qsbr_thread_online(ap_dp_qsbr, w->index);
+	w->stats.sleeps++;
 }
 
 /* The workers' RCU: what the control plane deletes from lock-free tables is
@@ -657,17 +676,29 @@ static int
 worker_main(void *arg)
 {
 	struct ap_worker *w = arg;
+	unsigned idle = 0;
 
 	RTE_PER_LCORE(ap_trace_buf) = w->trace;
 	rte_rcu_qsbr_thread_register(ap_dp_qsbr, w->index);
 	rte_rcu_qsbr_thread_online(ap_dp_qsbr, w->index);
 	w->start_tsc = rte_rdtsc();
 	while (!__atomic_load_n(&w->quit, __ATOMIC_RELAXED)) {
-		if (unlikely(w->node_cycles))
+		bool busy;
+
+		if (unlikely(w->node_cycles)) {
+			uint64_t rx = w->stats.rx_packets;
+
 			rte_graph_walk(w->graph);
-		else
-			graph_walk_counting(w->graph);
+			busy = w->stats.rx_packets != rx;
+		} else {
+			busy = graph_walk_counting(w->graph);
+		}
 		w->stats.walks++;
+		if (unlikely(w->poll_sleep_us)) {
+			idle = busy ? 0 : idle + 1;
+			if (idle >= IDLE_WALKS)
+				worker_sleep(w);
+		}
 		/* Flush requests and expiry also when no packet comes. */
 		if (unlikely((w->stats.walks & 1023) == 0) && ap_ct_conf.enabled)
 			ap_ct_housekeeping(w->index);
@@ -715,6 +746,7 @@ build_workers(struct ap_dp *dp, char *err, size_t err_len)
 		w->txq = (uint16_t)i;
 		w->burst = dp->cfg.burst;
 		w->node_cycles = dp->cfg.node_cycles;
+		w->poll_sleep_us = dp->cfg.poll_sleep_us;
 		for (unsigned p = 0; p < dp->n_ports; p++) {
 			if (dp->ports[p].nb_q <= i)
 				continue;
@@ -1423,13 +1455,16 @@ port_totals(const struct ap_dp *dp, uint64_t *rx, uint64_t *tx)
 json_t *
 ap_dp_stats_json(struct ap_dp *dp)
 {
-	uint64_t rx, tx, end = dp->stopped ? dp->stop_tsc : rte_rdtsc();
+	uint64_t rx, tx, sleeps = 0, end = dp->stopped ? dp->stop_tsc : rte_rdtsc();
 
 	port_totals(dp, &rx, &tx);
-	return json_pack("{s:f, s:i, s:I, s:I, s:f, s:o}", "uptime_s",
+	for (unsigned w = 0; w < dp->n_workers; w++)
+		sleeps += dp->workers[w]->stats.sleeps;
+	return json_pack("{s:f, s:i, s:I, s:I, s:f, s:I, s:o}", "uptime_s",
 			 (double)(end - dp->start_tsc) / (double)dp->tsc_hz, "workers",
 			 (int)dp->n_workers, "rx_packets", (json_int_t)rx, "tx_packets",
-			 (json_int_t)tx, "packets_per_second", dp->pps, "drops", drops_json(dp));
+			 (json_int_t)tx, "packets_per_second", dp->pps, "idle_sleeps",
+			 (json_int_t)sleeps, "drops", drops_json(dp));
 }
 
 /* Packet trace. */

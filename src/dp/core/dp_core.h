@@ -144,6 +144,7 @@ struct ap_worker_stats {
 	uint64_t port_drops[RTE_MAX_ETHPORTS];
 	uint64_t rx_packets; /**< Received by port-rx (all queues). */
 	uint64_t walks;
+	uint64_t sleeps; /**< Idle sleeps (dataplane.poll_sleep_us). */
 } __rte_cache_aligned;
 
 struct ap_rxq {
@@ -161,6 +162,7 @@ struct ap_worker {
 	struct ap_rxq rxq[AP_MAX_RXQ_PER_WORKER];
 	uint16_t txq;	  /**< TX queue this worker owns on every port. */
 	bool node_cycles; /**< Walk with per-node TSC accounting. */
+	uint16_t poll_sleep_us; /**< dataplane.poll_sleep_us. */
 	volatile int quit;
 	uint64_t start_tsc;
 	uint64_t stop_tsc;
