@@ -343,6 +343,10 @@ ap_metrics_render_json(const struct ap_metrics_input *in, char **out, size_t *le
 		family(f, "aether_workers", "gauge", "Data-plane worker lcores.");
 		fprintf(f, "aether_workers %" JSON_INTEGER_FORMAT "\n",
 			int_of(in->stats, "workers"));
+		family(f, "aether_worker_idle_sleeps_total", "counter",
+		       "Sleeps of idle workers (dataplane.poll_sleep_us).");
+		fprintf(f, "aether_worker_idle_sleeps_total %" JSON_INTEGER_FORMAT "\n",
+			int_of(in->stats, "idle_sleeps"));
 	}
 
 	port_info(f, ports);
