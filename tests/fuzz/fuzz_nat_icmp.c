@@ -19,6 +19,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ap_ct_flow f;
+	struct ap_ct_key k;
 	struct ap_ct_tcp_seg_info si;
 	struct ap_ct_tcp_win w[2];
 	uint8_t buf[1600];
@@ -27,12 +28,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 20 + 28 || size - 20 > sizeof(buf) - 16)
 		return 0;
 	memset(&f, 0, sizeof(f));
-	f.key.family = 4;
-	f.key.proto = data[0];
+	memset(&k, 0, sizeof(k));
+	f.key = &k;
+	k.family = 4;
+	k.proto = data[0];
 	f.orig_lo = data[1] & 1;
 	f.nat = data[1] >> 6;
-	memcpy(f.key.addr_lo, data + 2, 4);
-	memcpy(f.key.addr_hi, data + 6, 4);
+	memcpy(k.addr_lo, data + 2, 4);
+	memcpy(k.addr_hi, data + 6, 4);
 	memcpy(&f.nat_saddr, data + 10, 4);
 	memcpy(&f.nat_daddr, data + 14, 4);
 	memcpy(&f.nat_sport, data + 18, 2);

@@ -29,10 +29,12 @@ struct ap_ct_conf ap_ct_conf;
 struct ap_nat_conf ap_nat_conf;
 uint16_t (*ap_ct_egress4)(uint32_t dst_be);
 
+/* Its timeout from now, for flow @p f of protocol @p proto (the packet's:
+ * the flow's key may be out of the cache). */
 static uint32_t
-flow_timeout(const struct ap_ct_flow *f)
+flow_timeout(const struct ap_ct_flow *f, uint8_t proto)
 {
-	switch (f->key.proto) {
+	switch (proto) {
 	case 6: {
 		uint32_t to =
 			ap_ct_conf.timeout[f->state < AP_TCP_STATES ? f->state : AP_TCP_CLOSE];
@@ -56,18 +58,25 @@ flow_timeout(const struct ap_ct_flow *f)
 	}
 }
 
-/* Key equality in five words (memcmp() is a call and a loop). */
+/* Word @p i of key @p k. */
+static inline uint64_t
+key_word(const struct ap_ct_key *k, unsigned i)
+{
+	uint64_t w;
+
+	memcpy(&w, (const uint8_t *)k + 8 * i, 8);
+	return w;
+}
+
+/* Key equality in five words, loaded in place (memcmp() is a call and a
+ * loop; copies of the keys cost as much as the compare). */
 static inline bool
 key_eq(const struct ap_ct_key *a, const struct ap_ct_key *b)
 {
-	uint64_t x[5], y[5], d = 0;
-
-	RTE_BUILD_BUG_ON(sizeof(struct ap_ct_key) != sizeof(x));
-	memcpy(x, a, sizeof(x));
-	memcpy(y, b, sizeof(y));
-	for (int i = 0; i < 5; i++)
-		d |= x[i] ^ y[i];
-	return d == 0;
+	RTE_BUILD_BUG_ON(sizeof(struct ap_ct_key) != 40);
+	return ((key_word(a, 0) ^ key_word(b, 0)) | (key_word(a, 1) ^ key_word(b, 1)) |
+		(key_word(a, 2) ^ key_word(b, 2)) | (key_word(a, 3) ^ key_word(b, 3)) |
+		(key_word(a, 4) ^ key_word(b, 4))) == 0;
 }
 
 static int
@@ -83,8 +92,8 @@ expired(const struct ap_ct_flow *f, uint32_t now)
 	return (int32_t)(now - f->expires) >= 0;
 }
 
-static bool key_fill(struct ap_ct_key *k, size_t alen, const uint8_t *src, const uint8_t *dst,
-		     uint16_t sp, uint16_t dp);
+static inline bool key_fill(struct ap_ct_key *k, size_t alen, const uint8_t *src,
+			    const uint8_t *dst, uint16_t sp, uint16_t dp);
 
 /* The key a translated flow's replies come in with: the inverse of its
  * originator's packets once translated. */
@@ -96,8 +105,8 @@ nat_reply_key(const struct ap_ct_flow *f, struct ap_ct_key *k)
 	memcpy(sa, &f->nat_saddr, 4);
 	memcpy(da, &f->nat_daddr, 4);
 	memset(k, 0, sizeof(*k));
-	k->family = f->key.family;
-	k->proto = f->key.proto;
+	k->family = f->key->family;
+	k->proto = f->key->proto;
 	key_fill(k, 4, da, sa, f->nat_dport, f->nat_sport);
 }
 
@@ -133,7 +142,7 @@ eim_key_of(const struct ap_ct_flow *f, struct eim_key *k)
 	ap_ct_orig_ends(f, &src, &dst, &sport, &dport);
 	memset(k, 0, sizeof(*k));
 	k->kind = 1;
-	k->proto = f->key.proto;
+	k->proto = f->key->proto;
 	k->port = sport;
 	memcpy(&k->in_addr, src, 4);
 	k->nat_addr = f->nat_saddr;
@@ -144,7 +153,7 @@ static void
 eim_release(struct ap_ct_table *t, const struct ap_ct_flow *f)
 {
 	struct eim_key k, rk = {.kind = 2,
-				.proto = f->key.proto,
+				.proto = f->key->proto,
 				.port = f->nat_sport,
 				.nat_addr = f->nat_saddr};
 	void *data;
@@ -166,7 +175,7 @@ eim_release(struct ap_ct_table *t, const struct ap_ct_flow *f)
 static const uint8_t *
 flow_dst(const struct ap_ct_flow *f)
 {
-	return f->orig_lo ? f->key.addr_hi : f->key.addr_lo;
+	return f->orig_lo ? f->key->addr_hi : f->key->addr_lo;
 }
 
 /* A flow counted half-open at its destination stops being so. */
@@ -177,7 +186,7 @@ half_open_done(struct ap_ct_table *t, struct ap_ct_flow *f)
 		return;
 	f->status &= (uint8_t)~AP_CT_HALF_OPEN;
 	if (t->syn)
-		ap_syn_half_open(t->syn, f->key.family, flow_dst(f), false, 0);
+		ap_syn_half_open(t->syn, f->key->family, flow_dst(f), false, 0);
 }
 
 /* Tell the control plane of a flow's birth or end (when it listens). */
@@ -196,7 +205,7 @@ flow_event(struct ap_ct_table *t, const struct ap_ct_flow *f, uint8_t type, uint
 	ev.nat = f->nat;
 	ev.status = f->status;
 	ev.worker = 0;
-	ev.key = f->key;
+	ev.key = *f->key;
 	ev.nat_sport = f->nat_sport;
 	ev.nat_dport = f->nat_dport;
 	ev.nat_saddr = f->nat_saddr;
@@ -213,6 +222,18 @@ static uint32_t
 now_ticks(void)
 {
 	return (uint32_t)(rte_rdtsc() >> AP_CT_TICK_SHIFT);
+}
+
+/* Add key @p k (hash @p sig) with hash data @p data. 0, or < 0 when the
+ * hash has no room. */
+static int
+key_add(struct ap_ct_table *t, const struct ap_ct_key *k, uint32_t sig, uint64_t data)
+{
+	int r = rte_hash_add_key_with_hash_data(t->hash, k, sig, (void *)(uintptr_t)data);
+
+	if (r >= 0)
+		t->n_adds++;
+	return r;
 }
 
 /* Remove flow @p idx, announcing its end for @p reason. */
@@ -232,9 +253,14 @@ flow_del(struct ap_ct_table *t, uint32_t idx, enum ap_ct_end reason)
 		nat_reply_key(f, &rk);
 		rte_hash_del_key(t->hash, &rk);
 	}
-	rte_hash_del_key(t->hash, &f->key);
-	f->used = 0;
-	t->free[t->n_free++] = idx;
+	/* Its key is the hash's own copy, which stays in place until a key
+	 * is added again. */
+	rte_hash_del_key(t->hash, f->key);
+	t->n_dels++;
+	f->key = NULL;
+	f->next_free = t->free_head;
+	t->free_head = idx;
+	t->n_free++;
 	t->count--;
 }
 
@@ -245,13 +271,13 @@ ap_ct_gc(struct ap_ct_table *t, uint32_t now, unsigned budget)
 		uint32_t idx = t->gc_cursor;
 
 		t->gc_cursor = idx + 1 == t->max ? 0 : idx + 1;
-		if (!t->flows[idx].used)
+		if (!ap_ct_flow_used(&t->flows[idx]))
 			continue;
 		if (expired(&t->flows[idx], now)) {
 			flow_del(t, idx, AP_CT_END_EXPIRED);
 			t->st.expired++;
 		} else if (unlikely(t->flows[idx].status & AP_CT_HALF_OPEN) && t->syn &&
-			   ap_syn_armed(t->syn, t->flows[idx].key.family,
+			   ap_syn_armed(t->syn, t->flows[idx].key->family,
 					flow_dst(&t->flows[idx]))) {
 			/* The SYN proxy took over its destination: half-open flows
 			 * there are the flood's (a real client retries, and gets a
@@ -266,7 +292,8 @@ void
 ap_ct_flush(struct ap_ct_table *t, const struct ap_ct_filter *flt)
 {
 	for (uint32_t i = 0; i < t->max; i++)
-		if (t->flows[i].used && (flt == NULL || ap_ct_flow_match(&t->flows[i], flt))) {
+		if (ap_ct_flow_used(&t->flows[i]) &&
+		    (flt == NULL || ap_ct_flow_match(&t->flows[i], flt))) {
 			flow_del(t, i, AP_CT_END_FLUSHED);
 			t->st.flushed++;
 		}
@@ -275,7 +302,7 @@ ap_ct_flush(struct ap_ct_table *t, const struct ap_ct_filter *flt)
 bool
 ap_ct_flow_match(const struct ap_ct_flow *f, const struct ap_ct_filter *flt)
 {
-	const struct ap_ct_key *k = &f->key;
+	const struct ap_ct_key *k = f->key;
 	size_t alen = k->family == 4 ? 4 : 16;
 
 	if (flt->proto == 256) {
@@ -318,17 +345,47 @@ make_room(struct ap_ct_table *t, uint32_t now)
 	return false;
 }
 
+/* memcmp() of two addresses of @p alen (4 or 16) bytes, in words. */
+static inline int
+addr_cmp(const uint8_t *a, const uint8_t *b, size_t alen)
+{
+	if (alen == 4) {
+		uint32_t x, y;
+
+		memcpy(&x, a, 4);
+		memcpy(&y, b, 4);
+		x = rte_be_to_cpu_32(x);
+		y = rte_be_to_cpu_32(y);
+		return (x > y) - (x < y);
+	}
+	for (size_t i = 0; i < alen; i += 8) {
+		uint64_t x, y;
+
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return rte_be_to_cpu_64(x) < rte_be_to_cpu_64(y) ? -1 : 1;
+	}
+	return 0;
+}
+
 /* Fill @p k from endpoints (ports in network order) and say whether the
  * source is the key's lower endpoint. */
-static bool
+static inline bool
 key_fill(struct ap_ct_key *k, size_t alen, const uint8_t *src, const uint8_t *dst, uint16_t sp,
 	 uint16_t dp)
 {
-	int c = memcmp(src, dst, alen);
+	int c = addr_cmp(src, dst, alen);
 	bool src_lo = c < 0 || (c == 0 && rte_be_to_cpu_16(sp) <= rte_be_to_cpu_16(dp));
 
-	memcpy(k->addr_lo, src_lo ? src : dst, alen);
-	memcpy(k->addr_hi, src_lo ? dst : src, alen);
+	/* Copies of a constant size: no call. */
+	if (alen == 4) {
+		memcpy(k->addr_lo, src_lo ? src : dst, 4);
+		memcpy(k->addr_hi, src_lo ? dst : src, 4);
+	} else {
+		memcpy(k->addr_lo, src_lo ? src : dst, 16);
+		memcpy(k->addr_hi, src_lo ? dst : src, 16);
+	}
 	k->port_lo = src_lo ? sp : dp;
 	k->port_hi = src_lo ? dp : sp;
 	return src_lo;
@@ -425,34 +482,44 @@ key_of(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k, boo
 	return true;
 }
 
-/* A new flow from its first packet, or why not. */
+/* A new flow from its first packet (key @p k, its hash @p sig), or why not. */
 static enum ap_ct_info
-flow_new(struct ap_ct_table *t, const struct ap_ct_key *k, bool src_lo, uint8_t state, uint32_t len,
-	 uint32_t now, uint32_t *out)
+flow_new(struct ap_ct_table *t, const struct ap_ct_key *k, uint32_t sig, bool src_lo, uint8_t state,
+	 uint32_t len, uint32_t now, uint32_t *out)
 {
 	struct ap_ct_flow *f;
+	int32_t pos;
 	uint32_t idx;
+	void *stored;
 
 	if (!make_room(t, now)) {
 		t->st.table_full++;
 		return AP_CT_FULL;
 	}
-	idx = t->free[--t->n_free];
+	idx = t->free_head;
+	if (key_add(t, k, sig, idx) < 0) {
+		t->st.table_full++;
+		return AP_CT_FULL;
+	}
+	/* The flow points at the hash's copy of its key: where the key went. */
+	pos = rte_hash_lookup_with_hash(t->hash, k, sig);
+	if (unlikely(pos < 0 || rte_hash_get_key_with_position(t->hash, pos, &stored) < 0)) {
+		rte_hash_del_key_with_hash(t->hash, k, sig);
+		t->n_dels++;
+		t->st.table_full++;
+		return AP_CT_FULL;
+	}
 	f = &t->flows[idx];
+	t->free_head = f->next_free;
+	t->n_free--;
 	memset(f, 0, sizeof(*f));
-	f->key = *k;
+	f->key = stored;
 	f->orig_lo = src_lo;
 	f->state = state;
 	f->created = now;
 	f->pkts[AP_CT_ORIG] = 1;
 	f->bytes[AP_CT_ORIG] = len;
-	if (rte_hash_add_key_data(t->hash, k, (void *)(uintptr_t)idx) < 0) {
-		t->free[t->n_free++] = idx;
-		t->st.table_full++;
-		return AP_CT_FULL;
-	}
-	f->used = 1;
-	f->expires = now + flow_timeout(f);
+	f->expires = now + flow_timeout(f, k->proto);
 	t->count++;
 	t->st.created++;
 	*out = idx;
@@ -569,17 +636,19 @@ nat_take_port(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_
 	for (unsigned tries = 0; tries < 256; tries++) {
 		uint16_t port = (uint16_t)(lo + t->nat_cursor++ % ((uint32_t)hi - lo + 1));
 
-		if (nat_forwarded(f->nat_saddr, rte_cpu_to_be_16(port), f->key.proto) ||
-		    eim_port_held(t, f->nat_saddr, rte_cpu_to_be_16(port), f->key.proto))
+		uint32_t sig;
+
+		if (nat_forwarded(f->nat_saddr, rte_cpu_to_be_16(port), f->key->proto) ||
+		    eim_port_held(t, f->nat_saddr, rte_cpu_to_be_16(port), f->key->proto))
 			continue; /* the forward's or a mapping's, not ours to give */
 		f->nat_sport = rte_cpu_to_be_16(port);
-		if (f->key.proto == 1)
+		if (f->key->proto == 1)
 			f->nat_dport = f->nat_sport; /* an echo keys on the id alone */
 		nat_reply_key(f, &rk);
-		if (rte_hash_lookup(t->hash, &rk) >= 0)
+		sig = ap_ct_key_hash(&rk);
+		if (rte_hash_lookup_with_hash(t->hash, &rk, sig) >= 0)
 			continue;
-		return rte_hash_add_key_data(t->hash, &rk,
-					     (void *)(uintptr_t)(idx | AP_CT_NAT_KEY)) >= 0;
+		return key_add(t, &rk, sig, idx | AP_CT_NAT_KEY) >= 0;
 	}
 	return false;
 }
@@ -589,7 +658,7 @@ nat_take_port(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_
 static bool
 nat_eim_take(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_t lo, uint16_t hi)
 {
-	struct eim_key k, rk = {.kind = 2, .proto = f->key.proto, .nat_addr = f->nat_saddr};
+	struct eim_key k, rk = {.kind = 2, .proto = f->key->proto, .nat_addr = f->nat_saddr};
 	struct ap_ct_key reply;
 	void *data;
 	uint64_t d;
@@ -598,11 +667,10 @@ nat_eim_take(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_t
 	if (rte_hash_lookup_data(t->eim, &k, &data) >= 0) {
 		d = (uint64_t)(uintptr_t)data;
 		f->nat_sport = (uint16_t)(d >> 32);
-		if (f->key.proto == 1)
+		if (f->key->proto == 1)
 			f->nat_dport = f->nat_sport;
 		nat_reply_key(f, &reply);
-		if (rte_hash_add_key_data(t->hash, &reply,
-					  (void *)(uintptr_t)(idx | AP_CT_NAT_KEY)) < 0)
+		if (key_add(t, &reply, ap_ct_key_hash(&reply), idx | AP_CT_NAT_KEY) < 0)
 			return false;
 		rte_hash_add_key_data(t->eim, &k, (void *)(uintptr_t)(d + 1));
 		f->status |= AP_CT_EIM;
@@ -673,7 +741,7 @@ nat_setup(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_t in
 	f->nat_sport = sport;
 	f->nat_daddr = dst_be;
 	f->nat_dport = dport;
-	if (nat_dst_of(f->key.proto, dst_be, dport, in_l3, &f->nat_daddr, &f->nat_dport))
+	if (nat_dst_of(f->key->proto, dst_be, dport, in_l3, &f->nat_daddr, &f->nat_dport))
 		nat = AP_CT_DNAT;
 	out = ap_ct_egress4 ? ap_ct_egress4(f->nat_daddr) : AP_L3_MAX;
 	if (out < AP_L3_MAX) {
@@ -711,8 +779,7 @@ nat_setup(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_t in
 		}
 	} else {
 		nat_reply_key(f, &rk);
-		if (rte_hash_add_key_data(t->hash, &rk, (void *)(uintptr_t)(idx | AP_CT_NAT_KEY)) <
-		    0) {
+		if (key_add(t, &rk, ap_ct_key_hash(&rk), idx | AP_CT_NAT_KEY) < 0) {
 			f->nat = 0;
 			t->st.nat_exhausted++;
 			return false;
@@ -820,38 +887,42 @@ ap_ct_prepare(const uint8_t *l3, const struct ap_pkt_info *pi, uint32_t len, str
 		/* RELATED to the flow it reports on, if we track that flow. */
 		cp->kind = related_key(l3, pi, &cp->k, &cp->src_lo) ? AP_CT_PKT_RELATED
 								    : AP_CT_PKT_UNTRACKED;
-		return;
+	} else {
+		cp->kind = key_of(l3, pi, &cp->k, &cp->src_lo, &cp->icmp_reply)
+				   ? AP_CT_PKT_FLOW
+				   : AP_CT_PKT_UNTRACKED;
 	}
-	cp->kind = key_of(l3, pi, &cp->k, &cp->src_lo, &cp->icmp_reply) ? AP_CT_PKT_FLOW
-									: AP_CT_PKT_UNTRACKED;
+	if (cp->kind != AP_CT_PKT_UNTRACKED)
+		cp->sig = ap_ct_key_hash(&cp->k);
 }
 
-/* The flow of @p cp's key: @p hint from a bulk lookup made before earlier
- * packets of the burst changed the table, so checked, and looked up again
- * when stale or a miss. -1 when there is none (or it expired). */
+/* The flow of @p cp's key: @p hint as ap_ct_apply() takes it (a bulk
+ * lookup's answer that still holds, or -1 to look it up). -1 when there is
+ * none (or it expired). */
 static int64_t
 flow_find(struct ap_ct_table *t, const struct ap_ct_pkt *cp, int64_t hint, uint32_t now,
 	  bool *via_nat)
 {
-	void *data;
-	uint64_t d;
+	int64_t idx;
 
 	*via_nat = false;
-	if (hint >= 0 && (hint & AP_CT_NAT_KEY) == 0 && t->flows[hint].used &&
-	    key_eq(&t->flows[hint].key, &cp->k))
-		goto found;
-	if (rte_hash_lookup_data(t->hash, &cp->k, &data) < 0)
+	if (hint == -1) {
+		void *data;
+
+		if (rte_hash_lookup_with_hash_data(t->hash, &cp->k, cp->sig, &data) < 0)
+			return -1;
+		hint = (int64_t)(uintptr_t)data;
+	} else if (hint < 0) {
 		return -1;
-	d = (uint64_t)(uintptr_t)data;
-	*via_nat = (d & AP_CT_NAT_KEY) != 0;
-	hint = (int64_t)(d & ~AP_CT_NAT_KEY);
-found:
-	if (expired(&t->flows[hint], now)) {
-		flow_del(t, (uint32_t)hint, AP_CT_END_EXPIRED);
+	}
+	*via_nat = (hint & AP_CT_NAT_KEY) != 0;
+	idx = hint & ~(int64_t)AP_CT_NAT_KEY;
+	if (expired(&t->flows[idx], now)) {
+		flow_del(t, (uint32_t)idx, AP_CT_END_EXPIRED);
 		t->st.expired++;
 		return -1;
 	}
-	return hint;
+	return idx;
 }
 
 /* What the SYN proxy says of a TCP segment with no flow; @p guarded: its
@@ -907,7 +978,7 @@ flow_open(struct ap_ct_table *t, struct ap_ct_pkt *cp, uint32_t now)
 		t->st.invalid++;
 		return AP_CT_INVALID;
 	}
-	info = flow_new(t, &cp->k, cp->src_lo, state, cp->len, now, &fi);
+	info = flow_new(t, &cp->k, cp->sig, cp->src_lo, state, cp->len, now, &fi);
 	if (info != AP_CT_NEW)
 		return info;
 	f = &t->flows[fi];
@@ -936,7 +1007,7 @@ flow_open(struct ap_ct_table *t, struct ap_ct_pkt *cp, uint32_t now)
 	}
 	if (cp->k.proto == 6 && guarded && state == AP_TCP_SYN_SENT) {
 		f->status |= AP_CT_HALF_OPEN;
-		ap_syn_half_open(t->syn, f->key.family, flow_dst(f), true, rte_rdtsc());
+		ap_syn_half_open(t->syn, f->key->family, flow_dst(f), true, rte_rdtsc());
 	}
 	return AP_CT_NEW;
 }
@@ -949,7 +1020,6 @@ ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint, uint32_t 
 	enum ap_ct_info info;
 	int64_t idx;
 	uint8_t proto = cp->k.proto;
-
 	bool via_nat;
 
 	cp->flow = -1;
@@ -980,7 +1050,7 @@ ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint, uint32_t 
 			f->status |= AP_CT_SEEN_REPLY | AP_CT_ASSURED;
 			f->pkts[dir]++;
 			f->bytes[dir] += cp->len;
-			f->expires = now + flow_timeout(f);
+			f->expires = now + flow_timeout(f, proto);
 			return AP_CT_SYN_SERVER;
 		}
 		t->st.syn_retrans++;
@@ -1005,7 +1075,7 @@ ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint, uint32_t 
 		f->status |= AP_CT_SEEN_REPLY;
 	f->pkts[dir]++;
 	f->bytes[dir] += cp->len;
-	f->expires = now + flow_timeout(f);
+	f->expires = now + flow_timeout(f, proto);
 	if (info == AP_CT_ESTABLISHED && !(f->status & AP_CT_SEEN_REPLY))
 		info = AP_CT_NEW;
 	return info;
@@ -1176,14 +1246,15 @@ ap_ct_table_create(unsigned w, uint32_t max, uint32_t keys)
 	t->worker = (uint16_t)w;
 	t->hash = table_hash("ap_ct", w, keys, sizeof(struct ap_ct_key));
 	t->flows = rte_zmalloc("ap_ct_flows", sizeof(*t->flows) * max, RTE_CACHE_LINE_SIZE);
-	t->free = rte_malloc("ap_ct_free", sizeof(*t->free) * max, 0);
-	if (t->hash == NULL || t->flows == NULL || t->free == NULL) {
+	if (t->hash == NULL || t->flows == NULL) {
 		ap_ct_table_free(t);
 		return NULL;
 	}
 	rte_hash_set_cmp_func(t->hash, hash_key_cmp);
+	/* The free slots, lowest first. */
 	for (uint32_t i = 0; i < max; i++)
-		t->free[i] = max - 1 - i;
+		t->flows[i].next_free = i + 1;
+	t->free_head = 0;
 	t->n_free = max;
 	return t;
 }
@@ -1206,6 +1277,5 @@ ap_ct_table_free(struct ap_ct_table *t)
 	rte_ring_free(t->handoff);
 	rte_free(t->syn);
 	rte_free(t->flows);
-	rte_free(t->free);
 	rte_free(t);
 }

@@ -20,6 +20,7 @@
 
 #include <rte_graph.h>
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <jansson.h>
 
 #include "dp/core/dp_core.h"
@@ -140,6 +141,14 @@ struct ap_ct_key {
 	uint8_t addr_lo[16], addr_hi[16];
 };
 
+/** The hash of @p k the tables' hashes use (inline: the node computes a
+ * burst's before its bulk lookup). */
+static inline uint32_t
+ap_ct_key_hash(const struct ap_ct_key *k)
+{
+	return rte_hash_crc(k, sizeof(*k), 0);
+}
+
 /** Flow status bits. */
 #define AP_CT_SEEN_REPLY (1u << 0)
 #define AP_CT_ASSURED	 (1u << 1)
@@ -149,32 +158,48 @@ struct ap_ct_key {
 #define AP_CT_LIBERAL	 (1u << 5) /**< Out-of-window segments pass (picked up, or proxied). */
 #define AP_CT_EIM	 (1u << 6) /**< Its source port is an endpoint-independent mapping's. */
 
-/** A tracked flow. */
+/**
+ * A tracked flow: 96 bytes. Its key lives once, in the table's hash (whose
+ * key store keeps a key in place while it is there); the flow points at it.
+ * What a packet of an established UDP flow reads and writes sits in the
+ * first 58 bytes, TCP's windows next.
+ */
 struct ap_ct_flow {
-	struct ap_ct_key key;
-	uint8_t used;
-	uint8_t orig_lo;  /**< The originator is the key's lower endpoint. */
-	uint8_t state;	  /**< TCP: enum ap_ct_tcp_state; others: 0 unreplied, 1 replied. */
-	uint8_t status;	  /**< AP_CT_* bits. */
-	uint8_t nat;	  /**< AP_CT_SNAT | AP_CT_DNAT, 0: none. */
-	uint8_t syn;	  /**< AP_CT_SYN_WAIT or AP_CT_SYN_ON, 0: not proxied. */
-	uint8_t retrans;  /**< Same segment again without progress (TCP). */
-	uint32_t expires; /**< Coarse ticks (rdtsc >> AP_CT_TICK_SHIFT). */
-	uint32_t created; /**< Coarse ticks. */
-	uint32_t pkts[2];
+	const struct ap_ct_key *key; /**< In the table's hash; NULL: a free slot. */
 	uint64_t bytes[2];
+	uint32_t expires; /**< Coarse ticks (rdtsc >> AP_CT_TICK_SHIFT). */
+	union {
+		uint32_t created;   /**< Coarse ticks. */
+		uint32_t next_free; /**< A free slot: the next one in the free list. */
+	};
+	uint32_t pkts[2];
 	/* Translation (netfilter's two tuples): an originator's packet leaves
 	 * as nat_saddr:nat_sport -> nat_daddr:nat_dport, and replies come back
 	 * as the inverse. Set with nat != 0 only. */
-	uint16_t nat_sport, nat_dport; /**< Network order (ICMP echo: the id, twice). */
 	uint32_t nat_saddr, nat_daddr; /**< Network order. */
+	uint16_t nat_sport, nat_dport; /**< Network order (ICMP echo: the id, twice). */
+	uint8_t orig_lo;	       /**< The originator is the key's lower endpoint. */
+	uint8_t state;	 /**< TCP: enum ap_ct_tcp_state; others: 0 unreplied, 1 replied. */
+	uint8_t status;	 /**< AP_CT_* bits. */
+	uint8_t nat;	 /**< AP_CT_SNAT | AP_CT_DNAT, 0: none. */
+	uint8_t syn;	 /**< AP_CT_SYN_WAIT or AP_CT_SYN_ON, 0: not proxied. */
+	uint8_t retrans; /**< Same segment again without progress (TCP). */
+	struct ap_ct_tcp_win win[2]; /**< TCP: per direction (enum ap_ct_dir). */
 	/* SYN proxy: waiting for the server, syn_delta is our ISN to the
 	 * client and syn_tsoff our TSval; spliced, they are what the server's
 	 * sequence numbers and TSvals are shifted by on the way to the client. */
 	uint32_t syn_delta, syn_tsoff;
 	uint32_t last_seg; /**< Hash of the last segment (direction, seq, ack, end, window). */
-	struct ap_ct_tcp_win win[2]; /**< TCP: per direction (enum ap_ct_dir). */
 };
+
+_Static_assert(sizeof(struct ap_ct_flow) == 96, "a flow is 96 bytes");
+
+/** Is slot @p f of a table a flow? */
+static inline bool
+ap_ct_flow_used(const struct ap_ct_flow *f)
+{
+	return f->key != NULL;
+}
 
 #define AP_CT_SYN_WAIT 1
 #define AP_CT_SYN_ON   2
@@ -193,10 +218,12 @@ static inline void
 ap_ct_orig_ends(const struct ap_ct_flow *f, const uint8_t **src, const uint8_t **dst,
 		uint16_t *sport, uint16_t *dport)
 {
-	*src = f->orig_lo ? f->key.addr_lo : f->key.addr_hi;
-	*dst = f->orig_lo ? f->key.addr_hi : f->key.addr_lo;
-	*sport = f->orig_lo ? f->key.port_lo : f->key.port_hi;
-	*dport = f->orig_lo ? f->key.port_hi : f->key.port_lo;
+	const struct ap_ct_key *k = f->key;
+
+	*src = f->orig_lo ? k->addr_lo : k->addr_hi;
+	*dst = f->orig_lo ? k->addr_hi : k->addr_lo;
+	*sport = f->orig_lo ? k->port_lo : k->port_hi;
+	*dport = f->orig_lo ? k->port_hi : k->port_lo;
 }
 
 /** Hash data of the extra key a translated flow's replies come in with. */
@@ -317,10 +344,13 @@ struct ap_ct_stats {
 struct ap_syn_state;
 
 struct ap_ct_table {
-	struct rte_hash *hash; /**< Key -> flow index + 1. */
+	struct rte_hash *hash; /**< Key -> flow index (| AP_CT_NAT_KEY: a reply tuple's). */
 	struct ap_ct_flow *flows;
-	uint32_t *free;
+	uint32_t free_head; /**< First free slot (a list through next_free). */
 	uint32_t n_free;
+	/* Keys added and removed so far: a bulk lookup's answers hold while
+	 * they have not moved (a hit while no key went, a miss while none came). */
+	uint32_t n_adds, n_dels;
 	uint32_t max;
 	uint32_t count;
 	uint32_t gc_cursor;
@@ -362,6 +392,7 @@ extern struct rte_node_register ap_ct_handoff_node;
 /** A packet made ready for a table: its key and what the key is for. */
 struct ap_ct_pkt {
 	struct ap_ct_key k;
+	uint32_t sig; /**< ap_ct_key_hash() of k (tracked kinds only). */
 	uint8_t kind; /**< AP_CT_PKT_*. */
 	bool src_lo;
 	bool icmp_reply;
@@ -387,10 +418,15 @@ struct ap_pkt_info;
  * ports and flags in @p pi, @p len bytes). */
 void ap_ct_prepare(const uint8_t *l3, const struct ap_pkt_info *pi, uint32_t len,
 		   struct ap_ct_pkt *cp);
+/** What ap_ct_apply() is told of a packet's key when a bulk lookup found
+ * none and no key was added since: no flow has it. */
+#define AP_CT_MISS (-2)
+
 /**
- * Track @p cp in @p t at coarse time @p now. @p hint: the flow index a bulk
- * lookup gave for its key, or -1 (checked again: earlier packets of a burst
- * may have changed the table). @return what the packet is.
+ * Track @p cp in @p t at coarse time @p now. @p hint: the hash data (flow
+ * index, with AP_CT_NAT_KEY for a reply tuple) a bulk lookup gave for its
+ * key while no key has been removed since, AP_CT_MISS, or -1: look it up.
+ * @return what the packet is.
  */
 enum ap_ct_info ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint,
 			    uint32_t now);

@@ -124,6 +124,7 @@ ct_nat(struct rte_mbuf *m, const struct ap_ct_flow *f, uint8_t dir, bool related
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *), *ip = p + pv->pi.l3_off,
 		*l4 = p + pv->pi.l4_off;
 	uint32_t avail = rte_pktmbuf_data_len(m) - pv->pi.l4_off;
+	uint8_t proto = pv->pi.l4_proto; /* the flow's, without reading its key */
 	const uint8_t *src, *dst;
 	uint16_t sport, dport;
 	uint32_t a;
@@ -136,8 +137,7 @@ ct_nat(struct rte_mbuf *m, const struct ap_ct_flow *f, uint8_t dir, bool related
 	}
 	if (dir == AP_CT_ORIG) {
 		if (f->nat & AP_CT_DNAT)
-			ap_nat_rewrite4(ip, l4, avail, f->key.proto, false, f->nat_daddr,
-					f->nat_dport);
+			ap_nat_rewrite4(ip, l4, avail, proto, false, f->nat_daddr, f->nat_dport);
 		if (f->nat & AP_CT_SNAT) {
 			pv->snat = 1;
 			pv->snat_addr = f->nat_saddr;
@@ -148,11 +148,11 @@ ct_nat(struct rte_mbuf *m, const struct ap_ct_flow *f, uint8_t dir, bool related
 	ap_ct_orig_ends(f, &src, &dst, &sport, &dport);
 	if (f->nat & AP_CT_SNAT) {
 		memcpy(&a, src, 4);
-		ap_nat_rewrite4(ip, l4, avail, f->key.proto, false, a, sport);
+		ap_nat_rewrite4(ip, l4, avail, proto, false, a, sport);
 	}
 	if (f->nat & AP_CT_DNAT) {
 		memcpy(&a, dst, 4);
-		ap_nat_rewrite4(ip, l4, avail, f->key.proto, true, a, dport);
+		ap_nat_rewrite4(ip, l4, avail, proto, true, a, dport);
 	}
 }
 
@@ -271,6 +271,7 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 	uint32_t now = (uint32_t)(rte_rdtsc() >> AP_CT_TICK_SHIFT);
 	struct ap_ct_pkt cp[CT_CHUNK];
 	const void *keys[CT_CHUNK];
+	hash_sig_t sigs[CT_CHUNK];
 	void *data[CT_CHUNK];
 	uint8_t slot[CT_CHUNK];
 	rte_edge_t nexts[CT_CHUNK];
@@ -285,33 +286,48 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 	for (uint16_t done = 0; done < nb_objs;) {
 		struct rte_mbuf **pkts = (struct rte_mbuf **)objs + done;
 		uint16_t n = RTE_MIN((uint16_t)(nb_objs - done), (uint16_t)CT_CHUNK);
+		uint32_t adds = 0, dels = 0;
 		uint64_t hits = 0;
 		unsigned nk = 0;
 
-		/* One bulk lookup per chunk overlaps the table's cache misses. */
+		/* One bulk lookup per chunk, with the hashes made here, overlaps
+		 * the table's cache misses; its answers hold for the packets after
+		 * while the table has not changed the way that would undo them. */
 		for (uint16_t i = 0; i < n; i++) {
 			slot[i] = 0xff;
 			if (t != NULL && ct_prepare(pkts[i], &cp[i])) {
 				slot[i] = (uint8_t)nk;
-				keys[nk++] = &cp[i].k;
+				keys[nk] = &cp[i].k;
+				sigs[nk++] = cp[i].sig;
 			}
 		}
-		if (nk > 0)
-			rte_hash_lookup_bulk_data(t->hash, keys, nk, &hits, data);
+		if (nk > 0) {
+			adds = t->n_adds;
+			dels = t->n_dels;
+			rte_hash_lookup_with_hash_bulk_data(t->hash, keys, sigs, nk, &hits, data);
+		}
 		for (unsigned k = 0; k < nk; k++)
-			if (hits & (1ull << k))
-				rte_prefetch0(&t->flows[(uintptr_t)data[k]]);
+			if (hits & (1ull << k)) {
+				uint64_t idx = (uintptr_t)data[k] & ~AP_CT_NAT_KEY;
+				const char *fp = (const char *)&t->flows[idx];
+
+				/* A flow spans two cache lines at most. */
+				rte_prefetch0(fp);
+				rte_prefetch0(fp + sizeof(struct ap_ct_flow) - 1);
+			}
 		for (uint16_t i = 0; i < n; i++) {
 			struct ap_ct_flow *f;
 			enum ap_ct_info info;
-			int64_t hint = -1;
+			int64_t hint;
 
 			if (slot[i] == 0xff) {
 				nexts[i] = ct_verdict(pkts[i], AP_CT_UNTRACKED);
 				continue;
 			}
 			if (hits & (1ull << slot[i]))
-				hint = (int64_t)(uintptr_t)data[slot[i]];
+				hint = t->n_dels == dels ? (int64_t)(uintptr_t)data[slot[i]] : -1;
+			else
+				hint = t->n_adds == adds ? AP_CT_MISS : -1;
 			info = ap_ct_apply(t, &cp[i], hint, now);
 			if (unlikely(info >= AP_CT_SYN_COOKIE)) {
 				nexts[i] = ct_synproxy(graph, node, t, pkts[i], &cp[i], info);

@@ -232,7 +232,7 @@ only_flow(void)
 	const struct ap_ct_flow *f = NULL;
 
 	for (uint32_t i = 0; i < t->max; i++)
-		if (t->flows[i].used) {
+		if (ap_ct_flow_used(&t->flows[i])) {
 			cr_assert_null(f, "more than one flow");
 			f = &t->flows[i];
 		}
@@ -905,9 +905,9 @@ Test(ct_table, endpoint_independent_mapping)
 	cr_expect_eq(track_in(17, C2, S, 5000, 53, 0, 0, 1), AP_CT_NEW);
 	for (uint32_t i = 0; i < t->max; i++) {
 		f = &t->flows[i];
-		if (!f->used)
+		if (!ap_ct_flow_used(f))
 			continue;
-		if (f->key.addr_lo[3] == 2 || f->key.addr_hi[3] == 2) { /* 10.0.0.2 */
+		if (f->key->addr_lo[3] == 2 || f->key->addr_hi[3] == 2) { /* 10.0.0.2 */
 			cr_expect(f->status & AP_CT_EIM);
 			if (port == 0)
 				port = f->nat_sport;

@@ -468,10 +468,9 @@ ap_fw_rs_entries(const struct ap_fw_rs *rs, unsigned family)
 	return rs->entries[family == 6];
 }
 
-static void
+static __rte_always_inline void
 fw_key_fill(const struct ap_fw_pkt *p, struct fw_key *k)
 {
-	const unsigned alen = p->family == 4 ? 4 : 16;
 	const uint16_t ports[2] = {rte_cpu_to_be_16(p->sport), rte_cpu_to_be_16(p->dport)};
 
 	k->proto = p->proto;
@@ -481,9 +480,16 @@ fw_key_fill(const struct ap_fw_pkt *p, struct fw_key *k)
 	k->dscp = p->dscp;
 	k->iif = p->iif;
 	k->oif = p->oif;
-	memcpy(k->addr, p->src, alen);
-	memcpy(k->addr + alen, p->dst, alen);
-	memcpy(k->addr + 2 * alen, ports, sizeof(ports));
+	/* Copies of a constant size: no call. */
+	if (p->family == 4) {
+		memcpy(k->addr, p->src, 4);
+		memcpy(k->addr + 4, p->dst, 4);
+		memcpy(k->addr + 8, ports, sizeof(ports));
+	} else {
+		memcpy(k->addr, p->src, 16);
+		memcpy(k->addr + 16, p->dst, 16);
+		memcpy(k->addr + 32, ports, sizeof(ports));
+	}
 }
 
 /*
@@ -612,15 +618,16 @@ fw_pkt_fill(const struct ap_fw_rs *rs, const struct ap_mbuf_priv *pv, const uint
 	}
 }
 
-/* The action for @p p, which matched rule @p rule (-1: none): counters, log. */
+/* The action for @p p, which matched rule @p rule (-1: none): counters, log.
+ * @p now: the TSC, read once for a burst (rdtsc costs more than the rest). */
 static __rte_always_inline enum ap_fw_action
-fw_decide(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p, int rule, unsigned lcore)
+fw_decide(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p, int rule, unsigned lcore,
+	  uint64_t now)
 {
 	enum ap_fw_action a;
 
 	if (rule >= 0) {
 		const struct ap_cfg_fw_rule *r = &rs->cfg.rules[rule];
-		uint64_t now = rte_rdtsc();
 
 		rs->hits[lcore * rs->cfg.n_rules + (unsigned)rule]++;
 		rs->last_hit[rule] = now;
@@ -641,7 +648,7 @@ ap_fw_check_slow(const struct ap_mbuf_priv *pv, const uint8_t *l3hdr, uint16_t o
 	struct ap_fw_pkt p;
 
 	fw_pkt_fill(rs, pv, l3hdr, out, &p);
-	return fw_decide(rs, &p, ap_fw_rs_classify(rs, &p), rte_lcore_id());
+	return fw_decide(rs, &p, ap_fw_rs_classify(rs, &p), rte_lcore_id(), rte_rdtsc());
 }
 
 void
@@ -656,6 +663,7 @@ ap_fw_check_burst(struct ap_mbuf_priv **pvs, const uint8_t **l3hdrs, const uint1
 	uint32_t res[2][AP_FW_BURST];
 	uint16_t at[2][AP_FW_BURST];
 	unsigned nf[2] = {0, 0};
+	uint64_t now;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct ap_mbuf_priv *pv = pvs[i];
@@ -675,12 +683,16 @@ ap_fw_check_burst(struct ap_mbuf_priv **pvs, const uint8_t **l3hdrs, const uint1
 		data[f][nf[f]] = (const uint8_t *)&keys[i];
 		at[f][nf[f]++] = (uint16_t)i;
 	}
+	if (nf[0] + nf[1] == 0)
+		return;
+	now = rte_rdtsc();
 	for (unsigned f = 0; f < 2; f++) {
 		if (nf[f] == 0)
 			continue;
 		fw_classify(&rs->acl[f], data[f], res[f], nf[f]);
 		for (unsigned k = 0; k < nf[f]; k++)
-			verdicts[at[f][k]] = fw_decide(rs, &p[at[f][k]], (int)res[f][k] - 1, lcore);
+			verdicts[at[f][k]] =
+				fw_decide(rs, &p[at[f][k]], (int)res[f][k] - 1, lcore, now);
 	}
 }
 
