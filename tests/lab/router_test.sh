@@ -7,8 +7,9 @@
 #
 # ping (the router and across it), traceroute showing the appliance hop,
 # curl and iperf3 across, ICMP frag-needed against a smaller egress MTU,
-# net unreachable without a route, and the API's interfaces, routes and
-# neighbours. The same transfer through the Linux kernel routing the same lab
+# net unreachable without a route, the API's interfaces, routes and
+# neighbours, and IPv6 route churn through the API that only fits because the
+# FIB is rebuilt to free what withdrawn routes held. The same transfer through the Linux kernel routing the same lab
 # is reported beside it.
 set -u
 # shellcheck source=lib.sh
@@ -20,7 +21,7 @@ lab_require_root
 lab_require_cmd ip ethtool ping iperf3 jq curl traceroute
 lab_require_aetherd
 
-tap_plan 30
+tap_plan 32
 
 WAN_MTU=1400
 LAB_WAN_MTU=$WAN_MTU lab_topo_routed
@@ -211,6 +212,40 @@ tap_ok $? "the neighbour is resolved again when it comes back"
 
 lab_aetherd_stop
 tap_ok $? "aetherd stopped cleanly"
+
+# IPv6 route churn with a small trie (256 tbl8 groups, a /48 takes three):
+# /48s go in until the FIB refuses, all go out, and all go in again while the
+# worker forwards. The trie keeps the groups of deleted routes, so the second
+# round only fits because the FIB is rebuilt and the worker switched to it.
+sed 's/^dataplane: {\(.*\)}$/dataplane: {\1, fib6: {max_routes: 1024, tbl8: 256}}/' "$cfg" \
+	>"$(lab_tmpdir)/churn.yaml"
+churn_add() {
+	local k n=0
+	for ((k = 0; k < $1; k++)); do
+		lab_ctl route add "2a00:$(printf %x $((k + 1)))::/48" via "$S6" >/dev/null 2>&1 &&
+			n=$((n + 1))
+	done
+	echo "$n"
+}
+rebuilds() {
+	curl -s --unix-socket "$LAB_API_SOCK" http://aetherd/metrics |
+		awk -F' ' '/^aether_ip_control_events_total\{event="fib6_rebuilds"\}/ { print $2 }'
+}
+# The server's link went down above, which took its IPv6 address and route.
+lab_exec server ip -6 addr replace "$S6/64" dev s0 nodad &&
+	lab_exec server ip -6 route replace default via "$LAB_ROUTER6_WAN" &&
+	lab_aetherd_start dut "$(lab_tmpdir)/churn.yaml" &&
+	lab_wait_for 10 lab_exec client ping -6 -c 1 -W 1 "$S6"
+tap_ok $? "aetherd restarted with a 256-group IPv6 FIB"
+first=$(churn_add 100)
+for ((k = 0; k < 100; k++)); do
+	lab_ctl route del "2a00:$(printf %x $((k + 1)))::/48" >/dev/null 2>&1
+done
+again=$(churn_add "$first")
+[ "$first" -gt 40 ] && [ "$first" -lt 100 ] && [ "$again" = "$first" ] &&
+	[ "$(rebuilds)" = 1 ] && ping_ok client "$S6"
+tap_ok $? "IPv6 /48s back in after a withdrawal of all $first (${again:-?} taken, $(rebuilds) rebuild), traffic flows"
+lab_aetherd_stop
 
 # The same lab routed by the Linux kernel, for comparison.
 lab_exec dut sysctl -qw net.ipv4.ip_forward=1 &&
