@@ -217,7 +217,8 @@ static __rte_always_inline uint16_t
 eth_input_l3_run(struct rte_mbuf **pkts, uint16_t i, uint16_t n, rte_edge_t *nexts)
 {
 	const uint16_t port = pkts[i]->port;
-	const rte_edge_t *edges = l3_edge[ap_ct_conf.enabled];
+	const rte_edge_t e4 = l3_edge[ap_ct_conf.enabled][AP_L3C_IP4];
+	const rte_edge_t e6 = l3_edge[ap_ct_conf.enabled][AP_L3C_IP6];
 	uint32_t mac4;
 	uint16_t mac2;
 
@@ -255,7 +256,7 @@ eth_input_l3_run(struct rte_mbuf **pkts, uint16_t i, uint16_t n, rte_edge_t *nex
 		pv->fw_done = 0;
 		pv->snat = 0;
 		pv->l3 = port;
-		nexts[i] = edges[l3 == AP_L3_IPV4 ? AP_L3C_IP4 : AP_L3C_IP6];
+		nexts[i] = l3 == AP_L3_IPV4 ? e4 : e6;
 		continue;
 	slow:
 		nexts[i] = eth_input_one(m);
