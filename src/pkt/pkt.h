@@ -151,25 +151,31 @@ enum ap_pkt_err ap_pkt_parse(const uint8_t *p, uint32_t len, unsigned flags,
 static inline enum ap_pkt_err
 ap_pkt_parse_ip4_fast(const uint8_t *p, uint32_t len, struct ap_pkt_info *pi)
 {
-	const uint8_t *h = p + pi->l3_off;
-	uint32_t w[5], tot, foff;
-	uint64_t s;
+	const uint32_t l3_off = pi->l3_off;
+	const uint8_t *h = p + l3_off;
+	uint32_t w0, w1, w2, w3, w4, tot, foff;
 	uint16_t frag;
 
-	if (pi->l3 != AP_L3_IPV4 || len < pi->l3_off + 20u || h[0] != 0x45)
+	if (pi->l3 != AP_L3_IPV4 || len < l3_off + 20u || h[0] != 0x45)
 		return ap_pkt_parse(p, len, AP_PARSE_L3 | AP_PARSE_IP4_CSUM, pi);
 	tot = (uint32_t)h[2] << 8 | h[3];
-	memcpy(w, h, 20);
-	/* The one's-complement sum of a right header is 0xffff: the plain sum
-	 * of its words is a multiple of 0xffff (and not 0: version 4). */
-	s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
 	frag = (uint16_t)(h[6] << 8 | h[7]);
 	foff = (frag & 0x1fffu) * 8;
-	if (tot < 20 || tot > len - pi->l3_off || s % 0xffff != 0 || foff + tot - 20 > 65535)
+	if (tot < 20 || tot > len - l3_off || foff + tot - 20 > 65535)
+		return ap_pkt_parse(p, len, AP_PARSE_L3 | AP_PARSE_IP4_CSUM, pi);
+	/* Read in place: a copy to the stack would be read back at once. */
+	memcpy(&w0, h, 4);
+	memcpy(&w1, h + 4, 4);
+	memcpy(&w2, h + 8, 4);
+	memcpy(&w3, h + 12, 4);
+	memcpy(&w4, h + 16, 4);
+	/* The one's-complement sum of a right header is 0xffff: the plain sum
+	 * of its words is a multiple of 0xffff (and not 0: version 4). */
+	if (((uint64_t)w0 + w1 + w2 + w3 + w4) % 0xffff != 0)
 		return ap_pkt_parse(p, len, AP_PARSE_L3 | AP_PARSE_IP4_CSUM, pi);
 	pi->ip_ttl = h[8];
 	pi->l4_proto = h[9];
-	pi->l4_off = (uint16_t)(pi->l3_off + 20);
+	pi->l4_off = (uint16_t)(l3_off + 20);
 	pi->l4_len = (uint16_t)(tot - 20);
 	pi->frag = (frag & 0x3fff) ? (foff ? AP_PKT_FRAG_LATER : AP_PKT_FRAG_FIRST) : 0;
 	return AP_PKT_OK;

@@ -8,6 +8,7 @@
 #define AP_DP_CORE_H
 
 #include <stdbool.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_ethdev.h>
@@ -277,6 +278,25 @@ ap_node_enqueue_x1(struct rte_graph *graph, struct rte_node *node, rte_edge_t e,
 	rte_node_enqueue_x1(graph, node, e, obj);
 }
 
+/* True when the @p n (at least one) edges in @p nexts are all the same:
+ * four compared at once. */
+static __rte_always_inline bool
+ap_edges_uniform(const rte_edge_t *nexts, uint16_t n)
+{
+	const uint64_t want = nexts[0] * UINT64_C(0x0001000100010001);
+	uint64_t diff = 0, w;
+	uint16_t i = 0;
+
+	RTE_BUILD_BUG_ON(sizeof(rte_edge_t) != 2);
+	for (; i + 4 <= n; i += 4) {
+		memcpy(&w, &nexts[i], sizeof(w));
+		diff |= w ^ want;
+	}
+	for (; i < n; i++)
+		diff |= (uint64_t)(nexts[i] ^ nexts[0]);
+	return diff == 0;
+}
+
 /**
  * Send @p n objs to the edges in @p nexts. When they are the node's whole
  * stream (@p whole) and all go one way, the common case, the stream is handed
@@ -296,16 +316,20 @@ ap_node_enqueue_batch(struct rte_graph *graph, struct rte_node *node, const rte_
 			if (unlikely(ap_mbuf_priv(objs[i])->trace_id))
 				ap_trace_rec(objs[i], node->name, AP_TRACE_NEXT, nexts[i],
 					     node->nodes[nexts[i]]->name);
+	if (likely(ap_edges_uniform(nexts, n))) {
+		if (likely(whole))
+			rte_node_next_stream_move(graph, node, nexts[0]);
+		else
+			rte_node_enqueue(graph, node, nexts[0], objs, n);
+		return;
+	}
 	for (i = 1; i < n; i++) {
 		if (unlikely(nexts[i] != nexts[run])) {
 			rte_node_enqueue(graph, node, nexts[run], &objs[run], (uint16_t)(i - run));
 			run = i;
 		}
 	}
-	if (likely(run == 0 && whole))
-		rte_node_next_stream_move(graph, node, nexts[0]);
-	else
-		rte_node_enqueue(graph, node, nexts[run], &objs[run], (uint16_t)(n - run));
+	rte_node_enqueue(graph, node, nexts[run], &objs[run], (uint16_t)(n - run));
 }
 
 #endif

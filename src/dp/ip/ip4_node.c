@@ -92,7 +92,7 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 {
 	const struct ap_nh *nh = &ap_ip.nh[nh_id];
 	const struct ap_l3_if *out;
-	uint16_t tot, old;
+	uint16_t tot;
 	uint64_t l2;
 
 	nh_id = ip4_nh_pick(m, nh_id);
@@ -138,18 +138,14 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 		return punt(pv, AP_PUNT_RESOLVE);
 	}
 	if (forward) {
-		/* TTL and protocol share a 16-bit word of the checksum. The new
-		 * word is made in a register: reading it back after the byte
-		 * store would stall on store forwarding. */
-		uint8_t w[2];
-		uint16_t nw;
+		/* The TTL is the high byte of its checksummed 16-bit word: one
+		 * less there is 0x0100 more in the checksum, with the end-around
+		 * carry (RFC 1624; the same as ap_csum_update16() for every
+		 * checksum value). */
+		uint32_t c = (uint32_t)ip->hdr_checksum + RTE_BE16(0x0100);
 
-		memcpy(&old, &ip->time_to_live, 2);
-		memcpy(w, &old, 2);
-		w[0]--;
-		memcpy(&nw, w, 2);
-		ip->time_to_live = w[0];
-		ip->hdr_checksum = ap_csum_update16(ip->hdr_checksum, old, nw);
+		ip->hdr_checksum = (uint16_t)(c + (c >= 0xffff));
+		ip->time_to_live--;
 	}
 	/* Masquerade: the way out takes the flow's translated source. */
 	if (unlikely(pv->snat)) {
@@ -164,6 +160,37 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 	if (unlikely(!ap_l3_if_encap(m, pv, out, l2, RTE_BE16(RTE_ETHER_TYPE_IPV4), tot)))
 		return drop(pv, AP_DROP_L2_NO_BUFFER);
 	return ap_ip_out_edge(pv, nh_id, forward, tx_edges[nh->port], IP4_EDGE_QOS);
+}
+
+/*
+ * ip4_output() of a forwarded packet to a 'fast' next hop (ap_nh_fast) when
+ * no firewall, QoS or masquerade has a say: TTL left, within the egress MTU,
+ * no tags or padding to change. @return false, nothing changed, when the
+ * packet needs ip4_output().
+ */
+static __rte_always_inline bool
+ip4_forward_fast(struct rte_mbuf *m, uint32_t nh_id, struct ap_nh_fast *c, rte_edge_t *next)
+{
+	struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+	struct rte_ipv4_hdr *ip;
+	uint16_t tot;
+	uint32_t sum;
+
+	if (unlikely(nh_id != c->id))
+		ap_nh_fast_fill(c, nh_id, RTE_BE16(RTE_ETHER_TYPE_IPV4), ap_ip4_input_tx);
+	if (unlikely(!c->fast) || unlikely(pv->snat))
+		return false;
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pv->pi.l3_off);
+	tot = rte_be_to_cpu_16(ip->total_length);
+	if (unlikely(ip->time_to_live <= 1) || unlikely(tot > c->mtu) ||
+	    !ap_nh_fast_encap(m, pv, c, tot))
+		return false;
+	/* As in ip4_output(). */
+	sum = (uint32_t)ip->hdr_checksum + RTE_BE16(0x0100);
+	ip->hdr_checksum = (uint16_t)(sum + (sum >= 0xffff));
+	ip->time_to_live--;
+	*next = c->edge;
+	return true;
 }
 
 static __rte_always_inline bool
@@ -181,6 +208,8 @@ ip4_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, u
 	uint32_t dst[AP_NODE_CHUNK];
 	uint64_t nhs[AP_NODE_CHUNK];
 	rte_edge_t nexts[AP_NODE_CHUNK];
+	struct ap_nh_fast nhc;
+	bool plain;
 
 	for (uint16_t done = 0; done < nb_objs;) {
 		struct rte_mbuf **pkts = (struct rte_mbuf **)objs + done;
@@ -221,11 +250,16 @@ ip4_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, u
 						    : 0;
 			ap_ip_fw_chunk(pkts, picked, nexts, n, IP4_EDGE_COUNT);
 		}
+		plain = !ap_fw.enabled && !ap_qos.enabled;
+		nhc.id = UINT32_MAX;
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
 			struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
 
 			if (nexts[i] != IP4_EDGE_COUNT)
+				continue;
+			if (likely(plain) &&
+			    likely(ip4_forward_fast(m, (uint32_t)nhs[i], &nhc, &nexts[i])))
 				continue;
 			nexts[i] = ip4_output(
 				m, pv,

@@ -145,6 +145,33 @@ ip6_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv6_hdr *ip,
 	return ap_ip_out_edge(pv, nh_id, forward, tx_edges[nh->port], IP6_EDGE_QOS);
 }
 
+/*
+ * ip6_output() of a forwarded packet to a 'fast' next hop (ap_nh_fast) when
+ * no firewall or QoS has a say: hop limit left, within the egress MTU, no
+ * tags or padding to change. @return false, nothing changed, when the
+ * packet needs ip6_output().
+ */
+static __rte_always_inline bool
+ip6_forward_fast(struct rte_mbuf *m, uint32_t nh_id, struct ap_nh_fast *c, rte_edge_t *next)
+{
+	struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+	struct rte_ipv6_hdr *ip;
+	uint32_t tot;
+
+	if (unlikely(nh_id != c->id))
+		ap_nh_fast_fill(c, nh_id, RTE_BE16(RTE_ETHER_TYPE_IPV6), ap_ip6_input_tx);
+	if (unlikely(!c->fast))
+		return false;
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, pv->pi.l3_off);
+	tot = (uint32_t)rte_be_to_cpu_16(ip->payload_len) + sizeof(*ip);
+	if (unlikely(ip->hop_limits <= 1) || unlikely(tot > c->mtu) ||
+	    !ap_nh_fast_encap(m, pv, c, tot))
+		return false;
+	ip->hop_limits--;
+	*next = c->edge;
+	return true;
+}
+
 /* Multicast groups a router listens to: all-nodes, all-routers and the
  * solicited-node groups (RFC 4291 §2.7.1). */
 static __rte_always_inline bool
@@ -193,14 +220,19 @@ ip6_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, u
 	uint8_t dst[AP_NODE_CHUNK][16];
 	uint64_t nhs[AP_NODE_CHUNK];
 	rte_edge_t nexts[AP_NODE_CHUNK];
+	struct ap_nh_fast nhc;
+	bool plain;
 
 	for (uint16_t done = 0; done < nb_objs;) {
 		struct rte_mbuf **pkts = (struct rte_mbuf **)objs + done;
 		uint16_t n = RTE_MIN((uint16_t)(nb_objs - done), (uint16_t)AP_NODE_CHUNK);
 
 		for (uint16_t i = 0; i < n; i++) {
-			memset(dst[i], 0, 16);
+			/* Only the packets to route have their destination copied;
+			 * the others are looked up as :: and their edge kept. */
 			nexts[i] = ip6_input_pre(pkts[i], dst[i]);
+			if (nexts[i] != IP6_EDGE_COUNT)
+				memset(dst[i], 0, 16);
 		}
 		rte_fib6_lookup_bulk(ap_ip.fib6, dst, nhs, n);
 		if (unlikely(ap_fw.enabled)) {
@@ -212,11 +244,16 @@ ip6_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, u
 						    : 0;
 			ap_ip_fw_chunk(pkts, picked, nexts, n, IP6_EDGE_COUNT);
 		}
+		plain = !ap_fw.enabled && !ap_qos.enabled;
+		nhc.id = UINT32_MAX;
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
 			struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
 
 			if (nexts[i] != IP6_EDGE_COUNT)
+				continue;
+			if (likely(plain) &&
+			    likely(ip6_forward_fast(m, (uint32_t)nhs[i], &nhc, &nexts[i])))
 				continue;
 			nexts[i] = ip6_output(
 				m, pv,

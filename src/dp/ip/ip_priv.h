@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
@@ -60,8 +61,9 @@ ap_l3_if_encap(struct rte_mbuf *m, struct ap_mbuf_priv *pv, const struct ap_l3_i
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - l3_len - hl));
 	pv->pi.l3_off = hl;
 	p = rte_pktmbuf_mtod(m, uint8_t *);
-	for (int i = 0; i < 6; i++)
-		p[i] = (uint8_t)(l2 >> (8 * i));
+	/* The MAC is l2's low six bytes, first byte lowest. */
+	l2 = rte_cpu_to_le_64(l2);
+	memcpy(p, &l2, 6);
 	memcpy(p + 6, out->mac, 6);
 	if (unlikely(out->n_tags)) {
 		memcpy(p + 12, &out->tags[0], 4);
@@ -70,6 +72,68 @@ ap_l3_if_encap(struct rte_mbuf *m, struct ap_mbuf_priv *pv, const struct ap_l3_i
 	}
 	memcpy(p + hl - 2, &ethertype_be, 2);
 	pv->l2_in = out->l2_member;
+	return true;
+}
+
+/*
+ * What forwarding to one next hop needs, read once for the packets of a
+ * chunk that go to it (ip4/ip6-input, VPP's adjacency rewrite): a resolved
+ * neighbour on an untagged interface, its Ethernet header ready to copy.
+ * Anything else (ECMP, local, unresolved, tagged) is not 'fast' and takes
+ * the node's full output path. The MAC is read when the chunk first meets
+ * the next hop; the chunk's later packets are sent as if they came at once.
+ */
+struct ap_nh_fast {
+	uint32_t id; /**< Next hop cached, UINT32_MAX: none yet. */
+	bool fast;
+	rte_edge_t edge;    /**< The node's edge to the interface's port-tx. */
+	uint16_t mtu;	    /**< Of the egress interface. */
+	uint16_t l2_member; /**< ap_mbuf_priv.l2_in on output (ap_l3_if_encap). */
+	uint8_t hdr[RTE_ETHER_HDR_LEN];
+};
+
+static __rte_always_inline void
+ap_nh_fast_fill(struct ap_nh_fast *c, uint32_t nh_id, uint16_t ethertype_be,
+		const uint16_t *tx_edges)
+{
+	const struct ap_nh *nh = &ap_ip.nh[nh_id];
+	const struct ap_l3_if *out;
+	uint64_t l2;
+
+	c->id = nh_id;
+	c->fast = false;
+	if (nh->type != AP_NH_NEIGH)
+		return;
+	out = &ap_l3_ifs[nh->port];
+	l2 = __atomic_load_n(&nh->l2, __ATOMIC_ACQUIRE);
+	if (out->n_tags || !(l2 & AP_NH_L2_VALID))
+		return;
+	l2 = rte_cpu_to_le_64(l2);
+	memcpy(c->hdr, &l2, 6);
+	memcpy(c->hdr + 6, out->mac, 6);
+	memcpy(c->hdr + 12, &ethertype_be, 2);
+	c->edge = tx_edges[nh->port];
+	c->mtu = out->mtu;
+	c->l2_member = out->l2_member;
+	c->fast = true;
+}
+
+/*
+ * The output of a forwarded packet to next hop @p c whose L3 header of
+ * @p l3_len bytes follows an untagged Ethernet header and ends the frame, as
+ * the full path does it (ap_l3_if_encap() with nothing to move or trim):
+ * the Ethernet header written, the edge set. @return false, with nothing
+ * changed, when the packet needs the full path.
+ */
+static __rte_always_inline bool
+ap_nh_fast_encap(struct rte_mbuf *m, struct ap_mbuf_priv *pv, const struct ap_nh_fast *c,
+		 uint32_t l3_len)
+{
+	if (unlikely(pv->pi.l3_off != RTE_ETHER_HDR_LEN) ||
+	    unlikely(rte_pktmbuf_pkt_len(m) != l3_len + RTE_ETHER_HDR_LEN))
+		return false;
+	memcpy(rte_pktmbuf_mtod(m, uint8_t *), c->hdr, RTE_ETHER_HDR_LEN);
+	pv->l2_in = c->l2_member;
 	return true;
 }
 

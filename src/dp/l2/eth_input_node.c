@@ -125,6 +125,163 @@ eth_input_one(struct rte_mbuf *m)
 	return ETH_INPUT_EDGE_XCONNECT;
 }
 
+/* Packets ahead whose header is fetched while the current ones are handled. */
+#define PREFETCH_AHEAD 4
+
+static __rte_always_inline void
+eth_input_prefetch(struct rte_mbuf **pkts, uint16_t i, uint16_t n)
+{
+	if (likely(i + PREFETCH_AHEAD < n))
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+}
+
+/* The frames eth_input_one() would send on unchanged without a look past
+ * the Ethernet header: no tag taken off by the driver, a whole header. */
+static __rte_always_inline bool
+eth_input_plain(const struct rte_mbuf *m)
+{
+	return likely(!(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)) &&
+	       likely(rte_pktmbuf_data_len(m) >= RTE_ETHER_HDR_LEN);
+}
+
+/* 0x8100 and 0x9100 differ in one bit; 0x88a8 is the other tag. */
+static __rte_always_inline bool
+eth_is_tag(uint16_t et_be)
+{
+	return (et_be & ~RTE_BE16(0x1000)) == RTE_BE16(0x8100) || et_be == RTE_BE16(0x88a8);
+}
+
+/*
+ * Whether eth_input_one() sends @p m, from a cross-connect port, on to
+ * xconnect without a look past the Ethernet header: from @p port (the
+ * run's), plain, untagged. Each test is a branch the predictor learns.
+ */
+static __rte_always_inline bool
+eth_xc_plain(const struct rte_mbuf *m, uint16_t port)
+{
+	uint16_t et;
+
+	if (unlikely(m->port != port) || unlikely(!eth_input_plain(m)))
+		return false;
+	memcpy(&et, rte_pktmbuf_mtod_offset(m, const uint8_t *, 12), 2);
+	return likely(!eth_is_tag(et));
+}
+
+/*
+ * The run of packets from one cross-connect port (no bridge, no routed
+ * interface, no full validation) starting at @p i, four at a time where
+ * four in a row are plain: a plain frame goes to xconnect as it is, nothing
+ * downstream reads the private area; the others take eth_input_one().
+ * @return the run's end.
+ */
+static __rte_always_inline uint16_t
+eth_input_xc_run(struct rte_mbuf **pkts, uint16_t i, uint16_t n, rte_edge_t *nexts)
+{
+	const uint16_t port = pkts[i]->port;
+
+	while (i < n && pkts[i]->port == port) {
+		if (likely(i + 4 <= n)) {
+			if (likely(i + 4 + PREFETCH_AHEAD <= n)) {
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 5], void *));
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 6], void *));
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 7], void *));
+			}
+			if (likely(eth_xc_plain(pkts[i], port) && eth_xc_plain(pkts[i + 1], port) &&
+				   eth_xc_plain(pkts[i + 2], port) &&
+				   eth_xc_plain(pkts[i + 3], port))) {
+				nexts[i] = ETH_INPUT_EDGE_XCONNECT;
+				nexts[i + 1] = ETH_INPUT_EDGE_XCONNECT;
+				nexts[i + 2] = ETH_INPUT_EDGE_XCONNECT;
+				nexts[i + 3] = ETH_INPUT_EDGE_XCONNECT;
+				i += 4;
+				continue;
+			}
+		}
+		eth_input_prefetch(pkts, i, n);
+		nexts[i] = eth_xc_plain(pkts[i], port) ? ETH_INPUT_EDGE_XCONNECT
+						       : eth_input_one(pkts[i]);
+		i++;
+	}
+	return i;
+}
+
+/*
+ * The run of packets from one port with a routed interface on its untagged
+ * frames (and no full validation) starting at @p i: untagged IPv4 and IPv6
+ * to the interface's MAC or a group address are stored as eth_input_one()
+ * stores them, with the port's MAC and the edges read once for the run;
+ * anything else takes eth_input_one(). @return the run's end.
+ */
+static __rte_always_inline uint16_t
+eth_input_l3_run(struct rte_mbuf **pkts, uint16_t i, uint16_t n, rte_edge_t *nexts)
+{
+	const uint16_t port = pkts[i]->port;
+	const rte_edge_t e4 = l3_edge[ap_ct_conf.enabled][AP_L3C_IP4];
+	const rte_edge_t e6 = l3_edge[ap_ct_conf.enabled][AP_L3C_IP6];
+	uint32_t mac4;
+	uint16_t mac2;
+
+	memcpy(&mac4, ap_l3_ifs[port].mac, 4);
+	memcpy(&mac2, ap_l3_ifs[port].mac + 4, 2);
+	for (; i < n && pkts[i]->port == port; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
+		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint32_t d4;
+		uint16_t d2, et;
+		uint8_t l3;
+
+		eth_input_prefetch(pkts, i, n);
+		if (unlikely(!eth_input_plain(m)))
+			goto slow;
+		memcpy(&d4, p, 4);
+		memcpy(&d2, p + 4, 2);
+		memcpy(&et, p + 12, 2);
+		if (likely(et == RTE_BE16(RTE_ETHER_TYPE_IPV4)))
+			l3 = AP_L3_IPV4;
+		else if (et == RTE_BE16(RTE_ETHER_TYPE_IPV6))
+			l3 = AP_L3_IPV6;
+		else
+			goto slow;
+		/* Unicast for another MAC: eth_input_one() says why it drops it. */
+		if (unlikely(!(p[0] & 1) && ((d4 ^ mac4) | (uint16_t)(d2 ^ mac2)) != 0))
+			goto slow;
+		pv->pi.n_vlan = 0;
+		pv->pi.l3 = l3;
+		pv->pi.ethertype = rte_be_to_cpu_16(et);
+		pv->pi.l3_off = RTE_ETHER_HDR_LEN;
+		pv->reinjected = 0;
+		pv->ct = 0;
+		pv->fw_done = 0;
+		pv->snat = 0;
+		pv->l3 = port;
+		nexts[i] = l3 == AP_L3_IPV4 ? e4 : e6;
+		continue;
+	slow:
+		nexts[i] = eth_input_one(m);
+	}
+	return i;
+}
+
+/* Any other port's run starting at @p i, a packet at a time. */
+static __rte_always_inline uint16_t
+eth_input_any_run(struct rte_mbuf **pkts, uint16_t i, uint16_t n, rte_edge_t *nexts)
+{
+	const uint16_t port = pkts[i]->port;
+
+	for (; i < n && pkts[i]->port == port; i++) {
+		eth_input_prefetch(pkts, i, n);
+		nexts[i] = eth_input_one(pkts[i]);
+	}
+	return i;
+}
+
+/*
+ * port-rx hands over each RX queue's burst in one piece, so packets come in
+ * runs from one port: each run is classified by the kind of its port once,
+ * as VPP's ethernet-input does for a frame from one interface.
+ */
 static uint16_t
 eth_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
@@ -132,20 +289,22 @@ eth_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, u
 
 	for (uint16_t done = 0; done < nb_objs;) {
 		struct rte_mbuf **pkts = (struct rte_mbuf **)objs + done;
-		uint16_t i = 0, n = RTE_MIN((uint16_t)(nb_objs - done), (uint16_t)AP_NODE_CHUNK);
+		uint16_t n = RTE_MIN((uint16_t)(nb_objs - done), (uint16_t)AP_NODE_CHUNK);
 
-		for (; i + 8 <= n; i += 4) {
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 5], void *));
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 6], void *));
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 7], void *));
-			nexts[i] = eth_input_one(pkts[i]);
-			nexts[i + 1] = eth_input_one(pkts[i + 1]);
-			nexts[i + 2] = eth_input_one(pkts[i + 2]);
-			nexts[i + 3] = eth_input_one(pkts[i + 3]);
+		for (uint16_t i = 0; i < PREFETCH_AHEAD && i < n; i++)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+		for (uint16_t i = 0; i < n;) {
+			const struct ap_port_fast *pf = &ap_ports_fast[pkts[i]->port];
+
+			if (pf->validate_full)
+				i = eth_input_any_run(pkts, i, n, nexts);
+			else if (pf->l3)
+				i = eth_input_l3_run(pkts, i, n, nexts);
+			else if (pf->has_xconnect && !pf->l2)
+				i = eth_input_xc_run(pkts, i, n, nexts);
+			else
+				i = eth_input_any_run(pkts, i, n, nexts);
 		}
-		for (; i < n; i++)
-			nexts[i] = eth_input_one(pkts[i]);
 		ap_node_enqueue_batch(graph, node, nexts, (void **)pkts, n, n == nb_objs);
 		done = (uint16_t)(done + n);
 	}
