@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Offline routing golden test: captures in, expected captures checked.
 
-  router.py gen DIR     write lan_in.pcap and router.yaml into DIR
+  router.py gen DIR     write lan_in.pcap and router.yaml into DIR (with
+                        conntrack on when PIPE_CONNTRACK is set)
   router.py check DIR   check lan_out.pcap and wan_out.pcap against what
                         each input frame must produce; prints TAP lines
 
@@ -11,6 +12,7 @@ route 198.51.100.0/24 via 10.0.1.2. Every input frame is a case with the
 output it must cause (or the drop reason it must be counted under).
 """
 import json
+import os
 
 from scapy.all import (ARP, ICMP, IP, UDP, Ether, ICMPv6EchoReply, ICMPv6EchoRequest,
                        ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr,
@@ -89,6 +91,8 @@ def gen(d):
     wrpcap(d + "/lan_in.pcap", [f for _, f in frames()])
     with open(d + "/router.yaml", "w") as f:
         f.write(CONFIG)
+        if os.environ.get("PIPE_CONNTRACK"):
+            f.write("conntrack: {max_flows: 1024}\n")
 
 
 def ck_sum4(p):

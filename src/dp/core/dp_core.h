@@ -89,6 +89,12 @@ struct ap_mbuf_priv {
 	uint16_t drop_reason; /**< enum ap_drop_reason, set before the drop edge. */
 	uint8_t punt;	      /**< enum ap_punt_reason (dp/ip/ip.h), set before the punt edge. */
 	uint8_t reinjected;   /**< Times the control plane sent it back into routing. */
+	/**
+	 * ct parsed and checked the IPv4 header as ip4-input does and left it
+	 * as it was: ip4-input takes pi as it is, and clears this. eth-input
+	 * and inject start every packet with it 0.
+	 */
+	uint8_t ip4_checked;
 	uint32_t trace_id;    /**< Non-zero: the packet is traced under this id. */
 	uint16_t tx_port;     /**< Injected packets: the port to send on. */
 	uint32_t nh;	      /**< Punted for resolution, or handed to qos: the next-hop index. */

@@ -16,7 +16,9 @@
  * Uses: ap_mbuf_priv.pi (l3), l3; ap_ct_tables[worker], ap_ct_conf,
  * ap_nat_conf, ap_syn_conf.
  * Sets: pi (IP header and the transport fields conntrack keys on), ct, snat,
- * own. Next edges: drop, ip4-input, ip6-input, ip4-local, ip6-local.
+ * own, ip4_checked (an IPv4 header without options that ip4-input need not
+ * parse again: ct has not rewritten it).
+ * Next edges: drop, ip4-input, ip6-input, ip4-local, ip6-local.
  */
 #include <rte_cycles.h>
 #include <rte_prefetch.h>
@@ -73,11 +75,17 @@ ct_prepare(struct rte_mbuf *m, struct ap_ct_pkt *cp)
 	cp->kind = AP_CT_PKT_UNTRACKED;
 	cp->flow = -1;
 	/* The IP header as ip*-input checks it (inline for the common ones);
-	 * malformed packets are ip*-input's to drop, with its reasons. */
-	if (pi->l3 == AP_L3_IPV4)
+	 * malformed packets are ip*-input's to drop, with its reasons. A
+	 * header without options that passed is not parsed again there: its
+	 * parse changes nothing in pi (one with options takes the full parse,
+	 * which clears the transport fields, so ip4-input does it again). */
+	if (pi->l3 == AP_L3_IPV4) {
 		e = ap_pkt_parse_ip4_fast(p, len, pi);
-	else
+		pv->ip4_checked = e == AP_PKT_OK && pi->l4_off == pi->l3_off + 20;
+	} else {
+		pv->ip4_checked = 0;
 		e = ap_pkt_parse_ip6_fast(p, len, pi);
+	}
 	if (e != AP_PKT_OK || (pi->frag & AP_PKT_FRAG_LATER))
 		return false;
 	/* The transport fields conntrack keys on, nothing more. */
@@ -129,6 +137,8 @@ ct_nat(struct rte_mbuf *m, const struct ap_ct_flow *f, uint8_t dir, bool related
 	uint16_t sport, dport;
 	uint32_t a;
 
+	if (related || dir != AP_CT_ORIG || (f->nat & AP_CT_DNAT))
+		pv->ip4_checked = 0; /* rewritten: ip4-input checks it again */
 	if (related) {
 		if (!ap_nat_icmp_error4(ip, rte_pktmbuf_data_len(m) - pv->pi.l3_off, f,
 					dir == AP_CT_REPLY))
@@ -172,6 +182,7 @@ ct_synproxy(struct rte_graph *graph, struct rte_node *node, struct ap_ct_table *
 	rte_edge_t local = pv->pi.l3 == AP_L3_IPV6 ? CT_EDGE_LOCAL6 : CT_EDGE_LOCAL4;
 	struct rte_mbuf *update;
 
+	pv->ip4_checked = 0; /* answered, or rewritten into the server's SYN */
 	switch (info) {
 	case AP_CT_SYN_COOKIE:
 		if (!ap_syn_answer(m, rte_rdtsc()))
@@ -340,8 +351,10 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 				continue;
 			f = &t->flows[cp[i].flow];
 			if (unlikely(f->syn) && info != AP_CT_SYN_SPLICE &&
-			    cp[i].kind != AP_CT_PKT_RELATED)
+			    cp[i].kind != AP_CT_PKT_RELATED) {
 				ap_syn_adjust(pkts[i], f, cp[i].dir);
+				ap_mbuf_priv(pkts[i])->ip4_checked = 0;
+			}
 			if (f->nat)
 				ct_nat(pkts[i], f, cp[i].dir, cp[i].kind == AP_CT_PKT_RELATED);
 		}

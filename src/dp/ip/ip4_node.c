@@ -9,8 +9,9 @@
  * egress MTU, unresolved next hop, other traffic to us) goes to punt with a
  * reason.
  *
- * Uses: ap_mbuf_priv.pi (l3_off); ap_ip.fib4, ap_ip.nh, ap_l3_ifs.
- * Sets: drop_reason, punt, nh; rewrites the Ethernet header on output.
+ * Uses: ap_mbuf_priv.pi (l3_off), ip4_checked (ct validated the header: not
+ * parsed again); ap_ip.fib4, ap_ip.nh, ap_l3_ifs.
+ * Sets: drop_reason, punt, nh, ip4_checked (cleared); rewrites the Ethernet header on output.
  * Next edges: drop, punt, ip4-local and qos (input only), then one port-tx per port.
  */
 #include <rte_byteorder.h>
@@ -224,10 +225,16 @@ ip4_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, u
 
 			dst[i] = 0;
 			nexts[i] = IP4_EDGE_COUNT; /* decided after the lookup */
-			e = ap_pkt_parse_ip4_fast(p, rte_pktmbuf_data_len(m), &pv->pi);
-			if (unlikely(e != AP_PKT_OK)) {
-				nexts[i] = drop(pv, (enum ap_drop_reason)e);
-				continue;
+			/* ct checked the header already: the same parse would
+			 * change nothing in pi. */
+			if (pv->ip4_checked) {
+				pv->ip4_checked = 0;
+			} else {
+				e = ap_pkt_parse_ip4_fast(p, rte_pktmbuf_data_len(m), &pv->pi);
+				if (unlikely(e != AP_PKT_OK)) {
+					nexts[i] = drop(pv, (enum ap_drop_reason)e);
+					continue;
+				}
 			}
 			ip = (const struct rte_ipv4_hdr *)(p + pv->pi.l3_off);
 			if (unlikely(bad_source(ip->src_addr))) {

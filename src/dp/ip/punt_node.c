@@ -96,6 +96,7 @@ inject_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint
 		/* What the control plane sends or sends back was filtered already,
 		 * or is the appliance's own. */
 		ap_mbuf_priv(m)->fw_done = 1;
+		ap_mbuf_priv(m)->ip4_checked = 0;
 
 		if (to == INJECT_IP4_INPUT || to == INJECT_IP6_INPUT) {
 			/* Routing reads the L2 part of the parse, as eth-input leaves it. */

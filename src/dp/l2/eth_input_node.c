@@ -107,6 +107,7 @@ eth_input_one(struct rte_mbuf *m)
 		return ETH_INPUT_EDGE_DROP;
 	}
 	pv->reinjected = 0;
+	pv->ip4_checked = 0;
 	pv->ct = 0;
 	pv->fw_done = 0;
 	pv->snat = 0;
@@ -252,6 +253,7 @@ eth_input_l3_run(struct rte_mbuf **pkts, uint16_t i, uint16_t n, rte_edge_t *nex
 		pv->pi.ethertype = rte_be_to_cpu_16(et);
 		pv->pi.l3_off = RTE_ETHER_HDR_LEN;
 		pv->reinjected = 0;
+		pv->ip4_checked = 0;
 		pv->ct = 0;
 		pv->fw_done = 0;
 		pv->snat = 0;
