@@ -270,6 +270,10 @@ run() {
 	done
 	[ "$kind" != bird ] && bench_log "$kind: $(bench_api /api/v1/bgp/neighbors |
 		jq -c '[.neighbors[] | {address, updates_received, updates_sent}]' 2>/dev/null)"
+	# What the feeder wrote to the middle (its socket's bytes acknowledged):
+	# it packs fewer prefixes an UPDATE when the middle reads at once.
+	bench_log "$kind: the feeder sent $(ss -tniH "( sport = :$PF )" 2>/dev/null |
+		grep -o 'bytes_acked:[0-9]*' | head -n 1 | cut -d: -f2) bytes"
 	CPU_S=$(jq -n "$(cpu_s "$mpid") - $c0")
 	t1=$(hwm_kb "$mpid")
 	RSS_MB=$(jq -n "${t1:-0} / 1024 | round")
