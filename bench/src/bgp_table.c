@@ -410,8 +410,8 @@ parse_bench(const struct table *t, unsigned rounds)
  * speaker does over the messages of a read (bucket PF_FAR messages ahead,
  * chain PF_NEAR ahead). Prints the rate of each, best of ROUNDS.
  */
-#define PF_FAR	8
-#define PF_NEAR 4
+#define PF_FAR	AP_BGP_PF_FAR
+#define PF_NEAR AP_BGP_PF_NEAR
 
 static int
 load_bench(const struct table *t, unsigned rounds)

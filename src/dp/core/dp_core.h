@@ -114,6 +114,17 @@ ap_mbuf_priv(struct rte_mbuf *m)
 	return (struct ap_mbuf_priv *)rte_mbuf_to_priv(m);
 }
 
+/** A received frame's routing state, clean: nothing from an earlier use of the mbuf. */
+static __rte_always_inline void
+ap_mbuf_priv_fresh(struct ap_mbuf_priv *pv)
+{
+	pv->reinjected = 0;
+	pv->ip4_checked = 0;
+	pv->ct = 0;
+	pv->fw_done = 0;
+	pv->snat = 0;
+}
+
 #define AP_MAX_PORTS	      32
 
 /**

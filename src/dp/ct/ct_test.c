@@ -401,6 +401,20 @@ egress_by_net(uint32_t dst_be)
 #define LAN 0x0a000001 /* 10.0.0.1, the inside one's */
 #define C2  0x0a000003 /* 10.0.0.3, a second inside host */
 
+/* Masquerade behind WAN on interface 1 for every inside host but
+ * @p internal, which has @p external 1:1 there (host order). */
+static void
+masquerade_and_one_to_one(uint32_t internal, uint32_t external)
+{
+	ap_nat_conf.addr[1] = rte_cpu_to_be_32(WAN);
+	ap_nat_conf.lo[1] = 1024;
+	ap_nat_conf.hi[1] = 65535;
+	ap_nat_conf.n_one = 1;
+	ap_nat_conf.one[0].l3 = 1;
+	ap_nat_conf.one[0].internal = rte_cpu_to_be_32(internal);
+	ap_nat_conf.one[0].external = rte_cpu_to_be_32(external);
+}
+
 static void
 forward_8080_to_c(bool hairpin)
 {
@@ -503,13 +517,7 @@ Test(ct_table, one_to_one)
 
 	memset(&ap_nat_conf, 0, sizeof(ap_nat_conf));
 	ap_nat_conf.enabled = true;
-	ap_nat_conf.addr[1] = rte_cpu_to_be_32(WAN); /* masquerade for the others */
-	ap_nat_conf.lo[1] = 1024;
-	ap_nat_conf.hi[1] = 65535;
-	ap_nat_conf.n_one = 1;
-	ap_nat_conf.one[0].l3 = 1;
-	ap_nat_conf.one[0].internal = rte_cpu_to_be_32(C);
-	ap_nat_conf.one[0].external = rte_cpu_to_be_32(ext);
+	masquerade_and_one_to_one(C, ext);
 	ap_ct_egress4 = egress_by_net;
 	cr_expect_eq(track_in(17, C, S, 5000, 53, 0, 0, 1), AP_CT_NEW);
 	f = only_flow();
@@ -819,13 +827,7 @@ Test(ct_table, nat_owner_is_one_worker_both_ways)
 	unsigned n = 4, w, back;
 
 	forward_8080_to_c(true);
-	ap_nat_conf.addr[1] = rte_cpu_to_be_32(WAN);
-	ap_nat_conf.lo[1] = 1024;
-	ap_nat_conf.hi[1] = 65535;
-	ap_nat_conf.n_one = 1;
-	ap_nat_conf.one[0].l3 = 1;
-	ap_nat_conf.one[0].internal = rte_cpu_to_be_32(C2);
-	ap_nat_conf.one[0].external = rte_cpu_to_be_32(ext);
+	masquerade_and_one_to_one(C2, ext);
 	ap_nat_conf.outside[1] = true;
 	ap_nat_conf.n_xaddr = 2;
 	ap_nat_conf.xaddr[0].addr = rte_cpu_to_be_32(WAN);

@@ -85,6 +85,18 @@ ip4_nh_pick(struct rte_mbuf *m, uint32_t nh_id)
 			   nh->n_members];
 }
 
+/* One hop less. The TTL is the high byte of its checksummed 16-bit word: one
+ * less there is 0x0100 more in the checksum, with the end-around carry
+ * (RFC 1624; the same as ap_csum_update16() for every checksum value). */
+static __rte_always_inline void
+ip4_ttl_dec(struct rte_ipv4_hdr *ip)
+{
+	uint32_t c = (uint32_t)ip->hdr_checksum + RTE_BE16(0x0100);
+
+	ip->hdr_checksum = (uint16_t)(c + (c >= 0xffff));
+	ip->time_to_live--;
+}
+
 /* Send toward next hop 'nh_id'. 'forward' is false for our own replies,
  * which keep their TTL. */
 static __rte_always_inline rte_edge_t
@@ -138,16 +150,8 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 		pv->nh = nh_id;
 		return punt(pv, AP_PUNT_RESOLVE);
 	}
-	if (forward) {
-		/* The TTL is the high byte of its checksummed 16-bit word: one
-		 * less there is 0x0100 more in the checksum, with the end-around
-		 * carry (RFC 1624; the same as ap_csum_update16() for every
-		 * checksum value). */
-		uint32_t c = (uint32_t)ip->hdr_checksum + RTE_BE16(0x0100);
-
-		ip->hdr_checksum = (uint16_t)(c + (c >= 0xffff));
-		ip->time_to_live--;
-	}
+	if (forward)
+		ip4_ttl_dec(ip);
 	/* Masquerade: the way out takes the flow's translated source. */
 	if (unlikely(pv->snat)) {
 		uint32_t hl = (uint32_t)(ip->version_ihl & 0xf) * 4;
@@ -175,7 +179,6 @@ ip4_forward_fast(struct rte_mbuf *m, uint32_t nh_id, struct ap_nh_fast *c, rte_e
 	struct ap_mbuf_priv *pv = ap_mbuf_priv(m);
 	struct rte_ipv4_hdr *ip;
 	uint16_t tot;
-	uint32_t sum;
 
 	if (unlikely(nh_id != c->id))
 		ap_nh_fast_fill(c, nh_id, RTE_BE16(RTE_ETHER_TYPE_IPV4), ap_ip4_input_tx);
@@ -186,10 +189,7 @@ ip4_forward_fast(struct rte_mbuf *m, uint32_t nh_id, struct ap_nh_fast *c, rte_e
 	if (unlikely(ip->time_to_live <= 1) || unlikely(tot > c->mtu) ||
 	    !ap_nh_fast_encap(m, pv, c, tot))
 		return false;
-	/* As in ip4_output(). */
-	sum = (uint32_t)ip->hdr_checksum + RTE_BE16(0x0100);
-	ip->hdr_checksum = (uint16_t)(sum + (sum >= 0xffff));
-	ip->time_to_live--;
+	ip4_ttl_dec(ip);
 	*next = c->edge;
 	return true;
 }

@@ -106,11 +106,7 @@ eth_input_one(struct rte_mbuf *m)
 		pv->drop_reason = (uint16_t)e;
 		return ETH_INPUT_EDGE_DROP;
 	}
-	pv->reinjected = 0;
-	pv->ip4_checked = 0;
-	pv->ct = 0;
-	pv->fw_done = 0;
-	pv->snat = 0;
+	ap_mbuf_priv_fresh(pv);
 	if (pf->l3 && likely(pv->pi.n_vlan == 0))
 		return eth_input_l3(pv, p, m->port);
 	if (pf->l2)
@@ -252,11 +248,7 @@ eth_input_l3_run(struct rte_mbuf **pkts, uint16_t i, uint16_t n, rte_edge_t *nex
 		pv->pi.l3 = l3;
 		pv->pi.ethertype = rte_be_to_cpu_16(et);
 		pv->pi.l3_off = RTE_ETHER_HDR_LEN;
-		pv->reinjected = 0;
-		pv->ip4_checked = 0;
-		pv->ct = 0;
-		pv->fw_done = 0;
-		pv->snat = 0;
+		ap_mbuf_priv_fresh(pv);
 		pv->l3 = port;
 		nexts[i] = l3 == AP_L3_IPV4 ? e4 : e6;
 		continue;

@@ -703,6 +703,10 @@ int ap_bgp_rib_update(struct ap_bgp_rib *rib, uint16_t peer, const struct ap_bgp
  * overlap instead of stalling one after another.
  */
 void ap_bgp_rib_prefetch(const struct ap_bgp_rib *rib, const struct ap_bgp_prefix *pfx, bool chain);
+/** Read-ahead distances, in messages: the bucket this far ahead... */
+#define AP_BGP_PF_FAR 8
+/** ...and the chain this far ahead (the bucket has had time to arrive). */
+#define AP_BGP_PF_NEAR 4
 /** Remove peer @p peer's path to @p pfx. @return 0, or -ENOENT if there was none. */
 int ap_bgp_rib_withdraw(struct ap_bgp_rib *rib, uint16_t peer, const struct ap_bgp_prefix *pfx);
 /** Remove every path of @p peer (session down). @return how many were removed. */

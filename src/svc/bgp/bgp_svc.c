@@ -36,8 +36,8 @@
 #define RBUF_MAX     (2u * AP_BGP_EXT_MAX_LEN)
 #define OBUF_FLUSH   (256u * 1024)
 /* Read-ahead distances (messages) of the RIB prefetch: see read_ahead(). */
-#define PF_FAR	     8
-#define PF_NEAR	     4
+#define PF_FAR	     AP_BGP_PF_FAR
+#define PF_NEAR	     AP_BGP_PF_NEAR
 #define PF_RING	     16
 #define DEFAULT_LP   100
 #define ASPATH_SCRAP 4096
