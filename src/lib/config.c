@@ -51,6 +51,8 @@ struct ctx {
 	bool api_listen_remote;
 	/* Positions of xconnect values, for errors found once every port is known. */
 	yaml_mark_t xc_marks[AP_CFG_MAX_XCONNECTS][2];
+	/* Positions of the ports' `validate: none`, checked against the cross-connects. */
+	yaml_mark_t validate_marks[AP_CFG_MAX_PORTS];
 	/* Positions of interface port references, checked at the end too. */
 	yaml_mark_t if_marks[AP_CFG_MAX_IFACES];
 	yaml_mark_t route_marks[AP_CFG_MAX_ROUTES];
@@ -113,6 +115,7 @@ static const char *const driver_names[] = {
 static const char *const validate_names[] = {
 	[AP_VALIDATE_L2] = "l2",
 	[AP_VALIDATE_FULL] = "full",
+	[AP_VALIDATE_NONE] = "none",
 	NULL,
 };
 
@@ -677,7 +680,7 @@ parse_log_format(struct ctx *c, const yaml_node_t *v, void *obj, const char *wha
 	.size = sizeof(((struct ap_cfg_port *)0)->m)
 
 /* Indexes into port_fields[], for checks that look at one key's position. */
-enum { PF_NAME, PF_DRIVER, PF_IFACE };
+enum { PF_NAME, PF_DRIVER, PF_IFACE, PF_VALIDATE };
 
 static const struct field port_fields[] = {
 	[PF_NAME] = {PORT_FIELD("name", FT_STRING, name), .flags = F_REQUIRED,
@@ -687,6 +690,7 @@ static const struct field port_fields[] = {
 	[PF_IFACE] = {PORT_FIELD("iface", FT_STRING, iface), .check = check_ifname,
 		      .drivers = DRV(AP_DRV_AF_PACKET) | DRV(AP_DRV_AF_XDP) | DRV(AP_DRV_TAP),
 		      .req_drivers = DRV(AP_DRV_AF_PACKET) | DRV(AP_DRV_AF_XDP)},
+	[PF_VALIDATE] = {PORT_FIELD("validate", FT_ENUM, validate), .names = validate_names},
 	{PORT_FIELD("rx_pcap", FT_STRING, rx_pcap), .flags = F_PATH, .check = check_nonempty,
 	 .drivers = DRV(AP_DRV_PCAP)},
 	{PORT_FIELD("tx_pcap", FT_STRING, tx_pcap), .flags = F_PATH, .check = check_nonempty,
@@ -698,7 +702,6 @@ static const struct field port_fields[] = {
 	{PORT_FIELD("rxq_size", FT_UINT, rxq_size), .min = 64, .max = 16384, .flags = F_POW2},
 	{PORT_FIELD("txq_size", FT_UINT, txq_size), .min = 64, .max = 16384, .flags = F_POW2},
 	{PORT_FIELD("mtu", FT_UINT, mtu), .min = 68, .max = 9600},
-	{PORT_FIELD("validate", FT_ENUM, validate), .names = validate_names},
 };
 static const struct table port_table = TABLE(port_fields);
 
@@ -819,6 +822,8 @@ port_item(struct ctx *c, const yaml_node_t *item, const char *where, struct ap_c
 	if (ret < 0)
 		return ret;
 	ret = check_port(c, &port, item, seen, where);
+	if (ret == 0 && port.validate == AP_VALIDATE_NONE)
+		c->validate_marks[cfg->n_ports] = node_at(c, seen[PF_VALIDATE]->value)->start_mark;
 	if (ret < 0)
 		return ret;
 	cfg->ports[cfg->n_ports++] = port;
@@ -1646,6 +1651,13 @@ resolve_xconnects(struct ctx *c)
 		xc->a_idx = (uint16_t)idx[0];
 		xc->b_idx = (uint16_t)idx[1];
 	}
+	/* Without the tags, eth-input could not pick a VLAN interface or a bridge. */
+	for (uint16_t i = 0; i < cfg->n_ports; i++)
+		if (cfg->ports[i].validate == AP_VALIDATE_NONE && used_by[i] < 0)
+			return fail(c, c->validate_marks[i],
+				    "validate: none is only for cross-connected ports, and port "
+				    "'%s' is in no xconnect",
+				    cfg->ports[i].name);
 	return 0;
 }
 

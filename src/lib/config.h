@@ -35,6 +35,7 @@ enum ap_port_driver {
 enum ap_port_validate {
 	AP_VALIDATE_L2,	  /**< Ethernet and VLAN headers only (default). */
 	AP_VALIDATE_FULL, /**< The whole header chain down to L4; malformed frames drop. */
+	AP_VALIDATE_NONE, /**< A whole Ethernet header only (cross-connected ports only). */
 };
 
 /** Hugepage use for the EAL. */

@@ -301,7 +301,7 @@ static const struct bad_case bad_cases[] = {
 	{"ports:\n  - {name: a, driver: null, mtu: 9601}\n",
 	 "t.yaml:2:34: ports[0].mtu must be between 68 and 9600"},
 	{"ports:\n  - {name: a, driver: null, validate: l3}\n",
-	 "t.yaml:2:39: invalid value 'l3' for ports[0].validate (expected one of: l2, full)"},
+	 "t.yaml:2:39: invalid value 'l3' for ports[0].validate (expected one of: l2, full, none)"},
 	{"ports:\n  - {name: a, driver: null}\n  - {name: a, driver: ring}\n",
 	 "t.yaml:3:12: duplicate port name 'a' (first defined at 2:5)"},
 	{"ports:\n  - {name: a, driver: af_packet, iface: eth0}\n"
@@ -323,6 +323,14 @@ static const struct bad_case bad_cases[] = {
 	 "t.yaml:7:15: port 'a' is already in xconnect[0]"},
 	{"ports:\n  - {name: a, driver: null}\nxconnect:\n  - {a: a, b: a}\n  - {a: a, b: a}\n",
 	 "t.yaml:5:9: port 'a' is already in xconnect[0]"},
+	{"ports:\n  - {name: a, driver: null}\n  - {name: b, driver: null, validate: none}\n"
+	 "xconnect:\n  - {a: a, b: a}\n",
+	 "t.yaml:3:39: validate: none is only for cross-connected ports, and port 'b' is in no "
+	 "xconnect"},
+	{"ports:\n  - {name: a, driver: null}\n  - {name: b, driver: null, validate: none}\n"
+	 "interfaces:\n  - {name: x, port: b}\n",
+	 "t.yaml:3:39: validate: none is only for cross-connected ports, and port 'b' is in no "
+	 "xconnect"},
 	/* api, log */
 	{"api:\n  socket: \"\"\n", "t.yaml:2:11: api.socket must not be empty"},
 	{"api:\n  socket: "
@@ -471,7 +479,7 @@ static const char full_yaml[] = "dataplane:\n"
 				"    tx_pcap: /tmp/out.pcap\n"
 				"  - {name: t0, driver: tap}\n"
 				"  - {name: t1, driver: tap, iface: ap-tap1}\n"
-				"  - {name: n0, driver: null}\n"
+				"  - {name: n0, driver: null, validate: none}\n"
 				"  - {name: r0, driver: ring}\n"
 				"  - {name: nic_0, driver: devargs, devargs: \"0000:3b:00.0\"}\n"
 				"xconnect:\n"
@@ -529,6 +537,7 @@ Test(config, full_example)
 	/* "null" is read as text here, not as the YAML null. */
 	cr_assert_eq(cfg.ports[5].driver, AP_DRV_NULL);
 	cr_assert_str_eq(cfg.ports[5].rx_template, "");
+	cr_assert_eq(cfg.ports[5].validate, AP_VALIDATE_NONE);
 	cr_assert_eq(cfg.ports[6].driver, AP_DRV_RING);
 	cr_assert_eq(cfg.ports[7].driver, AP_DRV_DEVARGS);
 	cr_assert_str_eq(cfg.ports[7].devargs, "0000:3b:00.0");

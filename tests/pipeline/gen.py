@@ -6,6 +6,7 @@
                          least three frames that hit exactly it, mixed with valid ones
   malformed.expect.json  {"total": N, "valid": N, "drops": {"reason": count, ...}}
   malformed.valid.pcap   the valid frames of malformed.pcap, in order (expected output)
+  malformed.wire.pcap    the frames of malformed.pcap that are 14 bytes or longer
   runts.pcap             valid frames interleaved with frames of 0..13 bytes
   runts.valid.pcap       the frames of runts.pcap that are 14 bytes or longer
 
@@ -448,6 +449,7 @@ def main():
         kept.append(f)
     write_pcap(os.path.join(args.outdir, "malformed.pcap"), out)
     write_pcap(os.path.join(args.outdir, "malformed.valid.pcap"), kept)
+    write_pcap(os.path.join(args.outdir, "malformed.wire.pcap"), [f for f in out if len(f) >= 14])
     expect = {
         "total": len(out),
         "valid": len(kept),

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Offline pass-through: with nothing but cross-connects in the pipeline, every
 # frame of at least 14 bytes comes out byte-identical and in order, shorter ones
-# are dropped as eth-runt, and the summary balances (rx = tx + drops).
+# are dropped as eth-runt, and the summary balances (rx = tx + drops). The
+# built-in default and `validate: none` ports are wires: malformed tag stacks
+# and headers pass too; the default `validate: l2` drops those (malformed_test).
 set -u
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 
 pipe_require
-tap_plan 12
+tap_plan 18
 
 pipe_gen
 tap_ok $? "captures generated"
@@ -23,16 +25,22 @@ tap_ok $? "built-in default: $n_mixed frames out byte-identical, in order"
 pipe_summary_ok "$WORK/default.out" "$n_mixed" "$n_mixed" 0
 tap_ok $? "built-in default: summary on stdout, rx = tx = $n_mixed, no drops"
 
+# two_ports NAME IN [P0_KEYS]: p0 reads IN, the cross-connect sends everything
+# to p1, which writes NAME.pcap; the summary goes to NAME.json.
+two_ports() {
+	cat >"$WORK/$1.yaml" <<-YAML
+		dataplane: {workers: 1}
+		ports:
+		  - {name: p0, driver: pcap, rx_pcap: $2${3:+, $3}}
+		  - {name: p1, driver: pcap, tx_pcap: $1.pcap}
+		xconnect:
+		  - {a: p0, b: p1}
+	YAML
+	pipe_run "$1" -c "$1.yaml" --summary "$1.json"
+}
+
 # 2. Two ports: p0 reads, the cross-connect sends everything to p1, which writes.
-cat >"$WORK/two.yaml" <<YAML
-dataplane: {workers: 1}
-ports:
-  - {name: p0, driver: pcap, rx_pcap: mixed.pcap}
-  - {name: p1, driver: pcap, tx_pcap: two.pcap}
-xconnect:
-  - {a: p0, b: p1}
-YAML
-pipe_run two -c two.yaml --summary two.json
+two_ports two mixed.pcap
 tap_ok $? "two ports: aetherd -c two.yaml exits 0"
 pipe_cmp "$WORK/mixed.pcap" "$WORK/two.pcap"
 tap_ok $? "two ports: p0 -> p1 byte-identical, in order"
@@ -59,5 +67,27 @@ jq -e --argjson n "$n_short" '.drops.reasons["eth-runt"] == $n and
 rc=$?
 [ $rc -ne 0 ] && tap_diag "drops: $(jq -c '.drops' "$WORK/runts.json" 2>&1)"
 tap_ok $rc "runts: all $n_short drops counted as eth-runt"
+
+# 4. A wire: every frame of malformed.pcap of 14 bytes or more, broken VLAN tags
+# and IP headers included, passes the built-in default and a `validate: none`
+# cross-connect untouched; only eth-runt drops.
+n_bad=$(pipe_count "$WORK/malformed.pcap")
+n_wire=$(pipe_count "$WORK/malformed.wire.pcap")
+pipe_run wire-default -r malformed.pcap -w wire-default.pcap --summary wire-default.json
+tap_ok $? "wire, built-in default: aetherd exits 0"
+pipe_cmp "$WORK/malformed.wire.pcap" "$WORK/wire-default.pcap"
+tap_ok $? "wire, built-in default: the $n_wire frames of 14 bytes or more out identical, in order"
+jq -e --argjson n $((n_bad - n_wire)) '.drops.reasons["eth-runt"] == $n and
+	([.drops.reasons[]] | add) == $n' "$WORK/wire-default.json" >/dev/null
+rc=$?
+[ $rc -ne 0 ] && tap_diag "drops: $(jq -c '.drops' "$WORK/wire-default.json" 2>&1)"
+tap_ok $rc "wire, built-in default: only the $((n_bad - n_wire)) runts drop, as eth-runt"
+
+two_ports wire malformed.pcap "validate: none"
+tap_ok $? "wire, validate: none: aetherd -c wire.yaml exits 0"
+pipe_cmp "$WORK/malformed.wire.pcap" "$WORK/wire.pcap"
+tap_ok $? "wire, validate: none: p0 -> p1 the $n_wire frames of 14 bytes or more, identical"
+pipe_summary_ok "$WORK/wire.json" "$n_bad" "$n_wire" $((n_bad - n_wire))
+tap_ok $? "wire, validate: none: summary rx $n_bad = tx $n_wire + drops $((n_bad - n_wire))"
 
 tap_done

@@ -588,6 +588,7 @@ setup_fast_table(struct ap_dp *dp)
 
 		pf->configured = 1;
 		pf->validate_full = dp->ports[i].cfg->validate == AP_VALIDATE_FULL;
+		pf->validate_none = dp->ports[i].cfg->validate == AP_VALIDATE_NONE;
 		pf->has_xconnect = 0;
 		pf->xc_edge = 0;
 		pf->l3 = 0;

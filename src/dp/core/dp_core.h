@@ -141,6 +141,7 @@ ap_mbuf_priv_fresh(struct ap_mbuf_priv *pv)
 struct ap_port_fast {
 	uint8_t configured;
 	uint8_t validate_full; /**< eth-input parses to L4 and drops malformed frames. */
+	uint8_t validate_none; /**< A cross-connect that reads no header: a wire. */
 	uint8_t has_xconnect;
 	uint8_t l3;	   /**< Untagged frames are routed: eth-input dispatches by ethertype. */
 	uint8_t l2;	   /**< Frames go to bridges or VLAN interfaces by their tags. */

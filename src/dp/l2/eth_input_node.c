@@ -4,7 +4,9 @@
  * when the port asks for full validation) into the mbuf private area, drops
  * malformed frames with the parser's reason, and sends the rest to the
  * service of its port and tags: the port's routed interface (untagged), a
- * VLAN interface, a bridge member, or the port's cross-connect.
+ * VLAN interface, a bridge member, or the port's cross-connect. A
+ * cross-connected port with `validate: none` is a wire: only frames too short
+ * for an Ethernet header drop, and no frame's data is read.
  *
  * Uses: mbuf port, data; ap_ports_fast[port], ap_l2_binds, ap_l3_ifs.
  * Sets: ap_mbuf_priv.pi, l3 or l2_in, drop_reason on drops.
@@ -81,6 +83,17 @@ eth_input_bind(struct ap_mbuf_priv *pv, const uint8_t *p, const struct ap_port_f
 
 #define FULL_PARSE (AP_PARSE_L3 | AP_PARSE_L4 | AP_PARSE_IP4_CSUM)
 
+/* A tag the driver took off (af_packet gets it from the kernel apart from the
+ * frame) goes back in: bridges and VLAN interfaces match it, and a
+ * cross-connect sends the frame on as it came. In place: a direct mbuf that is
+ * not shared. */
+static void
+eth_input_unstrip(struct rte_mbuf *m)
+{
+	if (rte_mbuf_refcnt_read(m) == 1 && rte_vlan_insert(&m) == 0)
+		m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN_STRIPPED | RTE_MBUF_F_RX_VLAN);
+}
+
 static __rte_always_inline rte_edge_t
 eth_input_one(struct rte_mbuf *m)
 {
@@ -89,11 +102,8 @@ eth_input_one(struct rte_mbuf *m)
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	enum ap_pkt_err e;
 
-	/* A tag the driver took off (af_packet gets it from the kernel apart
-	 * from the frame) goes back in: bridges and VLAN interfaces match it. */
-	if (unlikely(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) && rte_mbuf_refcnt_read(m) == 1 &&
-	    rte_vlan_insert(&m) == 0) {
-		m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN_STRIPPED | RTE_MBUF_F_RX_VLAN);
+	if (unlikely(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)) {
+		eth_input_unstrip(m);
 		p = rte_pktmbuf_mtod(m, const uint8_t *);
 	}
 	/* Headers are parsed in the first segment only: PMDs put at least the
@@ -204,6 +214,34 @@ eth_input_xc_run(struct rte_mbuf **pkts, uint16_t i, uint16_t n, rte_edge_t *nex
 }
 
 /*
+ * The run of packets from a `validate: none` cross-connect port starting at
+ * @p i: a wire, as testpmd's io forwarding is. Only the mbuf is read: a frame
+ * with a whole Ethernet header goes to xconnect as it is (a tag the driver
+ * took off back in first), a shorter one drops as eth-runt. @return the run's
+ * end.
+ */
+static __rte_always_inline uint16_t
+eth_input_wire_run(struct rte_mbuf **pkts, uint16_t i, uint16_t n, rte_edge_t *nexts)
+{
+	const uint16_t port = pkts[i]->port;
+
+	for (; i < n && pkts[i]->port == port; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		nexts[i] = ETH_INPUT_EDGE_XCONNECT;
+		if (likely(eth_input_plain(m)))
+			continue;
+		if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)
+			eth_input_unstrip(m);
+		if (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN) {
+			ap_mbuf_priv(m)->drop_reason = AP_PKT_ERR_ETH_RUNT;
+			nexts[i] = ETH_INPUT_EDGE_DROP;
+		}
+	}
+	return i;
+}
+
+/*
  * The run of packets from one port with a routed interface on its untagged
  * frames (and no full validation) starting at @p i: untagged IPv4 and IPv6
  * to the interface's MAC or a group address are stored as eth_input_one()
@@ -272,6 +310,36 @@ eth_input_any_run(struct rte_mbuf **pkts, uint16_t i, uint16_t n, rte_edge_t *ne
 }
 
 /*
+ * Whether every packet of @p pkts comes from a `validate: none` port and has a
+ * whole Ethernet header with no tag taken off: then the stream goes to
+ * xconnect whole. Only the mbufs are read, and the ports' settings once a run.
+ */
+static __rte_always_inline bool
+eth_input_all_wire(struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t port;
+	uint64_t bad = 0;
+
+	if (unlikely(n == 0))
+		return false;
+	port = pkts[0]->port;
+	if (!ap_ports_fast[port].validate_none)
+		return false;
+	for (uint16_t i = 0; i < n; i++) {
+		const struct rte_mbuf *m = pkts[i];
+
+		if (unlikely(m->port != port)) {
+			port = m->port;
+			if (!ap_ports_fast[port].validate_none)
+				return false;
+		}
+		bad |= (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) |
+		       (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN);
+	}
+	return bad == 0;
+}
+
+/*
  * port-rx hands over each RX queue's burst in one piece, so packets come in
  * runs from one port: each run is classified by the kind of its port once,
  * as VPP's ethernet-input does for a frame from one interface.
@@ -281,15 +349,30 @@ eth_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, u
 {
 	rte_edge_t nexts[AP_NODE_CHUNK];
 
+	if (likely(!ap_trace_active) && eth_input_all_wire((struct rte_mbuf **)objs, nb_objs)) {
+		rte_node_next_stream_move(graph, node, ETH_INPUT_EDGE_XCONNECT);
+		return nb_objs;
+	}
 	for (uint16_t done = 0; done < nb_objs;) {
 		struct rte_mbuf **pkts = (struct rte_mbuf **)objs + done;
 		uint16_t n = RTE_MIN((uint16_t)(nb_objs - done), (uint16_t)AP_NODE_CHUNK);
 
-		for (uint16_t i = 0; i < PREFETCH_AHEAD && i < n; i++)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+		/* Runs that read headers fetch them PREFETCH_AHEAD packets ahead,
+		 * into the next run too; a wire run reads none. */
+		bool fetched = false;
+
 		for (uint16_t i = 0; i < n;) {
 			const struct ap_port_fast *pf = &ap_ports_fast[pkts[i]->port];
 
+			if (pf->validate_none) {
+				i = eth_input_wire_run(pkts, i, n, nexts);
+				fetched = false;
+				continue;
+			}
+			if (!fetched)
+				for (uint16_t k = i; k < i + PREFETCH_AHEAD && k < n; k++)
+					rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
+			fetched = true;
 			if (pf->validate_full)
 				i = eth_input_any_run(pkts, i, n, nexts);
 			else if (pf->l3)

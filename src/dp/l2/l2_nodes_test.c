@@ -170,6 +170,7 @@ static struct rte_graph *graph;
  * interface; a static MAC on the trunk. Ports 5 and 6 send to tx-b and tx-a. */
 #define BR_TRUNK  5
 #define BR_ACCESS 6
+#define WIRE	  7
 static const uint8_t MAC_STATIC[6] = {2, 0, 0, 0, 0x0b, 1};
 static uint8_t mac_bvi[6];
 static struct ap_config br_cfg;
@@ -208,7 +209,8 @@ bridge_setup(void)
 }
 
 /* Ports 0 and 1 cross-connected; port 2 configured without a service;
- * port 3 cross-connected to itself with full validation. */
+ * port 3 cross-connected to itself with full validation; port 7 a wire
+ * (validate: none) cross-connected to port 1. */
 static void
 setup(void)
 {
@@ -254,6 +256,11 @@ setup(void)
 						 .has_xconnect = 1,
 						 .xc_peer = 3,
 						 .xc_edge = ea};
+	ap_ports_fast[WIRE] = (struct ap_port_fast){.configured = 1,
+						    .validate_none = 1,
+						    .has_xconnect = 1,
+						    .xc_peer = 1,
+						    .xc_edge = eb};
 	/* Port 4 is routed, with MAC 02:00:00:00:00:02. */
 	ap_ports_fast[4] = (struct ap_port_fast){.configured = 1, .l3 = 1};
 	ap_l3_ifs[4].enabled = 1;
@@ -329,6 +336,12 @@ static const struct {
 	{"other ethertype on a routed port", 4, 0, 12, 0x88, SINK_DROP, AP_DROP_L3_ETHERTYPE},
 	{"tagged frame on an untagged routed port", 4, 0, 12, 0x81, SINK_DROP,
 	 AP_DROP_VLAN_UNKNOWN},
+	{"wire port to its peer", WIRE, 0, -1, 0, SINK_TX_B, AP_DROP_NONE},
+	{"truncated VLAN tag passes a wire port", WIRE, 16, 12, 0x81, SINK_TX_B, AP_DROP_NONE},
+	{"bad IPv4 passes a wire port", WIRE, 0, 14, 0x41, SINK_TX_B, AP_DROP_NONE},
+	{"whole header alone passes a wire port", WIRE, 14, -1, 0, SINK_TX_B, AP_DROP_NONE},
+	{"runt on a wire port", WIRE, 13, -1, 0, SINK_DROP, AP_DROP_PKT_ETH_RUNT},
+	{"empty frame on a wire port", WIRE, 0xffff, -1, 0, SINK_DROP, AP_DROP_PKT_ETH_RUNT},
 };
 
 Test(l2_nodes, edges_one_by_one)
@@ -448,6 +461,65 @@ one(struct rte_mbuf *m)
 	feed[0] = m;
 	n_feed = 1;
 	walk();
+}
+
+/* A wire port's burst with runts in it: the runts drop, the rest leaves in
+ * order; without them the burst leaves whole, in order. */
+Test(l2_nodes, wire_bursts)
+{
+	for (unsigned round = 0; round < 2; round++) {
+		struct rte_mbuf *want[32];
+		unsigned n_want = 0, k = 0, runts = 0;
+
+		for (unsigned i = 0; i < 32; i++) {
+			bool runt = round == 0 && i % 5 == 4;
+
+			feed[i] = frame(WIRE, udp4, runt ? 9 : sizeof(udp4));
+			if (!runt)
+				want[n_want++] = feed[i];
+		}
+		n_feed = 32;
+		walk();
+		cr_assert_eq(n_seen, 32);
+		for (unsigned j = 0; j < n_seen; j++) {
+			if (seen[j].s == SINK_DROP) {
+				cr_expect_lt(rte_pktmbuf_data_len(seen[j].m), RTE_ETHER_HDR_LEN);
+				cr_expect_eq(seen[j].reason, AP_DROP_PKT_ETH_RUNT);
+				runts++;
+				continue;
+			}
+			cr_expect_eq(seen[j].s, SINK_TX_B, "round %u: sink %d", round, seen[j].s);
+			cr_assert_lt(k, n_want);
+			cr_expect_eq(seen[j].m, want[k], "round %u: frame %u out of order", round,
+				     k);
+			k++;
+		}
+		cr_expect_eq(k, n_want);
+		cr_expect_eq(runts, 32 - n_want);
+		free_seen();
+	}
+}
+
+/* A tag the driver took off a wire port's frame goes back in. */
+Test(l2_nodes, wire_puts_a_stripped_tag_back)
+{
+	struct rte_mbuf *m = frame(WIRE, udp4, sizeof(udp4));
+	const uint8_t *p;
+
+	m->ol_flags |= RTE_MBUF_F_RX_VLAN_STRIPPED | RTE_MBUF_F_RX_VLAN;
+	m->vlan_tci = 0x0123;
+	one(m);
+	cr_assert_eq(n_seen, 1);
+	cr_assert_eq(seen[0].s, SINK_TX_B);
+	p = rte_pktmbuf_mtod(seen[0].m, const uint8_t *);
+	cr_assert_eq(rte_pktmbuf_data_len(seen[0].m), sizeof(udp4) + 4);
+	cr_expect_eq(p[12], 0x81);
+	cr_expect_eq(p[13], 0x00);
+	cr_expect_eq(p[14], 0x01);
+	cr_expect_eq(p[15], 0x23);
+	cr_expect_arr_eq(p + 16, udp4 + 12, sizeof(udp4) - 12);
+	cr_expect_eq(seen[0].m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED, 0);
+	free_seen();
 }
 
 static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
