@@ -309,34 +309,48 @@ eth_input_any_run(struct rte_mbuf **pkts, uint16_t i, uint16_t n, rte_edge_t *ne
 	return i;
 }
 
+/* How a stream's port is cross-connected: 0 not (or not plainly), 1 with
+ * `validate: l2` (tags are looked for), 2 as a wire. */
+static __rte_always_inline unsigned
+eth_xc_kind(const struct ap_port_fast *pf)
+{
+	if (pf->validate_none)
+		return 2;
+	return pf->has_xconnect && !pf->l2 && !pf->l3 && !pf->validate_full;
+}
+
 /*
- * Whether every packet of @p pkts comes from a `validate: none` port and has a
- * whole Ethernet header with no tag taken off: then the stream goes to
- * xconnect whole. Only the mbufs are read, and the ports' settings once a run.
+ * Whether every packet of @p pkts comes from a cross-connect port and would
+ * go on to xconnect as it is (eth_xc_plain(); on a wire, a whole Ethernet
+ * header and no tag taken off): then the stream goes to xconnect whole, and
+ * nothing is written for any packet. The ports' settings are read once a run.
  */
 static __rte_always_inline bool
-eth_input_all_wire(struct rte_mbuf **pkts, uint16_t n)
+eth_input_all_xc(struct rte_mbuf **pkts, uint16_t n)
 {
-	uint16_t port;
+	uint16_t port = pkts[0]->port;
+	unsigned kind = eth_xc_kind(&ap_ports_fast[port]);
 	uint64_t bad = 0;
 
-	if (unlikely(n == 0))
-		return false;
-	port = pkts[0]->port;
-	if (!ap_ports_fast[port].validate_none)
-		return false;
-	for (uint16_t i = 0; i < n; i++) {
+	for (uint16_t i = 0; i < n && kind != 0; i++) {
 		const struct rte_mbuf *m = pkts[i];
 
 		if (unlikely(m->port != port)) {
 			port = m->port;
-			if (!ap_ports_fast[port].validate_none)
-				return false;
+			kind = eth_xc_kind(&ap_ports_fast[port]);
+			if (kind == 0)
+				break;
 		}
-		bad |= (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) |
-		       (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN);
+		if (kind == 1) {
+			if (i + PREFETCH_AHEAD < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+			bad |= !eth_xc_plain(m, port);
+		} else {
+			bad |= (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) |
+			       (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN);
+		}
 	}
-	return bad == 0;
+	return kind != 0 && bad == 0;
 }
 
 /*
@@ -349,7 +363,8 @@ eth_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, u
 {
 	rte_edge_t nexts[AP_NODE_CHUNK];
 
-	if (likely(!ap_trace_active) && eth_input_all_wire((struct rte_mbuf **)objs, nb_objs)) {
+	if (likely(!ap_trace_active) && likely(nb_objs > 0) &&
+	    eth_input_all_xc((struct rte_mbuf **)objs, nb_objs)) {
 		rte_node_next_stream_move(graph, node, ETH_INPUT_EDGE_XCONNECT);
 		return nb_objs;
 	}
