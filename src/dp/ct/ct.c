@@ -391,6 +391,19 @@ key_fill(struct ap_ct_key *k, size_t alen, const uint8_t *src, const uint8_t *ds
 	return src_lo;
 }
 
+/* key_fill() on a key whose family and proto are set, and its hash into
+ * @p sig, from the same values (ap_ct_hash_parts()). */
+static inline bool
+key_fill_hash(struct ap_ct_key *k, size_t alen, const uint8_t *src, const uint8_t *dst, uint16_t sp,
+	      uint16_t dp, uint32_t *sig)
+{
+	bool src_lo = key_fill(k, alen, src, dst, sp, dp);
+
+	*sig = ap_ct_hash_parts(alen == 4 ? 4 : 6, k->proto, 0, src_lo ? sp : dp, src_lo ? dp : sp,
+				src_lo ? src : dst, src_lo ? dst : src);
+	return src_lo;
+}
+
 static bool
 icmp_error(uint8_t proto, uint8_t type)
 {
@@ -406,7 +419,7 @@ icmp_error(uint8_t proto, uint8_t type)
  */
 static bool
 related_key(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k,
-	    bool *quote_src_lo)
+	    bool *quote_src_lo, uint32_t *sig)
 {
 	const uint8_t *in = l3 + (pi->l4_off - pi->l3_off) + 8;
 	uint32_t avail = pi->l4_len >= 8 ? pi->l4_len - 8u : 0, hl;
@@ -439,8 +452,8 @@ related_key(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k
 		memcpy(&sp, in + hl + 4, 2); /* the echo id */
 		dp = sp;
 	}
-	*quote_src_lo =
-		key_fill(k, alen, in + (alen == 4 ? 12 : 8), in + (alen == 4 ? 16 : 24), sp, dp);
+	*quote_src_lo = key_fill_hash(k, alen, in + (alen == 4 ? 12 : 8),
+				      in + (alen == 4 ? 16 : 24), sp, dp, sig);
 	return true;
 }
 
@@ -449,7 +462,7 @@ related_key(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k
  * up apart). */
 static bool
 key_of(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k, bool *src_lo,
-       bool *icmp_reply)
+       bool *icmp_reply, uint32_t *sig)
 {
 	size_t alen = pi->l3 == AP_L3_IPV4 ? 4 : 16;
 	const uint8_t *src = l3 + (alen == 4 ? 12 : 8), *dst = src + alen;
@@ -478,7 +491,7 @@ key_of(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k, boo
 		sp = dp = 0;
 		break;
 	}
-	*src_lo = key_fill(k, alen, src, dst, sp, dp);
+	*src_lo = key_fill_hash(k, alen, src, dst, sp, dp, sig);
 	return true;
 }
 
@@ -885,15 +898,13 @@ ap_ct_prepare(const uint8_t *l3, const struct ap_pkt_info *pi, uint32_t len, str
 	if ((pi->l4_proto == 1 || pi->l4_proto == 58) &&
 	    icmp_error(pi->l4_proto, (uint8_t)(pi->l4_sport >> 8))) {
 		/* RELATED to the flow it reports on, if we track that flow. */
-		cp->kind = related_key(l3, pi, &cp->k, &cp->src_lo) ? AP_CT_PKT_RELATED
-								    : AP_CT_PKT_UNTRACKED;
+		cp->kind = related_key(l3, pi, &cp->k, &cp->src_lo, &cp->sig) ? AP_CT_PKT_RELATED
+									      : AP_CT_PKT_UNTRACKED;
 	} else {
-		cp->kind = key_of(l3, pi, &cp->k, &cp->src_lo, &cp->icmp_reply)
+		cp->kind = key_of(l3, pi, &cp->k, &cp->src_lo, &cp->icmp_reply, &cp->sig)
 				   ? AP_CT_PKT_FLOW
 				   : AP_CT_PKT_UNTRACKED;
 	}
-	if (cp->kind != AP_CT_PKT_UNTRACKED)
-		cp->sig = ap_ct_key_hash(&cp->k);
 }
 
 /* The flow of @p cp's key: @p hint as ap_ct_apply() takes it (a bulk
@@ -1218,16 +1229,27 @@ ap_ct_housekeeping(unsigned w)
 	ap_ct_gc(t, (uint32_t)(rte_rdtsc() >> AP_CT_TICK_SHIFT), 64);
 }
 
-/* A worker's hash of @p n keys of @p key_len bytes, named @p what and the worker. */
+/* The flow table's hash function: ap_ct_key_hash(), which the data plane
+ * computes itself and passes in, for the calls that let rte_hash compute it. */
+static uint32_t
+ct_hash_func(const void *key, uint32_t key_len, uint32_t init_val)
+{
+	RTE_SET_USED(key_len);
+	RTE_SET_USED(init_val);
+	return ap_ct_key_hash(key);
+}
+
+/* A worker's hash of @p n keys of @p key_len bytes hashed by @p fn, named
+ * @p what and the worker. */
 static struct rte_hash *
-table_hash(const char *what, unsigned w, uint32_t n, uint32_t key_len)
+table_hash(const char *what, unsigned w, uint32_t n, uint32_t key_len, rte_hash_function fn)
 {
 	char name[RTE_HASH_NAMESIZE];
 	struct rte_hash_parameters hp = {
 		.name = name,
 		.entries = n < 8 ? 8 : n,
 		.key_len = key_len,
-		.hash_func = rte_hash_crc,
+		.hash_func = fn,
 		.socket_id = (int)rte_socket_id(),
 	};
 
@@ -1244,7 +1266,7 @@ ap_ct_table_create(unsigned w, uint32_t max, uint32_t keys)
 		return NULL;
 	t->max = max;
 	t->worker = (uint16_t)w;
-	t->hash = table_hash("ap_ct", w, keys, sizeof(struct ap_ct_key));
+	t->hash = table_hash("ap_ct", w, keys, sizeof(struct ap_ct_key), ct_hash_func);
 	t->flows = rte_zmalloc("ap_ct_flows", sizeof(*t->flows) * max, RTE_CACHE_LINE_SIZE);
 	if (t->hash == NULL || t->flows == NULL) {
 		ap_ct_table_free(t);
@@ -1262,7 +1284,7 @@ ap_ct_table_create(unsigned w, uint32_t max, uint32_t keys)
 int
 ap_ct_eim_create(struct ap_ct_table *t, uint32_t n)
 {
-	t->eim = table_hash("ap_eim", t->worker, n, sizeof(struct eim_key));
+	t->eim = table_hash("ap_eim", t->worker, n, sizeof(struct eim_key), rte_hash_crc);
 	return t->eim ? 0 : -ENOMEM;
 }
 

@@ -141,12 +141,42 @@ struct ap_ct_key {
 	uint8_t addr_lo[16], addr_hi[16];
 };
 
-/** The hash of @p k the tables' hashes use (inline: the node computes a
- * burst's before its bulk lookup). */
+/**
+ * The hash of the key with these fields (ports in network order): what
+ * ap_ct_key_hash() gives, from values the caller has at hand. A key that was
+ * just filled a field at a time is hashed from the values it was filled with:
+ * loads of it wider than those stores would wait for all of them to reach the
+ * cache (no store forwarding). An IPv4 key's address tails are zero and left
+ * out.
+ */
+static __rte_always_inline uint32_t
+ap_ct_hash_parts(uint8_t family, uint8_t proto, uint16_t zone, uint16_t port_lo, uint16_t port_hi,
+		 const uint8_t *addr_lo, const uint8_t *addr_hi)
+{
+	uint32_t h = rte_hash_crc_4byte(
+		(uint32_t)family | (uint32_t)proto << 8 | (uint32_t)zone << 16, 0);
+	uint64_t w[4];
+	uint32_t a, b;
+
+	h = rte_hash_crc_4byte((uint32_t)port_lo | (uint32_t)port_hi << 16, h);
+	if (family == 4) {
+		memcpy(&a, addr_lo, 4);
+		memcpy(&b, addr_hi, 4);
+		return rte_hash_crc_4byte(b, rte_hash_crc_4byte(a, h));
+	}
+	memcpy(w, addr_lo, 16);
+	memcpy(w + 2, addr_hi, 16);
+	for (unsigned i = 0; i < 4; i++)
+		h = rte_hash_crc_8byte(w[i], h);
+	return h;
+}
+
+/** The hash of @p k the tables' hashes use. */
 static inline uint32_t
 ap_ct_key_hash(const struct ap_ct_key *k)
 {
-	return rte_hash_crc(k, sizeof(*k), 0);
+	return ap_ct_hash_parts(k->family, k->proto, k->zone, k->port_lo, k->port_hi, k->addr_lo,
+				k->addr_hi);
 }
 
 /** Flow status bits. */

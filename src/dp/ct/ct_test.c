@@ -240,6 +240,47 @@ only_flow(void)
 	return f;
 }
 
+/* The hash a packet's key gets as ct prepares it (from the packet's own
+ * values) is the key's hash as the table computes it: either endpoint lower,
+ * IPv4 and IPv6, TCP, UDP, ICMP echo, other protocols. */
+Test(ct_table, prepared_hash_is_the_key_hash)
+{
+	static const struct {
+		uint8_t proto;
+		uint32_t src, dst;
+		uint16_t sport, dport;
+	} v4[] = {
+		{6, S, C, 40000, 80},  {6, C, S, 80, 40000}, {17, S, C, 53, 53}, {17, S, S, 9, 7},
+		{1, S, C, 8 << 8, 77}, {1, C, S, 0, 77},     {47, S, C, 0, 0},
+	};
+	struct ap_ct_pkt cp;
+
+	for (unsigned i = 0; i < RTE_DIM(v4); i++) {
+		struct pkt p = mk(v4[i].proto, v4[i].src, v4[i].dst, v4[i].sport, v4[i].dport, SYN);
+
+		ap_ct_prepare(p.ip, &p.pi, 60, &cp);
+		cr_assert_eq(cp.kind, AP_CT_PKT_FLOW, "IPv4 case %u", i);
+		cr_expect_eq(cp.sig, ap_ct_key_hash(&cp.k), "IPv4 case %u", i);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		uint8_t ip[40] = {0x60};
+		struct ap_pkt_info pi = {0};
+
+		ip[6] = i < 2 ? 17 : 58;
+		ip[8] = 0x20, ip[9] = 0x01, ip[23] = (uint8_t)(1 + (i & 1)); /* 2001::1 */
+		ip[24] = 0x20, ip[25] = 0x01, ip[39] = (uint8_t)(2 - (i & 1));
+		ip[30] = 0xab;
+		pi.l3 = AP_L3_IPV6;
+		pi.l4_off = 40;
+		pi.l4_proto = ip[6];
+		pi.l4_sport = i < 2 ? 5353 : 128 << 8;
+		pi.l4_dport = i < 2 ? 53 : 99;
+		ap_ct_prepare(ip, &pi, 60, &cp);
+		cr_assert_eq(cp.kind, AP_CT_PKT_FLOW, "IPv6 case %u", i);
+		cr_expect_eq(cp.sig, ap_ct_key_hash(&cp.k), "IPv6 case %u", i);
+	}
+}
+
 Test(ct_table, tcp_both_directions_one_flow)
 {
 	const struct ap_ct_flow *f;
