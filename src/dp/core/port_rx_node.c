@@ -25,7 +25,9 @@ enum port_rx_edge {
 
 struct ap_rx_template *ap_rx_templates[RTE_MAX_ETHPORTS];
 
-/* Write the template's next frames into @p n single-segment mbufs. */
+/* Write the template's next frames into @p n single-segment mbufs, and fetch
+ * the frames the next burst will take, so that their misses overlap the rest
+ * of the walk (a NIC would have written the data by DMA). */
 static __rte_noinline void
 rx_template_fill(struct ap_rx_template *t, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -34,7 +36,9 @@ rx_template_fill(struct ap_rx_template *t, uint16_t queue, struct rte_mbuf **pkt
 	for (uint16_t j = 0; j < n; j++) {
 		struct rte_mbuf *m = pkts[j];
 		uint16_t len = t->len[k];
+		uint32_t ahead = k + n < t->n ? k + n : k + n - t->n;
 
+		rte_prefetch0(t->data + (size_t)ahead * t->stride);
 		rte_memcpy(rte_pktmbuf_mtod(m, void *), t->data + (size_t)k * t->stride, len);
 		m->data_len = len;
 		m->pkt_len = len;
