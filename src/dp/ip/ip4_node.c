@@ -170,9 +170,9 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 
 /*
  * ip4_output() of a forwarded packet to a 'fast' next hop (ap_nh_fast) when
- * no firewall, QoS or masquerade has a say: TTL left, within the egress MTU,
- * no tags or padding to change. @return false, nothing changed, when the
- * packet needs ip4_output().
+ * no QoS or masquerade has a say (the firewall, when on, has let it through
+ * with its chunk): TTL left, within the egress MTU, no tags or padding to
+ * change. @return false, nothing changed, when the packet needs ip4_output().
  */
 static __rte_always_inline bool
 ip4_forward_fast(struct rte_mbuf *m, uint32_t nh_id, struct ap_nh_fast *c, rte_edge_t *next)
@@ -259,7 +259,9 @@ ip4_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, u
 						    : 0;
 			ap_ip_fw_chunk(ct, pkts, picked, nexts, n, IP4_EDGE_COUNT);
 		}
-		plain = !ap_fw.enabled && !ap_qos.enabled;
+		/* What the firewall refused has its edge already; what it let
+		 * through is done with it. */
+		plain = !ap_qos.enabled;
 		nhc.id = UINT32_MAX;
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];

@@ -148,9 +148,10 @@ ip6_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv6_hdr *ip,
 
 /*
  * ip6_output() of a forwarded packet to a 'fast' next hop (ap_nh_fast) when
- * no firewall or QoS has a say: hop limit left, within the egress MTU, no
- * tags or padding to change. @return false, nothing changed, when the
- * packet needs ip6_output().
+ * QoS has no say (the firewall, when on, has let it through with its
+ * chunk): hop limit left, within the egress MTU, no tags or padding to
+ * change. @return false, nothing changed, when the packet needs
+ * ip6_output().
  */
 static __rte_always_inline bool
 ip6_forward_fast(struct rte_mbuf *m, uint32_t nh_id, struct ap_nh_fast *c, rte_edge_t *next)
@@ -246,7 +247,9 @@ ip6_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, u
 						    : 0;
 			ap_ip_fw_chunk(ct, pkts, picked, nexts, n, IP6_EDGE_COUNT);
 		}
-		plain = !ap_fw.enabled && !ap_qos.enabled;
+		/* What the firewall refused has its edge already; what it let
+		 * through is done with it. */
+		plain = !ap_qos.enabled;
 		nhc.id = UINT32_MAX;
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
