@@ -674,9 +674,9 @@ fw_decide(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p, int rule, unsign
  * in the key, so ICMP is not memoized). The rest of the key, which may change
  * from one packet to the next (DSCP, ingress and egress interface and zone:
  * routes change), and the ruleset's generation (a reload) are in the memo and
- * compared. The generation is kept to 24 bits: a memo would have to outlive
- * 16.7 million rulesets without one packet of its flow coming by to be
- * mistaken for a new one.
+ * compared. The generation is compared in its low 24 bits: a memo would be
+ * taken wrongly only by a flow whose memo is a multiple of 16.7 million
+ * rulesets old (no packet of it having taken or made one in between).
  *
  * The memo word: iif and oif (6 bits each), from and to (5 bits each; any
  * and self fold to 31 and 30), DSCP (6), rule + 1 (11), generation (24),

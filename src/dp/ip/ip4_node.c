@@ -10,8 +10,8 @@
  * reason.
  *
  * Uses: ap_mbuf_priv.pi (l3_off), ip4_checked (ct validated the header: not
- * parsed again), and for the firewall ct, ct_flow (its memo, in the worker's
- * conntrack table), fw_done; ap_ip.fib4, ap_ip.nh, ap_l3_ifs.
+ * parsed again), and for the firewall: ct, ct_flow (its memo, in the
+ * worker's conntrack table), fw_done; ap_ip.fib4, ap_ip.nh, ap_l3_ifs.
  * Sets: drop_reason, punt, nh, ip4_checked (cleared); rewrites the Ethernet header on output.
  * Next edges: drop, punt, ip4-local and qos (input only), then one port-tx per port.
  */

@@ -7,8 +7,8 @@
  * ip6-local: answers ICMPv6 echo requests in place; neighbour discovery and
  * other traffic for us go to the control plane.
  *
- * Uses: ap_mbuf_priv.pi, and for the firewall ct, ct_flow (its memo, in the
- * worker's conntrack table), fw_done; ap_ip.fib6, ap_ip.nh, ap_l3_ifs.
+ * Uses: ap_mbuf_priv.pi, and for the firewall: ct, ct_flow (its memo, in
+ * the worker's conntrack table), fw_done; ap_ip.fib6, ap_ip.nh, ap_l3_ifs.
  * Sets: drop_reason, punt, nh; rewrites the Ethernet header on output.
  * Next edges: drop, punt, ip6-local and qos (input only), then one port-tx per port.
  */
