@@ -9,9 +9,11 @@
 # same two null devices (no lookup at all).
 #
 # Then the firewall with 1000 rules (bench_fw_rules in lib.sh) on 10k and on
-# 1M flows: every packet is new to conntrack (no replies come back), so each
-# one is classified; it misses 998 rules (other ports, sources, protocols,
-# sets) and hits the 999th. Then the same with masquerade on the egress
+# 1M flows: every packet is new to conntrack (no replies come back), so the
+# rules decide each one: it misses 998 rules (other ports, sources,
+# protocols, sets) and hits the 999th. rte_acl classifies a flow's first
+# packet, and the flow's memo of that answers for its later ones (memo_hits
+# in the log). Then the same with masquerade on the egress
 # interface, 10k and 1M flows: each flow takes a port of 1024-65535 on the
 # egress address; the reply key holds the destination too, and the template
 # spreads its flows over 64k destinations, so 1M flows fit one address. A
@@ -102,7 +104,7 @@ aetherd_run() {
 	done
 	[ "$track" = 1 ] && bench_log "$name: $(bench_api "/api/v1/conntrack?limit=0" | jq -c .stats)"
 	[ "$rules" -gt 0 ] && bench_log "$name: firewall $(bench_api /api/v1/firewall |
-		jq -c '{acl, verdicts, hit: [.rules[] | select(.hits > 0) | {index, hits}]}')"
+		jq -c '{acl, verdicts, memo_hits, hit: [.rules[] | select(.hits > 0) | {index, hits}]}')"
 	BENCH_HOOK=read_huge bench_measure "$name" "$dir" "$pid" out || return 1
 	AD_CPP=$BENCH_CPP
 	AD_HUGE=$HUGE_USED

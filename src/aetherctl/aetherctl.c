@@ -788,7 +788,7 @@ render_firewall(json_t *root)
 	printf("default: %s; verdicts:", str_or_dash(root, "default"));
 	json_object_foreach(json_object_get(root, "verdicts"), k, v)
 		printf(" %s %lld", k, json_integer_value(v));
-	putchar('\n');
+	printf("; from flow memos: %lld\n", json_integer_value(json_object_get(root, "memo_hits")));
 	return 0;
 }
 

@@ -4,7 +4,7 @@
 # as established; from outside an nmap scan sees exactly the ports the rules
 # open, a rejected TCP port answers with a reset and a rejected UDP port with
 # ICMP administratively prohibited, the rest is silently dropped; the rules'
-# hit counters match the scan.
+# hit counters match the scan; a new flow's later packets take its memo.
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -13,7 +13,7 @@ lab_require_root
 lab_require_cmd ip ethtool ping jq curl nmap hping3 python3
 lab_require_aetherd
 
-tap_plan 11
+tap_plan 12
 
 lab_topo_routed
 tap_ok $? "topology client - router - server built"
@@ -97,6 +97,20 @@ echo "$out" | grep -qi "filtered\|prohibited"
 rc=$?
 [ $rc -eq 0 ] || tap_diag "$out"
 tap_ok $rc "rejected UDP port: ICMP administratively prohibited"
+
+# Three datagrams of one UDP flow that nothing answers: each is new and
+# dropped by the policy; the first is classified, the next two take the
+# flow's memo of it.
+before=$(lab_ctl -j show firewall)
+lab_exec server hping3 --udp -s 4000 -k -p 5353 -c 3 -i u100000 "$C4" >/dev/null 2>&1
+after=$(lab_ctl -j show firewall)
+jq -n -e --argjson a "$before" --argjson b "$after" \
+	'$b.verdicts.policy_drop - $a.verdicts.policy_drop == 3 and
+	$b.memo_hits - $a.memo_hits == 2' >/dev/null
+rc=$?
+[ $rc -eq 0 ] || tap_diag "before: $(echo "$before" | jq -c '{verdicts, memo_hits}');" \
+	"after: $(echo "$after" | jq -c '{verdicts, memo_hits}')"
+tap_ok $rc "a new flow's later packets take its memo: same verdicts, counted"
 
 lab_ctl show firewall | grep -q "reject"
 tap_ok $? "aetherctl show firewall prints the rules"

@@ -106,6 +106,14 @@ struct ap_mbuf_priv {
 	uint8_t own; /**< Made by the data plane (SYN proxy): sent as our own from ip*-local. */
 	uint16_t snat_port;   /**< Network order. */
 	uint32_t snat_addr;   /**< Network order. */
+	/**
+	 * Set by ct for every packet: the index + 1 of the flow of a packet it
+	 * found new in that flow's original direction, in the worker's table
+	 * (the firewall keeps its classification there); 0: none.
+	 */
+	uint32_t ct_flow;
+	uint32_t ct_dels; /**< With ct_flow: the table's n_dels then (its slot holds that flow while
+			     it has not moved). */
 };
 
 static __rte_always_inline struct ap_mbuf_priv *
@@ -121,6 +129,7 @@ ap_mbuf_priv_fresh(struct ap_mbuf_priv *pv)
 	pv->reinjected = 0;
 	pv->ip4_checked = 0;
 	pv->ct = 0;
+	pv->ct_flow = 0;
 	pv->fw_done = 0;
 	pv->snat = 0;
 }

@@ -856,6 +856,8 @@ tcp_update(struct ap_ct_table *t, struct ap_ct_flow *f, enum ap_ct_dir dir,
 		memset(f->win, 0, sizeof(f->win));
 		memset(f->pkts, 0, sizeof(f->pkts));
 		memset(f->bytes, 0, sizeof(f->bytes));
+		if (!f->syn)
+			memset(f->fw_memo, 0, sizeof(f->fw_memo)); /* classified anew */
 		f->created = now_ticks();
 		if (have)
 			ap_ct_tcp_win_new(&f->win[dir], &si);

@@ -215,10 +215,18 @@ struct ap_ct_flow {
 	uint8_t syn;	 /**< AP_CT_SYN_WAIT or AP_CT_SYN_ON, 0: not proxied. */
 	uint8_t retrans; /**< Same segment again without progress (TCP). */
 	struct ap_ct_tcp_win win[2]; /**< TCP: per direction (enum ap_ct_dir). */
-	/* SYN proxy: waiting for the server, syn_delta is our ISN to the
-	 * client and syn_tsoff our TSval; spliced, they are what the server's
-	 * sequence numbers and TSvals are shifted by on the way to the client. */
-	uint32_t syn_delta, syn_tsoff;
+	union {
+		/* SYN proxy (syn != 0): waiting for the server, syn_delta is
+		 * our ISN to the client and syn_tsoff our TSval; spliced, they
+		 * are what the server's sequence numbers and TSvals are shifted
+		 * by on the way to the client. */
+		struct {
+			uint32_t syn_delta, syn_tsoff;
+		};
+		/* syn == 0: the firewall's memo of its classification of the
+		 * flow's new packets (dp/fw/fw.c); zero (a new flow): none. */
+		uint32_t fw_memo[2];
+	};
 	uint32_t last_seg; /**< Hash of the last segment (direction, seq, ack, end, window). */
 };
 
@@ -379,7 +387,9 @@ struct ap_ct_table {
 	uint32_t free_head; /**< First free slot (a list through next_free). */
 	uint32_t n_free;
 	/* Keys added and removed so far: a bulk lookup's answers hold while
-	 * they have not moved (a hit while no key went, a miss while none came). */
+	 * they have not moved (a hit while no key went, a miss while none came).
+	 * Every flow removed counts in n_dels, so while it has not moved no
+	 * slot has changed hands. */
 	uint32_t n_adds, n_dels;
 	uint32_t max;
 	uint32_t count;
@@ -413,6 +423,15 @@ struct ap_ct_conf {
 extern struct ap_ct_conf ap_ct_conf;
 /** Per worker index; NULL when conntrack is off. */
 extern struct ap_ct_table *ap_ct_tables[];
+
+/** Context of nodes that work on their worker's table (NULL: conntrack is off). */
+struct ap_ct_node_ctx {
+	struct ap_ct_table *t;
+};
+
+/** The init callback of such nodes (ct, ct-handoff, and ip4/ip6-input for the
+ * firewall's memo). */
+int ap_ct_node_init(const struct rte_graph *graph, struct rte_node *node);
 
 /** Registration of the ct4 / ct6 node (IPv4 and IPv6 share one). */
 extern struct rte_node_register ap_ct_node;
@@ -460,6 +479,23 @@ void ap_ct_prepare(const uint8_t *l3, const struct ap_pkt_info *pi, uint32_t len
  */
 enum ap_ct_info ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint,
 			    uint32_t now);
+
+/**
+ * Note in @p pv the flow of packet @p cp, which ct said @p info of, when that
+ * is new in the flow's original direction: the firewall may keep its
+ * classification in the flow (dp/fw/fw.h). Any other packet gets none.
+ */
+static inline void
+ap_ct_note_flow(const struct ap_ct_table *t, struct ap_mbuf_priv *pv, const struct ap_ct_pkt *cp,
+		enum ap_ct_info info)
+{
+	pv->ct_flow = 0;
+	if (info == AP_CT_NEW && cp->flow >= 0 && cp->dir == AP_CT_ORIG) {
+		pv->ct_flow = (uint32_t)cp->flow + 1;
+		pv->ct_dels = t->n_dels;
+	}
+}
+
 /**
  * Rewrite the source (@p src) or destination address of the IPv4 packet at
  * @p ip to @p addr, and its TCP/UDP port or ICMP echo id to @p port (all in

@@ -17,7 +17,8 @@
  * ap_nat_conf, ap_syn_conf.
  * Sets: pi (IP header and the transport fields conntrack keys on), ct, snat,
  * own, ip4_checked (an IPv4 header without options that ip4-input need not
- * parse again: ct has not rewritten it).
+ * parse again: ct has not rewritten it), ct_flow and ct_dels (the flow of a
+ * new packet in its original direction, for the firewall's memo).
  * Next edges: drop, ip4-input, ip6-input, ip4-local, ip6-local.
  */
 #include <rte_cycles.h>
@@ -39,17 +40,13 @@ enum ct_edge {
 
 #define CT_GC_PER_CALL 8
 
-struct ct_ctx {
-	struct ap_ct_table *t;
-};
-
-static int
-ct_init(const struct rte_graph *graph, struct rte_node *node)
+int
+ap_ct_node_init(const struct rte_graph *graph, struct rte_node *node)
 {
-	struct ct_ctx *c = (struct ct_ctx *)node->ctx;
+	struct ap_ct_node_ctx *c = (struct ap_ct_node_ctx *)node->ctx;
 
 	RTE_SET_USED(graph);
-	RTE_BUILD_BUG_ON(sizeof(struct ct_ctx) > RTE_NODE_CTX_SZ);
+	RTE_BUILD_BUG_ON(sizeof(struct ap_ct_node_ctx) > RTE_NODE_CTX_SZ);
 	c->t = ap_worker_building ? ap_ct_tables[ap_worker_building->index] : NULL;
 	return 0;
 }
@@ -70,6 +67,7 @@ ct_prepare(struct rte_mbuf *m, struct ap_ct_pkt *cp)
 	enum ap_pkt_err e;
 
 	pv->ct = AP_CT_UNTRACKED;
+	pv->ct_flow = 0;
 	pv->snat = 0;
 	pv->own = 0;
 	cp->kind = AP_CT_PKT_UNTRACKED;
@@ -278,7 +276,7 @@ ct_steer(struct rte_graph *graph, struct rte_node *node, struct ap_ct_table *t, 
 static uint16_t
 ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
-	struct ap_ct_table *t = ((struct ct_ctx *)node->ctx)->t;
+	struct ap_ct_table *t = ((struct ap_ct_node_ctx *)node->ctx)->t;
 	uint32_t now = (uint32_t)(rte_rdtsc() >> AP_CT_TICK_SHIFT);
 	struct ap_ct_pkt cp[CT_CHUNK];
 	const void *keys[CT_CHUNK];
@@ -340,6 +338,7 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 			else
 				hint = t->n_adds == adds ? AP_CT_MISS : -1;
 			info = ap_ct_apply(t, &cp[i], hint, now);
+			ap_ct_note_flow(t, ap_mbuf_priv(pkts[i]), &cp[i], info);
 			if (unlikely(info >= AP_CT_SYN_COOKIE)) {
 				nexts[i] = ct_synproxy(graph, node, t, pkts[i], &cp[i], info);
 				if (info != AP_CT_SYN_SPLICE || nexts[i] == CT_EDGE_DROP)
@@ -368,7 +367,7 @@ struct rte_node_register ap_ct_node = {
 	.name = "ct",
 	.parent_id = RTE_NODE_ID_INVALID,
 	.process = ct_process,
-	.init = ct_init,
+	.init = ap_ct_node_init,
 	.nb_edges = CT_EDGE_COUNT,
 	.next_nodes =
 		{
@@ -383,20 +382,10 @@ struct rte_node_register ap_ct_node = {
 /* ct-handoff: a source node in each worker's graph (NAT on several workers)
  * that takes the packets other workers handed this one and gives them to
  * ct, where they are this worker's to track and translate. */
-static int
-handoff_init(const struct rte_graph *graph, struct rte_node *node)
-{
-	struct ct_ctx *c = (struct ct_ctx *)node->ctx;
-
-	RTE_SET_USED(graph);
-	c->t = ap_worker_building ? ap_ct_tables[ap_worker_building->index] : NULL;
-	return 0;
-}
-
 static uint16_t
 handoff_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
-	struct ap_ct_table *t = ((struct ct_ctx *)node->ctx)->t;
+	struct ap_ct_table *t = ((struct ap_ct_node_ctx *)node->ctx)->t;
 	void **to;
 	unsigned n;
 
@@ -415,7 +404,7 @@ struct rte_node_register ap_ct_handoff_node = {
 	.flags = RTE_NODE_SOURCE_F,
 	.parent_id = RTE_NODE_ID_INVALID,
 	.process = handoff_process,
-	.init = handoff_init,
+	.init = ap_ct_node_init,
 	.nb_edges = 1,
 	.next_nodes = {"ct"},
 };

@@ -641,6 +641,85 @@ fw_decide(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p, int rule, unsign
 	return a;
 }
 
+/*
+ * The memo. netfilter's rules see every packet of a flow in state new, and so
+ * do these; FD.io VPP's stateful ACL classifies a session once. Here a flow's
+ * new packets in its original direction are classified once for each
+ * combination of what else the answer depends on: the rule that matched
+ * (index + 1, 0: none, the zone pair's policy) is kept in the flow
+ * (ap_ct_flow.fw_memo) with that combination, and a later packet that shows
+ * the same takes the rule without a classification, then goes through
+ * fw_decide() as a classified one does (hit counter, last hit, log record,
+ * verdict counter, action), in the same order within the burst.
+ *
+ * Why that is exact: rte_acl's answer depends on the ruleset and the search
+ * key alone (fw_key_fill). A memo is made and taken only for a packet
+ * - that ct found new in its flow's original direction (pv->ct_flow: not a
+ *   reply, related, invalid or untracked one), whose state bits here are
+ *   new alone (not a later fragment);
+ * - of TCP or UDP, with a plain IP header (IPv4 without options, IPv6 with
+ *   the transport header next);
+ * - of a flow the SYN proxy does not splice (its offsets take the memo's
+ *   place);
+ * - whose flow is still in the slot ct found it in: no flow left the table
+ *   since (n_dels unchanged), so the slot was not given to another flow in
+ *   between; a slot given to a new flow starts zeroed (no memo), and a TCP
+ *   flow reopened by a new SYN forgets its memo.
+ * Every such packet of a flow shows the firewall the same protocol,
+ * addresses and ports: the flow key's, in its original direction, with the
+ * destination its DNAT gave it (fixed when the flow was made; its source is
+ * translated after the firewall), and the ports ct read (the fast parse a
+ * plain header takes in ct, and again in ip4/ip6-input, leaves them; the
+ * full parse of any other header clears them; ICMP's type and code are not
+ * in the key, so ICMP is not memoized). The rest of the key, which may change
+ * from one packet to the next (DSCP, ingress and egress interface and zone:
+ * routes change), and the ruleset's generation (a reload) are in the memo and
+ * compared. The generation is compared in its low 24 bits: a memo would be
+ * taken wrongly only by a flow whose memo is a multiple of 16.7 million
+ * rulesets old (no packet of it having taken or made one in between).
+ *
+ * The memo word: iif and oif (6 bits each), from and to (5 bits each; any
+ * and self fold to 31 and 30), DSCP (6), rule + 1 (11), generation (24),
+ * and a bit set in every memo (a zeroed one is none).
+ */
+#define FW_MEMO_RULE_SHIFT 28
+#define FW_MEMO_RULE	   (UINT64_C(0x7ff) << FW_MEMO_RULE_SHIFT)
+#define FW_MEMO_GEN_SHIFT  39
+#define FW_MEMO_GEN	   0xffffffu
+#define FW_MEMO_SET	   (UINT64_C(1) << 63)
+
+_Static_assert(AP_CFG_MAX_IFACES < 64, "an interface number fits 6 bits");
+_Static_assert(AP_CFG_FW_MAX_ZONES <= 30 && (AP_FW_ZONE_ANY & 31) == 31 &&
+		       (AP_FW_ZONE_SELF & 31) == 30,
+	       "a zone fits 5 bits");
+_Static_assert(AP_CFG_FW_MAX_RULES < 0x7ff, "a rule + 1 fits 11 bits");
+
+/* The memo word of @p p under @p rs, without a rule. */
+static __rte_always_inline uint64_t
+fw_memo_word(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p)
+{
+	return FW_MEMO_SET | (uint64_t)(rs->gen & FW_MEMO_GEN) << FW_MEMO_GEN_SHIFT |
+	       (uint64_t)p->dscp << 22 | (uint64_t)(p->to & 31) << 17 |
+	       (uint64_t)(p->from & 31) << 12 | (uint64_t)p->oif << 6 | p->iif;
+}
+
+/* The flow whose memo @p p (@p pv, IP header @p l3hdr) may take or make, or
+ * NULL (see above). */
+static __rte_always_inline struct ap_ct_flow *
+fw_memo_flow(struct ap_ct_table *ct, const struct ap_mbuf_priv *pv, const struct ap_fw_pkt *p,
+	     const uint8_t *l3hdr)
+{
+	struct ap_ct_flow *f;
+
+	if (pv->ct_flow == 0 || ct == NULL || pv->ct_dels != ct->n_dels || p->ct != AP_FW_CT_NEW ||
+	    p->frag_later || (p->proto != 6 && p->proto != 17))
+		return NULL;
+	if (p->family == 4 ? l3hdr[0] != 0x45 : l3hdr[6] != p->proto)
+		return NULL;
+	f = &ct->flows[pv->ct_flow - 1];
+	return f->syn == 0 ? f : NULL;
+}
+
 enum ap_fw_action
 ap_fw_check_slow(const struct ap_mbuf_priv *pv, const uint8_t *l3hdr, uint16_t out)
 {
@@ -652,47 +731,74 @@ ap_fw_check_slow(const struct ap_mbuf_priv *pv, const uint8_t *l3hdr, uint16_t o
 }
 
 void
-ap_fw_check_burst(struct ap_mbuf_priv **pvs, const uint8_t **l3hdrs, const uint16_t *outs,
-		  unsigned n, enum ap_fw_action *verdicts)
+ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8_t **l3hdrs,
+		  const uint16_t *outs, unsigned n, enum ap_fw_action *verdicts)
 {
 	const struct ap_fw_rs *rs = __atomic_load_n(&ap_fw.rs, __ATOMIC_ACQUIRE);
 	const unsigned lcore = rte_lcore_id();
+	uint64_t *st = &ap_fw.stats[lcore * AP_FW_S_COUNT];
 	struct ap_fw_pkt p[AP_FW_BURST];
 	struct fw_key keys[AP_FW_BURST];
+	struct ap_ct_flow *memo[AP_FW_BURST]; /* a memo to make once classified */
 	const uint8_t *data[2][AP_FW_BURST];
-	uint32_t res[2][AP_FW_BURST];
-	uint16_t at[2][AP_FW_BURST];
-	unsigned nf[2] = {0, 0};
+	uint32_t res[2][AP_FW_BURST], got[AP_FW_BURST];
+	uint16_t at[2][AP_FW_BURST], cls[2][AP_FW_BURST];
+	unsigned nf[2] = {0, 0}, nc[2] = {0, 0};
 	uint64_t now;
 
+	/* Per family, the packets to decide in order (at) with their rule + 1
+	 * (res): from a memo now, or from the classification of those in cls. */
 	for (unsigned i = 0; i < n; i++) {
 		struct ap_mbuf_priv *pv = pvs[i];
-		unsigned f;
+		unsigned f, k;
+		uint64_t m;
 
 		verdicts[i] = AP_FW_ACCEPT;
 		if (pv->fw_done)
 			continue;
 		pv->fw_done = 1;
 		if (likely(pv->ct == AP_CT_ESTABLISHED || pv->ct == AP_CT_RELATED)) {
-			ap_fw.stats[lcore * AP_FW_S_COUNT + AP_FW_V_ESTABLISHED]++;
+			st[AP_FW_V_ESTABLISHED]++;
 			continue;
 		}
 		fw_pkt_fill(rs, pv, l3hdrs[i], outs[i], &p[i]);
-		fw_key_fill(&p[i], &keys[i]);
 		f = p[i].family == 6;
-		data[f][nf[f]] = (const uint8_t *)&keys[i];
-		at[f][nf[f]++] = (uint16_t)i;
+		k = nf[f]++;
+		at[f][k] = (uint16_t)i;
+		memo[i] = fw_memo_flow(ct, pv, &p[i], l3hdrs[i]);
+		if (memo[i] != NULL) {
+			memcpy(&m, memo[i]->fw_memo, sizeof(m));
+			if (((m ^ fw_memo_word(rs, &p[i])) & ~FW_MEMO_RULE) == 0) {
+				res[f][k] = (uint32_t)((m & FW_MEMO_RULE) >> FW_MEMO_RULE_SHIFT);
+				memo[i] = NULL;
+				st[AP_FW_S_MEMO]++;
+				continue;
+			}
+		}
+		fw_key_fill(&p[i], &keys[i]);
+		data[f][nc[f]] = (const uint8_t *)&keys[i];
+		cls[f][nc[f]++] = (uint16_t)k;
 	}
 	if (nf[0] + nf[1] == 0)
 		return;
 	now = rte_rdtsc();
 	for (unsigned f = 0; f < 2; f++) {
-		if (nf[f] == 0)
-			continue;
-		fw_classify(&rs->acl[f], data[f], res[f], nf[f]);
-		for (unsigned k = 0; k < nf[f]; k++)
-			verdicts[at[f][k]] =
-				fw_decide(rs, &p[at[f][k]], (int)res[f][k] - 1, lcore, now);
+		if (nc[f] > 0) {
+			fw_classify(&rs->acl[f], data[f], got, nc[f]);
+			for (unsigned c = 0; c < nc[f]; c++)
+				res[f][cls[f][c]] = got[c];
+		}
+		for (unsigned k = 0; k < nf[f]; k++) {
+			const unsigned i = at[f][k];
+
+			verdicts[i] = fw_decide(rs, &p[i], (int)res[f][k] - 1, lcore, now);
+			if (memo[i] != NULL) {
+				uint64_t m = fw_memo_word(rs, &p[i]) |
+					     (uint64_t)res[f][k] << FW_MEMO_RULE_SHIFT;
+
+				memcpy(memo[i]->fw_memo, &m, sizeof(m));
+			}
+		}
 	}
 }
 
@@ -1071,11 +1177,12 @@ ap_fw_json(void)
 	}
 	for (unsigned v = 0; v < AP_FW_V_COUNT; v++)
 		json_object_set_new(verdicts, v_names[v], json_integer((json_int_t)stat_sum(v)));
-	return json_pack("{s:b, s:s, s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:I}}", "enabled",
-			 true, "default", action_names[fw->default_action], "zones", zones,
-			 "policies", policies, "rules", rules, "verdicts", verdicts, "acl",
-			 "ipv4_entries", rs->entries[0], "ipv6_entries", rs->entries[1],
-			 "ipv4_contexts", rs->acl[0].n, "ipv6_contexts", rs->acl[1].n, "build_us",
+	return json_pack("{s:b, s:s, s:o, s:o, s:o, s:o, s:I, s:{s:i, s:i, s:i, s:i, s:I}}",
+			 "enabled", true, "default", action_names[fw->default_action], "zones",
+			 zones, "policies", policies, "rules", rules, "verdicts", verdicts,
+			 "memo_hits", (json_int_t)stat_sum(AP_FW_S_MEMO), "acl", "ipv4_entries",
+			 rs->entries[0], "ipv6_entries", rs->entries[1], "ipv4_contexts",
+			 rs->acl[0].n, "ipv6_contexts", rs->acl[1].n, "build_us",
 			 (json_int_t)rs->build_us);
 }
 

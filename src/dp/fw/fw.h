@@ -17,6 +17,12 @@
  * one it replaces is freed once every worker has passed a quiescent state
  * (ap_dp_qsbr). Rules with `log` send a record per packet they decide (rate
  * limited per worker) to the control plane through a ring.
+ *
+ * A flow's new packets in its original direction are classified once: the
+ * rule that matched (or none) is kept in the flow with what else the answer
+ * depended on, and later such packets with the same take it without a
+ * classification (fw.c says when, and why that is exact). They are counted,
+ * logged and acted on as if classified.
  */
 #ifndef AP_FW_H
 #define AP_FW_H
@@ -47,6 +53,7 @@ enum {
 	AP_FW_V_COUNT,
 	AP_FW_S_LOGGED = AP_FW_V_COUNT, /**< Log records sent to the control plane. */
 	AP_FW_S_LOG_LIMITED,		/**< Over the rate limit, or the ring was full. */
+	AP_FW_S_MEMO, /**< Rule or policy verdicts taken from the flow's memo, not classified. */
 	AP_FW_S_COUNT,
 };
 
@@ -116,10 +123,11 @@ enum ap_fw_action ap_fw_check_slow(const struct ap_mbuf_priv *pv, const uint8_t 
  * ap_fw_check() on @p n (at most AP_FW_BURST) packets at once, with one
  * classification per family: @p verdicts[i] for @p pvs[i], whose IP header is
  * @p l3hdrs[i], going out of @p outs[i]. Packets already checked get
- * AP_FW_ACCEPT again.
+ * AP_FW_ACCEPT again. @p ct: the worker's conntrack table, where the packets'
+ * ct_flow are (NULL: none; the memo is not used).
  */
-void ap_fw_check_burst(struct ap_mbuf_priv **pvs, const uint8_t **l3hdrs, const uint16_t *outs,
-		       unsigned n, enum ap_fw_action *verdicts);
+void ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8_t **l3hdrs,
+		       const uint16_t *outs, unsigned n, enum ap_fw_action *verdicts);
 
 static __rte_always_inline enum ap_fw_action
 ap_fw_check(struct ap_mbuf_priv *pv, const uint8_t *l3hdr, uint16_t out)
@@ -148,7 +156,8 @@ int ap_fw_reload(const struct ap_cfg_fw *fw, char *err, size_t err_len);
  * their grace period. */
 void ap_fw_poll(void);
 void ap_fw_stop(void);
-/** `{"enabled", "default", "zones", "policies", "rules" (with hits), "verdicts", "acl"}` */
+/** `{"enabled", "default", "zones", "policies", "rules" (with hits), "verdicts", "memo_hits",
+ * "acl"}` */
 json_t *ap_fw_json(void);
 /** `{"logged", "limited", "records": [...]}`: the recent log records, oldest first. */
 json_t *ap_fw_log_json(void);

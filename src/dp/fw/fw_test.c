@@ -481,7 +481,7 @@ Test(fw, chunk_reload_log)
 		hp[i] = hdrs[i];
 		outs[i] = 0;
 	}
-	ap_fw_check_burst(pp, hp, outs, BURST, burst);
+	ap_fw_check_burst(NULL, pp, hp, outs, BURST, burst);
 	for (unsigned i = 0; i < BURST; i++) {
 		cr_expect_eq(ap_fw_check(pp[i], hp[i], 0), AP_FW_ACCEPT, "done: %u", i);
 		chunk_pkt(i);

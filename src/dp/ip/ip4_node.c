@@ -10,7 +10,8 @@
  * reason.
  *
  * Uses: ap_mbuf_priv.pi (l3_off), ip4_checked (ct validated the header: not
- * parsed again); ap_ip.fib4, ap_ip.nh, ap_l3_ifs.
+ * parsed again), and for the firewall: ct, ct_flow (its memo, in the
+ * worker's conntrack table), fw_done; ap_ip.fib4, ap_ip.nh, ap_l3_ifs.
  * Sets: drop_reason, punt, nh, ip4_checked (cleared); rewrites the Ethernet header on output.
  * Next edges: drop, punt, ip4-local and qos (input only), then one port-tx per port.
  */
@@ -169,9 +170,9 @@ ip4_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv4_hdr *ip,
 
 /*
  * ip4_output() of a forwarded packet to a 'fast' next hop (ap_nh_fast) when
- * no firewall, QoS or masquerade has a say: TTL left, within the egress MTU,
- * no tags or padding to change. @return false, nothing changed, when the
- * packet needs ip4_output().
+ * no QoS or masquerade has a say (the firewall, when on, has let it through
+ * with its chunk): TTL left, within the egress MTU, no tags or padding to
+ * change. @return false, nothing changed, when the packet needs ip4_output().
  */
 static __rte_always_inline bool
 ip4_forward_fast(struct rte_mbuf *m, uint32_t nh_id, struct ap_nh_fast *c, rte_edge_t *next)
@@ -206,6 +207,7 @@ bad_source(uint32_t src_be)
 static uint16_t
 ip4_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
+	struct ap_ct_table *ct = ((struct ap_ct_node_ctx *)node->ctx)->t;
 	uint32_t dst[AP_NODE_CHUNK];
 	uint64_t nhs[AP_NODE_CHUNK];
 	rte_edge_t nexts[AP_NODE_CHUNK];
@@ -255,9 +257,11 @@ ip4_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, u
 				picked[i] = nexts[i] == IP4_EDGE_COUNT
 						    ? ip4_nh_pick(pkts[i], (uint32_t)nhs[i])
 						    : 0;
-			ap_ip_fw_chunk(pkts, picked, nexts, n, IP4_EDGE_COUNT);
+			ap_ip_fw_chunk(ct, pkts, picked, nexts, n, IP4_EDGE_COUNT);
 		}
-		plain = !ap_fw.enabled && !ap_qos.enabled;
+		/* What the firewall refused has its edge already; what it let
+		 * through is done with it. */
+		plain = !ap_qos.enabled;
 		nhc.id = UINT32_MAX;
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
@@ -314,6 +318,7 @@ struct rte_node_register ap_ip4_input_node = {
 	.name = "ip4-input",
 	.parent_id = RTE_NODE_ID_INVALID,
 	.process = ip4_input_process,
+	.init = ap_ct_node_init,
 	.nb_edges = IP4_EDGE_COUNT,
 	.next_nodes =
 		{

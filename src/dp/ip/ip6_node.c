@@ -7,7 +7,8 @@
  * ip6-local: answers ICMPv6 echo requests in place; neighbour discovery and
  * other traffic for us go to the control plane.
  *
- * Uses: ap_mbuf_priv.pi; ap_ip.fib6, ap_ip.nh, ap_l3_ifs.
+ * Uses: ap_mbuf_priv.pi, and for the firewall: ct, ct_flow (its memo, in
+ * the worker's conntrack table), fw_done; ap_ip.fib6, ap_ip.nh, ap_l3_ifs.
  * Sets: drop_reason, punt, nh; rewrites the Ethernet header on output.
  * Next edges: drop, punt, ip6-local and qos (input only), then one port-tx per port.
  */
@@ -147,9 +148,10 @@ ip6_output(struct rte_mbuf *m, struct ap_mbuf_priv *pv, struct rte_ipv6_hdr *ip,
 
 /*
  * ip6_output() of a forwarded packet to a 'fast' next hop (ap_nh_fast) when
- * no firewall or QoS has a say: hop limit left, within the egress MTU, no
- * tags or padding to change. @return false, nothing changed, when the
- * packet needs ip6_output().
+ * QoS has no say (the firewall, when on, has let it through with its
+ * chunk): hop limit left, within the egress MTU, no tags or padding to
+ * change. @return false, nothing changed, when the packet needs
+ * ip6_output().
  */
 static __rte_always_inline bool
 ip6_forward_fast(struct rte_mbuf *m, uint32_t nh_id, struct ap_nh_fast *c, rte_edge_t *next)
@@ -217,6 +219,7 @@ ip6_input_pre(struct rte_mbuf *m, uint8_t dst[16])
 static uint16_t
 ip6_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
+	struct ap_ct_table *ct = ((struct ap_ct_node_ctx *)node->ctx)->t;
 	uint8_t dst[AP_NODE_CHUNK][16];
 	uint64_t nhs[AP_NODE_CHUNK];
 	rte_edge_t nexts[AP_NODE_CHUNK];
@@ -242,9 +245,11 @@ ip6_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, u
 				picked[i] = nexts[i] == IP6_EDGE_COUNT
 						    ? ip6_nh_pick(pkts[i], (uint32_t)nhs[i])
 						    : 0;
-			ap_ip_fw_chunk(pkts, picked, nexts, n, IP6_EDGE_COUNT);
+			ap_ip_fw_chunk(ct, pkts, picked, nexts, n, IP6_EDGE_COUNT);
 		}
-		plain = !ap_fw.enabled && !ap_qos.enabled;
+		/* What the firewall refused has its edge already; what it let
+		 * through is done with it. */
+		plain = !ap_qos.enabled;
 		nhc.id = UINT32_MAX;
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
@@ -317,6 +322,7 @@ struct rte_node_register ap_ip6_input_node = {
 	.name = "ip6-input",
 	.parent_id = RTE_NODE_ID_INVALID,
 	.process = ip6_input_process,
+	.init = ap_ct_node_init,
 	.nb_edges = IP6_EDGE_COUNT,
 	.next_nodes =
 		{

@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <rte_ether.h>
@@ -15,6 +16,7 @@
 
 #include "dp/core/eal_test.h"
 #include "dp/core/dp_core.h"
+#include "dp/fw/fw.h"
 #include "dp/ip/ip.h"
 #include "dp/qos/qos.h"
 #include "dp/ip/ip_priv.h"
@@ -359,13 +361,21 @@ static const struct {
 	{"IPv6 multicast source", {6, "ff02::1", "fd01::9", 64, 32}, SINK_DROP, AP_DROP_IP_BAD_SRC},
 };
 
-Test(ip_nodes, edges_one_by_one)
+/* Each case alone through the graph; @p fw: with the firewall's state of an
+ * untracked packet, as ct leaves it, to UDP port 53. */
+static void
+edges_one_by_one(bool fw)
 {
 	for (unsigned i = 0; i < RTE_DIM(cases); i++) {
 		const struct frame_spec *f = &cases[i].f;
 		struct rte_mbuf *m = build(f);
 		uint8_t ttl_in = f->ttl;
 
+		if (fw) {
+			ap_mbuf_priv_fresh(ap_mbuf_priv(m));
+			ap_mbuf_priv(m)->l3 = 0;
+			ap_mbuf_priv(m)->pi.l4_dport = 53;
+		}
 		feed[0] = m;
 		n_feed = 1;
 		feed_edge = f->family == 4 ? 0 : 1;
@@ -403,6 +413,64 @@ Test(ip_nodes, edges_one_by_one)
 		}
 		rte_pktmbuf_free(m);
 	}
+}
+
+Test(ip_nodes, edges_one_by_one)
+{
+	edges_one_by_one(false);
+}
+
+/* With the firewall on, what it accepts goes where it goes without it, as it
+ * would (the fast output path included); what it drops or rejects goes to
+ * drop, or to punt for the control plane's answer. */
+Test(ip_nodes, firewall_before_output)
+{
+	static const char y[] = "ports:\n"
+				"  - {name: a, driver: null}\n"
+				"  - {name: b, driver: null}\n"
+				"interfaces:\n"
+				"  - {name: lan, port: a, addresses: [10.0.0.1/24]}\n"
+				"  - {name: wan, port: b, addresses: [10.0.1.1/24]}\n"
+				"firewall:\n"
+				"  default: accept\n"
+				"  rules:\n"
+				"    - {proto: udp, dport: \"7\", action: drop}\n"
+				"    - {proto: udp, dport: \"9\", action: reject}\n";
+	static const uint16_t l3[] = {0, 1};
+	static const struct {
+		uint16_t dport;
+		enum sink sink;
+	} fcases[] = {{53, SINK_TX}, {7, SINK_DROP}, {9, SINK_PUNT}};
+	static struct ap_config cfg;
+	char err[AP_CFG_ERR_MAX];
+
+	cr_assert_eq(ap_config_load_buf("fw.yaml", y, strlen(y), &cfg, err), 0, "%s", err);
+	cr_assert_eq(ap_fw_start(&cfg, l3, err, sizeof(err)), 0, "%s", err);
+	edges_one_by_one(true);
+	for (unsigned i = 0; i < RTE_DIM(fcases); i++) {
+		struct frame_spec f = {4, "10.0.0.2", "10.0.1.9", 64, 32};
+		struct rte_mbuf *m = build(&f);
+
+		/* As ct leaves it: the IPv4 header seen, the ports read. */
+		ap_mbuf_priv_fresh(ap_mbuf_priv(m));
+		ap_mbuf_priv(m)->l3 = 0;
+		ap_mbuf_priv(m)->pi.l3 = AP_L3_IPV4;
+		ap_mbuf_priv(m)->pi.l4_dport = fcases[i].dport;
+		feed[0] = m;
+		n_feed = 1;
+		feed_edge = 0;
+		n_seen = 0;
+		rte_graph_walk(graph);
+		cr_assert_eq(n_seen, 1);
+		cr_expect_eq(seen[0].s, fcases[i].sink, "port %u: sink %d", fcases[i].dport,
+			     seen[0].s);
+		if (fcases[i].sink == SINK_DROP)
+			cr_expect_eq(ap_mbuf_priv(m)->drop_reason, AP_DROP_FW_DROP);
+		if (fcases[i].sink == SINK_PUNT)
+			cr_expect_eq(ap_mbuf_priv(m)->punt, AP_PUNT_REJECT);
+		rte_pktmbuf_free(m);
+	}
+	ap_fw_stop();
 }
 
 /* With QoS on, what is forwarded goes to qos with its next hop, rewritten for

@@ -10,6 +10,7 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include "dp/ct/ct.h"
 #include "dp/fw/fw.h"
 #include "dp/ip/ip.h"
 #include "dp/qos/qos.h"
@@ -169,11 +170,11 @@ ap_ip_out_edge(struct ap_mbuf_priv *pv, uint32_t nh_id, bool forward, rte_edge_t
  * classification: @p nh_ids are the next hops picked for the packets whose
  * edge in @p nexts is still @p pending; those the firewall refuses get their
  * drop or punt edge, the others go on to output, where the check finds them
- * done.
+ * done. @p ct: the worker's conntrack table.
  */
 static __rte_always_inline void
-ap_ip_fw_chunk(struct rte_mbuf **pkts, const uint32_t *nh_ids, rte_edge_t *nexts, uint16_t n,
-	       rte_edge_t pending)
+ap_ip_fw_chunk(struct ap_ct_table *ct, struct rte_mbuf **pkts, const uint32_t *nh_ids,
+	       rte_edge_t *nexts, uint16_t n, rte_edge_t pending)
 {
 	struct ap_mbuf_priv *pvs[AP_NODE_CHUNK];
 	const uint8_t *hdrs[AP_NODE_CHUNK];
@@ -196,7 +197,7 @@ ap_ip_fw_chunk(struct rte_mbuf **pkts, const uint32_t *nh_ids, rte_edge_t *nexts
 		outs[k] = nh->type == AP_NH_LOCAL ? AP_FW_TO_SELF : nh->port;
 		at[k++] = i;
 	}
-	ap_fw_check_burst(pvs, hdrs, outs, k, v);
+	ap_fw_check_burst(ct, pvs, hdrs, outs, k, v);
 	for (unsigned j = 0; j < k; j++)
 		if (v[j] != AP_FW_ACCEPT)
 			nexts[at[j]] = ap_ip_fw_edge(pvs[j], v[j], pending);

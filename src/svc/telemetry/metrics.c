@@ -302,11 +302,17 @@ stateful(FILE *f, const struct ap_metrics_input *in)
 		      "translated, ...), by event.");
 		json_decref(ev);
 	}
-	if (json_is_true(json_object_get(in->fw, "enabled")))
+	if (json_is_true(json_object_get(in->fw, "enabled"))) {
 		keyed(f, json_object_get(in->fw, "verdicts"), "aether_firewall_verdicts_total",
 		      "counter", "verdict",
 		      "Firewall decisions: established/related passed, rule and policy "
 		      "accept/drop/reject, by verdict.");
+		family(f, "aether_firewall_memo_hits_total", "counter",
+		       "Rule and policy verdicts taken from the flow's memo of its "
+		       "classification, without classifying (counted in the verdicts too).");
+		sample_u64(f, "aether_firewall_memo_hits_total", NULL, NULL,
+			   int_of(in->fw, "memo_hits"));
+	}
 	if (json_is_true(json_object_get(in->syn, "enabled"))) {
 		family(f, "aether_synproxy_armed_destinations", "gauge",
 		       "Destinations the SYN proxy is armed for.");

@@ -191,7 +191,7 @@ Test(metrics, conntrack_firewall_and_synproxy)
 				"\"table_full\":3,\"out_of_window\":2}",
 				0, NULL);
 	json_t *fw = json_loads("{\"enabled\":true,\"verdicts\":{\"established\":900,"
-				"\"rule_reject\":4}}",
+				"\"rule_reject\":4},\"memo_hits\":3}",
 				0, NULL);
 	json_t *syn = json_loads("{\"enabled\":true,\"armed\":[{\"destination\":\"192.0.2.1\"}],"
 				 "\"counters\":{\"cookies_sent\":5000,\"spliced\":7}}",
@@ -210,6 +210,7 @@ Test(metrics, conntrack_firewall_and_synproxy)
 	cr_expect_eq(count(out, "aether_conntrack_events_total{event=\"flows\"}"), 0,
 		     "the gauges are not events");
 	cr_expect(has_line(out, "aether_firewall_verdicts_total{verdict=\"rule_reject\"} 4"));
+	cr_expect(has_line(out, "aether_firewall_memo_hits_total 3"));
 	cr_expect(has_line(out, "aether_synproxy_armed_destinations 1"));
 	cr_expect(has_line(out, "aether_synproxy_events_total{event=\"cookies_sent\"} 5000"));
 	free(out);
