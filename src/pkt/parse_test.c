@@ -513,7 +513,9 @@ Test(parse, deeper_parse_agrees_with_shallower)
 }
 
 /* The inline IPv4/IPv6 checks of ip4-input and ip6-input give what the full
- * parse gives, for every row and every prefix of it. */
+ * parse gives, for every row and every prefix of it, and leave the transport
+ * fields an earlier stage read as they were, IPv4 options and IPv6 extension
+ * headers (the full parse inside) included. */
 Test(parse, fast_l3_paths_agree_with_the_full_parse)
 {
 	struct frame f;
@@ -528,6 +530,9 @@ Test(parse, fast_l3_paths_agree_with_the_full_parse)
 			memset(&a, 0, sizeof(a));
 			if (ap_pkt_parse_l2(f.b, len, &a) != AP_PKT_OK)
 				continue;
+			a.l4_sport = 0x1234;
+			a.l4_dport = 0x5678;
+			a.tcp_flags = 0x12;
 			if (a.l3 == AP_L3_IPV4) {
 				ea = ap_pkt_parse_ip4_fast(f.b, len, &a);
 				eb = ap_pkt_parse(f.b, len, L3 | AP_PARSE_IP4_CSUM, &b);
@@ -548,6 +553,9 @@ Test(parse, fast_l3_paths_agree_with_the_full_parse)
 			cr_expect_eq(a.l4_proto, b.l4_proto, "%s", rows[i].name);
 			cr_expect_eq(a.frag, b.frag, "%s", rows[i].name);
 			cr_expect_eq(a.ip_ttl, b.ip_ttl, "%s", rows[i].name);
+			cr_expect(a.l4_sport == 0x1234 && a.l4_dport == 0x5678 &&
+					  a.tcp_flags == 0x12,
+				  "%s, %u bytes: transport fields changed", rows[i].name, len);
 		}
 	}
 	cr_assert_gt(n, 100, "only %u IP frames checked", n);

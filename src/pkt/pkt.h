@@ -142,6 +142,26 @@ enum ap_pkt_err ap_pkt_parse(const uint8_t *p, uint32_t len, unsigned flags,
 			     struct ap_pkt_info *pi);
 
 /**
+ * ap_pkt_parse() to L3 (@p flags without AP_PARSE_L4) that leaves the
+ * transport fields (ports, TCP flags) as they were, as the fast parses below
+ * do: what an earlier stage read from the transport header (conntrack, for
+ * the firewall) outlives a second look at the IP header and its options or
+ * extension headers.
+ */
+static inline enum ap_pkt_err
+ap_pkt_parse_l3_keep(const uint8_t *p, uint32_t len, unsigned flags, struct ap_pkt_info *pi)
+{
+	const uint16_t sport = pi->l4_sport, dport = pi->l4_dport;
+	const uint8_t tcp_flags = pi->tcp_flags;
+	enum ap_pkt_err e = ap_pkt_parse(p, len, flags, pi);
+
+	pi->l4_sport = sport;
+	pi->l4_dport = dport;
+	pi->tcp_flags = tcp_flags;
+	return e;
+}
+
+/**
  * ap_pkt_parse(p, len, AP_PARSE_L3 | AP_PARSE_IP4_CSUM, pi) for a frame
  * whose L2 part @p pi already holds (ap_pkt_parse_l2): the common IPv4
  * header (20 bytes, no options) is checked inline; anything else takes the
@@ -157,12 +177,12 @@ ap_pkt_parse_ip4_fast(const uint8_t *p, uint32_t len, struct ap_pkt_info *pi)
 	uint16_t frag;
 
 	if (pi->l3 != AP_L3_IPV4 || len < l3_off + 20u || h[0] != 0x45)
-		return ap_pkt_parse(p, len, AP_PARSE_L3 | AP_PARSE_IP4_CSUM, pi);
+		return ap_pkt_parse_l3_keep(p, len, AP_PARSE_L3 | AP_PARSE_IP4_CSUM, pi);
 	tot = (uint32_t)h[2] << 8 | h[3];
 	frag = (uint16_t)(h[6] << 8 | h[7]);
 	foff = (frag & 0x1fffu) * 8;
 	if (tot < 20 || tot > len - l3_off || foff + tot - 20 > 65535)
-		return ap_pkt_parse(p, len, AP_PARSE_L3 | AP_PARSE_IP4_CSUM, pi);
+		return ap_pkt_parse_l3_keep(p, len, AP_PARSE_L3 | AP_PARSE_IP4_CSUM, pi);
 	/* Read in place: a copy to the stack would be read back at once. */
 	memcpy(&w0, h, 4);
 	memcpy(&w1, h + 4, 4);
@@ -172,7 +192,7 @@ ap_pkt_parse_ip4_fast(const uint8_t *p, uint32_t len, struct ap_pkt_info *pi)
 	/* The one's-complement sum of a right header is 0xffff: the plain sum
 	 * of its words is a multiple of 0xffff (and not 0: version 4). */
 	if (((uint64_t)w0 + w1 + w2 + w3 + w4) % 0xffff != 0)
-		return ap_pkt_parse(p, len, AP_PARSE_L3 | AP_PARSE_IP4_CSUM, pi);
+		return ap_pkt_parse_l3_keep(p, len, AP_PARSE_L3 | AP_PARSE_IP4_CSUM, pi);
 	pi->ip_ttl = h[8];
 	pi->l4_proto = h[9];
 	pi->l4_off = (uint16_t)(l3_off + 20);
@@ -195,10 +215,10 @@ ap_pkt_parse_ip6_fast(const uint8_t *p, uint32_t len, struct ap_pkt_info *pi)
 
 	if (pi->l3 != AP_L3_IPV6 || len < pi->l3_off + 40u || (h[0] >> 4) != 6 ||
 	    (h[6] != 6 && h[6] != 17 && h[6] != 58))
-		return ap_pkt_parse(p, len, AP_PARSE_L3, pi);
+		return ap_pkt_parse_l3_keep(p, len, AP_PARSE_L3, pi);
 	plen = (uint32_t)h[4] << 8 | h[5];
 	if (plen == 0 || plen > len - pi->l3_off - 40)
-		return ap_pkt_parse(p, len, AP_PARSE_L3, pi);
+		return ap_pkt_parse_l3_keep(p, len, AP_PARSE_L3, pi);
 	pi->ip_ttl = h[7];
 	pi->l4_proto = h[6];
 	pi->l4_off = (uint16_t)(pi->l3_off + 40);

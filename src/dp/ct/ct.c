@@ -1164,6 +1164,21 @@ ap_nat_rewrite4(uint8_t *ip, uint8_t *l4, uint32_t l4_avail, uint8_t proto, bool
 	}
 }
 
+void
+ap_nat_rewrite4_pi(struct ap_pkt_info *pi, uint8_t *ip, uint8_t *l4, uint32_t l4_avail, bool src,
+		   uint32_t addr, uint16_t port)
+{
+	ap_nat_rewrite4(ip, l4, l4_avail, pi->l4_proto, src, addr, port);
+	if ((pi->l4_proto == 6 || pi->l4_proto == 17) && l4_avail >= 4) {
+		if (src)
+			pi->l4_sport = rte_be_to_cpu_16(port);
+		else
+			pi->l4_dport = rte_be_to_cpu_16(port);
+	} else if (pi->l4_proto == 1 && l4_avail >= 8) {
+		pi->l4_dport = rte_be_to_cpu_16(port); /* the echo id */
+	}
+}
+
 bool
 ap_nat_icmp_error4(uint8_t *ip, uint32_t avail, const struct ap_ct_flow *f, bool quoted_orig)
 {

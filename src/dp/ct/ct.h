@@ -506,6 +506,15 @@ void ap_nat_rewrite4(uint8_t *ip, uint8_t *l4, uint32_t l4_avail, uint8_t proto,
 		     uint32_t addr, uint16_t port);
 
 /**
+ * ap_nat_rewrite4() on a packet parsed into @p pi (protocol from there), and
+ * the port (or echo id) in @p pi made what the packet now says: the firewall,
+ * which runs after, sees the translated packet whole, as netfilter's filter
+ * chains see it after DNAT.
+ */
+void ap_nat_rewrite4_pi(struct ap_pkt_info *pi, uint8_t *ip, uint8_t *l4, uint32_t l4_avail,
+			bool src, uint32_t addr, uint16_t port);
+
+/**
  * The worker a prepared IPv4 packet @p cp belongs to when NAT runs on
  * several workers: the one whose port slice holds the translated port it is
  * addressed to, else by a hash of its outside endpoint (unchanged by any

@@ -76,7 +76,7 @@ ct_prepare(struct rte_mbuf *m, struct ap_ct_pkt *cp)
 	 * malformed packets are ip*-input's to drop, with its reasons. A
 	 * header without options that passed is not parsed again there: its
 	 * parse changes nothing in pi (one with options takes the full parse,
-	 * which clears the transport fields, so ip4-input does it again). */
+	 * so ip4-input does it again; the transport fields stay either way). */
 	if (pi->l3 == AP_L3_IPV4) {
 		e = ap_pkt_parse_ip4_fast(p, len, pi);
 		pv->ip4_checked = e == AP_PKT_OK && pi->l4_off == pi->l3_off + 20;
@@ -130,7 +130,6 @@ ct_nat(struct rte_mbuf *m, const struct ap_ct_flow *f, uint8_t dir, bool related
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *), *ip = p + pv->pi.l3_off,
 		*l4 = p + pv->pi.l4_off;
 	uint32_t avail = rte_pktmbuf_data_len(m) - pv->pi.l4_off;
-	uint8_t proto = pv->pi.l4_proto; /* the flow's, without reading its key */
 	const uint8_t *src, *dst;
 	uint16_t sport, dport;
 	uint32_t a;
@@ -145,7 +144,8 @@ ct_nat(struct rte_mbuf *m, const struct ap_ct_flow *f, uint8_t dir, bool related
 	}
 	if (dir == AP_CT_ORIG) {
 		if (f->nat & AP_CT_DNAT)
-			ap_nat_rewrite4(ip, l4, avail, proto, false, f->nat_daddr, f->nat_dport);
+			ap_nat_rewrite4_pi(&pv->pi, ip, l4, avail, false, f->nat_daddr,
+					   f->nat_dport);
 		if (f->nat & AP_CT_SNAT) {
 			pv->snat = 1;
 			pv->snat_addr = f->nat_saddr;
@@ -156,11 +156,11 @@ ct_nat(struct rte_mbuf *m, const struct ap_ct_flow *f, uint8_t dir, bool related
 	ap_ct_orig_ends(f, &src, &dst, &sport, &dport);
 	if (f->nat & AP_CT_SNAT) {
 		memcpy(&a, src, 4);
-		ap_nat_rewrite4(ip, l4, avail, proto, false, a, sport);
+		ap_nat_rewrite4_pi(&pv->pi, ip, l4, avail, false, a, sport);
 	}
 	if (f->nat & AP_CT_DNAT) {
 		memcpy(&a, dst, 4);
-		ap_nat_rewrite4(ip, l4, avail, proto, true, a, dport);
+		ap_nat_rewrite4_pi(&pv->pi, ip, l4, avail, true, a, dport);
 	}
 }
 

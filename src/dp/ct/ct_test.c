@@ -634,6 +634,45 @@ udp_quote(uint8_t *q, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport
 	memcpy(q, full, 28);
 }
 
+/* A rewrite through ap_nat_rewrite4_pi() leaves the parsed ports what the
+ * packet now says (the firewall after it reads them there): the destination
+ * of a port forward, the source of a reply, an echo's id. */
+Test(ct_table, nat_rewrite_updates_the_parsed_ports)
+{
+	uint8_t q[32];
+	struct ap_pkt_info pi = {.l3 = AP_L3_IPV4, .l4_off = 20, .l4_len = 12, .l4_proto = 17};
+
+	udp_quote(q, S, WAN, 40000, 8080);
+	memcpy(q + 28, "abcd", 4); /* the payload the quote leaves out */
+	cr_assert_eq(ap_l4_csum_ip4(q, q + 20, 12, 17), 0, "UDP checksum before");
+	pi.l4_sport = 40000;
+	pi.l4_dport = 8080;
+	ap_nat_rewrite4_pi(&pi, q, q + 20, 12, false, rte_cpu_to_be_32(C), rte_cpu_to_be_16(80));
+	cr_expect_eq(pi.l4_dport, 80);
+	cr_expect_eq(pi.l4_sport, 40000);
+	cr_expect_eq(q[22] << 8 | q[23], 80);
+	cr_expect_eq(ap_l4_csum_ip4(q, q + 20, 12, 17), 0, "UDP checksum");
+	ap_nat_rewrite4_pi(&pi, q, q + 20, 12, true, rte_cpu_to_be_32(WAN),
+			   rte_cpu_to_be_16(30000));
+	cr_expect_eq(pi.l4_sport, 30000);
+	cr_expect_eq(pi.l4_dport, 80);
+	/* Too short for the ports: neither the packet nor pi changes them. */
+	ap_nat_rewrite4_pi(&pi, q, q + 20, 2, true, rte_cpu_to_be_32(S), rte_cpu_to_be_16(1));
+	cr_expect_eq(pi.l4_sport, 30000);
+	/* An echo request: its id. */
+	memset(q + 20, 0, 12);
+	q[9] = 1;
+	q[20] = 8;
+	q[25] = 7;
+	pi.l4_proto = 1;
+	pi.l4_sport = 8 << 8;
+	pi.l4_dport = 7;
+	ap_nat_rewrite4_pi(&pi, q, q + 20, 12, true, rte_cpu_to_be_32(WAN), rte_cpu_to_be_16(99));
+	cr_expect_eq(pi.l4_dport, 99);
+	cr_expect_eq(pi.l4_sport, 8 << 8, "type and code stay");
+	cr_expect_eq(q[24] << 8 | q[25], 99);
+}
+
 /* ICMP errors of translated flows (netfilter's reply translation): one from
  * beyond the masquerade about an outgoing packet reaches the inside host
  * with the quote as that host sent it; the checksums stay right. */
