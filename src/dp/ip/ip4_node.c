@@ -65,8 +65,7 @@ ip4_flow_hash(struct rte_mbuf *m, const struct ap_mbuf_priv *pv, const struct rt
 
 	if ((ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP) &&
 	    !pv->pi.frag && (uint32_t)pv->pi.l4_off + 4 <= rte_pktmbuf_data_len(m))
-		h = rte_hash_crc_4byte(*rte_pktmbuf_mtod_offset(m, const uint32_t *, pv->pi.l4_off),
-				       h);
+		h = rte_hash_crc_4byte(ap_ip_l4_word(m, pv->pi.l4_off), h);
 	/* Fold so that the low bits used by the modulo mix every input bit. */
 	return h ^ (h >> 16);
 }

@@ -71,8 +71,7 @@ ip6_flow_hash(struct rte_mbuf *m, const struct ap_mbuf_priv *pv, const struct rt
 
 	if ((pv->pi.l4_proto == IPPROTO_TCP || pv->pi.l4_proto == IPPROTO_UDP) && !pv->pi.frag &&
 	    pv->pi.l4_off && (uint32_t)pv->pi.l4_off + 4 <= rte_pktmbuf_data_len(m))
-		h = rte_hash_crc_4byte(*rte_pktmbuf_mtod_offset(m, const uint32_t *, pv->pi.l4_off),
-				       h);
+		h = rte_hash_crc_4byte(ap_ip_l4_word(m, pv->pi.l4_off), h);
 	return h ^ (h >> 16);
 }
 

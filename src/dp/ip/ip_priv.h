@@ -41,6 +41,17 @@ int ap_nl_addr_add(const char *ifname, const struct ap_cfg_prefix *p);
 int ap_nl_addr_del(const char *ifname, const struct ap_cfg_prefix *p);
 int ap_nl_link_up(const char *ifname, unsigned mtu);
 
+/* The transport header's first 4 bytes (the ports) of @p m at @p l4_off,
+ * as they are in memory: read with no alignment assumed. */
+static __rte_always_inline uint32_t
+ap_ip_l4_word(const struct rte_mbuf *m, uint16_t l4_off)
+{
+	uint32_t w;
+
+	memcpy(&w, rte_pktmbuf_mtod_offset(m, const uint8_t *, l4_off), 4);
+	return w;
+}
+
 /*
  * Put the Ethernet header (with the VLAN tags of interface @p out) in front
  * of the L3 header at pv->pi.l3_off, whatever tags came in, dropping the
