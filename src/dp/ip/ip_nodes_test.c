@@ -190,7 +190,11 @@ setup(void)
 	cr_assert_eq(rte_fib_add(ap_ip.fib4, RTE_IPV4(10, 0, 1, 0), 24, NH_GW4), 0);
 	cr_assert_eq(rte_fib_add(ap_ip.fib4, RTE_IPV4(10, 0, 2, 0), 24, NH_UNRES4), 0);
 	cr_assert_eq(rte_fib_add(ap_ip.fib4, RTE_IPV4(10, 0, 3, 0), 24, NH_GLEAN4), 0);
-	cr_assert_eq(rte_fib_add(ap_ip.fib4, RTE_IPV4(192, 0, 2, 0), 24, 2), 0);
+	cr_assert_eq(
+		rte_fib_add(ap_ip.fib4,
+			    0xc0000200 /* 192.0.2.0: RTE_IPV4() would shift into the sign bit */,
+			    24, 2),
+		0);
 	/* 10.0.9.0/24: ECMP over the gateway and a second one. */
 	nh_set(NH_GW4B, AP_NH_NEIGH, 4, 1, MAC_GW2);
 	nh_set(NH_ECMP4, AP_NH_ECMP, 4, 0, NULL);
