@@ -13,7 +13,7 @@ lab_require_root
 lab_require_cmd ip ethtool ping jq curl nmap hping3 python3
 lab_require_aetherd
 
-tap_plan 12
+tap_plan 13
 
 lab_topo_routed
 tap_ok $? "topology client - router - server built"
@@ -83,6 +83,16 @@ want_filtered=$(echo "$scan" | awk '/^[0-9]+\/tcp/ && $2 == "filtered" { print $
 rc=$?
 [ $rc -eq 0 ] || tap_diag "$scan"
 tap_ok $rc "nmap from outside: 80, 8080 open; 22 closed (reset); 25, 443 filtered"
+
+# The same scan with an IPv4 option in every probe (record route): the rules
+# still see the ports, so the answer is the same.
+scan=$(lab_exec server nmap -n -Pn -sS -p 22,25,80,443,8080 --max-retries 1 --ip-options R \
+	--host-timeout 60s "$C4" 2>&1)
+[ "$(echo "$scan" | awk '/^[0-9]+\/tcp/ { printf "%s %s ", $1, $2 }')" = \
+	"22/tcp closed 25/tcp filtered 80/tcp open 443/tcp filtered 8080/tcp open " ]
+rc=$?
+[ $rc -eq 0 ] || tap_diag "$scan"
+tap_ok $rc "nmap with IPv4 options in its probes: the same ports open, closed and filtered"
 
 fw=$(lab_ctl -j show firewall)
 echo "$fw" | jq -e '.rules[0].hits >= 2 and .rules[1].hits >= 1 and .rules[2].hits >= 2 and
