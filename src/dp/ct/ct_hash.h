@@ -79,6 +79,13 @@ ap_ct_hash_sec(const struct ap_ct_hash *h, uint32_t sig)
 	return ap_ct_hash_alt(h, ap_ct_hash_prim(h, sig), sig);
 }
 
+/** Start fetching the first bucket of a key with hash @p sig. */
+static __rte_always_inline void
+ap_ct_hash_prefetch(const struct ap_ct_hash *h, uint32_t sig)
+{
+	rte_prefetch0(&h->b[ap_ct_hash_prim(h, sig)]);
+}
+
 /** The entries of bucket @p b whose hash is @p sig, a bit each. */
 static __rte_always_inline uint32_t
 ap_ct_hash_match(const struct ap_ct_hash_bucket *b, uint32_t sig)

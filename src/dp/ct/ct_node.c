@@ -305,6 +305,9 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 		for (uint16_t i = 0; i < n; i++) {
 			slot[i] = 0xff;
 			if (t != NULL && ct_prepare(pkts[i], &cp[i])) {
+				/* Its bucket is on its way while the rest are
+				 * parsed. */
+				ap_ct_hash_prefetch(&t->hash, cp[i].sig);
 				slot[i] = (uint8_t)nk;
 				keys[nk] = &cp[i].k;
 				sigs[nk++] = cp[i].sig;
