@@ -29,13 +29,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memset(&f, 0, sizeof(f));
 	memset(&k, 0, sizeof(k));
-	f.key = &k;
 	k.family = 4;
 	k.proto = data[0];
 	f.orig_lo = data[1] & 1;
 	f.nat = data[1] >> 6;
 	memcpy(k.addr_lo, data + 2, 4);
 	memcpy(k.addr_hi, data + 6, 4);
+	f.key = k;
 	memcpy(&f.nat_saddr, data + 10, 4);
 	memcpy(&f.nat_daddr, data + 14, 4);
 	memcpy(&f.nat_sport, data + 18, 2);

@@ -79,13 +79,6 @@ key_eq(const struct ap_ct_key *a, const struct ap_ct_key *b)
 		(key_word(a, 4) ^ key_word(b, 4))) == 0;
 }
 
-static int
-hash_key_cmp(const void *a, const void *b, size_t len)
-{
-	RTE_SET_USED(len);
-	return !key_eq(a, b);
-}
-
 static bool
 expired(const struct ap_ct_flow *f, uint32_t now)
 {
@@ -105,8 +98,8 @@ nat_reply_key(const struct ap_ct_flow *f, struct ap_ct_key *k)
 	memcpy(sa, &f->nat_saddr, 4);
 	memcpy(da, &f->nat_daddr, 4);
 	memset(k, 0, sizeof(*k));
-	k->family = f->key->family;
-	k->proto = f->key->proto;
+	k->family = f->key.family;
+	k->proto = f->key.proto;
 	key_fill(k, 4, da, sa, f->nat_dport, f->nat_sport);
 }
 
@@ -142,7 +135,7 @@ eim_key_of(const struct ap_ct_flow *f, struct eim_key *k)
 	ap_ct_orig_ends(f, &src, &dst, &sport, &dport);
 	memset(k, 0, sizeof(*k));
 	k->kind = 1;
-	k->proto = f->key->proto;
+	k->proto = f->key.proto;
 	k->port = sport;
 	memcpy(&k->in_addr, src, 4);
 	k->nat_addr = f->nat_saddr;
@@ -153,7 +146,7 @@ static void
 eim_release(struct ap_ct_table *t, const struct ap_ct_flow *f)
 {
 	struct eim_key k, rk = {.kind = 2,
-				.proto = f->key->proto,
+				.proto = f->key.proto,
 				.port = f->nat_sport,
 				.nat_addr = f->nat_saddr};
 	void *data;
@@ -175,7 +168,7 @@ eim_release(struct ap_ct_table *t, const struct ap_ct_flow *f)
 static const uint8_t *
 flow_dst(const struct ap_ct_flow *f)
 {
-	return f->orig_lo ? f->key->addr_hi : f->key->addr_lo;
+	return f->orig_lo ? f->key.addr_hi : f->key.addr_lo;
 }
 
 /* A flow counted half-open at its destination stops being so. */
@@ -186,7 +179,7 @@ half_open_done(struct ap_ct_table *t, struct ap_ct_flow *f)
 		return;
 	f->status &= (uint8_t)~AP_CT_HALF_OPEN;
 	if (t->syn)
-		ap_syn_half_open(t->syn, f->key->family, flow_dst(f), false, 0);
+		ap_syn_half_open(t->syn, f->key.family, flow_dst(f), false, 0);
 }
 
 /* Tell the control plane of a flow's birth or end (when it listens). */
@@ -205,13 +198,14 @@ flow_event(struct ap_ct_table *t, const struct ap_ct_flow *f, uint8_t type, uint
 	ev.nat = f->nat;
 	ev.status = f->status;
 	ev.worker = 0;
-	ev.key = *f->key;
+	ev.key = f->key;
 	ev.nat_sport = f->nat_sport;
 	ev.nat_dport = f->nat_dport;
 	ev.nat_saddr = f->nat_saddr;
 	ev.nat_daddr = f->nat_daddr;
 	memcpy(ev.pkts, f->pkts, sizeof(ev.pkts));
-	memcpy(ev.bytes, f->bytes, sizeof(ev.bytes));
+	ev.bytes[AP_CT_ORIG] = ap_ct_flow_bytes(f, AP_CT_ORIG);
+	ev.bytes[AP_CT_REPLY] = ap_ct_flow_bytes(f, AP_CT_REPLY);
 	ev.created = f->created;
 	ev.ended = now;
 	if (rte_ring_sp_enqueue_elem(t->events, &ev, sizeof(ev)) != 0)
@@ -224,16 +218,60 @@ now_ticks(void)
 	return (uint32_t)(rte_rdtsc() >> AP_CT_TICK_SHIFT);
 }
 
-/* Add key @p k (hash @p sig) with hash data @p data. 0, or < 0 when the
- * hash has no room. */
+/* Add a key of hash @p sig for @p val (a flow index, | AP_CT_NAT_KEY for
+ * its reply key): the flow holds the key, or the translation it derives
+ * from. 0, or < 0 when the hash has no room. */
 static int
-key_add(struct ap_ct_table *t, const struct ap_ct_key *k, uint32_t sig, uint64_t data)
+key_add(struct ap_ct_table *t, uint32_t sig, uint32_t val)
 {
-	int r = rte_hash_add_key_with_hash_data(t->hash, k, sig, (void *)(uintptr_t)data);
+	int r = ap_ct_hash_add(&t->hash, sig, val);
 
 	if (r >= 0)
 		t->n_adds++;
 	return r;
+}
+
+/* Is @p key the key of hash value @p val (its flow's, or the reply key of
+ * its translation)? */
+static __rte_always_inline bool
+val_key_eq(const void *ctx, uint32_t val, const void *key)
+{
+	const struct ap_ct_table *t = ctx;
+	const struct ap_ct_flow *f = &t->flows[val & ~AP_CT_NAT_KEY];
+	struct ap_ct_key rk;
+
+	if (likely(!(val & AP_CT_NAT_KEY)))
+		return key_eq(&f->key, key);
+	nat_reply_key(f, &rk);
+	return key_eq(&rk, key);
+}
+
+/* What val_key_eq() reads: the flow's first line, and the second (its
+ * translation) for a reply key. */
+static __rte_always_inline void
+val_prefetch(const void *ctx, uint32_t val)
+{
+	const struct ap_ct_table *t = ctx;
+	const char *f = (const char *)&t->flows[val & ~AP_CT_NAT_KEY];
+
+	rte_prefetch0(f);
+	if (val & AP_CT_NAT_KEY)
+		rte_prefetch0(f + RTE_CACHE_LINE_SIZE);
+}
+
+/* The hash value of key @p k (hash @p sig), or -1. */
+static int64_t
+key_lookup(const struct ap_ct_table *t, const struct ap_ct_key *k, uint32_t sig)
+{
+	return ap_ct_hash_lookup(&t->hash, sig, k, val_key_eq, t);
+}
+
+uint64_t
+ap_ct_lookup_bulk(const struct ap_ct_table *t, const struct ap_ct_key *const *keys,
+		  const uint32_t *sigs, unsigned n, uint32_t *vals)
+{
+	return ap_ct_hash_lookup_bulk(&t->hash, (const void *const *)keys, sigs, n, vals,
+				      val_key_eq, val_prefetch, t);
 }
 
 /* Remove flow @p idx, announcing its end for @p reason. */
@@ -251,13 +289,11 @@ flow_del(struct ap_ct_table *t, uint32_t idx, enum ap_ct_end reason)
 		struct ap_ct_key rk;
 
 		nat_reply_key(f, &rk);
-		rte_hash_del_key(t->hash, &rk);
+		ap_ct_hash_del(&t->hash, ap_ct_key_hash(&rk), idx | AP_CT_NAT_KEY);
 	}
-	/* Its key is the hash's own copy, which stays in place until a key
-	 * is added again. */
-	rte_hash_del_key(t->hash, f->key);
+	ap_ct_hash_del(&t->hash, ap_ct_key_hash(&f->key), idx);
 	t->n_dels++;
-	f->key = NULL;
+	f->key.family = 0;
 	f->next_free = t->free_head;
 	t->free_head = idx;
 	t->n_free++;
@@ -277,7 +313,7 @@ ap_ct_gc(struct ap_ct_table *t, uint32_t now, unsigned budget)
 			flow_del(t, idx, AP_CT_END_EXPIRED);
 			t->st.expired++;
 		} else if (unlikely(t->flows[idx].status & AP_CT_HALF_OPEN) && t->syn &&
-			   ap_syn_armed(t->syn, t->flows[idx].key->family,
+			   ap_syn_armed(t->syn, t->flows[idx].key.family,
 					flow_dst(&t->flows[idx]))) {
 			/* The SYN proxy took over its destination: half-open flows
 			 * there are the flood's (a real client retries, and gets a
@@ -302,7 +338,7 @@ ap_ct_flush(struct ap_ct_table *t, const struct ap_ct_filter *flt)
 bool
 ap_ct_flow_match(const struct ap_ct_flow *f, const struct ap_ct_filter *flt)
 {
-	const struct ap_ct_key *k = f->key;
+	const struct ap_ct_key *k = &f->key;
 	size_t alen = k->family == 4 ? 4 : 16;
 
 	if (flt->proto == 256) {
@@ -501,24 +537,14 @@ flow_new(struct ap_ct_table *t, const struct ap_ct_key *k, uint32_t sig, bool sr
 	 uint32_t len, uint32_t now, uint32_t *out)
 {
 	struct ap_ct_flow *f;
-	int32_t pos;
 	uint32_t idx;
-	void *stored;
 
 	if (!make_room(t, now)) {
 		t->st.table_full++;
 		return AP_CT_FULL;
 	}
 	idx = t->free_head;
-	if (key_add(t, k, sig, idx) < 0) {
-		t->st.table_full++;
-		return AP_CT_FULL;
-	}
-	/* The flow points at the hash's copy of its key: where the key went. */
-	pos = rte_hash_lookup_with_hash(t->hash, k, sig);
-	if (unlikely(pos < 0 || rte_hash_get_key_with_position(t->hash, pos, &stored) < 0)) {
-		rte_hash_del_key_with_hash(t->hash, k, sig);
-		t->n_dels++;
+	if (key_add(t, sig, idx) < 0) {
 		t->st.table_full++;
 		return AP_CT_FULL;
 	}
@@ -526,12 +552,12 @@ flow_new(struct ap_ct_table *t, const struct ap_ct_key *k, uint32_t sig, bool sr
 	t->free_head = f->next_free;
 	t->n_free--;
 	memset(f, 0, sizeof(*f));
-	f->key = stored;
+	f->key = *k;
 	f->orig_lo = src_lo;
 	f->state = state;
 	f->created = now;
 	f->pkts[AP_CT_ORIG] = 1;
-	f->bytes[AP_CT_ORIG] = len;
+	f->bytes_lo[AP_CT_ORIG] = len;
 	f->expires = now + flow_timeout(f, k->proto);
 	t->count++;
 	t->st.created++;
@@ -651,17 +677,17 @@ nat_take_port(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_
 
 		uint32_t sig;
 
-		if (nat_forwarded(f->nat_saddr, rte_cpu_to_be_16(port), f->key->proto) ||
-		    eim_port_held(t, f->nat_saddr, rte_cpu_to_be_16(port), f->key->proto))
+		if (nat_forwarded(f->nat_saddr, rte_cpu_to_be_16(port), f->key.proto) ||
+		    eim_port_held(t, f->nat_saddr, rte_cpu_to_be_16(port), f->key.proto))
 			continue; /* the forward's or a mapping's, not ours to give */
 		f->nat_sport = rte_cpu_to_be_16(port);
-		if (f->key->proto == 1)
+		if (f->key.proto == 1)
 			f->nat_dport = f->nat_sport; /* an echo keys on the id alone */
 		nat_reply_key(f, &rk);
 		sig = ap_ct_key_hash(&rk);
-		if (rte_hash_lookup_with_hash(t->hash, &rk, sig) >= 0)
+		if (key_lookup(t, &rk, sig) >= 0)
 			continue;
-		return key_add(t, &rk, sig, idx | AP_CT_NAT_KEY) >= 0;
+		return key_add(t, sig, idx | AP_CT_NAT_KEY) >= 0;
 	}
 	return false;
 }
@@ -671,7 +697,7 @@ nat_take_port(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_
 static bool
 nat_eim_take(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_t lo, uint16_t hi)
 {
-	struct eim_key k, rk = {.kind = 2, .proto = f->key->proto, .nat_addr = f->nat_saddr};
+	struct eim_key k, rk = {.kind = 2, .proto = f->key.proto, .nat_addr = f->nat_saddr};
 	struct ap_ct_key reply;
 	void *data;
 	uint64_t d;
@@ -680,10 +706,10 @@ nat_eim_take(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_t
 	if (rte_hash_lookup_data(t->eim, &k, &data) >= 0) {
 		d = (uint64_t)(uintptr_t)data;
 		f->nat_sport = (uint16_t)(d >> 32);
-		if (f->key->proto == 1)
+		if (f->key.proto == 1)
 			f->nat_dport = f->nat_sport;
 		nat_reply_key(f, &reply);
-		if (key_add(t, &reply, ap_ct_key_hash(&reply), idx | AP_CT_NAT_KEY) < 0)
+		if (key_add(t, ap_ct_key_hash(&reply), idx | AP_CT_NAT_KEY) < 0)
 			return false;
 		rte_hash_add_key_data(t->eim, &k, (void *)(uintptr_t)(d + 1));
 		f->status |= AP_CT_EIM;
@@ -754,7 +780,7 @@ nat_setup(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_t in
 	f->nat_sport = sport;
 	f->nat_daddr = dst_be;
 	f->nat_dport = dport;
-	if (nat_dst_of(f->key->proto, dst_be, dport, in_l3, &f->nat_daddr, &f->nat_dport))
+	if (nat_dst_of(f->key.proto, dst_be, dport, in_l3, &f->nat_daddr, &f->nat_dport))
 		nat = AP_CT_DNAT;
 	out = ap_ct_egress4 ? ap_ct_egress4(f->nat_daddr) : AP_L3_MAX;
 	if (out < AP_L3_MAX) {
@@ -792,7 +818,7 @@ nat_setup(struct ap_ct_table *t, struct ap_ct_flow *f, uint32_t idx, uint16_t in
 		}
 	} else {
 		nat_reply_key(f, &rk);
-		if (key_add(t, &rk, ap_ct_key_hash(&rk), idx | AP_CT_NAT_KEY) < 0) {
+		if (key_add(t, ap_ct_key_hash(&rk), idx | AP_CT_NAT_KEY) < 0) {
 			f->nat = 0;
 			t->st.nat_exhausted++;
 			return false;
@@ -855,7 +881,8 @@ tcp_update(struct ap_ct_table *t, struct ap_ct_flow *f, enum ap_ct_dir dir,
 		f->state = (uint8_t)n;
 		memset(f->win, 0, sizeof(f->win));
 		memset(f->pkts, 0, sizeof(f->pkts));
-		memset(f->bytes, 0, sizeof(f->bytes));
+		memset(f->bytes_lo, 0, sizeof(f->bytes_lo));
+		memset(f->bytes_hi, 0, sizeof(f->bytes_hi));
 		if (!f->syn)
 			memset(f->fw_memo, 0, sizeof(f->fw_memo)); /* classified anew */
 		f->created = now_ticks();
@@ -920,11 +947,9 @@ flow_find(struct ap_ct_table *t, const struct ap_ct_pkt *cp, int64_t hint, uint3
 
 	*via_nat = false;
 	if (hint == -1) {
-		void *data;
-
-		if (rte_hash_lookup_with_hash_data(t->hash, &cp->k, cp->sig, &data) < 0)
+		hint = key_lookup(t, &cp->k, cp->sig);
+		if (hint < 0)
 			return -1;
-		hint = (int64_t)(uintptr_t)data;
 	} else if (hint < 0) {
 		return -1;
 	}
@@ -1020,7 +1045,7 @@ flow_open(struct ap_ct_table *t, struct ap_ct_pkt *cp, uint32_t now)
 	}
 	if (cp->k.proto == 6 && guarded && state == AP_TCP_SYN_SENT) {
 		f->status |= AP_CT_HALF_OPEN;
-		ap_syn_half_open(t->syn, f->key->family, flow_dst(f), true, rte_rdtsc());
+		ap_syn_half_open(t->syn, f->key.family, flow_dst(f), true, rte_rdtsc());
 	}
 	return AP_CT_NEW;
 }
@@ -1061,8 +1086,7 @@ ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint, uint32_t 
 		if (dir == AP_CT_REPLY && ap_ct_tcp_seg_of(cp->tcp_flags) == AP_SEG_SYNACK) {
 			f->state = AP_TCP_ESTABLISHED;
 			f->status |= AP_CT_SEEN_REPLY | AP_CT_ASSURED;
-			f->pkts[dir]++;
-			f->bytes[dir] += cp->len;
+			ap_ct_flow_count(f, dir, cp->len);
 			f->expires = now + flow_timeout(f, proto);
 			return AP_CT_SYN_SERVER;
 		}
@@ -1086,8 +1110,7 @@ ap_ct_apply(struct ap_ct_table *t, struct ap_ct_pkt *cp, int64_t hint, uint32_t 
 	}
 	if (dir == AP_CT_REPLY)
 		f->status |= AP_CT_SEEN_REPLY;
-	f->pkts[dir]++;
-	f->bytes[dir] += cp->len;
+	ap_ct_flow_count(f, dir, cp->len);
 	f->expires = now + flow_timeout(f, proto);
 	if (info == AP_CT_ESTABLISHED && !(f->status & AP_CT_SEEN_REPLY))
 		info = AP_CT_NEW;
@@ -1246,18 +1269,8 @@ ap_ct_housekeeping(unsigned w)
 	ap_ct_gc(t, (uint32_t)(rte_rdtsc() >> AP_CT_TICK_SHIFT), 64);
 }
 
-/* The flow table's hash function: ap_ct_key_hash(), which the data plane
- * computes itself and passes in, for the calls that let rte_hash compute it. */
-static uint32_t
-ct_hash_func(const void *key, uint32_t key_len, uint32_t init_val)
-{
-	RTE_SET_USED(key_len);
-	RTE_SET_USED(init_val);
-	return ap_ct_key_hash(key);
-}
-
-/* A worker's hash of @p n keys of @p key_len bytes hashed by @p fn, named
- * @p what and the worker. */
+/* A worker's rte_hash of @p n keys of @p key_len bytes hashed by @p fn,
+ * named @p what and the worker. */
 static struct rte_hash *
 table_hash(const char *what, unsigned w, uint32_t n, uint32_t key_len, rte_hash_function fn)
 {
@@ -1283,13 +1296,13 @@ ap_ct_table_create(unsigned w, uint32_t max, uint32_t keys)
 		return NULL;
 	t->max = max;
 	t->worker = (uint16_t)w;
-	t->hash = table_hash("ap_ct", w, keys, sizeof(struct ap_ct_key), ct_hash_func);
-	t->flows = rte_zmalloc("ap_ct_flows", sizeof(*t->flows) * max, RTE_CACHE_LINE_SIZE);
-	if (t->hash == NULL || t->flows == NULL) {
+	/* A flow's two lines are a pair the adjacent-line prefetcher fetches
+	 * together. */
+	t->flows = rte_zmalloc("ap_ct_flows", sizeof(*t->flows) * max, 2 * RTE_CACHE_LINE_SIZE);
+	if (ap_ct_hash_init(&t->hash, keys, (int)rte_socket_id()) < 0 || t->flows == NULL) {
 		ap_ct_table_free(t);
 		return NULL;
 	}
-	rte_hash_set_cmp_func(t->hash, hash_key_cmp);
 	/* The free slots, lowest first. */
 	for (uint32_t i = 0; i < max; i++)
 		t->flows[i].next_free = i + 1;
@@ -1311,7 +1324,7 @@ ap_ct_table_free(struct ap_ct_table *t)
 	if (t == NULL)
 		return;
 	rte_hash_free(t->eim);
-	rte_hash_free(t->hash);
+	ap_ct_hash_fini(&t->hash);
 	rte_ring_free(t->events);
 	rte_ring_free(t->handoff);
 	rte_free(t->syn);

@@ -18,12 +18,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <stddef.h>
+
 #include <rte_graph.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <jansson.h>
 
 #include "dp/core/dp_core.h"
+#include "dp/ct/ct_hash.h"
 #include "lib/config.h"
 
 /** TCP states, as netfilter names them. */
@@ -189,32 +192,34 @@ ap_ct_key_hash(const struct ap_ct_key *k)
 #define AP_CT_EIM	 (1u << 6) /**< Its source port is an endpoint-independent mapping's. */
 
 /**
- * A tracked flow: 96 bytes. Its key lives once, in the table's hash (whose
- * key store keeps a key in place while it is there); the flow points at it.
- * What a packet of an established UDP flow reads and writes sits in the
- * first 58 bytes, TCP's windows next.
+ * A tracked flow: two cache lines. It holds its key (the table's hash holds
+ * only hashes and flow indexes). The first line has the key and all a packet
+ * of an established UDP flow reads and writes; TCP's windows, translation and
+ * the rest are in the second.
  */
-struct ap_ct_flow {
-	const struct ap_ct_key *key; /**< In the table's hash; NULL: a free slot. */
-	uint64_t bytes[2];
-	uint32_t expires; /**< Coarse ticks (rdtsc >> AP_CT_TICK_SHIFT). */
+struct __rte_cache_aligned ap_ct_flow {
+	struct ap_ct_key key; /**< Family 0: a free slot. */
+	uint32_t expires;     /**< Coarse ticks (rdtsc >> AP_CT_TICK_SHIFT). */
+	uint32_t pkts[2];
+	uint32_t bytes_lo[2]; /**< Low 32 bits of the byte counts (ap_ct_flow_bytes()). */
+	uint8_t state;	      /**< TCP: enum ap_ct_tcp_state; others: 0 unreplied, 1 replied. */
+	uint8_t status;	      /**< AP_CT_* bits. */
+	uint8_t orig_lo : 1;  /**< The originator is the key's lower endpoint. */
+	uint8_t nat : 2;      /**< AP_CT_SNAT | AP_CT_DNAT, 0: none. */
+	uint8_t syn : 2;      /**< AP_CT_SYN_WAIT or AP_CT_SYN_ON, 0: not proxied. */
+	uint8_t retrans;      /**< Same segment again without progress (TCP). */
+	/* Second line. */
+	uint32_t bytes_hi[2];
 	union {
 		uint32_t created;   /**< Coarse ticks. */
 		uint32_t next_free; /**< A free slot: the next one in the free list. */
 	};
-	uint32_t pkts[2];
 	/* Translation (netfilter's two tuples): an originator's packet leaves
 	 * as nat_saddr:nat_sport -> nat_daddr:nat_dport, and replies come back
 	 * as the inverse. Set with nat != 0 only. */
 	uint32_t nat_saddr, nat_daddr; /**< Network order. */
 	uint16_t nat_sport, nat_dport; /**< Network order (ICMP echo: the id, twice). */
-	uint8_t orig_lo;	       /**< The originator is the key's lower endpoint. */
-	uint8_t state;	 /**< TCP: enum ap_ct_tcp_state; others: 0 unreplied, 1 replied. */
-	uint8_t status;	 /**< AP_CT_* bits. */
-	uint8_t nat;	 /**< AP_CT_SNAT | AP_CT_DNAT, 0: none. */
-	uint8_t syn;	 /**< AP_CT_SYN_WAIT or AP_CT_SYN_ON, 0: not proxied. */
-	uint8_t retrans; /**< Same segment again without progress (TCP). */
-	struct ap_ct_tcp_win win[2]; /**< TCP: per direction (enum ap_ct_dir). */
+	struct ap_ct_tcp_win win[2];   /**< TCP: per direction (enum ap_ct_dir). */
 	union {
 		/* SYN proxy (syn != 0): waiting for the server, syn_delta is
 		 * our ISN to the client and syn_tsoff our TSval; spliced, they
@@ -230,13 +235,34 @@ struct ap_ct_flow {
 	uint32_t last_seg; /**< Hash of the last segment (direction, seq, ack, end, window). */
 };
 
-_Static_assert(sizeof(struct ap_ct_flow) == 96, "a flow is 96 bytes");
+_Static_assert(sizeof(struct ap_ct_flow) == 128, "a flow is two cache lines");
+_Static_assert(offsetof(struct ap_ct_flow, bytes_hi) == 64, "the first line is full");
 
 /** Is slot @p f of a table a flow? */
 static inline bool
 ap_ct_flow_used(const struct ap_ct_flow *f)
 {
-	return f->key != NULL;
+	return f->key.family != 0;
+}
+
+/** The bytes flow @p f saw in direction @p dir. */
+static inline uint64_t
+ap_ct_flow_bytes(const struct ap_ct_flow *f, unsigned dir)
+{
+	return (uint64_t)f->bytes_hi[dir] << 32 | f->bytes_lo[dir];
+}
+
+/** Count a packet of @p len bytes in direction @p dir of flow @p f (the high
+ * half of the byte count, in the second line, only on a carry). */
+static inline void
+ap_ct_flow_count(struct ap_ct_flow *f, unsigned dir, uint32_t len)
+{
+	uint32_t lo = f->bytes_lo[dir] + len;
+
+	f->pkts[dir]++;
+	if (unlikely(lo < len))
+		f->bytes_hi[dir]++;
+	f->bytes_lo[dir] = lo;
 }
 
 #define AP_CT_SYN_WAIT 1
@@ -256,7 +282,7 @@ static inline void
 ap_ct_orig_ends(const struct ap_ct_flow *f, const uint8_t **src, const uint8_t **dst,
 		uint16_t *sport, uint16_t *dport)
 {
-	const struct ap_ct_key *k = f->key;
+	const struct ap_ct_key *k = &f->key;
 
 	*src = f->orig_lo ? k->addr_lo : k->addr_hi;
 	*dst = f->orig_lo ? k->addr_hi : k->addr_lo;
@@ -264,8 +290,8 @@ ap_ct_orig_ends(const struct ap_ct_flow *f, const uint8_t **src, const uint8_t *
 	*dport = f->orig_lo ? k->port_hi : k->port_lo;
 }
 
-/** Hash data of the extra key a translated flow's replies come in with. */
-#define AP_CT_NAT_KEY (1ull << 31)
+/** Hash value of the extra key a translated flow's replies come in with. */
+#define AP_CT_NAT_KEY (1u << 31)
 
 /** Masquerade, per L3 interface (IPv4 flows leaving it take its address). */
 struct ap_nat_conf {
@@ -382,7 +408,7 @@ struct ap_ct_stats {
 struct ap_syn_state;
 
 struct ap_ct_table {
-	struct rte_hash *hash; /**< Key -> flow index (| AP_CT_NAT_KEY: a reply tuple's). */
+	struct ap_ct_hash hash; /**< Key -> flow index (| AP_CT_NAT_KEY: a reply tuple's). */
 	struct ap_ct_flow *flows;
 	uint32_t free_head; /**< First free slot (a list through next_free). */
 	uint32_t n_free;
@@ -467,6 +493,16 @@ struct ap_pkt_info;
  * ports and flags in @p pi, @p len bytes). */
 void ap_ct_prepare(const uint8_t *l3, const struct ap_pkt_info *pi, uint32_t len,
 		   struct ap_ct_pkt *cp);
+/**
+ * Look up @p n keys (at most AP_CT_HASH_BULK_MAX) of table @p t, their hashes
+ * in @p sigs, at once (their cache misses overlap). Bit i of the return:
+ * @p keys[i] was found, its hash value (flow index, | AP_CT_NAT_KEY for a
+ * reply key) in @p vals[i]; the first line of each flow found is on its way
+ * to the cache.
+ */
+uint64_t ap_ct_lookup_bulk(const struct ap_ct_table *t, const struct ap_ct_key *const *keys,
+			   const uint32_t *sigs, unsigned n, uint32_t *vals);
+
 /** What ap_ct_apply() is told of a packet's key when a bulk lookup found
  * none and no key was added since: no flow has it. */
 #define AP_CT_MISS (-2)

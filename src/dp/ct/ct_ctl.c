@@ -136,17 +136,13 @@ ap_ct_stop(void)
 }
 
 /* Slot @p i of worker table @p t as the control plane sees it while the
- * worker writes: a copy with the key pointer read once. false: a free slot. */
+ * worker writes: a copy (a slot taken meanwhile by another flow may show
+ * parts of both, as counters may be a burst old). false: a free slot. */
 static bool
 flow_snapshot(const struct ap_ct_table *t, uint32_t i, struct ap_ct_flow *c)
 {
-	const struct ap_ct_key *k = __atomic_load_n(&t->flows[i].key, __ATOMIC_RELAXED);
-
-	if (k == NULL)
-		return false;
 	*c = t->flows[i];
-	c->key = k;
-	return true;
+	return ap_ct_flow_used(c);
 }
 
 unsigned
@@ -235,7 +231,7 @@ addr_str(const struct ap_ct_key *k, const uint8_t *a, char *buf, size_t len)
 static json_t *
 ends_json(const struct ap_ct_flow *f, bool reply)
 {
-	const struct ap_ct_key *k = f->key;
+	const struct ap_ct_key *k = &f->key;
 	bool src_lo = (bool)f->orig_lo != reply;
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 	json_t *j;
@@ -265,9 +261,9 @@ nat_json(const struct ap_ct_flow *f)
 	inet_ntop(AF_INET, &f->nat_daddr, d, sizeof(d));
 	j = json_pack("{s:s, s:s, s:b, s:b}", "src", s, "dst", d, "snat",
 		      (f->nat & AP_CT_SNAT) != 0, "dnat", (f->nat & AP_CT_DNAT) != 0);
-	if (f->key->proto == 1) {
+	if (f->key.proto == 1) {
 		json_object_set_new(j, "id", json_integer(ntohs(f->nat_sport)));
-	} else if (f->key->proto == 6 || f->key->proto == 17) {
+	} else if (f->key.proto == 6 || f->key.proto == 17) {
 		json_object_set_new(j, "sport", json_integer(ntohs(f->nat_sport)));
 		json_object_set_new(j, "dport", json_integer(ntohs(f->nat_dport)));
 	}
@@ -283,32 +279,33 @@ community_id_json(const struct ap_ct_flow *f)
 	char id[AP_COMMUNITY_ID_LEN];
 
 	ap_ct_orig_ends(f, &src, &dst, &sport, &dport);
-	if (f->key->proto == 1 || f->key->proto == 58) {
-		sport = f->key->proto == 1 ? 8 : 128; /* echo requests are what start one */
+	if (f->key.proto == 1 || f->key.proto == 58) {
+		sport = f->key.proto == 1 ? 8 : 128; /* echo requests are what start one */
 		dport = 0;
 	} else {
 		sport = ntohs(sport);
 		dport = ntohs(dport);
 	}
 	return json_string(
-		ap_community_id(0, f->key->family, f->key->proto, src, dst, sport, dport, id));
+		ap_community_id(0, f->key.family, f->key.proto, src, dst, sport, dport, id));
 }
 
 /* One flow (or a flow as an event saw it). */
 static json_t *
 flow_json(const struct ap_ct_flow *f)
 {
-	const char *pn = proto_name(f->key->proto);
+	const char *pn = proto_name(f->key.proto);
 	json_t *j = json_pack(
 		"{s:i, s:s, s:i, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b}", "family",
-		f->key->family, "proto", pn ? pn : "other", "proto_number", f->key->proto, "orig",
+		f->key.family, "proto", pn ? pn : "other", "proto_number", f->key.proto, "orig",
 		ends_json(f, false), "reply", ends_json(f, true), "community_id",
 		community_id_json(f), "orig_packets", (json_int_t)f->pkts[AP_CT_ORIG], "orig_bytes",
-		(json_int_t)f->bytes[AP_CT_ORIG], "reply_packets", (json_int_t)f->pkts[AP_CT_REPLY],
-		"reply_bytes", (json_int_t)f->bytes[AP_CT_REPLY], "seen_reply",
+		(json_int_t)ap_ct_flow_bytes(f, AP_CT_ORIG), "reply_packets",
+		(json_int_t)f->pkts[AP_CT_REPLY], "reply_bytes",
+		(json_int_t)ap_ct_flow_bytes(f, AP_CT_REPLY), "seen_reply",
 		(f->status & AP_CT_SEEN_REPLY) != 0, "assured", (f->status & AP_CT_ASSURED) != 0);
 
-	if (f->key->proto == 6)
+	if (f->key.proto == 6)
 		json_object_set_new(j, "state", json_string(ap_ct_tcp_state_name(f->state)));
 	if (f->nat)
 		json_object_set_new(j, "nat", nat_json(f));
@@ -408,7 +405,7 @@ ap_ct_events_json(unsigned limit)
 		unsigned slot = (ct_recent.head + k) % CT_EVENTS_RECENT;
 		const struct ap_ct_event *e = &ct_recent.ev[slot];
 		struct ap_ct_flow f = {
-			.key = &e->key,
+			.key = e->key,
 			.orig_lo = e->orig_lo,
 			.state = e->state,
 			.status = e->status,
@@ -418,7 +415,8 @@ ap_ct_events_json(unsigned limit)
 			.nat_saddr = e->nat_saddr,
 			.nat_daddr = e->nat_daddr,
 			.pkts = {e->pkts[0], e->pkts[1]},
-			.bytes = {e->bytes[0], e->bytes[1]},
+			.bytes_lo = {(uint32_t)e->bytes[0], (uint32_t)e->bytes[1]},
+			.bytes_hi = {(uint32_t)(e->bytes[0] >> 32), (uint32_t)(e->bytes[1] >> 32)},
 		};
 		json_t *j = flow_json(&f);
 

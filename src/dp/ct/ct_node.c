@@ -52,7 +52,7 @@ ap_ct_node_init(const struct rte_graph *graph, struct rte_node *node)
 }
 
 /* Keys per bulk lookup. */
-#define CT_CHUNK RTE_HASH_LOOKUP_BULK_MAX
+#define CT_CHUNK AP_CT_HASH_BULK_MAX
 
 /* Parse and key one packet; false when it goes on untracked at once. */
 static __rte_always_inline bool
@@ -279,9 +279,9 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 	struct ap_ct_table *t = ((struct ap_ct_node_ctx *)node->ctx)->t;
 	uint32_t now = (uint32_t)(rte_rdtsc() >> AP_CT_TICK_SHIFT);
 	struct ap_ct_pkt cp[CT_CHUNK];
-	const void *keys[CT_CHUNK];
-	hash_sig_t sigs[CT_CHUNK];
-	void *data[CT_CHUNK];
+	const struct ap_ct_key *keys[CT_CHUNK];
+	uint32_t sigs[CT_CHUNK];
+	uint32_t data[CT_CHUNK];
 	uint8_t slot[CT_CHUNK];
 	rte_edge_t nexts[CT_CHUNK];
 	bool whole = true;
@@ -305,6 +305,9 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 		for (uint16_t i = 0; i < n; i++) {
 			slot[i] = 0xff;
 			if (t != NULL && ct_prepare(pkts[i], &cp[i])) {
+				/* Its bucket is on its way while the rest are
+				 * parsed. */
+				ap_ct_hash_prefetch(&t->hash, cp[i].sig);
 				slot[i] = (uint8_t)nk;
 				keys[nk] = &cp[i].k;
 				sigs[nk++] = cp[i].sig;
@@ -313,16 +316,16 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 		if (nk > 0) {
 			adds = t->n_adds;
 			dels = t->n_dels;
-			rte_hash_lookup_with_hash_bulk_data(t->hash, keys, sigs, nk, &hits, data);
+			hits = ap_ct_lookup_bulk(t, keys, sigs, nk, data);
 		}
+		/* A flow's second line: TCP's windows, the translation, and the
+		 * firewall's memo (read for packets of unreplied flows). */
 		for (unsigned k = 0; k < nk; k++)
 			if (hits & (1ull << k)) {
-				uint64_t idx = (uintptr_t)data[k] & ~AP_CT_NAT_KEY;
-				const char *fp = (const char *)&t->flows[idx];
+				const struct ap_ct_flow *f = &t->flows[data[k] & ~AP_CT_NAT_KEY];
 
-				/* A flow spans two cache lines at most. */
-				rte_prefetch0(fp);
-				rte_prefetch0(fp + sizeof(struct ap_ct_flow) - 1);
+				if (f->key.proto == 6 || f->nat || !(f->status & AP_CT_SEEN_REPLY))
+					rte_prefetch0((const char *)f + RTE_CACHE_LINE_SIZE);
 			}
 		for (uint16_t i = 0; i < n; i++) {
 			struct ap_ct_flow *f;
@@ -334,7 +337,7 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 				continue;
 			}
 			if (hits & (1ull << slot[i]))
-				hint = t->n_dels == dels ? (int64_t)(uintptr_t)data[slot[i]] : -1;
+				hint = t->n_dels == dels ? (int64_t)data[slot[i]] : -1;
 			else
 				hint = t->n_adds == adds ? AP_CT_MISS : -1;
 			info = ap_ct_apply(t, &cp[i], hint, now);

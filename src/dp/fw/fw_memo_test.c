@@ -82,7 +82,7 @@ table(uint32_t max)
 {
 	if (t != NULL)
 		ap_ct_table_free(t);
-	t = ap_ct_table_create(0, max, max < 4 ? 8 : 2 * max); /* rte_hash takes 8 at least */
+	t = ap_ct_table_create(0, max, max < 4 ? 8 : 2 * max);
 	cr_assert_not_null(t);
 }
 

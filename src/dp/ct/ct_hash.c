@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The flow table's hash (ct_hash.h): adds, removals and the walk. An add
+ * that finds both buckets full searches breadth first, over the entries'
+ * other buckets, for the shortest chain of moves that ends in a free slot
+ * (cuckoo hashing's displacement, bounded), and only then moves anything:
+ * a failed add leaves the table as it was.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+
+#include "dp/ct/ct_hash.h"
+
+/* Buckets the displacement search visits at most. */
+#define CT_HASH_SEARCH 256
+
+int
+ap_ct_hash_init(struct ap_ct_hash *h, uint32_t keys, int socket)
+{
+	uint32_t want = keys / 6 + 1, nb = 2;
+
+	while (nb < want)
+		nb *= 2;
+	memset(h, 0, sizeof(*h));
+	h->b = rte_zmalloc_socket("ap_ct_hash", (size_t)nb * sizeof(*h->b), RTE_CACHE_LINE_SIZE,
+				  socket);
+	if (h->b == NULL)
+		return -ENOMEM;
+	h->mask = nb - 1;
+	return 0;
+}
+
+void
+ap_ct_hash_fini(struct ap_ct_hash *h)
+{
+	rte_free(h->b);
+	h->b = NULL;
+}
+
+void
+ap_ct_hash_clear(struct ap_ct_hash *h)
+{
+	memset(h->b, 0, ((size_t)h->mask + 1) * sizeof(*h->b));
+	h->count = 0;
+}
+
+/* A free slot of bucket @p b, or -1. */
+static int
+free_slot(const struct ap_ct_hash_bucket *b)
+{
+	uint32_t f = ~b->used & ((1u << AP_CT_HASH_SLOTS) - 1);
+
+	return f ? __builtin_ctz(f) : -1;
+}
+
+/* Put an entry in slot @p i of bucket @p bkt, counting it out of its
+ * primary when that is another. */
+static void
+slot_set(struct ap_ct_hash *h, uint32_t bkt, unsigned i, uint32_t sig, uint32_t val)
+{
+	struct ap_ct_hash_bucket *b = &h->b[bkt];
+
+	b->sig[i] = sig;
+	b->val[i] = val;
+	b->used |= 1u << i;
+	if (ap_ct_hash_prim(h, sig) != bkt)
+		h->b[ap_ct_hash_prim(h, sig)].out++;
+}
+
+static void
+slot_clear(struct ap_ct_hash *h, uint32_t bkt, unsigned i)
+{
+	struct ap_ct_hash_bucket *b = &h->b[bkt];
+
+	b->used &= ~(1u << i);
+	if (ap_ct_hash_prim(h, b->sig[i]) != bkt)
+		h->b[ap_ct_hash_prim(h, b->sig[i])].out--;
+}
+
+/* A bucket the search reached: from slot @p slot of the bucket of node
+ * @p parent (-1: one of the new key's own), whose entry can move here. */
+struct node {
+	uint32_t bkt;
+	int16_t parent;
+	uint8_t slot;
+};
+
+/* Make a free slot in bucket @p p or @p s by moving entries along the
+ * shortest chain the search finds; the bucket and slot in @p bkt, @p slot.
+ * false: none within CT_HASH_SEARCH buckets. */
+static bool
+make_room(struct ap_ct_hash *h, uint32_t p, uint32_t s, uint32_t *bkt, unsigned *slot)
+{
+	struct node q[CT_HASH_SEARCH];
+	unsigned head = 0, tail = 0;
+
+	q[tail++] = (struct node){.bkt = p, .parent = -1};
+	if (s != p)
+		q[tail++] = (struct node){.bkt = s, .parent = -1};
+	while (head < tail) {
+		unsigned cur = head++;
+		const struct ap_ct_hash_bucket *b = &h->b[q[cur].bkt];
+		int fs = free_slot(b);
+
+		if (fs >= 0) {
+			unsigned to = (unsigned)fs;
+
+			/* Move each entry of the chain one bucket on, from the
+			 * free end back to the new key's bucket. */
+			while (q[cur].parent >= 0) {
+				const struct node *par = &q[q[cur].parent];
+				const struct ap_ct_hash_bucket *pb = &h->b[par->bkt];
+				uint32_t sig = pb->sig[q[cur].slot], val = pb->val[q[cur].slot];
+
+				slot_set(h, q[cur].bkt, to, sig, val);
+				slot_clear(h, par->bkt, q[cur].slot);
+				h->displaced++;
+				to = q[cur].slot;
+				cur = (unsigned)q[cur].parent;
+			}
+			*bkt = q[cur].bkt;
+			*slot = to;
+			return true;
+		}
+		for (unsigned i = 0; i < AP_CT_HASH_SLOTS && tail < CT_HASH_SEARCH; i++) {
+			/* The entry's other bucket (its primary's and its
+			 * secondary's are each other's). */
+			uint32_t alt = ap_ct_hash_alt(h, q[cur].bkt, b->sig[i]);
+
+			q[tail++] = (struct node){
+				.bkt = alt, .parent = (int16_t)cur, .slot = (uint8_t)i};
+		}
+	}
+	return false;
+}
+
+int
+ap_ct_hash_add(struct ap_ct_hash *h, uint32_t sig, uint32_t val)
+{
+	uint32_t p = ap_ct_hash_prim(h, sig), s = ap_ct_hash_sec(h, sig), bkt;
+	int fs = free_slot(&h->b[p]);
+	unsigned slot;
+
+	/* Its primary while that has room: lookups read one bucket. */
+	if (fs >= 0) {
+		bkt = p;
+		slot = (unsigned)fs;
+	} else if ((fs = free_slot(&h->b[s])) >= 0) {
+		bkt = s;
+		slot = (unsigned)fs;
+	} else if (!make_room(h, p, s, &bkt, &slot)) {
+		h->full++;
+		return -ENOSPC;
+	}
+	slot_set(h, bkt, slot, sig, val);
+	h->count++;
+	return 0;
+}
+
+int
+ap_ct_hash_del(struct ap_ct_hash *h, uint32_t sig, uint32_t val)
+{
+	uint32_t bkt[2] = {ap_ct_hash_prim(h, sig), ap_ct_hash_sec(h, sig)};
+
+	for (unsigned k = 0; k < 2; k++) {
+		const struct ap_ct_hash_bucket *b = &h->b[bkt[k]];
+		uint32_t m = ap_ct_hash_match(b, sig);
+
+		for (; m; m &= m - 1) {
+			unsigned i = (unsigned)__builtin_ctz(m);
+
+			if (b->val[i] == val) {
+				slot_clear(h, bkt[k], i);
+				h->count--;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+bool
+ap_ct_hash_next(const struct ap_ct_hash *h, uint32_t *pos, uint32_t *sig, uint32_t *val)
+{
+	uint64_t end = ((uint64_t)h->mask + 1) * AP_CT_HASH_SLOTS;
+
+	for (uint64_t p = *pos; p < end; p++) {
+		const struct ap_ct_hash_bucket *b = &h->b[p / AP_CT_HASH_SLOTS];
+		unsigned i = (unsigned)(p % AP_CT_HASH_SLOTS);
+
+		if (b->used & (1u << i)) {
+			*sig = b->sig[i];
+			*val = b->val[i];
+			*pos = (uint32_t)(p + 1);
+			return true;
+		}
+	}
+	*pos = (uint32_t)end;
+	return false;
+}
