@@ -213,10 +213,11 @@ tap_ok $? "the neighbour is resolved again when it comes back"
 lab_aetherd_stop
 tap_ok $? "aetherd stopped cleanly"
 
-# IPv6 route churn with a small trie (256 tbl8 groups, a /48 takes three):
+# IPv6 route churn with a small FIB (256 groups, a /48 takes two here):
 # /48s go in until the FIB refuses, all go out, and all go in again while the
-# worker forwards. The trie keeps the groups of deleted routes, so the second
-# round only fits because the FIB is rebuilt and the worker switched to it.
+# worker forwards. Deletes give the groups back, so the second round fits
+# with no rebuild of the FIB; a neighbour learned while the /48s are out (a
+# link-local host route takes up to 13 groups) may keep a few of them out.
 sed 's/^dataplane: {\(.*\)}$/dataplane: {\1, fib6: {max_routes: 1024, tbl8: 256}}/' "$cfg" \
 	>"$(lab_tmpdir)/churn.yaml"
 churn_add() {
@@ -237,14 +238,15 @@ lab_exec server ip -6 addr replace "$S6/64" dev s0 nodad &&
 	lab_aetherd_start dut "$(lab_tmpdir)/churn.yaml" &&
 	lab_wait_for 10 lab_exec client ping -6 -c 1 -W 1 "$S6"
 tap_ok $? "aetherd restarted with a 256-group IPv6 FIB"
-first=$(churn_add 100)
-for ((k = 0; k < 100; k++)); do
+first=$(churn_add 200)
+for ((k = 0; k < 200; k++)); do
 	lab_ctl route del "2a00:$(printf %x $((k + 1)))::/48" >/dev/null 2>&1
 done
 again=$(churn_add "$first")
-[ "$first" -gt 40 ] && [ "$first" -lt 100 ] && [ "$again" = "$first" ] &&
-	[ "$(rebuilds)" = 1 ] && ping_ok client "$S6"
-tap_ok $? "IPv6 /48s back in after a withdrawal of all $first (${again:-?} taken, $(rebuilds) rebuild), traffic flows"
+[ "$first" -gt 40 ] && [ "$first" -lt 200 ] && [ "${again:-0}" -le "$first" ] &&
+	[ "${again:-0}" -ge $((first - 7)) ] &&
+	[ "$(rebuilds)" = 0 ] && ping_ok client "$S6"
+tap_ok $? "IPv6 /48s back in after a withdrawal of all $first (${again:-?} taken, $(rebuilds) rebuilds), traffic flows"
 lab_aetherd_stop
 
 # The same lab routed by the Linux kernel, for comparison.

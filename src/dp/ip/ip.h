@@ -5,7 +5,7 @@
  * neighbours, and the nodes that use them.
  *
  * The control plane (main lcore) owns every table and is the only writer.
- * Workers read: FIB lookups (DPDK's rte_fib/rte_fib6), next hops by index,
+ * Workers read: FIB lookups (DPDK's rte_fib, our ap_fib6), next hops by index,
  * and a next hop's link-layer address through one 64-bit word written
  * atomically, so a worker sees either the old or the new neighbour, never a
  * torn one. Neighbour resolution, ARP/ND and ICMP errors run in the control
@@ -19,13 +19,13 @@
 #include <stdint.h>
 
 #include <rte_fib.h>
-#include <rte_fib6.h>
 #include <rte_graph.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 #include <jansson.h>
 
 #include "dp/core/dp_core.h"
+#include "dp/ip/fib6.h"
 #include "lib/config.h"
 
 #define AP_NH_MAX      65536
@@ -81,7 +81,7 @@ struct ap_l3_if {
 /** Tables shared by the IP nodes; allocated by ap_ip_tables_create(). */
 struct ap_ip_tables {
 	struct rte_fib *fib4;
-	struct rte_fib6 *fib6;
+	struct ap_fib6 *fib6;
 	struct ap_nh *nh;	 /**< AP_NH_MAX entries. */
 	struct rte_ring *punt;	 /**< Workers -> control plane. */
 	struct rte_ring *inject; /**< Control plane -> worker 0. */
@@ -134,7 +134,7 @@ unsigned ap_ip_mem_mb(const struct ap_config *cfg);
 /**
  * DPDK memory, in MiB, a rebuild of the IPv6 FIB takes while the old one still
  * serves (a second trie of the configured size): room the EAL is given on top
- * of ap_ip_mem_mb() so that the tbl8 groups of deleted routes can be freed.
+ * of ap_ip_mem_mb() so that a rebuild (see fib6_rebuild()) can run.
  */
 unsigned ap_ip_fib6_rebuild_mb(const struct ap_config *cfg);
 

@@ -236,7 +236,7 @@ ip6_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, u
 			if (nexts[i] != IP6_EDGE_COUNT)
 				memset(dst[i], 0, 16);
 		}
-		rte_fib6_lookup_bulk(ap_ip.fib6, dst, nhs, n);
+		ap_fib6_lookup_bulk(ap_ip.fib6, dst, nhs, n);
 		if (unlikely(ap_fw.enabled)) {
 			uint32_t picked[AP_NODE_CHUNK];
 
@@ -304,7 +304,7 @@ out:
 		/* Link-local neighbours are reached on the port they came from. */
 		nh = ap_ip_ll6_nh(pv->l3, dst);
 	} else {
-		rte_fib6_lookup_bulk(ap_ip.fib6, &dst, &nh, 1);
+		ap_fib6_lookup_bulk(ap_ip.fib6, &dst, &nh, 1);
 	}
 	return ip6_output(m, pv, ip, (uint32_t)nh, false, ap_ip6_local_tx);
 }

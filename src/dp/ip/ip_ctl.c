@@ -121,9 +121,9 @@ static struct {
 	uint64_t icmp_last_ms;
 	uint64_t counters[16];
 	/* IPv6 FIB rebuilds: see fib6_rebuild(). */
-	struct rte_fib6_conf c6;
+	struct ap_fib6_conf c6;
 	unsigned fib6_builds;
-	uint64_t fib6_stranded; /* tbl8 groups deleted routes may hold, at most. */
+	uint64_t fib6_path_groups; /* Groups the paths of the IPv6 routes take, at most. */
 } ctl;
 
 enum {
@@ -247,31 +247,32 @@ route_refused(const struct ap_cfg_prefix *p, int rc)
 }
 
 /*
- * DPDK 22.11's IPv6 trie reserves, when it adds a route longer than /24, the
- * tbl8 groups that route could need, and does not give them back when the
- * route is deleted: a FIB whose long routes churn (a BGP feed's withdrawals
- * and re-announcements) runs out of groups while holding few routes. The
- * groups deleted routes may still hold are counted (an upper bound: one per
- * 8 bits past /24); when the trie refuses a route for room and they come to
- * at least 1/64 of its groups, a fresh trie is built from the route list, the
- * workers are switched to it (the pointer is what they read per burst), and
- * the old one is freed once every worker has passed a quiescent state. The
- * old trie keeps forwarding while the new one is built; a FIB that is full of
- * live routes is refused as before, without a rebuild.
+ * The IPv6 FIB gives a group back when a delete leaves it uniform, so the
+ * groups in use never come to more than the paths of the routes it holds take
+ * (one group per 8 bits past /24 a route, at most). Should they ever (a FIB
+ * stranding the groups of deleted routes, as DPDK's trie does), a route
+ * refused for room while the groups over that bound come to at least 1/64 of
+ * the pool has a fresh FIB built from the route list: the workers are
+ * switched to it (the pointer is what they read per burst), and the old one
+ * is freed once every worker has passed a quiescent state. The old FIB keeps
+ * forwarding while the new one is built; a FIB that is full of live routes is
+ * refused as before, without a rebuild.
  */
 static int
 fib6_rebuild(void)
 {
-	struct rte_fib6 *nf, *old = ap_ip.fib6;
-	char name[32]; /* RTE_FIB6_NAMESIZE, private to the library. */
+	struct ap_fib6 *nf, *old = ap_ip.fib6;
+	char name[32];
 	uint64_t t0 = now_ms();
 	unsigned n = 0;
 
 	snprintf(name, sizeof(name), "ap_fib6_%u", ++ctl.fib6_builds);
-	nf = rte_fib6_create(name, (int)rte_socket_id(), &ctl.c6);
+	nf = ap_fib6_create(name, (int)rte_socket_id(), &ctl.c6);
 	if (nf == NULL) {
-		AP_LOG_WARN(MOD, "IPv6 FIB: no memory to rebuild it and free the tbl8 groups of "
-				 "deleted routes: %s", rte_strerror(rte_errno));
+		AP_LOG_WARN(MOD,
+			    "IPv6 FIB: no memory to rebuild it and free the groups of "
+			    "deleted routes: %s",
+			    rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < ctl.n_routes; i++) {
@@ -279,8 +280,8 @@ fib6_rebuild(void)
 
 		if (!r->used || r->prefix.family != 6)
 			continue;
-		if (rte_fib6_add(nf, r->prefix.addr, r->prefix.len, r->nh) < 0) {
-			rte_fib6_free(nf);
+		if (ap_fib6_add(nf, r->prefix.addr, r->prefix.len, r->nh) < 0) {
+			ap_fib6_free(nf);
 			AP_LOG_WARN(MOD, "IPv6 FIB: a rebuild does not hold its %u routes either", n);
 			return -ENOSPC;
 		}
@@ -289,21 +290,30 @@ fib6_rebuild(void)
 	__atomic_store_n(&ap_ip.fib6, nf, __ATOMIC_RELEASE);
 	if (ap_dp_qsbr)
 		rte_rcu_qsbr_synchronize(ap_dp_qsbr, RTE_QSBR_THRID_INVALID);
-	rte_fib6_free(old);
-	ctl.fib6_stranded = 0;
+	ap_fib6_free(old);
 	ctl.counters[C_FIB6_REBUILDS]++;
 	AP_LOG_INFO(MOD,
 		    "IPv6 FIB rebuilt with its %u routes in %" PRIu64
-		    " ms: the tbl8 groups of deleted routes are free again",
+		    " ms: the groups of deleted routes are free again",
 		    n, now_ms() - t0);
 	return 0;
 }
 
-/* Groups a route of length @p len may have reserved (see fib6_rebuild()). */
+/* Groups the path of a route of length @p len takes, at most. */
 static unsigned
 fib6_groups(uint8_t len)
 {
 	return len > 24 ? (len - 24u + 7u) / 8u : 0;
+}
+
+/* Groups the IPv6 FIB holds that no route's path accounts for. */
+static uint64_t
+fib6_stranded(void)
+{
+	struct ap_fib6_stats s;
+
+	ap_fib6_stats(ap_ip.fib6, &s);
+	return s.used > ctl.fib6_path_groups ? s.used - ctl.fib6_path_groups : 0;
 }
 
 static int
@@ -313,10 +323,10 @@ fib_add(const struct ap_cfg_prefix *p, uint32_t nh)
 	int rc;
 
 	if (p->family == 6) {
-		rc = rte_fib6_add(ap_ip.fib6, p->addr, p->len, nh);
-		if (rc == -ENOSPC && fib6_groups(p->len) &&
-		    ctl.fib6_stranded * 64 >= ctl.c6.trie.num_tbl8 && fib6_rebuild() == 0)
-			rc = rte_fib6_add(ap_ip.fib6, p->addr, p->len, nh);
+		rc = ap_fib6_add(ap_ip.fib6, p->addr, p->len, nh);
+		if (rc == -ENOSPC && fib6_groups(p->len) && fib6_stranded() * 64 >= ctl.c6.groups &&
+		    fib6_rebuild() == 0)
+			rc = ap_fib6_add(ap_ip.fib6, p->addr, p->len, nh);
 		return rc;
 	}
 	memcpy(&a, p->addr, 4);
@@ -357,6 +367,8 @@ route_add(const struct ap_cfg_prefix *p, uint32_t nh, enum route_origin origin)
 		ctl.n_route_free--;
 	else
 		ctl.n_routes++;
+	if (p->family == 6)
+		ctl.fib6_path_groups += fib6_groups(p->len);
 	ctl.routes[slot] =
 		(struct ctl_route){.prefix = *p, .nh = nh, .origin = (uint8_t)origin, .used = true};
 	return 0;
@@ -733,8 +745,8 @@ route_drop(struct ctl_route *r)
 
 		memcpy(&a, p->addr, 4);
 		rte_fib_delete(ap_ip.fib4, rte_be_to_cpu_32(a), p->len);
-	} else if (rte_fib6_delete(ap_ip.fib6, p->addr, p->len) == 0) {
-		ctl.fib6_stranded += fib6_groups(p->len);
+	} else if (ap_fib6_delete(ap_ip.fib6, p->addr, p->len) == 0) {
+		ctl.fib6_path_groups -= fib6_groups(p->len);
 	}
 	route_unlink(r);
 }
@@ -1738,11 +1750,11 @@ ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_me
 		.max_routes = (int)cfg->fib4.max_routes,
 		.dir24_8 = {.nh_sz = RTE_FIB_DIR24_8_4B, .num_tbl8 = cfg->fib4.tbl8},
 	};
-	struct rte_fib6_conf c6 = {
-		.type = RTE_FIB6_TRIE,
+	struct ap_fib6_conf c6 = {
+		.max_routes = cfg->fib6.max_routes,
+		.groups = cfg->fib6.tbl8,
 		.default_nh = NH_UNREACH,
-		.max_routes = (int)cfg->fib6.max_routes,
-		.trie = {.nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = cfg->fib6.tbl8},
+		.qsbr = ap_dp_qsbr,
 	};
 	int rc;
 
@@ -1773,7 +1785,7 @@ ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_me
 	ap_ip.nh = rte_zmalloc("ap_nh", sizeof(struct ap_nh) * AP_NH_MAX, RTE_CACHE_LINE_SIZE);
 	ap_ip.fib4 = rte_fib_create("ap_fib4", (int)rte_socket_id(), &c4);
 	ctl.c6 = c6;
-	ap_ip.fib6 = rte_fib6_create("ap_fib6", (int)rte_socket_id(), &c6);
+	ap_ip.fib6 = ap_fib6_create("ap_fib6", (int)rte_socket_id(), &c6);
 	ap_ip.punt = rte_ring_create("ap_punt", RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
 	ap_ip.inject = rte_ring_create("ap_inject", RING_SIZE, (int)rte_socket_id(),
 				       RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -1833,16 +1845,25 @@ fail:
 	return rc;
 }
 
-/* Measured with DPDK 22.11 and 4-byte next hops: each FIB has a 64 MiB
+/* IPv6 FIB of the config's size (see ap_fib6_mem_bytes()). */
+static uint64_t
+fib6_mem_bytes(const struct ap_config *cfg)
+{
+	struct ap_fib6_conf c6 = {.max_routes = cfg->fib6.max_routes, .groups = cfg->fib6.tbl8};
+
+	return ap_fib6_mem_bytes(&c6);
+}
+
+/* Measured with DPDK 22.11 and 4-byte next hops: the IPv4 FIB has a 64 MiB
  * first-level table (2^24 entries), a route takes about 430 bytes of RIB nodes
  * (two nodes a route, mempool headers included) and 50 of the route index, a
- * tbl8 group 1 KiB (256 entries). */
+ * tbl8 group 1 KiB (256 entries). The IPv6 FIB says what it takes. */
 unsigned
 ap_ip_mem_mb(const struct ap_config *cfg)
 {
 	uint64_t routes = (uint64_t)cfg->fib4.max_routes + cfg->fib6.max_routes;
-	uint64_t tbl8 = (uint64_t)cfg->fib4.tbl8 + cfg->fib6.tbl8;
-	uint64_t b = 2 * (64ull << 20) + routes * (432 + 56) + tbl8 * 1032 +
+	uint64_t b = (64ull << 20) + (uint64_t)cfg->fib4.max_routes * 432 + routes * 56 +
+		     (uint64_t)cfg->fib4.tbl8 * 1032 + fib6_mem_bytes(cfg) +
 		     sizeof(struct ap_nh) * AP_NH_MAX;
 
 	return (unsigned)(b >> 20) + 16; /* Rings and rounding. */
@@ -1851,10 +1872,7 @@ ap_ip_mem_mb(const struct ap_config *cfg)
 unsigned
 ap_ip_fib6_rebuild_mb(const struct ap_config *cfg)
 {
-	uint64_t b = (64ull << 20) + (uint64_t)cfg->fib6.max_routes * 432 +
-		     (uint64_t)cfg->fib6.tbl8 * 1032;
-
-	return (unsigned)(b >> 20) + 1;
+	return (unsigned)(fib6_mem_bytes(cfg) >> 20) + 1;
 }
 
 bool
@@ -1898,8 +1916,7 @@ ap_ip_stop(void)
 	rte_ring_free(ap_ip.inject);
 	if (ap_ip.fib4)
 		rte_fib_free(ap_ip.fib4);
-	if (ap_ip.fib6)
-		rte_fib6_free(ap_ip.fib6);
+	ap_fib6_free(ap_ip.fib6);
 	rte_free(ap_ip.nh);
 	free(ctl.routes);
 	rte_hash_free(ctl.route_idx);

@@ -132,7 +132,7 @@ add6(const char *a, uint8_t len, uint64_t nh)
 	struct ap_cfg_prefix p;
 
 	cr_assert_eq(ap_cfg_prefix_parse(a, false, &p), 0);
-	cr_assert_eq(rte_fib6_add(ap_ip.fib6, p.addr, len, nh), 0);
+	cr_assert_eq(ap_fib6_add(ap_ip.fib6, p.addr, len, (uint32_t)nh), 0);
 }
 
 static void
@@ -146,10 +146,7 @@ setup(void)
 				  .default_nh = 0,
 				  .max_routes = 64,
 				  .dir24_8 = {.nh_sz = RTE_FIB_DIR24_8_4B, .num_tbl8 = 64}};
-	struct rte_fib6_conf c6 = {.type = RTE_FIB6_TRIE,
-				   .default_nh = 0,
-				   .max_routes = 64,
-				   .trie = {.nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = 1024}};
+	struct ap_fib6_conf c6 = {.max_routes = 64, .groups = 1024, .default_nh = 0};
 	const char *tx = "tx";
 	rte_edge_t e4, e6;
 
@@ -177,7 +174,7 @@ setup(void)
 
 	ap_ip.nh = rte_zmalloc("nh", sizeof(struct ap_nh) * AP_NH_MAX, RTE_CACHE_LINE_SIZE);
 	ap_ip.fib4 = rte_fib_create("t4", 0, &c4);
-	ap_ip.fib6 = rte_fib6_create("t6", 0, &c6);
+	ap_ip.fib6 = ap_fib6_create("t6", 0, &c6);
 	cr_assert(ap_ip.nh && ap_ip.fib4 && ap_ip.fib6);
 	nh_set(1, AP_NH_LOCAL, 0, 0, NULL);
 	nh_set(2, AP_NH_BLACKHOLE, 0, 0, NULL);

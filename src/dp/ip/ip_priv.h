@@ -240,7 +240,7 @@ ap_ip_ll6_nh(uint16_t port, uint8_t dst[16])
 	uint64_t nh = 0;
 
 	memcpy(key[0], dst, 16);
-	rte_fib6_lookup_bulk(ap_ip.fib6, key, &nh, 1);
+	ap_fib6_lookup_bulk(ap_ip.fib6, key, &nh, 1);
 	if (nh != 0 && ap_ip.nh[nh].type == AP_NH_NEIGH && ap_ip.nh[nh].port == port &&
 	    memcmp(ap_ip.nh[nh].addr, dst, 16) == 0)
 		return nh;
