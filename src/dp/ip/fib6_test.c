@@ -387,6 +387,33 @@ Test(fib6, default_route)
 	ap_fib6_free(f);
 }
 
+/* Routes that end at the top of the address space, then a default under
+ * them: each address goes to its longest prefix (the case the random test
+ * leaves out, where rte_fib6 in DPDK 22.11 answers with the default). */
+Test(fib6, routes_up_to_the_last_address)
+{
+	struct ap_fib6_conf c = {.max_routes = 16, .groups = 16, .default_nh = DEFAULT_NH};
+	struct ap_fib6 *f = ap_fib6_create("f", 0, &c);
+
+	cr_assert_not_null(f);
+	cr_assert_eq(add(f, "e000::", 3, 1), 0);
+	cr_assert_eq(add(f, "c000::", 3, 2), 0);
+	cr_assert_eq(add(f, "2001::", 16, 3), 0);
+	cr_assert_eq(add(f, "::", 0, 4), 0);
+	cr_assert_eq(nh_of(f, "2001::"), 3);
+	cr_assert_eq(nh_of(f, "2001:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 3);
+	cr_assert_eq(nh_of(f, "2002::"), 4);
+	cr_assert_eq(nh_of(f, "c000::"), 2);
+	cr_assert_eq(nh_of(f, "dfff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 2);
+	cr_assert_eq(nh_of(f, "e000::"), 1);
+	cr_assert_eq(nh_of(f, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 1);
+	cr_assert_eq(nh_of(f, "::1"), 4);
+	cr_assert_eq(del(f, "e000::", 3), 0);
+	cr_assert_eq(nh_of(f, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 4);
+	cr_assert_eq(nh_of(f, "2001::"), 3);
+	ap_fib6_free(f);
+}
+
 /* What a few addresses go to, to see that a refused route changed nothing. */
 static const char *const probes[] = {
 	"2a00:100::1", "2a00:100:0:1::", "2a00:100:ff::", "2a00:200::1",
