@@ -592,6 +592,13 @@ fw_pkt_fill(const struct ap_fw_rs *rs, const struct ap_mbuf_priv *pv, const uint
 	    uint16_t out, struct ap_fw_pkt *p)
 {
 	const struct ap_pkt_info *pi = &pv->pi;
+	const uint8_t from = pv->l3 < AP_L3_MAX ? rs->zone_of[pv->l3] : AP_FW_ZONE_ANY;
+	const uint8_t to = out == AP_FW_TO_SELF ? AP_FW_ZONE_SELF
+			   : out < AP_L3_MAX	? rs->zone_of[out]
+						: AP_FW_ZONE_ANY;
+	const uint8_t iif = pv->l3 < AP_L3_MAX ? rs->ifno_of[pv->l3] : 0;
+	const uint8_t oif = out < AP_L3_MAX ? rs->ifno_of[out] : 0;
+	uint8_t dscp;
 
 	p->family = pi->l3 == AP_L3_IPV4 ? 4 : 6;
 	p->proto = pi->l4_proto;
@@ -599,23 +606,24 @@ fw_pkt_fill(const struct ap_fw_rs *rs, const struct ap_mbuf_priv *pv, const uint
 			  : pv->ct == AP_CT_INVALID || pv->ct == AP_CT_FULL ? AP_FW_CT_INVALID
 									    : AP_FW_CT_UNTRACKED);
 	p->frag_later = (pi->frag & AP_PKT_FRAG_LATER) != 0;
-	p->from = pv->l3 < AP_L3_MAX ? rs->zone_of[pv->l3] : AP_FW_ZONE_ANY;
-	p->to = out == AP_FW_TO_SELF ? AP_FW_ZONE_SELF
-		: out < AP_L3_MAX    ? rs->zone_of[out]
-				     : AP_FW_ZONE_ANY;
-	p->iif = pv->l3 < AP_L3_MAX ? rs->ifno_of[pv->l3] : 0;
-	p->oif = out < AP_L3_MAX ? rs->ifno_of[out] : 0;
+	p->from = from;
+	p->to = to;
+	p->iif = iif;
+	p->oif = oif;
 	p->sport = pi->l4_sport;
 	p->dport = pi->l4_dport;
-	if (p->family == 4) {
-		p->dscp = l3hdr[1] >> 2;
+	if (pi->l3 == AP_L3_IPV4) {
+		dscp = l3hdr[1] >> 2;
 		memcpy(p->src, l3hdr + 12, 4);
 		memcpy(p->dst, l3hdr + 16, 4);
 	} else {
-		p->dscp = (uint8_t)(((l3hdr[0] & 0x0f) << 4 | l3hdr[1] >> 4) >> 2);
+		dscp = (uint8_t)(((l3hdr[0] & 0x0f) << 4 | l3hdr[1] >> 4) >> 2);
 		memcpy(p->src, l3hdr + 8, 16);
 		memcpy(p->dst, l3hdr + 24, 16);
 	}
+	p->dscp = dscp;
+	p->memo_ctx = (uint64_t)dscp << 22 | (uint64_t)(to & 31) << 17 |
+		      (uint64_t)(from & 31) << 12 | (uint64_t)oif << 6 | iif;
 }
 
 /* The action for @p p, which matched rule @p rule (-1: none): counters, log.
@@ -698,9 +706,7 @@ _Static_assert(AP_CFG_FW_MAX_RULES < 0x7ff, "a rule + 1 fits 11 bits");
 static __rte_always_inline uint64_t
 fw_memo_word(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p)
 {
-	return FW_MEMO_SET | (uint64_t)(rs->gen & FW_MEMO_GEN) << FW_MEMO_GEN_SHIFT |
-	       (uint64_t)p->dscp << 22 | (uint64_t)(p->to & 31) << 17 |
-	       (uint64_t)(p->from & 31) << 12 | (uint64_t)p->oif << 6 | p->iif;
+	return FW_MEMO_SET | (uint64_t)(rs->gen & FW_MEMO_GEN) << FW_MEMO_GEN_SHIFT | p->memo_ctx;
 }
 
 /* The flow whose memo @p p (@p pv, IP header @p l3hdr) may take or make, or

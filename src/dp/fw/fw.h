@@ -82,6 +82,10 @@ struct ap_fw_pkt {
 	uint8_t dscp;
 	uint16_t sport, dport; /**< Host order; ICMP: type << 8 | code, and id. */
 	uint8_t src[16], dst[16];
+	/** dscp, to, from, oif and iif packed as a flow's memo holds them: made
+	 * from the values as they are filled in, so that the memo check does not
+	 * read back the bytes just stored (a wider load of them would wait). */
+	uint64_t memo_ctx;
 };
 
 /** A log record (40 bytes + addresses), as the ring carries it. */
