@@ -136,13 +136,24 @@ ap_ct_stop(void)
 }
 
 /* Slot @p i of worker table @p t as the control plane sees it while the
- * worker writes: a copy (a slot taken meanwhile by another flow may show
- * parts of both, as counters may be a burst old). false: a free slot. */
+ * worker writes: a copy, whose counters may be a burst old. A slot freed and
+ * taken by another flow while it was copied would show parts of both: the
+ * copy is taken again until the slot's key and creation time read the same
+ * after it as in it (a few tries; a slot that keeps changing is left out).
+ * false: a free slot. */
 static bool
 flow_snapshot(const struct ap_ct_table *t, uint32_t i, struct ap_ct_flow *c)
 {
-	*c = t->flows[i];
-	return ap_ct_flow_used(c);
+	const volatile struct ap_ct_flow *live = &t->flows[i];
+
+	for (unsigned try = 0; try < 4; try++) {
+		*c = t->flows[i];
+		rte_smp_rmb();
+		if (memcmp((const void *)&live->key, &c->key, sizeof(c->key)) == 0 &&
+		    live->created == c->created)
+			return ap_ct_flow_used(c);
+	}
+	return false;
 }
 
 unsigned
