@@ -27,6 +27,7 @@
 
 #include "dp/core/dp_core.h"
 #include "dp/ct/ct.h"
+#include "dp/fw/fw.h"
 #include "dp/syn/syn.h"
 
 enum ct_edge {
@@ -318,13 +319,15 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 			dels = t->n_dels;
 			hits = ap_ct_lookup_bulk(t, keys, sigs, nk, data);
 		}
-		/* A flow's second line: TCP's windows, the translation, and the
-		 * firewall's memo (read for packets of unreplied flows). */
+		/* A flow's second line: TCP's windows, the translation, and,
+		 * with the firewall on, its memo (read for packets of unreplied
+		 * flows). */
 		for (unsigned k = 0; k < nk; k++)
 			if (hits & (1ull << k)) {
 				const struct ap_ct_flow *f = &t->flows[data[k] & ~AP_CT_NAT_KEY];
 
-				if (f->key.proto == 6 || f->nat || !(f->status & AP_CT_SEEN_REPLY))
+				if (f->key.proto == 6 || f->nat ||
+				    (ap_fw.enabled && !(f->status & AP_CT_SEEN_REPLY)))
 					rte_prefetch0((const char *)f + RTE_CACHE_LINE_SIZE);
 			}
 		for (uint16_t i = 0; i < n; i++) {
