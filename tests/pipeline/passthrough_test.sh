@@ -9,7 +9,7 @@ set -u
 . "$(dirname "$0")/common.sh"
 
 pipe_require
-tap_plan 18
+tap_plan 22
 
 pipe_gen
 tap_ok $? "captures generated"
@@ -83,11 +83,30 @@ rc=$?
 [ $rc -ne 0 ] && tap_diag "drops: $(jq -c '.drops' "$WORK/wire-default.json" 2>&1)"
 tap_ok $rc "wire, built-in default: only the $((n_bad - n_wire)) runts drop, as eth-runt"
 
+# A wire's bursts go from port-rx straight to the peer's port-tx when every
+# frame in them has a whole Ethernet header; a burst with a runt goes through
+# eth-input, which drops it with its reason.
+node_packets() { # SUMMARY NODE
+	jq --arg n "$2" '[.nodes[] | select(.name == $n) | .packets] | add // 0' "$1"
+}
+two_ports wire-clean mixed.pcap "validate: none"
+tap_ok $? "wire, clean frames: aetherd -c wire-clean.yaml exits 0"
+pipe_cmp "$WORK/mixed.pcap" "$WORK/wire-clean.pcap"
+tap_ok $? "wire, clean frames: p0 -> p1 byte-identical, in order"
+got="$(node_packets "$WORK/wire-clean.json" eth-input) $(node_packets "$WORK/wire-clean.json" xconnect) $(node_packets "$WORK/wire-clean.json" port-tx-p1)"
+[ "$got" = "0 0 $n_mixed" ]
+rc=$?
+[ $rc -ne 0 ] && tap_diag "eth-input, xconnect, port-tx-p1 packets: $got"
+tap_ok $rc "wire, clean frames: port-rx hands all $n_mixed to port-tx-p1, none through eth-input or xconnect"
+
 two_ports wire malformed.pcap "validate: none"
 tap_ok $? "wire, validate: none: aetherd -c wire.yaml exits 0"
 pipe_cmp "$WORK/malformed.wire.pcap" "$WORK/wire.pcap"
 tap_ok $? "wire, validate: none: p0 -> p1 the $n_wire frames of 14 bytes or more, identical"
 pipe_summary_ok "$WORK/wire.json" "$n_bad" "$n_wire" $((n_bad - n_wire))
 tap_ok $? "wire, validate: none: summary rx $n_bad = tx $n_wire + drops $((n_bad - n_wire))"
+[ "$(node_packets "$WORK/wire.json" eth-input)" -gt 0 ] &&
+	[ "$(node_packets "$WORK/wire.json" port-tx-p1)" = "$n_wire" ]
+tap_ok $? "wire, validate: none: bursts with runts go through eth-input"
 
 tap_done

@@ -525,6 +525,8 @@ ap_dp_link_tx(rte_node_t from, uint16_t *edges)
 
 /* l2-bridge's edge to each port's port-tx, by DPDK port id. */
 static uint16_t l2_tx_edges[RTE_MAX_ETHPORTS];
+/* port-rx's edge to each port's port-tx (wires), by DPDK port id. */
+static uint16_t rx_tx_edges[RTE_MAX_ETHPORTS];
 
 static int
 register_nodes(struct ap_dp *dp, char *err, size_t err_len)
@@ -572,6 +574,8 @@ register_nodes(struct ap_dp *dp, char *err, size_t err_len)
 	}
 	rc = ap_dp_link_tx(rte_node_from_name("xconnect"), edges);
 	if (rc == 0)
+		rc = ap_dp_link_tx(rte_node_from_name("port-rx"), rx_tx_edges);
+	if (rc == 0)
 		rc = ap_dp_link_tx(rte_node_from_name("l2-bridge"), l2_tx_edges);
 	if (rc == 0)
 		rc = ap_ip_link_nodes();
@@ -600,6 +604,7 @@ setup_fast_table(struct ap_dp *dp)
 		pf->validate_none = dp->ports[i].cfg->validate == AP_VALIDATE_NONE;
 		pf->has_xconnect = 0;
 		pf->xc_edge = 0;
+		pf->wire_edge = 0;
 		pf->l3 = 0;
 	}
 	for (unsigned x = 0; x < dp->cfg.n_xconnects; x++) {
@@ -612,6 +617,11 @@ setup_fast_table(struct ap_dp *dp)
 		ap_ports_fast[b->port_id].has_xconnect = 1;
 		ap_ports_fast[b->port_id].xc_peer = a->port_id;
 		ap_ports_fast[b->port_id].xc_edge = own[xc->a_idx];
+		/* A wire's frames go from port-rx to the peer's port-tx. */
+		if (ap_ports_fast[a->port_id].validate_none)
+			ap_ports_fast[a->port_id].wire_edge = rx_tx_edges[b->port_id];
+		if (ap_ports_fast[b->port_id].validate_none)
+			ap_ports_fast[b->port_id].wire_edge = rx_tx_edges[a->port_id];
 	}
 	/* Untagged routed ports; VLAN and bridge interfaces dispatch by tags
 	 * (ap_l2_start). */

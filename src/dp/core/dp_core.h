@@ -158,6 +158,8 @@ struct ap_port_fast {
 	const uint16_t *vlans; /**< l2: binding per outer VLAN id (4096), or NULL. */
 	uint16_t xc_peer;   /**< DPDK port id of the xconnect peer. */
 	rte_edge_t xc_edge; /**< xconnect node edge to the peer's port-tx node. */
+	rte_edge_t wire_edge; /**< A wire (validate_none): port-rx's edge to the peer's
+			       * port-tx node; 0: none (eth-input). */
 };
 
 extern struct ap_port_fast ap_ports_fast[RTE_MAX_ETHPORTS];

@@ -7,9 +7,15 @@
  * receives (one copy of each frame's length per packet); other ports do not
  * look at templates beyond one pointer read per burst.
  *
+ * A wire (a cross-connected port with `validate: none`) has its bursts go
+ * straight to the peer's port-tx when every frame of them has a whole
+ * Ethernet header and no tag the driver took off, as eth-input and xconnect
+ * would pass them; any other burst goes to eth-input.
+ *
  * Uses: worker rx queue list, ap_rx_templates.  Sets: nothing in the mbuf
  * (the PMD sets port), data and lengths for template ports.
- * Next edges: eth-input.
+ * Next edges: eth-input, then one port-tx clone per port (added at graph
+ * build; ap_port_fast.wire_edge).
  */
 #include <rte_memcpy.h>
 
@@ -48,6 +54,47 @@ rx_template_fill(struct ap_rx_template *t, uint16_t queue, struct rte_mbuf **pkt
 	t->pos[queue].next = k;
 }
 
+/* Tracing: mark the next packets of the budget, clear the rest (their
+ * private area may hold an id from an earlier trace). */
+static __rte_noinline void
+port_rx_trace(struct ap_worker *w, struct rte_node *node, struct rte_mbuf **pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct ap_trace *t = w->trace;
+
+		ap_mbuf_priv(m)->trace_id = 0;
+		if (t && t->budget && ap_filter_match(ap_trace_filter, m)) {
+			t->budget--;
+			ap_mbuf_priv(m)->trace_id = ++t->next_id;
+			ap_trace_rec(m, node->name, AP_TRACE_RX, m->port, NULL);
+		}
+	}
+}
+
+/*
+ * Whether the @p n frames a wire port received can go straight to its peer's
+ * port-tx: all have a whole Ethernet header and no tag the driver took off.
+ * Else eth-input takes the burst and drops the runts with their reason (and
+ * puts the tags back), as it does for any wire frame.
+ */
+static __rte_always_inline bool
+port_rx_wire_clean(struct rte_mbuf **pkts, uint16_t n)
+{
+	uint64_t bad = 0;
+
+	for (uint16_t i = 0; i < n; i++)
+		bad |= (pkts[i]->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) |
+		       (rte_pktmbuf_data_len(pkts[i]) < RTE_ETHER_HDR_LEN);
+	return bad == 0;
+}
+
+/*
+ * Each RX queue's burst is read straight into the stream of the node it goes
+ * to: eth-input, or for a wire (a cross-connected port with `validate: none`)
+ * the peer's port-tx, since eth-input and xconnect would hand such a burst on
+ * unchanged. A traced burst takes eth-input, so its path shows every node.
+ */
 static uint16_t
 port_rx_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
@@ -57,43 +104,33 @@ port_rx_process(struct rte_graph *graph, struct rte_node *node, void **objs, uin
 	RTE_SET_USED(objs);
 	RTE_SET_USED(nb_objs);
 	for (uint16_t i = 0; i < w->n_rxq; i++) {
-		void **to = rte_node_next_stream_get(graph, node, PORT_RX_EDGE_ETH_INPUT,
-						     (uint16_t)(total + w->burst));
-		uint16_t n = rte_eth_rx_burst(w->rxq[i].port, w->rxq[i].queue,
-					      (struct rte_mbuf **)(to + total), w->burst);
-		struct ap_rx_template *tpl = ap_rx_templates[w->rxq[i].port];
+		const uint16_t port = w->rxq[i].port;
+		rte_edge_t edge = ap_ports_fast[port].wire_edge;
+		void **to;
+		uint16_t n;
+		struct ap_rx_template *tpl = ap_rx_templates[port];
 
-		if (unlikely(tpl != NULL) && n)
-			rx_template_fill(tpl, w->rxq[i].queue, (struct rte_mbuf **)(to + total), n);
-		ap_capture_burst((struct rte_mbuf **)(to + total), n, w->rxq[i].port,
-				 w->rxq[i].queue, AP_CAPTURE_RX);
-
+		if (unlikely(ap_trace_active))
+			edge = PORT_RX_EDGE_ETH_INPUT;
+		to = rte_node_next_stream_get(graph, node, edge, w->burst);
+		n = rte_eth_rx_burst(port, w->rxq[i].queue, (struct rte_mbuf **)to, w->burst);
+		if (n == 0)
+			continue;
+		if (unlikely(tpl != NULL))
+			rx_template_fill(tpl, w->rxq[i].queue, (struct rte_mbuf **)to, n);
+		ap_capture_burst((struct rte_mbuf **)to, n, port, w->rxq[i].queue, AP_CAPTURE_RX);
+		if (unlikely(ap_trace_active))
+			port_rx_trace(w, node, (struct rte_mbuf **)to, n);
+		if (edge != PORT_RX_EDGE_ETH_INPUT &&
+		    unlikely(!port_rx_wire_clean((struct rte_mbuf **)to, n))) {
+			/* Nothing was put on the peer's stream: copy the burst over. */
+			rte_node_enqueue(graph, node, PORT_RX_EDGE_ETH_INPUT, to, n);
+		} else {
+			rte_node_next_stream_put(graph, node, edge, n);
+		}
 		total = (uint16_t)(total + n);
 	}
-	/* Tracing: mark the next packets of the budget, clear the rest (their
-	 * private area may hold an id from an earlier trace). */
-	if (unlikely(ap_trace_active)) {
-		void **objs_in =
-			rte_node_next_stream_get(graph, node, PORT_RX_EDGE_ETH_INPUT, total);
-
-		for (uint16_t i = 0; i < total; i++) {
-			struct rte_mbuf *m = objs_in[i];
-			struct ap_trace *t = w->trace;
-
-			ap_mbuf_priv(m)->trace_id = 0;
-			if (t && t->budget && ap_filter_match(ap_trace_filter, m)) {
-				t->budget--;
-				ap_mbuf_priv(m)->trace_id = ++t->next_id;
-				ap_trace_rec(m, node->name, AP_TRACE_RX, m->port, NULL);
-			}
-		}
-	}
-	if (total) {
-		/* Each stream_get above returned the same base (nothing is committed
-		 * before the put), so the bursts sit back to back from it. */
-		rte_node_next_stream_put(graph, node, PORT_RX_EDGE_ETH_INPUT, total);
-		w->stats.rx_packets += total;
-	}
+	w->stats.rx_packets += total;
 	return total;
 }
 
