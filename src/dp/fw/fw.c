@@ -585,11 +585,12 @@ fw_log(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p, unsigned lcore, int
 		st[AP_FW_S_LOGGED]++;
 }
 
-/* What the rules see of the packet @p pv with IP header @p l3hdr, going out
- * of L3 interface @p out. */
+/* What a packet's memo depends on beside its flow: the zones and interfaces
+ * of @p pv going out of L3 interface @p out, and the DSCP of its IP header
+ * @p l3hdr; with its family and conntrack state. */
 static __rte_always_inline void
-fw_pkt_fill(const struct ap_fw_rs *rs, const struct ap_mbuf_priv *pv, const uint8_t *l3hdr,
-	    uint16_t out, struct ap_fw_pkt *p)
+fw_pkt_ctx(const struct ap_fw_rs *rs, const struct ap_mbuf_priv *pv, const uint8_t *l3hdr,
+	   uint16_t out, struct ap_fw_pkt *p)
 {
 	const struct ap_pkt_info *pi = &pv->pi;
 	const uint8_t from = pv->l3 < AP_L3_MAX ? rs->zone_of[pv->l3] : AP_FW_ZONE_ANY;
@@ -601,29 +602,50 @@ fw_pkt_fill(const struct ap_fw_rs *rs, const struct ap_mbuf_priv *pv, const uint
 	uint8_t dscp;
 
 	p->family = pi->l3 == AP_L3_IPV4 ? 4 : 6;
-	p->proto = pi->l4_proto;
 	p->ct = (uint8_t)(pv->ct == AP_CT_NEW				    ? AP_FW_CT_NEW
 			  : pv->ct == AP_CT_INVALID || pv->ct == AP_CT_FULL ? AP_FW_CT_INVALID
 									    : AP_FW_CT_UNTRACKED);
-	p->frag_later = (pi->frag & AP_PKT_FRAG_LATER) != 0;
 	p->from = from;
 	p->to = to;
 	p->iif = iif;
 	p->oif = oif;
-	p->sport = pi->l4_sport;
-	p->dport = pi->l4_dport;
-	if (pi->l3 == AP_L3_IPV4) {
+	if (pi->l3 == AP_L3_IPV4)
 		dscp = l3hdr[1] >> 2;
-		memcpy(p->src, l3hdr + 12, 4);
-		memcpy(p->dst, l3hdr + 16, 4);
-	} else {
+	else
 		dscp = (uint8_t)(((l3hdr[0] & 0x0f) << 4 | l3hdr[1] >> 4) >> 2);
-		memcpy(p->src, l3hdr + 8, 16);
-		memcpy(p->dst, l3hdr + 24, 16);
-	}
 	p->dscp = dscp;
 	p->memo_ctx = (uint64_t)dscp << 22 | (uint64_t)(to & 31) << 17 |
 		      (uint64_t)(from & 31) << 12 | (uint64_t)oif << 6 | iif;
+}
+
+/* The rest of what the rules see of @p pv (IP header @p l3hdr) after
+ * fw_pkt_ctx(): protocol, ports and addresses. */
+static __rte_always_inline void
+fw_pkt_rest(const struct ap_mbuf_priv *pv, const uint8_t *l3hdr, struct ap_fw_pkt *p)
+{
+	const struct ap_pkt_info *pi = &pv->pi;
+
+	p->proto = pi->l4_proto;
+	p->frag_later = (pi->frag & AP_PKT_FRAG_LATER) != 0;
+	p->sport = pi->l4_sport;
+	p->dport = pi->l4_dport;
+	if (pi->l3 == AP_L3_IPV4) {
+		memcpy(p->src, l3hdr + 12, 4);
+		memcpy(p->dst, l3hdr + 16, 4);
+	} else {
+		memcpy(p->src, l3hdr + 8, 16);
+		memcpy(p->dst, l3hdr + 24, 16);
+	}
+}
+
+/* What the rules see of the packet @p pv with IP header @p l3hdr, going out
+ * of L3 interface @p out. */
+static __rte_always_inline void
+fw_pkt_fill(const struct ap_fw_rs *rs, const struct ap_mbuf_priv *pv, const uint8_t *l3hdr,
+	    uint16_t out, struct ap_fw_pkt *p)
+{
+	fw_pkt_ctx(rs, pv, l3hdr, out, p);
+	fw_pkt_rest(pv, l3hdr, p);
 }
 
 /* The action for @p p, which matched rule @p rule (-1: none): counters, log.
@@ -709,18 +731,19 @@ fw_memo_word(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p)
 	return FW_MEMO_SET | (uint64_t)(rs->gen & FW_MEMO_GEN) << FW_MEMO_GEN_SHIFT | p->memo_ctx;
 }
 
-/* The flow whose memo @p p (@p pv, IP header @p l3hdr) may take or make, or
- * NULL (see above). */
+/* The flow whose memo the packet of @p pv (IP header @p l3hdr) may take or
+ * make, or NULL (see above). Read from @p pv alone, before the packet is
+ * filled in for the rules, which a memo spares. */
 static __rte_always_inline struct ap_ct_flow *
-fw_memo_flow(struct ap_ct_table *ct, const struct ap_mbuf_priv *pv, const struct ap_fw_pkt *p,
-	     const uint8_t *l3hdr)
+fw_memo_flow(struct ap_ct_table *ct, const struct ap_mbuf_priv *pv, const uint8_t *l3hdr)
 {
+	const struct ap_pkt_info *pi = &pv->pi;
 	struct ap_ct_flow *f;
 
-	if (pv->ct_flow == 0 || ct == NULL || pv->ct_dels != ct->n_dels || p->ct != AP_FW_CT_NEW ||
-	    p->frag_later || (p->proto != 6 && p->proto != 17))
+	if (pv->ct_flow == 0 || ct == NULL || pv->ct_dels != ct->n_dels || pv->ct != AP_CT_NEW ||
+	    (pi->frag & AP_PKT_FRAG_LATER) || (pi->l4_proto != 6 && pi->l4_proto != 17))
 		return NULL;
-	if (p->family == 4 ? l3hdr[0] != 0x45 : l3hdr[6] != p->proto)
+	if (pi->l3 == AP_L3_IPV4 ? l3hdr[0] != 0x45 : l3hdr[6] != pi->l4_proto)
 		return NULL;
 	f = &ct->flows[pv->ct_flow - 1];
 	return f->syn == 0 ? f : NULL;
@@ -767,20 +790,26 @@ ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8
 			st[AP_FW_V_ESTABLISHED]++;
 			continue;
 		}
-		fw_pkt_fill(rs, pv, l3hdrs[i], outs[i], &p[i]);
+		fw_pkt_ctx(rs, pv, l3hdrs[i], outs[i], &p[i]);
 		f = p[i].family == 6;
 		k = nf[f]++;
 		at[f][k] = (uint16_t)i;
-		memo[i] = fw_memo_flow(ct, pv, &p[i], l3hdrs[i]);
+		memo[i] = fw_memo_flow(ct, pv, l3hdrs[i]);
 		if (memo[i] != NULL) {
 			memcpy(&m, memo[i]->fw_memo, sizeof(m));
 			if (((m ^ fw_memo_word(rs, &p[i])) & ~FW_MEMO_RULE) == 0) {
-				res[f][k] = (uint32_t)((m & FW_MEMO_RULE) >> FW_MEMO_RULE_SHIFT);
+				uint32_t r = (uint32_t)((m & FW_MEMO_RULE) >> FW_MEMO_RULE_SHIFT);
+
+				res[f][k] = r;
 				memo[i] = NULL;
 				st[AP_FW_S_MEMO]++;
+				/* Only a log record reads the rest. */
+				if (r != 0 && unlikely(rs->cfg.rules[r - 1].log))
+					fw_pkt_rest(pv, l3hdrs[i], &p[i]);
 				continue;
 			}
 		}
+		fw_pkt_rest(pv, l3hdrs[i], &p[i]);
 		fw_key_fill(&p[i], &keys[i]);
 		data[f][nc[f]] = (const uint8_t *)&keys[i];
 		cls[f][nc[f]++] = (uint16_t)k;
