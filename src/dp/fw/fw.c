@@ -70,6 +70,9 @@ struct ap_fw_rs {
 	unsigned gen;		    /* rulesets built before it */
 	uint8_t zone_of[AP_L3_MAX]; /* zone of each L3 interface, AP_FW_ZONE_ANY: none */
 	uint8_t ifno_of[AP_L3_MAX]; /* config interface index + 1 of each L3 interface */
+	/* The memo's context bits of each ingress and egress L3 interface
+	 * (fw_ctx_pack()); [AP_L3_MAX]: none, out_ctx[AP_L3_MAX + 1]: self. */
+	uint32_t in_ctx[AP_L3_MAX + 1], out_ctx[AP_L3_MAX + 2];
 	/* Action when no rule matched, [from zone][to zone]; index n_zones is "no
 	 * zone", n_zones + 1 is self. */
 	uint8_t policy[AP_CFG_FW_MAX_ZONES + 2][AP_CFG_FW_MAX_ZONES + 2];
@@ -585,6 +588,14 @@ fw_log(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p, unsigned lcore, int
 		st[AP_FW_S_LOGGED]++;
 }
 
+/* The memo's context bits (see the memo, below). */
+static __rte_always_inline uint32_t
+fw_ctx_pack(uint8_t dscp, uint8_t from, uint8_t to, uint8_t iif, uint8_t oif)
+{
+	return (uint32_t)dscp << 22 | (uint32_t)(to & 31) << 17 | (uint32_t)(from & 31) << 12 |
+	       (uint32_t)oif << 6 | iif;
+}
+
 /* What a packet's memo depends on beside its flow: the zones and interfaces
  * of @p pv going out of L3 interface @p out, and the DSCP of its IP header
  * @p l3hdr; with its family and conntrack state. */
@@ -614,8 +625,24 @@ fw_pkt_ctx(const struct ap_fw_rs *rs, const struct ap_mbuf_priv *pv, const uint8
 	else
 		dscp = (uint8_t)(((l3hdr[0] & 0x0f) << 4 | l3hdr[1] >> 4) >> 2);
 	p->dscp = dscp;
-	p->memo_ctx = (uint64_t)dscp << 22 | (uint64_t)(to & 31) << 17 |
-		      (uint64_t)(from & 31) << 12 | (uint64_t)oif << 6 | iif;
+	p->memo_ctx = fw_ctx_pack(dscp, from, to, iif, oif);
+}
+
+/* fw_pkt_ctx()'s memo_ctx for the packet of @p pv (IP header @p l3hdr)
+ * going out of @p out, from the ruleset's tables, without the rest. */
+static __rte_always_inline uint64_t
+fw_memo_ctx(const struct ap_fw_rs *rs, const struct ap_mbuf_priv *pv, const uint8_t *l3hdr,
+	    uint16_t out)
+{
+	const uint32_t in = rs->in_ctx[RTE_MIN(pv->l3, (uint16_t)AP_L3_MAX)];
+	const uint32_t o = rs->out_ctx[out < AP_L3_MAX	      ? out
+				       : out == AP_FW_TO_SELF ? AP_L3_MAX + 1
+							      : AP_L3_MAX];
+	const uint8_t dscp = pv->pi.l3 == AP_L3_IPV4
+				     ? l3hdr[1] >> 2
+				     : (uint8_t)(((l3hdr[0] & 0x0f) << 4 | l3hdr[1] >> 4) >> 2);
+
+	return (uint64_t)(in | o | (uint32_t)dscp << 22);
 }
 
 /* The rest of what the rules see of @p pv (IP header @p l3hdr) after
@@ -678,9 +705,14 @@ fw_decide(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p, int rule, unsign
  * combination of what else the answer depends on: the rule that matched
  * (index + 1, 0: none, the zone pair's policy) is kept in the flow
  * (ap_ct_flow.fw_memo) with that combination, and a later packet that shows
- * the same takes the rule without a classification, then goes through
- * fw_decide() as a classified one does (hit counter, last hit, log record,
- * verdict counter, action), in the same order within the burst.
+ * the same takes the rule without a classification, then gets what
+ * fw_decide() gives a classified one (hit counter, last hit, log record,
+ * verdict counter, action). A memo whose rule logs is decided in the burst's
+ * order with the classified packets, so log records keep the order of the
+ * packets; any other is decided at once (fw_decide_memo(): counters alone,
+ * whose sums do not depend on the order), from the memo's bits and tables
+ * of the ruleset that give a packet's context bits in two reads
+ * (fw_memo_ctx()), without filling the packet in for the rules.
  *
  * Why that is exact: rte_acl's answer depends on the ruleset and the search
  * key alone (fw_key_fill). A memo is made and taken only for a packet
@@ -759,12 +791,49 @@ ap_fw_check_slow(const struct ap_mbuf_priv *pv, const uint8_t *l3hdr, uint16_t o
 	return fw_decide(rs, &p, ap_fw_rs_classify(rs, &p), rte_lcore_id(), rte_rdtsc());
 }
 
+/* The policy matrix index of a zone folded to 5 bits as the memo holds it
+ * (AP_FW_ZONE_SELF 30, AP_FW_ZONE_ANY 31): pidx() of the zone. */
+static __rte_always_inline unsigned
+pidx5(const struct ap_fw_rs *rs, unsigned z5)
+{
+	const unsigned nz = rs->cfg.n_zones;
+
+	if (z5 == (AP_FW_ZONE_SELF & 31))
+		return nz + 1;
+	return z5 < nz ? z5 : nz;
+}
+
+/*
+ * fw_decide() for a packet whose memo @p m (context and rule + 1) decided it,
+ * where the rule, if any, does not log: the same counters and action, taken
+ * from the memo's bits. Nothing of it depends on the order of the packets.
+ */
+static __rte_always_inline enum ap_fw_action
+fw_decide_memo(const struct ap_fw_rs *rs, uint64_t m, unsigned r, uint64_t *st, unsigned lcore,
+	       uint64_t now)
+{
+	enum ap_fw_action a;
+
+	if (r != 0) {
+		a = rs->cfg.rules[r - 1].action;
+		rs->hits[lcore * rs->cfg.n_rules + r - 1]++;
+		rs->last_hit[r - 1] = now;
+		st[AP_FW_V_RULE_ACCEPT + a]++;
+		return a;
+	}
+	a = (enum ap_fw_action)rs->policy[pidx5(rs, (unsigned)(m >> 12) & 31)]
+					 [pidx5(rs, (unsigned)(m >> 17) & 31)];
+	st[AP_FW_V_POLICY_ACCEPT + a]++;
+	return a;
+}
+
 void
 ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8_t **l3hdrs,
 		  const uint16_t *outs, unsigned n, enum ap_fw_action *verdicts)
 {
 	const struct ap_fw_rs *rs = __atomic_load_n(&ap_fw.rs, __ATOMIC_ACQUIRE);
 	const unsigned lcore = rte_lcore_id();
+	const uint64_t gen = FW_MEMO_SET | (uint64_t)(rs->gen & FW_MEMO_GEN) << FW_MEMO_GEN_SHIFT;
 	uint64_t *st = &ap_fw.stats[lcore * AP_FW_S_COUNT];
 	struct ap_fw_pkt p[AP_FW_BURST];
 	struct fw_key keys[AP_FW_BURST];
@@ -773,12 +842,15 @@ ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8
 	uint32_t res[2][AP_FW_BURST], got[AP_FW_BURST];
 	uint16_t at[2][AP_FW_BURST], cls[2][AP_FW_BURST];
 	unsigned nf[2] = {0, 0}, nc[2] = {0, 0};
-	uint64_t now;
+	uint64_t now = 0;
 
-	/* Per family, the packets to decide in order (at) with their rule + 1
-	 * (res): from a memo now, or from the classification of those in cls. */
+	/* A memo that decides a packet without a log record decides it at
+	 * once. The others, per family, are decided in order (at), with their
+	 * rule + 1 (res): from a memo whose rule logs, or from the
+	 * classification of those in cls. */
 	for (unsigned i = 0; i < n; i++) {
 		struct ap_mbuf_priv *pv = pvs[i];
+		struct ap_ct_flow *fl;
 		unsigned f, k;
 		uint64_t m;
 
@@ -790,33 +862,44 @@ ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8
 			st[AP_FW_V_ESTABLISHED]++;
 			continue;
 		}
-		fw_pkt_ctx(rs, pv, l3hdrs[i], outs[i], &p[i]);
-		f = p[i].family == 6;
-		k = nf[f]++;
-		at[f][k] = (uint16_t)i;
-		memo[i] = fw_memo_flow(ct, pv, l3hdrs[i]);
-		if (memo[i] != NULL) {
-			memcpy(&m, memo[i]->fw_memo, sizeof(m));
-			if (((m ^ fw_memo_word(rs, &p[i])) & ~FW_MEMO_RULE) == 0) {
-				uint32_t r = (uint32_t)((m & FW_MEMO_RULE) >> FW_MEMO_RULE_SHIFT);
+		fl = fw_memo_flow(ct, pv, l3hdrs[i]);
+		if (fl != NULL) {
+			const uint64_t want = gen | fw_memo_ctx(rs, pv, l3hdrs[i], outs[i]);
 
+			memcpy(&m, fl->fw_memo, sizeof(m));
+			if (((m ^ want) & ~FW_MEMO_RULE) == 0) {
+				const unsigned r =
+					(unsigned)((m & FW_MEMO_RULE) >> FW_MEMO_RULE_SHIFT);
+
+				st[AP_FW_S_MEMO]++;
+				if (r == 0 || likely(!rs->cfg.rules[r - 1].log)) {
+					if (r != 0 && now == 0)
+						now = rte_rdtsc();
+					verdicts[i] = fw_decide_memo(rs, m, r, st, lcore, now);
+					continue;
+				}
+				fw_pkt_fill(rs, pv, l3hdrs[i], outs[i], &p[i]);
+				f = p[i].family == 6;
+				k = nf[f]++;
+				at[f][k] = (uint16_t)i;
 				res[f][k] = r;
 				memo[i] = NULL;
-				st[AP_FW_S_MEMO]++;
-				/* Only a log record reads the rest. */
-				if (r != 0 && unlikely(rs->cfg.rules[r - 1].log))
-					fw_pkt_rest(pv, l3hdrs[i], &p[i]);
 				continue;
 			}
 		}
-		fw_pkt_rest(pv, l3hdrs[i], &p[i]);
+		fw_pkt_fill(rs, pv, l3hdrs[i], outs[i], &p[i]);
+		f = p[i].family == 6;
+		k = nf[f]++;
+		at[f][k] = (uint16_t)i;
+		memo[i] = fl;
 		fw_key_fill(&p[i], &keys[i]);
 		data[f][nc[f]] = (const uint8_t *)&keys[i];
 		cls[f][nc[f]++] = (uint16_t)k;
 	}
 	if (nf[0] + nf[1] == 0)
 		return;
-	now = rte_rdtsc();
+	if (now == 0)
+		now = rte_rdtsc();
 	for (unsigned f = 0; f < 2; f++) {
 		if (nc[f] > 0) {
 			fw_classify(&rs->acl[f], data[f], got, nc[f]);
@@ -854,6 +937,15 @@ rs_zones(struct ap_fw_rs *rs)
 			for (unsigned f = 0; f < fw_ifcfg->n_ifaces; f++)
 				if (strcmp(fw_ifcfg->ifaces[f].name, fw->zones[z].ifaces[k]) == 0)
 					rs->zone_of[fw_l3_of_iface[f]] = (uint8_t)z;
+	for (unsigned l3 = 0; l3 <= AP_L3_MAX; l3++) {
+		const bool any = l3 == AP_L3_MAX;
+
+		rs->in_ctx[l3] = fw_ctx_pack(0, any ? AP_FW_ZONE_ANY : rs->zone_of[l3], 0,
+					     any ? 0 : rs->ifno_of[l3], 0);
+		rs->out_ctx[l3] = fw_ctx_pack(0, 0, any ? AP_FW_ZONE_ANY : rs->zone_of[l3], 0,
+					      any ? 0 : rs->ifno_of[l3]);
+	}
+	rs->out_ctx[AP_L3_MAX + 1] = fw_ctx_pack(0, 0, AP_FW_ZONE_SELF, 0, 0);
 	/* The first policy that covers a pair decides, else the default. */
 	for (unsigned a = 0; a < nz + 2; a++)
 		for (unsigned b = 0; b < nz + 2; b++) {
