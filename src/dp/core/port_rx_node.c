@@ -31,6 +31,24 @@ enum port_rx_edge {
 
 struct ap_rx_template *ap_rx_templates[RTE_MAX_ETHPORTS];
 
+/* Frame @p src of @p len bytes into @p m's data, in 32-byte blocks: the
+ * template's stride is a multiple of 64, so the last block reads within it,
+ * and what it writes past @p len is tailroom. One branch-free pass for every
+ * frame of the same length, where a general copy picks its moves by length. */
+static __rte_always_inline void
+rx_template_copy(struct rte_mbuf *m, const uint8_t *src, uint16_t len)
+{
+	uint8_t *dst = rte_pktmbuf_mtod(m, uint8_t *);
+	const uint32_t all = RTE_ALIGN_CEIL((uint32_t)len, 32u);
+
+	if (unlikely(rte_pktmbuf_tailroom(m) < all)) {
+		rte_memcpy(dst, src, len);
+		return;
+	}
+	for (uint32_t off = 0; off < all; off += 32)
+		memcpy(dst + off, src + off, 32);
+}
+
 /* Write the template's next frames into @p n single-segment mbufs, and fetch
  * the frames the next burst will take, so that their misses overlap the rest
  * of the walk (a NIC would have written the data by DMA). */
@@ -43,9 +61,13 @@ rx_template_fill(struct ap_rx_template *t, uint16_t queue, struct rte_mbuf **pkt
 		struct rte_mbuf *m = pkts[j];
 		uint16_t len = t->len[k];
 		uint32_t ahead = k + n < t->n ? k + n : k + n - t->n;
+		const uint8_t *next = t->data + (size_t)ahead * t->stride;
 
-		rte_prefetch0(t->data + (size_t)ahead * t->stride);
-		rte_memcpy(rte_pktmbuf_mtod(m, void *), t->data + (size_t)k * t->stride, len);
+		/* Every line of its slot: a frame over 64 bytes (IPv6's
+		 * smallest is 78 with its FCS) spans two. */
+		for (uint32_t off = 0; off < t->stride; off += RTE_CACHE_LINE_SIZE)
+			rte_prefetch0(next + off);
+		rx_template_copy(m, t->data + (size_t)k * t->stride, len);
 		m->data_len = len;
 		m->pkt_len = len;
 		if (++k == t->n)

@@ -478,31 +478,24 @@ ap_fib6_lookup_bulk(const struct ap_fib6 *f, uint8_t ips[][16], uint64_t *nhs, u
 		uint64_t *nh = nhs + base;
 		unsigned m = RTE_MIN(n - base, BURST), n_live = 0;
 
-		/* Every index line and first-level entry of the burst, then the
-		 * next entry of every address that goes on, and so on: the
-		 * misses of a round overlap. */
+		/* Every index line of the burst, then the next entry of every
+		 * address: its level-3 entry where the index knows its group,
+		 * else its first-level entry; and so on. The misses of a round
+		 * overlap. The first level is read only after a miss in the
+		 * index: the lookup is bound by how many misses the core has
+		 * in flight, and an address the index knows would not use it. */
 		for (unsigned i = 0; i < m; i++) {
 			uint64_t w;
 
 			memcpy(&w, ip[i], sizeof(w));
 			key[i] = rte_be_to_cpu_64(w) >> 24;
-			p[i] = &f->tbl24[key[i] >> 16];
 			jl[i] = jump_line(f, key[i]);
 			rte_prefetch0(jl[i]);
-			rte_prefetch0(p[i]);
 		}
-		/* An address the index knows goes to its level-3 entry, the
-		 * others take their first-level entry. The first level is read
-		 * beside the index, not after a miss there: an address whose
-		 * path ends above level 3 takes no round more than in the trie
-		 * alone (measured: reading it only after a miss was slower in
-		 * the route bench). Entries go to p[] at or before the one
-		 * read. */
 		for (unsigned i = 0; i < m; i++) {
 			const uint64_t *line = jl[i];
 			const uint32_t *q;
-			uint32_t g = 0, e;
-			uint8_t b;
+			uint32_t g = 0;
 
 			for (unsigned s = 0; s < JUMP_LINE; s++) {
 				uint64_t v = __atomic_load_n(&line[s], __ATOMIC_ACQUIRE);
@@ -517,20 +510,16 @@ ap_fib6_lookup_bulk(const struct ap_fib6 *f, uint8_t ips[][16], uint64_t *nhs, u
 			if (g) {
 				q = &f->groups[(size_t)(g - 1) * GROUP_SIZE +
 					       ip[i][2 + JUMP_LEVEL]];
-				b = 3 + JUMP_LEVEL;
+				byte[i] = 3 + JUMP_LEVEL;
 			} else {
-				e = __atomic_load_n(p[i], __ATOMIC_ACQUIRE);
-				nh[i] = e >> 1;
-				if (!(e & EXT))
-					continue;
-				q = group_at(f, e) + ip[i][3];
-				b = 4;
+				q = &f->tbl24[key[i] >> 16];
+				byte[i] = 3;
 			}
 			rte_prefetch0(q);
-			p[n_live] = q;
-			byte[n_live] = b;
-			live[n_live++] = (uint8_t)i;
+			p[i] = q;
+			live[i] = (uint8_t)i;
 		}
+		n_live = m;
 		while (n_live) {
 			unsigned still = 0;
 
