@@ -23,15 +23,13 @@
  * The jump index: a hash of the level-3 groups (those indexed by byte 5, the
  * last level of a /41-/48) by the 40 bits above them. Half of the Internet's
  * IPv6 table is /48s, each four dependent reads by the trie alone; the lookup
- * reads an address's index line beside its first-level entry, and a hit goes
- * straight to the level-3 entry: two rounds of misses instead of four. A slot
- * is one
- * 8-byte word, key << 24 | (group + 1) (0: empty), in the line of 8 slots the
- * key hashes to; a key that finds its line full is not indexed, and a reader
- * that does not find a key (absent, or moved by a delete and insert in its
- * line) walks the trie from the top, so a miss is always right and a hit
- * names the group the walk would reach. Groups numbered 2^24 - 1 and above
- * are not indexed.
+ * reads an address's index line first, and a hit goes straight to the
+ * level-3 entry: two rounds of misses instead of four (a miss walks the trie
+ * from its first level, one round more). A slot is one 8-byte word, key << 24 | (group + 1) (0:
+ * empty), in the line of 8 slots the key hashes to; a key that finds its line full is not indexed,
+ * and a reader that does not find a key (absent, or moved by a delete and insert in its line) walks
+ * the trie from the top, so a miss is always right and a hit names the group the walk would reach.
+ * Groups numbered 2^24 - 1 and above are not indexed.
  */
 #include <errno.h>
 #include <string.h>

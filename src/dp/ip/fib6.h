@@ -21,13 +21,13 @@
  * trie is not reused until every reader registered with the QSBR variable
  * given at creation has passed a quiescent state.
  *
- * The lookup of a burst computes and prefetches every first-level entry, then,
- * for the addresses that go on, every entry of the next level, and so on, so
- * the cache misses of a burst overlap instead of following one another.
- * Beside the first level it reads a hash of the groups of level 3 (byte 5) by
+ * The lookup of a burst goes a round at a time: it fetches an entry for every
+ * address, then, for the addresses that go on, the entry of the next level,
+ * and so on, so the cache misses of a burst overlap instead of following one
+ * another. Its first round reads a hash of the groups of level 3 (byte 5) by
  * the 40 bits above them: an address whose path goes that deep (a /48, half
  * of the Internet's IPv6 table) gets to its level-3 entry in two rounds of
- * reads instead of four.
+ * reads instead of four; any other walks the trie from its first level.
  */
 #ifndef AP_FIB6_H
 #define AP_FIB6_H
