@@ -60,6 +60,7 @@ struct retired {
 };
 
 struct ap_fib6 {
+	struct ap_fib6_head head; /* First: fib6.h reads it. */
 	uint32_t *tbl24;
 	uint32_t *groups; /* n_groups x GROUP_SIZE entries. */
 	struct rte_rib6 *rib;
@@ -73,9 +74,7 @@ struct ap_fib6 {
 	struct retired *retired; /* A FIFO of n_groups slots, oldest first. */
 	uint32_t ret_head;
 	uint32_t n_retired;
-	uint64_t *jump;	    /* The jump index: jump_lines x JUMP_LINE slots. */
 	uint64_t *jump_of;  /* Per group: its slot value in the index, or 0. */
-	uint32_t jump_mask; /* Lines - 1. */
 	uint32_t n_jump;    /* Groups in the index. */
 };
 
@@ -150,7 +149,8 @@ jump_key(u128 a)
 static inline uint64_t *
 jump_line(const struct ap_fib6 *f, uint64_t key)
 {
-	return &f->jump[(size_t)((key * 0x9e3779b97f4a7c15ull) >> 32 & f->jump_mask) * JUMP_LINE];
+	RTE_BUILD_BUG_ON(JUMP_LINE != 8);
+	return (uint64_t *)(uintptr_t)ap_fib6_jump_line(&f->head, key);
 }
 
 /* Level-3 group @p g, reached by @p key, goes into the index (when its line
@@ -604,11 +604,11 @@ ap_fib6_create(const char *name, int socket, const struct ap_fib6_conf *conf)
 		f->jump_of = rte_zmalloc_socket("ap_fib6_jump_of",
 						(size_t)conf->groups * sizeof(uint64_t), 0, socket);
 	}
-	f->jump_mask = jump_lines(conf->groups) - 1;
-	f->jump = rte_zmalloc_socket("ap_fib6_jump",
-				     (size_t)(f->jump_mask + 1) * JUMP_LINE * sizeof(uint64_t),
-				     RTE_CACHE_LINE_SIZE, socket);
-	if (!f->rib || !f->tbl24 || !f->jump ||
+	f->head.jump_mask = jump_lines(conf->groups) - 1;
+	f->head.jump = rte_zmalloc_socket(
+		"ap_fib6_jump", (size_t)(f->head.jump_mask + 1) * JUMP_LINE * sizeof(uint64_t),
+		RTE_CACHE_LINE_SIZE, socket);
+	if (!f->rib || !f->tbl24 || !f->head.jump ||
 	    (conf->groups && (!f->groups || !f->free || !f->retired || !f->jump_of))) {
 		ap_fib6_free(f);
 		rte_errno = ENOMEM;
@@ -633,7 +633,7 @@ ap_fib6_free(struct ap_fib6 *f)
 	rte_free(f->groups);
 	rte_free(f->free);
 	rte_free(f->retired);
-	rte_free(f->jump);
+	rte_free(f->head.jump);
 	rte_free(f->jump_of);
 	rte_free(f);
 }

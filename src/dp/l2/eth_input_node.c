@@ -254,6 +254,7 @@ eth_input_l3_run(struct rte_mbuf **pkts, uint16_t i, uint16_t n, rte_edge_t *nex
 	const uint16_t port = pkts[i]->port;
 	const rte_edge_t e4 = l3_edge[ap_ct_conf.enabled][AP_L3C_IP4];
 	const rte_edge_t e6 = l3_edge[ap_ct_conf.enabled][AP_L3C_IP6];
+	const struct ap_fib6 *fib6 = ap_ip.fib6;
 	uint32_t mac4;
 	uint16_t mac2;
 
@@ -273,12 +274,18 @@ eth_input_l3_run(struct rte_mbuf **pkts, uint16_t i, uint16_t n, rte_edge_t *nex
 		memcpy(&d4, p, 4);
 		memcpy(&d2, p + 4, 2);
 		memcpy(&et, p + 12, 2);
-		if (likely(et == RTE_BE16(RTE_ETHER_TYPE_IPV4)))
+		if (likely(et == RTE_BE16(RTE_ETHER_TYPE_IPV4))) {
 			l3 = AP_L3_IPV4;
-		else if (et == RTE_BE16(RTE_ETHER_TYPE_IPV6))
+		} else if (et == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
 			l3 = AP_L3_IPV6;
-		else
+			/* The FIB's first read for the destination, on its way
+			 * while the rest of the burst is classified. */
+			if (fib6 != NULL &&
+			    likely(rte_pktmbuf_data_len(m) >= RTE_ETHER_HDR_LEN + 40))
+				ap_fib6_prefetch(fib6, p + RTE_ETHER_HDR_LEN + 24);
+		} else {
 			goto slow;
+		}
 		/* Unicast for another MAC: eth_input_one() says why it drops it. */
 		if (unlikely(!(p[0] & 1) && ((d4 ^ mac4) | (uint16_t)(d2 ^ mac2)) != 0))
 			goto slow;
