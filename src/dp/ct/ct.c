@@ -19,6 +19,7 @@
 #include <rte_cycles.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 #include <rte_ring_elem.h>
 
 #include "dp/ct/ct.h"
@@ -309,6 +310,14 @@ flow_del(struct ap_ct_table *t, uint32_t idx, enum ap_ct_end reason)
 void
 ap_ct_gc(struct ap_ct_table *t, uint32_t now, unsigned budget)
 {
+	uint32_t ahead = (uint32_t)(((uint64_t)t->gc_cursor + budget) % t->max);
+
+	/* The slots the next call looks at are fetched now: with a large
+	 * table each one misses the cache, and the walk would wait for it. */
+	for (unsigned i = 0; i < budget; i++) {
+		rte_prefetch0(&t->flows[ahead]);
+		ahead = ahead + 1 == t->max ? 0 : ahead + 1;
+	}
 	for (unsigned i = 0; i < budget; i++) {
 		uint32_t idx = t->gc_cursor;
 
