@@ -19,6 +19,7 @@
 #include <rte_cycles.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 #include <rte_ring_elem.h>
 
 #include "dp/ct/ct.h"
@@ -68,14 +69,19 @@ key_word(const struct ap_ct_key *k, unsigned i)
 	return w;
 }
 
-/* Key equality in five words, loaded in place (memcmp() is a call and a
- * loop; copies of the keys cost as much as the compare). */
+/* Is flow key @p a packet key @p b? In five words, loaded in place (memcmp()
+ * is a call and a loop; copies of the keys cost as much as the compare).
+ * Word 2 of an IPv4 key is the flow's memo, not address (ap_ct_flow_memo()):
+ * left out when @p b, whose family word 0 compares, is IPv4. */
 static inline bool
 key_eq(const struct ap_ct_key *a, const struct ap_ct_key *b)
 {
+	const uint64_t w2 = b->family == 4 ? 0 : UINT64_MAX;
+
 	RTE_BUILD_BUG_ON(sizeof(struct ap_ct_key) != 40);
+	RTE_BUILD_BUG_ON(AP_CT_KEY_MEMO_OFF != 8 * 2);
 	return ((key_word(a, 0) ^ key_word(b, 0)) | (key_word(a, 1) ^ key_word(b, 1)) |
-		(key_word(a, 2) ^ key_word(b, 2)) | (key_word(a, 3) ^ key_word(b, 3)) |
+		((key_word(a, 2) ^ key_word(b, 2)) & w2) | (key_word(a, 3) ^ key_word(b, 3)) |
 		(key_word(a, 4) ^ key_word(b, 4))) == 0;
 }
 
@@ -199,6 +205,7 @@ flow_event(struct ap_ct_table *t, const struct ap_ct_flow *f, uint8_t type, uint
 	ev.status = f->status;
 	ev.worker = 0;
 	ev.key = f->key;
+	ap_ct_key_clean(&ev.key);
 	ev.nat_sport = f->nat_sport;
 	ev.nat_dport = f->nat_dport;
 	ev.nat_saddr = f->nat_saddr;
@@ -303,6 +310,14 @@ flow_del(struct ap_ct_table *t, uint32_t idx, enum ap_ct_end reason)
 void
 ap_ct_gc(struct ap_ct_table *t, uint32_t now, unsigned budget)
 {
+	uint32_t ahead = (uint32_t)(((uint64_t)t->gc_cursor + budget) % t->max);
+
+	/* The slots the next call looks at are fetched now: with a large
+	 * table each one misses the cache, and the walk would wait for it. */
+	for (unsigned i = 0; i < budget; i++) {
+		rte_prefetch0(&t->flows[ahead]);
+		ahead = ahead + 1 == t->max ? 0 : ahead + 1;
+	}
 	for (unsigned i = 0; i < budget; i++) {
 		uint32_t idx = t->gc_cursor;
 
@@ -884,7 +899,7 @@ tcp_update(struct ap_ct_table *t, struct ap_ct_flow *f, enum ap_ct_dir dir,
 		memset(f->bytes_lo, 0, sizeof(f->bytes_lo));
 		memset(f->bytes_hi, 0, sizeof(f->bytes_hi));
 		if (!f->syn)
-			memset(f->fw_memo, 0, sizeof(f->fw_memo)); /* classified anew */
+			memset(ap_ct_flow_memo(f), 0, 8); /* classified anew */
 		f->created = now_ticks();
 		if (have)
 			ap_ct_tcp_win_new(&f->win[dir], &si);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include <stddef.h>
+#include <string.h>
 
 #include <rte_graph.h>
 #include <rte_hash.h>
@@ -135,7 +136,13 @@ enum ap_ct_info {
 	AP_CT_SYN_DROP,	  /**< Blocked source, bad cookie, or a client early: dropped. */
 };
 
-/** Canonical flow key: the endpoint that sorts lower first. 40 bytes. */
+/**
+ * Canonical flow key: the endpoint that sorts lower first. 40 bytes. An IPv4
+ * key's address tails are zero in a packet's key; in a flow's, the tail of
+ * addr_lo (AP_CT_KEY_MEMO_OFF) holds the firewall's memo instead (see
+ * ap_ct_flow_memo()): lookups leave it out, and copies of a flow's key that
+ * leave the worker are cleaned (ap_ct_key_clean()).
+ */
 struct ap_ct_key {
 	uint8_t family; /**< 4 or 6 */
 	uint8_t proto;
@@ -143,6 +150,9 @@ struct ap_ct_key {
 	uint16_t port_lo, port_hi; /**< Network order; ICMP echo: the id twice. */
 	uint8_t addr_lo[16], addr_hi[16];
 };
+
+/** Where an IPv4 flow's memo sits in its key: addr_lo[8..15], key word 2. */
+#define AP_CT_KEY_MEMO_OFF 16
 
 /**
  * The hash of the key with these fields (ports in network order): what
@@ -228,8 +238,9 @@ struct __rte_cache_aligned ap_ct_flow {
 		struct {
 			uint32_t syn_delta, syn_tsoff;
 		};
-		/* syn == 0: the firewall's memo of its classification of the
-		 * flow's new packets (dp/fw/fw.c); zero (a new flow): none. */
+		/* syn == 0, IPv6: the firewall's memo of its classification
+		 * of the flow's new packets (dp/fw/fw.c); zero (a new flow):
+		 * none. An IPv4 flow's is in its key (ap_ct_flow_memo()). */
 		uint32_t fw_memo[2];
 	};
 	uint32_t last_seg; /**< Hash of the last segment (direction, seq, ack, end, window). */
@@ -237,6 +248,30 @@ struct __rte_cache_aligned ap_ct_flow {
 
 _Static_assert(sizeof(struct ap_ct_flow) == 128, "a flow is two cache lines");
 _Static_assert(offsetof(struct ap_ct_flow, bytes_hi) == 64, "the first line is full");
+
+_Static_assert(offsetof(struct ap_ct_key, addr_lo) + 8 == AP_CT_KEY_MEMO_OFF,
+	       "the memo is the tail of an IPv4 key's lower address");
+
+/** @p k with an IPv4 flow's memo taken out of its address tail: the key as
+ * its packets have it. */
+static inline void
+ap_ct_key_clean(struct ap_ct_key *k)
+{
+	if (k->family == 4)
+		memset((uint8_t *)k + AP_CT_KEY_MEMO_OFF, 0, 8);
+}
+
+/**
+ * Where flow @p f keeps the firewall's memo (8 bytes, dp/fw/fw.c; zero: none):
+ * an IPv4 flow in its key's unused address tail, in the first line, which
+ * every packet of the flow reads anyway; an IPv6 flow, whose key is all
+ * address, in fw_memo in the second line.
+ */
+static inline uint8_t *
+ap_ct_flow_memo(struct ap_ct_flow *f)
+{
+	return f->key.family == 4 ? (uint8_t *)&f->key + AP_CT_KEY_MEMO_OFF : (uint8_t *)f->fw_memo;
+}
 
 /** Is slot @p f of a table a flow? */
 static inline bool

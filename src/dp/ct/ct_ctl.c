@@ -146,11 +146,17 @@ flow_snapshot(const struct ap_ct_table *t, uint32_t i, struct ap_ct_flow *c)
 {
 	const volatile struct ap_ct_flow *live = &t->flows[i];
 
+	/* An IPv4 flow's key holds its memo, which the firewall may write
+	 * meanwhile: compared, and handed on, clean. */
 	for (unsigned try = 0; try < 4; try++) {
+		struct ap_ct_key again;
+
 		*c = t->flows[i];
 		rte_smp_rmb();
-		if (memcmp((const void *)&live->key, &c->key, sizeof(c->key)) == 0 &&
-		    live->created == c->created)
+		memcpy(&again, (const void *)&live->key, sizeof(again));
+		ap_ct_key_clean(&c->key);
+		ap_ct_key_clean(&again);
+		if (memcmp(&again, &c->key, sizeof(c->key)) == 0 && live->created == c->created)
 			return ap_ct_flow_used(c);
 	}
 	return false;

@@ -320,14 +320,15 @@ ct_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t
 			hits = ap_ct_lookup_bulk(t, keys, sigs, nk, data);
 		}
 		/* A flow's second line: TCP's windows, the translation, and,
-		 * with the firewall on, its memo (read for packets of unreplied
-		 * flows). */
+		 * with the firewall on, an IPv6 flow's memo (read for packets of
+		 * unreplied flows; an IPv4 flow's is in the first line). */
 		for (unsigned k = 0; k < nk; k++)
 			if (hits & (1ull << k)) {
 				const struct ap_ct_flow *f = &t->flows[data[k] & ~AP_CT_NAT_KEY];
 
 				if (f->key.proto == 6 || f->nat ||
-				    (ap_fw.enabled && !(f->status & AP_CT_SEEN_REPLY)))
+				    (ap_fw.enabled && !(f->status & AP_CT_SEEN_REPLY) &&
+				     f->key.family != 4))
 					rte_prefetch0((const char *)f + RTE_CACHE_LINE_SIZE);
 			}
 		for (uint16_t i = 0; i < n; i++) {

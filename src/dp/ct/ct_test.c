@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <rte_ring_elem.h>
+
 #include "dp/core/eal_test.h"
 #include "dp/core/dp_core.h"
 #include "dp/ct/ct.h"
@@ -279,6 +281,117 @@ Test(ct_table, prepared_hash_is_the_key_hash)
 		cr_assert_eq(cp.kind, AP_CT_PKT_FLOW, "IPv6 case %u", i);
 		cr_expect_eq(cp.sig, ap_ct_key_hash(&cp.k), "IPv6 case %u", i);
 	}
+}
+
+static uint64_t
+memo_of(struct ap_ct_flow *f)
+{
+	uint64_t m;
+
+	memcpy(&m, ap_ct_flow_memo(f), sizeof(m));
+	return m;
+}
+
+static void
+memo_set(struct ap_ct_flow *f, uint64_t m)
+{
+	memcpy(ap_ct_flow_memo(f), &m, sizeof(m));
+}
+
+/* An IPv4 flow keeps the firewall's memo in its key's address tail, in the
+ * first cache line: the flow is still found from both directions and leaves
+ * the hash whole, its events carry the key as its packets have it, and a
+ * slot taken again starts with none. */
+Test(ct_table, ipv4_memo_in_the_key)
+{
+	const uint64_t m = UINT64_C(0xfedcba9876543210);
+	struct pkt p = mk(17, C, S, 5353, 53, 0);
+	struct ap_ct_key clean;
+	struct ap_ct_event ev;
+	struct ap_ct_pkt cp;
+	struct ap_ct_flow *f;
+
+	t->events = rte_ring_create_elem("ct_test_ev", sizeof(ev), 16, SOCKET_ID_ANY,
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+	cr_assert_not_null(t->events);
+	ap_ct_prepare(p.ip, &p.pi, 100, &cp);
+	cr_assert_eq(track(17, C, S, 5353, 53, 0, 1), AP_CT_NEW);
+	cr_assert_eq(rte_ring_dequeue_elem(t->events, &ev, sizeof(ev)), 0);
+	f = (struct ap_ct_flow *)only_flow();
+	cr_expect_leq(ap_ct_flow_memo(f) + 8, (uint8_t *)f + RTE_CACHE_LINE_SIZE,
+		      "in the first line");
+	cr_expect_eq(memo_of(f), 0, "a new flow has none");
+	memo_set(f, m);
+	cr_expect_eq(track(17, C, S, 5353, 53, 0, 2), AP_CT_NEW);
+	cr_expect_eq(t->count, 1, "still the flow's key");
+	cr_expect_eq(f->pkts[AP_CT_ORIG], 2);
+	cr_expect_eq(track(17, S, C, 53, 5353, 0, 3), AP_CT_ESTABLISHED);
+	cr_expect_eq(f->pkts[AP_CT_REPLY], 1);
+	cr_expect_eq(memo_of(f), m, "ct leaves it be");
+	clean = f->key;
+	ap_ct_key_clean(&clean);
+	cr_expect(memcmp(&clean, &cp.k, sizeof(clean)) == 0, "clean, the packets' key");
+	ap_ct_flush(t, NULL);
+	cr_expect_eq(t->count, 0);
+	cr_expect_eq(t->hash.count, 0, "its key left the hash");
+	cr_assert_eq(rte_ring_dequeue_elem(t->events, &ev, sizeof(ev)), 0);
+	cr_expect_eq(ev.type, AP_CT_EV_DESTROY);
+	cr_expect(memcmp(&ev.key, &cp.k, sizeof(ev.key)) == 0, "the event's key is clean");
+	/* The slot again, for another flow: no memo. */
+	cr_expect_eq(track(17, C, S, 5354, 53, 0, 4), AP_CT_NEW);
+	cr_expect_eq(only_flow(), f, "the same slot");
+	cr_expect_eq(memo_of(f), 0, "nothing of the last flow's");
+	/* A TCP flow reopened by a SYN is classified anew. */
+	ap_ct_flush(t, NULL);
+	cr_expect_eq(track(6, C, S, 40000, 80, SYN, 5), AP_CT_NEW);
+	f = (struct ap_ct_flow *)only_flow();
+	memo_set(f, m);
+	cr_expect_eq(track(6, S, C, 80, 40000, SYNACK, 6), AP_CT_ESTABLISHED);
+	cr_expect_eq(track(6, C, S, 40000, 80, ACK, 6), AP_CT_ESTABLISHED);
+	cr_expect_eq(track(6, C, S, 40000, 80, RST, 6), AP_CT_ESTABLISHED);
+	cr_expect_eq(f->state, AP_TCP_CLOSE);
+	cr_expect_eq(memo_of(f), m);
+	cr_expect_eq(track(6, C, S, 40000, 80, SYN, 7), AP_CT_NEW, "reopened");
+	cr_expect_eq(memo_of(f), 0, "its memo forgotten");
+	cr_expect_eq(t->count, 1);
+	ap_ct_flush(t, NULL);
+	rte_ring_free(t->events);
+	t->events = NULL;
+}
+
+/* An IPv6 flow's key is all address: its memo is in the second line, and
+ * the key is left whole. */
+Test(ct_table, ipv6_memo_in_the_second_line)
+{
+	const uint64_t m = UINT64_C(0x8000000000000001);
+	uint8_t ip[40] = {0x60};
+	struct ap_pkt_info pi = {0};
+	struct ap_ct_key k;
+	struct ap_ct_flow *f;
+
+	ip[6] = 17;
+	ip[8] = 0x20, ip[9] = 0x01, ip[23] = 1; /* 2001::1 -> 2001::ab00:0:0:2 */
+	ip[24] = 0x20, ip[25] = 0x01, ip[39] = 2;
+	ip[30] = 0xab;
+	pi.l3 = AP_L3_IPV6;
+	pi.l4_off = 40;
+	pi.l4_proto = 17;
+	pi.l4_sport = 5353;
+	pi.l4_dport = 53;
+	cr_assert_eq(ap_ct_track(t, ip, &pi, 100, 1), AP_CT_NEW);
+	f = (struct ap_ct_flow *)only_flow();
+	cr_expect_eq(ap_ct_flow_memo(f), (uint8_t *)f->fw_memo);
+	cr_expect_eq(memo_of(f), 0);
+	k = f->key;
+	memo_set(f, m);
+	cr_expect(memcmp(&k, &f->key, sizeof(k)) == 0, "the key is untouched");
+	ap_ct_key_clean(&k);
+	cr_expect(memcmp(&k, &f->key, sizeof(k)) == 0, "an IPv6 key has nothing to clean");
+	cr_expect_eq(ap_ct_track(t, ip, &pi, 100, 2), AP_CT_NEW);
+	cr_expect_eq(t->count, 1);
+	cr_expect_eq(f->pkts[AP_CT_ORIG], 2);
+	cr_expect_eq(memo_of(f), m);
+	ap_ct_flush(t, NULL);
 }
 
 Test(ct_table, tcp_both_directions_one_flow)

@@ -704,7 +704,8 @@ fw_decide(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p, int rule, unsign
  * new packets in its original direction are classified once for each
  * combination of what else the answer depends on: the rule that matched
  * (index + 1, 0: none, the zone pair's policy) is kept in the flow
- * (ap_ct_flow.fw_memo) with that combination, and a later packet that shows
+ * (ap_ct_flow_memo(): an IPv4 flow's in the first cache line, with the key)
+ * with that combination, and a later packet that shows
  * the same takes the rule without a classification, then gets what
  * fw_decide() gives a classified one (hit counter, last hit, log record,
  * verdict counter, action). A memo whose rule logs is decided in the burst's
@@ -866,7 +867,7 @@ ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8
 		if (fl != NULL) {
 			const uint64_t want = gen | fw_memo_ctx(rs, pv, l3hdrs[i], outs[i]);
 
-			memcpy(&m, fl->fw_memo, sizeof(m));
+			memcpy(&m, ap_ct_flow_memo(fl), sizeof(m));
 			if (((m ^ want) & ~FW_MEMO_RULE) == 0) {
 				const unsigned r =
 					(unsigned)((m & FW_MEMO_RULE) >> FW_MEMO_RULE_SHIFT);
@@ -914,7 +915,7 @@ ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8
 				uint64_t m = fw_memo_word(rs, &p[i]) |
 					     (uint64_t)res[f][k] << FW_MEMO_RULE_SHIFT;
 
-				memcpy(memo[i]->fw_memo, &m, sizeof(m));
+				memcpy(ap_ct_flow_memo(memo[i]), &m, sizeof(m));
 			}
 		}
 	}
