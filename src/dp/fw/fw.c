@@ -541,15 +541,46 @@ ap_fw_rs_classify(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p)
 
 /* The data plane's check. */
 
-/* Index of a zone in the policy matrix. */
-static unsigned
-pidx(const struct ap_fw_rs *rs, uint8_t zone)
+/* The policy matrix index of a zone folded to 5 bits as the memo holds it
+ * (AP_FW_ZONE_SELF 30, AP_FW_ZONE_ANY 31; an index is below 30 as it is). */
+static __rte_always_inline unsigned
+pidx5(const struct ap_fw_rs *rs, unsigned z5)
 {
 	const unsigned nz = rs->cfg.n_zones;
 
-	if (zone == AP_FW_ZONE_SELF)
+	if (z5 == (AP_FW_ZONE_SELF & 31))
 		return nz + 1;
-	return zone < nz ? zone : nz;
+	return z5 < nz ? z5 : nz;
+}
+
+/* Index of a zone in the policy matrix. */
+static __rte_always_inline unsigned
+pidx(const struct ap_fw_rs *rs, uint8_t zone)
+{
+	return pidx5(rs, zone & 31u);
+}
+
+/* A packet that rule @p rule decided: its counters; its action. */
+static __rte_always_inline enum ap_fw_action
+fw_rule_hit(const struct ap_fw_rs *rs, unsigned rule, unsigned lcore, uint64_t now)
+{
+	const enum ap_fw_action a = rs->cfg.rules[rule].action;
+
+	rs->hits[lcore * rs->cfg.n_rules + rule]++;
+	rs->last_hit[rule] = now;
+	ap_fw.stats[lcore * AP_FW_S_COUNT + AP_FW_V_RULE_ACCEPT + a]++;
+	return a;
+}
+
+/* A packet no rule matched, from zone index @p a to @p b (pidx()): the
+ * policy's counter; its action. */
+static __rte_always_inline enum ap_fw_action
+fw_policy_hit(const struct ap_fw_rs *rs, unsigned a, unsigned b, unsigned lcore)
+{
+	const enum ap_fw_action act = (enum ap_fw_action)rs->policy[a][b];
+
+	ap_fw.stats[lcore * AP_FW_S_COUNT + AP_FW_V_POLICY_ACCEPT + act]++;
+	return act;
 }
 
 /* One log record, at most log_rate a second on each worker. */
@@ -683,18 +714,11 @@ fw_decide(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p, int rule, unsign
 {
 	enum ap_fw_action a;
 
-	if (rule >= 0) {
-		const struct ap_cfg_fw_rule *r = &rs->cfg.rules[rule];
-
-		rs->hits[lcore * rs->cfg.n_rules + (unsigned)rule]++;
-		rs->last_hit[rule] = now;
-		ap_fw.stats[lcore * AP_FW_S_COUNT + AP_FW_V_RULE_ACCEPT + r->action]++;
-		if (unlikely(r->log))
-			fw_log(rs, p, lcore, rule, now);
-		return r->action;
-	}
-	a = (enum ap_fw_action)rs->policy[pidx(rs, p->from)][pidx(rs, p->to)];
-	ap_fw.stats[lcore * AP_FW_S_COUNT + AP_FW_V_POLICY_ACCEPT + a]++;
+	if (rule < 0)
+		return fw_policy_hit(rs, pidx(rs, p->from), pidx(rs, p->to), lcore);
+	a = fw_rule_hit(rs, (unsigned)rule, lcore, now);
+	if (unlikely(rs->cfg.rules[rule].log))
+		fw_log(rs, p, lcore, rule, now);
 	return a;
 }
 
@@ -792,40 +816,19 @@ ap_fw_check_slow(const struct ap_mbuf_priv *pv, const uint8_t *l3hdr, uint16_t o
 	return fw_decide(rs, &p, ap_fw_rs_classify(rs, &p), rte_lcore_id(), rte_rdtsc());
 }
 
-/* The policy matrix index of a zone folded to 5 bits as the memo holds it
- * (AP_FW_ZONE_SELF 30, AP_FW_ZONE_ANY 31): pidx() of the zone. */
-static __rte_always_inline unsigned
-pidx5(const struct ap_fw_rs *rs, unsigned z5)
-{
-	const unsigned nz = rs->cfg.n_zones;
-
-	if (z5 == (AP_FW_ZONE_SELF & 31))
-		return nz + 1;
-	return z5 < nz ? z5 : nz;
-}
-
 /*
- * fw_decide() for a packet whose memo @p m (context and rule + 1) decided it,
- * where the rule, if any, does not log: the same counters and action, taken
- * from the memo's bits. Nothing of it depends on the order of the packets.
+ * fw_decide() for a packet whose memo @p m (context and rule + 1 @p r)
+ * decided it, where the rule, if any, does not log: the same counters and
+ * action, from the memo's bits. Nothing of it depends on the order of the
+ * packets.
  */
 static __rte_always_inline enum ap_fw_action
-fw_decide_memo(const struct ap_fw_rs *rs, uint64_t m, unsigned r, uint64_t *st, unsigned lcore,
-	       uint64_t now)
+fw_decide_memo(const struct ap_fw_rs *rs, uint64_t m, unsigned r, unsigned lcore, uint64_t now)
 {
-	enum ap_fw_action a;
-
-	if (r != 0) {
-		a = rs->cfg.rules[r - 1].action;
-		rs->hits[lcore * rs->cfg.n_rules + r - 1]++;
-		rs->last_hit[r - 1] = now;
-		st[AP_FW_V_RULE_ACCEPT + a]++;
-		return a;
-	}
-	a = (enum ap_fw_action)rs->policy[pidx5(rs, (unsigned)(m >> 12) & 31)]
-					 [pidx5(rs, (unsigned)(m >> 17) & 31)];
-	st[AP_FW_V_POLICY_ACCEPT + a]++;
-	return a;
+	if (r != 0)
+		return fw_rule_hit(rs, r - 1, lcore, now);
+	return fw_policy_hit(rs, pidx5(rs, (unsigned)(m >> 12) & 31),
+			     pidx5(rs, (unsigned)(m >> 17) & 31), lcore);
 }
 
 void
@@ -876,7 +879,7 @@ ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8
 				if (r == 0 || likely(!rs->cfg.rules[r - 1].log)) {
 					if (r != 0 && now == 0)
 						now = rte_rdtsc();
-					verdicts[i] = fw_decide_memo(rs, m, r, st, lcore, now);
+					verdicts[i] = fw_decide_memo(rs, m, r, lcore, now);
 					continue;
 				}
 				fw_pkt_fill(rs, pv, l3hdrs[i], outs[i], &p[i]);
