@@ -627,6 +627,24 @@ fw_ctx_pack(uint8_t dscp, uint8_t from, uint8_t to, uint8_t iif, uint8_t oif)
 	       (uint32_t)oif << 6 | iif;
 }
 
+/* The memo's context bits of the packet of @p pv (IP header @p l3hdr) going
+ * out of @p out, from the ruleset's tables (fw_ctx_pack() of its DSCP, zones
+ * and interfaces). */
+static __rte_always_inline uint64_t
+fw_memo_ctx(const struct ap_fw_rs *rs, const struct ap_mbuf_priv *pv, const uint8_t *l3hdr,
+	    uint16_t out)
+{
+	const uint32_t in = rs->in_ctx[RTE_MIN(pv->l3, (uint16_t)AP_L3_MAX)];
+	const uint32_t o = rs->out_ctx[out < AP_L3_MAX	      ? out
+				       : out == AP_FW_TO_SELF ? AP_L3_MAX + 1
+							      : AP_L3_MAX];
+	const uint8_t dscp = pv->pi.l3 == AP_L3_IPV4
+				     ? l3hdr[1] >> 2
+				     : (uint8_t)(((l3hdr[0] & 0x0f) << 4 | l3hdr[1] >> 4) >> 2);
+
+	return (uint64_t)(in | o | (uint32_t)dscp << 22);
+}
+
 /* What a packet's memo depends on beside its flow: the zones and interfaces
  * of @p pv going out of L3 interface @p out, and the DSCP of its IP header
  * @p l3hdr; with its family and conntrack state. */
@@ -656,24 +674,7 @@ fw_pkt_ctx(const struct ap_fw_rs *rs, const struct ap_mbuf_priv *pv, const uint8
 	else
 		dscp = (uint8_t)(((l3hdr[0] & 0x0f) << 4 | l3hdr[1] >> 4) >> 2);
 	p->dscp = dscp;
-	p->memo_ctx = fw_ctx_pack(dscp, from, to, iif, oif);
-}
-
-/* fw_pkt_ctx()'s memo_ctx for the packet of @p pv (IP header @p l3hdr)
- * going out of @p out, from the ruleset's tables, without the rest. */
-static __rte_always_inline uint64_t
-fw_memo_ctx(const struct ap_fw_rs *rs, const struct ap_mbuf_priv *pv, const uint8_t *l3hdr,
-	    uint16_t out)
-{
-	const uint32_t in = rs->in_ctx[RTE_MIN(pv->l3, (uint16_t)AP_L3_MAX)];
-	const uint32_t o = rs->out_ctx[out < AP_L3_MAX	      ? out
-				       : out == AP_FW_TO_SELF ? AP_L3_MAX + 1
-							      : AP_L3_MAX];
-	const uint8_t dscp = pv->pi.l3 == AP_L3_IPV4
-				     ? l3hdr[1] >> 2
-				     : (uint8_t)(((l3hdr[0] & 0x0f) << 4 | l3hdr[1] >> 4) >> 2);
-
-	return (uint64_t)(in | o | (uint32_t)dscp << 22);
+	p->memo_ctx = fw_memo_ctx(rs, pv, l3hdr, out);
 }
 
 /* The rest of what the rules see of @p pv (IP header @p l3hdr) after
