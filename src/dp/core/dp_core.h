@@ -122,6 +122,15 @@ ap_mbuf_priv(struct rte_mbuf *m)
 	return (struct ap_mbuf_priv *)rte_mbuf_to_priv(m);
 }
 
+/** A frame a wire passes as it is: a whole Ethernet header, and no tag the
+ * driver took off (eth-input puts such a tag back). */
+static __rte_always_inline bool
+ap_frame_plain(const struct rte_mbuf *m)
+{
+	return likely(!(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)) &&
+	       likely(rte_pktmbuf_data_len(m) >= RTE_ETHER_HDR_LEN);
+}
+
 /** A received frame's routing state, clean: nothing from an earlier use of the mbuf. */
 static __rte_always_inline void
 ap_mbuf_priv_fresh(struct ap_mbuf_priv *pv)

@@ -103,12 +103,11 @@ port_rx_trace(struct ap_worker *w, struct rte_node *node, struct rte_mbuf **pkts
 static __rte_always_inline bool
 port_rx_wire_clean(struct rte_mbuf **pkts, uint16_t n)
 {
-	uint64_t bad = 0;
+	bool plain = true;
 
 	for (uint16_t i = 0; i < n; i++)
-		bad |= (pkts[i]->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) |
-		       (rte_pktmbuf_data_len(pkts[i]) < RTE_ETHER_HDR_LEN);
-	return bad == 0;
+		plain &= ap_frame_plain(pkts[i]);
+	return plain;
 }
 
 /*

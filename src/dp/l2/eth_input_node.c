@@ -142,15 +142,6 @@ eth_input_prefetch(struct rte_mbuf **pkts, uint16_t i, uint16_t n)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 }
 
-/* The frames eth_input_one() would send on unchanged without a look past
- * the Ethernet header: no tag taken off by the driver, a whole header. */
-static __rte_always_inline bool
-eth_input_plain(const struct rte_mbuf *m)
-{
-	return likely(!(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)) &&
-	       likely(rte_pktmbuf_data_len(m) >= RTE_ETHER_HDR_LEN);
-}
-
 /* 0x8100 and 0x9100 differ in one bit; 0x88a8 is the other tag. */
 static __rte_always_inline bool
 eth_is_tag(uint16_t et_be)
@@ -168,7 +159,7 @@ eth_xc_plain(const struct rte_mbuf *m, uint16_t port)
 {
 	uint16_t et;
 
-	if (unlikely(m->port != port) || unlikely(!eth_input_plain(m)))
+	if (unlikely(m->port != port) || unlikely(!ap_frame_plain(m)))
 		return false;
 	memcpy(&et, rte_pktmbuf_mtod_offset(m, const uint8_t *, 12), 2);
 	return likely(!eth_is_tag(et));
@@ -229,7 +220,7 @@ eth_input_wire_run(struct rte_mbuf **pkts, uint16_t i, uint16_t n, rte_edge_t *n
 		struct rte_mbuf *m = pkts[i];
 
 		nexts[i] = ETH_INPUT_EDGE_XCONNECT;
-		if (likely(eth_input_plain(m)))
+		if (likely(ap_frame_plain(m)))
 			continue;
 		if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)
 			eth_input_unstrip(m);
@@ -269,7 +260,7 @@ eth_input_l3_run(struct rte_mbuf **pkts, uint16_t i, uint16_t n, rte_edge_t *nex
 		uint8_t l3;
 
 		eth_input_prefetch(pkts, i, n);
-		if (unlikely(!eth_input_plain(m)))
+		if (unlikely(!ap_frame_plain(m)))
 			goto slow;
 		memcpy(&d4, p, 4);
 		memcpy(&d2, p + 4, 2);
@@ -316,48 +307,41 @@ eth_input_any_run(struct rte_mbuf **pkts, uint16_t i, uint16_t n, rte_edge_t *ne
 	return i;
 }
 
-/* How a stream's port is cross-connected: 0 not (or not plainly), 1 with
- * `validate: l2` (tags are looked for), 2 as a wire. */
-static __rte_always_inline unsigned
-eth_xc_kind(const struct ap_port_fast *pf)
+/* Is a port cross-connected plainly, with `validate: l2` (tags are looked
+ * for)? A wire's plain bursts never get here: port-rx sends them on itself. */
+static __rte_always_inline bool
+eth_xc_l2(const struct ap_port_fast *pf)
 {
-	if (pf->validate_none)
-		return 2;
-	return pf->has_xconnect && !pf->l2 && !pf->l3 && !pf->validate_full;
+	return pf->has_xconnect && !pf->validate_none && !pf->l2 && !pf->l3 && !pf->validate_full;
 }
 
 /*
- * Whether every packet of @p pkts comes from a cross-connect port and would
- * go on to xconnect as it is (eth_xc_plain(); on a wire, a whole Ethernet
- * header and no tag taken off): then the stream goes to xconnect whole, and
- * nothing is written for any packet. The ports' settings are read once a run.
+ * Whether every packet of @p pkts comes from a `validate: l2` cross-connect
+ * port and would go on to xconnect as it is (eth_xc_plain()): then the stream
+ * goes to xconnect whole, and nothing is written for any packet. The ports'
+ * settings are read once a run.
  */
 static __rte_always_inline bool
 eth_input_all_xc(struct rte_mbuf **pkts, uint16_t n)
 {
 	uint16_t port = pkts[0]->port;
-	unsigned kind = eth_xc_kind(&ap_ports_fast[port]);
+	bool xc = eth_xc_l2(&ap_ports_fast[port]);
 	uint64_t bad = 0;
 
-	for (uint16_t i = 0; i < n && kind != 0; i++) {
+	for (uint16_t i = 0; i < n && xc; i++) {
 		const struct rte_mbuf *m = pkts[i];
 
 		if (unlikely(m->port != port)) {
 			port = m->port;
-			kind = eth_xc_kind(&ap_ports_fast[port]);
-			if (kind == 0)
+			xc = eth_xc_l2(&ap_ports_fast[port]);
+			if (!xc)
 				break;
 		}
-		if (kind == 1) {
-			if (i + PREFETCH_AHEAD < n)
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-			bad |= !eth_xc_plain(m, port);
-		} else {
-			bad |= (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) |
-			       (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN);
-		}
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		bad |= !eth_xc_plain(m, port);
 	}
-	return kind != 0 && bad == 0;
+	return xc && bad == 0;
 }
 
 /*
