@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -817,29 +818,70 @@ ap_fw_check_slow(const struct ap_mbuf_priv *pv, const uint8_t *l3hdr, uint16_t o
 	return fw_decide(rs, &p, ap_fw_rs_classify(rs, &p), rte_lcore_id(), rte_rdtsc());
 }
 
-/*
- * fw_decide() for a packet whose memo @p m (context and rule + 1 @p r)
- * decided it, where the rule, if any, does not log: the same counters and
- * action, from the memo's bits. Nothing of it depends on the order of the
- * packets.
- */
-static __rte_always_inline enum ap_fw_action
-fw_decide_memo(const struct ap_fw_rs *rs, uint64_t m, unsigned r, unsigned lcore, uint64_t now)
+/* The counters of the packets a burst's first pass decided, added up there
+ * and written once: verdicts and memo hits (index AP_FW_V_* / AP_FW_S_*),
+ * and the run of packets of one rule (the hits of a memo's rule come in
+ * runs: a flow's packets, and many flows of one rule). */
+struct fw_tally {
+	uint32_t st[AP_FW_S_COUNT];
+	unsigned rule; /* UINT_MAX: no run */
+	uint32_t run;
+};
+
+/* The run of rule hits of @p t into the ruleset's counters, at TSC @p *now
+ * (read here the first time a burst needs it: 0). */
+static __rte_always_inline void
+fw_tally_run(const struct ap_fw_rs *rs, struct fw_tally *t, unsigned lcore, uint64_t *now)
 {
-	if (r != 0)
-		return fw_rule_hit(rs, r - 1, lcore, now);
-	return fw_policy_hit(rs, pidx5(rs, (unsigned)(m >> 12) & 31),
-			     pidx5(rs, (unsigned)(m >> 17) & 31), lcore);
+	if (t->run == 0)
+		return;
+	if (*now == 0)
+		*now = rte_rdtsc();
+	rs->hits[lcore * rs->cfg.n_rules + t->rule] += t->run;
+	rs->last_hit[t->rule] = *now;
+	t->run = 0;
 }
 
-void
-ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8_t **l3hdrs,
-		  const uint16_t *outs, unsigned n, enum ap_fw_action *verdicts)
+/*
+ * fw_decide() for a packet whose memo @p m (context and rule + 1 @p r)
+ * decided it, where the rule, if any, does not log: the same counters, into
+ * @p t, and action, from the memo's bits. Nothing of it depends on the order
+ * of the packets.
+ */
+static __rte_always_inline enum ap_fw_action
+fw_decide_memo(const struct ap_fw_rs *rs, uint64_t m, unsigned r, struct fw_tally *t,
+	       unsigned lcore, uint64_t *now)
 {
-	const struct ap_fw_rs *rs = __atomic_load_n(&ap_fw.rs, __ATOMIC_ACQUIRE);
-	const unsigned lcore = rte_lcore_id();
-	const uint64_t gen = FW_MEMO_SET | (uint64_t)(rs->gen & FW_MEMO_GEN) << FW_MEMO_GEN_SHIFT;
-	uint64_t *st = &ap_fw.stats[lcore * AP_FW_S_COUNT];
+	enum ap_fw_action a;
+
+	if (r == 0) {
+		a = (enum ap_fw_action)rs->policy[pidx5(rs, (unsigned)(m >> 12) & 31)]
+						 [pidx5(rs, (unsigned)(m >> 17) & 31)];
+		t->st[AP_FW_V_POLICY_ACCEPT + a]++;
+		return a;
+	}
+	a = rs->cfg.rules[r - 1].action;
+	t->st[AP_FW_V_RULE_ACCEPT + a]++;
+	if (r - 1 != t->rule) {
+		fw_tally_run(rs, t, lcore, now);
+		t->rule = r - 1;
+	}
+	t->run++;
+	return a;
+}
+
+/*
+ * The packets of a burst that its first pass left (@p rest, in burst order):
+ * classified, or decided by a memo whose rule logs, in packet order, so log
+ * records keep the order of the packets. Per family, the packets are decided
+ * in order (at), with their rule + 1 (res): from the memo, or from the
+ * classification of those in cls.
+ */
+static __rte_noinline void
+fw_check_rest(const struct ap_fw_rs *rs, struct ap_ct_table *ct, struct ap_mbuf_priv **pvs,
+	      const uint8_t **l3hdrs, const uint16_t *outs, const uint16_t *rest, unsigned nr,
+	      enum ap_fw_action *verdicts, unsigned lcore, uint64_t now)
+{
 	struct ap_fw_pkt p[AP_FW_BURST];
 	struct fw_key keys[AP_FW_BURST];
 	struct ap_ct_flow *memo[AP_FW_BURST]; /* a memo to make once classified */
@@ -847,64 +889,32 @@ ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8
 	uint32_t res[2][AP_FW_BURST], got[AP_FW_BURST];
 	uint16_t at[2][AP_FW_BURST], cls[2][AP_FW_BURST];
 	unsigned nf[2] = {0, 0}, nc[2] = {0, 0};
-	uint64_t now = 0;
 
-	/* A memo that decides a packet without a log record decides it at
-	 * once. The others, per family, are decided in order (at), with their
-	 * rule + 1 (res): from a memo whose rule logs, or from the
-	 * classification of those in cls. */
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned j = 0; j < nr; j++) {
+		const unsigned i = rest[j];
 		struct ap_mbuf_priv *pv = pvs[i];
-		struct ap_ct_flow *fl;
+		struct ap_ct_flow *fl = fw_memo_flow(ct, pv, l3hdrs[i]);
 		unsigned f, k;
 		uint64_t m;
 
-		verdicts[i] = AP_FW_ACCEPT;
-		if (pv->fw_done)
-			continue;
-		pv->fw_done = 1;
-		if (likely(pv->ct == AP_CT_ESTABLISHED || pv->ct == AP_CT_RELATED)) {
-			st[AP_FW_V_ESTABLISHED]++;
-			continue;
-		}
-		fl = fw_memo_flow(ct, pv, l3hdrs[i]);
-		if (fl != NULL) {
-			const uint64_t want = gen | fw_memo_ctx(rs, pv, l3hdrs[i], outs[i]);
-
-			memcpy(&m, ap_ct_flow_memo(fl), sizeof(m));
-			if (((m ^ want) & ~FW_MEMO_RULE) == 0) {
-				const unsigned r =
-					(unsigned)((m & FW_MEMO_RULE) >> FW_MEMO_RULE_SHIFT);
-
-				st[AP_FW_S_MEMO]++;
-				if (r == 0 || likely(!rs->cfg.rules[r - 1].log)) {
-					if (r != 0 && now == 0)
-						now = rte_rdtsc();
-					verdicts[i] = fw_decide_memo(rs, m, r, lcore, now);
-					continue;
-				}
-				fw_pkt_fill(rs, pv, l3hdrs[i], outs[i], &p[i]);
-				f = p[i].family == 6;
-				k = nf[f]++;
-				at[f][k] = (uint16_t)i;
-				res[f][k] = r;
-				memo[i] = NULL;
-				continue;
-			}
-		}
 		fw_pkt_fill(rs, pv, l3hdrs[i], outs[i], &p[i]);
 		f = p[i].family == 6;
 		k = nf[f]++;
 		at[f][k] = (uint16_t)i;
 		memo[i] = fl;
+		if (fl != NULL) {
+			memcpy(&m, ap_ct_flow_memo(fl), sizeof(m));
+			if (((m ^ fw_memo_word(rs, &p[i])) & ~FW_MEMO_RULE) == 0) {
+				ap_fw.stats[lcore * AP_FW_S_COUNT + AP_FW_S_MEMO]++;
+				res[f][k] = (uint32_t)((m & FW_MEMO_RULE) >> FW_MEMO_RULE_SHIFT);
+				memo[i] = NULL;
+				continue;
+			}
+		}
 		fw_key_fill(&p[i], &keys[i]);
 		data[f][nc[f]] = (const uint8_t *)&keys[i];
 		cls[f][nc[f]++] = (uint16_t)k;
 	}
-	if (nf[0] + nf[1] == 0)
-		return;
-	if (now == 0)
-		now = rte_rdtsc();
 	for (unsigned f = 0; f < 2; f++) {
 		if (nc[f] > 0) {
 			fw_classify(&rs->acl[f], data[f], got, nc[f]);
@@ -923,6 +933,59 @@ ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8
 			}
 		}
 	}
+}
+
+void
+ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8_t **l3hdrs,
+		  const uint16_t *outs, unsigned n, enum ap_fw_action *verdicts)
+{
+	const struct ap_fw_rs *rs = __atomic_load_n(&ap_fw.rs, __ATOMIC_ACQUIRE);
+	const unsigned lcore = rte_lcore_id();
+	const uint64_t gen = FW_MEMO_SET | (uint64_t)(rs->gen & FW_MEMO_GEN) << FW_MEMO_GEN_SHIFT;
+	uint64_t *st = &ap_fw.stats[lcore * AP_FW_S_COUNT];
+	uint64_t now = 0;
+	struct fw_tally t = {.rule = UINT_MAX};
+	uint16_t rest[AP_FW_BURST];
+	unsigned nr = 0;
+
+	/* The first pass decides what ct's state or a memo whose rule does
+	 * not log decides, at once; the rest go on to fw_check_rest(). */
+	for (unsigned i = 0; i < n; i++) {
+		struct ap_mbuf_priv *pv = pvs[i];
+		struct ap_ct_flow *fl;
+		uint64_t m;
+
+		verdicts[i] = AP_FW_ACCEPT;
+		if (pv->fw_done)
+			continue;
+		pv->fw_done = 1;
+		if (likely(pv->ct == AP_CT_ESTABLISHED || pv->ct == AP_CT_RELATED)) {
+			t.st[AP_FW_V_ESTABLISHED]++;
+			continue;
+		}
+		fl = fw_memo_flow(ct, pv, l3hdrs[i]);
+		if (fl != NULL) {
+			memcpy(&m, ap_ct_flow_memo(fl), sizeof(m));
+			if (((m ^ (gen | fw_memo_ctx(rs, pv, l3hdrs[i], outs[i]))) &
+			     ~FW_MEMO_RULE) == 0) {
+				const unsigned r =
+					(unsigned)((m & FW_MEMO_RULE) >> FW_MEMO_RULE_SHIFT);
+
+				if (r == 0 || likely(!rs->cfg.rules[r - 1].log)) {
+					t.st[AP_FW_S_MEMO]++;
+					verdicts[i] = fw_decide_memo(rs, m, r, &t, lcore, &now);
+					continue;
+				}
+			}
+		}
+		rest[nr++] = (uint16_t)i;
+	}
+	fw_tally_run(rs, &t, lcore, &now);
+	for (unsigned s = 0; s < AP_FW_S_COUNT; s++)
+		st[s] += t.st[s];
+	if (nr > 0)
+		fw_check_rest(rs, ct, pvs, l3hdrs, outs, rest, nr, verdicts, lcore,
+			      now ? now : rte_rdtsc());
 }
 
 /* The control plane. */
