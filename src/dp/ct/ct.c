@@ -444,7 +444,7 @@ key_fill(struct ap_ct_key *k, size_t alen, const uint8_t *src, const uint8_t *ds
 
 /* key_fill() on a key whose family and proto are set, and its hash into
  * @p sig, from the same values (ap_ct_hash_parts()). */
-static inline bool
+static __rte_always_inline bool
 key_fill_hash(struct ap_ct_key *k, size_t alen, const uint8_t *src, const uint8_t *dst, uint16_t sp,
 	      uint16_t dp, uint32_t *sig)
 {
@@ -511,7 +511,7 @@ related_key(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k
 /* The packet's key and whether its source is the key's lower endpoint.
  * @return false for what is not tracked (unknown ICMP; errors are looked
  * up apart). */
-static bool
+static __rte_always_inline bool
 key_of(const uint8_t *l3, const struct ap_pkt_info *pi, struct ap_ct_key *k, bool *src_lo,
        bool *icmp_reply, uint32_t *sig)
 {
