@@ -628,6 +628,15 @@ fw_ctx_pack(uint8_t dscp, uint8_t from, uint8_t to, uint8_t iif, uint8_t oif)
 	       (uint32_t)oif << 6 | iif;
 }
 
+/* The DSCP of the IPv4 or IPv6 header @p l3hdr of the packet of @p pv. */
+static __rte_always_inline uint8_t
+fw_dscp(const struct ap_mbuf_priv *pv, const uint8_t *l3hdr)
+{
+	if (pv->pi.l3 == AP_L3_IPV4)
+		return l3hdr[1] >> 2;
+	return (uint8_t)(((l3hdr[0] & 0x0f) << 4 | l3hdr[1] >> 4) >> 2);
+}
+
 /* The memo's context bits of the packet of @p pv (IP header @p l3hdr) going
  * out of @p out, from the ruleset's tables (fw_ctx_pack() of its DSCP, zones
  * and interfaces). */
@@ -639,11 +648,7 @@ fw_memo_ctx(const struct ap_fw_rs *rs, const struct ap_mbuf_priv *pv, const uint
 	const uint32_t o = rs->out_ctx[out < AP_L3_MAX	      ? out
 				       : out == AP_FW_TO_SELF ? AP_L3_MAX + 1
 							      : AP_L3_MAX];
-	const uint8_t dscp = pv->pi.l3 == AP_L3_IPV4
-				     ? l3hdr[1] >> 2
-				     : (uint8_t)(((l3hdr[0] & 0x0f) << 4 | l3hdr[1] >> 4) >> 2);
-
-	return (uint64_t)(in | o | (uint32_t)dscp << 22);
+	return (uint64_t)(in | o | (uint32_t)fw_dscp(pv, l3hdr) << 22);
 }
 
 /* What a packet's memo depends on beside its flow: the zones and interfaces
@@ -660,7 +665,6 @@ fw_pkt_ctx(const struct ap_fw_rs *rs, const struct ap_mbuf_priv *pv, const uint8
 						: AP_FW_ZONE_ANY;
 	const uint8_t iif = pv->l3 < AP_L3_MAX ? rs->ifno_of[pv->l3] : 0;
 	const uint8_t oif = out < AP_L3_MAX ? rs->ifno_of[out] : 0;
-	uint8_t dscp;
 
 	p->family = pi->l3 == AP_L3_IPV4 ? 4 : 6;
 	p->ct = (uint8_t)(pv->ct == AP_CT_NEW				    ? AP_FW_CT_NEW
@@ -670,11 +674,7 @@ fw_pkt_ctx(const struct ap_fw_rs *rs, const struct ap_mbuf_priv *pv, const uint8
 	p->to = to;
 	p->iif = iif;
 	p->oif = oif;
-	if (pi->l3 == AP_L3_IPV4)
-		dscp = l3hdr[1] >> 2;
-	else
-		dscp = (uint8_t)(((l3hdr[0] & 0x0f) << 4 | l3hdr[1] >> 4) >> 2);
-	p->dscp = dscp;
+	p->dscp = fw_dscp(pv, l3hdr);
 	p->memo_ctx = fw_memo_ctx(rs, pv, l3hdr, out);
 }
 
@@ -783,11 +783,18 @@ _Static_assert(AP_CFG_FW_MAX_ZONES <= 30 && (AP_FW_ZONE_ANY & 31) == 31 &&
 	       "a zone fits 5 bits");
 _Static_assert(AP_CFG_FW_MAX_RULES < 0x7ff, "a rule + 1 fits 11 bits");
 
+/* The bits of every memo made under @p rs: its generation, and the set bit. */
+static __rte_always_inline uint64_t
+fw_memo_gen(const struct ap_fw_rs *rs)
+{
+	return FW_MEMO_SET | (uint64_t)(rs->gen & FW_MEMO_GEN) << FW_MEMO_GEN_SHIFT;
+}
+
 /* The memo word of @p p under @p rs, without a rule. */
 static __rte_always_inline uint64_t
 fw_memo_word(const struct ap_fw_rs *rs, const struct ap_fw_pkt *p)
 {
-	return FW_MEMO_SET | (uint64_t)(rs->gen & FW_MEMO_GEN) << FW_MEMO_GEN_SHIFT | p->memo_ctx;
+	return fw_memo_gen(rs) | p->memo_ctx;
 }
 
 /* The flow whose memo the packet of @p pv (IP header @p l3hdr) may take or
@@ -941,7 +948,7 @@ ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8
 {
 	const struct ap_fw_rs *rs = __atomic_load_n(&ap_fw.rs, __ATOMIC_ACQUIRE);
 	const unsigned lcore = rte_lcore_id();
-	const uint64_t gen = FW_MEMO_SET | (uint64_t)(rs->gen & FW_MEMO_GEN) << FW_MEMO_GEN_SHIFT;
+	const uint64_t gen = fw_memo_gen(rs);
 	uint64_t *st = &ap_fw.stats[lcore * AP_FW_S_COUNT];
 	uint64_t now = 0;
 	struct fw_tally t = {.rule = UINT_MAX};
