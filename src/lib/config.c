@@ -702,6 +702,7 @@ static const struct field port_fields[] = {
 	{PORT_FIELD("rxq_size", FT_UINT, rxq_size), .min = 64, .max = 16384, .flags = F_POW2},
 	{PORT_FIELD("txq_size", FT_UINT, txq_size), .min = 64, .max = 16384, .flags = F_POW2},
 	{PORT_FIELD("mtu", FT_UINT, mtu), .min = 68, .max = 9600},
+	{PORT_FIELD("kernel_stack", FT_BOOL, kernel_stack), .drivers = DRV(AP_DRV_AF_PACKET)},
 };
 static const struct table port_table = TABLE(port_fields);
 

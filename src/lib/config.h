@@ -58,6 +58,12 @@ struct ap_cfg_port {
 	uint16_t txq_size;	   /**< Descriptors per TX queue (default 1024). */
 	uint16_t mtu;		   /**< 0: leave the driver's default. */
 	enum ap_port_validate validate;
+	/**
+	 * af_packet: the kernel's own stack still sees the frames the port
+	 * receives and runs IPv6 on the interface (default false: the port
+	 * keeps it off, see dp/core/port_claim.h).
+	 */
+	bool kernel_stack;
 	uint32_t line; /**< Where the object starts in the file, for messages. */
 	uint32_t col;
 };

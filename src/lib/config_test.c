@@ -280,6 +280,11 @@ static const struct bad_case bad_cases[] = {
 	 "null)"},
 	{"ports:\n  - {name: a, driver: null, rx_template: \"\"}\n",
 	 "t.yaml:2:42: ports[0].rx_template must not be empty"},
+	{"ports:\n  - {name: a, driver: af_xdp, iface: x, kernel_stack: true}\n",
+	 "t.yaml:2:41: key 'kernel_stack' is not valid for driver af_xdp in ports[0] (only for: "
+	 "af_packet)"},
+	{"ports:\n  - {name: a, driver: af_packet, iface: x, kernel_stack: yes}\n",
+	 "t.yaml:2:58: ports[0].kernel_stack must be true or false"},
 	{"ports:\n  - {name: a, driver: null, rx_template: [a.pcap]}\n",
 	 "t.yaml:2:42: expected a string for ports[0].rx_template"},
 	{"ports:\n  - {name: a, driver: devargs, devargs: \"a b\"}\n",
@@ -511,6 +516,7 @@ Test(config, full_example)
 	cr_assert_eq(p->txq_size, 512);
 	cr_assert_eq(p->mtu, 9000);
 	cr_assert_eq(p->validate, AP_VALIDATE_FULL);
+	cr_assert(!p->kernel_stack, "an af_packet port keeps the kernel's stack off by default");
 	cr_assert_eq(p->line, 8);
 	cr_assert_eq(p->col, 5);
 
@@ -583,6 +589,19 @@ Test(config, range_limits_accepted)
 	cr_assert_eq(cfg.mbufs, 1024);
 	cr_assert_eq(cfg.burst, 1);
 	cr_assert_eq(cfg.hugepages, AP_HUGE_ON);
+}
+
+Test(config, kernel_stack_of_an_af_packet_port)
+{
+	struct ap_config cfg =
+		load_ok("ports:\n"
+			"  - {name: a, driver: af_packet, iface: x0, kernel_stack: true}\n"
+			"  - {name: b, driver: af_packet, iface: x1, kernel_stack: false}\n"
+			"  - {name: c, driver: af_packet, iface: x2}\n");
+
+	cr_assert(cfg.ports[0].kernel_stack);
+	cr_assert(!cfg.ports[1].kernel_stack);
+	cr_assert(!cfg.ports[2].kernel_stack);
 }
 
 Test(config, fib_sizes)

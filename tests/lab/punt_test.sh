@@ -3,7 +3,11 @@
 # with its MAC and addresses, so daemons bound to the appliance's addresses
 # work. A real sshd in the appliance's namespace, reached from the client over
 # IPv4 and IPv6 through aetherd; a TCP service on the WAN address reached from
-# the server side. Also the packet trace of a dropped packet.
+# the server side. The kernel sees the appliance's traffic only through the
+# mirrors: the af_packet ports keep its stack off their interfaces, so with
+# forwarding on in the namespace (as on a router host) nothing arrives twice,
+# and the interfaces go back to the kernel when aetherd stops. Also the
+# packet trace of a dropped packet.
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -12,7 +16,7 @@ lab_require_root
 lab_require_cmd ip ethtool ssh ssh-keygen /usr/sbin/sshd curl jq /usr/bin/python3
 lab_require_aetherd
 
-tap_plan 12
+tap_plan 16
 
 lab_topo_routed
 tap_ok $? "topology client - router - server built"
@@ -23,6 +27,24 @@ lab_ctl -j show interfaces | jq -e '[.interfaces[] | select(.kernel_mirror != nu
 	length == 2' >/dev/null &&
 	lab_exec dut ip -br addr show ap-lan | grep -q "$LAB_ROUTER4_LAN/24"
 tap_ok $? "each interface has a kernel mirror carrying its addresses"
+
+lab_exec dut tc filter show dev d0 ingress | grep -q 'ap_port_claim' &&
+	lab_exec dut tc filter show dev d1 ingress | grep -q 'ap_port_claim' &&
+	[ "$(lab_exec dut cat /proc/sys/net/ipv6/conf/d0/disable_ipv6)" = 1 ]
+tap_ok $? "the kernel's stack is kept off the ports' interfaces (tc ingress drop, no IPv6)"
+
+# A router host forwards; the kernel must not route the port's frames again.
+lab_exec dut sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+out=$(lab_exec client ping -c 5 -i 0.2 -W 2 "$LAB_SERVER4" 2>&1; lab_exec client ping -c 5 -i 0.2 -W 2 "$LAB_SERVER6" 2>&1)
+echo "$out" | grep -c ' 5 received, 0% packet loss' | grep -qx 2 && ! echo "$out" | grep -q 'duplicates'
+rc=$?
+[ $rc -eq 0 ] || tap_diag "$out"
+tap_ok $rc "with forwarding on in the namespace, pings through aetherd arrive once (IPv4, IPv6)"
+out=$(lab_exec client ping -c 5 -i 0.2 -W 2 "$LAB_ROUTER4_LAN" 2>&1)
+echo "$out" | grep -q ' 5 received, 0% packet loss' && ! echo "$out" | grep -q 'duplicates'
+rc=$?
+[ $rc -eq 0 ] || tap_diag "$out"
+tap_ok $rc "pings to the appliance's own address get one answer each"
 
 dir=$(lab_tmpdir)/ssh
 mkdir -p "$dir" /run/sshd && chmod 700 "$dir"
@@ -102,4 +124,7 @@ tap_ok $? "the pcapng file holds the 10 packets, all matching the filter (icmp)"
 lab_aetherd_stop
 ! lab_exec dut ip link show ap-lan >/dev/null 2>&1
 tap_ok $? "the kernel mirrors go away with aetherd"
+! lab_exec dut tc qdisc show dev d0 | grep -q clsact &&
+	[ "$(lab_exec dut cat /proc/sys/net/ipv6/conf/d0/disable_ipv6)" = 0 ]
+tap_ok $? "the ports' interfaces go back to the kernel"
 tap_done

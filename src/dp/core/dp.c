@@ -30,6 +30,7 @@
 #include "dp/core/bpf_filter.h"
 #include "dp/core/capture_priv.h"
 #include "dp/core/dp_core.h"
+#include "dp/core/port_claim.h"
 #include "dp/core/nodes_priv.h"
 #include "dp/ip/ip.h"
 #include "dp/ct/ct.h"
@@ -57,6 +58,7 @@ struct dp_port {
 	struct rte_ether_addr mac;
 	uint64_t expect_rx;	    /**< Offline: frames in the rx capture. */
 	struct rte_eth_stats final; /**< Snapshot taken when the ports stop. */
+	struct ap_port_claim claim; /**< af_packet: its interface kept from the kernel's stack. */
 };
 
 struct ap_dp {
@@ -497,6 +499,16 @@ port_setup(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
 	if (rc < 0 && rc != -ENOTSUP)
 		AP_LOG_WARN(MOD, "port '%s': promiscuous mode: %s", p->name, rte_strerror(-rc));
 	rte_eth_macaddr_get(dpp->port_id, &dpp->mac);
+	if (p->driver == AP_DRV_AF_PACKET && !p->kernel_stack) {
+		char why[256];
+
+		rc = ap_port_claim(&dpp->claim, p->iface, why, sizeof(why));
+		if (rc < 0)
+			return ap_errf(err, err_len, rc,
+				       "port '%s': %s (kernel_stack: true leaves the interface to "
+				       "the kernel's stack as well)",
+				       p->name, why);
+	}
 	rte_eth_stats_reset(dpp->port_id);
 	AP_LOG_INFO(MOD, "port '%s' up: %s (%s), id %u, %u queue(s)", p->name, args,
 		    info.driver_name, dpp->port_id, dpp->nb_q);
@@ -988,6 +1000,7 @@ ap_dp_stop(struct ap_dp *dp)
 		rte_eth_stats_get(dpp->port_id, &dpp->final);
 		/* Stopping flushes and closes pcap output files. */
 		rte_eth_dev_stop(dpp->port_id);
+		ap_port_release(&dpp->claim);
 	}
 	dp->stopped = true;
 }
