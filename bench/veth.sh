@@ -48,10 +48,10 @@
 # the socket) in a NAPI poll on the sending CPU whatever RPS says; with
 # af_packet it is the copy into the PACKET_MMAP ring. BENCH_VETH_RPS=all steers
 # r0 to the router's CPU for aetherd too, where it shares the core with the
-# busy-polling worker: DPDK's af_packet driver then collapses, most frames
-# dropped in that core's backlog (the softirq that fills its ring, left to
-# ksoftirqd under load, competes with the poll loop; dpdk-testpmd does the
-# same). BENCH_VETH_RPS=none steers nothing.
+# busy-polling worker and the two take turns (the softirq that fills the
+# port's ring, left to ksoftirqd under load, competes with the poll loop):
+# af_packet then forwards a varying share of what is offered, much of the
+# rest dropped in that core's backlog. BENCH_VETH_RPS=none steers nothing.
 #
 # Figures: Mpps received at the sink (goal: at least the kernel's rate in the
 # same run) and the share of offered packets that reached the sink. On a
