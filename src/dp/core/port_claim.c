@@ -87,7 +87,7 @@ ap_port_claim(struct ap_port_claim *c, const char *ifname, char *err, size_t err
 	if (c->ifindex == 0)
 		return ap_errf(err, err_len, -ENODEV, "interface '%s': %s", ifname,
 			       strerror(errno));
-	c->prog_fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "ap_port_claim", "GPL", drop,
+	c->prog_fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "ap_port_claim", "Dual BSD/GPL", drop,
 				   sizeof(drop) / sizeof(drop[0]), NULL);
 	if (c->prog_fd < 0) {
 		rc = c->prog_fd;
