@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The other port drivers on the lab line: af_xdp on both veths, a port given
-# as raw DPDK devargs, and a tap port whose kernel side answers the client.
+# as raw DPDK devargs, and a tap port whose kernel side answers the client
+# (beside an af_packet port left to the kernel's stack as well).
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -9,7 +10,7 @@ lab_require_root
 lab_require_cmd ip ethtool ping jq
 lab_require_aetherd
 
-tap_plan 8
+tap_plan 9
 
 lab_topo_line
 tap_ok $? "topology client - dut - server built"
@@ -51,12 +52,13 @@ tap_ok $? "a port given as DPDK devargs forwards, 0% loss"
 lab_aetherd_stop
 
 # tap: the cross-connect ends in a kernel tap interface in the dut namespace,
-# which answers the client itself.
+# which answers the client itself. The af_packet side says kernel_stack: true,
+# so its interface stays the kernel's as well (no claim, IPv6 on).
 x=${LAB_CLIENT4%.1}
 cat >"$dir/tap.yaml" <<EOF2
 dataplane: {workers: 1}
 ports:
-  - {name: lan, driver: af_packet, iface: d0}
+  - {name: lan, driver: af_packet, iface: d0, kernel_stack: true}
   - {name: host, driver: tap, iface: aptap0}
 xconnect:
   - {a: lan, b: host}
@@ -66,6 +68,9 @@ lab_aetherd_start dut "$dir/tap.yaml" &&
 tap_ok $? "aetherd creates the tap port's kernel interface"
 ping_ok "$x.3"
 tap_ok $? "the client reaches the kernel behind the tap port, 0% loss"
+! lab_exec dut tc qdisc show dev d0 | grep -q clsact &&
+	[ "$(lab_exec dut cat /proc/sys/net/ipv6/conf/d0/disable_ipv6)" = 0 ]
+tap_ok $? "with kernel_stack: true the af_packet port leaves its interface to the kernel"
 lab_aetherd_stop
 
 # A null port with an rx_template receives the template's frames, byte for
