@@ -25,16 +25,25 @@
 #define CLAIM_HANDLE 0xae70
 #define CLAIM_PRIO   1
 
+/* The disable_ipv6 sysctl of @p ifname, opened with @p flags. */
+static int
+v6_open(const char *ifname, int flags)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	return open(path, flags | O_CLOEXEC);
+}
+
 /* disable_ipv6 of @p ifname: its value, or -1 (no IPv6 in the kernel). */
 static int
 v6_get(const char *ifname)
 {
-	char path[96], buf[8] = "";
+	char buf[8] = "";
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = v6_open(ifname, O_RDONLY);
 	if (fd < 0)
 		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -45,12 +54,11 @@ v6_get(const char *ifname)
 static int
 v6_set(const char *ifname, int v)
 {
-	char path[96], buf[2] = {(char)('0' + v), '\n'};
+	char buf[2] = {(char)('0' + v), '\n'};
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = v6_open(ifname, O_WRONLY);
 	if (fd < 0)
 		return -errno;
 	n = write(fd, buf, sizeof(buf));
