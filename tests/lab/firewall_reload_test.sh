@@ -46,7 +46,7 @@ tap_ok $? "aetherd started with port 9000 open from outside"
 
 # Inside: an echo service on 9000, a UDP counter on 9001.
 lab_bg client python3 -c '
-import socket, threading, sys
+import os, socket, threading, sys
 def echo(c):
     while True:
         d = c.recv(4096)
@@ -65,7 +65,9 @@ u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("0.0.0.0", 9001))
 n = 0
 while True:
     d = u.recv(100); n += 1
-    open(sys.argv[1], "w").write("%d %s\n" % (n, d.decode()))
+    # A new file renamed over the old: a reader never sees it half written.
+    open(sys.argv[1] + ".new", "w").write("%d %s\n" % (n, d.decode()))
+    os.replace(sys.argv[1] + ".new", sys.argv[1])
 ' "$dir/udp.count"
 
 # connect_once ADDR: 0 when a connection to ADDR port 9000 echoes; prints
@@ -87,7 +89,7 @@ tap_ok $? "new connections to 9000 from outside are accepted (IPv4, IPv6)"
 
 # Outside: one connection held open, a round trip every 50 ms, the count in a file.
 lab_bg server python3 -c '
-import socket, sys, time
+import os, socket, sys, time
 s = socket.create_connection((sys.argv[1], 9000), timeout=2)
 n = 0
 end = time.time() + 40
@@ -96,7 +98,8 @@ while time.time() < end:
     while len(d) < 4:
         d += s.recv(4 - len(d))
     n += 1
-    open(sys.argv[2], "w").write("%d\n" % n)
+    open(sys.argv[2] + ".new", "w").write("%d\n" % n)
+    os.replace(sys.argv[2] + ".new", sys.argv[2])
     time.sleep(0.05)
 ' "$C4" "$dir/held.count"
 held_pid=$LAB_BG_PID
