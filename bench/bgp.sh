@@ -51,10 +51,7 @@ if [ ! -f "$DUMP" ]; then
 	bench_log "no MRT dump at $DUMP: skipped"
 	exit 0
 fi
-if [ ! -x "$TABLE" ]; then
-	bench_log "bgp_table not built ($TABLE)"
-	exit 1
-fi
+bench_built "$TABLE"
 if ! "$TABLE" bird "$DUMP" "$N" >"$BENCH_TMP/table.conf"; then
 	bench_log "cannot derive the table"
 	exit 1

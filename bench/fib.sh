@@ -9,10 +9,7 @@ set -u
 
 bench_init fib
 exe=$AP_BUILD/bench/src/fib_bench
-if [ ! -x "$exe" ]; then
-	bench_log "fib_bench not built ($exe)"
-	exit 1
-fi
+bench_built "$exe"
 out=$BENCH_TMP/fib.json
 if ! timeout 600 "$exe" "${FIB_PREFIXES:-1000000}" "${FIB_LOOKUPS:-50000000}" >"$out"; then
 	bench_log "fib_bench failed"

@@ -187,10 +187,18 @@ bench_require() {
 			exit 1
 		}
 	done
-	if [ ! -x "$AETHERD" ]; then
-		bench_log "aetherd not built ($AETHERD)"
-		exit 1
-	fi
+	bench_built "$AETHERD"
+}
+
+# bench_built PROGRAM...: each program of the build there, or exit.
+bench_built() {
+	local p
+	for p in "$@"; do
+		if [ ! -x "$p" ]; then
+			bench_log "${p##*/} not built ($p)"
+			exit 1
+		fi
+	done
 }
 
 # bench_aetherd_start DIR CONFIG: start aetherd on CONFIG (its summary and log

@@ -61,10 +61,7 @@ NH6=2001:db8:1::2
 bench_init route
 
 bench_require jq curl python3
-if [ ! -x "$FEED" ]; then
-	bench_log "route_feed not built ($FEED)"
-	exit 1
-fi
+bench_built "$FEED"
 
 # ---- traffic: one capture per family ------------------------------------------
 # gen_pcap 4|6 PREFIX_LIST OUT: FLOWS UDP frames, each to a random host of a

@@ -17,10 +17,7 @@ set -u
 
 bench_init tlb
 exe=$AP_BUILD/bench/src/tlb_probe
-if [ ! -x "$exe" ]; then
-	bench_log "tlb_probe not built ($exe)"
-	exit 1
-fi
+bench_built "$exe"
 if [ "$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)" -lt 10 ] 2>/dev/null; then
 	bench_log "needs 10 free 2 MiB hugepages (bench/run reserves them as root)"
 	exit 1

@@ -315,10 +315,7 @@ kernel_stateful_case() {
 }
 
 GEN=$AP_BUILD/bench/src/veth_gen
-if [ ! -x "$GEN" ]; then
-	bench_log "veth_gen not built ($GEN)"
-	exit 1
-fi
+bench_built "$GEN"
 
 status=0
 if ! lab_build; then
