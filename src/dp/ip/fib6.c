@@ -23,13 +23,23 @@
  * The jump index: a hash of the level-3 groups (those indexed by byte 5, the
  * last level of a /41-/48) by the 40 bits above them. Half of the Internet's
  * IPv6 table is /48s, each four dependent reads by the trie alone; the lookup
- * reads an address's index line first, and a hit goes straight to the
- * level-3 entry: two rounds of misses instead of four (a miss walks the trie
- * from its first level, one round more). A slot is one 8-byte word, key << 24 | (group + 1) (0:
- * empty), in the line of 8 slots the key hashes to; a key that finds its line full is not indexed,
- * and a reader that does not find a key (absent, or moved by a delete and insert in its line) walks
- * the trie from the top, so a miss is always right and a hit names the group the walk would reach.
- * Groups numbered 2^24 - 1 and above are not indexed.
+ * reads an address's index line first. A slot is two 8-byte words, four a
+ * line: the first holds the key, the slot's kind and a write count, the second
+ * what the kind says. A "run" slot summarises its group when the group's
+ * entries are one value but for one run of consecutive entries of another
+ * (a /48 or a /44 alone in its /40, beside the covering route: most level-3
+ * groups), so a hit is the level-3 entry itself, one read in all; a "group"
+ * slot names its group, whose entry is read next: two rounds of misses
+ * instead of four. A key that finds its line full is not indexed, and a
+ * reader that does not find a key walks the trie from the top (a miss walks
+ * one round more), so a miss is always right.
+ *
+ * A slot is rewritten in place, seqlock-style: its first word loses its used
+ * bit, the second is written, then the first again with the used bit and the
+ * next write count; a reader reads first, second, first, and walks the trie
+ * unless both reads of the first word agree. A summary is written before any
+ * group its old value pointed to is retired, so a reader that took the old
+ * value holds up that group's reuse like any other reader of the trie.
  */
 #include <errno.h>
 #include <string.h>
@@ -49,8 +59,13 @@
 #define NO_GROUP    UINT32_MAX
 #define RIB_NODE_SZ 432u /* Two prefix tree nodes a route, mempool headers included. */
 #define JUMP_LEVEL  3u	 /* The level whose groups the jump index holds. */
-#define JUMP_LINE   8u	 /* Slots in a line of the index. */
-#define JUMP_GMAX   ((1u << 24) - 1) /* Groups below this are indexed. */
+#define JUMP_LINE   8u	 /* Words in a line of the index. */
+#define JUMP_SLOTS  4u	 /* Slots in a line: two words each. */
+#define JUMP_GMAX   ((1u << 24) - 1) /* The index is sized for this many groups at most. */
+/* A slot's first word: key << 24 | lo << 16 | hi << 8 | count << 2 | kind | used. */
+#define SLOT_USED  1ull
+#define SLOT_RUN   2ull	   /* Kind: a run (else a group). */
+#define SLOT_COUNT 0xfcull /* The write count's bits. */
 
 typedef unsigned __int128 u128;
 
@@ -74,8 +89,9 @@ struct ap_fib6 {
 	struct retired *retired; /* A FIFO of n_groups slots, oldest first. */
 	uint32_t ret_head;
 	uint32_t n_retired;
-	uint64_t *jump_of;  /* Per group: its slot value in the index, or 0. */
+	uint32_t *jump_of;  /* Per group: its slot in the index + 1, or 0. */
 	uint32_t n_jump;    /* Groups in the index. */
+	uint32_t n_runs;    /* Of those, in run slots. */
 };
 
 static inline uint32_t
@@ -145,12 +161,101 @@ jump_key(u128 a)
 	return (uint64_t)(a >> 88);
 }
 
-/* The line of @p key (its first slot). */
+/* The line of @p key (its first word). */
 static inline uint64_t *
 jump_line(const struct ap_fib6 *f, uint64_t key)
 {
-	RTE_BUILD_BUG_ON(JUMP_LINE != 8);
+	RTE_BUILD_BUG_ON(JUMP_LINE != 2 * JUMP_SLOTS);
 	return (uint64_t *)(uintptr_t)ap_fib6_jump_line(&f->head, key);
+}
+
+/* The first word of slot @p slot (its second follows). */
+static inline uint64_t *
+slot_at(const struct ap_fib6 *f, uint32_t slot)
+{
+	return &f->head.jump[(size_t)slot * 2];
+}
+
+/*
+ * The slot words of group @p g: a run when its entries are one value @p base
+ * but for the run lo..hi of another (lo = hi = 0 and the same value when they
+ * are all one), else the group itself.
+ */
+static void
+slot_words(const struct ap_fib6 *f, uint32_t g, uint64_t *w0, uint64_t *w1)
+{
+	const uint32_t *grp = &f->groups[(size_t)g * GROUP_SIZE];
+	unsigned t[2], nt = 0, lo = 0, hi = 0;
+	uint32_t exc = grp[0];
+
+	for (unsigned i = 1; i < GROUP_SIZE; i++) {
+		if (grp[i] == grp[i - 1])
+			continue;
+		if (nt == 2) {
+			*w0 = 0;
+			*w1 = g + 1;
+			return;
+		}
+		t[nt++] = i;
+	}
+	if (nt == 1) {
+		lo = t[0];
+		hi = GROUP_SIZE - 1;
+		exc = grp[lo];
+	} else if (nt == 2) {
+		if (grp[GROUP_SIZE - 1] != grp[0]) {
+			*w0 = 0;
+			*w1 = g + 1;
+			return;
+		}
+		lo = t[0];
+		hi = t[1] - 1;
+		exc = grp[lo];
+	}
+	*w0 = (uint64_t)lo << 16 | (uint64_t)hi << 8 | SLOT_RUN;
+	*w1 = (uint64_t)exc << 32 | grp[0];
+}
+
+/* Slot @p slot takes first word @p w0 (used bit and count aside) and second
+ * @p w1, so that a reader sees the old words or the new ones, never a mix. */
+static void
+slot_write(struct ap_fib6 *f, uint32_t slot, uint64_t w0, uint64_t w1)
+{
+	uint64_t *w = slot_at(f, slot), old = w[0];
+	uint64_t count = (old + 4) & SLOT_COUNT;
+
+	if ((old & ~SLOT_COUNT) == (w0 | SLOT_USED) && w[1] == w1)
+		return;
+	if ((old & (SLOT_USED | SLOT_RUN)) == (SLOT_USED | SLOT_RUN))
+		f->n_runs--;
+	if (w0 & SLOT_RUN)
+		f->n_runs++;
+	__atomic_store_n(&w[0], old & ~SLOT_USED, __ATOMIC_RELEASE);
+	__atomic_store_n(&w[1], w1, __ATOMIC_RELEASE);
+	__atomic_store_n(&w[0], w0 | count | SLOT_USED, __ATOMIC_RELEASE);
+}
+
+/* Level-3 group @p g's slot, if it has one, follows its entries. */
+static void
+jump_refresh(struct ap_fib6 *f, uint32_t g)
+{
+	uint32_t slot = f->jump_of[g];
+	uint64_t w0, w1;
+
+	if (slot == 0)
+		return;
+	slot_words(f, g, &w0, &w1);
+	slot_write(f, slot - 1, (slot_at(f, slot - 1)[0] & ~0xffffffull) | w0, w1);
+}
+
+/* The slot of the group that holds entry @p e, if it is a level-3 group in
+ * the index, follows its entries. */
+static void
+jump_refresh_at(struct ap_fib6 *f, const uint32_t *e)
+{
+	if (f->groups == NULL || e < f->groups || e >= f->groups + (size_t)f->n_groups * GROUP_SIZE)
+		return;
+	jump_refresh(f, (uint32_t)((size_t)(e - f->groups) / GROUP_SIZE));
 }
 
 /* Level-3 group @p g, reached by @p key, goes into the index (when its line
@@ -159,14 +264,16 @@ static void
 jump_insert(struct ap_fib6 *f, uint64_t key, uint32_t g)
 {
 	uint64_t *line = jump_line(f, key);
+	uint32_t first = (uint32_t)((size_t)(line - f->head.jump) / 2);
 
-	if (g >= JUMP_GMAX)
-		return;
-	for (unsigned s = 0; s < JUMP_LINE; s++)
-		if (line[s] == 0) {
-			f->jump_of[g] = key << 24 | (g + 1);
-			__atomic_store_n(&line[s], f->jump_of[g], __ATOMIC_RELEASE);
+	for (unsigned s = 0; s < JUMP_SLOTS; s++)
+		if (!(line[2 * s] & SLOT_USED)) {
+			/* Its key, with the count the slot had. */
+			__atomic_store_n(&line[2 * s], key << 24 | (line[2 * s] & SLOT_COUNT),
+					 __ATOMIC_RELAXED);
+			f->jump_of[g] = first + s + 1;
 			f->n_jump++;
+			jump_refresh(f, g);
 			return;
 		}
 }
@@ -175,14 +282,14 @@ jump_insert(struct ap_fib6 *f, uint64_t key, uint32_t g)
 static void
 jump_remove(struct ap_fib6 *f, uint32_t g)
 {
-	uint64_t v = f->jump_of[g], *line;
+	uint64_t *w;
 
-	if (v == 0)
+	if (f->jump_of[g] == 0)
 		return;
-	line = jump_line(f, v >> 24);
-	for (unsigned s = 0; s < JUMP_LINE; s++)
-		if (line[s] == v)
-			__atomic_store_n(&line[s], 0, __ATOMIC_RELEASE);
+	w = slot_at(f, f->jump_of[g] - 1);
+	if (w[0] & SLOT_RUN)
+		f->n_runs--;
+	__atomic_store_n(&w[0], w[0] & SLOT_COUNT, __ATOMIC_RELEASE);
 	f->jump_of[g] = 0;
 	f->n_jump--;
 }
@@ -224,10 +331,11 @@ group_retire(struct ap_fib6 *f, uint32_t g)
 {
 	const uint32_t *grp = &f->groups[(size_t)g * GROUP_SIZE];
 
+	/* Out of the index first: it is the last way to g and below. */
+	jump_remove(f, g);
 	for (unsigned i = 0; i < GROUP_SIZE; i++)
 		if (grp[i] & EXT)
 			group_retire(f, grp[i] >> 1);
-	jump_remove(f, g);
 	if (f->qsbr == NULL) {
 		f->free[f->n_free++] = g;
 		return;
@@ -250,8 +358,11 @@ ent_write(struct ap_fib6 *f, uint32_t *e, uint32_t v)
 	if (old == v)
 		return;
 	__atomic_store_n(e, v, __ATOMIC_RELEASE);
-	if (old & EXT)
+	if (old & EXT) {
+		/* No index slot may point below @p e once that group retires. */
+		jump_refresh_at(f, e);
 		group_retire(f, old >> 1);
+	}
 }
 
 /* Entry @p e, on the path of @p a, gets a group of level @p level whose
@@ -270,6 +381,8 @@ ent_extend(struct ap_fib6 *f, uint32_t *e, u128 a, unsigned level)
 		jump_insert(f, jump_key(a), g);
 	/* Filled before it is published. */
 	__atomic_store_n(e, g << 1 | EXT, __ATOMIC_RELEASE);
+	if (level == JUMP_LEVEL + 1)
+		jump_refresh_at(f, e);
 	return 0;
 }
 
@@ -317,6 +430,8 @@ block_write(struct ap_fib6 *f, u128 a, unsigned len, uint32_t v)
 	e = &grp[addr_byte(a, 2 + last)];
 	for (uint32_t i = 0; i < 1u << (24 + 8 * last - len); i++)
 		ent_write(f, &e[i], v);
+	if (last == JUMP_LEVEL)
+		jump_refresh_at(f, grp);
 	return 0;
 }
 
@@ -477,8 +592,9 @@ ap_fib6_lookup_bulk(const struct ap_fib6 *f, uint8_t ips[][16], uint64_t *nhs, u
 		unsigned m = RTE_MIN(n - base, BURST), n_live = 0;
 
 		/* Every index line of the burst, then the next entry of every
-		 * address: its level-3 entry where the index knows its group,
-		 * else its first-level entry; and so on. The misses of a round
+		 * address the index did not resolve: below its level-3 entry,
+		 * at its level-3 entry where the index knows its group, else
+		 * its first-level entry; and so on. The misses of a round
 		 * overlap. The first level is read only after a miss in the
 		 * index: the lookup is bound by how many misses the core has
 		 * in flight, and an address the index knows would not use it. */
@@ -492,32 +608,44 @@ ap_fib6_lookup_bulk(const struct ap_fib6 *f, uint8_t ips[][16], uint64_t *nhs, u
 		}
 		for (unsigned i = 0; i < m; i++) {
 			const uint64_t *line = jl[i];
-			const uint32_t *q;
-			uint32_t g = 0;
+			const uint32_t *q = NULL;
+			unsigned b = 3;
 
-			for (unsigned s = 0; s < JUMP_LINE; s++) {
-				uint64_t v = __atomic_load_n(&line[s], __ATOMIC_ACQUIRE);
+			for (unsigned s = 0; s < JUMP_SLOTS; s++) {
+				uint64_t w0 = __atomic_load_n(&line[2 * s], __ATOMIC_ACQUIRE), w1;
 
-				if (v == 0)
-					break;
-				if (v >> 24 == key[i]) {
-					g = (uint32_t)v & JUMP_GMAX;
-					break;
+				if (w0 >> 24 != key[i] || !(w0 & SLOT_USED))
+					continue;
+				w1 = __atomic_load_n(&line[2 * s + 1], __ATOMIC_ACQUIRE);
+				if (__atomic_load_n(&line[2 * s], __ATOMIC_RELAXED) != w0)
+					break; /* Being rewritten: walk. */
+				if (w0 & SLOT_RUN) {
+					uint8_t lo = (uint8_t)(w0 >> 16), hi = (uint8_t)(w0 >> 8);
+					uint32_t e = (uint8_t)(ip[i][2 + JUMP_LEVEL] - lo) <=
+								     (uint8_t)(hi - lo)
+							     ? (uint32_t)(w1 >> 32)
+							     : (uint32_t)w1;
+
+					nh[i] = e >> 1;
+					if (!(e & EXT))
+						goto resolved;
+					q = group_at(f, e) + ip[i][3 + JUMP_LEVEL];
+					b = 4 + JUMP_LEVEL;
+				} else {
+					q = &f->groups[(size_t)(w1 - 1) * GROUP_SIZE +
+						       ip[i][2 + JUMP_LEVEL]];
+					b = 3 + JUMP_LEVEL;
 				}
+				break;
 			}
-			if (g) {
-				q = &f->groups[(size_t)(g - 1) * GROUP_SIZE +
-					       ip[i][2 + JUMP_LEVEL]];
-				byte[i] = 3 + JUMP_LEVEL;
-			} else {
+			if (q == NULL)
 				q = &f->tbl24[key[i] >> 16];
-				byte[i] = 3;
-			}
 			rte_prefetch0(q);
-			p[i] = q;
-			live[i] = (uint8_t)i;
+			p[n_live] = q;
+			byte[n_live] = (uint8_t)b;
+			live[n_live++] = (uint8_t)i;
+		resolved:;
 		}
-		n_live = m;
 		while (n_live) {
 			unsigned still = 0;
 
@@ -547,10 +675,11 @@ ap_fib6_stats(const struct ap_fib6 *f, struct ap_fib6_stats *s)
 	s->retired = f->n_retired;
 	s->used = f->n_groups - f->n_free - f->n_retired;
 	s->indexed = f->n_jump;
+	s->runs = f->n_runs;
 }
 
-/* Lines of the jump index of a pool of @p groups: a slot a group at least,
- * a power of two. */
+/* Lines of the jump index of a pool of @p groups: a slot for every two groups
+ * at least, a power of two. */
 static uint32_t
 jump_lines(uint32_t groups)
 {
@@ -566,7 +695,7 @@ ap_fib6_mem_bytes(const struct ap_fib6_conf *conf)
 {
 	return (uint64_t)TBL24_SIZE * sizeof(uint32_t) + (uint64_t)conf->max_routes * RIB_NODE_SZ +
 	       (uint64_t)conf->groups * (GROUP_SIZE * sizeof(uint32_t) + sizeof(uint32_t) +
-					 sizeof(struct retired) + sizeof(uint64_t)) +
+					 sizeof(struct retired) + sizeof(uint32_t)) +
 	       (uint64_t)jump_lines(conf->groups) * JUMP_LINE * sizeof(uint64_t);
 }
 
@@ -602,7 +731,7 @@ ap_fib6_create(const char *name, int socket, const struct ap_fib6_conf *conf)
 		f->retired = rte_malloc_socket("ap_fib6_retired",
 					       conf->groups * sizeof(struct retired), 0, socket);
 		f->jump_of = rte_zmalloc_socket("ap_fib6_jump_of",
-						(size_t)conf->groups * sizeof(uint64_t), 0, socket);
+						(size_t)conf->groups * sizeof(uint32_t), 0, socket);
 	}
 	f->head.jump_mask = jump_lines(conf->groups) - 1;
 	f->head.jump = rte_zmalloc_socket(

@@ -26,8 +26,9 @@
  * and so on, so the cache misses of a burst overlap instead of following one
  * another. Its first round reads a hash of the groups of level 3 (byte 5) by
  * the 40 bits above them: an address whose path goes that deep (a /48, half
- * of the Internet's IPv6 table) gets to its level-3 entry in two rounds of
- * reads instead of four; any other walks the trie from its first level.
+ * of the Internet's IPv6 table) gets its level-3 entry in one read when the
+ * index summarises the group, two when it names it, instead of four; any other
+ * walks the trie from its first level.
  */
 #ifndef AP_FIB6_H
 #define AP_FIB6_H
@@ -44,7 +45,7 @@ struct ap_fib6;
 
 /** The start of every FIB: what ap_fib6_prefetch() reads of it. */
 struct ap_fib6_head {
-	uint64_t *jump;	    /**< The jump index (fib6.c): lines of 8 slots. */
+	uint64_t *jump;	    /**< The jump index (fib6.c): lines of 4 slots. */
 	uint32_t jump_mask; /**< Lines - 1. */
 };
 
@@ -91,6 +92,7 @@ struct ap_fib6_stats {
 	uint32_t used;	  /**< Groups in the trie. */
 	uint32_t retired; /**< Out of the trie, waiting for a grace period. */
 	uint32_t indexed; /**< Level-3 groups in the jump index. */
+	uint32_t runs;	  /**< Of those, the ones it resolves itself (fib6.c). */
 };
 
 /**

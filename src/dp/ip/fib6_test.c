@@ -10,6 +10,9 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -508,9 +511,11 @@ fib_of(uint32_t max_routes, uint32_t groups)
 	return f;
 }
 
-/* A /48 is looked up through the jump index (its level-3 group); a route
- * longer than /48 goes on below it; a group that leaves the trie leaves the
- * index, and the covering routes show again. */
+/* A /48 is looked up through the jump index (its level-3 group): the index
+ * resolves it by itself while the group is one run in a covering route's
+ * entries, and names the group once it holds more; a route longer than /48
+ * goes on below it; a group that leaves the trie leaves the index, and the
+ * covering routes show again. */
 Test(fib6, the_jump_index_follows_the_level_3_groups)
 {
 	/* Under the /56 and the /128 below the /48, and beside them. */
@@ -524,13 +529,17 @@ Test(fib6, the_jump_index_follows_the_level_3_groups)
 	cr_assert_eq(stats(f).indexed, 0, "a /40 ends in level 2");
 	cr_assert_eq(add(f, "2a00:100:5ab::", 48, 3), 0);
 	cr_assert_eq(stats(f).indexed, 1);
+	cr_assert_eq(stats(f).runs, 1, "one /48 in its /40: a run");
 	cr_assert_eq(nh_of(f, "2a00:100:5ab::1"), 3);
+	cr_assert_eq(nh_of(f, "2a00:100:5aa:ffff::"), 2);
 	cr_assert_eq(nh_of(f, "2a00:100:5ac::1"), 2);
 	cr_assert_eq(nh_of(f, "2a00:100:6ab::1"), 1);
-	/* Another /48 in the same /40 shares the group. */
+	/* Another /48 in the same /40 shares the group, which is no run. */
 	cr_assert_eq(add(f, "2a00:100:5ff::", 48, 4), 0);
 	cr_assert_eq(stats(f).indexed, 1);
+	cr_assert_eq(stats(f).runs, 0);
 	cr_assert_eq(nh_of(f, "2a00:100:5ff:ffff::"), 4);
+	cr_assert_eq(nh_of(f, "2a00:100:5ab::1"), 3);
 	/* Below a /48: the walk goes on from the level-3 entry. */
 	cr_assert_eq(add(f, "2a00:100:5ab:1200::", 56, 5), 0);
 	cr_assert_eq(add(f, "2a00:100:5ab:1234::7", 128, 6), 0);
@@ -541,22 +550,132 @@ Test(fib6, the_jump_index_follows_the_level_3_groups)
 	cr_assert_eq(add(f, "2a00:100:5ab::", 48, 7), 0);
 	cr_assert_eq(nh_of(f, "2a00:100:5ab::1"), 7);
 	cr_assert_eq(nh_of(f, "2a00:100:5ab:1201::"), 5);
+	/* The other /48 goes: a run again, whose entry points below. */
+	cr_assert_eq(del(f, "2a00:100:5ff::", 48), 0);
+	cr_assert_eq(stats(f).runs, 1);
+	cr_assert_eq(nh_of(f, "2a00:100:5ff:ffff::"), 2);
+	for (unsigned i = 0; i < RTE_DIM(below); i++)
+		cr_assert_eq(nh_of(f, below[i]), below_nh[i] == 3 ? 7 : below_nh[i], "%s",
+			     below[i]);
 	cr_assert_eq(del(f, "2a00:100:5ab:1234::7", 128), 0);
 	cr_assert_eq(del(f, "2a00:100:5ab:1200::", 56), 0);
+	cr_assert_eq(nh_of(f, "2a00:100:5ab:1201::"), 7);
 	cr_assert_eq(del(f, "2a00:100:5ab::", 48), 0);
-	cr_assert_eq(stats(f).indexed, 1, "the other /48 keeps the group");
-	cr_assert_eq(nh_of(f, "2a00:100:5ab::1"), 2);
-	cr_assert_eq(del(f, "2a00:100:5ff::", 48), 0);
 	cr_assert_eq(stats(f).indexed, 0);
-	cr_assert_eq(nh_of(f, "2a00:100:5ff:ffff::"), 2);
+	cr_assert_eq(stats(f).runs, 0);
+	cr_assert_eq(nh_of(f, "2a00:100:5ab::1"), 2);
+	/* A /44, and a /48 at either end of the /40: runs to the group's edges. */
+	cr_assert_eq(add(f, "2a00:100:5a0::", 44, 8), 0);
+	cr_assert_eq(stats(f).runs, 1);
+	cr_assert_eq(nh_of(f, "2a00:100:59f:ffff::"), 2);
+	cr_assert_eq(nh_of(f, "2a00:100:5a0::"), 8);
+	cr_assert_eq(nh_of(f, "2a00:100:5af:ffff::"), 8);
+	cr_assert_eq(nh_of(f, "2a00:100:5b0::"), 2);
+	cr_assert_eq(del(f, "2a00:100:5a0::", 44), 0);
+	cr_assert_eq(add(f, "2a00:100:500::", 48, 9), 0);
+	cr_assert_eq(nh_of(f, "2a00:100:500::"), 9);
+	cr_assert_eq(nh_of(f, "2a00:100:501::"), 2);
+	cr_assert_eq(del(f, "2a00:100:500::", 48), 0);
+	cr_assert_eq(add(f, "2a00:100:5ff::", 48, 10), 0);
+	cr_assert_eq(stats(f).runs, 1);
+	cr_assert_eq(nh_of(f, "2a00:100:5ff::"), 10);
+	cr_assert_eq(nh_of(f, "2a00:100:5fe:ffff::"), 2);
+	cr_assert_eq(del(f, "2a00:100:5ff::", 48), 0);
 	cr_assert_eq(del(f, "2a00:100:500::", 40), 0);
 	cr_assert_eq(nh_of(f, "2a00:100:5ab::1"), 1);
 	cr_assert_eq(used(f), 1);
 	ap_fib6_free(f);
 }
 
-/* More level-3 groups than the index's lines hold (a slot a group, eight a
- * line: some lines fill): those left out are found by the walk, and every
+/*
+ * A reader looking up while the writer rewrites a summarised group back and
+ * forth, from a /44 (X) to a /48 outside it (Y) and back, through a group
+ * with both: the index slot changes in place all the while. Each answer must
+ * be one the FIB gave at some point: an address in the /44 gets X or the /40's
+ * Z, never Y; one in the /48 gets Y or Z, never X. Reading a slot's first
+ * word of one version with the second of another gives those away.
+ */
+struct churn {
+	struct ap_fib6 *f;
+	struct rte_rcu_qsbr *q;
+	volatile bool stop;
+	uint64_t lookups, wrong;
+};
+
+static void *
+churn_reader(void *arg)
+{
+	struct churn *c = arg;
+	uint8_t ips[64][16];
+	uint64_t nhs[64];
+
+	rte_rcu_qsbr_thread_online(c->q, 0);
+	for (unsigned i = 0; i < 64; i++) {
+		u128 a = (u128)0x2a000100050ull << 84; /* 2a00:100:500::/40 */
+
+		/* Even: in the /44 (byte 5 0x10-0x1f); odd: in the /48 (0x05). */
+		a |= (u128)(i % 2 ? 0x05 : 0x10 + i % 16) << 80 | (u128)(i * 0x9e37u) << 40;
+		to_bytes(a, ips[i]);
+	}
+	while (!c->stop) {
+		ap_fib6_lookup_bulk(c->f, ips, nhs, 64);
+		for (unsigned i = 0; i < 64; i++)
+			if (nhs[i] != 3 && nhs[i] != (i % 2 ? 2u : 1u))
+				c->wrong++;
+		c->lookups += 64;
+		rte_rcu_qsbr_quiescent(c->q, 0);
+	}
+	rte_rcu_qsbr_thread_offline(c->q, 0);
+	return NULL;
+}
+
+Test(fib6, a_reader_sees_a_rewritten_index_slot_whole)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(1);
+	struct churn c = {.q = rte_zmalloc("q", sz, RTE_CACHE_LINE_SIZE)};
+	struct ap_fib6_conf conf = {.max_routes = 16, .groups = 64, .default_nh = DEFAULT_NH};
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	pthread_t th;
+
+	cr_assert_not_null(c.q);
+	cr_assert_eq(rte_rcu_qsbr_init(c.q, 1), 0);
+	cr_assert_eq(rte_rcu_qsbr_thread_register(c.q, 0), 0);
+	conf.qsbr = c.q;
+	c.f = ap_fib6_create("f", 0, &conf);
+	cr_assert_not_null(c.f);
+	/* X = 1, Y = 2, Z = 3. */
+	cr_assert_eq(add(c.f, "2a00:100:500::", 40, 3), 0);
+	cr_assert_eq(add(c.f, "2a00:100:510::", 44, 1), 0);
+	/* The reader off the writer's CPU (EAL pinned this thread to CPU 0),
+	 * so that the two really overlap where there is another. */
+	CPU_ZERO(&cpus);
+	for (long i = 1; i < sysconf(_SC_NPROCESSORS_ONLN) && i < CPU_SETSIZE; i++)
+		CPU_SET(i, &cpus);
+	if (CPU_COUNT(&cpus) == 0)
+		CPU_SET(0, &cpus);
+	cr_assert_eq(pthread_attr_init(&attr), 0);
+	cr_assert_eq(pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus), 0);
+	cr_assert_eq(pthread_create(&th, &attr, churn_reader, &c), 0);
+	pthread_attr_destroy(&attr);
+	for (unsigned round = 0; round < 20000 || c.lookups < 100000; round++) {
+		cr_assert_eq(add(c.f, "2a00:100:505::", 48, 2), 0);
+		cr_assert_eq(del(c.f, "2a00:100:510::", 44), 0);
+		cr_assert_eq(stats(c.f).runs, 1);
+		cr_assert_eq(add(c.f, "2a00:100:510::", 44, 1), 0);
+		cr_assert_eq(del(c.f, "2a00:100:505::", 48), 0);
+		cr_assert_eq(stats(c.f).runs, 1);
+	}
+	c.stop = true;
+	pthread_join(th, NULL);
+	cr_assert_eq(c.wrong, 0, "%" PRIu64 " wrong answers in %" PRIu64 " lookups", c.wrong,
+		     c.lookups);
+	ap_fib6_free(c.f);
+	rte_free(c.q);
+}
+
+/* More level-3 groups than the index's lines hold (a slot for two groups,
+ * four a line: some lines fill): those left out are found by the walk, and every
  * /48 answers right while they come and go. */
 Test(fib6, level_3_groups_the_index_cannot_hold_are_walked_to)
 {
