@@ -828,11 +828,13 @@ ap_fw_check_slow(const struct ap_mbuf_priv *pv, const uint8_t *l3hdr, uint16_t o
 /* The counters of the packets a burst's first pass decided, added up there
  * and written once: verdicts and memo hits (index AP_FW_V_* / AP_FW_S_*),
  * and the run of packets of one rule (the hits of a memo's rule come in
- * runs: a flow's packets, and many flows of one rule). */
+ * runs: a flow's packets, and many flows of one rule), whose verdicts are
+ * counted with its hits when the run ends. */
 struct fw_tally {
 	uint32_t st[AP_FW_S_COUNT];
-	unsigned rule; /* UINT_MAX: no run */
+	unsigned rule1; /* The run's rule + 1, as in a memo; UINT_MAX: no run. */
 	uint32_t run;
+	enum ap_fw_action action; /* The run's rule's. */
 };
 
 /* The run of rule hits of @p t into the ruleset's counters, at TSC @p *now
@@ -844,8 +846,9 @@ fw_tally_run(const struct ap_fw_rs *rs, struct fw_tally *t, unsigned lcore, uint
 		return;
 	if (*now == 0)
 		*now = rte_rdtsc();
-	rs->hits[lcore * rs->cfg.n_rules + t->rule] += t->run;
-	rs->last_hit[t->rule] = *now;
+	rs->hits[lcore * rs->cfg.n_rules + t->rule1 - 1] += t->run;
+	rs->last_hit[t->rule1 - 1] = *now;
+	t->st[AP_FW_V_RULE_ACCEPT + t->action] += t->run;
 	t->run = 0;
 }
 
@@ -853,7 +856,7 @@ fw_tally_run(const struct ap_fw_rs *rs, struct fw_tally *t, unsigned lcore, uint
  * fw_decide() for a packet whose memo @p m (context and rule + 1 @p r)
  * decided it, where the rule, if any, does not log: the same counters, into
  * @p t, and action, from the memo's bits. Nothing of it depends on the order
- * of the packets.
+ * of the packets. A packet of the run's rule is only counted in the run.
  */
 static __rte_always_inline enum ap_fw_action
 fw_decide_memo(const struct ap_fw_rs *rs, uint64_t m, unsigned r, struct fw_tally *t,
@@ -867,14 +870,11 @@ fw_decide_memo(const struct ap_fw_rs *rs, uint64_t m, unsigned r, struct fw_tall
 		t->st[AP_FW_V_POLICY_ACCEPT + a]++;
 		return a;
 	}
-	a = rs->cfg.rules[r - 1].action;
-	t->st[AP_FW_V_RULE_ACCEPT + a]++;
-	if (r - 1 != t->rule) {
-		fw_tally_run(rs, t, lcore, now);
-		t->rule = r - 1;
-	}
-	t->run++;
-	return a;
+	fw_tally_run(rs, t, lcore, now);
+	t->rule1 = r;
+	t->action = rs->cfg.rules[r - 1].action;
+	t->run = 1;
+	return t->action;
 }
 
 /*
@@ -951,7 +951,8 @@ ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8
 	const uint64_t gen = fw_memo_gen(rs);
 	uint64_t *st = &ap_fw.stats[lcore * AP_FW_S_COUNT];
 	uint64_t now = 0;
-	struct fw_tally t = {.rule = UINT_MAX};
+	struct fw_tally t = {.rule1 = UINT_MAX};
+	uint32_t established = 0, memos = 0;
 	uint16_t rest[AP_FW_BURST];
 	unsigned nr = 0;
 
@@ -967,7 +968,7 @@ ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8
 			continue;
 		pv->fw_done = 1;
 		if (likely(pv->ct == AP_CT_ESTABLISHED || pv->ct == AP_CT_RELATED)) {
-			t.st[AP_FW_V_ESTABLISHED]++;
+			established++;
 			continue;
 		}
 		fl = fw_memo_flow(ct, pv, l3hdrs[i]);
@@ -978,8 +979,16 @@ ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8
 				const unsigned r =
 					(unsigned)((m & FW_MEMO_RULE) >> FW_MEMO_RULE_SHIFT);
 
+				/* The run's rule: it does not log, and its
+				 * action is known. */
+				if (r == t.rule1) {
+					memos++;
+					t.run++;
+					verdicts[i] = t.action;
+					continue;
+				}
 				if (r == 0 || likely(!rs->cfg.rules[r - 1].log)) {
-					t.st[AP_FW_S_MEMO]++;
+					memos++;
 					verdicts[i] = fw_decide_memo(rs, m, r, &t, lcore, &now);
 					continue;
 				}
@@ -987,6 +996,8 @@ ap_fw_check_burst(struct ap_ct_table *ct, struct ap_mbuf_priv **pvs, const uint8
 		}
 		rest[nr++] = (uint16_t)i;
 	}
+	t.st[AP_FW_V_ESTABLISHED] += established;
+	t.st[AP_FW_S_MEMO] += memos;
 	fw_tally_run(rs, &t, lcore, &now);
 	for (unsigned s = 0; s < AP_FW_S_COUNT; s++)
 		st[s] += t.st[s];
