@@ -2003,8 +2003,9 @@ ap_ip_neighbors_json(void)
 	return json_pack("{s:o}", "neighbors", arr);
 }
 
-/* Counts for /metrics: routes by origin, neighbours by state, and what the
- * control plane did. Every key is always present so series never vanish. */
+/* Counts for /metrics: routes by origin, neighbours by state, what the
+ * control plane did, the IPv6 FIB's group pool and its index. Every key is
+ * always present so series never vanish. */
 json_t *
 ap_ip_stats_json(void)
 {
@@ -2025,6 +2026,7 @@ ap_ip_stats_json(void)
 		[C_FIB6_FULL] = "routes_refused_fib6_full",
 	};
 	json_t *routes = json_object(), *neigh = json_object(), *ctlj = json_object();
+	struct ap_fib6_stats s6 = {0};
 
 	for (unsigned o = 0; o < RTE_DIM(origin_names); o++)
 		json_object_set_new(routes, origin_names[o], json_integer(0));
@@ -2054,5 +2056,11 @@ ap_ip_stats_json(void)
 		if (events[e])
 			json_object_set_new(ctlj, events[e],
 					    json_integer((json_int_t)ctl.counters[e]));
-	return json_pack("{s:o, s:o, s:o}", "routes", routes, "neighbors", neigh, "control", ctlj);
+	if (ap_ip.fib6 != NULL)
+		ap_fib6_stats(ap_ip.fib6, &s6);
+	return json_pack("{s:o, s:o, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I}}", "routes", routes,
+			 "neighbors", neigh, "control", ctlj, "fib6_groups", "used",
+			 (json_int_t)s6.used, "retired", (json_int_t)s6.retired, "free",
+			 (json_int_t)(s6.groups - s6.used - s6.retired), "fib6_index", "run",
+			 (json_int_t)s6.runs, "group", (json_int_t)(s6.indexed - s6.runs));
 }

@@ -213,14 +213,42 @@ Test(ip_fib, withdrawn_routes_give_their_tbl8_groups_back)
 	cr_assert_eq(lookup6("2001:db9::1"), AP_NH_UNREACH);
 }
 
+/* The pool's and the index's counts for /metrics follow the table. */
+static void
+pool_adds_up(json_int_t groups)
+{
+	cr_assert_eq(stat("fib6_groups", "used") + stat("fib6_groups", "retired") +
+			     stat("fib6_groups", "free"),
+		     groups);
+}
+
 Test(ip_fib, larger_fib6_holds_the_table)
 {
+	json_int_t used0, index0, runs0, runs;
+
 	start("{fib4: " SMALL_FIB4 ", fib6: {max_routes: 65536, tbl8: 65536}}");
+	/* The interface's own routes. */
+	used0 = stat("fib6_groups", "used");
+	runs0 = stat("fib6_index", "run");
+	index0 = runs0 + stat("fib6_index", "group");
+	pool_adds_up(65536);
 	cr_assert_eq(load(N6, 48), N6);
 	cr_assert_eq(stat("routes", "bgp"), N6);
 	cr_assert_eq(stat("control", "routes_refused_fib6_full"), 0);
 	for (uint32_t k = 0; k < N6; k++)
 		cr_assert_eq(lookup(k, 48), AP_NH_NEIGH, "route %u", k);
+	/* A /32 group and a /40 group each, and one per 256 under a /24. */
+	cr_assert_geq(stat("fib6_groups", "used"), used0 + 2 * N6);
+	pool_adds_up(65536);
+	/* Each /48 alone in its /40: its group is a run, unless its index line
+	 * was full. */
+	runs = stat("fib6_index", "run");
+	cr_assert(runs > runs0 + N6 / 2 && runs <= runs0 + N6, "%lld run slots", (long long)runs);
+	for (uint32_t k = 0; k < N6; k++)
+		cr_assert_eq(del(k, 48), 0);
+	cr_assert_eq(stat("fib6_groups", "used"), used0);
+	cr_assert_eq(stat("fib6_index", "run") + stat("fib6_index", "group"), index0);
+	pool_adds_up(65536);
 }
 
 Test(ip_fib, max_routes_is_a_limit_of_its_own)

@@ -232,6 +232,12 @@ routing(FILE *f, const struct ap_metrics_input *in)
 	      "event",
 	      "What the routing control plane did (ARP and ND handled, ICMP errors, held "
 	      "packets, fragments, punt path), by event.");
+	keyed(f, json_object_get(in->ip, "fib6_groups"), "aether_fib6_groups", "gauge", "state",
+	      "The IPv6 FIB's 256-entry groups (dataplane.fib6.tbl8): in the trie, waiting for "
+	      "a grace period, free.");
+	keyed(f, json_object_get(in->ip, "fib6_index"), "aether_fib6_index_groups", "gauge", "kind",
+	      "Level-3 groups (/41-/48) in the IPv6 FIB's jump index: resolved by the index "
+	      "itself (run), or named by it (group).");
 }
 
 /* QoS classes: the API's counters, one family each. */

@@ -55,6 +55,18 @@ render(bool with_dp)
 	return z;
 }
 
+/* @p in rendered: the text, to free. */
+static char *
+render_in(const struct ap_metrics_input *in)
+{
+	char *out = NULL;
+	size_t len = 0;
+
+	cr_assert_eq(ap_metrics_render_json(in, &out, &len), 0);
+	cr_assert_eq(strlen(out), len);
+	return out;
+}
+
 static bool
 has_line(const char *text, const char *line)
 {
@@ -167,11 +179,10 @@ Test(metrics, qos_classes_by_colour_and_drop_reason)
 		"\"drops\":{\"policer\":20,\"host_limit\":1,\"queue_full\":2},\"remarked\":5}}]}",
 		0, NULL);
 	struct ap_metrics_input in = {.uptime_s = 1, .version = "1", .qos = q};
-	char *out = NULL;
-	size_t len = 0;
+	char *out;
 
 	cr_assert_not_null(q);
-	cr_assert_eq(ap_metrics_render_json(&in, &out, &len), 0);
+	out = render_in(&in);
 	cr_expect(has_line(out, "aether_qos_class_packets_total{class=\"bulk\"} 100"));
 	cr_expect(has_line(out, "aether_qos_class_tx_bytes_total{class=\"bulk\"} 120000"));
 	cr_expect(has_line(
@@ -183,6 +194,34 @@ Test(metrics, qos_classes_by_colour_and_drop_reason)
 	cr_expect_eq(count(out, "# TYPE aether_qos_class_drops_total counter"), 1);
 	free(out);
 	json_decref(q);
+}
+
+Test(metrics, routing_and_the_fib6_pool)
+{
+	static const char *const lines[] = {
+		"aether_routes{origin=\"bgp\"} 3",
+		"# TYPE aether_fib6_groups gauge",
+		"aether_fib6_groups{state=\"used\"} 9",
+		"aether_fib6_groups{state=\"retired\"} 1",
+		"aether_fib6_groups{state=\"free\"} 6",
+		"# TYPE aether_fib6_index_groups gauge",
+		"aether_fib6_index_groups{kind=\"run\"} 2",
+		"aether_fib6_index_groups{kind=\"group\"} 1",
+	};
+	json_t *ip = json_loads("{\"routes\":{\"bgp\":3},\"neighbors\":{\"reachable\":1},"
+				"\"control\":{\"arp_received\":2},"
+				"\"fib6_groups\":{\"used\":9,\"retired\":1,\"free\":6},"
+				"\"fib6_index\":{\"run\":2,\"group\":1}}",
+				0, NULL);
+	struct ap_metrics_input in = {.uptime_s = 1, .version = "1", .ip = ip};
+	char *out;
+
+	cr_assert_not_null(ip);
+	out = render_in(&in);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		cr_expect(has_line(out, lines[i]), "missing: %s", lines[i]);
+	free(out);
+	json_decref(ip);
 }
 
 Test(metrics, conntrack_firewall_and_synproxy)
