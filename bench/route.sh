@@ -191,6 +191,11 @@ aetherd_run() {
 	t1=$(date +%s.%N)
 	AD_LOAD_S=$(jq -n "$t1 - $t0")
 	bench_log "IPv$fam: $want routes in the FIB after $(bench_round "$AD_LOAD_S") s"
+	# The group pool and the jump index (docs/metrics.md).
+	[ "$fam" = 6 ] && bench_log "IPv6 FIB: $(bench_api /metrics | awk -F'[{}="]+' '
+		/^aether_fib6_groups\{/ { g = g (g ? ", " : "") $3 " " $4 + 0 }
+		/^aether_fib6_index_groups\{/ { x = x (x ? ", " : "") $3 " " $4 + 0 }
+		END { printf "groups %s; level-3 groups in the index: %s", g, x }')"
 
 	s0=$(bench_sample out)
 	sleep "$SECONDS_RUN"
