@@ -703,6 +703,7 @@ static const struct field port_fields[] = {
 	{PORT_FIELD("txq_size", FT_UINT, txq_size), .min = 64, .max = 16384, .flags = F_POW2},
 	{PORT_FIELD("mtu", FT_UINT, mtu), .min = 68, .max = 9600},
 	{PORT_FIELD("kernel_stack", FT_BOOL, kernel_stack), .drivers = DRV(AP_DRV_AF_PACKET)},
+	{PORT_FIELD("busy_poll", FT_BOOL, busy_poll), .drivers = DRV(AP_DRV_AF_XDP)},
 };
 static const struct table port_table = TABLE(port_fields);
 
@@ -765,6 +766,7 @@ port_defaults(struct ap_cfg_port *p)
 	p->rxq_size = 1024;
 	p->txq_size = 1024;
 	p->validate = AP_VALIDATE_L2;
+	p->busy_poll = true;
 }
 
 /* Lists of mappings share their shape checks and messages; @p fn parses one

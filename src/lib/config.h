@@ -64,6 +64,11 @@ struct ap_cfg_port {
 	 * keeps it off, see dp/core/port_claim.h).
 	 */
 	bool kernel_stack;
+	/**
+	 * af_xdp: the worker's polls run the interface's receive work
+	 * (preferred busy polling, default true; see dp/core/port_claim.h).
+	 */
+	bool busy_poll;
 	uint32_t line; /**< Where the object starts in the file, for messages. */
 	uint32_t col;
 };

@@ -285,6 +285,11 @@ static const struct bad_case bad_cases[] = {
 	 "af_packet)"},
 	{"ports:\n  - {name: a, driver: af_packet, iface: x, kernel_stack: yes}\n",
 	 "t.yaml:2:58: ports[0].kernel_stack must be true or false"},
+	{"ports:\n  - {name: a, driver: af_packet, iface: x, busy_poll: true}\n",
+	 "t.yaml:2:44: key 'busy_poll' is not valid for driver af_packet in ports[0] (only for: "
+	 "af_xdp)"},
+	{"ports:\n  - {name: a, driver: af_xdp, iface: x, busy_poll: 1}\n",
+	 "t.yaml:2:52: ports[0].busy_poll must be true or false"},
 	{"ports:\n  - {name: a, driver: null, rx_template: [a.pcap]}\n",
 	 "t.yaml:2:42: expected a string for ports[0].rx_template"},
 	{"ports:\n  - {name: a, driver: devargs, devargs: \"a b\"}\n",
@@ -602,6 +607,19 @@ Test(config, kernel_stack_of_an_af_packet_port)
 	cr_assert(cfg.ports[0].kernel_stack);
 	cr_assert(!cfg.ports[1].kernel_stack);
 	cr_assert(!cfg.ports[2].kernel_stack);
+}
+
+Test(config, busy_poll_of_an_af_xdp_port)
+{
+	struct ap_config cfg =
+		load_ok("ports:\n"
+			"  - {name: a, driver: af_xdp, iface: x0, busy_poll: false}\n"
+			"  - {name: b, driver: af_xdp, iface: x1, busy_poll: true}\n"
+			"  - {name: c, driver: af_xdp, iface: x2}\n");
+
+	cr_assert(!cfg.ports[0].busy_poll);
+	cr_assert(cfg.ports[1].busy_poll);
+	cr_assert(cfg.ports[2].busy_poll, "busy polling is on by default");
 }
 
 Test(config, fib_sizes)

@@ -10,7 +10,7 @@ lab_require_root
 lab_require_cmd ip ethtool ping jq
 lab_require_aetherd
 
-tap_plan 9
+tap_plan 12
 
 lab_topo_line
 tap_ok $? "topology client - dut - server built"
@@ -25,18 +25,43 @@ ping_ok() {
 	return 1
 }
 
-# af_xdp (the kernel's XDP sockets) on both sides.
+# The NAPI knobs of preferred busy polling on interface $1: "DEFER TIMEOUT".
+napi_knobs() {
+	lab_exec dut cat "/sys/class/net/$1/napi_defer_hard_irqs" "/sys/class/net/$1/gro_flush_timeout" |
+		tr '\n' ' ' | sed 's/ $//'
+}
+
+# Right after an XDP program goes, a new one can fail to attach once (see the
+# lab notes); detach explicitly before the next start.
+xdp_detach() {
+	lab_exec dut ip link set dev d0 xdp off 2>/dev/null
+	lab_exec dut ip link set dev d1 xdp off 2>/dev/null
+}
+
+# af_xdp (the kernel's XDP sockets) on both sides, their interfaces set for
+# preferred busy polling while aetherd runs (dp/core/port_claim.h) and put
+# back as they were after.
+lab_exec dut sh -c 'echo 1 >/sys/class/net/d1/napi_defer_hard_irqs'
 sed 's/af_packet/af_xdp/' "$LAB_XC_CONFIG" >"$dir/xdp.yaml"
 lab_aetherd_start dut "$dir/xdp.yaml" &&
 	lab_ctl -j show ports | jq -e '[.ports[].driver] == ["af_xdp", "af_xdp"]' >/dev/null
 tap_ok $? "aetherd starts with two af_xdp ports"
+[ "$(napi_knobs d0)" = "2 200000" ] && [ "$(napi_knobs d1)" = "2 200000" ]
+tap_ok $? "af_xdp ports set their interfaces for busy polling ($(napi_knobs d0), $(napi_knobs d1))"
 ping_ok "$LAB_SERVER4"
 tap_ok $? "ping through the af_xdp cross-connect, 0% loss"
 lab_aetherd_stop
-# Right after an XDP program goes, a new one can fail to attach once (see the
-# lab notes); detach explicitly before the next driver.
-lab_exec dut ip link set dev d0 xdp off 2>/dev/null
-lab_exec dut ip link set dev d1 xdp off 2>/dev/null
+[ "$(napi_knobs d0)" = "0 0" ] && [ "$(napi_knobs d1)" = "1 0" ]
+tap_ok $? "the knobs are back as they were when aetherd stops ($(napi_knobs d0), $(napi_knobs d1))"
+xdp_detach
+
+# busy_poll: false leaves the knobs to the kernel's defaults.
+sed 's/driver: af_xdp,/driver: af_xdp, busy_poll: false,/' "$dir/xdp.yaml" >"$dir/xdp-nobp.yaml"
+lab_aetherd_start dut "$dir/xdp-nobp.yaml" &&
+	[ "$(napi_knobs d0)" = "0 0" ] && [ "$(napi_knobs d1)" = "1 0" ] && ping_ok "$LAB_SERVER4"
+tap_ok $? "with busy_poll: false the interfaces keep their knobs, and the ports forward"
+lab_aetherd_stop
+xdp_detach
 
 # devargs: any DPDK device string, here the af_packet driver spelled out.
 cat >"$dir/devargs.yaml" <<EOF2

@@ -59,6 +59,7 @@ struct dp_port {
 	uint64_t expect_rx;	    /**< Offline: frames in the rx capture. */
 	struct rte_eth_stats final; /**< Snapshot taken when the ports stop. */
 	struct ap_port_claim claim; /**< af_packet: its interface kept from the kernel's stack. */
+	struct ap_port_busy_poll busy; /**< af_xdp: its interface set for busy polling. */
 };
 
 struct ap_dp {
@@ -369,8 +370,9 @@ port_devargs(struct ap_dp *dp, unsigned idx, char *buf, size_t len, char *err, s
 		break;
 	case AP_DRV_AF_XDP:
 		snprintf(dpp->dev_name, sizeof(dpp->dev_name), "net_af_xdp%u", idx);
-		n = snprintf(buf, len, "%s,iface=%s,start_queue=0,queue_count=%u", dpp->dev_name,
-			     p->iface, dp->n_workers);
+		/* busy_budget=0 turns the driver's preferred busy polling off. */
+		n = snprintf(buf, len, "%s,iface=%s,start_queue=0,queue_count=%u%s", dpp->dev_name,
+			     p->iface, dp->n_workers, p->busy_poll ? "" : ",busy_budget=0");
 		break;
 	case AP_DRV_PCAP:
 		if (strchr(p->rx_pcap, ',') || strchr(p->tx_pcap, ','))
@@ -509,6 +511,8 @@ port_setup(struct ap_dp *dp, unsigned idx, char *err, size_t err_len)
 				       "the kernel's stack as well)",
 				       p->name, why);
 	}
+	if (p->driver == AP_DRV_AF_XDP && p->busy_poll)
+		ap_port_busy_poll(&dpp->busy, p->iface);
 	rte_eth_stats_reset(dpp->port_id);
 	AP_LOG_INFO(MOD, "port '%s' up: %s (%s), id %u, %u queue(s)", p->name, args,
 		    info.driver_name, dpp->port_id, dpp->nb_q);
@@ -1001,6 +1005,7 @@ ap_dp_stop(struct ap_dp *dp)
 		/* Stopping flushes and closes pcap output files. */
 		rte_eth_dev_stop(dpp->port_id);
 		ap_port_release(&dpp->claim);
+		ap_port_busy_poll_release(&dpp->busy);
 	}
 	dp->stopped = true;
 }

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -25,45 +26,67 @@
 #define CLAIM_HANDLE 0xae70
 #define CLAIM_PRIO   1
 
-/* The disable_ipv6 sysctl of @p ifname, opened with @p flags. */
-static int
-v6_open(const char *ifname, int flags)
+/* A kernel knob (a sysctl or a sysfs attribute) holding one integer, at
+ * @p path: its value, or -1 when it cannot be read. */
+static long
+knob_get(const char *path)
 {
-	char path[96];
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
-	return open(path, flags | O_CLOEXEC);
-}
-
-/* disable_ipv6 of @p ifname: its value, or -1 (no IPv6 in the kernel). */
-static int
-v6_get(const char *ifname)
-{
-	char buf[8] = "";
+	char buf[32] = "";
 	ssize_t n;
 	int fd;
 
-	fd = v6_open(ifname, O_RDONLY);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	return n > 0 ? buf[0] - '0' : -1;
+	return n > 0 && buf[0] >= '0' && buf[0] <= '9' ? strtol(buf, NULL, 10) : -1;
+}
+
+/* Knob @p path to @p v: 0, or a negative errno. */
+static int
+knob_set(const char *path, long v)
+{
+	char buf[32];
+	int fd, len = snprintf(buf, sizeof(buf), "%ld\n", v);
+	ssize_t n;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, (size_t)len);
+	close(fd);
+	return n == len ? 0 : -EIO;
+}
+
+/* The path of interface @p ifname's knob: the disable_ipv6 sysctl, or a
+ * sysfs attribute @p attr of the interface. */
+static void
+knob_path(char *path, size_t len, const char *ifname, const char *attr)
+{
+	if (attr == NULL)
+		snprintf(path, len, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	else
+		snprintf(path, len, "/sys/class/net/%s/%s", ifname, attr);
+}
+
+/* Interface @p ifname's knob (see knob_path()): get, and set. */
+static long
+if_knob_get(const char *ifname, const char *attr)
+{
+	char path[128];
+
+	knob_path(path, sizeof(path), ifname, attr);
+	return knob_get(path);
 }
 
 static int
-v6_set(const char *ifname, int v)
+if_knob_set(const char *ifname, const char *attr, long v)
 {
-	char buf[2] = {(char)('0' + v), '\n'};
-	ssize_t n;
-	int fd;
+	char path[128];
 
-	fd = v6_open(ifname, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, buf, sizeof(buf));
-	close(fd);
-	return n == (ssize_t)sizeof(buf) ? 0 : -EIO;
+	knob_path(path, sizeof(path), ifname, attr);
+	return knob_set(path, v);
 }
 
 static void
@@ -123,8 +146,8 @@ ap_port_claim(struct ap_port_claim *c, const char *ifname, char *err, size_t err
 		return ap_errf(err, err_len, rc, "interface '%s': cannot attach the tc program: %s",
 			       ifname, strerror(-rc));
 	}
-	c->v6_was = v6_get(ifname);
-	if (c->v6_was == 0 && v6_set(ifname, 1) < 0) {
+	c->v6_was = (int)if_knob_get(ifname, NULL);
+	if (c->v6_was == 0 && if_knob_set(ifname, NULL, 1) < 0) {
 		AP_LOG_WARN(MOD, "interface '%s': IPv6 stays on in the kernel", ifname);
 		c->v6_was = -1;
 	}
@@ -140,7 +163,7 @@ ap_port_release(struct ap_port_claim *c)
 	if (c->ifindex == 0)
 		return;
 	if (c->v6_was == 0)
-		v6_set(c->ifname, 0);
+		if_knob_set(c->ifname, NULL, 0);
 	hook_of(c, &hook);
 	memset(&opts, 0, sizeof(opts));
 	opts.sz = sizeof(opts);
@@ -157,4 +180,44 @@ ap_port_release(struct ap_port_claim *c)
 	c->ifindex = 0;
 	c->v6_was = -1;
 	c->made_hook = false;
+}
+
+/* Preferred busy polling (see port_claim.h): the knobs, and what they take. */
+static const struct {
+	const char *attr;
+	long value;
+} busy_knobs[AP_PORT_BUSY_KNOBS] = {
+	{"napi_defer_hard_irqs", 2},
+	{"gro_flush_timeout", 200000},
+};
+
+void
+ap_port_busy_poll(struct ap_port_busy_poll *b, const char *ifname)
+{
+	snprintf(b->ifname, sizeof(b->ifname), "%s", ifname);
+	for (unsigned k = 0; k < AP_PORT_BUSY_KNOBS; k++) {
+		b->was[k] = if_knob_get(ifname, busy_knobs[k].attr);
+		if (b->was[k] < 0 || b->was[k] == busy_knobs[k].value)
+			b->was[k] = -1;
+		else if (if_knob_set(ifname, busy_knobs[k].attr, busy_knobs[k].value) < 0) {
+			AP_LOG_WARN(MOD,
+				    "interface '%s': cannot set %s: the kernel's softirq, not "
+				    "the port's polling, receives its frames",
+				    ifname, busy_knobs[k].attr);
+			b->was[k] = -1;
+		}
+	}
+}
+
+void
+ap_port_busy_poll_release(struct ap_port_busy_poll *b)
+{
+	if (b->ifname[0] == '\0')
+		return;
+	for (unsigned k = 0; k < AP_PORT_BUSY_KNOBS; k++) {
+		if (b->was[k] >= 0)
+			if_knob_set(b->ifname, busy_knobs[k].attr, b->was[k]);
+		b->was[k] = -1;
+	}
+	b->ifname[0] = '\0';
 }

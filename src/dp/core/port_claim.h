@@ -39,4 +39,29 @@ int ap_port_claim(struct ap_port_claim *c, const char *ifname, char *err, size_t
 /** Give back what @p c claimed (a no-op for a claim never made). */
 void ap_port_release(struct ap_port_claim *c);
 
+/**
+ * An af_xdp port's interface set for preferred busy polling. DPDK's af_xdp
+ * driver asks the kernel to let the port's own polls run the interface's
+ * NAPI (SO_PREFER_BUSY_POLL, busy_budget), which moves the receive work (the
+ * XDP program, the copy into the socket) from the softirq of whichever CPU
+ * the frames came in on to the worker's own system calls; the kernel lets it
+ * only while the interface defers its softirq (`napi_defer_hard_irqs`, with
+ * `gro_flush_timeout` as the watchdog that runs it when no poll comes), the
+ * two knobs DPDK's guide sets to 2 and 200000 ns. This sets them and keeps
+ * what they were, to put back.
+ */
+#define AP_PORT_BUSY_KNOBS 2
+
+struct ap_port_busy_poll {
+	char ifname[32];
+	long was[AP_PORT_BUSY_KNOBS]; /**< Each knob before, -1: not changed. */
+};
+
+/** Set @p ifname's knobs into @p b. A knob that cannot be set is left, with
+ * a warning: the port works, its receive work stays in the softirq. */
+void ap_port_busy_poll(struct ap_port_busy_poll *b, const char *ifname);
+
+/** Put back what @p b changed (a no-op when nothing was). */
+void ap_port_busy_poll_release(struct ap_port_busy_poll *b);
+
 #endif
