@@ -2,7 +2,8 @@
 /*
  * An af_packet port's interface kept from the kernel's own stack (see
  * port_claim.h): a two-instruction tc program that drops every frame, on
- * the interface's ingress, and IPv6 off there.
+ * the interface's ingress, and IPv6 off there; an af_xdp port's interface
+ * set for preferred busy polling.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * An af_packet port's kernel interface, kept from the kernel's own stack.
+ * What a port does to its kernel interface while it runs: an af_packet port
+ * keeps the kernel's own stack off it, an af_xdp port sets it for preferred
+ * busy polling (below). Both are undone when the port stops.
  *
  * A PACKET_MMAP socket gets a copy of each frame the interface receives, and
  * the kernel goes on to process the frame itself: with the appliance's

@@ -177,9 +177,9 @@ slot_at(const struct ap_fib6 *f, uint32_t slot)
 }
 
 /*
- * The slot words of group @p g: a run when its entries are one value @p base
- * but for the run lo..hi of another (lo = hi = 0 and the same value when they
- * are all one), else the group itself.
+ * The slot words of group @p g: a run when its entries are one value (its
+ * first entry's) but for the run lo..hi of another (lo = hi = 0 and the same
+ * value when they are all one), else the group itself.
  */
 static void
 slot_words(const struct ap_fib6 *f, uint32_t g, uint64_t *w0, uint64_t *w1)
