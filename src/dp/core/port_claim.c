@@ -27,15 +27,24 @@
 #define CLAIM_HANDLE 0xae70
 #define CLAIM_PRIO   1
 
-/* A kernel knob (a sysctl or a sysfs attribute) holding one integer, at
- * @p path: its value, or -1 when it cannot be read. */
+/* An interface's knob: a sysctl or a sysfs attribute holding one integer,
+ * at @c dir, the interface's name, then @c leaf. */
+struct knob {
+	const char *dir, *leaf;
+};
+
+static const struct knob knob_disable_ipv6 = {"/proc/sys/net/ipv6/conf/", "/disable_ipv6"};
+
+/* Knob @p k of interface @p ifname: its value, or -1 when it cannot be
+ * read. */
 static long
-knob_get(const char *path)
+knob_get(const struct knob *k, const char *ifname)
 {
-	char buf[32] = "";
+	char path[128], buf[32] = "";
 	ssize_t n;
 	int fd;
 
+	snprintf(path, sizeof(path), "%s%s%s", k->dir, ifname, k->leaf);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -44,50 +53,21 @@ knob_get(const char *path)
 	return n > 0 && buf[0] >= '0' && buf[0] <= '9' ? strtol(buf, NULL, 10) : -1;
 }
 
-/* Knob @p path to @p v: 0, or a negative errno. */
+/* The same knob to @p v: 0, or a negative errno. */
 static int
-knob_set(const char *path, long v)
+knob_set(const struct knob *k, const char *ifname, long v)
 {
-	char buf[32];
+	char path[128], buf[32];
 	int fd, len = snprintf(buf, sizeof(buf), "%ld\n", v);
 	ssize_t n;
 
+	snprintf(path, sizeof(path), "%s%s%s", k->dir, ifname, k->leaf);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	n = write(fd, buf, (size_t)len);
 	close(fd);
 	return n == len ? 0 : -EIO;
-}
-
-/* The path of interface @p ifname's knob: the disable_ipv6 sysctl, or a
- * sysfs attribute @p attr of the interface. */
-static void
-knob_path(char *path, size_t len, const char *ifname, const char *attr)
-{
-	if (attr == NULL)
-		snprintf(path, len, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
-	else
-		snprintf(path, len, "/sys/class/net/%s/%s", ifname, attr);
-}
-
-/* Interface @p ifname's knob (see knob_path()): get, and set. */
-static long
-if_knob_get(const char *ifname, const char *attr)
-{
-	char path[128];
-
-	knob_path(path, sizeof(path), ifname, attr);
-	return knob_get(path);
-}
-
-static int
-if_knob_set(const char *ifname, const char *attr, long v)
-{
-	char path[128];
-
-	knob_path(path, sizeof(path), ifname, attr);
-	return knob_set(path, v);
 }
 
 static void
@@ -147,8 +127,8 @@ ap_port_claim(struct ap_port_claim *c, const char *ifname, char *err, size_t err
 		return ap_errf(err, err_len, rc, "interface '%s': cannot attach the tc program: %s",
 			       ifname, strerror(-rc));
 	}
-	c->v6_was = (int)if_knob_get(ifname, NULL);
-	if (c->v6_was == 0 && if_knob_set(ifname, NULL, 1) < 0) {
+	c->v6_was = (int)knob_get(&knob_disable_ipv6, ifname);
+	if (c->v6_was == 0 && knob_set(&knob_disable_ipv6, ifname, 1) < 0) {
 		AP_LOG_WARN(MOD, "interface '%s': IPv6 stays on in the kernel", ifname);
 		c->v6_was = -1;
 	}
@@ -164,7 +144,7 @@ ap_port_release(struct ap_port_claim *c)
 	if (c->ifindex == 0)
 		return;
 	if (c->v6_was == 0)
-		if_knob_set(c->ifname, NULL, 0);
+		knob_set(&knob_disable_ipv6, c->ifname, 0);
 	hook_of(c, &hook);
 	memset(&opts, 0, sizeof(opts));
 	opts.sz = sizeof(opts);
@@ -185,11 +165,11 @@ ap_port_release(struct ap_port_claim *c)
 
 /* Preferred busy polling (see port_claim.h): the knobs, and what they take. */
 static const struct {
-	const char *attr;
+	struct knob k;
 	long value;
 } busy_knobs[AP_PORT_BUSY_KNOBS] = {
-	{"napi_defer_hard_irqs", 2},
-	{"gro_flush_timeout", 200000},
+	{{"/sys/class/net/", "/napi_defer_hard_irqs"}, 2},
+	{{"/sys/class/net/", "/gro_flush_timeout"}, 200000},
 };
 
 void
@@ -197,14 +177,14 @@ ap_port_busy_poll(struct ap_port_busy_poll *b, const char *ifname)
 {
 	snprintf(b->ifname, sizeof(b->ifname), "%s", ifname);
 	for (unsigned k = 0; k < AP_PORT_BUSY_KNOBS; k++) {
-		b->was[k] = if_knob_get(ifname, busy_knobs[k].attr);
+		b->was[k] = knob_get(&busy_knobs[k].k, ifname);
 		if (b->was[k] < 0 || b->was[k] == busy_knobs[k].value)
 			b->was[k] = -1;
-		else if (if_knob_set(ifname, busy_knobs[k].attr, busy_knobs[k].value) < 0) {
+		else if (knob_set(&busy_knobs[k].k, ifname, busy_knobs[k].value) < 0) {
 			AP_LOG_WARN(MOD,
 				    "interface '%s': cannot set %s: the kernel's softirq, not "
 				    "the port's polling, receives its frames",
-				    ifname, busy_knobs[k].attr);
+				    ifname, busy_knobs[k].k.leaf + 1);
 			b->was[k] = -1;
 		}
 	}
@@ -217,7 +197,7 @@ ap_port_busy_poll_release(struct ap_port_busy_poll *b)
 		return;
 	for (unsigned k = 0; k < AP_PORT_BUSY_KNOBS; k++) {
 		if (b->was[k] >= 0)
-			if_knob_set(b->ifname, busy_knobs[k].attr, b->was[k]);
+			knob_set(&busy_knobs[k].k, b->ifname, b->was[k]);
 		b->was[k] = -1;
 	}
 	b->ifname[0] = '\0';
