@@ -182,9 +182,9 @@ ap_port_busy_poll(struct ap_port_busy_poll *b, const char *ifname)
 			b->was[k] = -1;
 		else if (knob_set(&busy_knobs[k].k, ifname, busy_knobs[k].value) < 0) {
 			AP_LOG_WARN(MOD,
-				    "interface '%s': cannot set %s: the kernel's softirq, not "
+				    "interface '%s': cannot set %s%s%s: the kernel's softirq, not "
 				    "the port's polling, receives its frames",
-				    ifname, busy_knobs[k].k.leaf + 1);
+				    ifname, busy_knobs[k].k.dir, ifname, busy_knobs[k].k.leaf);
 			b->was[k] = -1;
 		}
 	}

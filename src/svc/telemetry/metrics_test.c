@@ -55,6 +55,17 @@ render(bool with_dp)
 	return z;
 }
 
+static bool
+has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+		if ((p == text || p[-1] == '\n') && (p[n] == '\n'))
+			return true;
+	return false;
+}
+
 /* @p in rendered: the text, to free. */
 static char *
 render_in(const struct ap_metrics_input *in)
@@ -67,15 +78,15 @@ render_in(const struct ap_metrics_input *in)
 	return out;
 }
 
-static bool
-has_line(const char *text, const char *line)
+/* @p in rendered, with each of the @p n @p lines in it: the text, to free. */
+static char *
+render_with(const struct ap_metrics_input *in, const char *const *lines, size_t n)
 {
-	size_t n = strlen(line);
+	char *out = render_in(in);
 
-	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
-		if ((p == text || p[-1] == '\n') && (p[n] == '\n'))
-			return true;
-	return false;
+	for (size_t i = 0; i < n; i++)
+		cr_expect(has_line(out, lines[i]), "missing: %s", lines[i]);
+	return out;
 }
 
 static int
@@ -172,6 +183,14 @@ Test(metrics, without_a_data_plane_only_daemon_metrics)
 
 Test(metrics, qos_classes_by_colour_and_drop_reason)
 {
+	static const char *const lines[] = {
+		"aether_qos_class_packets_total{class=\"bulk\"} 100",
+		"aether_qos_class_tx_bytes_total{class=\"bulk\"} 120000",
+		"aether_qos_class_policer_packets_total{class=\"bulk\",color=\"red\"} 20",
+		"aether_qos_class_drops_total{class=\"bulk\",reason=\"queue_full\"} 2",
+		"aether_qos_class_queue_depth{class=\"bulk\"} 17",
+		"# TYPE aether_qos_class_queue_depth gauge",
+	};
 	json_t *q = json_loads(
 		"{\"enabled\":true,\"classes\":[{\"name\":\"bulk\",\"queue_depth\":17,"
 		"\"counters\":{\"packets\":100,\"bytes\":150000,\"tx_packets\":80,"
@@ -182,15 +201,7 @@ Test(metrics, qos_classes_by_colour_and_drop_reason)
 	char *out;
 
 	cr_assert_not_null(q);
-	out = render_in(&in);
-	cr_expect(has_line(out, "aether_qos_class_packets_total{class=\"bulk\"} 100"));
-	cr_expect(has_line(out, "aether_qos_class_tx_bytes_total{class=\"bulk\"} 120000"));
-	cr_expect(has_line(
-		out, "aether_qos_class_policer_packets_total{class=\"bulk\",color=\"red\"} 20"));
-	cr_expect(has_line(out,
-			   "aether_qos_class_drops_total{class=\"bulk\",reason=\"queue_full\"} 2"));
-	cr_expect(has_line(out, "aether_qos_class_queue_depth{class=\"bulk\"} 17"));
-	cr_expect(has_line(out, "# TYPE aether_qos_class_queue_depth gauge"));
+	out = render_with(&in, lines, sizeof(lines) / sizeof(lines[0]));
 	cr_expect_eq(count(out, "# TYPE aether_qos_class_drops_total counter"), 1);
 	free(out);
 	json_decref(q);
@@ -217,15 +228,23 @@ Test(metrics, routing_and_the_fib6_pool)
 	char *out;
 
 	cr_assert_not_null(ip);
-	out = render_in(&in);
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-		cr_expect(has_line(out, lines[i]), "missing: %s", lines[i]);
+	out = render_with(&in, lines, sizeof(lines) / sizeof(lines[0]));
 	free(out);
 	json_decref(ip);
 }
 
 Test(metrics, conntrack_firewall_and_synproxy)
 {
+	static const char *const lines[] = {
+		"aether_conntrack_flows 12",
+		"aether_conntrack_max_flows 65536",
+		"aether_conntrack_events_total{event=\"table_full\"} 3",
+		"aether_conntrack_events_total{event=\"out_of_window\"} 2",
+		"aether_firewall_verdicts_total{verdict=\"rule_reject\"} 4",
+		"aether_firewall_memo_hits_total 3",
+		"aether_synproxy_armed_destinations 1",
+		"aether_synproxy_events_total{event=\"cookies_sent\"} 5000",
+	};
 	json_t *ct = json_loads("{\"enabled\":true,\"flows\":12,\"max_flows\":65536,\"created\":40,"
 				"\"table_full\":3,\"out_of_window\":2}",
 				0, NULL);
@@ -238,24 +257,15 @@ Test(metrics, conntrack_firewall_and_synproxy)
 	json_t *off = json_loads("{\"enabled\":false}", 0, NULL);
 	struct ap_metrics_input in = {
 		.uptime_s = 1, .version = "1", .ct = ct, .fw = fw, .syn = syn};
-	char *out = NULL;
-	size_t len = 0;
+	char *out;
 
-	cr_assert_eq(ap_metrics_render_json(&in, &out, &len), 0);
-	cr_expect(has_line(out, "aether_conntrack_flows 12"));
-	cr_expect(has_line(out, "aether_conntrack_max_flows 65536"));
-	cr_expect(has_line(out, "aether_conntrack_events_total{event=\"table_full\"} 3"));
-	cr_expect(has_line(out, "aether_conntrack_events_total{event=\"out_of_window\"} 2"));
+	out = render_with(&in, lines, sizeof(lines) / sizeof(lines[0]));
 	cr_expect_eq(count(out, "aether_conntrack_events_total{event=\"flows\"}"), 0,
 		     "the gauges are not events");
-	cr_expect(has_line(out, "aether_firewall_verdicts_total{verdict=\"rule_reject\"} 4"));
-	cr_expect(has_line(out, "aether_firewall_memo_hits_total 3"));
-	cr_expect(has_line(out, "aether_synproxy_armed_destinations 1"));
-	cr_expect(has_line(out, "aether_synproxy_events_total{event=\"cookies_sent\"} 5000"));
 	free(out);
 	/* Off: no family at all. */
 	in.ct = in.fw = in.syn = off;
-	cr_assert_eq(ap_metrics_render_json(&in, &out, &len), 0);
+	out = render_in(&in);
 	cr_expect_eq(count(out, "aether_conntrack"), 0);
 	cr_expect_eq(count(out, "aether_firewall"), 0);
 	cr_expect_eq(count(out, "aether_synproxy"), 0);
