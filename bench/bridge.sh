@@ -12,14 +12,14 @@
 # table of BRIDGE_HOSTS + 1 entries. A second case tags the ingress member
 # (802.1Q VLAN 10 on the way in, untagged out), adding the tag rewrite.
 #
-# Measurement as in bench/route.sh: two API samples BENCH_SECONDS apart once
-# every source is learned; the window must show the frames sent out of the
+# Measurement as in bench/route.sh: the median of three API-sampled windows once
+# every source is learned; the span must show the frames sent out of the
 # egress port, with next to no drops, or the case fails.
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# shellcheck disable=SC2034 # read by bench_testpmd and bench_measure (lib.sh)
+# shellcheck disable=SC2034 # read by bench_testpmd and bench_windows (lib.sh)
 SECONDS_RUN=${BENCH_SECONDS:-5}
 HOSTS=${BRIDGE_HOSTS:-1024}
 DST=02:00:00:00:01:02

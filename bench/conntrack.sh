@@ -25,7 +25,7 @@ set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# shellcheck disable=SC2034 # read by bench_testpmd and bench_measure (lib.sh)
+# shellcheck disable=SC2034 # read by bench_testpmd and bench_windows (lib.sh)
 SECONDS_RUN=${BENCH_SECONDS:-5}
 NH=02:00:00:00:01:02
 bench_init conntrack

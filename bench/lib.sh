@@ -239,47 +239,90 @@ bench_worker_cpu() {
 	[ "$n" -gt 0 ] && jq -n "$ticks / $(getconf CLK_TCK)"
 }
 
+# bench_windows PORT: BENCH_WINDOWS (default 3) windows of SECONDS_RUN seconds
+# back to back: their BENCH_WINDOWS + 1 samples of PORT's counters go to
+# $BENCH_TMP/samples.jsonl (bench_median_window() reads them). A host's noise
+# that lasts a second lands in one window, not in the figure. Returns 1 when
+# a sample could not be read. BENCH_HOOK, when set, runs after the first
+# sample (e.g. to read memory use).
+bench_windows() {
+	local n=${BENCH_WINDOWS:-3} s i out=$BENCH_TMP/samples.jsonl
+	: >"$out"
+	s=$(bench_sample "$1") || return 1
+	echo "$s" | jq -c . >>"$out"
+	[ -n "${BENCH_HOOK:-}" ] && $BENCH_HOOK
+	for ((i = 0; i < n; i++)); do
+		sleep "$SECONDS_RUN"
+		s=$(bench_sample "$1") || return 1
+		echo "$s" | jq -c . >>"$out"
+	done
+}
+
+# bench_median_window TSC_HZ: of bench_windows()'s samples, sets BENCH_WINDOW
+# to the window whose cycles/packet is the median (bench_window()'s JSON,
+# with "all": every window's cycles/packet, in order) and BENCH_SPAN to the
+# whole span, first sample to last.
+bench_median_window() {
+	local hz=$1 f=$BENCH_TMP/samples.jsonl w=$BENCH_TMP/windows.jsonl i n
+	n=$(wc -l <"$f")
+	: >"$w"
+	for ((i = 1; i < n; i++)); do
+		bench_window "$(sed -n "${i}p" "$f")" "$(sed -n "$((i + 1))p" "$f")" "$hz" >>"$w"
+	done
+	BENCH_SPAN=$(bench_window "$(head -n 1 "$f")" "$(tail -n 1 "$f")" "$hz")
+	BENCH_WINDOW=$(jq -s -c '[.[].cpp] as $c | sort_by(.cpp) | .[(length - 1) / 2 | floor] +
+		{all: $c}' "$w")
+}
+
+# bench_routed NAME WINDOW PORT: does WINDOW (bench_window()'s JSON) show the
+# packets sent out of PORT, at least 99 % of those received, with at most 1 %
+# dropped or punted? Says why not in the log.
+bench_routed() {
+	echo "$2" | jq -e '.rx > 0 and .tx >= 0.99 * .rx and .drops <= 0.01 * .rx and
+		.punts <= 0.01 * .rx' >/dev/null && return 0
+	bench_log "$1: packets did not leave on $3 ($(echo "$2" | jq -c .)); not a figure"
+	return 1
+}
+
 # bench_measure NAME DIR PID PORT: with aetherd PID running (its summary and
-# log in DIR) and its traffic steady, two samples SECONDS_RUN apart, then stop
-# it. Sets BENCH_CPP and BENCH_MPPS (null and returns 1 unless at least 99 %
-# of the received packets left on PORT with at most 1 % dropped or punted).
-# BENCH_HOOK, when set, runs between the samples (e.g. to read memory use).
+# log in DIR) and its traffic steady, bench_windows(), then stop it. Sets
+# BENCH_CPP and BENCH_MPPS from the median window (null and returns 1 unless
+# over the whole span at least 99 % of the received packets left on PORT with
+# at most 1 % dropped or punted).
 # On a busy machine the worker loses the CPU now and then, and the TSC runs
-# on: the log also gives the share of the window the worker was on a CPU and
+# on: the log also gives the share of the span the worker was on a CPU and
 # its cycles per packet counted over that time only (BENCH_ONCPU_CPP).
 bench_measure() {
-	local name=$1 dir=$2 pid=$3 port=$4 s0 s1 hz d c0 c1
+	local name=$1 dir=$2 pid=$3 port=$4 hz c0 c1 ok=1
 	BENCH_CPP=null
 	BENCH_MPPS=null
 	BENCH_ONCPU_CPP=null
 	c0=$(bench_worker_cpu "$pid")
-	s0=$(bench_sample "$port")
-	[ -n "${BENCH_HOOK:-}" ] && $BENCH_HOOK
-	sleep "$SECONDS_RUN"
-	s1=$(bench_sample "$port")
+	bench_windows "$port" || ok=0
 	c1=$(bench_worker_cpu "$pid")
 	kill -TERM "$pid"
 	wait "$pid"
-	if [ -z "$s0" ] || [ -z "$s1" ] || ! hz=$(jq -e '.tsc_hz' "$dir/summary.json" 2>/dev/null); then
+	if [ "$ok" = 0 ] || ! hz=$(jq -e '.tsc_hz' "$dir/summary.json" 2>/dev/null); then
 		bench_log "$name: no counters or no summary; log:"
 		tail -n 20 "$dir/aetherd.log" >&2
 		return 1
 	fi
-	d=$(bench_window "$s0" "$s1" "$hz")
-	bench_log "$name window: $(echo "$d" | jq -c .)"
-	if ! echo "$d" | jq -e '.rx > 0 and .tx >= 0.99 * .rx and .drops <= 0.01 * .rx and
-		.punts <= 0.01 * .rx' >/dev/null; then
-		bench_log "$name: packets did not leave on $port (drops by reason:" \
-			"$(jq -c .drops.reasons "$dir/summary.json")); not a figure"
+	bench_median_window "$hz"
+	bench_log "$name windows: $(echo "$BENCH_WINDOW" | jq -c .all) cycles/packet;" \
+		"median $(echo "$BENCH_WINDOW" | jq -c 'del(.all)')"
+	if ! bench_routed "$name" "$BENCH_SPAN" "$port"; then
+		bench_log "$name: drops by reason $(jq -c .drops.reasons "$dir/summary.json")"
 		return 1
 	fi
-	BENCH_CPP=$(echo "$d" | jq .cpp)
-	BENCH_MPPS=$(echo "$d" | jq .mpps)
+	BENCH_CPP=$(echo "$BENCH_WINDOW" | jq .cpp)
+	BENCH_MPPS=$(echo "$BENCH_WINDOW" | jq .mpps)
 	bench_log "$name: $(bench_round "$BENCH_CPP") cycles/packet, $(bench_round "$BENCH_MPPS") Mpps"
 	if [ -n "$c0" ] && [ -n "$c1" ]; then
-		BENCH_ONCPU_CPP=$(echo "$d" | jq --argjson c "$(jq -n "$c1 - $c0")" --argjson hz "$hz" \
-			'if .rx > 0 then $hz * $c / .rx else null end')
-		bench_log "$name: worker on a CPU $(bench_round "$(echo "$d" | jq "100 * ($c1 - $c0) / .secs")" 1) % of the window: $(bench_round "$BENCH_ONCPU_CPP") cycles/packet of its own CPU time"
+		BENCH_ONCPU_CPP=$(echo "$BENCH_SPAN" | jq --argjson c "$(jq -n "$c1 - $c0")" \
+			--argjson hz "$hz" 'if .rx > 0 then $hz * $c / .rx else null end')
+		bench_log "$name: worker on a CPU" \
+			"$(bench_round "$(echo "$BENCH_SPAN" | jq "100 * ($c1 - $c0) / .secs")" 1) % of" \
+			"the span: $(bench_round "$BENCH_ONCPU_CPP") cycles/packet of its own CPU time"
 	fi
 }
 
