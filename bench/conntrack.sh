@@ -3,7 +3,10 @@
 # between two null ports, in TSC cycles per packet: the same traffic routed
 # without tracking, then tracked with 10k and with 1M flows in the table (every
 # packet of the template is a flow of its own, sent round-robin, so with 1M
-# flows each lookup misses the caches, the worst case). Memory per flow is the
+# flows each lookup misses the caches; the table hands out flow slots lowest
+# first, so the flows sit in the order they are sent: hash buckets are read
+# at random, flows in sequence, as with CSIT's generated traffic; see
+# docs/performance.md for a table in random order). Memory per flow is the
 # hugepage memory the 1M-flow run takes beyond the untracked one, divided by
 # the flows. The peer measured in the same run is dpdk-testpmd macswap on the
 # same two null devices (no lookup at all).
