@@ -19,16 +19,14 @@
 int
 ap_ct_hash_init(struct ap_ct_hash *h, uint32_t keys, int socket)
 {
-	uint32_t want = keys / 6 + 1, nb = 2;
+	uint32_t nb = RTE_MAX((uint32_t)((uint64_t)keys * 2 / 17) + 1, 2u);
 
-	while (nb < want)
-		nb *= 2;
 	memset(h, 0, sizeof(*h));
 	h->b = rte_zmalloc_socket("ap_ct_hash", (size_t)nb * sizeof(*h->b), RTE_CACHE_LINE_SIZE,
 				  socket);
 	if (h->b == NULL)
 		return -ENOMEM;
-	h->mask = nb - 1;
+	h->nb = nb;
 	return 0;
 }
 
@@ -42,7 +40,7 @@ ap_ct_hash_fini(struct ap_ct_hash *h)
 void
 ap_ct_hash_clear(struct ap_ct_hash *h)
 {
-	memset(h->b, 0, ((size_t)h->mask + 1) * sizeof(*h->b));
+	memset(h->b, 0, (size_t)h->nb * sizeof(*h->b));
 	h->count = 0;
 }
 
@@ -50,23 +48,30 @@ ap_ct_hash_clear(struct ap_ct_hash *h)
 static int
 free_slot(const struct ap_ct_hash_bucket *b)
 {
-	uint32_t f = ~b->used & ((1u << AP_CT_HASH_SLOTS) - 1);
+	uint32_t f = ~b->meta & AP_CT_HASH_USED;
 
 	return f ? __builtin_ctz(f) : -1;
 }
 
-/* Put an entry in slot @p i of bucket @p bkt, counting it out of its
- * primary when that is another. */
+/* Is the entry in slot @p i of @p b in its secondary bucket? */
+static bool
+slot_sec(const struct ap_ct_hash_bucket *b, unsigned i)
+{
+	return (b->meta >> (AP_CT_HASH_SEC_SHIFT + i)) & 1;
+}
+
+/* Put an entry in slot @p i of bucket @p bkt, @p sec: its secondary, which
+ * counts it out of its primary. */
 static void
-slot_set(struct ap_ct_hash *h, uint32_t bkt, unsigned i, uint32_t sig, uint32_t val)
+slot_set(struct ap_ct_hash *h, uint32_t bkt, unsigned i, uint16_t tag, uint32_t val, bool sec)
 {
 	struct ap_ct_hash_bucket *b = &h->b[bkt];
 
-	b->sig[i] = sig;
+	b->tag[i] = tag;
 	b->val[i] = val;
-	b->used |= 1u << i;
-	if (ap_ct_hash_prim(h, sig) != bkt)
-		h->b[ap_ct_hash_prim(h, sig)].out++;
+	b->meta |= 1u << i | (uint32_t)sec << (AP_CT_HASH_SEC_SHIFT + i);
+	if (sec)
+		h->b[ap_ct_hash_alt(h, bkt, tag)].meta += 1u << AP_CT_HASH_OUT_SHIFT;
 }
 
 static void
@@ -74,9 +79,9 @@ slot_clear(struct ap_ct_hash *h, uint32_t bkt, unsigned i)
 {
 	struct ap_ct_hash_bucket *b = &h->b[bkt];
 
-	b->used &= ~(1u << i);
-	if (ap_ct_hash_prim(h, b->sig[i]) != bkt)
-		h->b[ap_ct_hash_prim(h, b->sig[i])].out--;
+	if (slot_sec(b, i))
+		h->b[ap_ct_hash_alt(h, bkt, b->tag[i])].meta -= 1u << AP_CT_HASH_OUT_SHIFT;
+	b->meta &= ~(1u << i | 1u << (AP_CT_HASH_SEC_SHIFT + i));
 }
 
 /* A bucket the search reached: from slot @p slot of the bucket of node
@@ -108,16 +113,20 @@ make_room(struct ap_ct_hash *h, uint32_t p, uint32_t s, uint32_t *bkt, unsigned 
 			unsigned to = (unsigned)fs;
 
 			/* Move each entry of the chain one bucket on, from the
-			 * free end back to the new key's bucket. */
+			 * free end back to the new key's bucket: from its
+			 * primary to its secondary or back. */
 			while (q[cur].parent >= 0) {
 				const struct node *par = &q[q[cur].parent];
 				const struct ap_ct_hash_bucket *pb = &h->b[par->bkt];
-				uint32_t sig = pb->sig[q[cur].slot], val = pb->val[q[cur].slot];
+				unsigned from = q[cur].slot;
+				uint16_t tag = pb->tag[from];
+				uint32_t val = pb->val[from];
+				bool sec = !slot_sec(pb, from);
 
-				slot_set(h, q[cur].bkt, to, sig, val);
-				slot_clear(h, par->bkt, q[cur].slot);
+				slot_clear(h, par->bkt, from);
+				slot_set(h, q[cur].bkt, to, tag, val, sec);
 				h->displaced++;
-				to = q[cur].slot;
+				to = from;
 				cur = (unsigned)q[cur].parent;
 			}
 			*bkt = q[cur].bkt;
@@ -126,8 +135,12 @@ make_room(struct ap_ct_hash *h, uint32_t p, uint32_t s, uint32_t *bkt, unsigned 
 		}
 		for (unsigned i = 0; i < AP_CT_HASH_SLOTS && tail < CT_HASH_SEARCH; i++) {
 			/* The entry's other bucket (its primary's and its
-			 * secondary's are each other's). */
-			uint32_t alt = ap_ct_hash_alt(h, q[cur].bkt, b->sig[i]);
+			 * secondary's are each other's); out of its primary only
+			 * while that can count one more. */
+			uint32_t alt = ap_ct_hash_alt(h, q[cur].bkt, b->tag[i]);
+
+			if (!slot_sec(b, i) && ap_ct_hash_out(b) == AP_CT_HASH_OUT_MAX)
+				continue;
 
 			q[tail++] = (struct node){
 				.bkt = alt, .parent = (int16_t)cur, .slot = (uint8_t)i};
@@ -143,6 +156,10 @@ ap_ct_hash_add(struct ap_ct_hash *h, uint32_t sig, uint32_t val)
 	int fs = free_slot(&h->b[p]);
 	unsigned slot;
 
+	/* A primary that counts all it can out keeps its keys. */
+	if (ap_ct_hash_out(&h->b[p]) == AP_CT_HASH_OUT_MAX)
+		s = p;
+
 	/* Its primary while that has room: lookups read one bucket. */
 	if (fs >= 0) {
 		bkt = p;
@@ -154,7 +171,7 @@ ap_ct_hash_add(struct ap_ct_hash *h, uint32_t sig, uint32_t val)
 		h->full++;
 		return -ENOSPC;
 	}
-	slot_set(h, bkt, slot, sig, val);
+	slot_set(h, bkt, slot, ap_ct_hash_tag(sig), val, bkt != p);
 	h->count++;
 	return 0;
 }
@@ -182,16 +199,15 @@ ap_ct_hash_del(struct ap_ct_hash *h, uint32_t sig, uint32_t val)
 }
 
 bool
-ap_ct_hash_next(const struct ap_ct_hash *h, uint32_t *pos, uint32_t *sig, uint32_t *val)
+ap_ct_hash_next(const struct ap_ct_hash *h, uint32_t *pos, uint32_t *val)
 {
-	uint64_t end = ((uint64_t)h->mask + 1) * AP_CT_HASH_SLOTS;
+	uint64_t end = (uint64_t)h->nb * AP_CT_HASH_SLOTS;
 
 	for (uint64_t p = *pos; p < end; p++) {
 		const struct ap_ct_hash_bucket *b = &h->b[p / AP_CT_HASH_SLOTS];
 		unsigned i = (unsigned)(p % AP_CT_HASH_SLOTS);
 
-		if (b->used & (1u << i)) {
-			*sig = b->sig[i];
+		if (b->meta & (1u << i)) {
 			*val = b->val[i];
 			*pos = (uint32_t)(p + 1);
 			return true;

@@ -10,9 +10,13 @@
  * keys it sent to their secondary bucket, so a lookup reads the secondary
  * only when the primary says some went there: most lookups read one line.
  *
- * The keys are not stored here: a bucket holds each entry's hash and value,
- * and the caller says whether a value's key is the one looked for (its flow
- * holds it). A worker is the only reader and writer of its table.
+ * The keys are not stored here: a bucket holds each entry's tag (16 bits of
+ * its hash) and value, ten to a line, and the caller says whether a value's
+ * key is the one looked for (its flow holds it); a tag that matches another
+ * key's costs a read of that flow about once in 7000 lookups of a full
+ * table. The buckets number keys / 8.5, not a power of two: at 1.25M keys,
+ * 9 MiB of buckets, against 16 MiB at seven 32-bit hashes a line and a power
+ * of two. A worker is the only reader and writer of its table.
  */
 #ifndef AP_CT_HASH_H
 #define AP_CT_HASH_H
@@ -26,36 +30,45 @@
 #include <rte_vect.h>
 
 /** Entries per bucket. */
-#define AP_CT_HASH_SLOTS 7
+#define AP_CT_HASH_SLOTS 10
 
-/** One cache line of entries. */
+/** One cache line of entries: each entry's tag (16 bits of its hash) and
+ * value, and in @c meta which slots are used (bits 0-9), which of those hold
+ * an entry in its secondary bucket (bits 10-19), and how many keys whose
+ * primary this is sit in their secondary (bits 20-31). */
 struct __rte_cache_aligned ap_ct_hash_bucket {
-	uint32_t sig[AP_CT_HASH_SLOTS]; /**< The entries' hashes. */
+	uint16_t tag[AP_CT_HASH_SLOTS];
 	uint32_t val[AP_CT_HASH_SLOTS];
-	uint32_t used; /**< Bit i: entry i is one. */
-	uint32_t out;  /**< Keys whose primary this is that sit in their secondary. */
+	uint32_t meta;
 };
 
+#define AP_CT_HASH_USED	     ((1u << AP_CT_HASH_SLOTS) - 1)
+#define AP_CT_HASH_SEC_SHIFT AP_CT_HASH_SLOTS
+#define AP_CT_HASH_OUT_SHIFT (2 * AP_CT_HASH_SLOTS)
+/** Most keys a primary counts out: an add or move past it is refused. */
+#define AP_CT_HASH_OUT_MAX ((1u << (32 - AP_CT_HASH_OUT_SHIFT)) - 1)
+
 _Static_assert(sizeof(struct ap_ct_hash_bucket) == 64, "a bucket is a cache line");
-_Static_assert(AP_CT_HASH_SLOTS < 8 &&
-		       offsetof(struct ap_ct_hash_bucket, val) == 4 * AP_CT_HASH_SLOTS,
-	       "eight hashes' worth of a bucket's first bytes are its hashes and its first value");
+_Static_assert(offsetof(struct ap_ct_hash_bucket, val) == 20 && AP_CT_HASH_SLOTS > 8 &&
+		       AP_CT_HASH_SLOTS <= 16,
+	       "a bucket's first 32 bytes hold its tags, 16 lanes of them compared");
 
 struct ap_ct_hash {
 	struct ap_ct_hash_bucket *b;
-	uint32_t mask;	    /**< Buckets - 1 (a power of two). */
+	uint32_t nb;	    /**< Buckets (any number from 2). */
 	uint32_t count;	    /**< Entries. */
 	uint64_t full;	    /**< Adds refused: no chain of moves made room. */
 	uint64_t displaced; /**< Entries moved to their other bucket to make room. */
 };
 
-/** Room for @p keys entries (at most 6 of 7 slots used), on NUMA socket
+/** Room for @p keys entries (at most 8.5 of 10 slots used), on NUMA socket
  * @p socket. 0 or -ENOMEM. */
 int ap_ct_hash_init(struct ap_ct_hash *h, uint32_t keys, int socket);
 void ap_ct_hash_fini(struct ap_ct_hash *h);
 
 /** Add value @p val of a key with hash @p sig (not in the table). 0, or
- * -ENOSPC when there is no room. */
+ * -ENOSPC when there is no room (or its primary counts AP_CT_HASH_OUT_MAX
+ * keys out already and is full). */
 int ap_ct_hash_add(struct ap_ct_hash *h, uint32_t sig, uint32_t val);
 
 /** Remove the entry of hash @p sig and value @p val. 0, or -ENOENT. */
@@ -64,24 +77,45 @@ int ap_ct_hash_del(struct ap_ct_hash *h, uint32_t sig, uint32_t val);
 /** Remove every entry. */
 void ap_ct_hash_clear(struct ap_ct_hash *h);
 
+/** The tag a bucket keeps of hash @p sig: its low 16 bits (the primary
+ * bucket comes from the high ones). */
+static __rte_always_inline uint16_t
+ap_ct_hash_tag(uint32_t sig)
+{
+	return (uint16_t)sig;
+}
+
+/** The primary bucket of hash @p sig: its high bits scaled to the buckets
+ * (a multiply, not a modulo). */
 static __rte_always_inline uint32_t
 ap_ct_hash_prim(const struct ap_ct_hash *h, uint32_t sig)
 {
-	return sig & h->mask;
+	return (uint32_t)(((uint64_t)sig * h->nb) >> 32);
 }
 
-/* The secondary bucket: the primary xor a mix of the hash's other bits, so
- * either bucket and the hash give the other. */
+/* The other bucket of an entry with tag @p tag in bucket @p bkt: g - bkt
+ * modulo the buckets, for a g made of the tag alone, so that either bucket
+ * and the tag give the other (partial-key cuckoo hashing, without the
+ * power-of-two size an exclusive or would need). */
 static __rte_always_inline uint32_t
-ap_ct_hash_alt(const struct ap_ct_hash *h, uint32_t bkt, uint32_t sig)
+ap_ct_hash_alt(const struct ap_ct_hash *h, uint32_t bkt, uint16_t tag)
 {
-	return (bkt ^ ((sig >> 16 | sig << 16) * 0x9e3779b1u | 1)) & h->mask;
+	uint32_t g = (uint32_t)(((uint64_t)(uint32_t)((tag + 1u) * 0x9e3779b1u) * h->nb) >> 32);
+
+	return g >= bkt ? g - bkt : g + h->nb - bkt;
 }
 
 static __rte_always_inline uint32_t
 ap_ct_hash_sec(const struct ap_ct_hash *h, uint32_t sig)
 {
-	return ap_ct_hash_alt(h, ap_ct_hash_prim(h, sig), sig);
+	return ap_ct_hash_alt(h, ap_ct_hash_prim(h, sig), ap_ct_hash_tag(sig));
+}
+
+/** Keys whose primary is bucket @p b that sit in their secondary. */
+static __rte_always_inline uint32_t
+ap_ct_hash_out(const struct ap_ct_hash_bucket *b)
+{
+	return b->meta >> AP_CT_HASH_OUT_SHIFT;
 }
 
 /** Start fetching the first bucket of a key with hash @p sig. */
@@ -91,25 +125,26 @@ ap_ct_hash_prefetch(const struct ap_ct_hash *h, uint32_t sig)
 	rte_prefetch0(&h->b[ap_ct_hash_prim(h, sig)]);
 }
 
-/** The entries of bucket @p b whose hash is @p sig, a bit each. */
+/** The entries of bucket @p b whose tag is @p sig's, a bit each. */
 static __rte_always_inline uint32_t
 ap_ct_hash_match(const struct ap_ct_hash_bucket *b, uint32_t sig)
 {
 #if defined(RTE_ARCH_X86)
-	/* Two compares of four lanes, on the bucket's first 32 bytes: the
-	 * eighth lane is val[0], and @c used has no bit for it. */
-	const __m128i s = _mm_set1_epi32((int)sig);
-	const __m128i lo = _mm_load_si128((const __m128i *)(const void *)b->sig);
-	const __m128i hi = _mm_load_si128((const __m128i *)(const void *)(b->sig + 4));
-	uint32_t m = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(lo, s))) |
-		     (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(hi, s))) << 4;
+	/* Two compares of eight 16-bit lanes, on the bucket's first 32 bytes,
+	 * packed to a byte a lane: lanes past the tenth are values, and @c meta
+	 * has no used bit for them. */
+	const __m128i s = _mm_set1_epi16((short)ap_ct_hash_tag(sig));
+	const __m128i lo = _mm_load_si128((const __m128i *)(const void *)b->tag);
+	const __m128i hi = _mm_load_si128((const __m128i *)(const void *)(b->tag + 8));
+	uint32_t m = (uint32_t)_mm_movemask_epi8(
+		_mm_packs_epi16(_mm_cmpeq_epi16(lo, s), _mm_cmpeq_epi16(hi, s)));
 #else
 	uint32_t m = 0;
 
 	for (unsigned i = 0; i < AP_CT_HASH_SLOTS; i++)
-		m |= (uint32_t)(b->sig[i] == sig) << i;
+		m |= (uint32_t)(b->tag[i] == ap_ct_hash_tag(sig)) << i;
 #endif
-	return m & b->used;
+	return m & b->meta & AP_CT_HASH_USED;
 }
 
 /** Does value @p val's key equal @p key? (@p ctx: the caller's.) */
@@ -139,7 +174,7 @@ ap_ct_hash_lookup(const struct ap_ct_hash *h, uint32_t sig, const void *key, ap_
 	const struct ap_ct_hash_bucket *p = &h->b[ap_ct_hash_prim(h, sig)], *s;
 	int64_t v = ap_ct_hash_pick(p, ap_ct_hash_match(p, sig), key, eq, ctx);
 
-	if (v >= 0 || p->out == 0)
+	if (v >= 0 || ap_ct_hash_out(p) == 0)
 		return v;
 	s = &h->b[ap_ct_hash_sec(h, sig)];
 	return ap_ct_hash_pick(s, ap_ct_hash_match(s, sig), key, eq, ctx);
@@ -180,7 +215,7 @@ ap_ct_hash_lookup_bulk(const struct ap_ct_hash *h, const void *const *keys, cons
 		/* A hash that matches is the key's but for a 1 in 2^32 chance
 		 * (times the bucket's other bits): the secondary is read only
 		 * when the primary has none. */
-		if (m == 0 && pb[i]->out != 0) {
+		if (m == 0 && ap_ct_hash_out(pb[i]) != 0) {
 			sb[i] = &h->b[ap_ct_hash_sec(h, sigs[i])];
 			rte_prefetch0(sb[i]);
 		}
@@ -202,7 +237,7 @@ ap_ct_hash_lookup_bulk(const struct ap_ct_hash *h, const void *const *keys, cons
 
 		if (v < 0 && sb[i] != NULL)
 			v = ap_ct_hash_pick(sb[i], sm[i], keys[i], eq, ctx);
-		else if (v < 0 && pm[i] != 0 && pb[i]->out != 0)
+		else if (v < 0 && pm[i] != 0 && ap_ct_hash_out(pb[i]) != 0)
 			v = ap_ct_hash_lookup(h, sigs[i], keys[i], eq, ctx);
 		if (v >= 0) {
 			vals[i] = (uint32_t)v;
@@ -213,10 +248,10 @@ ap_ct_hash_lookup_bulk(const struct ap_ct_hash *h, const void *const *keys, cons
 }
 
 /**
- * Walk the entries: the next after position @p *pos (0 to start), its hash
- * in @p sig and value in @p val. false at the end. The entry just returned
- * may be removed before the next call; adds may move entries.
+ * Walk the entries: the next after position @p *pos (0 to start), its value
+ * in @p val. false at the end. The entry just returned may be removed before
+ * the next call; adds may move entries.
  */
-bool ap_ct_hash_next(const struct ap_ct_hash *h, uint32_t *pos, uint32_t *sig, uint32_t *val);
+bool ap_ct_hash_next(const struct ap_ct_hash *h, uint32_t *pos, uint32_t *val);
 
 #endif

@@ -3,7 +3,7 @@
  * The flow table's hash (ct_hash.h) against a reference (an array of which
  * keys are in): adds, lookups and removals of many random keys, a table
  * filled until it refuses (moves made room on the way; a refusal changes
- * nothing), keys forced into one primary bucket (lookups find them in the
+ * nothing), keys chosen for one primary bucket (lookups find them in the
  * secondaries), bulk lookups equal to single ones, the walk with removals,
  * and a conntrack table's translated flows (a reply key finds its flow with
  * AP_CT_NAT_KEY, and goes with it).
@@ -81,30 +81,48 @@ keys_new(uint32_t n, unsigned seed, uint32_t (*fn)(uint64_t))
 		keys[i] = rnd64();
 }
 
-/* Every bucket's count of keys out in their secondary is right, every
- * entry sits in one of its two buckets, and the entries number count. */
-static void
-check_invariants(const struct ap_ct_hash *h)
+/* The hash of value @p val's key: keys[val]'s. */
+static uint32_t
+key_sig(uint32_t val)
 {
-	uint32_t nb = h->mask + 1, n = 0;
+	return sig_of(keys[val]);
+}
+
+/* Every bucket's count of keys out in their secondary is right, every
+ * entry sits in one of its two buckets (with @p sig_fn, the hash of a
+ * value's key: the buckets and tag of that hash, the one it says it is in),
+ * and the entries number count. */
+static void
+check_invariants(const struct ap_ct_hash *h, uint32_t (*sig_fn)(uint32_t val))
+{
+	uint32_t nb = h->nb, n = 0;
 	uint32_t *out = calloc(nb, sizeof(*out));
 
 	cr_assert_not_null(out);
 	for (uint32_t b = 0; b < nb; b++)
 		for (unsigned i = 0; i < AP_CT_HASH_SLOTS; i++) {
-			uint32_t sig = h->b[b].sig[i];
+			const struct ap_ct_hash_bucket *bk = &h->b[b];
+			bool sec = (bk->meta >> (AP_CT_HASH_SEC_SHIFT + i)) & 1;
+			uint32_t prim = sec ? ap_ct_hash_alt(h, b, bk->tag[i]) : b;
 
-			if (!(h->b[b].used & (1u << i)))
+			if (!(bk->meta & (1u << i))) {
+				cr_assert(!sec, "a free slot marked secondary");
 				continue;
+			}
 			n++;
-			cr_assert(b == ap_ct_hash_prim(h, sig) || b == ap_ct_hash_sec(h, sig),
-				  "an entry in neither of its buckets");
-			if (b != ap_ct_hash_prim(h, sig))
-				out[ap_ct_hash_prim(h, sig)]++;
+			if (sig_fn != NULL) {
+				uint32_t sig = sig_fn(bk->val[i]);
+
+				cr_assert_eq(bk->tag[i], ap_ct_hash_tag(sig), "another's tag");
+				cr_assert_eq(prim, ap_ct_hash_prim(h, sig),
+					     "an entry in neither of its buckets");
+			}
+			if (sec)
+				out[prim]++;
 		}
 	for (uint32_t b = 0; b < nb; b++)
-		cr_assert_eq(h->b[b].out, out[b], "bucket %u counts %u out, has %u", b, h->b[b].out,
-			     out[b]);
+		cr_assert_eq(ap_ct_hash_out(&h->b[b]), out[b], "bucket %u counts %u out, has %u", b,
+			     ap_ct_hash_out(&h->b[b]), out[b]);
 	cr_assert_eq(n, h->count);
 	free(out);
 }
@@ -125,7 +143,7 @@ Test(ct_hash, random_keys_against_a_reference)
 	cr_expect_eq(h.count, n);
 	for (uint32_t i = 0; i < n; i++)
 		cr_assert_eq(lookup(&h, i), i);
-	check_invariants(&h);
+	check_invariants(&h, key_sig);
 	/* Rounds of removals and adds of random keys. */
 	for (unsigned round = 0; round < 5; round++) {
 		for (uint32_t k = 0; k < n / 2; k++) {
@@ -144,7 +162,7 @@ Test(ct_hash, random_keys_against_a_reference)
 		for (uint32_t i = 0; i < n; i++)
 			cr_assert_eq(lookup(&h, i), in[i] ? (int64_t)i : -1, "round %u, key %u",
 				     round, i);
-		check_invariants(&h);
+		check_invariants(&h, key_sig);
 	}
 	ap_ct_hash_fini(&h);
 	free(keys);
@@ -158,20 +176,20 @@ Test(ct_hash, fills_until_full_then_refuses_without_a_change)
 	uint32_t added = 0, slots;
 
 	keys_new(n, 2, crc_sig);
-	/* Room for 30000 (6 of 7 slots): 8192 buckets, 57344 slots. */
+	/* Room for 30000 (8.5 of 10 slots): 3530 buckets, 35300 slots. */
 	cr_assert_eq(ap_ct_hash_init(&h, 30000, SOCKET_ID_ANY), 0);
-	slots = (h.mask + 1) * AP_CT_HASH_SLOTS;
-	cr_expect_eq(h.mask + 1, 8192);
+	slots = h.nb * AP_CT_HASH_SLOTS;
+	cr_expect_eq(h.nb, 3530);
 	while (added < n && ap_ct_hash_add(&h, sig_of(keys[added]), added) == 0)
 		added++;
 	cr_expect_lt(added, n, "a full table refuses");
 	cr_expect_eq(h.full, 1);
 	cr_expect_gt(h.displaced, 0, "entries moved to make room");
 	/* Moves fill most of the table before it refuses (cuckoo hashing with
-	 * buckets of 7 reaches well past 90%). */
+	 * buckets of 10 reaches well past 90%). */
 	cr_expect_gt(added, slots * 9 / 10, "%u of %u slots", added, slots);
 	cr_expect_eq(h.count, added);
-	check_invariants(&h);
+	check_invariants(&h, key_sig);
 	for (uint32_t i = 0; i < added; i++)
 		cr_assert_eq(lookup(&h, i), i);
 	/* More refusals leave every key where it can be found. */
@@ -183,51 +201,82 @@ Test(ct_hash, fills_until_full_then_refuses_without_a_change)
 			cr_expect_eq(lookup(&h, i), -1);
 		}
 	cr_expect_eq(h.count, added);
-	check_invariants(&h);
+	check_invariants(&h, key_sig);
 	for (uint32_t i = 0; i < added; i++)
 		cr_assert_eq(lookup(&h, i), i);
 	ap_ct_hash_fini(&h);
 	free(keys);
 }
 
-/* Hashes with the same low 12 bits: one primary bucket in a table of 4096
- * or fewer; the secondaries differ. */
-static uint32_t
-one_bucket_sig(uint64_t k)
+/* check_invariants(), every key of the @p n not zeroed (in no table) found,
+ * then the table and the keys freed. */
+static void
+check_and_free(struct ap_ct_hash *h, uint32_t n)
 {
-	return (crc_sig(k) & ~0xfffu) | 0x123;
+	check_invariants(h, key_sig);
+	for (uint32_t i = 0; i < n; i++)
+		if (keys[i] != 0)
+			cr_assert_eq(lookup(h, i), i);
+	ap_ct_hash_fini(h);
+	free(keys);
+}
+
+/* @p n random keys (seed @p seed) whose primary bucket in @p h is @p bkt
+ * (their secondaries differ). */
+static void
+keys_of_bucket(const struct ap_ct_hash *h, uint32_t n, unsigned seed, uint32_t bkt)
+{
+	keys_new(n, seed, crc_sig);
+	for (uint32_t i = 0; i < n; i++)
+		while (ap_ct_hash_prim(h, crc_sig(keys[i])) != bkt)
+			keys[i] = rnd64();
 }
 
 Test(ct_hash, keys_of_one_primary_bucket)
 {
-	const uint32_t n = 200;
+	const uint32_t n = 200, bkt = 0x123;
 	struct ap_ct_hash h;
 	uint32_t in_prim = 0;
 
-	keys_new(n, 3, one_bucket_sig);
 	cr_assert_eq(ap_ct_hash_init(&h, 10000, SOCKET_ID_ANY), 0);
+	keys_of_bucket(&h, n, 3, bkt);
 	for (uint32_t i = 0; i < n; i++)
 		cr_assert_eq(ap_ct_hash_add(&h, sig_of(keys[i]), i), 0);
 	for (unsigned i = 0; i < AP_CT_HASH_SLOTS; i++)
-		in_prim += (h.b[0x123 & h.mask].used >> i) & 1;
+		in_prim += (h.b[bkt].meta >> i) & 1;
 	cr_expect_eq(in_prim, AP_CT_HASH_SLOTS, "the primary is full");
-	cr_expect_eq(h.b[0x123 & h.mask].out, n - AP_CT_HASH_SLOTS, "the rest are out");
-	check_invariants(&h);
+	cr_expect_eq(ap_ct_hash_out(&h.b[bkt]), n - AP_CT_HASH_SLOTS, "the rest are out");
+	check_invariants(&h, key_sig);
 	for (uint32_t i = 0; i < n; i++)
 		cr_assert_eq(lookup(&h, i), i);
 	/* The ones in the primary go: the rest still found, the count kept. */
 	for (unsigned i = 0; i < AP_CT_HASH_SLOTS; i++) {
-		uint32_t v = h.b[0x123 & h.mask].val[i];
+		uint32_t v = h.b[bkt].val[i];
 
 		cr_assert_eq(ap_ct_hash_del(&h, sig_of(keys[v]), v), 0);
 		keys[v] = 0; /* in no table */
 	}
-	check_invariants(&h);
+	check_and_free(&h, n);
+}
+
+Test(ct_hash, a_primary_counts_out_no_more_than_it_can)
+{
+	const uint32_t n = AP_CT_HASH_OUT_MAX + AP_CT_HASH_SLOTS + 100, bkt = 0x321;
+	struct ap_ct_hash h;
+	uint32_t added = 0;
+
+	cr_assert_eq(ap_ct_hash_init(&h, 50000, SOCKET_ID_ANY), 0);
+	keys_of_bucket(&h, n, 7, bkt);
 	for (uint32_t i = 0; i < n; i++)
-		if (keys[i] != 0)
-			cr_assert_eq(lookup(&h, i), i);
-	ap_ct_hash_fini(&h);
-	free(keys);
+		if (ap_ct_hash_add(&h, sig_of(keys[i]), i) == 0)
+			added++;
+		else
+			keys[i] = 0; /* refused: in no table */
+	/* The primary full, its count at the most, every other key refused. */
+	cr_expect_eq(added, AP_CT_HASH_OUT_MAX + AP_CT_HASH_SLOTS);
+	cr_expect_eq(ap_ct_hash_out(&h.b[bkt]), AP_CT_HASH_OUT_MAX);
+	cr_expect_eq(h.full, n - added);
+	check_and_free(&h, n);
 }
 
 Test(ct_hash, bulk_lookup_equals_single_lookups)
@@ -236,8 +285,11 @@ Test(ct_hash, bulk_lookup_equals_single_lookups)
 	struct ap_ct_hash h;
 
 	for (unsigned pass = 0; pass < 2; pass++) {
-		keys_new(2 * n, 4 + pass, pass == 0 ? crc_sig : one_bucket_sig);
 		cr_assert_eq(ap_ct_hash_init(&h, n, SOCKET_ID_ANY), 0);
+		if (pass == 0)
+			keys_new(2 * n, 4, crc_sig);
+		else
+			keys_of_bucket(&h, 600, 5, 0x123);
 		/* Half the keys in (a few in the one-bucket pass). */
 		for (uint32_t i = 0; i < (pass == 0 ? n : 300); i++)
 			cr_assert_eq(ap_ct_hash_add(&h, sig_of(keys[2 * i]), 2 * i), 0);
@@ -274,24 +326,23 @@ Test(ct_hash, walk_with_removals)
 	const uint32_t n = 5000;
 	struct ap_ct_hash h;
 	uint8_t *seen = calloc(n, 1);
-	uint32_t pos = 0, sig, val, walked = 0;
+	uint32_t pos = 0, val, walked = 0;
 
 	cr_assert_not_null(seen);
 	keys_new(n, 6, crc_sig);
 	cr_assert_eq(ap_ct_hash_init(&h, n, SOCKET_ID_ANY), 0);
 	for (uint32_t i = 0; i < n; i++)
 		cr_assert_eq(ap_ct_hash_add(&h, sig_of(keys[i]), i), 0);
-	while (ap_ct_hash_next(&h, &pos, &sig, &val)) {
+	while (ap_ct_hash_next(&h, &pos, &val)) {
 		cr_assert_lt(val, n);
-		cr_assert_eq(sig, sig_of(keys[val]));
 		cr_assert_eq(seen[val], 0, "value %u walked twice", val);
 		seen[val] = 1;
 		walked++;
-		cr_assert_eq(ap_ct_hash_del(&h, sig, val), 0);
+		cr_assert_eq(ap_ct_hash_del(&h, sig_of(keys[val]), val), 0);
 	}
 	cr_expect_eq(walked, n);
 	cr_expect_eq(h.count, 0);
-	check_invariants(&h);
+	check_invariants(&h, key_sig);
 	ap_ct_hash_fini(&h);
 	free(keys);
 	free(seen);
@@ -347,7 +398,7 @@ Test(ct_hash, translated_flows_reply_keys)
 		flow[i] = (uint32_t)cp.flow;
 	}
 	cr_expect_eq(t->hash.count, 2 * n, "two keys a flow");
-	check_invariants(&t->hash);
+	check_invariants(&t->hash, NULL);
 	/* Each flow's reply key, from the translated port, finds it in bulk as
 	 * a reply; its original key as itself. */
 	for (uint32_t i = 0; i < n; i += 32) {
@@ -384,7 +435,7 @@ Test(ct_hash, translated_flows_reply_keys)
 	/* A flush takes both keys of every flow. */
 	ap_ct_flush(t, NULL);
 	cr_expect_eq(t->hash.count, 0);
-	check_invariants(&t->hash);
+	check_invariants(&t->hash, NULL);
 	ap_nat_conf.enabled = false;
 	ap_ct_table_free(t);
 	free(flow);
