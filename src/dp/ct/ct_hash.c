@@ -13,8 +13,13 @@
 
 #include "dp/ct/ct_hash.h"
 
-/* Buckets the displacement search visits at most. */
+/* Buckets the displacement search visits at most: two a key, ten entries
+ * each, so a chain of moves is at most three deep (2 + 20 + 200 < 256 <
+ * 2 + 20 + 200 + 2000). */
 #define CT_HASH_SEARCH 256
+_Static_assert(AP_CT_HASH_SLOTS == 10 && CT_HASH_SEARCH <= 2222 &&
+		       AP_CT_HASH_OUT_MAX + 4 < 1u << (32 - AP_CT_HASH_OUT_SHIFT),
+	       "a chain of moves and the new key keep a primary's count within its bits");
 
 int
 ap_ct_hash_init(struct ap_ct_hash *h, uint32_t keys, int socket)
@@ -139,7 +144,7 @@ make_room(struct ap_ct_hash *h, uint32_t p, uint32_t s, uint32_t *bkt, unsigned 
 			 * while that can count one more. */
 			uint32_t alt = ap_ct_hash_alt(h, q[cur].bkt, b->tag[i]);
 
-			if (!slot_sec(b, i) && ap_ct_hash_out(b) == AP_CT_HASH_OUT_MAX)
+			if (!slot_sec(b, i) && ap_ct_hash_out(b) >= AP_CT_HASH_OUT_MAX)
 				continue;
 
 			q[tail++] = (struct node){
@@ -157,7 +162,7 @@ ap_ct_hash_add(struct ap_ct_hash *h, uint32_t sig, uint32_t val)
 	unsigned slot;
 
 	/* A primary that counts all it can out keeps its keys. */
-	if (ap_ct_hash_out(&h->b[p]) == AP_CT_HASH_OUT_MAX)
+	if (ap_ct_hash_out(&h->b[p]) >= AP_CT_HASH_OUT_MAX)
 		s = p;
 
 	/* Its primary while that has room: lookups read one bucket. */

@@ -45,8 +45,10 @@ struct __rte_cache_aligned ap_ct_hash_bucket {
 #define AP_CT_HASH_USED	     ((1u << AP_CT_HASH_SLOTS) - 1)
 #define AP_CT_HASH_SEC_SHIFT AP_CT_HASH_SLOTS
 #define AP_CT_HASH_OUT_SHIFT (2 * AP_CT_HASH_SLOTS)
-/** Most keys a primary counts out: an add or move past it is refused. */
-#define AP_CT_HASH_OUT_MAX ((1u << (32 - AP_CT_HASH_OUT_SHIFT)) - 1)
+/** Keys a primary counts out at which adds and moves out of it stop. An add's
+ * chain of moves (at most CT_HASH_SEARCH buckets, three moves deep) may
+ * take a count started below it a few past: the 12 bits hold that. */
+#define AP_CT_HASH_OUT_MAX ((1u << (32 - AP_CT_HASH_OUT_SHIFT)) - 8)
 
 _Static_assert(sizeof(struct ap_ct_hash_bucket) == 64, "a bucket is a cache line");
 _Static_assert(offsetof(struct ap_ct_hash_bucket, val) == 20 && AP_CT_HASH_SLOTS > 8 &&
