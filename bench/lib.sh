@@ -258,12 +258,12 @@ bench_windows() {
 	done
 }
 
-# bench_median_window TSC_HZ: of bench_windows()'s samples, sets BENCH_WINDOW
-# to the window whose cycles/packet is the median (bench_window()'s JSON,
-# with "all": every window's cycles/packet, in order) and BENCH_SPAN to the
-# whole span, first sample to last.
+# bench_median_window NAME TSC_HZ: of bench_windows()'s samples, sets
+# BENCH_WINDOW to the window whose cycles/packet is the median (bench_window()'s
+# JSON, with "all": every window's cycles/packet, in order) and BENCH_SPAN to
+# the whole span, first sample to last, and logs the windows.
 bench_median_window() {
-	local hz=$1 f=$BENCH_TMP/samples.jsonl w=$BENCH_TMP/windows.jsonl i n
+	local name=$1 hz=$2 f=$BENCH_TMP/samples.jsonl w=$BENCH_TMP/windows.jsonl i n
 	n=$(wc -l <"$f")
 	: >"$w"
 	for ((i = 1; i < n; i++)); do
@@ -272,15 +272,19 @@ bench_median_window() {
 	BENCH_SPAN=$(bench_window "$(head -n 1 "$f")" "$(tail -n 1 "$f")" "$hz")
 	BENCH_WINDOW=$(jq -s -c '[.[].cpp] as $c | sort_by(.cpp) | .[(length - 1) / 2 | floor] +
 		{all: $c}' "$w")
+	bench_log "$name windows: $(echo "$BENCH_WINDOW" | jq -c .all) cycles/packet;" \
+		"median $(echo "$BENCH_WINDOW" | jq -c 'del(.all)')"
 }
 
-# bench_routed NAME WINDOW PORT: does WINDOW (bench_window()'s JSON) show the
-# packets sent out of PORT, at least 99 % of those received, with at most 1 %
-# dropped or punted? Says why not in the log.
+# bench_routed NAME WINDOW PORT SUMMARY: does WINDOW (bench_window()'s JSON)
+# show the packets sent out of PORT, at least 99 % of those received, with at
+# most 1 % dropped or punted? Says why not in the log, with the drops by
+# reason of aetherd's SUMMARY.
 bench_routed() {
 	echo "$2" | jq -e '.rx > 0 and .tx >= 0.99 * .rx and .drops <= 0.01 * .rx and
 		.punts <= 0.01 * .rx' >/dev/null && return 0
-	bench_log "$1: packets did not leave on $3 ($(echo "$2" | jq -c .)); not a figure"
+	bench_log "$1: packets did not leave on $3 ($(echo "$2" | jq -c .)), drops by reason" \
+		"$(jq -c .drops.reasons "$4"); not a figure"
 	return 1
 }
 
@@ -307,13 +311,8 @@ bench_measure() {
 		tail -n 20 "$dir/aetherd.log" >&2
 		return 1
 	fi
-	bench_median_window "$hz"
-	bench_log "$name windows: $(echo "$BENCH_WINDOW" | jq -c .all) cycles/packet;" \
-		"median $(echo "$BENCH_WINDOW" | jq -c 'del(.all)')"
-	if ! bench_routed "$name" "$BENCH_SPAN" "$port"; then
-		bench_log "$name: drops by reason $(jq -c .drops.reasons "$dir/summary.json")"
-		return 1
-	fi
+	bench_median_window "$name" "$hz"
+	bench_routed "$name" "$BENCH_SPAN" "$port" "$dir/summary.json" || return 1
 	BENCH_CPP=$(echo "$BENCH_WINDOW" | jq .cpp)
 	BENCH_MPPS=$(echo "$BENCH_WINDOW" | jq .mpps)
 	bench_log "$name: $(bench_round "$BENCH_CPP") cycles/packet, $(bench_round "$BENCH_MPPS") Mpps"

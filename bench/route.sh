@@ -208,16 +208,11 @@ aetherd_run() {
 		tail -n 20 "$log" >&2
 		return 1
 	fi
-	bench_median_window "$hz"
-	bench_log "IPv$fam windows: $(echo "$BENCH_WINDOW" | jq -c .all) cycles/packet;" \
-		"median $(echo "$BENCH_WINDOW" | jq -c 'del(.all)')"
+	bench_median_window "IPv$fam" "$hz"
 	bench_log "IPv$fam whole run (table loading included): $(jq -c \
 		'{rx_packets, tx_packets, cycles_per_packet, drops: .drops.total}' "$sum")"
 	# Routed means sent out of the egress port: anything else is a broken setup.
-	if ! bench_routed "IPv$fam" "$BENCH_SPAN" out; then
-		bench_log "IPv$fam: drops by reason $(jq -c .drops.reasons "$sum")"
-		return 1
-	fi
+	bench_routed "IPv$fam" "$BENCH_SPAN" out "$sum" || return 1
 	AD_CPP=$(echo "$BENCH_WINDOW" | jq .cpp)
 	AD_MPPS=$(echo "$BENCH_WINDOW" | jq .mpps)
 	bench_log "IPv$fam: $(bench_round "$AD_CPP") cycles/packet, $(bench_round "$AD_MPPS") Mpps"

@@ -14,9 +14,9 @@
  * its hash) and value, ten to a line, and the caller says whether a value's
  * key is the one looked for (its flow holds it); a tag that matches another
  * key's costs a read of that flow about once in 7000 lookups of a full
- * table. The buckets number keys / 8.5, not a power of two: at 1.25M keys,
- * 9 MiB of buckets, against 16 MiB at seven 32-bit hashes a line and a power
- * of two. A worker is the only reader and writer of its table.
+ * table (9.5 other tags a bucket, 65536 values). The buckets number keys / 8.5, not a power of two:
+ * at 1.25M keys, 9 MiB of buckets, against 16 MiB at seven 32-bit hashes a line and a power of two.
+ * A worker is the only reader and writer of its table.
  */
 #ifndef AP_CT_HASH_H
 #define AP_CT_HASH_H
